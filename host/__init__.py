@@ -1,0 +1,1 @@
+"""The evalpad host service: ingest, rules, scores, API, pages and CLI."""

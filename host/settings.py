@@ -1,0 +1,42 @@
+"""Host settings: environment variables (EVALPAD_*) and an optional file, checked at start.
+
+One Settings object; every bad value fails fast with the variable's name and what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from protocol import spec
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EVALPAD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Where the SQLite file, broker files and backups live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in data_dir.")
+    mqtt_url: str | None = Field(None, description="mqtt://user:pass@host:port of the broker; "
+                                 "unset: evalpad starts Mosquitto itself in data_dir/broker.")
+    mqtt_prefix: str = spec.PREFIX
+    share_group: str = Field("", description="MQTT shared-subscription group; set it when several "
+                             "host instances split the load.")
+    instance: str = Field("host-1", description="This host instance's name (client id, downtime log).")
+    heartbeat_timeout_factor: float = Field(3.0, gt=1.0, description="A pad is off after this many "
+                                            "missed heartbeats.")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("mqtt_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not v or v.startswith("/") or v.endswith("/") or "+" in v or "#" in v:
+            raise ValueError("EVALPAD_MQTT_PREFIX must look like 'evalpad/v1' (no wildcards, "
+                             "no leading or trailing '/')")
+        return v
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'evalpad.db').resolve()}"

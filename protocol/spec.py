@@ -1,0 +1,112 @@
+"""Contract version 1 as data: limits, topic kinds, and the fields of every message.
+
+Each field is ``(name, kind, required)``.  Kinds (checked in ``messages``):
+    "uint"    int, 0 <= x < 2**63 (fits a PostgreSQL bigint)
+    "int"     any int in the bigint range (rssi is negative)
+    "pos"     int, 1 <= x <= MAX_SETTING (settings in seconds)
+    "ts"      "uint" or null: Unix milliseconds UTC, null if the clock was never set
+    "bool"    true or false
+    "str"     non-empty string of at most MAX_STR characters
+    "text"    string (may be empty) of at most MAX_STR characters
+    "str?"    "str" or null
+    "strs"    list of "str"
+    "ranges"  list of [from, to] inclusive, 0 <= from <= to
+    tuple     one of these strings (an enum)
+"""
+
+VERSION = 1
+PREFIX = "evalpad/v1"
+MAX_PAYLOAD = 1024          # bytes of UTF-8 JSON, per the contract
+MAX_STR = 256               # longest string field; the payload limit bounds the rest
+MAX_SETTING = 86400         # a day: no pad setting in seconds is longer
+UINT_LIMIT = 1 << 63
+
+# Topic kinds: direction, QoS and retain per the contract's table.
+EVENT = "event"
+STATE = "state"
+ACK = "ack"
+CMD = "cmd"
+TOPIC_KINDS = (EVENT, STATE, ACK, CMD)
+FROM_PAD = (EVENT, STATE)
+TO_PAD = (ACK, CMD)
+QOS = 1
+RETAINED = (STATE,)
+
+RATINGS = ("satisfied", "unsatisfied")
+RATING_POINTS = {"satisfied": 5, "unsatisfied": 0}   # R1
+RESET_CAUSES = ("power_on", "watchdog", "soft", "brownout", "deepsleep", "hard", "unknown")
+IGNORE_REASONS = ("paused", "repeat")
+PROMPT_SOURCES = ("key", "host")
+PROMPT_END_REASONS = ("rated", "timeout", "cancelled")
+FAULT_CODES = ("button_stuck", "display", "storage", "clock", "memory", "network",
+               "watchdog", "other")
+MODES = ("serving", "prompt", "paused", "fault")
+
+ENVELOPE = (
+    ("v", "uint", True),
+    ("dev", "str", True),
+    ("seq", "uint", True),
+    ("boot", "uint", True),
+    ("up", "uint", True),
+    ("ts", "ts", True),
+    ("type", "str", True),
+)
+
+# Extra fields of each event type.
+EVENT_TYPES = {
+    "boot": (("fw", "str", True), ("reset_cause", RESET_CAUSES, True)),
+    "eval": (("rating", RATINGS, True), ("svc", "str?", True), ("prompted", "bool", True)),
+    "press_ignored": (("rating", RATINGS, True), ("reason", IGNORE_REASONS, True)),
+    "prompt": (("svc", "str", True), ("source", PROMPT_SOURCES, True)),
+    "prompt_end": (("svc", "str", True), ("reason", PROMPT_END_REASONS, True)),
+    "pause": (("reason", "text", False),),
+    "resume": (("reason", "text", False),),
+    "power_off": (),
+    "fault": (("code", FAULT_CODES, True), ("detail", "text", False)),
+    "fault_clear": (("code", FAULT_CODES, True), ("detail", "text", False)),
+    "fault_report": (("detail", "text", False),),
+    "cmd_result": (("id", "str", True), ("ok", "bool", True), ("detail", "text", False)),
+}
+
+STATE_FIELDS = (
+    ("v", "uint", True),
+    ("dev", "str", True),
+    ("online", "bool", True),
+    ("mode", MODES, False),        # required when online (checked in messages)
+    ("fw", "str", False),
+    ("boot", "uint", False),
+    ("up", "uint", False),
+    ("ts", "ts", False),
+    ("buffered", "uint", False),
+    ("mem_free", "uint", False),
+    ("rssi", "int", False),
+    ("faults", "strs", False),
+    ("reason", "str", False),      # e.g. "power_off" on a graceful switch-off
+)
+
+ACK_FIELDS = (("v", "uint", True), ("ack", "ranges", True))
+
+COMMAND_ENVELOPE = (
+    ("v", "uint", True),
+    ("id", "str", True),
+    ("type", "str", True),
+    ("expires", "ts", False),
+)
+
+CONFIG_KEYS = ("heartbeat_s", "prompt_timeout_s", "thanks_s", "min_interval_s")
+
+COMMAND_TYPES = {
+    "prompt": (("svc", "str", True),),
+    "pause": (("reason", "text", False),),
+    "resume": (("reason", "text", False),),
+    "display": (("window", "text", False), ("staff", "text", False),
+                ("staff_id", "text", False)),
+    "config": tuple((k, "pos", False) for k in CONFIG_KEYS),   # at least one given
+    "time": (("ts", "uint", True),),
+    "selftest": (),
+    "reboot": (),
+}
+
+# Device settings a pad starts with (the `config` command changes them).
+DEFAULT_CONFIG = {"heartbeat_s": 30, "prompt_timeout_s": 60, "thanks_s": 3,
+                  "min_interval_s": 20}
