@@ -2,10 +2,15 @@
 
 Times are Unix milliseconds UTC (``*_ms``): exact, the same on SQLite and PostgreSQL,
 and what the wire carries. Rules convert to Asia/Shanghai (host.clock.local).
+Add a domain as a new module and one import line below; the single Alembic revision
+is regenerated from these models (tests check the two agree).
 """
 
 from host.models.audit import AuditEntry
 from host.models.events import Event, RejectedMessage
 from host.models.fleet import Assignment, Device, Window
+from host.models.liveness import DeviceStatus, HostDowntime, ModeInterval, PowerInterval
+from host.models.service import ServiceSession
 
-__all__ = ["Assignment", "AuditEntry", "Device", "Event", "RejectedMessage", "Window"]
+__all__ = ["Assignment", "AuditEntry", "Device", "DeviceStatus", "Event", "HostDowntime",
+           "ModeInterval", "PowerInterval", "RejectedMessage", "ServiceSession", "Window"]

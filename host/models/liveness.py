@@ -1,0 +1,62 @@
+"""Facts about when each pad was on, off or unknown, and in which mode (R5).
+
+Intervals are half-open ``[start_ms, end_ms)``; ``end_ms`` None means "still so".
+The ingest keeps them precise to the second; R5 closures are computed from them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class PowerInterval(SQLModel, table=True):
+    """The pad was ``on`` (online, serving or paused), ``off``, or ``unknown`` (host down, R5 d)."""
+
+    __table_args__ = (Index("ix_power_device_start", "device_id", "start_ms"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: str = Field(foreign_key="device.id", max_length=32)
+    state: str = Field(max_length=8)                     # "on" | "off" | "unknown"
+    start_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    end_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    cause: str = Field(default="", max_length=32)        # birth, will, power_off, timeout, host_down, ...
+
+
+class ModeInterval(SQLModel, table=True):
+    """The pad's display mode (serving, prompt, paused, fault) while on."""
+
+    __table_args__ = (Index("ix_mode_device_start", "device_id", "start_ms"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: str = Field(foreign_key="device.id", max_length=32)
+    mode: str = Field(max_length=16)
+    start_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    end_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class DeviceStatus(SQLModel, table=True):
+    """The newest known state of each pad (live view; the intervals above are the history)."""
+
+    device_id: str = Field(foreign_key="device.id", primary_key=True, max_length=32)
+    online: bool = False
+    mode: str | None = Field(default=None, max_length=16)
+    since_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    last_seen_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    fw: str | None = Field(default=None, max_length=32)
+    boot: int | None = Field(default=None, sa_column=Column(BigInteger))
+    up_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    buffered: int | None = None
+    mem_free: int | None = None
+    rssi: int | None = None
+    faults: str = Field(default="", max_length=256)     # comma-separated fault codes
+    last_reset_cause: str | None = Field(default=None, max_length=16)
+
+
+class HostDowntime(SQLModel, table=True):
+    """A period when a host instance was not running: no evidence either way (R5 d)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance: str = Field(max_length=64)
+    start_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    end_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
