@@ -88,3 +88,9 @@ class MonthScore:
     @property
     def rated(self) -> bool:
         return self.final is not None
+
+
+def deduction_key(window_id: int, month: str, d: Deduction) -> str:
+    """A stable name for one deduction, so a management waiver (R8) can point at it across recomputes."""
+    moment = d.span.start_ms if d.span is not None else d.at_ms
+    return f"{window_id}:{month}:{d.kind}:{moment if moment is not None else '-'}"
