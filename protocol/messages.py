@@ -32,8 +32,13 @@ def _no_constant(name: str) -> None:
     raise ValueError("JSON has no " + name)
 
 
+_CPYTHON = sys.implementation.name != "micropython"
 # CPython's json accepts NaN/Infinity; MicroPython's refuses them. Refuse on both.
-_LOADS_KW: dict = {} if sys.implementation.name == "micropython" else {"parse_constant": _no_constant}
+_LOADS_KW: dict = {"parse_constant": _no_constant} if _CPYTHON else {}
+# MicroPython writes non-ASCII text as raw UTF-8; make CPython do the same, so both give the
+# same bytes and a parsed payload re-encodes within the size limit it arrived in.
+_DUMPS_KW: dict = {"separators": (",", ":"), "ensure_ascii": False} if _CPYTHON else {
+    "separators": (",", ":")}
 
 
 def _short(value: object) -> str:
@@ -58,8 +63,10 @@ def decode(payload: object, limit: int = spec.MAX_PAYLOAD) -> dict:
         raise ProtocolError(NOT_UTF8, "payload is not UTF-8 text")
     try:
         msg = json.loads(text, **_LOADS_KW)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise ProtocolError(NOT_JSON, "payload is not JSON ({})".format(exc))
+    except (ValueError, RuntimeError) as exc:
+        # RuntimeError: CPython's RecursionError on deep nesting ("[[[[..." fits in 1024 bytes).
+        raise ProtocolError(NOT_JSON, "payload is not JSON ({})".format(
+            "nested too deeply" if isinstance(exc, RuntimeError) else exc))
     if type(msg) is not dict:
         raise ProtocolError(NOT_OBJECT, "payload must be one JSON object, got " + type(msg).__name__)
     return msg
@@ -74,6 +81,23 @@ def _check_version(msg: dict) -> None:
 
 def _bad(name: str, want: str, value: object) -> ProtocolError:
     return ProtocolError(BAD_FIELD, "field {!r} must be {}, got {}".format(name, want, _short(value)), name)
+
+
+def _is_text(x: str) -> bool:
+    """No NUL (databases cannot store it) and no lone surrogate from a ``\\ud800`` escape:
+    CPython cannot encode one; MicroPython keeps it as the bytes ED A0..BF, never valid UTF-8."""
+    if "\x00" in x:
+        return False
+    try:
+        data = x.encode()
+    except UnicodeError:
+        return False
+    i = data.find(b"\xed")
+    while i >= 0:
+        if i + 1 < len(data) and data[i + 1] >= 0xA0:
+            return False
+        i = data.find(b"\xed", i + 1)
+    return True
 
 
 def _is_uint(x: object) -> bool:
@@ -102,11 +126,13 @@ def _check_value(name: str, kind: object, x: object) -> None:
     elif kind == "str" or kind == "str?":
         if x is None and kind == "str?":
             return
-        if type(x) is not str or not 0 < len(x) <= spec.MAX_STR:  # type: ignore[arg-type]
-            raise _bad(name, "a non-empty string of at most {} characters".format(spec.MAX_STR), x)
+        if type(x) is not str or not 0 < len(x) <= spec.MAX_STR or not _is_text(x):  # type: ignore[arg-type]
+            raise _bad(name, "a non-empty string of at most {} characters, without NUL or lone "
+                       "surrogates".format(spec.MAX_STR), x)
     elif kind == "text":
-        if type(x) is not str or len(x) > spec.MAX_STR:  # type: ignore[arg-type]
-            raise _bad(name, "a string of at most {} characters".format(spec.MAX_STR), x)
+        if type(x) is not str or len(x) > spec.MAX_STR or not _is_text(x):  # type: ignore[arg-type]
+            raise _bad(name, "a string of at most {} characters, without NUL or lone surrogates".format(
+                spec.MAX_STR), x)
     elif kind == "strs":
         if type(x) is not list:
             raise _bad(name, "a list of strings", x)
@@ -238,7 +264,7 @@ def check_command(msg: dict) -> dict:
     t, extra = _typed(msg, spec.COMMAND_TYPES, "command")
     out = _take(msg, spec.COMMAND_ENVELOPE, {})
     _take(msg, extra, out)
-    if t == "config" and len(out) == len(_take(msg, spec.COMMAND_ENVELOPE, {})):
+    if t == "config" and not [k for k in spec.CONFIG_KEYS if k in out]:
         raise ProtocolError(MISSING_FIELD, "a config command needs at least one of " +
                             ", ".join(spec.CONFIG_KEYS), "config")
     return out
@@ -279,9 +305,14 @@ def parse(kind: str, payload: object, dev: object = None) -> dict:
     raise ValueError("unknown topic kind " + _short(kind))
 
 
+def dumps(obj: object) -> bytes:
+    """Compact UTF-8 JSON, the same bytes on MicroPython and CPython."""
+    return json.dumps(obj, **_DUMPS_KW).encode()  # type: ignore[arg-type]
+
+
 def encode(msg: dict) -> bytes:
     """Compact UTF-8 JSON for the wire; refuses (too_large) what exceeds the contract's limit."""
-    data = json.dumps(msg, separators=(",", ":")).encode()
+    data = dumps(msg)
     if len(data) > spec.MAX_PAYLOAD:
         raise ProtocolError(TOO_LARGE, "message is {} bytes; the contract allows at most {}".format(
             len(data), spec.MAX_PAYLOAD))

@@ -4,11 +4,9 @@ A pad wired over USB speaks this; the bridge on the window PC relays ``msg`` to 
 unchanged, so the host cannot tell a wired pad from a wireless one.
 """
 
-import json
-
 from protocol import spec
 from protocol.errors import BAD_TOPIC, NOT_OBJECT, ProtocolError
-from protocol.messages import decode, encode
+from protocol.messages import decode, dumps, encode
 
 MAX_LINE = spec.MAX_PAYLOAD + 64   # the wrapper adds a few bytes around the message
 
@@ -17,7 +15,7 @@ def wrap(kind: str, msg: dict) -> bytes:
     """One line (with its newline) carrying ``msg`` for a topic of ``kind``."""
     if kind not in spec.TOPIC_KINDS:
         raise ProtocolError(BAD_TOPIC, "unknown topic kind {!r}".format(kind))
-    return json.dumps({"topic": kind, "msg": msg}, separators=(",", ":")).encode() + b"\n"
+    return dumps({"topic": kind, "msg": msg}) + b"\n"
 
 
 def unwrap(line: object) -> tuple:
