@@ -7,10 +7,13 @@ is regenerated from these models (tests check the two agree).
 """
 
 from host.models.audit import AuditEntry
+from host.models.commands import Command
 from host.models.events import Event, RejectedMessage
 from host.models.fleet import Assignment, Device, Window
 from host.models.liveness import DeviceStatus, HostDowntime, ModeInterval, PowerInterval
 from host.models.service import ServiceSession
+from host.models.users import ApiToken, User
 
-__all__ = ["Assignment", "AuditEntry", "Device", "DeviceStatus", "Event", "HostDowntime",
-           "ModeInterval", "PowerInterval", "RejectedMessage", "ServiceSession", "Window"]
+__all__ = ["ApiToken", "Assignment", "AuditEntry", "Command", "Device", "DeviceStatus", "Event",
+           "HostDowntime", "ModeInterval", "PowerInterval", "RejectedMessage", "ServiceSession",
+           "User", "Window"]
