@@ -7,13 +7,44 @@ is regenerated from these models (tests check the two agree).
 """
 
 from host.models.audit import AuditEntry
+from host.models.calendar import (
+           CalendarDay,
+           CalendarYear,
+           RuleSetting,
+           SummerSchedule,
+           WindowDay,
+           WindowSchedule,
+)
 from host.models.commands import Command
-from host.models.events import Event, RejectedMessage
+from host.models.events import BootAnchor, Event, RejectedMessage
 from host.models.fleet import Assignment, Device, Window
-from host.models.liveness import DeviceStatus, HostDowntime, ModeInterval, PowerInterval
+from host.models.liveness import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
+from host.models.months import MonthAction
 from host.models.service import ServiceSession
 from host.models.users import ApiToken, User
 
-__all__ = ["ApiToken", "Assignment", "AuditEntry", "Command", "Device", "DeviceStatus", "Event",
-           "HostDowntime", "ModeInterval", "PowerInterval", "RejectedMessage", "ServiceSession",
-           "User", "Window"]
+__all__ = [
+           "ApiToken",
+           "Assignment",
+           "AuditEntry",
+           "BootAnchor",
+           "CalendarDay",
+           "CalendarYear",
+           "Command",
+           "Device",
+           "DeviceStatus",
+           "Event",
+           "HostBeat",
+           "HostDowntime",
+           "ModeInterval",
+           "MonthAction",
+           "PowerInterval",
+           "RejectedMessage",
+           "RuleSetting",
+           "ServiceSession",
+           "SummerSchedule",
+           "User",
+           "Window",
+           "WindowDay",
+           "WindowSchedule",
+]

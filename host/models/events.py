@@ -52,3 +52,17 @@ class RejectedMessage(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))   # full text (<= 1 KiB) or excerpt
     replayed_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class BootAnchor(SQLModel, table=True):
+    """When boot ``boot`` of pad ``device_id`` started, in host time: the anchor of derived times (R10).
+
+    ``boot_ms`` is the pad's clock minus ``up`` where the pad's clock was set in that boot
+    (``from_clock``), else the smallest ``received_ms - up`` seen: network delay only makes
+    that later, so the smallest is the closest to the truth.
+    """
+
+    device_id: str = Field(primary_key=True, max_length=32)
+    boot: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    boot_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    from_clock: bool = False

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
+from protocol import spec
+
 
 class PowerInterval(SQLModel, table=True):
     """The pad was ``on`` (online, serving or paused), ``off``, or ``unknown`` (host down, R5 d)."""
@@ -39,6 +41,7 @@ class DeviceStatus(SQLModel, table=True):
     """The newest known state of each pad (live view; the intervals above are the history)."""
 
     device_id: str = Field(foreign_key="device.id", primary_key=True, max_length=32)
+    power: str = Field(default="unknown", max_length=8)  # state of the open PowerInterval
     online: bool = False
     mode: str | None = Field(default=None, max_length=16)
     since_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
@@ -51,6 +54,9 @@ class DeviceStatus(SQLModel, table=True):
     rssi: int | None = None
     faults: str = Field(default="", max_length=256)     # comma-separated fault codes
     last_reset_cause: str | None = Field(default=None, max_length=16)
+    # The pad's heartbeat period; a `config` command that changes it should update this,
+    # since the ingest declares the pad off after heartbeat_timeout_factor x heartbeat_s.
+    heartbeat_s: int = Field(default=spec.DEFAULT_CONFIG["heartbeat_s"])
 
 
 class HostDowntime(SQLModel, table=True):
@@ -60,3 +66,12 @@ class HostDowntime(SQLModel, table=True):
     instance: str = Field(max_length=64)
     start_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     end_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class HostBeat(SQLModel, table=True):
+    """Each host instance's pulse: written every few seconds, so that after a crash
+    (even ``kill -9``) the next start knows since when the host was down (R5 d)."""
+
+    instance: str = Field(primary_key=True, max_length=64)
+    started_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    beat_ms: int = Field(sa_column=Column(BigInteger, nullable=False))

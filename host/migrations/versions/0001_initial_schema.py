@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:42:25.691192
+Create Date: 2026-11-25 15:44:05.313922
 """
 from alembic import op
 import sqlalchemy as sa
@@ -31,12 +31,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auditentry_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditentry_at_ms'), ['at_ms'], unique=False)
 
+    op.create_table('bootanchor',
+    sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('boot', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('boot_ms', sa.BigInteger(), nullable=False),
+    sa.Column('from_clock', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('device_id', 'boot')
+    )
     op.create_table('device',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('registered_ms', sa.BigInteger(), nullable=False),
     sa.Column('retired_ms', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('hostbeat',
+    sa.Column('instance', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('started_ms', sa.BigInteger(), nullable=False),
+    sa.Column('beat_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('instance')
     )
     op.create_table('hostdowntime',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -126,6 +139,7 @@ def upgrade() -> None:
 
     op.create_table('devicestatus',
     sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('power', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
     sa.Column('online', sa.Boolean(), nullable=False),
     sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('since_ms', sa.BigInteger(), nullable=True),
@@ -138,6 +152,7 @@ def upgrade() -> None:
     sa.Column('rssi', sa.Integer(), nullable=True),
     sa.Column('faults', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
     sa.Column('last_reset_cause', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('heartbeat_s', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['device.id'], ),
     sa.PrimaryKeyConstraint('device_id')
     )
@@ -274,7 +289,9 @@ def downgrade() -> None:
 
     op.drop_table('rejectedmessage')
     op.drop_table('hostdowntime')
+    op.drop_table('hostbeat')
     op.drop_table('device')
+    op.drop_table('bootanchor')
     with op.batch_alter_table('auditentry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditentry_at_ms'))
         batch_op.drop_index(batch_op.f('ix_auditentry_action'))
