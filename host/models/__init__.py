@@ -8,12 +8,12 @@ is regenerated from these models (tests check the two agree).
 
 from host.models.audit import AuditEntry
 from host.models.calendar import (
-           CalendarDay,
-           CalendarYear,
-           RuleSetting,
-           SummerSchedule,
-           WindowDay,
-           WindowSchedule,
+                                   CalendarDay,
+                                   CalendarYear,
+                                   RuleSetting,
+                                   SummerSchedule,
+                                   WindowDay,
+                                   WindowSchedule,
 )
 from host.models.commands import Command
 from host.models.events import BootAnchor, Event, RejectedMessage
@@ -23,28 +23,7 @@ from host.models.months import MonthAction
 from host.models.service import ServiceSession
 from host.models.users import ApiToken, User
 
-__all__ = [
-           "ApiToken",
-           "Assignment",
-           "AuditEntry",
-           "BootAnchor",
-           "CalendarDay",
-           "CalendarYear",
-           "Command",
-           "Device",
-           "DeviceStatus",
-           "Event",
-           "HostBeat",
-           "HostDowntime",
-           "ModeInterval",
-           "MonthAction",
-           "PowerInterval",
-           "RejectedMessage",
-           "RuleSetting",
-           "ServiceSession",
-           "SummerSchedule",
-           "User",
-           "Window",
-           "WindowDay",
-           "WindowSchedule",
-]
+__all__ = ["ApiToken", "Assignment", "AuditEntry", "BootAnchor", "CalendarDay", "CalendarYear",
+           "Command", "Device", "DeviceStatus", "Event", "HostBeat", "HostDowntime", "ModeInterval",
+           "MonthAction", "PowerInterval", "RejectedMessage", "RuleSetting", "ServiceSession",
+           "SummerSchedule", "User", "Window", "WindowDay", "WindowSchedule"]

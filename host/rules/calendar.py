@@ -1,0 +1,108 @@
+"""Working days (工作日) and the summer schedule (夏令时) for R5, in Asia/Shanghai dates.
+
+The official calendar, including make-up working days (调休), comes from ``chinesecalendar``;
+per-date overrides the operator entered win. A date the library has no data for and no
+operator entry covers is an error the operator sees (``CalendarMissing``), never a guess (R5).
+
+Pure: the database layer (host.scoring.settings) passes overrides in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+import chinese_calendar
+
+
+class DayKind(StrEnum):
+    """What kind of day a date is for a service center.
+
+    ``rest`` is an ordinary weekend day; ``holiday`` a statutory holiday (or a day the operator
+    entered as off). Saturday service hours (便民窗口, R5) run on ``rest`` Saturdays only: our
+    reading is that the convenience window does not open on public holidays.
+    """
+
+    WORKING = "working"
+    REST = "rest"
+    HOLIDAY = "holiday"
+
+
+class CalendarMissing(LookupError):
+    """No working-day data for a date: the operator must enter that year's calendar (R5)."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        super().__init__(
+            f"no working-day calendar for {day.isoformat()}: the official calendar data "
+            f"(chinesecalendar) does not cover {day.year} and no one has entered it. Enter the "
+            f"State Council's holiday notice for {day.year} with "
+            f"`evalpad calendar set DATE working|off --by NAME --reason ...` for each holiday and "
+            f"make-up working day (调休), then `evalpad calendar year {day.year} --by NAME --reason ...` "
+            f"to declare the rest of {day.year} as ordinary weeks (Mon-Fri working)."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The working-day calendar with the operator's entries.
+
+    ``overrides``: date -> working (True) or off (False), entered by the operator; they win.
+    ``declared_years``: years the operator declared entered, so dates without an override
+    follow the ordinary week (Mon-Fri working) instead of raising ``CalendarMissing``.
+    """
+
+    overrides: Mapping[date, bool] = field(default_factory=dict)
+    declared_years: Set[int] = field(default_factory=frozenset)
+
+    def kind(self, day: date) -> DayKind:
+        override = self.overrides.get(day)
+        if override is not None:
+            if override:
+                return DayKind.WORKING
+            return DayKind.REST if _ordinary_weekend(day) else DayKind.HOLIDAY
+        try:
+            working = chinese_calendar.is_workday(day)
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            if day.year not in self.declared_years:
+                raise CalendarMissing(day) from None
+            return DayKind.REST if _ordinary_weekend(day) else DayKind.WORKING
+        if working:
+            return DayKind.WORKING
+        return DayKind.HOLIDAY if (on_holiday and name is not None) else DayKind.REST
+
+    def is_working_day(self, day: date) -> bool:
+        return self.kind(day) is DayKind.WORKING
+
+
+def _ordinary_weekend(day: date) -> bool:
+    return day.weekday() >= 5
+
+
+@dataclass(frozen=True, slots=True)
+class SummerRange:
+    """The summer schedule (夏令时) of one year: ``start`` to ``end`` inclusive (R5)."""
+
+    start: date
+    end: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+# ASSUMPTION (shown on the configuration page): the source gives no summer date range; many
+# Shanghai public offices keep summer hours from 1 May to 30 September. Configurable per year.
+DEFAULT_SUMMER_START = (5, 1)
+DEFAULT_SUMMER_END = (9, 30)
+
+
+def default_summer(year: int) -> SummerRange:
+    return SummerRange(date(year, *DEFAULT_SUMMER_START), date(year, *DEFAULT_SUMMER_END))
+
+
+def is_summer(day: date, ranges: Mapping[int, SummerRange]) -> bool:
+    """Whether ``day`` is on the summer schedule: the year's configured range, else the default."""
+    return day in ranges.get(day.year, default_summer(day.year))
