@@ -23,5 +23,11 @@ def version() -> None:
     typer.echo(f"evalpad {dist_version('evalpad')} (contract v{spec.VERSION})")
 
 
+# Simulator, demo and serial bridge (issue 7): implemented in their own packages.
+from host.bridge.command import bridge as _bridge  # noqa: E402
+
+app.command("bridge")(_bridge)
+
+
 if __name__ == "__main__":
     app()
