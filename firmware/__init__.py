@@ -1,0 +1,1 @@
+"""evalpad pad firmware (MicroPython): see firmware/README.md."""

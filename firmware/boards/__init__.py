@@ -1,0 +1,1 @@
+"""Board files: one per hardware variant, each a HAL (see firmware/hal/__init__.py)."""

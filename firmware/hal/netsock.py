@@ -1,0 +1,88 @@
+"""Sockets for umqtt.simple with a bounded wait on every platform.
+
+umqtt.simple calls ``sock.setblocking(True)`` after each non-blocking poll, which on both
+MicroPython and CPython means "wait forever": one silent broker would freeze the pad's main
+loop (buttons, display, watchdog).  ``TimeoutSocket`` turns that call into "block for at
+most ``timeout_s``", so every network call returns or raises OSError within the timeout.
+Under CPython it also supplies the ``read``/``write`` stream methods umqtt uses (CPython
+sockets only have ``recv``/``send``).  ``rx`` counts received bytes: the connection manager
+uses it to see that a keepalive ping was answered.
+"""
+
+
+class TimeoutSocket:
+    def __init__(self, raw: object, timeout_s: float) -> None:
+        self.raw = raw
+        self.timeout_s = timeout_s
+        self.rx = 0
+        self._stream = hasattr(raw, "read")   # MicroPython sockets are streams
+        raw.settimeout(timeout_s)  # type: ignore[attr-defined]
+
+    def connect(self, addr: object) -> None:
+        self.raw.connect(addr)  # type: ignore[attr-defined]
+
+    def settimeout(self, t: object) -> None:
+        self.raw.settimeout(self.timeout_s if t is None else t)  # type: ignore[attr-defined]
+
+    def setblocking(self, flag: bool) -> None:
+        # True means "wait", and we never wait longer than timeout_s (see module doc).
+        self.raw.settimeout(self.timeout_s if flag else 0)  # type: ignore[attr-defined]
+
+    def read(self, n: int) -> object:
+        if self._stream:
+            data = self.raw.read(n)  # type: ignore[attr-defined]
+        else:
+            data = self._recv(n)
+        if data:
+            self.rx += len(data)
+        return data
+
+    def _recv(self, n: int) -> object:
+        """CPython: read exactly n bytes (fewer only at EOF); None if non-blocking and empty."""
+        chunks = []
+        got = 0
+        while got < n:
+            try:
+                part = self.raw.recv(n - got)  # type: ignore[attr-defined]
+            except BlockingIOError:
+                if got == 0:
+                    return None
+                # Part of a packet has come: wait for the rest (bounded by the timeout).
+                self.raw.settimeout(self.timeout_s)  # type: ignore[attr-defined]
+                continue
+            if not part:
+                break
+            chunks.append(part)
+            got += len(part)
+        return b"".join(chunks)
+
+    def write(self, buf: object, n: object = None) -> int:
+        data = buf if n is None else memoryview(buf)[:n]  # type: ignore[arg-type]
+        if self._stream:
+            return self.raw.write(data)  # type: ignore[attr-defined]
+        self.raw.sendall(data)  # type: ignore[attr-defined]
+        return len(data)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        try:
+            self.raw.close()  # type: ignore[attr-defined]
+        except OSError:
+            pass
+
+
+class SocketModule:
+    """What umqtt.simple sees as its ``socket`` module: ``socket()`` and ``getaddrinfo``."""
+
+    def __init__(self, sockmod: object, timeout_s: float = 0.5) -> None:
+        self.mod = sockmod
+        self.timeout_s = timeout_s
+        self.last = None   # type: object  # the most recent socket (tests kill it)
+
+    def socket(self) -> TimeoutSocket:
+        self.last = TimeoutSocket(self.mod.socket(), self.timeout_s)  # type: ignore[attr-defined]
+        return self.last
+
+    def getaddrinfo(self, host: str, port: int) -> object:
+        m = self.mod
+        # IPv4 stream only: a CPython 'localhost' may list IPv6 first, and the socket is AF_INET.
+        return m.getaddrinfo(host, port, m.AF_INET, m.SOCK_STREAM)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Third-party code vendored for the pad (see each file's header)."""

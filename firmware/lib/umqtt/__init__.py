@@ -1,0 +1,1 @@
+"""umqtt from micropython-lib (MIT), vendored: see simple.py."""
