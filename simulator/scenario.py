@@ -196,7 +196,8 @@ class PadSettings(_Strict):
     """Settings the pads start with (the contract's ``config`` keys)."""
 
     heartbeat_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = spec.DEFAULT_CONFIG["heartbeat_s"]
-    prompt_timeout_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = spec.DEFAULT_CONFIG["prompt_timeout_s"]
+    prompt_timeout_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = \
+        spec.DEFAULT_CONFIG["prompt_timeout_s"]
     thanks_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = spec.DEFAULT_CONFIG["thanks_s"]
     min_interval_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = spec.DEFAULT_CONFIG["min_interval_s"]
 
