@@ -17,13 +17,45 @@ from host.models.calendar import (
 )
 from host.models.commands import Command
 from host.models.events import BootAnchor, Event, RejectedMessage
+from host.models.faults import Fault, FaultEvidence
 from host.models.fleet import Assignment, Device, Window
 from host.models.liveness import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
 from host.models.months import MonthAction
+from host.models.review import ViolationCandidate, ViolationDecision
 from host.models.service import ServiceSession
 from host.models.users import ApiToken, User
+from host.models.volume import MonthlyVolume, VolumeImport
+from host.models.waivers import Waiver
 
-__all__ = ["ApiToken", "Assignment", "AuditEntry", "BootAnchor", "CalendarDay", "CalendarYear",
-           "Command", "Device", "DeviceStatus", "Event", "HostBeat", "HostDowntime", "ModeInterval",
-           "MonthAction", "PowerInterval", "RejectedMessage", "RuleSetting", "ServiceSession",
-           "SummerSchedule", "User", "Window", "WindowDay", "WindowSchedule"]
+__all__ = [
+                                   "ApiToken",
+                                   "Assignment",
+                                   "AuditEntry",
+                                   "BootAnchor",
+                                   "CalendarDay",
+                                   "CalendarYear",
+                                   "Command",
+                                   "Device",
+                                   "DeviceStatus",
+                                   "Event",
+                                   "Fault",
+                                   "FaultEvidence",
+                                   "HostBeat",
+                                   "HostDowntime",
+                                   "ModeInterval",
+                                   "MonthAction",
+                                   "MonthlyVolume",
+                                   "PowerInterval",
+                                   "RejectedMessage",
+                                   "RuleSetting",
+                                   "ServiceSession",
+                                   "SummerSchedule",
+                                   "User",
+                                   "ViolationCandidate",
+                                   "ViolationDecision",
+                                   "VolumeImport",
+                                   "Waiver",
+                                   "Window",
+                                   "WindowDay",
+                                   "WindowSchedule",
+]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:44:05.313922
+Create Date: 2026-11-25 15:47:22.232192
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,6 +38,21 @@ def upgrade() -> None:
     sa.Column('from_clock', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('device_id', 'boot')
     )
+    op.create_table('calendarday',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('working', sa.Boolean(), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('day')
+    )
+    op.create_table('calendaryear',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('year')
+    )
     op.create_table('device',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -58,6 +73,19 @@ def upgrade() -> None:
     sa.Column('end_ms', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('monthaction',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('monthaction', schema=None) as batch_op:
+        batch_op.create_index('ix_monthaction_month_at', ['month', 'at_ms'], unique=False)
+
     op.create_table('rejectedmessage',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('received_ms', sa.BigInteger(), nullable=False),
@@ -74,6 +102,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rejectedmessage_device_id'), ['device_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rejectedmessage_received_ms'), ['received_ms'], unique=False)
 
+    op.create_table('rulesetting',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('summerschedule',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('end', sa.Date(), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('year')
+    )
+    op.create_table('volumeimport',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('imported_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('imported_ms', sa.BigInteger(), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('window',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -180,6 +234,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_event_type'), ['type'], unique=False)
         batch_op.create_index('ix_event_window_at', ['window_id', 'at_ms'], unique=False)
 
+    op.create_table('fault',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('window_id', sa.Integer(), nullable=True),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('devices', sa.JSON(), nullable=False),
+    sa.Column('started_ms', sa.BigInteger(), nullable=False),
+    sa.Column('cleared_ms', sa.BigInteger(), nullable=True),
+    sa.Column('last_seen_ms', sa.BigInteger(), nullable=False),
+    sa.Column('repeats', sa.Integer(), nullable=False),
+    sa.Column('opened_ms', sa.BigInteger(), nullable=False),
+    sa.Column('opened_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('acknowledged_ms', sa.BigInteger(), nullable=True),
+    sa.Column('acknowledged_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('assignee', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('resolved_ms', sa.BigInteger(), nullable=True),
+    sa.Column('resolved_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('repair_notes', sa.Text(), nullable=False),
+    sa.Column('verdict', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], ),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('fault', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fault_code'), ['code'], unique=False)
+        batch_op.create_index('ix_fault_device_code_status', ['device_id', 'code', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fault_started_ms'), ['started_ms'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fault_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fault_verdict'), ['verdict'], unique=False)
+
     op.create_table('modeinterval',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('device_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -191,6 +280,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('modeinterval', schema=None) as batch_op:
         batch_op.create_index('ix_mode_device_start', ['device_id', 'start_ms'], unique=False)
+
+    op.create_table('monthlyvolume',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('window_id', sa.Integer(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('volume', sa.Integer(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('import_id', sa.Integer(), nullable=True),
+    sa.Column('row', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['import_id'], ['volumeimport.id'], ),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('monthlyvolume', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_monthlyvolume_import_id'), ['import_id'], unique=False)
+        batch_op.create_index('ix_volume_window_month', ['window_id', 'month'], unique=False)
 
     op.create_table('powerinterval',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -220,6 +325,50 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_servicesession_started_ms'), ['started_ms'], unique=False)
         batch_op.create_index(batch_op.f('ix_servicesession_window_id'), ['window_id'], unique=False)
 
+    op.create_table('waiver',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('window_id', sa.Integer(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_ms', sa.BigInteger(), nullable=False),
+    sa.Column('revoked_ms', sa.BigInteger(), nullable=True),
+    sa.Column('revoked_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('revoke_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('waiver', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_waiver_key'), ['key'], unique=False)
+        batch_op.create_index('ix_waiver_window_month', ['window_id', 'month'], unique=False)
+
+    op.create_table('windowday',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('window_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('window_id', 'day', 'kind')
+    )
+    with op.batch_alter_table('windowday', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_windowday_window_id'), ['window_id'], unique=False)
+
+    op.create_table('windowschedule',
+    sa.Column('window_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('noon_duty_weekdays', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('saturday_spans', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('closed_weekdays', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
+    sa.PrimaryKeyConstraint('window_id')
+    )
     op.create_table('apitoken',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -235,16 +384,91 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_apitoken_digest'), ['digest'], unique=True)
         batch_op.create_index(batch_op.f('ix_apitoken_user_id'), ['user_id'], unique=False)
 
+    op.create_table('faultevidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fault_id', sa.Integer(), nullable=True),
+    sa.Column('event_id', sa.BigInteger(), nullable=True),
+    sa.Column('interval_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['fault_id'], ['fault.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('event_id'),
+    sa.UniqueConstraint('interval_id')
+    )
+    with op.batch_alter_table('faultevidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_faultevidence_fault_id'), ['fault_id'], unique=False)
+
+    op.create_table('violationcandidate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=96), nullable=False),
+    sa.Column('window_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('at_ms', sa.BigInteger(), nullable=False),
+    sa.Column('subject_event_id', sa.BigInteger(), nullable=True),
+    sa.Column('service_session_id', sa.Integer(), nullable=True),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('reported_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('detected_ms', sa.BigInteger(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['service_session_id'], ['servicesession.id'], ),
+    sa.ForeignKeyConstraint(['window_id'], ['window.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('violationcandidate', schema=None) as batch_op:
+        batch_op.create_index('ix_violation_window_at', ['window_id', 'at_ms'], unique=False)
+        batch_op.create_index(batch_op.f('ix_violationcandidate_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_violationcandidate_status'), ['status'], unique=False)
+
+    op.create_table('violationdecision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('reviewer', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('decided_ms', sa.BigInteger(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_id'], ['violationcandidate.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('violationdecision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_violationdecision_candidate_id'), ['candidate_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('violationdecision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_violationdecision_candidate_id'))
+
+    op.drop_table('violationdecision')
+    with op.batch_alter_table('violationcandidate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_violationcandidate_status'))
+        batch_op.drop_index(batch_op.f('ix_violationcandidate_kind'))
+        batch_op.drop_index('ix_violation_window_at')
+
+    op.drop_table('violationcandidate')
+    with op.batch_alter_table('faultevidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_faultevidence_fault_id'))
+
+    op.drop_table('faultevidence')
     with op.batch_alter_table('apitoken', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_apitoken_user_id'))
         batch_op.drop_index(batch_op.f('ix_apitoken_digest'))
 
     op.drop_table('apitoken')
+    op.drop_table('windowschedule')
+    with op.batch_alter_table('windowday', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_windowday_window_id'))
+
+    op.drop_table('windowday')
+    with op.batch_alter_table('waiver', schema=None) as batch_op:
+        batch_op.drop_index('ix_waiver_window_month')
+        batch_op.drop_index(batch_op.f('ix_waiver_key'))
+
+    op.drop_table('waiver')
     with op.batch_alter_table('servicesession', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_servicesession_window_id'))
         batch_op.drop_index(batch_op.f('ix_servicesession_started_ms'))
@@ -254,10 +478,23 @@ def downgrade() -> None:
         batch_op.drop_index('ix_power_device_start')
 
     op.drop_table('powerinterval')
+    with op.batch_alter_table('monthlyvolume', schema=None) as batch_op:
+        batch_op.drop_index('ix_volume_window_month')
+        batch_op.drop_index(batch_op.f('ix_monthlyvolume_import_id'))
+
+    op.drop_table('monthlyvolume')
     with op.batch_alter_table('modeinterval', schema=None) as batch_op:
         batch_op.drop_index('ix_mode_device_start')
 
     op.drop_table('modeinterval')
+    with op.batch_alter_table('fault', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fault_verdict'))
+        batch_op.drop_index(batch_op.f('ix_fault_status'))
+        batch_op.drop_index(batch_op.f('ix_fault_started_ms'))
+        batch_op.drop_index('ix_fault_device_code_status')
+        batch_op.drop_index(batch_op.f('ix_fault_code'))
+
+    op.drop_table('fault')
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_index('ix_event_window_at')
         batch_op.drop_index(batch_op.f('ix_event_type'))
@@ -282,15 +519,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_window_number'))
 
     op.drop_table('window')
+    op.drop_table('volumeimport')
+    op.drop_table('summerschedule')
+    op.drop_table('rulesetting')
     with op.batch_alter_table('rejectedmessage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rejectedmessage_received_ms'))
         batch_op.drop_index(batch_op.f('ix_rejectedmessage_device_id'))
         batch_op.drop_index(batch_op.f('ix_rejectedmessage_code'))
 
     op.drop_table('rejectedmessage')
+    with op.batch_alter_table('monthaction', schema=None) as batch_op:
+        batch_op.drop_index('ix_monthaction_month_at')
+
+    op.drop_table('monthaction')
     op.drop_table('hostdowntime')
     op.drop_table('hostbeat')
     op.drop_table('device')
+    op.drop_table('calendaryear')
+    op.drop_table('calendarday')
     op.drop_table('bootanchor')
     with op.batch_alter_table('auditentry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditentry_at_ms'))

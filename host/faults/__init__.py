@@ -1,0 +1,20 @@
+"""The IT section's fault log (报修记录, R7): opened from pad events, host checks and people;
+open -> acknowledged -> resolved with a verdict; what it waives (``pad_fault_spans``) and
+excuses (``network_outage_spans``); MTTR and faults per pad (``summary``)."""
+
+from host.faults.detect import FaultRules, detect_outages, detect_silent, sync_pad_events
+from host.faults.log import (
+    VERDICTS,
+    acknowledge,
+    get_fault,
+    list_faults,
+    open_fault,
+    reclassify,
+    report_fault,
+    resolve,
+)
+from host.faults.queries import FaultSummary, network_outage_spans, pad_fault_spans, summary
+
+__all__ = ["VERDICTS", "FaultRules", "FaultSummary", "acknowledge", "detect_outages", "detect_silent",
+           "get_fault", "list_faults", "network_outage_spans", "open_fault", "pad_fault_spans",
+           "reclassify", "report_fault", "resolve", "summary", "sync_pad_events"]

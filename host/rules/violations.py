@@ -1,0 +1,312 @@
+"""Procedural-violation candidates (R6) from one window's facts. Pure: no database, no clock.
+
+The system only **flags candidates** with the events behind them; the management section
+(管理科) confirms or dismisses each one (host.violations). Four kinds, with their points (R6):
+
+- ``no_prompt`` 未按程序提示评价, 1 point: a service session ended without an evaluation prompt.
+- ``refused`` 拒绝评议, 2.5 points: staff cancelled a prompt (``prompt_end`` reason ``cancelled``).
+- ``consecutive`` 连续评价, 1 point: a second evaluation in one service session, or two
+  evaluations closer than the minimum interval with no new session between.
+- ``self_eval`` 自我评价, 1 point: an evaluation while paused, outside working hours, or
+  entered by staff.
+
+A confirmed ``consecutive`` or ``self_eval`` candidate also voids its evaluation
+(``subject_event_id``, R2). Working hours come from the calendar (host.rules.sessions) and
+are passed in as spans, so this module stays pure.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import pairwise
+from typing import Any, Protocol
+
+from host.rules.types import Span
+
+NO_PROMPT = "no_prompt"
+REFUSED = "refused"
+CONSECUTIVE = "consecutive"
+SELF_EVAL = "self_eval"
+KINDS = (NO_PROMPT, REFUSED, CONSECUTIVE, SELF_EVAL)
+
+# R6: points per confirmed instance. Fixed by the source (not marked configurable).
+POINTS: Mapping[str, Fraction] = {
+    NO_PROMPT: Fraction(1),
+    REFUSED: Fraction(5, 2),
+    CONSECUTIVE: Fraction(1),
+    SELF_EVAL: Fraction(1),
+}
+CHINESE: Mapping[str, str] = {
+    NO_PROMPT: "未按程序提示评价",
+    REFUSED: "拒绝评议",
+    CONSECUTIVE: "连续评价",
+    SELF_EVAL: "自我评价",
+}
+# A confirmed candidate of these kinds voids its evaluation (R2, R6).
+VOIDING_KINDS = frozenset({CONSECUTIVE, SELF_EVAL})
+
+# Why a candidate was flagged (kept with it, shown to the reviewer).
+REASON_NO_PROMPT = "session_without_prompt"
+REASON_CANCELLED = "prompt_cancelled"
+REASON_SAME_SESSION = "same_session"
+REASON_MIN_INTERVAL = "min_interval"
+REASON_PAUSED = "paused"
+REASON_OUTSIDE_HOURS = "outside_hours"
+REASON_STAFF_ENTRY = "staff_entry"
+# Which checks need which inputs: the DB layer withdraws a stale candidate only when the
+# check that flagged it actually ran (an outside-hours candidate survives a run without hours).
+CHECKS_WITHOUT_HOURS = frozenset({REASON_NO_PROMPT, REASON_CANCELLED, REASON_SAME_SESSION,
+                                  REASON_MIN_INTERVAL, REASON_PAUSED, REASON_STAFF_ENTRY})
+ALL_CHECKS = CHECKS_WITHOUT_HOURS | {REASON_OUTSIDE_HOURS}
+
+# R6 "entered by staff": the contract may be extended with optional fields; a pad (or the
+# serial bridge of a staff-side keypad) marks such an evaluation with this body field.
+STAFF_ENTRY_FIELD = "entered_by"
+STAFF_ENTRY_VALUE = "staff"
+
+DEFAULT_MIN_INTERVAL_MS = 20_000        # R6: configurable, default 20 s (= the pad's min_interval_s)
+# Staff often close the queue ticket and then press "prompt": a prompt this soon after the
+# session ended still belongs to it. Configurable; a reading of R6, not a number from the source.
+DEFAULT_PROMPT_AFTER_END_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRules:
+    """The configurable numbers of R6 (the center's configuration feeds them)."""
+
+    min_interval_ms: int = DEFAULT_MIN_INTERVAL_MS
+    prompt_after_end_ms: int = DEFAULT_PROMPT_AFTER_END_MS
+
+    def __post_init__(self) -> None:
+        if self.min_interval_ms < 0 or self.prompt_after_end_ms < 0:
+            raise ValueError("R6 intervals must be >= 0 ms")
+
+
+class EventLike(Protocol):
+    """What the rules read of a stored event (host.models.Event satisfies it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def at_ms(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def svc(self) -> str | None: ...
+    @property
+    def body(self) -> dict[Any, Any]: ...
+
+
+class ServiceLike(Protocol):
+    """A queue-system service session (host.models.ServiceSession satisfies it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def ticket(self) -> str: ...
+    @property
+    def started_ms(self) -> int: ...
+    @property
+    def ended_ms(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One flagged R6 instance with its evidence.
+
+    ``key`` names it stably across re-detection (idempotent storage). ``subject_event_id``
+    is the evaluation a confirmation voids (consecutive, self_eval) or the event the
+    candidate is about (the cancelling ``prompt_end``); None for a session without prompt,
+    which is identified by ``service_session_id``.
+    """
+
+    kind: str
+    window_id: int
+    at_ms: int
+    evidence: tuple[int, ...]
+    reasons: tuple[str, ...]
+    subject_event_id: int | None = None
+    service_session_id: int | None = None
+    detail: str = ""
+
+    @property
+    def points(self) -> Fraction:
+        return POINTS[self.kind]
+
+    @property
+    def voids(self) -> bool:
+        return self.kind in VOIDING_KINDS
+
+    @property
+    def key(self) -> str:
+        if self.subject_event_id is not None:
+            return f"{self.kind}:event:{self.subject_event_id}"
+        return f"{self.kind}:session:{self.service_session_id}"
+
+
+@dataclass(slots=True)
+class _Flags:
+    """Reasons and evidence collected for one evaluation before it becomes candidates."""
+
+    reasons: list[str] = field(default_factory=list)
+    evidence: set[int] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def _eid(e: EventLike) -> int:
+    if e.id is None:
+        raise ValueError("violation rules need stored events (id is None)")
+    return e.id
+
+
+def _inside(at_ms: int, spans: Iterable[Span]) -> bool:
+    return any(s.start_ms <= at_ms < s.end_ms for s in spans)
+
+
+def _ordered(events: Iterable[EventLike]) -> list[EventLike]:
+    return sorted(events, key=lambda e: (e.at_ms, _eid(e)))
+
+
+def find_candidates(
+    window_id: int,
+    events: Iterable[EventLike],
+    *,
+    sessions: Sequence[ServiceLike] = (),
+    paused: Sequence[Span] = (),
+    working: Sequence[Span] | None = None,
+    now_ms: int | None = None,
+    rules: ViolationRules | None = None,
+) -> list[Candidate]:
+    """Every R6 candidate in one window's facts, ordered by time.
+
+    ``events`` are the window's stored events (R10 attribution already done), ``sessions``
+    its queue-system service sessions, ``paused`` the spans its pad was in ``paused`` mode,
+    ``working`` its working sessions (None: hours unknown, the outside-hours check is
+    skipped). ``now_ms`` keeps a session that ended only just now from being flagged
+    before its prompt could arrive.
+    """
+    rules = rules or ViolationRules()
+    ordered = _ordered(events)
+    found = _no_prompt(window_id, ordered, sessions, rules, now_ms)
+    found += _refused(window_id, ordered)
+    found += _evaluation_candidates(window_id, ordered, sessions, paused, working, rules)
+    return sorted(found, key=lambda c: (c.at_ms, c.kind, c.key))
+
+
+def _no_prompt(window_id: int, events: list[EventLike], sessions: Sequence[ServiceLike],
+               rules: ViolationRules, now_ms: int | None) -> list[Candidate]:
+    """未按程序提示评价: a service session ended, and no prompt for it was shown (R6)."""
+    prompts = [e for e in events if e.type == "prompt"]
+    out: list[Candidate] = []
+    for s in sessions:
+        if s.ended_ms is None or s.id is None:
+            continue                                  # still being served
+        last_chance = s.ended_ms + rules.prompt_after_end_ms
+        if now_ms is not None and now_ms < last_chance:
+            continue                                  # its prompt may still come
+        prompted = any(p.svc == s.ticket or s.started_ms <= p.at_ms <= last_chance for p in prompts)
+        if prompted:
+            continue
+        during = [_eid(e) for e in events if e.type == "eval" and s.started_ms <= e.at_ms <= s.ended_ms]
+        out.append(Candidate(NO_PROMPT, window_id, s.ended_ms, tuple(during), (REASON_NO_PROMPT,),
+                             service_session_id=s.id,
+                             detail=f"ticket {s.ticket} ended without an evaluation prompt"))
+    return out
+
+
+def _refused(window_id: int, events: list[EventLike]) -> list[Candidate]:
+    """拒绝评议: staff cancelled the prompt (R6); evidence is the prompt and its cancellation."""
+    out: list[Candidate] = []
+    last_prompt: dict[str | None, EventLike] = {}
+    for e in events:
+        if e.type == "prompt":
+            last_prompt[e.svc] = e
+        elif e.type == "prompt_end" and e.body.get("reason") == "cancelled":
+            prompt = last_prompt.get(e.svc)
+            evidence = ((_eid(prompt),) if prompt is not None else ()) + (_eid(e),)
+            out.append(Candidate(REFUSED, window_id, e.at_ms, evidence, (REASON_CANCELLED,),
+                                 subject_event_id=_eid(e),
+                                 detail=f"prompt for {e.svc} cancelled by staff"))
+    return out
+
+
+def _evaluation_candidates(window_id: int, events: list[EventLike], sessions: Sequence[ServiceLike],
+                           paused: Sequence[Span], working: Sequence[Span] | None,
+                           rules: ViolationRules) -> list[Candidate]:
+    evals = [e for e in events if e.type == "eval"]
+    consecutive: dict[int, _Flags] = {}
+    self_eval: dict[int, _Flags] = {}
+
+    # 连续评价 (a): more than one evaluation in one service session: all but the first.
+    first_of_session: dict[str, EventLike] = {}
+    for e in evals:
+        if not e.svc:
+            continue
+        first = first_of_session.setdefault(e.svc, e)
+        if first is not e:
+            f = consecutive.setdefault(_eid(e), _Flags())
+            f.reasons.append(REASON_SAME_SESSION)
+            f.evidence.update((_eid(first), _eid(e)))
+            f.notes.append(f"second evaluation in session {e.svc}")
+
+    # 连续评价 (b): closer than the minimum interval to the previous one, no new session between.
+    tickets = {s.ticket for s in sessions}
+    starts = sorted(s.started_ms for s in sessions)
+    for prev, cur in pairwise(evals):
+        gap = cur.at_ms - prev.at_ms
+        if gap >= rules.min_interval_ms:
+            continue                                  # "closer than": exactly the minimum is fine
+        if _new_session_between(prev, cur, tickets, starts):
+            continue
+        f = consecutive.setdefault(_eid(cur), _Flags())
+        if REASON_MIN_INTERVAL not in f.reasons:
+            f.reasons.append(REASON_MIN_INTERVAL)
+        f.evidence.update((_eid(prev), _eid(cur)))
+        f.notes.append(f"{gap / 1000:.3f} s after the previous evaluation "
+                       f"(minimum {rules.min_interval_ms / 1000:g} s)")
+
+    # 自我评价: paused, outside working hours, or entered by staff.
+    prompted_in_hours = set()
+    if working is not None:
+        prompted_in_hours = {e.svc for e in events
+                             if e.type == "prompt" and e.svc and _inside(e.at_ms, working)}
+    for e in evals:
+        flags = _Flags()
+        if _inside(e.at_ms, paused):
+            flags.reasons.append(REASON_PAUSED)
+            flags.notes.append("pressed while the pad showed 暂停服务 (paused)")
+        # A citizen answering a prompt shown in working hours is not outside them, even if
+        # the press lands a minute after closing time.
+        if working is not None and not _inside(e.at_ms, working) and e.svc not in prompted_in_hours:
+            flags.reasons.append(REASON_OUTSIDE_HOURS)
+            flags.notes.append("outside working hours")
+        if e.body.get(STAFF_ENTRY_FIELD) == STAFF_ENTRY_VALUE:
+            flags.reasons.append(REASON_STAFF_ENTRY)
+            flags.notes.append("entered by staff")
+        if flags.reasons:
+            flags.evidence.add(_eid(e))
+            self_eval[_eid(e)] = flags
+
+    by_id = {_eid(e): e for e in evals}
+    out: list[Candidate] = []
+    for kind, flagged in ((CONSECUTIVE, consecutive), (SELF_EVAL, self_eval)):
+        for eid, f in flagged.items():
+            out.append(Candidate(kind, window_id, by_id[eid].at_ms, tuple(sorted(f.evidence)),
+                                 tuple(f.reasons), subject_event_id=eid, detail="; ".join(f.notes)))
+    return out
+
+
+def _new_session_between(prev: EventLike, cur: EventLike, tickets: set[str], starts: list[int]) -> bool:
+    """A new service session began between two evaluations (R6 "no new session between").
+
+    Evidence of one: a queue-system session started in (prev, cur], or the two evaluations
+    answer two different queue tickets. Two different pad-made session ids alone are not
+    enough: they come from the staff's own prompt key, which is what the interval guards.
+    """
+    if prev.svc and cur.svc and prev.svc != cur.svc and prev.svc in tickets and cur.svc in tickets:
+        return True
+    i = bisect_right(starts, prev.at_ms)           # first start after prev
+    return i < len(starts) and starts[i] <= cur.at_ms

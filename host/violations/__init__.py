@@ -1,0 +1,18 @@
+"""R6 review: detect candidates (``detect``), confirm or dismiss them (``review``), and what
+confirmed ones mean for the monthly score (``confirmed_deductions``, ``voided_event_ids``)."""
+
+from host.violations.detect import DetectResult, candidates_for, detect
+from host.violations.review import (
+    confirm,
+    confirmed_deductions,
+    decide,
+    decisions_of,
+    dismiss,
+    get_candidate,
+    list_candidates,
+    report,
+    voided_event_ids,
+)
+
+__all__ = ["DetectResult", "candidates_for", "confirm", "confirmed_deductions", "decide", "decisions_of",
+           "detect", "dismiss", "get_candidate", "list_candidates", "report", "voided_event_ids"]

@@ -1,0 +1,130 @@
+"""Detect R6 candidates for one window and month from stored facts, idempotently.
+
+Loads the window's events, its pad's paused spans (through the assignment history, R10)
+and its queue-system sessions, runs the pure rules (host.rules.violations) and stores
+what they find. Running it again adds only what is new; an open candidate the facts no
+longer support (a late prompt arrived) is withdrawn, and comes back if they do again.
+Reviewed candidates (confirmed, dismissed) are never touched by detection (R12).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from host import audit
+from host.models.events import Event
+from host.models.fleet import Assignment
+from host.models.liveness import ModeInterval
+from host.models.review import ViolationCandidate
+from host.models.service import ServiceSession
+from host.rules import violations as rules
+from host.rules.month_span import month_span
+from host.rules.types import Span
+
+log = logging.getLogger(__name__)
+
+# Facts just before the month still matter: the previous evaluation for the minimum
+# interval, a session that began before midnight. An hour is far more than either needs.
+LOOKBEHIND_MS = 3_600_000
+DETECTOR = "detector"
+SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class DetectResult:
+    added: int
+    withdrawn: int
+    restored: int
+    total: int          # candidates the rules see now in this window and month
+
+
+def _paused_spans(session: Session, window_id: int, span: Span) -> list[Span]:
+    """When the window's pad showed 暂停服务, clipped to the pad's time on this window (R10)."""
+    out: list[Span] = []
+    assignments = session.exec(select(Assignment).where(
+        Assignment.window_id == window_id, col(Assignment.start_ms) < span.end_ms,
+        (col(Assignment.end_ms).is_(None)) | (col(Assignment.end_ms) > span.start_ms))).all()
+    for a in assignments:
+        a_end = a.end_ms if a.end_ms is not None else span.end_ms
+        rows = session.exec(select(ModeInterval).where(
+            ModeInterval.device_id == a.device_id, ModeInterval.mode == "paused",
+            col(ModeInterval.start_ms) < min(a_end, span.end_ms),
+            (col(ModeInterval.end_ms).is_(None)) | (col(ModeInterval.end_ms) > max(a.start_ms, span.start_ms))
+        )).all()
+        for m in rows:
+            m_end = m.end_ms if m.end_ms is not None else span.end_ms
+            start, end = max(m.start_ms, a.start_ms), min(m_end, a_end)
+            if start < end:
+                out.append(Span(start, end))
+    return out
+
+
+def candidates_for(session: Session, window_id: int, month: str, *, working: Sequence[Span] | None,
+                   now_ms: int, config: rules.ViolationRules | None = None) -> list[rules.Candidate]:
+    """What the rules flag in this window and month now (nothing stored)."""
+    config = config or rules.ViolationRules()
+    span = month_span(month)
+    load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
+    events = session.exec(select(Event).where(
+        Event.window_id == window_id, col(Event.at_ms) >= load.start_ms, col(Event.at_ms) < load.end_ms,
+        col(Event.type).in_(("eval", "prompt", "prompt_end")))).all()
+    services = session.exec(select(ServiceSession).where(
+        ServiceSession.window_id == window_id, col(ServiceSession.started_ms) >= load.start_ms,
+        col(ServiceSession.started_ms) < span.end_ms)).all()
+    found = rules.find_candidates(window_id, events, sessions=services,
+                                  paused=_paused_spans(session, window_id, load),
+                                  working=working, now_ms=now_ms, rules=config)
+    return [c for c in found if span.start_ms <= c.at_ms < span.end_ms]
+
+
+def detect(session: Session, window_id: int, month: str, *, working: Sequence[Span] | None,
+           now_ms: int, config: rules.ViolationRules | None = None) -> DetectResult:
+    """Store the R6 candidates of one window and month; commit. Safe to run again."""
+    found = candidates_for(session, window_id, month, working=working, now_ms=now_ms, config=config)
+    checks = rules.ALL_CHECKS if working is not None else rules.CHECKS_WITHOUT_HOURS
+    span = month_span(month)
+    stored = {c.key: c for c in session.exec(select(ViolationCandidate).where(
+        ViolationCandidate.window_id == window_id, col(ViolationCandidate.at_ms) >= span.start_ms,
+        col(ViolationCandidate.at_ms) < span.end_ms, ViolationCandidate.source == DETECTOR)).all()}
+    added = restored = withdrawn = 0
+    for c in found:
+        row = stored.get(c.key) or session.exec(
+            select(ViolationCandidate).where(ViolationCandidate.key == c.key)).first()
+        if row is None:
+            session.add(ViolationCandidate(
+                key=c.key, window_id=window_id, kind=c.kind, at_ms=c.at_ms,
+                subject_event_id=c.subject_event_id, service_session_id=c.service_session_id,
+                evidence=list(c.evidence), reasons=list(c.reasons), detail=c.detail,
+                detected_ms=now_ms))
+            added += 1
+            continue
+        if row.status in ("open", "withdrawn"):
+            # Derived data follows the facts while nobody has decided on it yet.
+            row.evidence, row.reasons = list(c.evidence), list(c.reasons)
+            row.detail, row.at_ms = c.detail, c.at_ms
+            if row.status == "withdrawn":
+                row.status = "open"
+                restored += 1
+                audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.restore",
+                             subject=f"violation:{row.id}", reason="the facts support it again",
+                             key=row.key)
+            session.add(row)
+    keys = {c.key for c in found}
+    for key, row in stored.items():
+        if key in keys or row.status != "open" or not set(row.reasons) <= checks:
+            continue
+        row.status = "withdrawn"
+        withdrawn += 1
+        session.add(row)
+        audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.withdraw",
+                     subject=f"violation:{row.id}", reason="the facts no longer support it "
+                     "(e.g. a late event arrived)", key=row.key)
+    session.commit()
+    if added or withdrawn or restored:
+        log.info("violations %s window %s: +%d, withdrawn %d, restored %d",
+                 month, window_id, added, withdrawn, restored)
+    return DetectResult(added=added, withdrawn=withdrawn, restored=restored, total=len(found))

@@ -1,0 +1,156 @@
+"""The management section's review of R6 candidates: confirm or dismiss, each with reviewer,
+time and reason (R6, R12), and what confirmed ones mean for the score.
+
+Only confirmed candidates deduct; a confirmed consecutive or self-evaluation also voids
+its evaluation (R2). A decision can be changed by a later one (with its own reason); all
+decisions are kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from host import audit
+from host.errors import Conflict, Invalid, NotFound
+from host.models.events import Event
+from host.models.review import ViolationCandidate, ViolationDecision
+from host.rules import violations as rules
+from host.rules.month_span import month_of, month_span
+from host.rules.types import Deduction
+from host.violations.closed import ensure_month_open
+
+CONFIRM = "confirm"
+DISMISS = "dismiss"
+STATUS_AFTER = {CONFIRM: "confirmed", DISMISS: "dismissed"}
+MANUAL_SOURCES = ("complaint", "patrol")    # R6: "or a complaint/patrol record says so"
+
+
+def get_candidate(session: Session, candidate_id: int) -> ViolationCandidate:
+    row = session.get(ViolationCandidate, candidate_id)
+    if row is None:
+        raise NotFound(f"violation candidate {candidate_id} does not exist",
+                       "list candidates with `evalpad violations list`")
+    return row
+
+
+def decide(session: Session, candidate_id: int, decision: str, *, reviewer: str, reason: str,
+           now_ms: int) -> ViolationCandidate:
+    """Confirm or dismiss one candidate; writes the decision and an AuditEntry, commits."""
+    if decision not in STATUS_AFTER:
+        raise Invalid(f"decision {decision!r} is not one of {sorted(STATUS_AFTER)}")
+    if not reason.strip():
+        raise Invalid("a decision needs a reason (R6, R12)",
+                      "say why, e.g. 'video shows staff pressing the button'")
+    if not reviewer.strip():
+        raise Invalid("a decision needs the reviewer's name (R6)")
+    row = get_candidate(session, candidate_id)
+    if row.status == "withdrawn":
+        raise Conflict(f"candidate {candidate_id} was withdrawn: the events no longer support it",
+                       "nothing to decide; run detection again if new facts arrived")
+    if row.status == STATUS_AFTER[decision]:
+        raise Conflict(f"candidate {candidate_id} is already {row.status}",
+                       "to change a decision, give the other one with a reason")
+    ensure_month_open(session, month_of(row.at_ms), f"a {decision} of candidate {candidate_id}")
+    before = row.status
+    row.status = STATUS_AFTER[decision]
+    session.add(row)
+    session.add(ViolationDecision(candidate_id=candidate_id, decision=decision, reviewer=reviewer,
+                                  decided_ms=now_ms, reason=reason.strip()))
+    audit.record(session, at_ms=now_ms, actor=reviewer, action=f"violation.{decision}",
+                 subject=f"violation:{candidate_id}", reason=reason.strip(), kind=row.kind,
+                 window_id=row.window_id, before=before, after=row.status,
+                 voids=row.subject_event_id if decision == CONFIRM and row.kind in rules.VOIDING_KINDS
+                 else None)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def confirm(session: Session, candidate_id: int, *, reviewer: str, reason: str,
+            now_ms: int) -> ViolationCandidate:
+    return decide(session, candidate_id, CONFIRM, reviewer=reviewer, reason=reason, now_ms=now_ms)
+
+
+def dismiss(session: Session, candidate_id: int, *, reviewer: str, reason: str,
+            now_ms: int) -> ViolationCandidate:
+    return decide(session, candidate_id, DISMISS, reviewer=reviewer, reason=reason, now_ms=now_ms)
+
+
+def report(session: Session, *, window_id: int, kind: str, at_ms: int, by: str, source: str,
+           detail: str, now_ms: int, subject_event_id: int | None = None) -> ViolationCandidate:
+    """A candidate from a complaint or patrol record (R6), e.g. 拒绝评议 seen in the hall.
+
+    It still needs a confirmation like any other. A voiding kind must name the evaluation.
+    """
+    if kind not in rules.KINDS:
+        raise Invalid(f"kind {kind!r} is not one of {list(rules.KINDS)}")
+    if source not in MANUAL_SOURCES:
+        raise Invalid(f"source {source!r} is not one of {list(MANUAL_SOURCES)}")
+    if not detail.strip():
+        raise Invalid("a reported violation needs a description", "say what was seen, where and when")
+    if kind in rules.VOIDING_KINDS:
+        ev = session.get(Event, subject_event_id) if subject_event_id is not None else None
+        if ev is None or ev.type != "eval" or ev.window_id != window_id:
+            raise Invalid(f"a {kind} report must name an evaluation of window {window_id} "
+                          f"(event {subject_event_id} is not one)", "give the evaluation's event id")
+    row = ViolationCandidate(key=f"{kind}:{source}:{uuid.uuid4().hex[:16]}", window_id=window_id,
+                             kind=kind, at_ms=at_ms, subject_event_id=subject_event_id,
+                             evidence=[subject_event_id] if subject_event_id is not None else [],
+                             reasons=[source], detail=detail.strip(), source=source, reported_by=by,
+                             detected_ms=now_ms)
+    session.add(row)
+    session.flush()
+    audit.record(session, at_ms=now_ms, actor=by, action="violation.report", subject=f"violation:{row.id}",
+                 reason=detail.strip(), kind=kind, window_id=window_id, source=source)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def list_candidates(session: Session, *, window_id: int | None = None, month: str | None = None,
+                    status: str | None = None, kind: str | None = None) -> list[ViolationCandidate]:
+    q = select(ViolationCandidate)
+    if window_id is not None:
+        q = q.where(ViolationCandidate.window_id == window_id)
+    if month is not None:
+        span = month_span(month)
+        q = q.where(col(ViolationCandidate.at_ms) >= span.start_ms,
+                    col(ViolationCandidate.at_ms) < span.end_ms)
+    if status is not None:
+        q = q.where(ViolationCandidate.status == status)
+    if kind is not None:
+        q = q.where(ViolationCandidate.kind == kind)
+    return list(session.exec(q.order_by(col(ViolationCandidate.at_ms), col(ViolationCandidate.id))).all())
+
+
+def decisions_of(session: Session, candidate_id: int) -> list[ViolationDecision]:
+    return list(session.exec(select(ViolationDecision).where(ViolationDecision.candidate_id == candidate_id)
+                             .order_by(col(ViolationDecision.decided_ms), col(ViolationDecision.id))).all())
+
+
+def _confirmed(session: Session, window_id: int, month: str) -> list[ViolationCandidate]:
+    return list_candidates(session, window_id=window_id, month=month, status="confirmed")
+
+
+def confirmed_deductions(session: Session, window_id: int, month: str) -> list[Deduction]:
+    """The R6 deductions of a window and month: one per confirmed candidate.
+
+    ``waiver`` is left None: R7 pad-fault and R8 management waivers are applied by the
+    scorer (host.faults.pad_fault_spans, host.waivers.waivers_for).
+    """
+    out: list[Deduction] = []
+    for c in _confirmed(session, window_id, month):
+        last = decisions_of(session, c.id)[-1] if c.id is not None else None
+        why = f"; confirmed by {last.reviewer}: {last.reason}" if last is not None else ""
+        out.append(Deduction(kind=c.kind, points=rules.POINTS[c.kind], rule="R6", at_ms=c.at_ms,
+                             evidence=tuple(int(e) for e in c.evidence),
+                             detail=f"{rules.CHINESE[c.kind]} #{c.id}: {c.detail}{why}"))
+    return out
+
+
+def voided_event_ids(session: Session, window_id: int, month: str) -> set[int]:
+    """Evaluations voided by a confirmed consecutive or self-evaluation (R2, R6)."""
+    return {c.subject_event_id for c in _confirmed(session, window_id, month)
+            if c.kind in rules.VOIDING_KINDS and c.subject_event_id is not None}
