@@ -99,8 +99,13 @@ COMMAND_TYPES = {
     "prompt": (("svc", "str", True),),
     "pause": (("reason", "text", False),),
     "resume": (("reason", "text", False),),
+    # window_bmp / staff_bmp (v1 extension, optional): the name pre-rendered by the host,
+    # since a pad has glyphs for its fixed phrases only.  "WxH:base64": H rows top to bottom
+    # of ceil(W/8) bytes, most significant bit = leftmost pixel, 1 = lit; W <= 128, H <= 16
+    # (host/display/render.py makes them, firmware/pad/screen.py decodes them).
     "display": (("window", "text", False), ("staff", "text", False),
-                ("staff_id", "text", False)),
+                ("staff_id", "text", False), ("window_bmp", "text", False),
+                ("staff_bmp", "text", False)),
     "config": tuple((k, "pos", False) for k in CONFIG_KEYS),   # at least one given
     "time": (("ts", "uint", True),),
     "selftest": (),
