@@ -179,6 +179,7 @@ def check(case: dict[str, Any], result: dict[str, Any]) -> None:
     assert "ok" in result, f"expected success, got {result}"
     got_ok = result["ok"]
     if case["op"] in BUILDER_OPS:
-        assert strict_equal(got_ok["wire"], got_ok["msg"]), f"built {got_ok['msg']} parses back as {got_ok['wire']}"
+        assert strict_equal(got_ok["wire"], got_ok["msg"]), (
+            f"built {got_ok['msg']} parses back as {got_ok['wire']}")
         got_ok = got_ok["msg"]
     assert strict_equal(got_ok, want["ok"]), f"expected {want['ok']!r}\n     got {got_ok!r}"

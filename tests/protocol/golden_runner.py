@@ -58,7 +58,7 @@ def _unwrap(line):
     return {"kind": kind, "msg": json.loads(payload), "bytes": len(payload)}
 
 
-OPS = {
+OPS = {  # type: dict
     "parse": messages.parse,
     "decode": messages.decode,
     "event": lambda *a, **k: _built("event", messages.event(*a, **k)),
@@ -94,7 +94,7 @@ def run_case(case):
         return {"ok": _out(fn(*args, **kwargs))}
     except ProtocolError as exc:
         return {"error": {"code": exc.code, "field": exc.field, "message": exc.message}}
-    except Exception as exc:  # noqa: BLE001 - reported, and the test fails on it
+    except Exception as exc:  # reported, and the test fails on it
         return {"raises": type(exc).__name__, "message": str(exc)}
 
 

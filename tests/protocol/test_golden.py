@@ -16,7 +16,6 @@ import pytest
 
 from protocol import errors, spec
 from tests.protocol import golden, golden_runner
-from tests.support import micropython as mp
 
 CASES = golden.load_all()
 BY_ID = {c["id"]: c for c in CASES}
@@ -69,10 +68,6 @@ def test_micropython_runner_is_the_real_interpreter(micropython: Any) -> None:
 
 
 # -- the golden set covers the contract ------------------------------------------------
-
-def _results_of(op: str) -> list[dict[str, Any]]:
-    return [c for c in CASES if c["op"] == op]
-
 
 def test_every_error_code_has_a_golden_case() -> None:
     seen = {c["expected"]["error"]["code"] for c in CASES if "error" in c["expected"]}
