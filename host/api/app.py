@@ -1,0 +1,64 @@
+"""Build the FastAPI application: ``create_app(settings, engine, clock, publish)``.
+
+Everything the API needs is passed in (no globals), so `evalpad serve` wires the ingest's
+MQTT publish and the tests wire a real broker, a throwaway database and a manual clock.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from host.api import problems
+from host.api.deps import check_every_route_guarded
+from host.api.routes import (
+    assignments,
+    auth,
+    commands,
+    devices,
+    events,
+    ops,
+    rejected,
+    sessions,
+    status,
+    users,
+    windows,
+)
+from host.clock import Clock
+from host.commands import Publish
+from host.settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+BrokerStatus = Callable[[], bool | None]
+
+
+def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publish,
+               broker_status: BrokerStatus | None = None) -> FastAPI:
+    """The API app. ``broker_status`` (optional) says whether the ingest's MQTT client is connected."""
+    try:   # the ingest's metrics live in the default registry once imported
+        importlib.import_module("host.metrics")
+    except ImportError:
+        log.info("host.metrics not present; /metrics shows the process metrics only")
+    app = FastAPI(title="evalpad host API", version="1",
+                  description="Evaluation pads (评价器): fleet, events, live status, commands, and the "
+                  "queue-system hook. Every route needs a bearer token except sign-in and /healthz. "
+                  "Errors are RFC 9457 problem details with a `fix`.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.publish = publish
+    app.state.broker_status = broker_status
+    problems.install(app)
+    mounted = [(API_PREFIX, m.router) for m in (auth, users, windows, sessions, devices, commands,
+                                                 assignments, events, status, rejected)]
+    mounted.append(("", ops.router))
+    check_every_route_guarded(mounted)
+    for prefix, router in mounted:
+        app.include_router(router, prefix=prefix)
+    return app

@@ -1,0 +1,115 @@
+"""Dependencies of every route: the DB session, the clock, settings, publish, and who is asking.
+
+``require(*roles)`` guards every route (``create_app`` refuses to build an app with an
+unguarded one, except the few listed in ``PUBLIC_PATHS``). Readable aliases below say
+which roles a route admits; staff are further limited to their own window by the route
+(``Principal.check_window``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from host.auth.roles import ALL_ROLES, Principal, Role
+from host.auth.users import principal_for_token
+from host.clock import Clock
+from host.commands import Publish
+from host.errors import Forbidden, Unauthorized
+from host.settings import Settings
+
+# Reachable without a token: signing in, the liveness probe, and the API reference.
+PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/healthz"})
+_ROLES_ATTR = "__evalpad_roles__"
+
+_bearer = HTTPBearer(auto_error=False, description="a login token (POST /api/v1/auth/login) "
+                     "or an API token (`evalpad token create`)")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.clock  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_publish(request: Request) -> Publish:
+    return request.app.state.publish  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PublishDep = Annotated[Publish, Depends(get_publish)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting a valid bearer token of one of ``roles``; returns the Principal."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    def dependency(session: SessionDep, clock: ClockDep, creds: BearerDep) -> Principal:
+        if creds is None:
+            raise Unauthorized("this route needs a bearer token",
+                               "sign in (POST /api/v1/auth/login) or create an API token "
+                               "(`evalpad token create`), then send `Authorization: Bearer <token>`")
+        principal = principal_for_token(session, creds.credentials, clock)
+        if principal is None:
+            raise Unauthorized("the token is unknown, expired or revoked",
+                               "sign in again, or ask an admin for a new API token")
+        if principal.role not in allowed:
+            raise Forbidden(f"role {principal.role.value!r} may not use this route (allowed: {names})",
+                            "ask an admin if your work needs it")
+        return principal
+
+    setattr(dependency, _ROLES_ATTR, allowed)
+    return dependency
+
+
+def route_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles a route admits, or None if no ``require`` guards it."""
+    stack: list[Any] = [route.dependant]
+    while stack:
+        dep = stack.pop()
+        roles = getattr(dep.call, _ROLES_ATTR, None)
+        if roles is not None:
+            return roles  # type: ignore[no-any-return]
+        stack.extend(dep.dependencies)
+    return None
+
+
+def check_every_route_guarded(routers: Iterable[tuple[str, APIRouter]]) -> None:
+    """Fail at start if someone adds a route and forgets ``require`` (the API's one safety net).
+
+    Checked on the routers before they are mounted: their routes are plain APIRoutes in
+    every FastAPI version, whereas a mounted app's route list is version-specific.
+    """
+    bare = [prefix + r.path for prefix, router in routers for r in router.routes
+            if isinstance(r, APIRoute) and prefix + r.path not in PUBLIC_PATHS and route_roles(r) is None]
+    if bare:
+        raise RuntimeError(f"routes without require(...): {bare}")
+
+
+_STAFF_AND_UP = (Role.ADMIN, Role.MANAGEMENT, Role.IT, Role.STAFF)
+
+AnyUser = Annotated[Principal, Depends(require(*ALL_ROLES))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+WindowEditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
+FleetReader = Annotated[Principal, Depends(require(*ALL_ROLES))]
+FleetEditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]
+EventReader = Annotated[Principal, Depends(require(*_STAFF_AND_UP))]
+Operator = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT, Role.STAFF))]   # commands to pads
+QueueClient = Annotated[Principal, Depends(require(*_STAFF_AND_UP))]               # the queue-system hook
+MetricsReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]

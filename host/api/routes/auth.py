@@ -1,0 +1,31 @@
+"""Signing in: name + password -> a bearer token for one working day."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from host.api.deps import AnyUser, ClockDep, SessionDep
+from host.api.schemas import LoginIn, TokenOut, UserPublic
+from host.api.views import user_public
+from host.auth.users import LOGIN_TTL_MS, authenticate, get_user, issue_token
+from host.errors import Unauthorized
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=TokenOut)
+def login(body: LoginIn, session: SessionDep, clock: ClockDep) -> TokenOut:
+    """Public: exchange a user's name and password for a bearer token (valid 12 hours)."""
+    user = authenticate(session, body.name, body.password)
+    if user is None:
+        raise Unauthorized("wrong name or password (or the user is disabled)",
+                           "check both; an admin can list users with `evalpad user list`")
+    secret = issue_token(session, user, clock=clock, name="login", ttl_ms=LOGIN_TTL_MS)
+    session.commit()
+    return TokenOut(token=secret, expires_ms=clock.now_ms() + LOGIN_TTL_MS)
+
+
+@router.get("/me", response_model=UserPublic)
+def me(who: AnyUser, session: SessionDep) -> UserPublic:
+    """Who the token belongs to, with role and (for staff) window."""
+    return user_public(session, get_user(session, who.name))

@@ -1,0 +1,255 @@
+"""What goes in and out of the API: Pydantic models, never the tables themselves."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+MAX_PAGE = 1000          # rows per page: a month of one window's events fits in a few pages
+DEFAULT_PAGE = 100
+TICKET_MAX = 64         # ServiceSession.ticket; also fits the pad's `svc` (256)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="rows matching the filter, on all pages")
+    limit: int
+    offset: int
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# -- auth & users ------------------------------------------------------------------------
+
+class LoginIn(BaseModel):
+    name: str
+    password: str
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="send as `Authorization: Bearer <token>`; shown only this once")
+    expires_ms: int | None
+
+
+class UserCreate(BaseModel):
+    name: str
+    role: Literal["admin", "management", "it", "patrol", "staff"]
+    window: str | None = Field(None, description="window number; required for staff, refused otherwise")
+    password: str | None = Field(None, description="at least 10 characters; leave out for a token-only "
+                                 "machine client such as the queue system")
+    reason: str = ""
+
+
+class UserPublic(Out):
+    name: str
+    role: str
+    window: str | None = None
+    created_ms: int
+    disabled: bool = False
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(description="what the token is for, e.g. 'queue system'")
+    days: int | None = Field(None, ge=1, le=3650, description="valid for this many days; none: until revoked")
+    reason: str = ""
+
+
+# -- windows, devices, assignments ---------------------------------------------------------
+
+class WindowCreate(BaseModel):
+    number: str = Field(examples=["A07"])
+    name: str = Field(examples=["公安分局出入境"])
+    department: str = ""
+    category: str = Field("general", examples=["general", "police_traffic"])
+    reason: str = ""
+
+
+class WindowPublic(Out):
+    number: str
+    name: str
+    department: str
+    category: str
+    active: bool
+    device: str | None = Field(None, description="the pad on this window now")
+
+
+class Reason(BaseModel):
+    reason: str = ""
+
+
+class DeviceCreate(BaseModel):
+    id: str = Field(examples=["qp-0107"], description="3-32 of a-z, 0-9, '-'; the MQTT client id")
+    label: str = ""
+    window: str | None = Field(None, description="window number to assign it to at once")
+    reason: str = ""
+
+
+class DevicePublic(BaseModel):
+    id: str
+    label: str
+    registered_ms: int
+    retired_ms: int | None
+    window: str | None = Field(description="window number it sits on now")
+    since_ms: int | None = Field(description="on that window since")
+
+
+class BrokerCredentials(BaseModel):
+    username: str
+    password: str = Field(description="shown only this once; only its hash is kept")
+    note: str = ""
+
+
+class DeviceCreated(DevicePublic):
+    broker: BrokerCredentials
+
+
+class AssignIn(BaseModel):
+    window: str
+    reason: str = ""
+
+
+class AssignmentPublic(BaseModel):
+    device: str
+    window: str
+    start_ms: int
+    end_ms: int | None
+    by: str
+    reason: str
+
+
+# -- events, status, rejected ------------------------------------------------------------------
+
+class EventPublic(Out):
+    id: int
+    device_id: str
+    seq: int
+    type: str
+    at_ms: int
+    time_derived: bool
+    pad_ts_ms: int | None
+    received_ms: int
+    boot: int
+    up_ms: int
+    window: str | None = None
+    rating: str | None
+    svc: str | None
+    body: dict[str, Any]
+
+
+class DeviceStatusPublic(Out):
+    device_id: str
+    window: str | None = None
+    online: bool
+    mode: str | None
+    since_ms: int | None
+    last_seen_ms: int | None
+    fw: str | None
+    boot: int | None
+    up_ms: int | None
+    buffered: int | None
+    mem_free: int | None
+    rssi: int | None
+    faults: list[str]
+    last_reset_cause: str | None
+
+
+class RejectedPublic(Out):
+    id: int
+    received_ms: int
+    topic: str
+    device_id: str | None
+    code: str
+    reason: str
+    payload: str
+    replayed_ms: int | None
+
+
+class ReplayIn(BaseModel):
+    device: str
+
+
+class ReplayOut(BaseModel):
+    device: str
+    result: Any = Field(description="what the ingest's replay reported (e.g. how many were stored)")
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+CommandType = Literal["prompt", "pause", "resume", "display", "config", "time", "selftest", "reboot"]
+
+
+class CommandCreate(BaseModel):
+    """A command per the contract's Commands table; give only the fields of its type.
+
+    The fields below are documented for convenience; any field the contract (protocol.spec)
+    gives the type is accepted, and the rest are refused with the list of allowed ones.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: CommandType
+    ttl_ms: int | None = Field(None, description="how long the pad should still act on it")
+    svc: str | None = None
+    reason: str | None = None
+    window: str | None = None
+    staff: str | None = None
+    staff_id: str | None = None
+    heartbeat_s: int | None = None
+    prompt_timeout_s: int | None = None
+    thanks_s: int | None = None
+    min_interval_s: int | None = None
+    ts: int | None = Field(None, description="for `time`: Unix ms UTC; default: the host's clock")
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude={"type", "ttl_ms"}).items() if v is not None}
+
+
+class CommandPublic(BaseModel):
+    id: str
+    device_id: str
+    type: str
+    body: dict[str, Any]
+    status: Literal["sent", "ok", "failed", "expired", "unpublished"]
+    created_ms: int
+    created_by: str
+    expires_ms: int | None
+    published_ms: int | None
+    publish_error: str | None
+    result_ok: bool | None
+    result_detail: str | None
+    result_ms: int | None
+
+
+# -- the queue-system hook -----------------------------------------------------------------------
+
+class SessionIn(BaseModel):
+    """A service session (one citizen served) started or ended at a window (R3, R6)."""
+
+    ticket: str = Field(min_length=1, max_length=TICKET_MAX,
+                        description="the queue system's ticket id; becomes `svc` on the pad")
+    action: Literal["start", "end"]
+    at_ms: int | None = Field(None, ge=0, description="when (Unix ms UTC); default: now")
+    prompt: bool = Field(False, description="also send a `prompt` command to the window's pad")
+
+
+class SessionPublic(BaseModel):
+    window: str
+    ticket: str
+    started_ms: int
+    ended_ms: int | None
+    source: str
+
+
+class SessionOut(SessionPublic):
+    command: CommandPublic | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "fail"]
+    database: str
+    broker: Literal["connected", "disconnected", "unknown"]

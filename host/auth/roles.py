@@ -1,0 +1,49 @@
+"""Roles and the principal a request acts as.
+
+| role | who | in short |
+|---|---|---|
+| admin | the IT admin who installs evalpad | everything, users and tokens |
+| management | 管理科 management section | reads everything, window records, queue hook |
+| it | 信息技术科 IT section | pads, assignments, broker accounts, commands, replays |
+| patrol | hall patrol | reads live status and windows |
+| staff | one window's staff (bound to it) | own window only: its pad, events, commands, sessions |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from host.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGEMENT = "management"
+    IT = "it"
+    PATROL = "patrol"
+    STAFF = "staff"
+
+
+ALL_ROLES = tuple(Role)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user a request or CLI call acts as; ``window_id`` is set only for staff."""
+
+    user_id: int | None
+    name: str
+    role: Role
+    window_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names this principal (R12)."""
+        return self.name
+
+    def check_window(self, window_id: int | None) -> None:
+        """Staff act on their own window only; every other role on any window."""
+        if self.role is Role.STAFF and (window_id is None or window_id != self.window_id):
+            raise Forbidden("staff may act only on their own window",
+                            "sign in as staff of that window, or ask the IT section")

@@ -1,0 +1,120 @@
+"""Users and tokens: create, sign in, resolve a bearer token to a Principal.
+
+No default password exists anywhere: the first admin is made with `evalpad user add NAME
+--role admin` on the server itself, and every other account by an admin.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from host import audit
+from host.auth.passwords import hash_password, new_token, token_digest, verify_password
+from host.auth.roles import Principal, Role
+from host.clock import Clock
+from host.errors import Conflict, Invalid, NotFound
+from host.models.fleet import Window
+from host.models.users import ApiToken, User
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+LOGIN_TTL_MS = 12 * 3600 * 1000     # one working day and evening: staff sign in each morning
+DAY_MS = 86_400_000
+
+
+def _role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise Invalid(f"unknown role {role!r}", "use one of: " + ", ".join(r.value for r in Role))
+
+
+def create_user(session: Session, *, name: str, role: str, password: str | None, clock: Clock,
+                actor: str, window_number: str | None = None, reason: str = "") -> User:
+    """Add a user. ``password`` None makes a token-only machine client (e.g. the queue system)."""
+    if not NAME_RE.match(name):
+        raise Invalid(f"user name {name!r} is not allowed",
+                      "use 2-64 characters: letters, digits, and _ . @ - (starting with a letter or digit)")
+    r = _role(role)
+    window_id = None
+    if r is Role.STAFF:
+        if not window_number:
+            raise Invalid("a staff user must belong to one window", "give the window number (--window A07)")
+        win = session.exec(select(Window).where(Window.number == window_number)).first()
+        if win is None:
+            raise NotFound(f"window {window_number!r} does not exist", "add it first: evalpad window add")
+        window_id = win.id
+    elif window_number:
+        raise Invalid(f"only staff belong to a window, not role {r.value!r}", "leave out the window")
+    if session.exec(select(User).where(User.name == name)).first() is not None:
+        raise Conflict(f"user {name!r} already exists", "choose another name")
+    user = User(name=name, role=r.value, window_id=window_id,
+                password_hash=hash_password(password) if password is not None else None,
+                created_ms=clock.now_ms())
+    session.add(user)
+    session.flush()
+    audit.record(session, at_ms=user.created_ms, actor=actor, action="user.add", subject=name,
+                 reason=reason, role=r.value, window=window_number, token_only=password is None)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.name)))  # type: ignore[arg-type]
+
+
+def get_user(session: Session, name: str) -> User:
+    user = session.exec(select(User).where(User.name == name)).first()
+    if user is None:
+        raise NotFound(f"user {name!r} does not exist", "list users with: evalpad user list")
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """The enabled user with this name and password, or None (same cost either way)."""
+    user = session.exec(select(User).where(User.name == name)).first()
+    ok = verify_password(password, user.password_hash if user else None)
+    if not ok or user is None or user.disabled_ms is not None:
+        return None
+    return user
+
+
+def issue_token(session: Session, user: User, *, clock: Clock, name: str,
+                ttl_ms: int | None, actor: str | None = None, reason: str = "") -> str:
+    """Create a token for ``user`` and return its secret (shown once, only the digest is kept).
+
+    With ``actor`` the creation is audited (machine tokens); logins are not changes.
+    """
+    assert user.id is not None
+    secret = new_token()
+    now = clock.now_ms()
+    session.add(ApiToken(user_id=user.id, digest=token_digest(secret), name=name[:64], created_ms=now,
+                         expires_ms=now + ttl_ms if ttl_ms else None))
+    if actor is not None:
+        audit.record(session, at_ms=now, actor=actor, action="token.create", subject=user.name,
+                     reason=reason, name=name, expires_ms=now + ttl_ms if ttl_ms else None)
+    return secret
+
+
+def principal_for_token(session: Session, secret: str, clock: Clock) -> Principal | None:
+    """The principal a bearer token stands for, or None if unknown, expired, revoked or disabled."""
+    row = session.exec(select(ApiToken, User).join(User).where(
+        ApiToken.digest == token_digest(secret))).first()
+    if row is None:
+        return None
+    token, user = row
+    now = clock.now_ms()
+    if token.revoked_ms is not None or (token.expires_ms is not None and now >= token.expires_ms):
+        return None
+    if user.disabled_ms is not None:
+        return None
+    return Principal(user_id=user.id, name=user.name, role=Role(user.role), window_id=user.window_id)
+
+
+def revoke_token(session: Session, secret: str, clock: Clock) -> bool:
+    token = session.exec(select(ApiToken).where(ApiToken.digest == token_digest(secret))).first()
+    if token is None or token.revoked_ms is not None:
+        return False
+    token.revoked_ms = clock.now_ms()
+    session.add(token)
+    return True
