@@ -187,3 +187,74 @@ def test_snapshots_written_for_every_mode(screens: dict) -> None:
     for name in CASES:
         png = ARTIFACTS / "{}.png".format(name)
         assert png.stat().st_size > 500, png
+
+
+BEHAVIOUR = r"""
+import gc, json
+gc.collect()
+before = gc.mem_alloc()
+from firmware.pad import glyphs
+gc.collect()
+glyph_ram = gc.mem_alloc() - before
+from firmware.pad.screen import Screen
+
+class Panel:
+    def __init__(self):
+        self.shows = 0
+    def show(self, buf):
+        self.shows += 1
+
+panel = Panel()
+scr = Screen(panel)
+steps = []
+steps.append(scr.show("serving", {"window": "12", "online": True, "buffered": 0}))
+steps.append(scr.show("serving", {"window": "12", "online": True, "buffered": 0}))   # same
+steps.append(scr.show("serving", {"window": "12", "online": True, "buffered": 1}))   # changed
+steps.append(scr.show("prompt", {"window": "12", "online": True, "buffered": 1}))
+scr.invalidate()
+steps.append(scr.show("prompt", {"window": "12", "online": True, "buffered": 1}))     # forced
+
+class Broken:
+    def show(self, buf):
+        raise OSError(19)      # ENODEV: the display stopped answering on I2C
+bad = Screen(Broken())
+raised = []
+for _ in range(2):
+    try:
+        bad.show("serving", {})
+    except OSError:
+        raised.append(True)
+try:
+    scr.show("sleeping", {})
+    unknown = None
+except ValueError as exc:
+    unknown = str(exc)
+print(json.dumps({"steps": steps, "shows": panel.shows, "glyph_ram": glyph_ram,
+                  "raised": len(raised), "unknown": unknown}))
+"""
+
+
+@pytest.fixture(scope="module")
+def behaviour(micropython: object) -> dict:
+    return micropython.run_json(BEHAVIOUR)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_redraws_only_when_something_changed(behaviour: dict) -> None:
+    assert behaviour["steps"] == [True, False, True, True, True]
+    assert behaviour["shows"] == 4
+
+
+def test_a_failing_display_is_retried_not_forgotten(behaviour: dict) -> None:
+    # The first failure must not be cached as "shown": the next show() tries again.
+    assert behaviour["raised"] == 2
+
+
+def test_unknown_mode_is_refused_with_the_list(behaviour: dict) -> None:
+    assert "sleeping" in behaviour["unknown"] and "offline-boot" in behaviour["unknown"]
+
+
+def test_glyph_tables_fit_the_pads_ram_budget(behaviour: dict) -> None:
+    # The running program's target is 40 KB of heap (issue 3); the glyphs may take a quarter.
+    # (Frozen into the firmware image they would take none: bytes stay in flash.)
+    print("glyphs.py after import under MicroPython: {} bytes of heap".format(behaviour["glyph_ram"]))
+    assert 0 < behaviour["glyph_ram"] <= 10 * 1024
