@@ -1,0 +1,221 @@
+"""Behaviour models: what staff and citizens at one window do on one day, as timed actions.
+
+The plan says what people *try* to do (press a button at a moment); the engine carries it
+out on the pad and records in the ground truth what really happened (a press on a pad that
+has no power does nothing). Plans are deterministic: one random stream per (seed, window,
+day), so changing one window never changes another's day.
+
+Working sessions come from the rules themselves (``host.rules.sessions``, R5), so staff
+work exactly the hours the score judges.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from host.clock import RULES_TZ, to_ms
+from host.rules.calendar import Calendar, is_summer
+from host.rules.sessions import WindowSchedule, sessions_for_day
+from host.rules.types import WorkSession
+from simulator.scenario import Behaviour, PadSettings, Scenario, WindowSpec
+
+MINUTE = 60_000
+SECOND = 1_000
+# Staff switch the pad on 5-15 minutes before the first session (before the rules look).
+SWITCH_ON_EARLY_MS = (5 * MINUTE, 15 * MINUTE)
+SWITCH_OFF_AFTER_MS = (2 * MINUTE, 10 * MINUTE)
+MIN_SERVICE_MS = 2 * MINUTE          # shorter than a prompt cycle would overlap the next citizen
+GAP_BETWEEN_CITIZENS_MS = (20 * SECOND, 60 * SECOND)
+PROMPT_BEFORE_END_MS = 25 * SECOND   # staff prompt near the end of the service
+RATE_DELAY_MS = (2 * SECOND, 8 * SECOND)
+LAST_CITIZEN_MARGIN_MS = 2 * MINUTE  # nobody is called to the window in the last 2 minutes
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Action:
+    """One thing a person does at ``at_ms`` on the pad of window ``window``.
+
+    kinds: switch_on, switch_off (power key), prompt, cancel (staff key short), pause, resume
+    (staff key long), rate (a rating button), service_start, service_end (the queue system).
+    ``tag`` names the misbehaviour this action is (forget_prompt, cancel_prompt, press_twice,
+    self_rate, switch_off, late) or "".
+    """
+
+    at_ms: int
+    order: int
+    window: str
+    kind: str
+    rating: str | None = None
+    ticket: str | None = None
+    tag: str = ""
+    prompted: bool = False
+
+
+@dataclass
+class DayPlan:
+    window: str
+    day: date
+    sessions: list[WorkSession]
+    actions: list[Action] = field(default_factory=list)
+
+
+def schedule_of(w: WindowSpec) -> WindowSchedule:
+    return WindowSchedule(noon_duty_weekdays=frozenset(w.noon_duty_weekdays),
+                          saturday_spans=tuple(w.saturday),
+                          closed_weekdays=frozenset(w.closed_weekdays))
+
+
+def work_sessions(w: WindowSpec, day: date, calendar: Calendar) -> list[WorkSession]:
+    return sessions_for_day(day, calendar.kind(day), is_summer(day, {}), schedule_of(w))
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """Knuth's method; lam is small here (arrivals per hour, events per day)."""
+    if lam <= 0:
+        return 0
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _uniform_ms(rng: random.Random, lo_hi: tuple[int, int]) -> int:
+    return rng.randint(*lo_hi)
+
+
+class Planner:
+    """Plans each window's days of a scenario."""
+
+    def __init__(self, scenario: Scenario, calendar: Calendar | None = None) -> None:
+        self.sc = scenario
+        self.calendar = calendar or Calendar()
+        self.pads: PadSettings = scenario.pads
+        self._order = 0
+
+    def _act(self, plan: DayPlan, at_ms: int, kind: str, **kw: object) -> None:
+        self._order += 1
+        plan.actions.append(Action(at_ms, self._order, plan.window, kind, **kw))  # type: ignore[arg-type]
+
+    def rng(self, w: WindowSpec, day: date) -> random.Random:
+        return random.Random(f"{self.sc.seed}:{w.number}:{day.isoformat()}")
+
+    def plan_day(self, w: WindowSpec, day: date) -> DayPlan:
+        b = self.sc.behaviour_of(w.number)
+        rng = self.rng(w, day)
+        sessions = work_sessions(w, day, self.calendar)
+        plan = DayPlan(w.number, day, sessions)
+        if not sessions:
+            return plan
+        first, last = sessions[0].span, sessions[-1].span
+        # -- switching on (maybe late) and off --
+        assert b.late_share is not None and b.late is not None
+        if rng.random() < b.late_share:
+            on_at = first.start_ms + int(b.late * rng.uniform(0.8, 1.2))
+            self._act(plan, on_at, "switch_on", tag="late")
+        else:
+            on_at = first.start_ms - _uniform_ms(rng, SWITCH_ON_EARLY_MS)
+            self._act(plan, on_at, "switch_on")
+        if b.night_off:
+            self._act(plan, last.end_ms + _uniform_ms(rng, SWITCH_OFF_AFTER_MS), "switch_off")
+        # -- blocks in which staff do not serve: pauses and switching off --
+        blocked: list[tuple[int, int]] = [(first.start_ms, on_at)] if on_at > first.start_ms else []
+        assert b.pauses_per_day is not None and b.pause is not None
+        for _ in range(_poisson(rng, b.pauses_per_day)):
+            s = rng.choice(sessions).span
+            start = rng.randint(s.start_ms, max(s.start_ms, s.end_ms - b.pause))
+            if start < on_at:
+                continue
+            end = start + int(b.pause * rng.uniform(0.5, 1.5))
+            blocked.append((start, end))
+            self._act(plan, start, "pause")
+            self._act(plan, end, "resume")
+        assert b.switch_off_per_month is not None and b.switch_off is not None
+        per_day = b.switch_off_per_month / 22          # about 22 working days a month
+        if rng.random() < per_day:
+            s = rng.choice(sessions).span
+            start = rng.randint(s.start_ms, max(s.start_ms, s.end_ms - b.switch_off))
+            if start >= on_at:
+                end = start + b.switch_off
+                blocked.append((start, end))
+                self._act(plan, start, "switch_off", tag="switch_off")
+                self._act(plan, end, "switch_on")
+        blocked.sort()
+        # -- citizens --
+        for s in sessions:
+            self._citizens(plan, w, b, rng, s, blocked)
+        # -- staff rating themselves, in the noon break (outside working hours, R6) --
+        assert b.self_rate_per_day is not None
+        if len(sessions) >= 2:
+            noon = sessions[0].span.end_ms
+            for _ in range(_poisson(rng, b.self_rate_per_day)):
+                self._act(plan, noon + rng.randint(2 * MINUTE, 20 * MINUTE), "rate", rating="satisfied",
+                          tag="self_rate")
+        plan.actions.sort()
+        return plan
+
+    def _citizens(self, plan: DayPlan, w: WindowSpec, b: Behaviour, rng: random.Random,
+                  s: WorkSession, blocked: list[tuple[int, int]]) -> None:
+        assert b.arrivals_per_hour is not None and b.service is not None
+        arrivals: list[int] = []
+        day0 = datetime.combine(s.day, time(0), tzinfo=RULES_TZ)
+        for hour, rate in b.arrivals_per_hour.items():
+            h0 = to_ms(day0 + timedelta(hours=hour))
+            lo, hi = max(h0, s.span.start_ms), min(h0 + 60 * MINUTE, s.span.end_ms)
+            if hi <= lo:
+                continue
+            for _ in range(_poisson(rng, rate * (hi - lo) / (60 * MINUTE))):
+                arrivals.append(rng.randint(lo, hi - 1))
+        arrivals.sort()
+        free_at = s.span.start_ms
+        n = 0
+        for arrived in arrivals:
+            start = max(arrived, free_at)
+            for a, z in blocked:              # staff away or pad off: the citizen waits
+                if a <= start < z:
+                    start = z
+            if start >= s.span.end_ms - LAST_CITIZEN_MARGIN_MS:
+                break
+            dur = max(MIN_SERVICE_MS, min(int(rng.expovariate(1 / b.service)), 4 * b.service))
+            end = start + dur
+            free_at = end + _uniform_ms(rng, GAP_BETWEEN_CITIZENS_MS)
+            n += 1
+            self._citizen(plan, w, b, rng, start, end, f"{w.number}-{s.day:%m%d}-{s.name[:1]}{n:03d}")
+
+    def _citizen(self, plan: DayPlan, w: WindowSpec, b: Behaviour, rng: random.Random,
+                 start: int, end: int, ticket: str) -> None:
+        assert (b.forget_prompt is not None and b.prompt is not None and b.cancel_prompt is not None
+                and b.rating_share is not None and b.press_twice is not None
+                and b.unprompted_press is not None and b.satisfaction is not None)
+        self._act(plan, start, "service_start", ticket=ticket)
+        prompt_at = end - PROMPT_BEFORE_END_MS
+
+        def rating() -> str:
+            return "satisfied" if rng.random() < b.satisfaction else "unsatisfied"  # type: ignore[operator]
+
+        forgot = rng.random() < b.forget_prompt
+        if not forgot and rng.random() < b.prompt:
+            self._act(plan, prompt_at, "prompt", ticket=ticket)
+            if rng.random() < b.cancel_prompt:
+                self._act(plan, prompt_at + rng.randint(2 * SECOND, 5 * SECOND), "cancel", ticket=ticket,
+                          tag="cancel_prompt")
+            elif rng.random() < b.rating_share:
+                first = prompt_at + _uniform_ms(rng, RATE_DELAY_MS)
+                self._act(plan, first, "rate", rating=rating(), ticket=ticket, prompted=True)
+                if rng.random() < b.press_twice:
+                    # after the thank-you screen, before the minimum interval: a second
+                    # evaluation that counts on the pad and that R6 flags (连续评价)
+                    lo = (self.pads.thanks_s + 2) * SECOND
+                    hi = max(lo, (self.pads.min_interval_s - 3) * SECOND)
+                    self._act(plan, first + rng.randint(lo, hi), "rate", rating=rating(), ticket=ticket,
+                              tag="press_twice")
+        elif rng.random() < b.unprompted_press:
+            self._act(plan, prompt_at, "rate", rating=rating(), ticket=ticket,
+                      tag="forget_prompt" if forgot else "")
+        elif forgot:
+            self._act(plan, prompt_at, "forgot", ticket=ticket, tag="forget_prompt")
+        self._act(plan, end, "service_end", ticket=ticket)
