@@ -1,0 +1,245 @@
+"""PadApp: the pad's cooperative main loop (one ``step()`` every few milliseconds).
+
+One step: read the buttons and act on them (log first, then show: contract delivery rule
+1), run the mode timers and self-checks, then do one bounded piece of network work, reading
+the buttons again in between, then feed the watchdog.  Nothing in a step waits on the
+network longer than a socket timeout (``net.SOCKET_TIMEOUT_S``), and the buttons and the
+display never wait for the network at all except for that bound.
+
+    app = PadApp(hal, screen)      # screen: object with show(mode, info) or None
+    app.run()                      # forever on the device; run(steps=n) in tests
+"""
+
+from firmware.pad import eventlog
+from firmware.pad.buttons import Buttons
+from firmware.pad.clock import Clock
+from firmware.pad.commands import Commands
+from firmware.pad.eventlog import EventLog, LogError
+from firmware.pad.health import Health
+from firmware.pad.modes import PROMPT, THANKS, Modes
+from firmware.pad.net import Net
+from firmware.pad.sender import Sender
+from firmware.pad.settings import Config, load_identity
+from protocol import messages, spec
+
+FW_VERSION = "1.0.0"
+LOOP_MS = 5                 # step period: debounce (20 ms) needs a few samples per window
+OUTAGE_REBOOT_MS = 2 * 3600 * 1000   # MQTT down 2 h: reboot (a wedged Wi-Fi stack) as last resort
+REBOOT_DELAY_MS = 3000      # after a reboot command: time to send its cmd_result
+META_SAVE_MS = 10000        # persist ack ranges at most this often (flash wear)
+BOOT_FILE = "log/boot"
+
+
+class PadApp:
+    def __init__(self, hal: object, screen: object = None, ident: object = None) -> None:
+        self.hal = hal
+        files = hal.files  # type: ignore[attr-defined]
+        self.ident = ident if ident is not None else load_identity(files)
+        self.dev = self.ident["dev"]  # type: ignore[index]
+        self.health = Health(hal, files)
+        self.clock = Clock(hal)
+        self.config = Config(files)
+        self.log = EventLog(files, self.dev)
+        self.log_capacity_segments = eventlog.MAX_SEGMENTS
+        self.boot = self._count_boot(files)
+        self.buttons = Buttons(hal)
+        self.modes = Modes(self.dev, self.boot, self.config)
+        self.net = Net(hal, self.ident)  # type: ignore[arg-type]
+        self.sender = Sender(self.log, self.net)
+        self.commands = Commands(self)
+        self.screen = None if self.health.safe_mode else screen
+        self.off = False
+        self.reboot_at = None      # type: object
+        self.lost = 0              # events that could not be written (flash failing)
+        self.state_due = True      # publish state at the next chance (mode changed)
+        self.last_state = 0
+        self.meta_dirty = False
+        self.meta_saved = 0
+        self.shown = None          # type: object  # (mode, info) last drawn
+        self.last_feedback_ms = None  # type: object  # press edge -> screen drawn, last rating
+        up = self.clock.up_ms()
+        self.record([("boot", {"fw": FW_VERSION, "reset_cause": self.health.cause})], up)
+        if self.screen is not None:
+            try:
+                hal.display.poweron()  # type: ignore[attr-defined]
+            except Exception as exc:
+                self.health.display_error = repr(exc)
+        self.health.start_watchdog()
+        self._refresh(up)
+
+    def _count_boot(self, files: object) -> int:
+        """boot = one more than both the stored counter and any boot in the log (power-cut safe)."""
+        raw = files.read_small(BOOT_FILE)  # type: ignore[attr-defined]
+        try:
+            stored = int(raw) if raw else 0
+        except ValueError:
+            stored = 0
+        boot = max(stored, self.log.max_boot) + 1
+        files.write_small(BOOT_FILE, str(boot).encode())  # type: ignore[attr-defined]
+        return boot
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def run(self, steps: object = None) -> None:
+        hal = self.hal
+        n = 0
+        while not self.off and (steps is None or n < steps):  # type: ignore[operator]
+            t0 = hal.ticks_ms()  # type: ignore[attr-defined]
+            self.step()
+            n += 1
+            spent = hal.ticks_diff(hal.ticks_ms(), t0)  # type: ignore[attr-defined]
+            if spent < LOOP_MS:
+                hal.sleep_ms(LOOP_MS - spent)  # type: ignore[attr-defined]
+
+    def step(self) -> None:
+        up = self.clock.up_ms()
+        self._inputs(up)
+        self.record(self.modes.tick(up), up)
+        self.record(self.health.check(up, self), up)
+        self._network()
+        self._refresh(self.clock.up_ms())
+        self.health.feed(up)
+        if self.reboot_at is not None and up >= self.reboot_at:  # type: ignore[operator]
+            self.log.close()
+            self.hal.reboot()  # type: ignore[attr-defined]
+
+    def _inputs(self, up: int) -> None:
+        for action in self.buttons.poll():
+            kind = action[0]
+            if kind == "rate":
+                self.record(self.modes.rate(action[1], up), up)
+                self._refresh(up)     # feedback now, before any network work
+                i = self.buttons.names.index(action[1])
+                self.last_feedback_ms = self.hal.ticks_diff(  # type: ignore[attr-defined]
+                    self.hal.ticks_ms(), self.buttons.cand_since[i])  # type: ignore[attr-defined]
+            elif kind == "staff_short":
+                self.record(self.modes.staff_short(up), up)
+            elif kind == "staff_long":
+                self.record(self.modes.staff_long(up), up)
+            elif kind == "fault_report":
+                self.record([("fault_report", {"detail": "reported on the pad (staff key combination)"})], up)
+            elif kind == "power_off":
+                self.power_off(up)
+            else:   # stuck / unstuck: the self-check turns it into fault / fault_clear now
+                self.record(self.health.check(up, self, True), up)
+        self._refresh(up)
+
+    def _network(self) -> None:
+        net = self.net
+        up = self.clock.up_ms()
+        online = self.hal.wifi_isconnected()  # type: ignore[attr-defined]
+        if not self.health.safe_mode and self.clock.maybe_ntp(self.ident["ntp_host"], online):  # type: ignore[index]
+            self.state_due = True
+        if net.step(up):
+            self.sender.rewind(up)
+            self.state_due = True      # birth: the retained state replaces our will
+        self._inputs(self.clock.up_ms())
+        while net.inbox:
+            kind, payload = net.inbox.pop(0)
+            up = self.clock.up_ms()
+            if kind == "ack":
+                if self.sender.on_ack(payload, up):
+                    self.meta_dirty = True
+            else:
+                self.record(self.commands.handle(payload, up), up)
+        up = self.clock.up_ms()
+        if net.connected:
+            period = self.config.get("heartbeat_s") * 1000
+            if self.state_due or up - self.last_state >= period:
+                if net.publish(spec.STATE, self.state_message(up), up, True):
+                    self.state_due = False
+                    self.last_state = up
+            self._inputs(self.clock.up_ms())
+            self.sender.step(self.clock.up_ms())
+        up = self.clock.up_ms()
+        if self.meta_dirty and up - self.meta_saved >= META_SAVE_MS:
+            self._save_meta(up)
+        if net.outage_ms(up) >= OUTAGE_REBOOT_MS and self.modes.mode not in (PROMPT, THANKS):
+            detail = "rebooting after {} min without the broker ({})".format(
+                net.outage_ms(up) // 60000, net.last_error[:120])
+            self.record([("fault", {"code": "network", "detail": detail})], up)
+            self.request_reboot(up, "long outage", 0)
+
+    def _save_meta(self, up: int) -> None:
+        try:
+            self.log.save_meta()
+            self.meta_dirty = False
+        except OSError:
+            pass   # only costs resends after a reboot; the next save retries
+        self.meta_saved = up
+
+    # -- recording and showing -----------------------------------------------------------
+
+    def record(self, events: list, up: int) -> None:
+        """Write events to the log (each with its seq) -- the only way anything is reported."""
+        before = self.modes.state_mode(self.health.faults)
+        ts = self.clock.now_ms()
+        for etype, fields in events:
+            try:
+                self.log.append(etype, self.boot, up, ts, fields)
+                self.health.storage_error = None
+            except LogError as exc:
+                self.lost += 1
+                if self.health.storage_error is None:
+                    self.health.storage_error = (up, str(exc)[:120])
+            dropped = self.log.take_dropped()
+            if dropped:
+                first, last, n = dropped  # type: ignore[misc]
+                detail = "log full: dropped {} unsent events, seq {}-{}".format(n, first, last)
+                self.record([("fault", {"code": "storage", "detail": detail})], up)
+        if events and self.modes.state_mode(self.health.faults) != before:
+            self.state_due = True
+
+    def _refresh(self, up: int) -> None:
+        if self.screen is None:
+            return
+        faults = self.health.fault_codes()
+        disp = self.config.display
+        info = {"window": disp["window"] or self.ident.get("window", ""),  # type: ignore[attr-defined]
+                "staff": disp["staff"], "staff_id": disp["staff_id"],
+                "online": self.net.connected, "buffered": self.log.unacked(),
+                "fault": faults[0] if faults else None}
+        mode = self.modes.display_mode(faults)
+        if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:  # type: ignore[index]
+            return
+        try:
+            self.screen.show(mode, info)  # type: ignore[attr-defined]
+            self.health.display_error = None
+        except Exception as exc:  # a dead display must not stop the pad
+            self.health.display_error = repr(exc)[:80]
+        self.shown = (mode, info)
+        try:
+            self.hal.led(self.net.connected)  # type: ignore[attr-defined]
+        except Exception:
+            pass
+
+    def state_message(self, up: int) -> dict:
+        fields = {"fw": FW_VERSION, "boot": self.boot, "up": up, "ts": self.clock.now_ms(),
+                  "buffered": self.log.unacked(), "mem_free": self.hal.mem_free(),  # type: ignore[attr-defined]
+                  "faults": self.health.fault_codes()}
+        rssi = self.hal.rssi()  # type: ignore[attr-defined]
+        if rssi is not None:
+            fields["rssi"] = rssi
+        return messages.state(self.dev, self.modes.state_mode(self.health.faults), **fields)
+
+    # -- going down ------------------------------------------------------------------------
+
+    def request_reboot(self, up: int, why: str, delay_ms: int = REBOOT_DELAY_MS) -> None:
+        self.reboot_at = up + delay_ms
+        self.reboot_reason = why
+
+    def power_off(self, up: int) -> None:
+        """Power key: log it, tell the broker we leave on purpose, then stop."""
+        self.record([("power_off", {})], up)
+        if self.net.connected:
+            for _ in range(64):    # send what is pending, briefly: the log keeps the rest
+                if not self.sender.step(up):
+                    break
+            self.net.publish(spec.STATE, messages.power_off(self.dev), up, True)
+            self.net.disconnect(up)
+        self._save_meta(up)
+        self.log.close()
+        self.off = True
+        sleep = getattr(self.hal, "power_down", None)
+        if sleep is not None:
+            sleep()

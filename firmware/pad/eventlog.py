@@ -1,0 +1,416 @@
+"""The pad's durable event log on flash (事件日志): append-only segments, acked ones reclaimed.
+
+Delivery rule 1 of the contract: an event is written here, with its ``seq``, before the
+citizen sees "thank you"; the sender publishes from here until the host acknowledges.
+
+On flash (directory ``log/``)::
+
+    s0000001024          a segment: records whose seqs start at 1024 (name = first seq)
+    meta                 {"acked": [[a, b], ...], "dropped": n} written whole (tmp + rename)
+    boot                 the boot counter, written whole
+
+A record is ``E7 | len u16 | body | crc32 u32`` (little-endian; the CRC covers the magic,
+the length and the body).  ``body`` is ``<IIQqB`` = seq, boot, up, ts (-1 = null), type
+index into ``TYPES`` followed by the event's own fields as JSON.  About 80 bytes for an
+``eval``: 12,288 events take about 1 MB of the ESP32's littlefs.
+
+Power cuts: records are only ever appended, so a cut tears at most the last record of the
+newest segment.  Recovery (at every start) checks every record's CRC; a torn tail is cut
+off by rewriting the valid prefix and renaming it over the segment.  A bad record inside a
+segment (a flash fault, not a tear) is skipped by re-synchronising on the next valid
+record and counted in ``corrupt``.  The torn record's seq is reused: it was never sent, and
+the thank-you for it was never shown.
+
+Full-log policy (never silent): when the log holds ``MAX_SEGMENTS`` segments and a new one
+is needed, the oldest segment is deleted even though unacknowledged; the number of dropped
+events is added to ``dropped`` (kept in ``meta``) and ``take_dropped()`` hands the app the
+range so it logs a ``fault``/``storage`` event naming it.  The host also sees the gap in
+seqs.  A ``storage`` fault is raised long before, at ``WARN_SEGMENTS``.
+"""
+
+import json
+import struct
+
+try:
+    from binascii import crc32
+except ImportError:  # pragma: no cover - every MicroPython port we target has it
+    from ubinascii import crc32  # type: ignore[no-redef]
+
+from protocol import acks, messages, spec
+
+MAGIC = 0xE7
+HEAD = "<IIQqB"                 # seq, boot, up, ts (-1 = null), type index
+HEAD_SIZE = struct.calcsize(HEAD)
+FRAME = 3                       # magic + u16 length before the body
+TRAILER = 4                     # crc32 after it
+MAX_BODY = spec.MAX_PAYLOAD     # an event never exceeds the wire's limit
+# Index on flash of each event type: append only (an old index must keep its meaning).
+TYPES = ("boot", "eval", "press_ignored", "prompt", "prompt_end", "pause", "resume",
+         "power_off", "fault", "fault_clear", "fault_report", "cmd_result")
+_ENVELOPE = ("v", "dev", "seq", "boot", "up", "ts", "type")
+
+SEG_RECORDS = 128       # records per segment: ~10 KB, read whole only at recovery (heap!)
+MAX_SEGMENTS = 96       # 12,288 events: a busy week offline (issue: >= 10,000)
+WARN_SEGMENTS = 72      # storage fault at 75 % full: days of warning at a busy window
+DIR = "log"
+SEG_PREFIX = "s"
+
+
+class LogError(Exception):
+    """The log cannot be written (flash error): the app raises a storage fault."""
+
+
+def frame(body: bytes) -> bytes:
+    head = bytes((MAGIC, len(body) & 0xFF, len(body) >> 8))
+    crc = crc32(body, crc32(head)) & 0xFFFFFFFF
+    return head + body + struct.pack("<I", crc)
+
+
+def _seg_name(first: int) -> str:
+    return "{}/{}{:010d}".format(DIR, SEG_PREFIX, first)
+
+
+def scan(data: bytes, start: int = 0) -> tuple:
+    """Walk the records of a segment's bytes from ``start``.
+
+    Returns ``(records, valid_end, bad)``: ``records`` is a list of ``(offset, seq)``,
+    ``valid_end`` the offset after the last valid record (where a torn tail begins) and
+    ``bad`` how many damaged spots were skipped before a later valid record.
+    """
+    records = []
+    pos = start
+    valid_end = start
+    bad = 0
+    n = len(data)
+    skipping = False
+    while pos < n:
+        rec = _parse_at(data, pos, n)
+        if rec is None:
+            if not skipping:
+                skipping = True
+            pos += 1
+            continue
+        if skipping:
+            bad += 1
+            skipping = False
+        seq, length = rec
+        records.append((pos, seq))
+        pos += length
+        valid_end = pos
+    return records, valid_end, bad
+
+
+def _parse_at(data: bytes, pos: int, n: int) -> object:
+    """(seq, record length) if a valid record starts at pos, else None."""
+    if data[pos] != MAGIC or pos + FRAME > n:
+        return None
+    size = data[pos + 1] | (data[pos + 2] << 8)
+    end = pos + FRAME + size + TRAILER
+    if size < HEAD_SIZE or size > MAX_BODY or end > n:
+        return None
+    mv = memoryview(data)
+    crc = crc32(mv[pos + FRAME:end - TRAILER], crc32(mv[pos:pos + FRAME])) & 0xFFFFFFFF
+    if struct.unpack_from("<I", data, end - TRAILER)[0] != crc:
+        return None
+    return struct.unpack_from("<I", data, pos + FRAME)[0], end - pos
+
+
+def decode(dev: str, data: bytes, offset: int) -> dict:
+    """The event (a protocol dict) of the record at ``offset`` of a segment's bytes."""
+    size = data[offset + 1] | (data[offset + 2] << 8)
+    return decode_body(dev, bytes(data[offset + FRAME:offset + FRAME + size]))
+
+
+def decode_body(dev: str, body: bytes) -> dict:
+    seq, boot, up, ts, t = struct.unpack_from(HEAD, body, 0)
+    extra = body[HEAD_SIZE:]
+    fields = json.loads(extra) if extra else {}
+    return messages.event(dev, seq, boot, up, None if ts < 0 else ts, TYPES[t], **fields)
+
+
+class EventLog:
+    """Append events; read them back in seq order; forget them once acknowledged."""
+
+    def __init__(self, files: object, dev: str) -> None:
+        self.files = files
+        self.dev = dev
+        self.segs = []        # type: list  # [first_seq, count, size] oldest first; last = active
+        self.acked = []       # type: list  # merged inclusive ranges, at or above the oldest seq
+        self.dropped = 0      # events lost to the full-log policy, ever (persisted)
+        self.corrupt = 0      # damaged records skipped at recovery (this boot)
+        self.torn = 0         # torn tails cut off at recovery (this boot)
+        self.max_boot = 0     # highest boot number found in the records
+        self.next_seq = 1
+        self._active = None   # type: object  # open append handle of the newest segment
+        self._pending_drop = None  # type: object  # (first, last, n) for the app to report
+        self._cursor = None   # type: object  # (first_seq, offset, seq at offset) of the last read
+        self.recover()
+
+    # -- recovery ------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Rebuild the in-memory index from flash, cutting a torn tail off the newest segment."""
+        self.close()
+        f = self.files
+        f.mkdir(DIR)  # type: ignore[attr-defined]
+        names = []
+        for name in f.listdir(DIR):  # type: ignore[attr-defined]
+            if name.endswith(".tmp"):
+                f.remove(DIR + "/" + name)  # type: ignore[attr-defined]
+            elif name.startswith(SEG_PREFIX):
+                names.append(int(name[len(SEG_PREFIX):]))
+        names.sort()
+        self._load_meta()
+        self.segs = []
+        top = 0
+        for i, first in enumerate(names):
+            data = self._read(first)
+            recs, valid_end, bad = scan(data)
+            self.corrupt += bad
+            if recs:
+                last = recs[-1][1]
+                top = max(top, last)
+                boot = struct.unpack_from("<I", data, recs[-1][0] + FRAME + 4)[0]
+                self.max_boot = max(self.max_boot, boot)
+            if valid_end < len(data):
+                if i == len(names) - 1:
+                    self.torn += 1
+                else:
+                    self.corrupt += 1
+                self._rewrite(first, data[:valid_end])
+            self.segs.append([first, len(recs), valid_end])
+            top = max(top, first - 1)
+            data = None
+        if not self.segs:
+            floor = self._meta_floor()
+            self._new_segment(floor + 1)
+            top = floor
+        self.next_seq = top + 1
+        self._trim_acks()
+
+    def _rewrite(self, first: int, data: bytes) -> None:
+        name = _seg_name(first)
+        self.files.write_small(name, data)  # type: ignore[attr-defined]
+        self._cursor = None
+
+    def _read(self, first: int) -> bytes:
+        fh = self.files.open(_seg_name(first), "rb")  # type: ignore[attr-defined]
+        try:
+            data = fh.read()
+        finally:
+            fh.close()
+        return data
+
+    def _load_meta(self) -> None:
+        raw = self.files.read_small(DIR + "/meta")  # type: ignore[attr-defined]
+        self.acked = []
+        try:
+            meta = json.loads(raw) if raw else {}
+            self.acked = [list(r) for r in meta.get("acked", [])]
+            self.dropped = int(meta.get("dropped", 0))
+            self._floor = int(meta.get("floor", 0))
+        except (ValueError, TypeError):
+            self._floor = 0   # a damaged meta only costs resends: the host dedups by seq
+
+    def _meta_floor(self) -> int:
+        top = self._floor
+        for r in self.acked:
+            top = max(top, r[1])
+        return top
+
+    def save_meta(self) -> None:
+        """Persist acked ranges and counters (the app calls it after acks, throttled)."""
+        floor = self.next_seq - 1
+        self.files.write_small(DIR + "/meta", json.dumps(  # type: ignore[attr-defined]
+            {"acked": self.acked, "dropped": self.dropped, "floor": floor}).encode())
+
+    # -- appending ------------------------------------------------------------------------
+
+    def append(self, type: str, boot: int, up: int, ts: object, fields: dict) -> int:
+        """Validate and durably write one event; returns its seq.  Raises LogError on flash errors."""
+        seq = self.next_seq
+        msg = messages.event(self.dev, seq, boot, up, ts, type, **fields)
+        extra = {}
+        for k in msg:
+            if k not in _ENVELOPE:
+                extra[k] = msg[k]
+        body = struct.pack(HEAD, seq, boot, up, -1 if ts is None else ts, TYPES.index(type))
+        if extra:
+            body += json.dumps(extra, separators=(",", ":")).encode()
+        rec = frame(body)
+        try:
+            if self.segs[-1][1] >= SEG_RECORDS:
+                self._rotate(seq)
+            fh = self._active
+            if fh is None:
+                fh = self._active = self.files.open(_seg_name(self.segs[-1][0]), "ab")  # type: ignore[attr-defined]
+            fh.write(rec)  # type: ignore[attr-defined]
+            fh.flush()  # type: ignore[attr-defined]
+        except OSError as exc:
+            self.close()
+            raise LogError("cannot write event {} to flash: {}".format(seq, exc))
+        seg = self.segs[-1]
+        seg[1] += 1
+        seg[2] += len(rec)
+        self.next_seq = seq + 1
+        self.max_boot = max(self.max_boot, boot)
+        return seq
+
+    def _rotate(self, first: int) -> None:
+        self.close()
+        if len(self.segs) >= MAX_SEGMENTS:
+            self._drop_oldest()
+        self._new_segment(first)
+
+    def _new_segment(self, first: int) -> None:
+        fh = self.files.open(_seg_name(first), "wb")  # type: ignore[attr-defined]
+        fh.close()
+        self.segs.append([first, 0, 0])
+
+    def _drop_oldest(self) -> None:
+        """The full-log policy (see module doc): lose the oldest segment, and say so."""
+        first, count, _ = self.segs.pop(0)
+        self.files.remove(_seg_name(first))  # type: ignore[attr-defined]
+        lost = count - self._acked_in(first, first + count - 1)
+        self.dropped += lost
+        if lost:
+            prev = self._pending_drop
+            lo = prev[0] if prev else first  # type: ignore[index]
+            n = (prev[2] if prev else 0) + lost  # type: ignore[index]
+            self._pending_drop = (lo, first + count - 1, n)
+        self._trim_acks()
+        self.save_meta()
+
+    def take_dropped(self) -> object:
+        """(first seq, last seq, events lost) since the last call, or None."""
+        out = self._pending_drop
+        self._pending_drop = None
+        return out
+
+    def close(self) -> None:
+        if self._active is not None:
+            try:
+                self._active.close()  # type: ignore[attr-defined]
+            except OSError:
+                pass
+            self._active = None
+
+    # -- reading --------------------------------------------------------------------------
+
+    def oldest(self) -> int:
+        return self.segs[0][0]
+
+    def read(self, seq: int, limit: int) -> list:
+        """Up to ``limit`` events with seq >= ``seq``, ascending (acked ones included).
+
+        Reads record by record from a remembered position, so sending never loads a whole
+        segment into the heap; a damaged record makes it fall back to a full scan.
+        """
+        out = []  # type: list
+        for first, count, size in self.segs:
+            if count == 0 or first + count <= seq:
+                continue
+            if not self._read_seg(first, size, seq, limit, out):
+                data = self._read(first)
+                self._cursor = None
+                for offset, s in scan(data)[0]:
+                    if s >= seq and len(out) < limit:
+                        out.append(decode(self.dev, data, offset))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _read_seg(self, first: int, size: int, seq: int, limit: int, out: list) -> bool:
+        cur = self._cursor
+        offset = 0
+        if cur is not None and cur[0] == first and cur[2] <= seq:  # type: ignore[index]
+            offset = cur[1]  # type: ignore[index]
+        start = len(out)
+        fh = self.files.open(_seg_name(first), "rb")  # type: ignore[attr-defined]
+        try:
+            fh.seek(offset)
+            while offset < size and len(out) < limit:
+                head = fh.read(FRAME)
+                if len(head) < FRAME or head[0] != MAGIC:
+                    break
+                blen = head[1] | (head[2] << 8)
+                rest = fh.read(blen + TRAILER)
+                if len(rest) < blen + TRAILER:
+                    break
+                crc = crc32(memoryview(rest)[:blen], crc32(head)) & 0xFFFFFFFF
+                if struct.unpack_from("<I", rest, blen)[0] != crc:
+                    break
+                s = struct.unpack_from("<I", rest, 0)[0]
+                offset += FRAME + blen + TRAILER
+                self._cursor = (first, offset, s + 1)
+                if s >= seq:
+                    out.append(decode_body(self.dev, rest[:blen]))
+            else:
+                return True
+        finally:
+            fh.close()
+        del out[start:]     # damaged spot: the caller rescans this segment whole
+        return False
+
+    # -- acknowledgements -----------------------------------------------------------------
+
+    def ack(self, ranges: list) -> int:
+        """Record acked ranges; delete segments wholly acked.  Returns segments reclaimed."""
+        self.acked = acks.merge(self.acked + [list(r) for r in ranges])
+        freed = 0
+        while len(self.segs) > 1:
+            first, count, _ = self.segs[0]
+            if count and self._acked_in(first, first + count - 1) < count:
+                break
+            self.files.remove(_seg_name(first))  # type: ignore[attr-defined]
+            self.segs.pop(0)
+            freed += 1
+        self._trim_acks()
+        return freed
+
+    def _acked_in(self, lo: int, hi: int) -> int:
+        n = 0
+        for a, b in self.acked:
+            a = max(a, lo)
+            b = min(b, hi)
+            if a <= b:
+                n += b - a + 1
+        return n
+
+    def _trim_acks(self) -> None:
+        """Forget ack ranges below the oldest retained seq (keep the list short)."""
+        low = self.segs[0][0] if self.segs else 0
+        keep = []
+        for a, b in self.acked:
+            if b >= low:
+                keep.append([max(a, low), b])
+        self.acked = keep
+
+    def is_acked(self, seq: int) -> bool:
+        for a, b in self.acked:
+            if a <= seq <= b:
+                return True
+        return False
+
+    def next_unacked(self, seq: int) -> object:
+        """The first unacked seq >= ``seq`` still in the log, or None."""
+        s = max(seq, self.segs[0][0])
+        for a, b in self.acked:
+            if a <= s <= b:
+                s = b + 1
+        return s if s < self.next_seq else None
+
+    def count(self) -> int:
+        n = 0
+        for seg in self.segs:
+            n += seg[1]
+        return n
+
+    def unacked(self) -> int:
+        """Events still waiting for the host (the state's ``buffered``)."""
+        lo = self.segs[0][0]
+        return self.count() - self._acked_in(lo, self.next_seq - 1)
+
+    def nearly_full(self) -> bool:
+        return len(self.segs) >= WARN_SEGMENTS
+

@@ -1,0 +1,127 @@
+"""Health: watchdog, the boot record, boot-loop safe mode, and the pad's self-checks (R7).
+
+* Watchdog: started at boot; the app feeds it at the end of a main-loop step, and only
+  while the loop is healthy (the log has not been failing for ``SICK_MS``), so a hung or
+  sick loop ends in a watchdog reset, which the next ``boot`` event reports.
+* Boot loop: a counter on flash goes up at every start that is not a power-on and back to
+  0 once the pad has run ``STABLE_MS``.  At ``BOOTLOOP_LIMIT`` quick restarts in a row the
+  pad starts in safe mode: no display driver and no NTP (the usual culprits), a
+  ``watchdog`` fault raised -- but buttons, log and network still work.
+* Self-checks every ``CHECK_MS``: button held > 10 s, display not answering, storage
+  (write errors, log 75 % full, flash nearly full), clock never set after
+  ``CLOCK_GRACE_MS``, low memory.  A change gives a ``fault`` or ``fault_clear`` event.
+"""
+
+BOOTLOOP_FILE = "bootloop"
+BOOTLOOP_LIMIT = 3         # three quick crashes in a row: something in start-up is broken
+STABLE_MS = 60000          # a minute of running counts as a good start
+WDT_MS = 30000             # > the longest bounded step (NTP 1 s, connect ~1 s) by far
+CHECK_MS = 1000
+CLOCK_GRACE_MS = 15 * 60 * 1000   # NTP and the host's time command both had their chance
+LOW_MEMORY = 12 * 1024     # below this the next JSON or socket buffer may fail to allocate
+MIN_FLASH_FREE = 64 * 1024  # room for segment rotation and small-file rewrites
+SICK_MS = 5 * 60 * 1000    # the log failing this long: let the watchdog reset the pad
+
+
+class Health:
+    def __init__(self, hal: object, files: object) -> None:
+        self.hal = hal
+        self.files = files
+        self.cause = hal.reset_cause()  # type: ignore[attr-defined]
+        raw = files.read_small(BOOTLOOP_FILE)  # type: ignore[attr-defined]
+        try:
+            quick = int(raw) if raw else 0
+        except ValueError:
+            quick = 0
+        quick = 0 if self.cause == "power_on" else quick + 1
+        self.quick_restarts = quick
+        self.safe_mode = quick >= BOOTLOOP_LIMIT
+        self._write_counter(quick)
+        self.stable = False
+        self.faults = {}       # type: dict  # code -> detail, the active faults
+        self.storage_error = None  # type: object  # (up ms first failure, text) while appends fail
+        self.display_error = None  # type: object  # text of the last failed show()
+        self._next_check = 0
+        self.safe_detail = "safe mode after {} quick restarts (last: {})".format(quick, self.cause)
+
+    def _write_counter(self, n: int) -> None:
+        try:
+            self.files.write_small(BOOTLOOP_FILE, str(n).encode())  # type: ignore[attr-defined]
+        except OSError:
+            pass   # a failing flash shows as a storage fault anyway
+
+    def start_watchdog(self) -> None:
+        self.hal.wdt_start(WDT_MS)  # type: ignore[attr-defined]
+
+    def healthy(self, up: int) -> bool:
+        err = self.storage_error
+        return err is None or up - err[0] < SICK_MS  # type: ignore[index]
+
+    def feed(self, up: int) -> None:
+        if self.healthy(up):
+            self.hal.wdt_feed()  # type: ignore[attr-defined]
+        if not self.stable and up >= STABLE_MS:
+            self.stable = True
+            self._write_counter(0)
+
+    def fault_codes(self) -> list:
+        return sorted(self.faults)
+
+    def check(self, up: int, app: object, force: bool = False) -> list:
+        """Run the self-checks if due; returns fault/fault_clear events for what changed."""
+        if not force and up < self._next_check:
+            return []
+        self._next_check = up + CHECK_MS
+        found = {}
+        stuck = app.buttons.stuck_names()  # type: ignore[attr-defined]
+        if stuck:
+            found["button_stuck"] = "held > 10 s: " + ",".join(stuck)
+        disp = self.hal.display  # type: ignore[attr-defined]
+        if disp is not None and not self.safe_mode:
+            if self.display_error or not _display_ok(disp):
+                found["display"] = "display not answering" + (
+                    ": " + self.display_error if self.display_error else "")  # type: ignore[operator]
+        storage = self._storage(app)
+        if storage:
+            found["storage"] = storage
+        if not app.clock.is_set and up >= CLOCK_GRACE_MS:  # type: ignore[attr-defined]
+            found["clock"] = "clock never set (NTP unreachable, no time command)"
+        free = self.hal.mem_free()  # type: ignore[attr-defined]
+        if free < LOW_MEMORY:
+            found["memory"] = "free heap {} bytes".format(free)
+        if self.safe_mode:
+            found["watchdog"] = self.safe_detail
+        return self._diff(found)
+
+    def _storage(self, app: object) -> str:
+        log = app.log  # type: ignore[attr-defined]
+        if self.storage_error is not None:
+            return "log write failed: " + self.storage_error[1]  # type: ignore[index]
+        if log.nearly_full():
+            return "event log {} of {} segments full ({} unsent)".format(
+                len(log.segs), app.log_capacity_segments, log.unacked())  # type: ignore[attr-defined]
+        try:
+            free = self.files.free_bytes()  # type: ignore[attr-defined]
+        except (OSError, AttributeError):
+            return ""
+        if free < MIN_FLASH_FREE:
+            return "flash nearly full: {} bytes free".format(free)
+        return ""
+
+    def _diff(self, found: dict) -> list:
+        out = []
+        for code in found:
+            if code not in self.faults:
+                out.append(("fault", {"code": code, "detail": found[code][:200]}))
+        for code in self.faults:
+            if code not in found:
+                out.append(("fault_clear", {"code": code, "detail": ""}))
+        self.faults = found
+        return out
+
+
+def _display_ok(disp: object) -> bool:
+    try:
+        return bool(disp.check())  # type: ignore[attr-defined]
+    except Exception:  # a driver that raises is a display that does not answer
+        return False

@@ -1,0 +1,130 @@
+"""The pad's modes: serving, prompt, thanks, paused (+ fault shown over serving).
+
+Rules (R1, R6 and the issue's behaviour section):
+* Exactly one rating counts per prompt: the first press ends it (``prompt_end``/``rated``)
+  and starts ``thanks``; presses during thanks are ``press_ignored``/``repeat``.
+* A press outside any prompt still counts, with ``prompted: false``: a citizen is never
+  refused (the host may flag it, R6; the pad does not judge).
+* Paused (暂停服务): rating presses are logged ``press_ignored``/``paused``, never counted.
+* A prompt ends by a rating, by ``prompt_timeout_s``, or cancelled (staff key again, pause,
+  or a newer prompt) -- a cancelled prompt is evidence the host may need (R6 refusing).
+
+Every method returns the events to log as ``(type, fields)``, in order; the app writes
+them to the log *before* it shows the result (contract delivery rule 1).
+"""
+
+SERVING = "serving"
+PROMPT = "prompt"
+THANKS = "thanks"
+PAUSED = "paused"
+FAULT = "fault"
+
+
+class ModeError(Exception):
+    """A host request the current mode cannot honour (answered ok:false)."""
+
+
+class Modes:
+    def __init__(self, dev: str, boot: int, config: object) -> None:
+        self.dev = dev
+        self.boot = boot
+        self.config = config
+        self.mode = SERVING
+        self.svc = None        # type: object  # the prompt's service session
+        self.until = 0         # up ms at which prompt/thanks ends
+        self._n = 0            # key prompts this boot (session ids)
+        self.last_rating = None  # type: object  # what the citizen just pressed (thanks screen)
+
+    def _secs(self, key: str) -> int:
+        return self.config.get(key) * 1000  # type: ignore[attr-defined]
+
+    # -- citizen -----------------------------------------------------------------------
+
+    def rate(self, rating: str, up: int) -> list:
+        if self.mode == PAUSED:
+            return [("press_ignored", {"rating": rating, "reason": "paused"})]
+        if self.mode == THANKS:
+            return [("press_ignored", {"rating": rating, "reason": "repeat"})]
+        self.last_rating = rating
+        if self.mode == PROMPT:
+            svc = self.svc
+            out = [("eval", {"rating": rating, "svc": svc, "prompted": True}),
+                   ("prompt_end", {"svc": svc, "reason": "rated"})]
+            self.svc = None
+        else:
+            out = [("eval", {"rating": rating, "svc": None, "prompted": False})]
+        self._enter(THANKS, up, self._secs("thanks_s"))
+        return out
+
+    # -- staff and host -----------------------------------------------------------------
+
+    def staff_short(self, up: int) -> list:
+        """Staff key: ask the citizen to rate; pressed again during a prompt, cancel it."""
+        if self.mode == PAUSED:
+            return []
+        if self.mode == PROMPT:
+            return self._end_prompt("cancelled", up)
+        self._n += 1
+        return self._start_prompt("{}-{}-{}".format(self.dev, self.boot, self._n), "key", up)
+
+    def host_prompt(self, svc: str, up: int) -> list:
+        if self.mode == PAUSED:
+            raise ModeError("paused: resume service before prompting")
+        out = []
+        if self.mode == PROMPT:
+            out = self._end_prompt("cancelled", up)   # a newer session replaces it
+        return out + self._start_prompt(svc, "host", up)
+
+    def staff_long(self, up: int) -> list:
+        return self.resume("", up) if self.mode == PAUSED else self.pause("", up)
+
+    def pause(self, reason: str, up: int) -> list:
+        if self.mode == PAUSED:
+            return []
+        out = self._end_prompt("cancelled", up) if self.mode == PROMPT else []
+        out.append(("pause", {"reason": reason}))
+        self._enter(PAUSED, up, 0)
+        return out
+
+    def resume(self, reason: str, up: int) -> list:
+        if self.mode != PAUSED:
+            return []
+        self._enter(SERVING, up, 0)
+        return [("resume", {"reason": reason})]
+
+    # -- time ------------------------------------------------------------------------------
+
+    def tick(self, up: int) -> list:
+        if self.mode in (PROMPT, THANKS) and up >= self.until:
+            if self.mode == PROMPT:
+                return self._end_prompt("timeout", up)
+            self._enter(SERVING, up, 0)
+        return []
+
+    # -- what is shown and reported ------------------------------------------------------
+
+    def display_mode(self, faults: object) -> str:
+        return FAULT if faults and self.mode == SERVING else self.mode
+
+    def state_mode(self, faults: object) -> str:
+        """The contract's mode: thanks is part of serving; faults show over serving."""
+        if self.mode == THANKS:
+            return FAULT if faults else SERVING
+        return self.display_mode(faults)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _start_prompt(self, svc: str, source: str, up: int) -> list:
+        self.svc = svc
+        self._enter(PROMPT, up, self._secs("prompt_timeout_s"))
+        return [("prompt", {"svc": svc, "source": source})]
+
+    def _end_prompt(self, reason: str, up: int) -> list:
+        svc = self.svc
+        self.svc = None
+        self._enter(SERVING, up, 0)
+        return [("prompt_end", {"svc": svc, "reason": reason})]
+
+    def _enter(self, mode: str, up: int, duration_ms: int) -> None:
+        self.mode = mode
+        self.until = up + duration_ms

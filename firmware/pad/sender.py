@@ -1,0 +1,73 @@
+"""Publish the log's unacknowledged events in seq order; forget them when the host acks.
+
+Contract delivery rules 2 and 3: events go out in ``seq`` order and again after every
+reconnect until acknowledged by ack ranges.  At most ``PER_STEP`` publishes per loop step
+(each waits for its PUBACK, bounded by the socket timeout) keep the buttons responsive, and
+at most ``WINDOW`` events may be out without an ack; if the host says nothing for
+``RESEND_MS`` the sender starts again from the first unacknowledged event (the host stores
+each (dev, seq) once, so a resend is harmless).
+"""
+
+from protocol import acks, messages
+
+PER_STEP = 4          # publishes per loop step: ~4 LAN round trips, a few ms
+WINDOW = 64           # published-but-unacked events allowed at once
+RESEND_MS = 30000     # no ack progress for this long: resend from the first unacked
+
+
+class Sender:
+    def __init__(self, log: object, net: object) -> None:
+        self.log = log
+        self.net = net
+        self.cursor = None      # type: object  # next seq to publish; None = start from first unacked
+        self.progress_at = 0    # up ms of the last ack (or rewind)
+        self.sent = 0
+        self.acked = 0
+        self.bad_acks = 0
+
+    def rewind(self, up: int) -> None:
+        """From the first unacknowledged event again (after every reconnect)."""
+        self.cursor = None
+        self.progress_at = up
+
+    def step(self, up: int) -> int:
+        """Publish up to PER_STEP events; returns how many went out."""
+        net = self.net
+        log = self.log
+        if not net.connected:  # type: ignore[attr-defined]
+            return 0
+        first = log.next_unacked(0)  # type: ignore[attr-defined]
+        if first is None:
+            self.progress_at = up
+            return 0
+        if self.cursor is None or self.cursor < first:  # type: ignore[operator]
+            self.cursor = first
+        if self.cursor - first >= WINDOW:  # type: ignore[operator]
+            if up - self.progress_at >= RESEND_MS:
+                self.rewind(up)
+            return 0
+        n = 0
+        for msg in log.read(self.cursor, PER_STEP):  # type: ignore[attr-defined]
+            seq = msg["seq"]
+            self.cursor = seq + 1
+            if log.is_acked(seq):  # type: ignore[attr-defined]
+                continue
+            if not net.publish("event", msg, up):  # type: ignore[attr-defined]
+                self.cursor = None
+                break
+            n += 1
+        self.sent += n
+        return n
+
+    def on_ack(self, payload: bytes, up: int) -> int:
+        """Apply an ack message; returns how many seqs it named.  Bad acks are counted, not fatal."""
+        try:
+            ranges = messages.parse_ack(payload)["ack"]
+        except ValueError:
+            self.bad_acks += 1
+            return 0
+        self.log.ack(ranges)  # type: ignore[attr-defined]
+        self.progress_at = up
+        n = acks.count(acks.merge(ranges))
+        self.acked += n
+        return n

@@ -1,0 +1,98 @@
+"""The pad's identity (written by provisioning) and its runtime config (kept on flash).
+
+``evalpad.json`` (written once over USB by the host's provisioning command)::
+
+    {"dev": "qp-0107", "wifi_ssid": "...", "wifi_password": "...", "mqtt_host": "10.0.0.2",
+     "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "...",
+     "mqtt_prefix": "evalpad/v1", "ntp_host": "ntp.aliyun.com", "window": "..."}
+
+``config.json`` holds what the host's ``config`` command sets (heartbeat_s,
+prompt_timeout_s, thanks_s, min_interval_s), defaulting to ``protocol.spec.DEFAULT_CONFIG``;
+``display.json`` what its ``display`` command last said (window, staff, staff_id).
+"""
+
+import json
+
+from protocol import spec
+from protocol.topics import check_device_id
+
+IDENTITY_FILE = "evalpad.json"
+CONFIG_FILE = "config.json"
+DISPLAY_FILE = "display.json"
+REQUIRED = ("dev", "wifi_ssid", "mqtt_host")
+OPTIONAL = {"wifi_password": "", "mqtt_port": 1883, "mqtt_user": None, "mqtt_password": None,
+            "mqtt_prefix": spec.PREFIX, "ntp_host": "pool.ntp.org", "window": ""}
+PROVISION_HINT = "provision the pad over USB with the host's `evalpad` pad provisioning command"
+
+
+class SettingsError(Exception):
+    """The identity file is missing or wrong; the message says what and how to fix it."""
+
+
+def load_identity(files: object) -> dict:
+    raw = files.read_small(IDENTITY_FILE)  # type: ignore[attr-defined]
+    if raw is None:
+        raise SettingsError("/{} is missing: {}".format(IDENTITY_FILE, PROVISION_HINT))
+    try:
+        ident = json.loads(raw)
+    except ValueError as exc:
+        raise SettingsError("/{} is not JSON ({}): {}".format(IDENTITY_FILE, exc, PROVISION_HINT))
+    if type(ident) is not dict:
+        raise SettingsError("/{} must hold one JSON object: {}".format(IDENTITY_FILE, PROVISION_HINT))
+    for key in REQUIRED:
+        if not ident.get(key):
+            raise SettingsError("/{} lacks {!r}: {}".format(IDENTITY_FILE, key, PROVISION_HINT))
+    try:
+        check_device_id(ident["dev"])
+    except ValueError as exc:
+        raise SettingsError("/{}: {}".format(IDENTITY_FILE, exc))
+    out = dict(OPTIONAL)
+    out.update(ident)
+    if out["mqtt_user"] is None:
+        out["mqtt_user"] = out["dev"]    # the broker account is named after the device
+    return out
+
+
+def save_identity(files: object, ident: dict) -> None:
+    files.write_small(IDENTITY_FILE, json.dumps(ident).encode())  # type: ignore[attr-defined]
+
+
+class Config:
+    """Runtime settings in seconds; ``update`` validates and writes them to flash."""
+
+    def __init__(self, files: object) -> None:
+        self.files = files
+        self.values = dict(spec.DEFAULT_CONFIG)
+        self.display = {"window": "", "staff": "", "staff_id": ""}
+        self._load()
+
+    def _load(self) -> None:
+        for name, target in ((CONFIG_FILE, self.values), (DISPLAY_FILE, self.display)):
+            raw = self.files.read_small(name)  # type: ignore[attr-defined]
+            try:
+                stored = json.loads(raw) if raw else {}
+            except ValueError:
+                stored = {}   # damaged: keep defaults; the host's next config command repairs it
+            if type(stored) is dict:
+                for key in target:
+                    if key in stored and type(stored[key]) is type(target[key]):
+                        target[key] = stored[key]
+
+    def get(self, key: str) -> int:
+        return self.values[key]
+
+    def update(self, changes: dict) -> dict:
+        """Apply the known keys of ``changes`` (already validated by protocol) and persist."""
+        applied = {}
+        for key in spec.CONFIG_KEYS:
+            if key in changes:
+                self.values[key] = changes[key]
+                applied[key] = changes[key]
+        self.files.write_small(CONFIG_FILE, json.dumps(self.values).encode())  # type: ignore[attr-defined]
+        return applied
+
+    def set_display(self, window: object, staff: object, staff_id: object) -> None:
+        for key, value in (("window", window), ("staff", staff), ("staff_id", staff_id)):
+            if value is not None:
+                self.display[key] = value
+        self.files.write_small(DISPLAY_FILE, json.dumps(self.display).encode())  # type: ignore[attr-defined]
