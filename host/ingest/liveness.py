@@ -1,0 +1,251 @@
+"""On, off and unknown, and the display mode, of every pad, as intervals (R5 facts).
+
+Evidence, in the order the writer commits it:
+- any message from a pad proves it on at the moment it arrived;
+- its retained state (birth, heartbeat, mode change) also says the mode;
+- its will (``online:false``, published by the broker when the connection died) says it went
+  off; per R5 off starts at the moment it was *last known on*, not when the will arrived;
+- a graceful ``power_off`` state says off from that very message;
+- silence longer than ``heartbeat_timeout_factor x heartbeat_s`` is off from the last message;
+- while no host instance ran, nothing is known: ``unknown`` from when the last instance
+  stopped watching until new evidence (R5 d), with a ``HostDowntime`` row.
+
+Every transition is idempotent (on when on, off when off change nothing), so several host
+instances may apply the same state message (state is a plain subscription on each).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from host.ingest.store import insert_ignore
+from host.models import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
+
+log = logging.getLogger(__name__)
+
+ON, OFF, UNKNOWN = "on", "off", "unknown"
+# A host instance writes its pulse this often, so after a crash the start of its downtime is
+# known to within this (R5 d wants the period the host was down).
+HOST_BEAT_MS = 5_000
+# Silence of three beats means the instance was down (one late beat is a busy moment).
+HOST_DOWN_AFTER_MS = 3 * HOST_BEAT_MS
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One piece of evidence about a pad. ``kind``: seen | state | will | power_off.
+
+    ``at_ms`` is when it was true (None: a retained state whose time cannot be known).
+    """
+
+    device_id: str
+    kind: str
+    at_ms: int | None
+    received_ms: int
+    retained: bool = False
+    state: dict | None = None
+
+
+class Liveness:
+    def __init__(self, timeout_factor: float, instance: str) -> None:
+        self.timeout_factor = timeout_factor
+        self.instance = instance
+
+    # -- evidence --------------------------------------------------------------------------
+
+    def apply(self, session: Session, facts: list[Fact]) -> None:
+        if not facts:
+            return
+        statuses = self._lock(session, sorted({f.device_id for f in facts}))
+        for fact in facts:
+            st = statuses[fact.device_id]
+            if fact.kind == "seen":
+                self._mark_on(session, st, fact.received_ms, "event")
+                if fact.state and "reset_cause" in fact.state:
+                    st.last_reset_cause = fact.state["reset_cause"]
+            elif fact.kind == "state":
+                self._state(session, st, fact)
+            elif fact.kind == "power_off":
+                if not fact.retained:          # the pad itself said so, live: on until now
+                    self._mark_on(session, st, fact.received_ms, "state")
+                self._mark_off(session, st, self._last_known_on(st, fact), "power_off")
+            elif fact.kind == "will":
+                self._mark_off(session, st, self._last_known_on(st, fact), "will")
+            session.add(st)
+
+    def _lock(self, session: Session, devices: list[str]) -> dict[str, DeviceStatus]:
+        """The status rows of ``devices``, created if missing, locked in a fixed order (no deadlocks)."""
+        insert_ignore(session, DeviceStatus, [{"device_id": d, "power": UNKNOWN, "online": False,
+                                               "faults": "", "heartbeat_s": _default_heartbeat()}
+                                              for d in devices], ["device_id"])
+        stmt = select(DeviceStatus).where(col(DeviceStatus.device_id).in_(devices)).order_by(
+            col(DeviceStatus.device_id)).with_for_update().execution_options(populate_existing=True)
+        return {st.device_id: st for st in session.scalars(stmt)}
+
+    @staticmethod
+    def _last_known_on(st: DeviceStatus, fact: Fact) -> int:
+        return st.last_seen_ms if st.last_seen_ms is not None else fact.received_ms
+
+    def _state(self, session: Session, st: DeviceStatus, fact: Fact) -> None:
+        msg = fact.state or {}
+        for field, attr in (("fw", "fw"), ("boot", "boot"), ("up", "up_ms"), ("buffered", "buffered"),
+                            ("mem_free", "mem_free"), ("rssi", "rssi")):
+            if field in msg:
+                setattr(st, attr, msg[field])
+        if "faults" in msg:
+            st.faults = ",".join(msg["faults"])[:256]
+        if fact.at_ms is None:
+            # A retained state of unknown age: it proves nothing about now. The pad's next
+            # heartbeat (every heartbeat_s) will, if it is on.
+            return
+        self._mark_on(session, st, fact.at_ms, "birth" if fact.retained else "state")
+        if st.power == ON and msg.get("mode"):
+            self._mode(session, st, fact.at_ms, msg["mode"])
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def _mark_on(self, session: Session, st: DeviceStatus, at: int, cause: str) -> None:
+        st.last_seen_ms = at if st.last_seen_ms is None else max(st.last_seen_ms, at)
+        if st.power == ON:
+            return
+        if st.since_ms is not None and at < st.since_ms:
+            return                     # evidence older than what we know: no new interval
+        self._set_power(session, st, ON, at, cause)
+
+    def _mark_off(self, session: Session, st: DeviceStatus, at: int, cause: str) -> None:
+        if st.power == OFF:
+            return
+        if st.since_ms is not None:
+            at = max(at, st.since_ms)
+        self._set_power(session, st, OFF, at, cause)
+        log.info("pad %s off from %s (%s)", st.device_id, at, cause)
+
+    def _set_power(self, session: Session, st: DeviceStatus, state: str, at: int, cause: str) -> None:
+        current = session.scalars(select(PowerInterval).where(
+            col(PowerInterval.device_id) == st.device_id, col(PowerInterval.end_ms).is_(None)).order_by(
+            col(PowerInterval.start_ms).desc())).first()
+        if current is not None and current.start_ms >= at:
+            current.state, current.cause, current.start_ms = state, cause, current.start_ms
+            session.add(current)       # nothing happened in between: retag, no empty interval
+            at = current.start_ms
+        else:
+            if current is not None:
+                current.end_ms = at
+                session.add(current)
+            session.add(PowerInterval(device_id=st.device_id, state=state, start_ms=at, cause=cause))
+        st.power, st.online, st.since_ms = state, state == ON, at
+        if state != ON:
+            self._close_mode(session, st, at)
+            st.mode = None
+
+    def _open_mode(self, session: Session, device_id: str) -> ModeInterval | None:
+        return session.scalars(select(ModeInterval).where(
+            col(ModeInterval.device_id) == device_id, col(ModeInterval.end_ms).is_(None)).order_by(
+            col(ModeInterval.start_ms).desc())).first()
+
+    def _close_mode(self, session: Session, st: DeviceStatus, at: int) -> None:
+        current = self._open_mode(session, st.device_id)
+        if current is not None:
+            current.end_ms = max(at, current.start_ms)
+            session.add(current)
+
+    def _mode(self, session: Session, st: DeviceStatus, at: int, mode: str) -> None:
+        current = self._open_mode(session, st.device_id)
+        if current is not None and current.mode == mode:
+            st.mode = mode
+            return
+        start = max(at, st.since_ms or at)
+        if current is not None:
+            if at < current.start_ms:
+                return                 # an older state than the mode we already know
+            current.end_ms = start
+            session.add(current)
+        session.add(ModeInterval(device_id=st.device_id, mode=mode, start_ms=start))
+        st.mode = mode
+
+    # -- silence and host downtime ---------------------------------------------------------
+
+    def timeout_ms(self, st: DeviceStatus) -> int:
+        return int(self.timeout_factor * st.heartbeat_s * 1000)
+
+    def sweep(self, session: Session, now_ms: int) -> int:
+        """Declare off every pad silent for longer than its timeout; returns how many."""
+        candidates = [st.device_id for st in session.scalars(select(DeviceStatus).where(
+            col(DeviceStatus.power).in_([ON, UNKNOWN]), col(DeviceStatus.since_ms).is_not(None)))
+            if self._silent(st, now_ms)]
+        if not candidates:
+            return 0
+        n = 0
+        for st in self._lock(session, sorted(candidates)).values():
+            if not self._silent(st, now_ms):
+                continue               # another instance or a new message got there first
+            # On: off from the last message (R5). Unknown after a host restart: no message
+            # since, so off from when the host was back and could have seen it.
+            at = st.last_seen_ms if st.power == ON and st.last_seen_ms is not None else st.since_ms
+            self._mark_off(session, st, at, "timeout")  # type: ignore[arg-type]
+            session.add(st)
+            n += 1
+        return n
+
+    def _silent(self, st: DeviceStatus, now_ms: int) -> bool:
+        if st.power == ON:
+            ref = st.last_seen_ms
+        elif st.power == UNKNOWN:
+            ref = st.since_ms
+        else:
+            return False
+        return ref is not None and now_ms - ref > self.timeout_ms(st)
+
+    def host_started(self, session: Session, now_ms: int) -> HostDowntime | None:
+        """Record this instance's downtime and, if no instance was watching, mark pads unknown."""
+        beats = {b.instance: b for b in session.scalars(select(HostBeat))}
+        mine = beats.get(self.instance)
+        downtime = None
+        if mine is not None and now_ms - mine.beat_ms > HOST_DOWN_AFTER_MS:
+            downtime = HostDowntime(instance=self.instance, start_ms=mine.beat_ms, end_ms=now_ms)
+            session.add(downtime)
+            log.warning("host instance %s was down from %s to %s (R5 d)", self.instance,
+                        mine.beat_ms, now_ms)
+        others_watching = any(b.instance != self.instance and now_ms - b.beat_ms <= HOST_DOWN_AFTER_MS
+                              for b in beats.values())
+        last_watch = max((b.beat_ms for b in beats.values()), default=None)
+        if not others_watching and last_watch is not None and now_ms - last_watch > HOST_DOWN_AFTER_MS:
+            self._unknown_since(session, last_watch, now_ms)
+        insert_ignore(session, HostBeat, [{"instance": self.instance, "started_ms": now_ms,
+                                           "beat_ms": now_ms}], ["instance"])
+        row = session.get(HostBeat, self.instance)
+        assert row is not None
+        row.started_ms = row.beat_ms = now_ms
+        session.add(row)
+        return downtime
+
+    def _unknown_since(self, session: Session, gap_start: int, now_ms: int) -> None:
+        """No host watched from ``gap_start``: pads that were on are unknown until new evidence."""
+        devices = [st.device_id for st in session.scalars(select(DeviceStatus).where(
+            col(DeviceStatus.power).in_([ON, UNKNOWN])))]
+        for st in self._lock(session, sorted(devices)).values():
+            if st.power == ON:
+                self._set_power(session, st, UNKNOWN, max(gap_start, st.since_ms or gap_start),
+                                "host_down")
+            # Evidence from before now (a retained heartbeat of the gap) is not taken as on:
+            # only what the restarted host sees counts (R5 d).
+            st.since_ms = now_ms
+            session.add(st)
+
+    def beat(self, session: Session, now_ms: int) -> None:
+        row = session.get(HostBeat, self.instance)
+        if row is None:
+            session.add(HostBeat(instance=self.instance, started_ms=now_ms, beat_ms=now_ms))
+        else:
+            row.beat_ms = max(row.beat_ms, now_ms)
+            session.add(row)
+
+
+def _default_heartbeat() -> int:
+    from protocol import spec
+
+    return int(spec.DEFAULT_CONFIG["heartbeat_s"])

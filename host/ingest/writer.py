@@ -1,0 +1,208 @@
+"""The one writer: batches from the inbox, one commit each, then acks, then PUBACKs.
+
+The order is what makes delivery exactly-once (protocol.md "Delivery" 3-4): a pad's event
+is acknowledged to the pad only once committed, and the broker's copy is released
+(PUBACK) only after that, so a crash anywhere means redelivery, and redelivery of a
+stored event is a duplicate that is acknowledged again and otherwise ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col
+
+from host import metrics
+from host.clock import Clock
+from host.ingest import store
+from host.ingest.batch import BatchProcessor, Outcome
+from host.ingest.inbox import Inbox, Received
+from host.ingest.liveness import HOST_BEAT_MS, ON, Liveness
+from host.models import DeviceStatus, HostDowntime
+from protocol import acks, messages, spec, topics
+
+log = logging.getLogger(__name__)
+
+# Most messages in one commit. A commit costs about the same for 1 or 500 rows, so bigger
+# is faster, but the broker lets only max_inflight_messages (100) unacknowledged messages
+# reach us, so batches rarely exceed that; 500 also bounds one statement's parameters.
+BATCH_MAX = 500
+# After the first message, wait this long for more to share the commit: short against
+# the pads' ack wait, long enough to gather a burst.
+BATCH_GATHER_S = 0.005
+# Wake at least this often with nothing to do: the liveness sweep and the host beat.
+TICK_S = 0.2
+# Liveness is kept precise to the second (issue 4), so silence is checked every second.
+SWEEP_EVERY_MS = 1_000
+# One ack message holds at most this many ranges: 20 ranges of the largest seqs stay
+# under the contract's 1024-byte payload limit.
+ACK_RANGES_PER_MESSAGE = 20
+# Database unreachable or locked: retry the same batch (nothing is acked meanwhile),
+# backing off to this at most.
+RETRY_MAX_S = 5.0
+HOST_ERROR = "host_error"   # a bug of ours on this message; kept with the error, never lost
+
+
+def ack_payloads(seqs: set[int]) -> list[bytes]:
+    """The ack message(s) for ``seqs``: merged ranges, split to fit the payload limit."""
+    ranges = acks.to_ranges(seqs)
+    return [messages.encode(messages.ack(ranges[i:i + ACK_RANGES_PER_MESSAGE]))
+            for i in range(0, len(ranges), ACK_RANGES_PER_MESSAGE)]
+
+
+class Acker(Protocol):
+    def ack(self, item: Received) -> None: ...
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None: ...
+
+
+class Writer:
+    def __init__(self, engine: Engine, inbox: Inbox, link: Acker, processor: BatchProcessor,
+                 clock: Clock, prefix: str = spec.PREFIX) -> None:
+        self.engine = engine
+        self.inbox = inbox
+        self.link = link
+        self.processor = processor
+        self.liveness: Liveness = processor.liveness
+        self.clock = clock
+        self.prefix = prefix
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = self._last_beat = -(1 << 62)
+        self.batches = 0
+        self.on_batch: Callable[[Outcome], None] | None = None   # for tests and the bench
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def host_started(self) -> HostDowntime | None:
+        """Before subscribing: record downtime since the last beat and mark pads unknown (R5 d)."""
+        now = self.clock.now_ms()
+        with Session(self.engine) as session:
+            downtime = self.liveness.host_started(session, now)
+            session.commit()
+        self._last_beat = now
+        return downtime
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="evalpad-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Drain what is queued, commit, ack, then stop (a clean SIGTERM loses nothing either way)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.error("writer did not finish within %.0fs; unacknowledged messages will be "
+                          "redelivered at the next start", timeout_s)
+        with Session(self.engine) as session:
+            self.liveness.beat(session, self.clock.now_ms())
+            session.commit()
+
+    def _run(self) -> None:
+        while not (self._stop.is_set() and self.inbox.depth() == 0):
+            items = self.inbox.take(BATCH_MAX, TICK_S, BATCH_GATHER_S)
+            try:
+                self.step(items)
+            except Exception:           # never let the writer die: log, and go on
+                log.exception("writer step failed; the batch stays unacknowledged and is redelivered")
+                time.sleep(1)
+
+    # -- one step --------------------------------------------------------------------------
+
+    def step(self, items: list[Received]) -> Outcome | None:
+        now = self.clock.now_ms()
+        sweep = now - self._last_sweep >= SWEEP_EVERY_MS
+        beat = now - self._last_beat >= HOST_BEAT_MS
+        metrics.WRITE_QUEUE_DEPTH.set(self.inbox.depth())
+        if not items and not sweep and not beat:
+            return None
+        try:
+            out = self._commit(items, now, sweep, beat)
+        except OperationalError:
+            raise                       # only while stopping with the database away
+        except Exception as exc:
+            if len(items) <= 1:
+                self._keep_failed(items, exc)
+                return None
+            log.warning("batch of %s failed (%s); storing its messages one by one", len(items), exc)
+            for item in items:
+                self.step([item])
+            return None
+        if sweep:
+            self._last_sweep = now
+        if beat:
+            self._last_beat = now
+        self._acknowledge(items, out)
+        return out
+
+    def _commit(self, items: list[Received], now: int, sweep: bool, beat: bool) -> Outcome:
+        delay = 0.1
+        while True:
+            try:
+                t0 = time.perf_counter()
+                with Session(self.engine) as session:
+                    out = self.processor.process(session, items) if items else Outcome()
+                    if sweep:
+                        self.liveness.sweep(session, now)
+                    if beat:
+                        self.liveness.beat(session, now)
+                    session.commit()
+                    if sweep:
+                        online = select(func.count()).select_from(DeviceStatus).where(
+                            col(DeviceStatus.power) == ON)
+                        metrics.PADS_ONLINE.set(session.scalar(online) or 0)
+                self.processor.anchors.committed()
+                metrics.BATCH_COMMIT.observe(time.perf_counter() - t0)
+                return out
+            except OperationalError as exc:
+                self.processor.anchors.rolled_back()
+                if self._stop.is_set() and delay >= RETRY_MAX_S:
+                    raise
+                log.error("database unavailable (%s); retrying the batch of %s in %.1fs (nothing is "
+                          "acknowledged meanwhile)", exc.orig, len(items), delay)
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+            except Exception:
+                self.processor.anchors.rolled_back()
+                raise
+
+    def _acknowledge(self, items: list[Received], out: Outcome) -> None:
+        for dev, seqs in out.acks.items():
+            for payload in ack_payloads(seqs):
+                self.link.publish(topics.topic(dev, spec.ACK, self.prefix), payload)
+        done = self.clock.now_ms()
+        placed = set(out.placed)
+        for i, item in enumerate(items):
+            self.link.ack(item)
+            if i in placed:
+                metrics.ACK_LATENCY.observe(max(0, done - item.received_ms) / 1000)
+        if out.stored:
+            metrics.EVENTS_INGESTED.labels("stored").inc(out.stored)
+        if out.duplicates:
+            metrics.EVENTS_INGESTED.labels("duplicate").inc(out.duplicates)
+        for code, n in out.rejected.items():
+            metrics.MESSAGES_REJECTED.labels(code).inc(n)
+        self.batches += 1
+        if self.on_batch is not None:
+            self.on_batch(out)
+
+    def _keep_failed(self, items: list[Received], exc: Exception) -> None:
+        """A message that makes our code fail is kept as rejected with the error, then released."""
+        log.error("could not process %s: %r; kept as %s", [i.topic for i in items], exc, HOST_ERROR,
+                  exc_info=exc)
+        with Session(self.engine) as session:
+            for item in items:
+                store.reject(session, item.topic, item.payload, item.received_ms, HOST_ERROR,
+                             f"the host failed on this message: {exc!r}. Report it with this row.", None)
+            session.commit()
+        for item in items:
+            self.link.ack(item)
+            metrics.MESSAGES_REJECTED.labels(HOST_ERROR).inc()

@@ -1,0 +1,110 @@
+"""The host runtime that ``evalpad serve`` runs: database, broker, ingest, and the HTTP API.
+
+settings -> database (Alembic upgrade) -> broker (the configured one, or Mosquitto started
+in ``data_dir/broker``) -> ingest pipeline -> uvicorn serving ``host.api.app.create_app``.
+SIGINT or SIGTERM stops it cleanly: the ingest drains its queue, commits and acknowledges.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from host.broker.mosquitto import HOST_USER, BrokerError, Mosquitto
+from host.clock import Clock, SystemClock
+from host.db import make_engine, upgrade
+from host.ingest.mqtt import BrokerAddress, parse_mqtt_url
+from host.ingest.pipeline import IngestPipeline
+from host.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The broker evalpad starts itself when EVALPAD_MQTT_URL is unset: the standard MQTT port
+# on every interface, so the hall's pads reach it (authentication and the ACL are on;
+# docs/deploy.md shows TLS for production).
+EMBEDDED_BROKER_PORT = 1883
+EMBEDDED_BROKER_BIND = "0.0.0.0"
+
+
+class ServiceError(RuntimeError):
+    """The host cannot start; the message says what to do."""
+
+
+@contextmanager
+def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
+    """The configured broker, or a Mosquitto run from the project's config for as long as we run."""
+    if settings.mqtt_url:
+        yield parse_mqtt_url(settings.mqtt_url)
+        return
+    server = Mosquitto(settings.data_dir / "broker", port=EMBEDDED_BROKER_PORT, bind=EMBEDDED_BROKER_BIND,
+                       prefix=settings.mqtt_prefix)
+    password = secrets.token_urlsafe(18)   # a new host password each start; only its hash is on disk
+    try:
+        server.write_config()
+        server.add_user(HOST_USER, password)
+        server.start()
+    except BrokerError as exc:
+        raise ServiceError(str(exc)) from None
+    try:
+        yield BrokerAddress("127.0.0.1", server.port, HOST_USER, password)
+    finally:
+        server.stop()
+
+
+def _find_create_app():  # type: ignore[no-untyped-def]
+    try:
+        module = importlib.import_module("host.api.app")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("host.api", "host.api.app"):
+            raise
+        return None
+    return getattr(module, "create_app", None)
+
+
+def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> None:
+    """Run until SIGINT/SIGTERM. ``http=False`` runs the ingest alone (``python -m host.ingest``)."""
+    clock = clock or SystemClock()
+    log.info("database %s: upgrading the schema", settings.db_url.split("@")[-1])
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with broker_for(settings) as address:
+            pipeline = IngestPipeline(settings, engine, clock, address)
+            pipeline.start()
+            try:
+                create_app = _find_create_app() if http else None
+                if create_app is not None:
+                    _serve_http(create_app(settings, engine, clock, pipeline.publish,
+                                           broker_status=pipeline.connected), settings)
+                else:
+                    if http:
+                        log.warning("host.api.app is missing: running the ingest without the HTTP API")
+                    stopping.wait()
+            finally:
+                pipeline.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        engine.dispose()
+
+
+def _serve_http(app: Any, settings: Settings) -> None:
+    import uvicorn
+
+    # uvicorn handles SIGINT/SIGTERM itself while it runs, then hands the signal back to
+    # the handlers installed above (which only set an event).
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None)
+    uvicorn.Server(config).run()

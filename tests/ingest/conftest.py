@@ -1,0 +1,102 @@
+"""Fixtures of the ingest tests: a migrated database, pads on windows, an in-process ingest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from host.clock import Clock, ManualClock
+from host.db import make_engine, upgrade
+from host.ingest.mqtt import BrokerAddress
+from host.ingest.pipeline import IngestPipeline
+from host.models import Assignment, Device, Event, Window
+from host.settings import Settings
+from tests.ingest.pads import T0
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    upgrade(db_url)
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def place(engine: Engine, dev: str, window: str = "A01", start_ms: int = 0,
+          end_ms: int | None = None, register: bool = True) -> None:
+    """Register ``dev`` (if asked) and assign it to window ``window`` from ``start_ms`` (R10)."""
+    with Session(engine) as s:
+        w = s.scalars(select(Window).where(Window.number == window)).first()  # type: ignore[arg-type]
+        if w is None:
+            w = Window(number=window, name="窗口 " + window)
+            s.add(w)
+            s.flush()
+        if register and s.get(Device, dev) is None:
+            s.add(Device(id=dev, registered_ms=start_ms))
+            s.flush()
+        s.add(Assignment(device_id=dev, window_id=w.id, start_ms=start_ms, end_ms=end_ms, by="test"))
+        s.commit()
+
+
+def register(engine: Engine, dev: str) -> None:
+    with Session(engine) as s:
+        s.add(Device(id=dev, registered_ms=0))
+        s.commit()
+
+
+def count_events(engine: Engine, dev: str | None = None) -> int:
+    with Session(engine) as s:
+        q = select(func.count()).select_from(Event)
+        if dev:
+            q = q.where(Event.device_id == dev)  # type: ignore[arg-type]
+        return int(s.scalar(q) or 0)
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def settings_for(broker: Any, db_url: str, **kw: Any) -> Settings:
+    values: dict[str, Any] = {"database_url": db_url, "instance": "test-1",
+                              "mqtt_url": f"mqtt://{broker.host_user}:{broker.host_password}@"
+                                          f"{broker.host}:{broker.port}"}
+    values.update(kw)
+    return Settings(**values)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def start_ingest(broker: Any, db_url: str, engine: Engine) -> Iterator[Callable[..., IngestPipeline]]:
+    """Start an in-process ingest (``clock`` defaults to a ManualClock at T0); stopped at the end."""
+    running: list[IngestPipeline] = []
+
+    def start(clock: Clock | None = None, **kw: Any) -> IngestPipeline:
+        settings = settings_for(broker, db_url, **kw)
+        address = BrokerAddress(broker.host, broker.port, broker.host_user, broker.host_password)
+        pipeline = IngestPipeline(settings, engine, clock or ManualClock(T0), address)
+        pipeline.start()
+        assert pipeline.client.connected.wait(10), "ingest did not connect"
+        running.append(pipeline)
+        return pipeline
+
+    yield start
+    for p in running:
+        if p.writer._thread is not None and p.writer._thread.is_alive():
+            p.stop()
