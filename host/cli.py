@@ -29,5 +29,37 @@ from host.bridge.command import bridge as _bridge  # noqa: E402
 app.command("bridge")(_bridge)
 
 
+# Host runtime (issue 4): `evalpad serve` and `evalpad db upgrade`.
+db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR.")) -> None:
+    """Run the host: ingest from the broker (started here if EVALPAD_MQTT_URL is unset) and the HTTP API."""
+    import logging
+
+    from host.cli_admin import load_settings
+    from host.service import HostStartError, run
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(load_settings())
+    except HostStartError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (EVALPAD_DATABASE_URL; default SQLite in the data dir) to the newest schema."""
+    from host.cli_admin import load_settings
+    from host.db import upgrade
+
+    settings = load_settings()
+    upgrade(settings.db_url)
+    typer.echo(f"database schema is current: {settings.db_url.split('@')[-1]}")
+
+
 if __name__ == "__main__":
     app()
