@@ -198,7 +198,8 @@ class PadApp:
         info = {"window": disp["window"] or self.ident.get("window", ""),  # type: ignore[attr-defined]
                 "staff": disp["staff"], "staff_id": disp["staff_id"],
                 "online": self.net.connected, "buffered": self.log.unacked(),
-                "fault": faults[0] if faults else None}
+                "fault": faults[0] if faults else None, "window_bmp": disp["window_bmp"],
+                "staff_bmp": disp["staff_bmp"], "rating": self.modes.last_rating}
         mode = self.modes.display_mode(faults)
         if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:  # type: ignore[index]
             return

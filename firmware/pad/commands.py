@@ -57,7 +57,7 @@ class Commands:
         if t == "resume":
             return modes.resume(cmd.get("reason", ""), up), ""
         if t == "display":
-            app.config.set_display(cmd.get("window"), cmd.get("staff"), cmd.get("staff_id"))  # type: ignore[attr-defined]
+            app.config.set_display(cmd)  # type: ignore[attr-defined]
             return [], ""
         if t == "config":
             applied = app.config.update(cmd)  # type: ignore[attr-defined]

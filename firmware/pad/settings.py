@@ -8,7 +8,7 @@
 
 ``config.json`` holds what the host's ``config`` command sets (heartbeat_s,
 prompt_timeout_s, thanks_s, min_interval_s), defaulting to ``protocol.spec.DEFAULT_CONFIG``;
-``display.json`` what its ``display`` command last said (window, staff, staff_id).
+``display.json`` what its ``display`` command last said (``DISPLAY_KEYS``).
 """
 
 import json
@@ -19,6 +19,9 @@ from protocol.topics import check_device_id
 IDENTITY_FILE = "evalpad.json"
 CONFIG_FILE = "config.json"
 DISPLAY_FILE = "display.json"
+# What the host's display command sets; *_bmp are the names pre-rendered by the host
+# (MicroPython has no CJK font; see firmware/pad/screen.py).
+DISPLAY_KEYS = ("window", "staff", "staff_id", "window_bmp", "staff_bmp")
 REQUIRED = ("dev", "wifi_ssid", "mqtt_host")
 OPTIONAL = {"wifi_password": "", "mqtt_port": 1883, "mqtt_user": None, "mqtt_password": None,
             "mqtt_prefix": spec.PREFIX, "ntp_host": "pool.ntp.org", "window": ""}
@@ -63,7 +66,9 @@ class Config:
     def __init__(self, files: object) -> None:
         self.files = files
         self.values = dict(spec.DEFAULT_CONFIG)
-        self.display = {"window": "", "staff": "", "staff_id": ""}
+        self.display = {}
+        for key in DISPLAY_KEYS:
+            self.display[key] = ""
         self._load()
 
     def _load(self) -> None:
@@ -91,8 +96,9 @@ class Config:
         self.files.write_small(CONFIG_FILE, json.dumps(self.values).encode())  # type: ignore[attr-defined]
         return applied
 
-    def set_display(self, window: object, staff: object, staff_id: object) -> None:
-        for key, value in (("window", window), ("staff", staff), ("staff_id", staff_id)):
-            if value is not None:
-                self.display[key] = value
+    def set_display(self, cmd: dict) -> None:
+        """Keep the display command's fields (those it carries) on flash."""
+        for key in DISPLAY_KEYS:
+            if key in cmd:
+                self.display[key] = cmd[key]
         self.files.write_small(DISPLAY_FILE, json.dumps(self.display).encode())  # type: ignore[attr-defined]
