@@ -28,6 +28,11 @@ from host.bridge.command import bridge as _bridge  # noqa: E402
 
 app.command("bridge")(_bridge)
 
+# Fleet, users, tokens and backup (issue 4, control side): host/cli_admin.py.
+from host.cli_admin import register as _register_admin  # noqa: E402
+
+_register_admin(app)
+
 
 # Host runtime (issue 4): `evalpad serve` and `evalpad db upgrade`.
 db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)

@@ -1,0 +1,267 @@
+"""`evalpad window|device|user|token …` and `evalpad backup`: the operator's side of the fleet.
+
+Each command opens the configured database (migrating it first, which is idempotent),
+calls the same service functions as the API (host.fleet, host.auth.users) and commits.
+The actor in the audit trail is ``cli:<os user>`` (R12). Secrets are printed once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from host import fleet
+from host.clock import SystemClock, local
+from host.errors import ServiceError
+from host.settings import Settings
+
+window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
+device_app = typer.Typer(help="Pads (评价器): add (with broker account), list, assign, unassign, retire.",
+                         no_args_is_help=True)
+user_app = typer.Typer(help="Users and their roles: add, list.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for machine clients (e.g. the queue system).", no_args_is_help=True)
+
+CLOCK = SystemClock()
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail, R12).")]
+WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="window number, e.g. A07")]
+AllOpt = Annotated[bool, typer.Option("--all", help="include retired ones")]
+
+
+def load_settings() -> Settings:
+    """Settings from EVALPAD_* and .env; a bad value exits 2 naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()  # type: ignore[call-arg]  # from EVALPAD_*
+    except ValidationError as exc:
+        typer.secho(f"error: bad setting: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _fail(exc: ServiceError) -> typer.Exit:
+    typer.secho(f"error: {exc.detail}", fg=typer.colors.RED, err=True)
+    if exc.fix:
+        typer.echo(f"  fix: {exc.fix}", err=True)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def _db() -> Iterator[tuple[Settings, Session]]:
+    """Settings, a migrated database and a session; service errors become a clear exit 1."""
+    from host.db import make_engine, upgrade
+
+    settings = load_settings()
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    try:
+        with Session(engine) as session:
+            try:
+                yield settings, session
+            except ServiceError as exc:
+                session.rollback()
+                raise _fail(exc)
+    finally:
+        engine.dispose()
+
+
+def _when(ms: int | None) -> str:
+    return local(ms).strftime("%Y-%m-%d %H:%M:%S") if ms is not None else "-"
+
+
+# -- windows ---------------------------------------------------------------------------------
+
+@window_app.command("add")
+def window_add(number: str, name: Annotated[str, typer.Option("--name", help="e.g. 公安分局出入境")],
+               department: Annotated[str, typer.Option("--department")] = "",
+               category: Annotated[str, typer.Option("--category", help="e.g. police_traffic")] = "general",
+               reason: Reason = "") -> None:
+    """Add a window (number as printed on the counter, e.g. A07)."""
+    with _db() as (_, session):
+        win = fleet.add_window(session, number=number, name=name, department=department, category=category,
+                               clock=CLOCK, actor=_actor(), reason=reason)
+        session.commit()
+        typer.echo(f"window {win.number} added: {win.name}")
+
+
+@window_app.command("list")
+def window_list(all_: AllOpt = False) -> None:
+    """List windows and the pad on each."""
+    with _db() as (_, session):
+        for w in fleet.list_windows(session, include_retired=all_):
+            pad = fleet.current_device(session, w)
+            typer.echo(f"{w.number:<8} {w.name:<24} {w.category:<16} "
+                       f"{pad.device_id if pad else '-':<16} {'' if w.active else 'retired'}".rstrip())
+
+
+@window_app.command("retire")
+def window_retire(number: str, reason: Reason = "") -> None:
+    """Take a window out of service (its history stays)."""
+    with _db() as (_, session):
+        fleet.retire_window(session, number=number, clock=CLOCK, actor=_actor(), reason=reason)
+        session.commit()
+        typer.echo(f"window {number} retired")
+
+
+# -- devices ------------------------------------------------------------------------------------
+
+@device_app.command("add")
+def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, typer.Option("--label")] = "",
+               reason: Reason = "") -> None:
+    """Register a pad, create its broker account and print its credentials (once)."""
+    from host.broker import accounts
+
+    with _db() as (settings, session):
+        fleet.add_device(session, device_id=device_id, window_number=window, label=label, clock=CLOCK,
+                         actor=_actor(), reason=reason)
+        broker_dir = settings.data_dir / "broker"
+        password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
+        try:
+            session.commit()
+        except Exception:
+            accounts.revoke_pad(broker_dir, device_id)
+            raise
+        typer.echo(f"device {device_id} registered" + (f" on window {window}" if window else ""))
+        typer.echo("broker credentials (shown only now; put them on the pad's config):")
+        typer.echo(f"  username: {device_id}")
+        typer.echo(f"  password: {password}")
+        if settings.mqtt_url:
+            typer.echo("note: EVALPAD_MQTT_URL points at an external broker; add this account there too.")
+        else:
+            typer.echo(f"  (written to {broker_dir / accounts.PASSWD} and {broker_dir / accounts.ACL})")
+
+
+@device_app.command("list")
+def device_list(all_: AllOpt = False) -> None:
+    """List pads with the window each sits on."""
+    with _db() as (_, session):
+        for v in fleet.list_devices(session, include_retired=all_):
+            where = v.window.number if v.window else "-"
+            retired = v.device.retired_ms
+            state = f"retired {_when(retired)}" if retired else f"since {_when(v.since_ms)}"
+            typer.echo(f"{v.device.id:<20} {where:<8} {state}")
+
+
+@device_app.command("assign")
+def device_assign(device_id: str, window: Annotated[str, typer.Option("--window", "-w")],
+                  reason: Reason = "") -> None:
+    """Put a pad on a window from now on (R10); the pad already there is taken off."""
+    with _db() as (_, session):
+        a = fleet.assign(session, device_id=device_id, window_number=window, clock=CLOCK, actor=_actor(),
+                         reason=reason)
+        session.commit()
+        typer.echo(f"device {device_id} on window {window} since {_when(a.start_ms)}")
+
+
+@device_app.command("unassign")
+def device_unassign(device_id: str, reason: Reason = "") -> None:
+    """Take a pad off its window (e.g. sent for repair)."""
+    with _db() as (_, session):
+        fleet.unassign(session, device_id=device_id, clock=CLOCK, actor=_actor(), reason=reason)
+        session.commit()
+        typer.echo(f"device {device_id} is on no window now")
+
+
+@device_app.command("retire")
+def device_retire(device_id: str, reason: Reason = "") -> None:
+    """Retire a pad for good: its assignment ends and its broker account is removed."""
+    from host.broker import accounts
+
+    with _db() as (settings, session):
+        fleet.retire_device(session, device_id=device_id, clock=CLOCK, actor=_actor(), reason=reason)
+        session.commit()
+        accounts.revoke_pad(settings.data_dir / "broker", device_id)
+        typer.echo(f"device {device_id} retired; its broker account is removed")
+
+
+# -- users and tokens ---------------------------------------------------------------------------
+
+@user_app.command("add")
+def user_add(name: str,
+             role: Annotated[str, typer.Option("--role", help="admin, management, it, patrol or staff")],
+             window: WindowOpt = None,
+             token_only: Annotated[bool, typer.Option(
+                 "--token-only", help="a machine client without password (use `token create`)")] = False,
+             reason: Reason = "") -> None:
+    """Add a user; asks for the password twice. The first admin is made this way (no default password)."""
+    from host.auth.users import create_user
+
+    password = None
+    if not token_only:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _db() as (_, session):
+        create_user(session, name=name, role=role, password=password, clock=CLOCK, actor=_actor(),
+                    window_number=window, reason=reason)
+        session.commit()
+        typer.echo(f"user {name} added as {role}" + (f" of window {window}" if window else ""))
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users and their roles."""
+    from host.auth.users import list_users
+    from host.models.fleet import Window
+
+    with _db() as (_, session):
+        for u in list_users(session):
+            win = session.get(Window, u.window_id) if u.window_id else None
+            typer.echo(f"{u.name:<20} {u.role:<11} {win.number if win else '-':<8} "
+                       f"{'disabled' if u.disabled_ms else ''}".rstrip())
+
+
+@token_app.command("create")
+def token_create(user: Annotated[str, typer.Option("--user", "-u", help="the user the token acts as")],
+                 name: Annotated[str, typer.Option("--name", help="what it is for, e.g. queue")] = "api",
+                 days: Annotated[int | None, typer.Option("--days", min=1, help="expires after")] = None,
+                 reason: Reason = "") -> None:
+    """Create an API token and print it (once; only its digest is kept)."""
+    from host.auth.users import DAY_MS, get_user, issue_token
+
+    with _db() as (_, session):
+        u = get_user(session, user)
+        secret = issue_token(session, u, clock=CLOCK, name=name, ttl_ms=days * DAY_MS if days else None,
+                             actor=_actor(), reason=reason)
+        session.commit()
+        typer.echo(f"token for {user} ({u.role}), shown only now:")
+        typer.echo(secret)
+
+
+# -- backup ----------------------------------------------------------------------------------------
+
+def backup(to: Annotated[Path | None, typer.Option("--to", help="directory; default <data_dir>/backups")]
+           = None) -> None:
+    """Copy the database to a timestamped file (SQLite online backup; PostgreSQL: prints pg_dump)."""
+    from host.backup import BackupRefused, backup_database
+
+    settings = load_settings()
+    try:
+        result = backup_database(settings.db_url, to or settings.data_dir / "backups", CLOCK)
+    except BackupRefused as exc:
+        typer.secho(f"error: {exc.detail}", fg=typer.colors.RED, err=True)
+        typer.echo(exc.fix, err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"backup written: {result.path} ({result.bytes} bytes, integrity {result.integrity}, "
+               f"{result.events} events)")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount these commands on the `evalpad` app (host/cli.py)."""
+    app.add_typer(window_app, name="window")
+    app.add_typer(device_app, name="device")
+    app.add_typer(user_app, name="user")
+    app.add_typer(token_app, name="token")
+    app.command("backup")(backup)
+
+
+if __name__ == "__main__":   # pragma: no cover
+    sys.exit("run `evalpad`")
