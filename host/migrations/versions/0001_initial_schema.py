@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:47:22.232192
+Create Date: 2026-11-25 15:48:30.607753
 """
 from alembic import op
 import sqlalchemy as sa

@@ -1,0 +1,256 @@
+"""The rules' configuration from the database (R5, R6): calendar entries, summer ranges, window
+hours and rule settings; and the operator's changes to them, each audited with who, when and why (R12).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from sqlmodel import Session, select
+
+from host.audit import record
+from host.clock import Clock
+from host.models.calendar import (
+    CalendarDay,
+    CalendarYear,
+    RuleSetting,
+    SummerSchedule,
+    WindowDay,
+    WindowSchedule,
+)
+from host.rules.calendar import Calendar, SummerRange, default_summer
+from host.rules.closures import DEFAULT_GRACE_MS
+from host.rules.sessions import ORDINARY
+from host.rules.sessions import WindowSchedule as Schedule
+
+log = logging.getLogger(__name__)
+
+GRACE_MS = "grace_ms"                      # R5
+MIN_INTERVAL_MS = "min_interval_ms"        # R6
+PLACARD_CATEGORIES = "placard_categories"  # R5 a
+DEFAULT_MIN_INTERVAL_MS = 20_000           # R6: configurable, default 20 s
+# R5 a: the three police windows (交警, 治安, 出入境) may use the work placard.
+DEFAULT_PLACARD = ("police_traffic", "police_public_security", "police_exit_entry")
+DEFAULTS: dict[str, str] = {
+    GRACE_MS: str(DEFAULT_GRACE_MS),
+    MIN_INTERVAL_MS: str(DEFAULT_MIN_INTERVAL_MS),
+    PLACARD_CATEGORIES: ",".join(DEFAULT_PLACARD),
+}
+_CATEGORY = re.compile(r"^[a-z0-9_]+$")
+_SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+MAX_SETTING_MS = 24 * 3600 * 1000
+
+
+class ConfigError(ValueError):
+    """A configuration value the rules cannot use; the message says what to write instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConfig:
+    grace_ms: int = DEFAULT_GRACE_MS
+    min_interval_ms: int = DEFAULT_MIN_INTERVAL_MS
+    placard_categories: frozenset[str] = frozenset(DEFAULT_PLACARD)
+    calendar: Calendar = field(default_factory=Calendar)
+    summer: dict[int, SummerRange] = field(default_factory=dict)
+    schedules: dict[int, Schedule] = field(default_factory=dict)
+
+    def schedule(self, window_id: int) -> Schedule:
+        return self.schedules.get(window_id, ORDINARY)
+
+    def summer_range(self, year: int) -> tuple[SummerRange, bool]:
+        """The year's summer range and whether it is the shipped default (an ASSUMPTION)."""
+        if year in self.summer:
+            return self.summer[year], False
+        return default_summer(year), True
+
+
+def settings_values(session: Session) -> dict[str, RuleSetting | None]:
+    rows = {r.key: r for r in session.exec(select(RuleSetting)).all()}
+    return {k: rows.get(k) for k in DEFAULTS}
+
+
+def load_config(session: Session) -> RuleConfig:
+    settings = {r.key: r.value for r in session.exec(select(RuleSetting)).all()}
+    values = {**DEFAULTS, **settings}
+    overrides = {r.day: r.working for r in session.exec(select(CalendarDay)).all()}
+    years = frozenset(r.year for r in session.exec(select(CalendarYear)).all())
+    summer = {r.year: SummerRange(r.start, r.end) for r in session.exec(select(SummerSchedule)).all()}
+    schedules: dict[int, Schedule] = {}
+    days: dict[int, dict[str, set[date]]] = {}
+    for d in session.exec(select(WindowDay)).all():
+        days.setdefault(d.window_id, {}).setdefault(d.kind, set()).add(d.day)
+    rows = {r.window_id: r for r in session.exec(select(WindowSchedule)).all()}
+    for wid in set(rows) | set(days):
+        r = rows.get(wid)
+        extra = days.get(wid, {})
+        schedules[wid] = Schedule(
+            noon_duty_weekdays=parse_weekdays(r.noon_duty_weekdays) if r else frozenset(),
+            noon_duty_dates=frozenset(extra.get("noon_duty", ())),
+            saturday_spans=parse_spans(r.saturday_spans) if r else (),
+            closed_weekdays=parse_weekdays(r.closed_weekdays) if r else frozenset(),
+            closed_dates=frozenset(extra.get("closed", ())))
+    return RuleConfig(grace_ms=int(values[GRACE_MS]), min_interval_ms=int(values[MIN_INTERVAL_MS]),
+                      placard_categories=frozenset(c for c in values[PLACARD_CATEGORIES].split(",") if c),
+                      calendar=Calendar(overrides=overrides, declared_years=years), summer=summer,
+                      schedules=schedules)
+
+
+def parse_weekdays(text: str) -> frozenset[int]:
+    """``"0,2"`` -> {0, 2} (0 = Monday ... 6 = Sunday)."""
+    out: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 <= int(part) <= 6:
+            raise ConfigError(f"weekday {part!r}: write 0 (Monday) to 6 (Sunday), comma-separated, e.g. 0,2")
+        out.add(int(part))
+    return frozenset(out)
+
+
+def parse_spans(text: str) -> tuple[tuple[time, time], ...]:
+    """``"09:00-12:00,13:00-16:00"`` -> ((09:00, 12:00), (13:00, 16:00))."""
+    out: list[tuple[time, time]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        m = _SPAN.match(part)
+        try:
+            if not m:
+                raise ValueError
+            a, b = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+        except ValueError:
+            raise ConfigError(f"service hours {part!r}: write HH:MM-HH:MM, e.g. 09:00-12:00") from None
+        if not a < b:
+            raise ConfigError(f"service hours {part!r}: the end must be after the start")
+        out.append((a, b))
+    return tuple(sorted(out))
+
+
+def _need(by: str, reason: str) -> None:
+    if not by.strip() or not reason.strip():
+        raise ConfigError("every configuration change needs who (--by) and why (--reason) (R12)")
+
+
+def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str, reason: str) -> RuleSetting:
+    """Change one rule setting (R5 grace period, R6 minimum interval, R5a placard categories)."""
+    _need(by, reason)
+    if key not in DEFAULTS:
+        raise ConfigError(f"unknown setting {key!r}: one of {', '.join(sorted(DEFAULTS))}")
+    value = value.strip()
+    if key in (GRACE_MS, MIN_INTERVAL_MS):
+        if not value.isdigit() or not 0 <= int(value) <= MAX_SETTING_MS:
+            raise ConfigError(f"{key} must be whole milliseconds between 0 and {MAX_SETTING_MS}, "
+                              f"got {value!r}")
+    else:
+        cats = [c.strip() for c in value.split(",") if c.strip()]
+        bad = [c for c in cats if not _CATEGORY.match(c)]
+        if bad:
+            raise ConfigError(f"categories {bad}: use lower-case letters, digits and '_' "
+                              "(e.g. police_traffic)")
+        value = ",".join(cats)
+    row = session.get(RuleSetting, key)
+    old = row.value if row else DEFAULTS[key]
+    now = clock.now_ms()
+    if row is None:
+        row = RuleSetting(key=key, value=value, by=by, reason=reason, at_ms=now)
+    else:
+        row.value, row.by, row.reason, row.at_ms = value, by, reason, now
+    session.add(row)
+    record(session, at_ms=now, actor=by, action="setting.set", subject=key, reason=reason, old=old, new=value)
+    return row
+
+
+def set_calendar_days(session: Session, clock: Clock, days: Iterable[date], working: bool | None, *,
+                      by: str, reason: str) -> int:
+    """Enter (working True/False) or remove (None) the operator's entry for dates (R5)."""
+    _need(by, reason)
+    now = clock.now_ms()
+    n = 0
+    for day in days:
+        row = session.get(CalendarDay, day)
+        old = None if row is None else row.working
+        if working is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(CalendarDay(day=day, working=working, by=by, reason=reason, at_ms=now))
+        else:
+            row.working, row.by, row.reason, row.at_ms = working, by, reason, now
+            session.add(row)
+        record(session, at_ms=now, actor=by, action="calendar.set", subject=day.isoformat(), reason=reason,
+               old=old, new=working)
+        n += 1
+    return n
+
+
+def declare_year(session: Session, clock: Clock, year: int, *, by: str, reason: str) -> None:
+    """The operator says ``year``'s holidays and make-up days are entered; other dates follow Mon-Fri."""
+    _need(by, reason)
+    now = clock.now_ms()
+    row = session.get(CalendarYear, year)
+    if row is None:
+        session.add(CalendarYear(year=year, by=by, reason=reason, at_ms=now))
+    else:
+        row.by, row.reason, row.at_ms = by, reason, now
+        session.add(row)
+    record(session, at_ms=now, actor=by, action="calendar.year", subject=str(year), reason=reason)
+
+
+def set_summer(session: Session, clock: Clock, year: int, start: date, end: date, *, by: str,
+               reason: str) -> None:
+    """Set the summer schedule (夏令时) of ``year``: ``start`` to ``end`` inclusive (R5)."""
+    _need(by, reason)
+    if not (start.year == end.year == year and start <= end):
+        raise ConfigError(f"summer range {start}..{end}: both dates in {year}, start on or before end")
+    now = clock.now_ms()
+    row = session.get(SummerSchedule, year)
+    old = None if row is None else f"{row.start}..{row.end}"
+    if row is None:
+        row = SummerSchedule(year=year, start=start, end=end, by=by, reason=reason, at_ms=now)
+    else:
+        row.start, row.end, row.by, row.reason, row.at_ms = start, end, by, reason, now
+    session.add(row)
+    record(session, at_ms=now, actor=by, action="calendar.summer", subject=str(year), reason=reason,
+           old=old, new=f"{start}..{end}")
+
+
+def set_window_schedule(session: Session, clock: Clock, window_id: int, *, noon_duty_weekdays: str = "",
+                        saturday_spans: str = "", closed_weekdays: str = "", by: str, reason: str) -> None:
+    """A window's noon duty weekdays, Saturday service hours and closed weekdays (R5)."""
+    _need(by, reason)
+    parse_weekdays(noon_duty_weekdays), parse_spans(saturday_spans), parse_weekdays(closed_weekdays)
+    now = clock.now_ms()
+    row = session.get(WindowSchedule, window_id)
+    values = dict(noon_duty_weekdays=noon_duty_weekdays, saturday_spans=saturday_spans,
+                  closed_weekdays=closed_weekdays)
+    old = None if row is None else {k: getattr(row, k) for k in values}
+    if row is None:
+        row = WindowSchedule(window_id=window_id, by=by, reason=reason, at_ms=now, **values)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.by, row.reason, row.at_ms = by, reason, now
+    session.add(row)
+    record(session, at_ms=now, actor=by, action="window.schedule", subject=str(window_id), reason=reason,
+           old=old, new=values)
+
+
+def set_window_day(session: Session, clock: Clock, window_id: int, day: date, kind: str, on: bool, *,
+                   by: str, reason: str) -> None:
+    """Mark (``on``) or unmark one date of a window as ``closed`` or ``noon_duty`` (R5)."""
+    _need(by, reason)
+    if kind not in ("closed", "noon_duty"):
+        raise ConfigError(f"window day kind {kind!r}: closed or noon_duty")
+    now = clock.now_ms()
+    row = session.exec(select(WindowDay).where(WindowDay.window_id == window_id, WindowDay.day == day,
+                                               WindowDay.kind == kind)).first()
+    if on and row is None:
+        session.add(WindowDay(window_id=window_id, day=day, kind=kind, by=by, reason=reason, at_ms=now))
+    elif not on and row is not None:
+        session.delete(row)
+    record(session, at_ms=now, actor=by, action=f"window.{kind}", subject=f"{window_id}:{day}",
+           reason=reason, on=on)

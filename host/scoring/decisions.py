@@ -1,0 +1,99 @@
+"""The people's decisions the score depends on, from the review helper's modules (R6, R7, R8, R3).
+
+One place that knows where confirmed violations, voided evaluations, IT-confirmed pad faults,
+network outages, management waivers and monthly volumes come from, so the report code stays
+about arithmetic. To stay fast for thousands of windows it first asks, in one query per kind,
+which windows have any decision at all in the month, and only calls the per-window functions
+for those.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from host.models.review import ViolationCandidate
+from host.models.service import ServiceSession
+from host.models.volume import MonthlyVolume
+from host.models.waivers import Waiver
+from host.rules.closures import ExcuseSpan
+from host.rules.types import Deduction, Span
+
+log = logging.getLogger(__name__)
+
+
+def windows_with_confirmed(session: Session, span: Span) -> set[int]:
+    rows = session.exec(select(ViolationCandidate.window_id).where(
+        ViolationCandidate.status == "confirmed", col(ViolationCandidate.at_ms) >= span.start_ms,
+        col(ViolationCandidate.at_ms) < span.end_ms).distinct()).all()
+    return set(rows)
+
+
+def confirmed(session: Session, window_id: int, month: str) -> tuple[list[Deduction], set[int]]:
+    """R6: the window's confirmed violations as deductions, and the evaluations they void (R2)."""
+    from host.violations.review import confirmed_deductions, voided_event_ids
+
+    return confirmed_deductions(session, window_id, month), voided_event_ids(session, window_id, month)
+
+
+def windows_with_waivers(session: Session, month: str) -> set[int]:
+    rows = session.exec(select(Waiver.window_id).where(Waiver.month == month,
+                                                       col(Waiver.revoked_ms).is_(None)).distinct()).all()
+    return set(rows)
+
+
+def waivers(session: Session, window_id: int, month: str) -> dict[str, str]:
+    """R8: deduction_key -> the management section's written reason."""
+    from host.waivers import waivers_for
+
+    return dict(waivers_for(session, window_id, month))
+
+
+def pad_faults(session: Session, device_ids: Iterable[str], span: Span) -> list[ExcuseSpan]:
+    """R7: faults IT confirmed as pad faults on these pads, overlapping ``span``."""
+    devices = sorted(set(device_ids))
+    if not devices:
+        return []
+    from host.faults import pad_fault_spans
+
+    return [ExcuseSpan(s, f"fault:{fid}") for s, fid in pad_fault_spans(session, devices, span)]
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    excuse: ExcuseSpan
+    devices: frozenset[str]          # empty: the whole center
+
+    def covers(self, pads: Iterable[str]) -> bool:
+        return not self.devices or bool(self.devices & set(pads))
+
+
+def network_outages(session: Session, span: Span) -> list[Outage]:
+    """R7: mass outages (many pads offline together): one network fault, not a closure per pad."""
+    from host.faults import network_outage_spans
+
+    return [Outage(ExcuseSpan(s, f"network_outage:{fid}"), frozenset(devices))
+            for s, fid, devices in network_outage_spans(session, span)]
+
+
+def volumes(session: Session, month: str, window_ids: Sequence[int]) -> dict[int, tuple[int | None, str]]:
+    """R3: window -> (V, "import"|"queue"|"none") as host.volume.volume_for says.
+
+    For thousands of windows: the newest import per window (host.volume.imported_volume's
+    rule: the latest import supersedes) comes from one query; only windows without an
+    import but with queue-system sessions are asked one by one.
+    """
+    from host.volume import IMPORT, volume_for
+
+    wanted = set(window_ids)
+    rows = session.exec(select(MonthlyVolume).where(MonthlyVolume.month == month)
+                        .order_by(col(MonthlyVolume.id))).all()
+    out: dict[int, tuple[int | None, str]] = {r.window_id: (r.volume, IMPORT) for r in rows
+                                              if r.window_id in wanted}
+    queued = set(session.exec(select(ServiceSession.window_id).distinct()).all())
+    for w in (wanted & queued) - set(out):
+        out[w] = volume_for(session, w, month)
+    return out

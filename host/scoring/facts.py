@@ -1,0 +1,112 @@
+"""Facts of one month from the database, shaped for the pure rules (R2, R5, R10).
+
+Evaluation counts are aggregated in SQL (GROUP BY window); power intervals are attributed
+to windows through the assignment history (R10) and clipped to the month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from host.models.events import Event
+from host.models.fleet import Assignment, Window
+from host.models.liveness import HostDowntime, PowerInterval
+from host.rules.closures import PowerFact
+from host.rules.types import Span
+
+EVAL = "eval"                 # protocol.spec EVENT_TYPES: a citizen's press that counts (R1)
+SATISFIED = "satisfied"
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    valid: int
+    satisfied: int
+
+
+def windows(session: Session, window_ids: Collection[int] | None = None) -> list[Window]:
+    q = select(Window).order_by(col(Window.id))
+    if window_ids is not None:
+        q = q.where(col(Window.id).in_(list(window_ids)))
+    else:
+        q = q.where(Window.active == True)  # noqa: E712  (SQL comparison)
+    return list(session.exec(q).all())
+
+
+def tallies(session: Session, span: Span, window_ids: Collection[int] | None = None,
+            only_ids: Collection[int] | None = None) -> dict[int, Tally]:
+    """R2: N and S per window for evaluations pressed within ``span`` (R10: at_ms, not arrival)."""
+    sat = func.sum(case((col(Event.rating) == SATISFIED, 1), else_=0))
+    q = (select(col(Event.window_id), func.count(), sat)
+         .where(Event.type == EVAL, col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
+                col(Event.window_id).is_not(None))
+         .group_by(col(Event.window_id)))
+    if window_ids is not None:
+        q = q.where(col(Event.window_id).in_(list(window_ids)))
+    if only_ids is not None:
+        q = q.where(col(Event.id).in_(list(only_ids)))
+    return {int(w): Tally(int(n), int(s or 0)) for w, n, s in session.exec(q).all() if w is not None}
+
+
+def late_events(session: Session, span: Span, after_ms: int, window_ids: Collection[int] | None = None,
+                limit: int = 1000) -> list[Event]:
+    """Events of the month that arrived after ``after_ms`` (a month close, R11)."""
+    q = (select(Event).where(col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
+                             col(Event.received_ms) > after_ms)
+         .order_by(col(Event.received_ms), col(Event.id)).limit(limit))
+    if window_ids is not None:
+        q = q.where(col(Event.window_id).in_(list(window_ids)))
+    return list(session.exec(q).all())
+
+
+def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assignment]:
+    still = or_(col(Assignment.end_ms).is_(None), col(Assignment.end_ms) > span.start_ms)
+    q = select(Assignment).where(col(Assignment.start_ms) < span.end_ms, still)
+    if window_ids is not None:
+        q = q.where(col(Assignment.window_id).in_(list(window_ids)))
+    return list(session.exec(q).all())
+
+
+def power_by_window(session: Session, span: Span, until_ms: int,
+                    window_ids: Collection[int] | None = None) -> tuple[dict[int, list[PowerFact]],
+                                                                        dict[int, set[str]]]:
+    """R10: each pad's power intervals, clipped to when it sat on which window (and to ``until_ms``).
+
+    Returns window -> facts and window -> the pads it had in the span. An open interval
+    (``end_ms`` None: still so) lasts until ``until_ms``.
+    """
+    assigned = assignments(session, span, window_ids)
+    devices = sorted({a.device_id for a in assigned})
+    by_device: dict[str, list[PowerInterval]] = defaultdict(list)
+    if devices:
+        q = select(PowerInterval).where(
+            col(PowerInterval.device_id).in_(devices), col(PowerInterval.start_ms) < span.end_ms,
+            or_(col(PowerInterval.end_ms).is_(None), col(PowerInterval.end_ms) > span.start_ms))
+        for p in session.exec(q).all():
+            by_device[p.device_id].append(p)
+    facts: dict[int, list[PowerFact]] = defaultdict(list)
+    pads: dict[int, set[str]] = defaultdict(set)
+    for a in assigned:
+        lo = max(a.start_ms, span.start_ms)
+        hi = min(a.end_ms if a.end_ms is not None else until_ms, span.end_ms, until_ms)
+        if lo >= hi:
+            continue
+        pads[a.window_id].add(a.device_id)
+        for p in by_device.get(a.device_id, ()):
+            s = max(p.start_ms, lo)
+            e = min(p.end_ms if p.end_ms is not None else until_ms, hi)
+            if s < e:
+                facts[a.window_id].append(PowerFact(p.device_id, p.state, Span(s, e), p.cause))
+    return facts, pads
+
+
+def host_downtime(session: Session, span: Span) -> list[Span]:
+    """R5 d: periods when the host was not running."""
+    q = select(HostDowntime).where(and_(col(HostDowntime.start_ms) < span.end_ms,
+                                        col(HostDowntime.end_ms) > span.start_ms))
+    return [Span(d.start_ms, d.end_ms) for d in session.exec(q).all()]
