@@ -1,0 +1,205 @@
+"""Read the business system's monthly volume export (业务受理量, R3): CSV or Excel.
+
+Headers may be Chinese or English: 窗口号/window, 月份/month, 业务受理量/volume (a few
+common variants too). Every problem is reported per row, with its row number as the
+spreadsheet shows it (the header is row 1) and what to fix. Pure: no database; the
+window numbers are checked by the caller (host.volume.store).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+WINDOW, MONTH, VOLUME = "window", "month", "volume"
+HEADERS = {
+    WINDOW: ("窗口号", "窗口编号", "窗口", "window", "window_no", "window number"),
+    MONTH: ("月份", "月", "month"),
+    VOLUME: ("业务受理量", "受理量", "业务量", "volume"),
+}
+HEADER_CHINESE = {WINDOW: "窗口号", MONTH: "月份", VOLUME: "业务受理量"}
+# CSV from Chinese Excel is often GB18030 (a superset of GBK); UTF-8 (with or without BOM) first.
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+# A window accepting more than this in a month is a typo (a 5-day week of 24 h at one case
+# a minute is ~ 30 000); refuse it rather than score on it.
+MAX_VOLUME = 100_000
+_MONTH_PATTERNS = (re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$"),
+                   re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月?$"),
+                   re.compile(r"^(\d{4})(\d{2})$"))
+
+
+class VolumeFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, headers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"第{self.row}行 row {self.row}"
+        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeRow:
+    row: int
+    window: str            # the window's number as written (e.g. "A07")
+    month: str             # normalised "YYYY-MM"
+    volume: int
+
+
+def _norm(h: Any) -> str:
+    return re.sub(r"\s+", " ", str(h or "")).strip().lower()
+
+
+def _columns(header: Sequence[Any]) -> dict[str, int]:
+    names = [_norm(h) for h in header]
+    found: dict[str, int] = {}
+    for key, aliases in HEADERS.items():
+        for i, n in enumerate(names):
+            if n in {a.lower() for a in aliases}:
+                found.setdefault(key, i)
+    missing = [f"{HEADER_CHINESE[k]}/{k}" for k in HEADERS if k not in found]
+    if missing:
+        raise VolumeFileError(
+            f"the header row lacks {', '.join(missing)} (found: {', '.join(str(h) for h in header if h)}); "
+            "the first row must name the columns 窗口号, 月份, 业务受理量 (or window, month, volume)")
+    return found
+
+
+def _rows_csv(data: bytes) -> Iterator[list[Any]]:
+    for enc in CSV_ENCODINGS:
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes nearly anything
+        raise VolumeFileError("the CSV file is neither UTF-8 nor GB18030 text; save it as CSV UTF-8")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    yield from csv.reader(io.StringIO(text), dialect)
+
+
+def _rows_xlsx(data: bytes) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a non-workbook
+        raise VolumeFileError(f"not a readable Excel workbook ({exc.__class__.__name__}); "
+                              "save it as .xlsx (Excel 2007 or later)") from exc
+    try:
+        ws = wb.worksheets[0]
+        for r in ws.iter_rows(values_only=True):
+            yield list(r)
+    finally:
+        wb.close()
+
+
+def read_table(name: str, data: bytes) -> list[list[Any]]:
+    """The file's rows as lists of cells, by its extension (.csv, .xlsx/.xlsm)."""
+    ext = Path(name).suffix.lower()
+    if ext == ".csv":
+        return list(_rows_csv(data))
+    if ext in (".xlsx", ".xlsm"):
+        return list(_rows_xlsx(data))
+    raise VolumeFileError(f"{name}: unknown file type {ext or '(none)'}; give a .csv or .xlsx file "
+                          "(an old .xls must be saved as .xlsx first)")
+
+
+def _month(v: Any) -> str | None:
+    if isinstance(v, datetime | date):
+        return f"{v.year:04d}-{v.month:02d}"
+    text = str(v).strip()
+    for p in _MONTH_PATTERNS:
+        m = p.match(text)
+        if m and 1 <= int(m.group(2)) <= 12:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    return None
+
+
+def _volume(v: Any) -> int | str:
+    """An int, or why not."""
+    if isinstance(v, bool):
+        return "is not a number"
+    if isinstance(v, int):
+        n = v
+    elif isinstance(v, float):
+        if not v.is_integer():
+            return f"{v:g} is not a whole number of cases"
+        n = int(v)
+    else:
+        text = str(v).strip().replace(",", "").replace("，", "")
+        if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+            return f"{str(v).strip()!r} is not a whole number"
+        n = int(float(text))
+    if n < 0:
+        return f"{n} is negative; a volume is 0 or more"
+    if n > MAX_VOLUME:
+        return f"{n} is more than {MAX_VOLUME} cases in a month; check for a typo"
+    return n
+
+
+def _window(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)                                     # Excel turns "12" into 12.0
+    return str(v).strip()
+
+
+def parse_rows(table: Iterable[Sequence[Any]]) -> tuple[list[VolumeRow], list[RowError]]:
+    """Rows and row-level errors of a volume table whose first non-empty row is the header."""
+    it = iter(enumerate(table, start=1))
+    for _, header in it:
+        if any(_norm(c) for c in header):
+            break
+    else:
+        raise VolumeFileError("the file is empty; it needs a header row "
+                              "窗口号, 月份, 业务受理量 and data rows")
+    cols = _columns(header)
+    rows: list[VolumeRow] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[str, str], int] = {}
+    for n, cells in it:
+        if not any(_norm(c) for c in cells):
+            continue                                   # blank lines are not data
+        def cell(key: str, cells: Sequence[Any] = cells) -> Any:
+            i = cols[key]
+            return cells[i] if i < len(cells) else None
+        bad = False
+        raw_w, raw_m, raw_v = cell(WINDOW), cell(MONTH), cell(VOLUME)
+        for key, raw in ((WINDOW, raw_w), (MONTH, raw_m), (VOLUME, raw_v)):
+            if raw is None or not str(raw).strip():
+                errors.append(RowError(n, HEADER_CHINESE[key], "is empty; fill it in or delete the row"))
+                bad = True
+        if bad:
+            continue
+        month = _month(raw_m)
+        if month is None:
+            errors.append(RowError(n, "月份", f"{str(raw_m).strip()!r} is not a month; write it as 2026-10"))
+            bad = True
+        vol = _volume(raw_v)
+        if isinstance(vol, str):
+            errors.append(RowError(n, "业务受理量", vol))
+            bad = True
+        if bad or month is None or isinstance(vol, str):
+            continue
+        window = _window(raw_w)
+        first = seen.setdefault((window, month), n)
+        if first != n:
+            errors.append(RowError(n, "窗口号", f"window {window} {month} is also on row {first}; "
+                                   "keep one row per window and month"))
+            continue
+        rows.append(VolumeRow(n, window, month, vol))
+    return rows, errors

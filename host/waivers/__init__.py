@@ -1,0 +1,88 @@
+"""Management waivers (R8): the management section waives one deduction, with a written reason.
+
+A waiver names its deduction by ``host.rules.types.deduction_key`` (stable across
+recomputes), so the scorer marks that line waived -- shown on the report, never hidden.
+Creating and revoking both write an AuditEntry (R12); revoking keeps the row.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from host import audit
+from host.errors import Conflict, Invalid, NotFound
+from host.models.fleet import Window
+from host.models.waivers import Waiver
+from host.rules.month_span import parse_month
+from host.violations.closed import ensure_month_open
+
+__all__ = ["create_waiver", "list_waivers", "revoke_waiver", "waivers_for"]
+
+
+def _check_key(key: str, window_id: int, month: str) -> None:
+    prefix = f"{window_id}:{month}:"
+    if not key.startswith(prefix) or len(key.split(":")) < 4:
+        raise Invalid(f"deduction key {key!r} is not a deduction of window {window_id} in {month}",
+                      f"copy the key from the monthly report; it starts with {prefix}")
+
+
+def create_waiver(session: Session, *, window_id: int, month: str, key: str, reason: str, by: str,
+                  now_ms: int) -> Waiver:
+    """Waive deduction ``key`` of a window and month (R8); commits."""
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+    if not reason.strip():
+        raise Invalid("a waiver needs a written reason (R8)",
+                      "say why, e.g. 'shortfall caused by the pad fault of 10-08 (fault 12)'")
+    if session.get(Window, window_id) is None:
+        raise NotFound(f"window {window_id} does not exist")
+    _check_key(key, window_id, month)
+    ensure_month_open(session, month, "a waiver")
+    if key in waivers_for(session, window_id, month):
+        raise Conflict(f"deduction {key} is already waived", "revoke the waiver first to change its reason")
+    row = Waiver(window_id=window_id, month=month, key=key, reason=reason.strip(), by=by, created_ms=now_ms)
+    session.add(row)
+    session.flush()
+    audit.record(session, at_ms=now_ms, actor=by, action="waiver.create", subject=f"waiver:{row.id}",
+                 reason=row.reason, window_id=window_id, month=month, key=key)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def revoke_waiver(session: Session, waiver_id: int, *, reason: str, by: str, now_ms: int) -> Waiver:
+    """Take a waiver back (the deduction counts again); the row stays, marked revoked; commits."""
+    row = session.get(Waiver, waiver_id)
+    if row is None:
+        raise NotFound(f"waiver {waiver_id} does not exist")
+    if row.revoked_ms is not None:
+        raise Conflict(f"waiver {waiver_id} is already revoked")
+    if not reason.strip():
+        raise Invalid("revoking a waiver needs a reason (R12)")
+    ensure_month_open(session, row.month, "revoking a waiver")
+    row.revoked_ms, row.revoked_by, row.revoke_reason = now_ms, by, reason.strip()
+    session.add(row)
+    audit.record(session, at_ms=now_ms, actor=by, action="waiver.revoke", subject=f"waiver:{waiver_id}",
+                 reason=reason.strip(), key=row.key)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def list_waivers(session: Session, *, window_id: int | None = None, month: str | None = None,
+                 include_revoked: bool = False) -> list[Waiver]:
+    q = select(Waiver)
+    if window_id is not None:
+        q = q.where(Waiver.window_id == window_id)
+    if month is not None:
+        q = q.where(Waiver.month == month)
+    if not include_revoked:
+        q = q.where(col(Waiver.revoked_ms).is_(None))
+    return list(session.exec(q.order_by(col(Waiver.id))).all())
+
+
+def waivers_for(session: Session, window_id: int, month: str) -> dict[str, str]:
+    """Active waivers of a window and month: deduction key -> reason (R8)."""
+    return {w.key: w.reason for w in list_waivers(session, window_id=window_id, month=month)}

@@ -1,0 +1,176 @@
+"""R6 candidate rules, pure (host.rules.violations): boundaries on in-memory Event rows."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from host.models.events import Event
+from host.models.service import ServiceSession
+from host.rules import violations as v
+from host.rules.types import Span
+from tests.review.conftest import sh
+
+W = 7
+T0 = sh(2026, 10, 12, 9, 0)
+WORKING = [Span(sh(2026, 10, 12, 8, 30), sh(2026, 10, 12, 12, 0)),
+           Span(sh(2026, 10, 12, 13, 0), sh(2026, 10, 12, 17, 0))]
+
+
+class Pad:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def ev(self, type_: str, at_ms: int, svc: str | None = None, **body: object) -> Event:
+        self.n += 1
+        return Event(id=self.n, device_id="qp-0001", seq=self.n, boot=1, up_ms=self.n, type=type_,
+                     at_ms=at_ms, received_ms=at_ms, window_id=W, svc=svc,
+                     rating=body.get("rating"), body={"type": type_, "svc": svc, **body})  # type: ignore[arg-type]
+
+
+def consecutive(cands: list[v.Candidate]) -> list[v.Candidate]:
+    return [c for c in cands if c.kind == v.CONSECUTIVE]
+
+
+def test_r6_points_per_kind() -> None:
+    assert v.POINTS == {"no_prompt": 1, "refused": Fraction(5, 2), "consecutive": 1, "self_eval": 1}
+
+
+@pytest.mark.parametrize(("gap_ms", "flagged"), [(20_000, False), (19_999, True), (1, True), (20_001, False)])
+def test_r6_min_interval_boundary(gap_ms: int, flagged: bool) -> None:
+    """'closer than the minimum interval': exactly 20 s apart is fine, 19.999 s is a candidate."""
+    pad = Pad()
+    a = pad.ev("eval", T0, rating="satisfied")
+    b = pad.ev("eval", T0 + gap_ms, rating="satisfied")
+    got = consecutive(v.find_candidates(W, [a, b]))
+    if flagged:
+        assert len(got) == 1
+        assert got[0].subject_event_id == b.id and got[0].evidence == (a.id, b.id)
+        assert got[0].reasons == (v.REASON_MIN_INTERVAL,)
+    else:
+        assert got == []
+
+
+def test_r6_min_interval_is_configurable() -> None:
+    pad = Pad()
+    a, b = pad.ev("eval", T0), pad.ev("eval", T0 + 25_000)
+    assert consecutive(v.find_candidates(W, [a, b])) == []
+    assert len(consecutive(v.find_candidates(W, [a, b], rules=v.ViolationRules(min_interval_ms=30_000)))) == 1
+
+
+def test_r6_new_queue_session_between_excuses_a_short_gap() -> None:
+    pad = Pad()
+    a = pad.ev("eval", T0, svc="A001")
+    b = pad.ev("eval", T0 + 5_000, svc="A002")
+    s1 = ServiceSession(id=1, window_id=W, ticket="A001", started_ms=T0 - 60_000, ended_ms=T0 + 1000)
+    s2 = ServiceSession(id=2, window_id=W, ticket="A002", started_ms=T0 + 2_000, ended_ms=T0 + 9000)
+    assert consecutive(v.find_candidates(W, [a, b], sessions=[s1, s2])) == []
+    # The session started exactly at the second evaluation: still "between" (prev, cur].
+    s2b = ServiceSession(id=2, window_id=W, ticket="B", started_ms=T0 + 5_000, ended_ms=None)
+    assert consecutive(v.find_candidates(W, [pad.ev("eval", T0), pad.ev("eval", T0 + 5_000)],
+                                         sessions=[s2b])) == []
+
+
+def test_r6_session_started_before_the_first_evaluation_is_not_between() -> None:
+    pad = Pad()
+    s = ServiceSession(id=1, window_id=W, ticket="X", started_ms=T0 - 1, ended_ms=None)
+    a, b = pad.ev("eval", T0), pad.ev("eval", T0 + 3_000)
+    assert len(consecutive(v.find_candidates(W, [a, b], sessions=[s]))) == 1
+
+
+def test_r6_two_pad_made_session_ids_do_not_excuse_a_short_gap() -> None:
+    """Staff pressing the prompt key twice makes two pad session ids; the interval still guards."""
+    pad = Pad()
+    a = pad.ev("eval", T0, svc="qp-0001-1-7")
+    b = pad.ev("eval", T0 + 8_000, svc="qp-0001-1-8")
+    assert len(consecutive(v.find_candidates(W, [a, b]))) == 1
+
+
+def test_r6_more_than_one_evaluation_in_a_session_flags_every_extra_one() -> None:
+    pad = Pad()
+    a = pad.ev("eval", T0, svc="A001")
+    b = pad.ev("eval", T0 + 60_000, svc="A001")
+    c = pad.ev("eval", T0 + 120_000, svc="A001")
+    got = consecutive(v.find_candidates(W, [a, b, c]))
+    assert [(x.subject_event_id, x.evidence, x.reasons) for x in got] == [
+        (b.id, (a.id, b.id), (v.REASON_SAME_SESSION,)),
+        (c.id, (a.id, c.id), (v.REASON_SAME_SESSION,)),
+    ]
+
+
+def test_r6_same_session_and_short_gap_is_one_candidate_with_both_reasons() -> None:
+    pad = Pad()
+    a, b = pad.ev("eval", T0, svc="A001"), pad.ev("eval", T0 + 3_000, svc="A001")
+    got = consecutive(v.find_candidates(W, [a, b]))
+    assert len(got) == 1 and set(got[0].reasons) == {v.REASON_SAME_SESSION, v.REASON_MIN_INTERVAL}
+    assert got[0].points == 1 and got[0].voids
+
+
+def test_r6_outside_hours_unless_answering_a_prompt_shown_in_hours() -> None:
+    pad = Pad()
+    early = pad.ev("eval", sh(2026, 10, 12, 8, 29, 59))
+    at_open = pad.ev("eval", sh(2026, 10, 12, 8, 30))
+    prompt = pad.ev("prompt", sh(2026, 10, 12, 11, 59, 30), svc="A9", source="host")
+    late_answer = pad.ev("eval", sh(2026, 10, 12, 12, 0, 20), svc="A9")
+    lunch = pad.ev("eval", sh(2026, 10, 12, 12, 30))
+    at_close = pad.ev("eval", sh(2026, 10, 12, 17, 0))
+    got = {c.subject_event_id: c for c in v.find_candidates(W, [early, at_open, prompt, late_answer, lunch,
+                                                                 at_close], working=WORKING)
+           if c.kind == v.SELF_EVAL}
+    assert set(got) == {early.id, lunch.id, at_close.id}       # the end of a span is outside it
+    assert got[early.id].reasons == (v.REASON_OUTSIDE_HOURS,)
+    # Without working hours the check does not run (nothing guessed).
+    assert [c for c in v.find_candidates(W, [early, lunch]) if c.kind == v.SELF_EVAL] == []
+
+
+def test_r6_paused_and_staff_entry() -> None:
+    pad = Pad()
+    paused = [Span(T0, T0 + 600_000)]
+    before = pad.ev("eval", T0 - 1)
+    inside = pad.ev("eval", T0 + 60_000)
+    staff = pad.ev("eval", T0 + 700_000, entered_by="staff")
+    got = {c.subject_event_id: c.reasons for c in v.find_candidates(W, [before, inside, staff], paused=paused)
+           if c.kind == v.SELF_EVAL}
+    assert got == {inside.id: (v.REASON_PAUSED,), staff.id: (v.REASON_STAFF_ENTRY,)}
+
+
+def test_r6_no_prompt_waits_for_the_late_prompt_grace() -> None:
+    pad = Pad()
+    s = ServiceSession(id=5, window_id=W, ticket="A5", started_ms=T0, ended_ms=T0 + 300_000)
+    rules = v.ViolationRules()
+    end = T0 + 300_000
+    assert v.find_candidates(W, [], sessions=[s], now_ms=end + rules.prompt_after_end_ms - 1) == []
+    got = v.find_candidates(W, [], sessions=[s], now_ms=end + rules.prompt_after_end_ms)
+    assert [(c.kind, c.service_session_id, c.at_ms) for c in got] == [(v.NO_PROMPT, 5, end)]
+    # A key prompt 60 s after the ticket closed still belongs to it; 60.001 s does not.
+    ok = pad.ev("prompt", end + 60_000, svc="qp-0001-1-9", source="key")
+    assert v.find_candidates(W, [ok], sessions=[s]) == []
+    late = pad.ev("prompt", end + 60_001, svc="qp-0001-1-10", source="key")
+    assert len(v.find_candidates(W, [late], sessions=[s])) == 1
+    # The prompt carrying the ticket counts wherever it lands.
+    by_ticket = pad.ev("prompt", end + 999_000, svc="A5", source="host")
+    assert v.find_candidates(W, [by_ticket], sessions=[s]) == []
+
+
+def test_r6_open_session_is_not_a_candidate() -> None:
+    s = ServiceSession(id=5, window_id=W, ticket="A5", started_ms=T0, ended_ms=None)
+    assert v.find_candidates(W, [], sessions=[s], now_ms=T0 + 10 * 3_600_000) == []
+
+
+def test_r6_refused_needs_a_cancelled_prompt_end() -> None:
+    pad = Pad()
+    p = pad.ev("prompt", T0, svc="A1", source="host")
+    timeout = pad.ev("prompt_end", T0 + 60_000, svc="A1", reason="timeout")
+    p2 = pad.ev("prompt", T0 + 120_000, svc="A2", source="host")
+    cancel = pad.ev("prompt_end", T0 + 125_000, svc="A2", reason="cancelled")
+    got = v.find_candidates(W, [p, timeout, p2, cancel])
+    assert [(c.kind, c.subject_event_id, c.evidence, c.points) for c in got] == [
+        (v.REFUSED, cancel.id, (p2.id, cancel.id), Fraction(5, 2))]
+    assert not got[0].voids
+
+
+def test_r6_unstored_events_are_refused() -> None:
+    e = Event(device_id="x", seq=1, boot=1, up_ms=1, type="eval", at_ms=T0, received_ms=T0, body={})
+    with pytest.raises(ValueError, match="stored events"):
+        v.find_candidates(W, [e])
