@@ -33,6 +33,11 @@ from host.cli_admin import register as _register_admin  # noqa: E402
 
 _register_admin(app)
 
+# Pads over USB (issue 3): `evalpad pad build | provision | deploy`, host/provision/.
+from host.provision.cli import pad_app as _pad_app  # noqa: E402
+
+app.add_typer(_pad_app, name="pad")
+
 
 # Host runtime (issue 4): `evalpad serve` and `evalpad db upgrade`.
 db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)

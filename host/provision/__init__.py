@@ -1,0 +1,1 @@
+"""Provisioning and deploy of pads over USB serial (烧录): build, identity, copy."""

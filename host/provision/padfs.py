@@ -1,0 +1,96 @@
+"""Files on a pad's flash, written through its raw REPL and verified by SHA-256.
+
+A file is written to ``<path>.part`` in chunks, its hash checked on the pad, and only then
+renamed over ``<path>``: a cable pulled half-way leaves the old file whole (the identity
+file above all: a pad without it cannot connect).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from host.provision.rawrepl import PadError, RawRepl, ReplError
+
+log = logging.getLogger(__name__)
+
+WRITE_CHUNK = 1024     # raw bytes per exec: its base64 line compiles in a few KB of pad RAM
+PART = ".part"
+
+
+class WriteFailed(ReplError):
+    """A file did not land on the pad intact; the message says which and why."""
+
+
+def _q(path: str) -> str:
+    return repr(path)      # a str literal both Pythons read the same way
+
+
+def mkdirs(repl: RawRepl, directory: str) -> None:
+    """Create ``directory`` and its parents on the pad (existing ones are fine)."""
+    parts = [p for p in directory.split("/") if p]
+    if not parts:
+        return
+    paths = ["/" + "/".join(parts[:i + 1]) for i in range(len(parts))]
+    repl.exec("import os\nfor p in {!r}:\n    try:\n        os.mkdir(p)\n    except OSError:\n"
+              "        pass\n".format(paths))
+
+
+def put(repl: RawRepl, path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` on the pad; WriteFailed unless it landed byte for byte."""
+    if not path.startswith("/"):
+        raise ValueError("pad paths are absolute, got {!r}".format(path))
+    part = path + PART
+    try:
+        repl.exec("import binascii\n_f = open({}, 'wb')\n".format(_q(part)))
+        for i in range(0, len(data), WRITE_CHUNK):
+            b64 = base64.b64encode(data[i:i + WRITE_CHUNK]).decode("ascii")
+            repl.exec("_f.write(binascii.a2b_base64({!r}))\n".format(b64.encode()))
+        repl.exec("_f.close()\n")
+        got = repl.exec(_HASH.format(_q(part))).strip()
+    except PadError as exc:
+        raise WriteFailed(
+            "writing {} on the pad failed: {} (pad said: {}). Is the flash full or the path "
+            "blocked by a file? Check with `mpremote ls`, free space, and retry".format(
+                path, exc, exc.traceback.splitlines()[-1] if exc.traceback else "?"))
+    want = "{} {}".format(hashlib.sha256(data).hexdigest(), len(data))
+    if got != want:
+        raise WriteFailed("{} arrived damaged on the pad (sha256 and size {!r}, expected {!r}): "
+                          "check the USB cable and retry".format(path, got, want))
+    try:
+        repl.exec(_RENAME.format(part=_q(part), path=_q(path)))
+    except PadError as exc:
+        raise WriteFailed("{} was written but could not replace the old file: {}".format(path, exc))
+    log.info("wrote %s (%d bytes)", path, len(data))
+
+
+def read(repl: RawRepl, path: str) -> bytes | None:
+    """A file's bytes from the pad, or None if it does not exist."""
+    out = repl.exec("import binascii\ntry:\n    _f = open({}, 'rb')\nexcept OSError:\n"
+                    "    print('-')\nelse:\n    print(binascii.b2a_base64(_f.read()).decode().strip())\n"
+                    "    _f.close()\n".format(_q(path))).strip()
+    return None if out == "-" else base64.b64decode(out)
+
+
+# Hash in 512-byte reads: the pad never holds the whole file in RAM.
+_HASH = """import hashlib, binascii, os
+_h = hashlib.sha256()
+_f = open({0}, 'rb')
+while True:
+    _b = _f.read(512)
+    if not _b:
+        break
+    _h.update(_b)
+_f.close()
+print(binascii.hexlify(_h.digest()).decode(), os.stat({0})[6])
+"""
+
+# littlefs renames over an existing file; FAT refuses, so remove first there.
+_RENAME = """import os
+try:
+    os.rename({part}, {path})
+except OSError:
+    os.remove({path})
+    os.rename({part}, {path})
+"""
