@@ -128,12 +128,14 @@ class Liveness:
         current = session.scalars(select(PowerInterval).where(
             col(PowerInterval.device_id) == st.device_id, col(PowerInterval.end_ms).is_(None)).order_by(
             col(PowerInterval.start_ms).desc())).first()
-        if current is not None and current.start_ms >= at:
-            current.state, current.cause, current.start_ms = state, cause, current.start_ms
-            session.add(current)       # nothing happened in between: retag, no empty interval
+        if current is not None and current.start_ms >= at and current.state != ON:
+            current.state, current.cause = state, cause
+            session.add(current)       # nothing was known in between: retag, no empty interval
             at = current.start_ms
         else:
             if current is not None:
+                # An "on" that lasted one instant stays: it is the evidence off starts from.
+                at = max(at, current.start_ms)
                 current.end_ms = at
                 session.add(current)
             session.add(PowerInterval(device_id=st.device_id, state=state, start_ms=at, cause=cause))

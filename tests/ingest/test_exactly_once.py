@@ -17,9 +17,9 @@ def test_same_event_three_times_is_stored_once_and_acked_each_time(broker, engin
     pad.client.message_callback_add("evalpad/v1/qp-0101/ack",
                                     lambda c, u, m: (acks_seen.append(m.payload), pad._on_message(c, u, m)))
     payload = pad.event(7)
-    for _ in range(3):
+    for delivery in range(1, 4):
         pad.send(7, payload)
-        wait_for(lambda n=len(acks_seen): len(acks_seen) > n, what="an ack for this delivery")
+        wait_for(lambda n=delivery: len(acks_seen) >= n, what=f"the ack of delivery {delivery}")
     assert len(acks_seen) == 3
     assert all(a == b'{"v":1,"ack":[[7,7]]}' for a in acks_seen)
     assert count_events(engine, "qp-0101") == 1
