@@ -1,0 +1,115 @@
+"""Windows, devices and the assignment history (R10) through the API, with the audit trail (R12)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from host.broker.mosquitto import read_passwords
+from host.models import AuditEntry, Assignment
+from tests.api.conftest import Api
+
+V1 = "/api/v1"
+
+
+def _audit(api: Api, action: str) -> list[AuditEntry]:
+    with api.session() as s:
+        return list(s.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(col(AuditEntry.id))))
+
+
+def test_add_and_list_windows_with_clear_errors(api: Api) -> None:
+    admin = api.auth("admin")
+    r = api.client.post(f"{V1}/windows", headers=api.auth("management"),
+                        json={"number": "B05", "name": "交警窗口", "category": "police_traffic",
+                              "reason": "new counter"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"number": "B05", "name": "交警窗口", "department": "", "category": "police_traffic",
+                        "active": True, "device": None}
+    numbers = [w["number"] for w in api.client.get(f"{V1}/windows", headers=admin).json()]
+    assert numbers == ["A01", "A02", "B05"]
+    dup = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B05", "name": "again"})
+    assert dup.status_code == 409
+    assert dup.headers["content-type"] == "application/problem+json"
+    assert dup.json()["detail"] == "window B05 already exists" and dup.json()["fix"]
+    bad = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B 05!", "name": "x"})
+    assert bad.status_code == 422 and "as printed on the counter" in bad.json()["fix"]
+    missing = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B06"})
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"where": "body.name", "problem": "Field required"}]
+    entry = _audit(api, "window.add")[-1]
+    assert (entry.actor, entry.subject, entry.reason) == ("management", "B05", "new counter")
+
+
+def test_device_add_shows_the_broker_password_once(api: Api) -> None:
+    it = api.auth("it")
+    r = api.client.post(f"{V1}/devices", headers=it, json={"id": "qp-0107", "window": "A01", "label": "spare 1"})
+    # A01 already has pad-a01: the new pad takes its place (a swap), pad-a01 goes to no window.
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["window"] == "A01" and body["broker"]["username"] == "qp-0107"
+    password = body["broker"]["password"]
+    assert len(password) >= 20
+    passwd = read_passwords(api.settings.data_dir / "broker" / "passwd")
+    assert passwd["qp-0107"].startswith("$7$") and password not in passwd["qp-0107"]
+    shown = api.client.get(f"{V1}/devices/qp-0107", headers=it)
+    assert shown.status_code == 200 and password not in shown.text and "broker" not in shown.json()
+    assert api.client.get(f"{V1}/devices/pad-a01", headers=it).json()["window"] is None
+    bad = api.client.post(f"{V1}/devices", headers=it, json={"id": "QP_0107"})
+    assert bad.status_code == 422 and "3-32 characters" in bad.json()["fix"]
+    again = api.client.post(f"{V1}/devices", headers=it, json={"id": "qp-0107"})
+    assert again.status_code == 409
+    assert read_passwords(api.settings.data_dir / "broker" / "passwd")["qp-0107"] == passwd["qp-0107"]
+
+
+def test_assignment_history_is_appended_never_edited(api: Api) -> None:
+    """R10: moving a pad closes its interval and opens a new one; nothing is rewritten."""
+    it = api.auth("it")
+    t1 = api.clock.now_ms()
+    r = api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "A02", "reason": "swap"})
+    assert r.status_code == 200, r.text
+    assert r.json()["start_ms"] == t1 and r.json()["end_ms"] is None
+    api.clock.advance(60_000)
+    t2 = api.clock.now_ms()
+    assert api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "A01"}).status_code == 200
+    hist = api.client.get(f"{V1}/assignments?device=pad-a01", headers=it).json()
+    assert [(h["window"], h["end_ms"]) for h in hist] == [("A01", t1), ("A02", t2), ("A01", None)]
+    assert hist[1]["start_ms"] == t1 and hist[2]["start_ms"] == t2
+    # pad-a02 was displaced from A02 at t1 and is on no window now.
+    hist2 = api.client.get(f"{V1}/assignments?device=pad-a02", headers=it).json()
+    assert [(h["window"], h["end_ms"]) for h in hist2] == [("A02", t1)]
+    same = api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "A01"})
+    assert same.status_code == 409 and same.json()["fix"] == "nothing to do"
+    nowhere = api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "Z99"})
+    assert nowhere.status_code == 404 and "add it first" in nowhere.json()["fix"]
+    moves = _audit(api, "device.assign")
+    assert [(m.subject, m.detail["window"], m.detail["displaced"]) for m in moves[-2:]] == [
+        ("pad-a01", "A02", "pad-a02"), ("pad-a01", "A01", None)]
+    assert moves[-2].reason == "swap" and moves[-2].actor == "it" and moves[-2].at_ms == t1
+
+
+def test_retire_device_and_window(api: Api) -> None:
+    it, mgmt = api.auth("it"), api.auth("management")
+    r = api.client.post(f"{V1}/windows/A02/retire", headers=mgmt, json={"reason": "closed"})
+    assert r.status_code == 409 and "pad-a02" in r.json()["fix"]
+    t = api.clock.now_ms()
+    r = api.client.post(f"{V1}/devices/pad-a02/retire", headers=it, json={"reason": "broken beyond repair"})
+    assert r.status_code == 200 and r.json()["retired_ms"] == t and r.json()["window"] is None
+    with api.session() as s:
+        a = s.exec(select(Assignment).where(Assignment.device_id == "pad-a02")).one()
+        assert a.end_ms == t
+    assert api.client.post(f"{V1}/windows/A02/retire", headers=mgmt, json={"reason": "closed"}).status_code == 200
+    assert [w["number"] for w in api.client.get(f"{V1}/windows", headers=it).json()] == ["A01"]
+    assert len(api.client.get(f"{V1}/windows?include_retired=true", headers=it).json()) == 2
+    assert [d["id"] for d in api.client.get(f"{V1}/devices", headers=it).json()] == ["pad-a01"]
+    r = api.client.post(f"{V1}/devices/pad-a02/assign", headers=it, json={"window": "A01"})
+    assert r.status_code == 409 and "retired" in r.json()["detail"]
+    r = api.client.post(f"{V1}/devices", headers=it, json={"id": "pad-a02"})
+    assert r.status_code == 409 and "never reused" in r.json()["detail"]
+    assert _audit(api, "device.retire")[-1].reason == "broken beyond repair"
+
+
+def test_unknown_paths_and_methods_are_problems(api: Api) -> None:
+    r = api.client.get(f"{V1}/nope", headers=api.auth("admin"))
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert "/docs" in r.json()["fix"]
+    r = api.client.get(f"{V1}/devices/nope-1", headers=api.auth("admin"))
+    assert r.status_code == 404 and r.json()["detail"] == "device 'nope-1' is not registered"

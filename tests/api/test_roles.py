@@ -1,0 +1,175 @@
+"""Every route refuses without a token, with a wrong role, and staff of another window.
+
+The table below is the intended permission matrix, written out by hand: a new route that
+is not in it fails ``test_every_route_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import ROLES, Api, build_api
+
+ALL = frozenset(ROLES)
+ADMIN = frozenset({"admin"})
+FLEET = frozenset({"admin", "it"})
+WINDOW_EDIT = frozenset({"admin", "management"})
+DESK = frozenset({"admin", "management", "it", "staff"})      # not patrol
+OPERATOR = frozenset({"admin", "it", "staff"})
+
+V1 = "/api/v1"
+MATRIX: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", f"{V1}/auth/me"): ALL,
+    ("GET", f"{V1}/users"): ADMIN,
+    ("POST", f"{V1}/users"): ADMIN,
+    ("POST", f"{V1}/users/{{name}}/tokens"): ADMIN,
+    ("GET", f"{V1}/windows"): ALL,
+    ("POST", f"{V1}/windows"): WINDOW_EDIT,
+    ("GET", f"{V1}/windows/{{number}}"): ALL,
+    ("POST", f"{V1}/windows/{{number}}/retire"): WINDOW_EDIT,
+    ("GET", f"{V1}/windows/{{number}}/sessions"): DESK,
+    ("POST", f"{V1}/windows/{{number}}/sessions"): DESK,
+    ("GET", f"{V1}/devices"): ALL,
+    ("POST", f"{V1}/devices"): FLEET,
+    ("GET", f"{V1}/devices/{{device_id}}"): ALL,
+    ("POST", f"{V1}/devices/{{device_id}}/assign"): FLEET,
+    ("POST", f"{V1}/devices/{{device_id}}/unassign"): FLEET,
+    ("POST", f"{V1}/devices/{{device_id}}/retire"): FLEET,
+    ("POST", f"{V1}/devices/{{device_id}}/password"): FLEET,
+    ("GET", f"{V1}/devices/{{device_id}}/commands"): OPERATOR,
+    ("POST", f"{V1}/devices/{{device_id}}/commands"): OPERATOR,
+    ("GET", f"{V1}/commands/{{command_id}}"): OPERATOR,
+    ("GET", f"{V1}/assignments"): DESK,
+    ("GET", f"{V1}/events"): DESK,
+    ("GET", f"{V1}/status"): ALL,
+    ("GET", f"{V1}/status/{{device_id}}"): ALL,
+    ("GET", f"{V1}/rejected"): FLEET,
+    ("POST", f"{V1}/rejected/replay"): FLEET,
+    ("GET", "/metrics"): FLEET,
+}
+PUBLIC = {("POST", f"{V1}/auth/login"), ("GET", "/healthz")}
+PARAMS = {"name": "staff", "number": "A01", "device_id": "pad-a01", "command_id": "c-000000000000"}
+
+
+def _operations(api: Api) -> set[tuple[str, str]]:
+    return {(m.upper(), p) for p, ops in api.client.app.openapi()["paths"].items() for m in ops}  # type: ignore[attr-defined]
+
+
+def _call(api: Api, method: str, path: str, headers: dict[str, str], body: object = None):  # type: ignore[no-untyped-def]
+    url = path.format(**PARAMS)
+    if method == "GET":
+        return api.client.get(url, headers=headers)
+    # A JSON array is never a valid body here: a route that lets the caller in answers 422
+    # and changes nothing, so the checks below cannot disturb each other.
+    return api.client.post(url, headers=headers, json=[] if body is None else body)
+
+
+def test_every_route_is_in_the_matrix(sqlite_api: Api) -> None:
+    assert _operations(sqlite_api) == set(MATRIX) | PUBLIC
+
+
+def test_every_route_refuses_without_a_valid_token(sqlite_api: Api) -> None:
+    api = sqlite_api
+    for method, path in MATRIX:
+        for headers in ({}, {"Authorization": "Bearer ep_not-a-real-token"}, {"Authorization": "Basic eDp5"}):
+            r = _call(api, method, path, headers)
+            assert r.status_code == 401, (method, path, headers, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            assert r.headers["www-authenticate"] == "Bearer"
+            problem = r.json()
+            assert problem["status"] == 401 and problem["detail"] and problem["fix"], problem
+
+
+def test_every_route_admits_exactly_its_roles(sqlite_api: Api) -> None:
+    api = sqlite_api
+    for (method, path), allowed in MATRIX.items():
+        for role in ROLES:
+            r = _call(api, method, path, api.auth(role))
+            if role in allowed:
+                assert r.status_code not in (401, 403), (role, method, path, r.text)
+            else:
+                assert r.status_code == 403, (role, method, path, r.text)
+                assert "may not use this route" in r.json()["detail"]
+
+
+def test_revoked_and_expired_tokens_are_refused(sqlite_api: Api) -> None:
+    from host.auth.users import get_user, issue_token, revoke_token
+
+    api = sqlite_api
+    with api.session() as s:
+        short = issue_token(s, get_user(s, "it"), clock=api.clock, name="short", ttl_ms=60_000)
+        revoked = issue_token(s, get_user(s, "it"), clock=api.clock, name="gone", ttl_ms=None)
+        s.commit()
+        assert revoke_token(s, revoked, api.clock)
+        s.commit()
+    assert api.client.get(f"{V1}/devices", headers={"Authorization": f"Bearer {short}"}).status_code == 200
+    assert api.client.get(f"{V1}/devices", headers={"Authorization": f"Bearer {revoked}"}).status_code == 401
+    api.clock.advance(60_000)
+    assert api.client.get(f"{V1}/devices", headers={"Authorization": f"Bearer {short}"}).status_code == 401
+
+
+def test_staff_of_one_window_cannot_act_on_another(sqlite_api: Api, publish) -> None:  # type: ignore[no-untyped-def]
+    api = sqlite_api
+    mine, other = api.auth("staff2"), api.auth("staff")        # staff2 sits at A02, staff at A01
+    r = api.client.post(f"{V1}/devices/pad-a01/commands", headers=other, json={"type": "prompt", "svc": "T1"})
+    assert r.status_code == 201, r.text
+    foreign_cmd = r.json()["id"]
+    refused = [
+        ("GET", f"{V1}/windows/A01", None),
+        ("GET", f"{V1}/events?window=A01", None),
+        ("GET", f"{V1}/assignments?window=A01", None),
+        ("GET", f"{V1}/devices/pad-a01", None),
+        ("GET", f"{V1}/status/pad-a01", None),
+        ("GET", f"{V1}/devices/pad-a01/commands", None),
+        ("GET", f"{V1}/commands/{foreign_cmd}", None),
+        ("POST", f"{V1}/devices/pad-a01/commands", {"type": "prompt", "svc": "T2"}),
+        ("POST", f"{V1}/devices/pad-a01/commands", {"type": "pause"}),
+        ("GET", f"{V1}/windows/A01/sessions", None),
+        ("POST", f"{V1}/windows/A01/sessions", {"ticket": "T3", "action": "start", "prompt": True}),
+    ]
+    sent_before = len(publish.sent)
+    for method, url, body in refused:
+        r = api.client.get(url, headers=mine) if method == "GET" else api.client.post(url, headers=mine, json=body)
+        assert r.status_code == 403, (method, url, r.text)
+        assert "own window" in r.json()["detail"]
+    assert len(publish.sent) == sent_before, "a refused request published a command"
+    # Their lists show their own window only.
+    assert [w["number"] for w in api.client.get(f"{V1}/windows", headers=mine).json()] == ["A02"]
+    assert [d["id"] for d in api.client.get(f"{V1}/devices", headers=mine).json()] == ["pad-a02"]
+    # On their own pad they may do what its keys do, not what the IT section does.
+    assert api.client.post(f"{V1}/devices/pad-a02/commands", headers=mine,
+                           json={"type": "pause", "reason": "break"}).status_code == 201
+    r = api.client.post(f"{V1}/devices/pad-a02/commands", headers=mine, json={"type": "reboot"})
+    assert r.status_code == 403 and "staff may not send 'reboot'" in r.json()["detail"]
+
+
+def test_no_default_account_and_login_with_password(tmp_path, publish) -> None:  # type: ignore[no-untyped-def]
+    gen = build_api(f"sqlite:///{tmp_path / 'e.db'}", tmp_path, publish)
+    api = next(gen)
+    try:
+        for name, pw in (("admin", "admin"), ("admin", ""), ("root", "root"), ("admin", "password")):
+            r = api.client.post(f"{V1}/auth/login", json={"name": name, "password": pw})
+            assert r.status_code == 401, (name, r.text)   # the fixture's users are token-only
+        r = api.client.post(f"{V1}/users", headers=api.auth("admin"),
+                            json={"name": "li.ming", "role": "management", "password": "short"})
+        assert r.status_code == 422 and "at least 10" in r.json()["detail"]
+        r = api.client.post(f"{V1}/users", headers=api.auth("admin"),
+                            json={"name": "li.ming", "role": "management", "password": "correct horse battery",
+                                  "reason": "new head of section"})
+        assert r.status_code == 201, r.text
+        assert "password" not in r.text and "hash" not in r.text
+        assert api.client.post(f"{V1}/auth/login", json={"name": "li.ming", "password": "wrong horse battery"}
+                               ).status_code == 401
+        r = api.client.post(f"{V1}/auth/login", json={"name": "li.ming", "password": "correct horse battery"})
+        assert r.status_code == 200
+        token = r.json()["token"]
+        me = api.client.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["name"] == "li.ming" and me["role"] == "management"
+        api.clock.advance(12 * 3600_000)
+        assert api.client.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        # Staff must name a window, others must not.
+        r = api.client.post(f"{V1}/users", headers=api.auth("admin"), json={"name": "wang", "role": "staff"})
+        assert r.status_code == 422 and "window" in r.json()["fix"]
+    finally:
+        with pytest.raises(StopIteration):
+            next(gen)
