@@ -1,7 +1,7 @@
 """R6 review: detect candidates (``detect``), confirm or dismiss them (``review``), and what
 confirmed ones mean for the monthly score (``confirmed_deductions``, ``voided_event_ids``)."""
 
-from host.violations.detect import DetectResult, candidates_for, detect
+from host.violations.detect import DetectResult, MonthDetection, candidates_for, detect, detect_month
 from host.violations.review import (
     confirm,
     confirmed_deductions,
@@ -14,5 +14,19 @@ from host.violations.review import (
     voided_event_ids,
 )
 
-__all__ = ["DetectResult", "candidates_for", "confirm", "confirmed_deductions", "decide", "decisions_of",
-           "detect", "dismiss", "get_candidate", "list_candidates", "report", "voided_event_ids"]
+__all__ = [
+    "DetectResult",
+    "MonthDetection",
+    "candidates_for",
+    "confirm",
+    "confirmed_deductions",
+    "decide",
+    "decisions_of",
+    "detect",
+    "detect_month",
+    "dismiss",
+    "get_candidate",
+    "list_candidates",
+    "report",
+    "voided_event_ids",
+]

@@ -128,3 +128,39 @@ def detect(session: Session, window_id: int, month: str, *, working: Sequence[Sp
         log.info("violations %s window %s: +%d, withdrawn %d, restored %d",
                  month, window_id, added, withdrawn, restored)
     return DetectResult(added=added, withdrawn=withdrawn, restored=restored, total=len(found))
+
+
+@dataclass(frozen=True, slots=True)
+class MonthDetection:
+    results: dict[int, DetectResult]
+    warnings: tuple[str, ...]
+
+
+def detect_month(session: Session, month: str, *, now_ms: int,
+                 window_ids: Sequence[int] | None = None) -> MonthDetection:
+    """Detect for every (or the given) active window of a month, with the center's configuration:
+    working hours from the calendar (host.scoring.report.working_spans) and the configured
+    minimum interval (R6). A window whose calendar data is missing is still checked for
+    everything but "outside working hours", and the gap is reported, never guessed (R5).
+    """
+    from host.models.fleet import Window
+    from host.scoring.config import load_config
+    from host.scoring.report import working_spans
+
+    config = load_config(session)
+    violation_rules = rules.ViolationRules(min_interval_ms=config.min_interval_ms)
+    q = select(Window).where(Window.active == True)  # noqa: E712 (SQL, not Python truth)
+    if window_ids is not None:
+        q = select(Window).where(col(Window.id).in_(list(window_ids)))
+    results: dict[int, DetectResult] = {}
+    warnings: list[str] = []
+    for w in session.exec(q.order_by(col(Window.id))).all():
+        assert w.id is not None
+        try:
+            working: list[Span] | None = working_spans(session, w.id, month, config)
+        except LookupError as exc:          # host.rules.calendar.CalendarMissing
+            working = None
+            warnings.append(f"window {w.number}: working hours unknown ({exc}); "
+                            "'outside working hours' not checked (R5, R6)")
+        results[w.id] = detect(session, w.id, month, working=working, now_ms=now_ms, config=violation_rules)
+    return MonthDetection(results, tuple(dict.fromkeys(warnings)))
