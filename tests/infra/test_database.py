@@ -1,0 +1,91 @@
+"""The database fixtures and the schema: Alembic builds it on SQLite and PostgreSQL, and the
+single revision matches the models (rule of the tree: regenerate it with
+``scripts/regen-migration`` after changing host/models, never hand-write another revision).
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from host import db
+from tests.support.services import PG_ADMIN_URL, throwaway_postgres
+
+REGEN_HINT = "host/models and the Alembic revision differ: run scripts/regen-migration and commit the result"
+
+
+def _pg_databases() -> set[str]:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        return {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+
+
+@pytest.mark.postgres
+def test_throwaway_postgres_is_usable_then_dropped() -> None:
+    with throwaway_postgres() as url:
+        name = url.rsplit("/", 1)[1]
+        assert name in _pg_databases()
+        engine = db.make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x int)"))
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            assert conn.execute(text("SELECT x FROM t")).scalar_one() == 1
+        engine.dispose()
+    assert name not in _pg_databases()
+
+
+@pytest.mark.postgres
+def test_throwaway_postgres_is_dropped_even_with_open_connections() -> None:
+    """A test that forgets to dispose its engine must not leave databases behind."""
+    with throwaway_postgres() as url:
+        name = url.rsplit("/", 1)[1]
+        engine = db.make_engine(url)
+        conn = engine.connect()
+        conn.execute(text("SELECT 1"))
+    assert name not in _pg_databases()
+    conn.invalidate()       # the server already ended this connection (DROP ... WITH (FORCE))
+    engine.dispose()
+
+
+def test_upgrade_builds_every_model_table(db_url: str) -> None:
+    db.upgrade(db_url)
+    db.upgrade(db_url)      # idempotent: runs at every start
+    engine = db.make_engine(db_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert set(SQLModel.metadata.tables) <= tables, REGEN_HINT
+    assert tables - set(SQLModel.metadata.tables) == {"alembic_version"}
+
+
+def test_migration_matches_the_models(db_url: str) -> None:
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "render_as_batch": conn.dialect.name == "sqlite"})
+            diff = compare_metadata(ctx, SQLModel.metadata)
+    finally:
+        engine.dispose()
+    assert diff == [], f"{REGEN_HINT}:\n" + "\n".join(map(str, diff))
+
+
+def test_events_are_unique_per_device_and_seq(db_url: str) -> None:
+    """Contract "Delivery" 4: (dev, seq) is unique in the schema itself, on both databases."""
+    db.upgrade(db_url)
+    engine = db.make_engine(db_url)
+    try:
+        insp = inspect(engine)
+        table = next(t for t in SQLModel.metadata.tables.values() if t.name == "event")
+        constraints = insp.get_unique_constraints(table.name)
+        uniques: list[set[str | None]] = [set(u["column_names"]) for u in constraints]
+        uniques += [set(i["column_names"]) for i in insp.get_indexes(table.name) if i.get("unique")]
+        pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
+    finally:
+        engine.dispose()
+    assert {"device_id", "seq"} in [*uniques, pk], (uniques, pk)
