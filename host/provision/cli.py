@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from host.provision import build as builder
 from host.provision import identity, padfs
-from host.provision.rawrepl import BAUD, RawRepl, ReplError, open_port
+from host.provision.rawrepl import ANSWER_TIMEOUT_S, BAUD, RawRepl, ReplError, open_port
 from protocol import spec
 
 pad_app = typer.Typer(help="Pads over USB: build the firmware, write a pad's identity, deploy.",
@@ -27,7 +28,7 @@ def _kb(n: int) -> str:
 
 
 @pad_app.command("build")
-def build_cmd(out: Path = typer.Option(builder.DEFAULT_OUT, help="where to write the deploy tree"),
+def build_cmd(out: Annotated[Path, typer.Option(help="where to write the deploy tree")] = builder.DEFAULT_OUT,
               ) -> None:
     """Compile firmware/ and protocol/ with mpy-cross into a deploy tree; report sizes."""
     try:
@@ -54,9 +55,10 @@ def provision_cmd(
     prefix: str = typer.Option(spec.PREFIX, help="topic prefix"),
     ntp_host: str = typer.Option(identity.DEFAULT_NTP),
     window: str = typer.Option(None, help="the window the pad sits on (shown until the host says)"),
-    broker_passwords: Path = typer.Option(
-        None, help="also register the pad's password in this Mosquitto password file"),
+    broker_passwords: Annotated[Path | None, typer.Option(
+        help="also register the pad's password in this Mosquitto password file")] = None,
     baud: int = typer.Option(BAUD),
+    timeout: float = typer.Option(ANSWER_TIMEOUT_S, help="seconds to wait for the pad's REPL"),
     reset: bool = typer.Option(True, help="soft-reset the pad afterwards so it starts with it"),
 ) -> None:
     """Write the pad's identity file /evalpad.json (device id, Wi-Fi, broker) over USB."""
@@ -66,7 +68,7 @@ def provision_cmd(
     except identity.IdentityError as exc:
         raise _fail(exc, 2)
     try:
-        with RawRepl(open_port(port, baud)) as repl:
+        with RawRepl(open_port(port, baud), answer_timeout=timeout) as repl:
             padfs.put(repl, identity.PATH, identity.encode(ident))
             if reset:
                 repl.soft_reset()
@@ -86,8 +88,10 @@ def provision_cmd(
 @pad_app.command("deploy")
 def deploy_cmd(
     port: str = typer.Option(..., help=PORT_HELP),
-    tree: Path = typer.Option(None, help="a tree from `evalpad pad build` (default: build now)"),
+    tree: Annotated[Path | None, typer.Option(
+        help="a tree from `evalpad pad build` (default: build now)")] = None,
     baud: int = typer.Option(BAUD),
+    timeout: float = typer.Option(ANSWER_TIMEOUT_S, help="seconds to wait for the pad's REPL"),
     reset: bool = typer.Option(True, help="soft-reset the pad afterwards to start the new program"),
 ) -> None:
     """Copy the compiled program to the pad (identity and event log are left alone)."""
@@ -98,7 +102,7 @@ def deploy_cmd(
             raise builder.BuildError("{} is not a deploy tree: run `evalpad pad build --out {}` "
                                      "first".format(tree, tree))
         files = sorted(p for p in tree.rglob("*") if p.is_file())
-        with RawRepl(open_port(port, baud)) as repl:
+        with RawRepl(open_port(port, baud), answer_timeout=timeout) as repl:
             made: set[str] = set()
             total = 0
             for path in files:

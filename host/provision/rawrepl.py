@@ -74,6 +74,7 @@ class RawRepl:
         self.chunk_pause = chunk_pause
         self.clock = clock
         self.in_raw = False
+        self._buf = bytearray()
 
     def __enter__(self) -> RawRepl:
         self.enter()
@@ -96,26 +97,35 @@ class RawRepl:
                             "plug it in again and retry".format(self.name, exc))
 
     def read_until(self, ending: bytes, timeout: float, doing: str) -> bytes:
-        """Bytes up to and including ``ending``; NoAnswer after ``timeout`` seconds."""
-        data = bytearray()
+        """Bytes up to and including the first ``ending``; NoAnswer after ``timeout`` seconds.
+
+        What arrives after ``ending`` stays buffered for the next call: the pad often sends
+        output, "\\x04", errors, "\\x04" and ">" in one burst.
+        """
         deadline = self.clock() + timeout
-        while not data.endswith(ending):
+        while True:
+            i = self._buf.find(ending)
+            if i >= 0:
+                end = i + len(ending)
+                data = bytes(self._buf[:end])
+                del self._buf[:end]
+                return data
             try:
                 chunk = self.port.read(max(1, self.port.in_waiting))
             except (serial.SerialException, OSError) as exc:
                 raise ReplError("reading from {} failed ({}) while {}: the pad was unplugged "
                                 "or reset; plug it in again and retry".format(self.name, exc, doing))
             if chunk:
-                data += chunk
+                self._buf += chunk
             elif self.clock() > deadline:
-                tail = bytes(data[-60:])
+                tail = bytes(self._buf[-60:])
                 raise NoAnswer(
                     "no answer from a MicroPython REPL on {} within {:.0f} s while {} (got {!r}). "
                     "Is this a pad with MicroPython? Press its reset button, close other serial "
                     "programs, and retry".format(self.name, timeout, doing, tail))
-        return bytes(data)
 
     def _drain(self) -> None:
+        self._buf.clear()
         while self.port.in_waiting:
             self.port.read(self.port.in_waiting)
 
@@ -154,7 +164,7 @@ class RawRepl:
                 time.sleep(self.chunk_pause)
         self._write(CTRL_D)
         ok = self.read_until(b"OK", self.answer_timeout, "sending code")
-        if ok != b"OK":
+        if ok != b"OK":     # anything before OK means the pad was not waiting at ">"
             raise ReplError("the pad did not accept the code (answered {!r} instead of OK): "
                             "retry; if it persists, reset the pad".format(ok[:60]))
         out = self.read_until(CTRL_D, timeout, "running code")[:-1]

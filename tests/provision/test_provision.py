@@ -1,0 +1,164 @@
+"""Provisioning and deploy over USB serial, against a simulated pad on a pseudo-terminal.
+
+The simulated pad speaks MicroPython's raw REPL byte for byte and executes what it
+receives in the real MicroPython interpreter, so these tests assert the exact files and
+bytes that land on the pad's flash, and that the deployed .mpy files import there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from host.cli import app
+from host.provision import build as builder
+from host.provision import identity
+from tests.provision.simpad import SimPad
+from tests.support import micropython as mp
+
+pytestmark = pytest.mark.micropython
+
+runner = CliRunner()
+
+IDENTITY_ARGS = ["--dev", "qp-0107", "--wifi-ssid", "青浦大厅", "--wifi-password", "hall-2026-pass",
+                 "--mqtt-host", "10.20.0.2", "--mqtt-port", "8883", "--mqtt-password", "s3cret-pad",
+                 "--window", "公安分局出入境", "--prefix", "evalpad/v1"]
+
+
+@pytest.fixture
+def pad() -> Iterator[SimPad]:
+    why = mp.available()
+    if why:
+        pytest.skip(why)
+    with SimPad() as sim:
+        yield sim
+
+
+def _invoke(*args: str) -> object:
+    return runner.invoke(app, list(args))
+
+
+def test_provision_writes_the_identity_file_byte_exact(pad: SimPad) -> None:
+    res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    want = {"dev": "qp-0107", "wifi_ssid": "青浦大厅", "wifi_password": "hall-2026-pass",
+            "mqtt_host": "10.20.0.2", "mqtt_port": 8883, "mqtt_user": "qp-0107",
+            "mqtt_password": "s3cret-pad", "mqtt_prefix": "evalpad/v1",
+            "ntp_host": identity.DEFAULT_NTP, "window": "公安分局出入境"}
+    files = pad.files()
+    assert files["/evalpad.json"] == identity.encode(want)
+    assert json.loads(files["/evalpad.json"]) == want
+    assert not [p for p in files if p.endswith(".part")]
+    assert pad.soft_resets == 1 and pad.mode == "running"   # restarted with its new identity
+    # The pad's own parser reads it back under MicroPython.
+    assert pad.run("import json\nd = json.load(open('/evalpad.json'))\nprint(d['window'], d['mqtt_port'])"
+                   ) == "公安分局出入境 8883\n"
+
+
+def test_identity_keys_are_the_ones_the_firmware_reads() -> None:
+    from firmware.pad import settings
+
+    ident = identity.make_identity("qp-0107", "hall", "hall-2026-pass", "10.0.0.2", window="12")
+    assert set(settings.REQUIRED) <= set(ident) <= set(settings.REQUIRED) | set(settings.OPTIONAL)
+
+
+def test_raw_repl_conversation_on_the_wire(pad: SimPad) -> None:
+    res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--no-reset")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    wire = bytes(pad.rx)
+    # Interrupt main.py twice, enter the raw REPL once, every block ends with Ctrl-D, leave with Ctrl-B.
+    assert wire.startswith(b"\r\x03\x03\r\x01")
+    assert pad.raw_entries == 1
+    assert wire.count(b"\x04") == len(pad.codes)
+    assert wire.endswith(b"\r\x02") and pad.mode == "friendly" and pad.soft_resets == 0
+
+
+def test_provision_replaces_an_old_identity(pad: SimPad) -> None:
+    pad.put("/evalpad.json", b'{"dev": "qp-0001"}')
+    res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert json.loads(pad.files()["/evalpad.json"])["dev"] == "qp-0107"
+
+
+def test_generated_broker_password_is_shown_and_registered(pad: SimPad, tmp_path: Path) -> None:
+    from host.broker.mosquitto import read_passwords
+
+    passwords = tmp_path / "passwords"
+    res = _invoke("pad", "provision", "--port", pad.port, "--dev", "qp-0107", "--wifi-ssid", "hall",
+                  "--wifi-password", "hall-2026-pass", "--mqtt-host", "10.0.0.2",
+                  "--broker-passwords", str(passwords))
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    ident = json.loads(pad.files()["/evalpad.json"])
+    assert len(ident["mqtt_password"]) >= 20
+    assert "qp-0107" in read_passwords(passwords)
+
+
+def test_a_damaged_transfer_is_refused_and_the_old_file_kept(tmp_path: Path) -> None:
+    with SimPad(corrupt_writes=True) as pad:
+        pad.put("/evalpad.json", b'{"dev": "qp-0001"}')
+        res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
+        assert res.exit_code == 1
+        assert "arrived damaged" in res.output and "USB cable" in res.output  # type: ignore[attr-defined]
+        assert pad.files()["/evalpad.json"] == b'{"dev": "qp-0001"}'
+
+
+def test_port_missing_says_what_to_do() -> None:
+    res = _invoke("pad", "provision", "--port", "/dev/ttyUSB-nothing", *IDENTITY_ARGS)
+    assert res.exit_code == 1
+    assert "does not exist" in res.output and "serial.tools.list_ports" in res.output  # type: ignore[attr-defined]
+
+
+def test_silent_device_gives_a_clear_no_answer_error() -> None:
+    with SimPad(answer=False) as pad:
+        res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--timeout", "0.5")
+    assert res.exit_code == 1
+    assert "no answer from a MicroPython REPL" in res.output  # type: ignore[attr-defined]
+    assert "reset button" in res.output  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("args, why", [
+    (["--dev", "QP 0107"], "device id"),
+    (["--wifi-password", "short"], "8-63"),
+    (["--mqtt-port", "0"], "1-65535"),
+    (["--prefix", "evalpad/#"], "wildcards"),
+])
+def test_bad_values_are_refused_before_touching_the_pad(args: list[str], why: str) -> None:
+    base = dict(zip(IDENTITY_ARGS[::2], IDENTITY_ARGS[1::2], strict=True))
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [x for kv in base.items() for x in kv]
+    res = _invoke("pad", "provision", "--port", "/dev/null", *flat)
+    assert res.exit_code == 2
+    assert why in res.output  # type: ignore[attr-defined]
+
+
+def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) -> None:
+    tree = builder.build(tmp_path / "tree")
+    pad.put("/evalpad.json", b'{"dev": "qp-0107"}')
+    res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out))
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    files = pad.files()
+    for f in tree.files:
+        assert files["/" + f.target] == (tree.out / f.target).read_bytes(), f.target
+    assert files["/evalpad.json"] == b'{"dev": "qp-0107"}'          # identity left alone
+    assert not [p for p in files if p.endswith(".part")]
+    # The compiled tree imports in real MicroPython: contract and the display with its glyphs.
+    out = pad.run("import sys, gc\nsys.path.insert(0, '/lib')\n"
+                  "from protocol import spec\nprint(spec.VERSION)\n"
+                  "gc.collect()\nbefore = gc.mem_alloc()\nfrom firmware.pad import glyphs\n"
+                  "gc.collect()\nprint(gc.mem_alloc() - before)\n"
+                  "import firmware.pad.screen as s\nprint(s.__file__)\n")
+    version, glyph_ram, screen_file = out.split()
+    assert version == "1" and screen_file == "/lib/firmware/pad/screen.mpy"
+    print("glyphs.mpy after import under MicroPython: {} bytes of heap".format(glyph_ram))
+
+
+def test_deploy_into_a_blocked_path_fails_clearly(pad: SimPad, tmp_path: Path) -> None:
+    tree = builder.build(tmp_path / "tree")
+    pad.put("/lib", b"a file where the library directory should be")
+    res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out), "--no-reset")
+    assert res.exit_code == 1
+    assert "writing /lib/" in res.output and "failed" in res.output  # type: ignore[attr-defined]
