@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from host.cli import app
 from host.provision import build as builder
@@ -38,13 +38,13 @@ def pad() -> Iterator[SimPad]:
         yield sim
 
 
-def _invoke(*args: str) -> object:
+def _invoke(*args: str) -> Result:
     return runner.invoke(app, list(args))
 
 
 def test_provision_writes_the_identity_file_byte_exact(pad: SimPad) -> None:
     res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
-    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
     want = {"dev": "qp-0107", "wifi_ssid": "青浦大厅", "wifi_password": "hall-2026-pass",
             "mqtt_host": "10.20.0.2", "mqtt_port": 8883, "mqtt_user": "qp-0107",
             "mqtt_password": "s3cret-pad", "mqtt_prefix": "evalpad/v1",
@@ -68,7 +68,7 @@ def test_identity_keys_are_the_ones_the_firmware_reads() -> None:
 
 def test_raw_repl_conversation_on_the_wire(pad: SimPad) -> None:
     res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--no-reset")
-    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
     wire = bytes(pad.rx)
     # Interrupt main.py twice, enter the raw REPL once, every block ends with Ctrl-D, leave with Ctrl-B.
     assert wire.startswith(b"\r\x03\x03\r\x01")
@@ -80,7 +80,7 @@ def test_raw_repl_conversation_on_the_wire(pad: SimPad) -> None:
 def test_provision_replaces_an_old_identity(pad: SimPad) -> None:
     pad.put("/evalpad.json", b'{"dev": "qp-0001"}')
     res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
-    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
     assert json.loads(pad.files()["/evalpad.json"])["dev"] == "qp-0107"
 
 
@@ -91,7 +91,7 @@ def test_generated_broker_password_is_shown_and_registered(pad: SimPad, tmp_path
     res = _invoke("pad", "provision", "--port", pad.port, "--dev", "qp-0107", "--wifi-ssid", "hall",
                   "--wifi-password", "hall-2026-pass", "--mqtt-host", "10.0.0.2",
                   "--broker-passwords", str(passwords))
-    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
     ident = json.loads(pad.files()["/evalpad.json"])
     assert len(ident["mqtt_password"]) >= 20
     assert "qp-0107" in read_passwords(passwords)
@@ -102,22 +102,22 @@ def test_a_damaged_transfer_is_refused_and_the_old_file_kept(tmp_path: Path) -> 
         pad.put("/evalpad.json", b'{"dev": "qp-0001"}')
         res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
         assert res.exit_code == 1
-        assert "arrived damaged" in res.output and "USB cable" in res.output  # type: ignore[attr-defined]
+        assert "arrived damaged" in res.output and "USB cable" in res.output
         assert pad.files()["/evalpad.json"] == b'{"dev": "qp-0001"}'
 
 
 def test_port_missing_says_what_to_do() -> None:
     res = _invoke("pad", "provision", "--port", "/dev/ttyUSB-nothing", *IDENTITY_ARGS)
     assert res.exit_code == 1
-    assert "does not exist" in res.output and "serial.tools.list_ports" in res.output  # type: ignore[attr-defined]
+    assert "does not exist" in res.output and "serial.tools.list_ports" in res.output
 
 
 def test_silent_device_gives_a_clear_no_answer_error() -> None:
     with SimPad(answer=False) as pad:
         res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--timeout", "0.5")
     assert res.exit_code == 1
-    assert "no answer from a MicroPython REPL" in res.output  # type: ignore[attr-defined]
-    assert "reset button" in res.output  # type: ignore[attr-defined]
+    assert "no answer from a MicroPython REPL" in res.output
+    assert "reset button" in res.output
 
 
 @pytest.mark.parametrize("args, why", [
@@ -132,14 +132,14 @@ def test_bad_values_are_refused_before_touching_the_pad(args: list[str], why: st
     flat = [x for kv in base.items() for x in kv]
     res = _invoke("pad", "provision", "--port", "/dev/null", *flat)
     assert res.exit_code == 2
-    assert why in res.output  # type: ignore[attr-defined]
+    assert why in res.output
 
 
 def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) -> None:
     tree = builder.build(tmp_path / "tree")
     pad.put("/evalpad.json", b'{"dev": "qp-0107"}')
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out))
-    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
     files = pad.files()
     for f in tree.files:
         assert files["/" + f.target] == (tree.out / f.target).read_bytes(), f.target
@@ -161,4 +161,4 @@ def test_deploy_into_a_blocked_path_fails_clearly(pad: SimPad, tmp_path: Path) -
     pad.put("/lib", b"a file where the library directory should be")
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out), "--no-reset")
     assert res.exit_code == 1
-    assert "writing /lib/" in res.output and "failed" in res.output  # type: ignore[attr-defined]
+    assert "writing /lib/" in res.output and "failed" in res.output
