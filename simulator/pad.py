@@ -1,0 +1,212 @@
+"""One simulated pad: the real firmware (``firmware.pad.app.PadApp``) on a simulated board.
+
+The board is ``firmware.hal.fake.FakeHal`` with its own flash directory and real TCP sockets
+to the broker (``firmware.hal.netsock``). Its monotonic clock is kept equal to the hall's
+simulated time, and NTP answers with that same time, so the pad's ``ts`` is the shared clock.
+
+Powering: ``switch_on`` boots a fresh PadApp (a real start: boot counter, log recovery, boot
+event); the power key runs the firmware's own graceful power-off; ``cut_power`` kills it
+mid-flight (flash writes stop, the TCP connection vanishes so the broker sends the will).
+
+``expect`` mirrors what a correct pad does with each press (one rating per prompt, nothing
+while paused or during the thank-you): the ground truth is written from it, never from the
+firmware, so the check compares the firmware and the host against the rules, not against
+themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from firmware.hal import PowerCut, Reboot
+from firmware.hal.fake import FakeHal
+from firmware.hal.netsock import SocketModule, TimeoutSocket
+from firmware.pad import settings as pad_settings
+from firmware.pad.app import PadApp
+from simulator.scenario import PadSettings
+
+log = logging.getLogger(__name__)
+
+FINE_STEP_MS = 25          # loop period while a button is held (debounce is 20 ms)
+RATING_HOLD_MS = 120       # a citizen's press
+STAFF_TAP_MS = 250         # staff key short press (< the firmware's 2 s long press)
+LONG_HOLD_MS = 2_300       # staff key long press / power key (> 2 s)
+SOCKET_TIMEOUT_S = 0.5     # as on the pad (firmware.pad.net): loopback answers in well under that
+
+
+class _MicroPythonLikeSocket(TimeoutSocket):
+    """MicroPython's socket streams accept ``str`` (sent as UTF-8); CPython's ``sendall`` does not.
+
+    umqtt.simple writes the client id as ``str``, so on CPython the pad needs this to connect.
+    """
+
+    def write(self, buf: object, n: object = None) -> int:
+        if isinstance(buf, str):
+            buf = buf.encode()
+        return super().write(buf, n)
+
+
+class SimSockets(SocketModule):
+    def socket(self) -> TimeoutSocket:
+        raw = self.mod.socket()  # type: ignore[attr-defined]
+        # umqtt writes each packet in several small pieces; with Nagle's algorithm against the
+        # broker's delayed ACK every QoS 1 round trip would stall ~40 ms on loopback.
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.last = _MicroPythonLikeSocket(raw, self.timeout_s)
+        return self.last
+
+
+class Expect:
+    """What a correct pad's mode is, from the simulator's side (for the ground truth)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.paused = False
+        self.prompt_until = 0
+        self.thanks_until = 0
+
+
+class SimPad:
+    def __init__(self, window: str, dev: str, root: Path, broker: tuple[str, int], password: str,
+                 pads: PadSettings, window_name: str = "") -> None:
+        self.window = window
+        self.dev = dev
+        self.root = root
+        self.pads = pads
+        root.mkdir(parents=True, exist_ok=True)
+        self.ident = {"dev": dev, "wifi_ssid": "hall", "wifi_password": "", "mqtt_host": broker[0],
+                      "mqtt_port": broker[1], "mqtt_user": dev, "mqtt_password": password,
+                      "ntp_host": "sim", "window": window_name or window}
+        self.hal: FakeHal | None = None
+        self.app: PadApp | None = None
+        self.sockets: SimSockets | None = None
+        self.now = 0
+        self.wifi_up = True
+        self.stuck: set[str] = set()
+        self.expect = Expect()
+        self.boots = 0
+        self.crashes = 0
+        self._provision()
+
+    def _provision(self) -> None:
+        """Write the identity and config files, as `evalpad` provisioning does over USB."""
+        hal = FakeHal(str(self.root))
+        pad_settings.save_identity(hal.files, self.ident)
+        cfg = pad_settings.Config(hal.files)
+        cfg.update({"heartbeat_s": self.pads.heartbeat_s, "prompt_timeout_s": self.pads.prompt_timeout_s,
+                    "thanks_s": self.pads.thanks_s, "min_interval_s": self.pads.min_interval_s})
+
+    def set_password(self, password: str) -> None:
+        self.ident["mqtt_password"] = password
+        pad_settings.save_identity(FakeHal(str(self.root)).files, self.ident)
+
+    # -- power ------------------------------------------------------------------------------
+
+    @property
+    def on(self) -> bool:
+        return self.app is not None and not self.app.off
+
+    def switch_on(self, now_ms: int, cause: str = "power_on") -> None:
+        if self.on:
+            return
+        self.now = now_ms
+        self.sockets = SimSockets(socket, SOCKET_TIMEOUT_S)
+        hal = FakeHal(str(self.root), start_ms=now_ms, reset_cause=cause, sockets=self.sockets,
+                      wifi=self.wifi_up)
+        hal.ntp_ms = 0                      # NTP answers the hall's time: wall = hal.now
+        for name in self.stuck:
+            hal.set_button(name, True)
+        self.hal = hal
+        self.expect.reset()
+        self.app = PadApp(hal, None)
+        self.boots += 1
+
+    def cut_power(self) -> None:
+        """The power fails now: no more writes, the TCP connection is gone (the broker sends the will)."""
+        if self.app is None:
+            return
+        assert self.hal is not None
+        self.hal.files.cut_power_after(0)
+        self._kill_socket()
+        self.app = None
+        self.expect.reset()
+
+    def _kill_socket(self) -> None:
+        if self.sockets is not None and self.sockets.last is not None:
+            try:
+                raw = self.sockets.last.raw
+                raw.shutdown(socket.SHUT_RDWR)   # type: ignore[attr-defined]
+            except OSError:
+                pass
+            self.sockets.last.close()
+
+    def after_off(self) -> None:
+        """The firmware switched itself off (power key): the board is unpowered now."""
+        self._kill_socket()
+        self.app = None
+        self.expect.reset()
+
+    # -- time and the loop ----------------------------------------------------------------
+
+    def advance_to(self, now_ms: int) -> None:
+        if self.hal is not None and now_ms > self.hal.now:
+            self.hal.advance(now_ms - self.hal.now)
+        self.now = max(self.now, now_ms)
+
+    def step(self) -> None:
+        """One main-loop step of the firmware. A reboot request restarts it (reset cause soft)."""
+        if self.app is None:
+            return
+        try:
+            self.app.step()
+        except Reboot:
+            self._kill_socket()
+            self.app = None
+            self.switch_on(self.now, "soft")
+        except PowerCut:
+            self.app = None
+        except Exception:  # a firmware crash is a watchdog reset on hardware
+            log.exception("%s: firmware raised; restarting it as a watchdog reset would", self.dev)
+            self.crashes += 1
+            self._kill_socket()
+            self.app = None
+            self.switch_on(self.now, "watchdog")
+        if self.app is not None and self.app.off:
+            self.after_off()
+
+    def hold(self, button: str, hold_ms: int) -> int:
+        """Press ``button`` for ``hold_ms`` and run the loop finely through it. Returns when pressed."""
+        assert self.hal is not None
+        at = self.hal.now
+        self.hal.press(button, at_ms=at, hold_ms=hold_ms)
+        end = at + hold_ms + 2 * FINE_STEP_MS
+        while self.app is not None and self.hal.now < end:
+            self.step()
+            if self.hal is not None:
+                self.hal.advance(FINE_STEP_MS)
+        if self.hal is not None:
+            self.now = self.hal.now
+        return at
+
+    # -- network and faults -----------------------------------------------------------------
+
+    def set_wifi(self, up: bool) -> None:
+        self.wifi_up = up
+        if self.hal is not None:
+            self.hal.wifi_up = up
+
+    def set_stuck(self, button: str, stuck: bool) -> None:
+        (self.stuck.add if stuck else self.stuck.discard)(button)
+        if self.hal is not None:
+            self.hal.set_button(button, stuck)
+
+    @property
+    def connected(self) -> bool:
+        return self.app is not None and self.app.net.connected
+
+    def unacked(self) -> int:
+        return self.app.log.unacked() if self.app is not None else 0

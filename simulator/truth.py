@@ -1,0 +1,148 @@
+"""Ground truth (真实情况): what really happened in a simulated hall, and the score it deserves.
+
+The engine records here every press that counted, every misbehaviour it caused, every
+stretch a pad really had power and every service session. ``truth_scores`` turns that into
+each window's monthly score with the host's own pure rules (R2-R5, R8, R9), so a difference
+from the host's report is a difference in the facts the host collected -- which is the point
+of the check. Violations (R6) deduct only once management confirms them, so the truth lists
+them as expected candidates, never as deductions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from host.rules.calendar import Calendar
+from host.rules.closures import PowerFact, find_closures
+from host.rules.month_span import month_span
+from host.rules.score import closure_deduction, month_score
+from host.rules.types import Closure, MonthScore, Span
+from simulator.behaviour import work_sessions
+from simulator.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class TruthEval:
+    at_ms: int
+    window: str
+    rating: str
+    prompted: bool
+    tag: str = ""                   # "" or the misbehaviour it is (press_twice, self_rate, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class TruthNote:
+    """Something that happened and is not an evaluation: a misbehaviour, a missed press, an incident."""
+
+    at_ms: int
+    window: str
+    kind: str
+    detail: str = ""
+
+
+@dataclass
+class Truth:
+    evals: list[TruthEval] = field(default_factory=list)
+    notes: list[TruthNote] = field(default_factory=list)
+    # window -> [start, end] spans when its pad really had power and ran (end None: still on)
+    power: dict[str, list[list[int | None]]] = field(default_factory=dict)
+    sessions: dict[str, list[tuple[str, int]]] = field(default_factory=dict)   # ticket, start
+
+    # -- recording (called by the engine as things happen) ---------------------------------
+
+    def evaluation(self, at_ms: int, window: str, rating: str, prompted: bool, tag: str = "") -> None:
+        self.evals.append(TruthEval(at_ms, window, rating, prompted, tag))
+
+    def note(self, at_ms: int, window: str, kind: str, detail: str = "") -> None:
+        self.notes.append(TruthNote(at_ms, window, kind, detail))
+
+    def powered(self, window: str, at_ms: int) -> None:
+        spans = self.power.setdefault(window, [])
+        if not spans or spans[-1][1] is not None:
+            spans.append([at_ms, None])
+
+    def unpowered(self, window: str, at_ms: int) -> None:
+        spans = self.power.get(window)
+        if spans and spans[-1][1] is None:
+            spans[-1][1] = at_ms
+
+    def service(self, window: str, ticket: str, at_ms: int) -> None:
+        self.sessions.setdefault(window, []).append((ticket, at_ms))
+
+    # -- summaries --------------------------------------------------------------------------
+
+    def counts(self) -> Counter[str]:
+        c: Counter[str] = Counter(n.kind for n in self.notes)
+        c["eval"] = len(self.evals)
+        return c
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"evals": [asdict(e) for e in self.evals],
+                                    "notes": [asdict(n) for n in self.notes],
+                                    "power": self.power, "sessions": self.sessions},
+                                   ensure_ascii=False))
+
+
+# -- the score the truth deserves --------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TruthResult:
+    window: str
+    score: MonthScore
+    closures: tuple[Closure, ...]
+    candidates: Counter[str]        # misbehaviours the host should flag (R6), by kind
+
+
+def power_facts(device: str, spans: list[list[int | None]], span: Span) -> list[PowerFact]:
+    """On spans inside ``span`` and the off stretches between them (truth knows both)."""
+    out: list[PowerFact] = []
+    cursor = span.start_ms
+    for a, b in spans:
+        assert a is not None
+        end = span.end_ms if b is None else b
+        s, e = max(a, span.start_ms), min(end, span.end_ms)
+        if e <= s:
+            continue
+        if s > cursor:
+            out.append(PowerFact(device, "off", Span(cursor, s), "truth"))
+        out.append(PowerFact(device, "on", Span(s, e), "truth"))
+        cursor = e
+    if cursor < span.end_ms:
+        out.append(PowerFact(device, "off", Span(cursor, span.end_ms), "truth"))
+    return out
+
+
+R6_TAGS = ("forget_prompt", "cancel_prompt", "press_twice", "self_rate")
+
+
+def truth_scores(sc: Scenario, truth: Truth, month: str, *, volume_from_sessions: bool,
+                 until_ms: int | None = None, calendar: Calendar | None = None,
+                 grace_ms: int | None = None) -> dict[str, TruthResult]:
+    """Each window's month from the truth, through the host's pure rules."""
+    cal = calendar or Calendar()
+    span = month_span(month)
+    cut = span.end_ms if until_ms is None else min(until_ms, span.end_ms)
+    out: dict[str, TruthResult] = {}
+    for idx, w in enumerate(sc.hall.windows, start=1):
+        days = [d for d in sc.days() if d.strftime("%Y-%m") == month]
+        sessions = [s for d in days for s in work_sessions(w, d, cal)]
+        facts = power_facts(sc.device_of(w), truth.power.get(w.number, []), Span(span.start_ms, cut))
+        kw = {} if grace_ms is None else {"grace_ms": grace_ms}
+        closures = find_closures(idx, sessions, facts, placard=w.placard, until_ms=cut, **kw)  # type: ignore[arg-type]
+        evals = [e for e in truth.evals if e.window == w.number and span.start_ms <= e.at_ms < cut]
+        volume = None
+        if volume_from_sessions:
+            volume = sum(1 for _, at in truth.sessions.get(w.number, []) if span.start_ms <= at < cut)
+        source = "queue" if volume_from_sessions else "none"
+        score = month_score(idx, month, volume=volume, volume_source=source,
+                            valid=len(evals), satisfied=sum(e.rating == "satisfied" for e in evals),
+                            deductions=[closure_deduction(c) for c in closures])
+        cands: Counter[str] = Counter(n.kind for n in truth.notes
+                                      if n.window == w.number and n.kind in R6_TAGS
+                                      and span.start_ms <= n.at_ms < cut)
+        out[w.number] = TruthResult(w.number, score, tuple(closures), cands)
+    return out
+
