@@ -1,0 +1,89 @@
+"""Bad input is kept with a clear reason and good events keep flowing (protocol.md Transport)."""
+
+from __future__ import annotations
+
+import json
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlmodel import Session, col, select
+
+from host.models import Event, RejectedMessage
+from tests.ingest.conftest import count_events, place, wait_for
+from tests.ingest.pads import SimPad
+
+
+def rejected(engine) -> list[RejectedMessage]:
+    with Session(engine) as s:
+        return list(s.exec(select(RejectedMessage).order_by(col(RejectedMessage.id))).all())
+
+
+def test_bad_payloads_are_rejected_with_reasons_while_good_events_flow(broker, engine, start_ingest):
+    place(engine, "qp-0301")
+    start_ingest()
+    pad = SimPad(broker, "qp-0301")
+    good = json.loads(pad.event(2))
+    bad = {
+        "not_json": b"{this is not json",
+        "too_large": json.dumps({**good, "detail": "x" * 1100}).encode(),
+        "bad_version": json.dumps({**good, "v": 2}).encode(),
+        "device_mismatch": json.dumps({**good, "dev": "qp-0399"}).encode(),
+        "missing_field": json.dumps({k: v for k, v in good.items() if k != "seq"}).encode(),
+        "unknown_type": json.dumps({**good, "type": "teleport"}).encode(),
+        "not_utf8": b'{"v":1,"dev":"qp-0301","x":"\xff\xfe"}',
+        "bad_field": json.dumps({**good, "rating": "meh"}).encode(),
+    }
+    pad.send(1)
+    for payload in bad.values():
+        pad.send_raw(payload)
+    pad.send_raw(b"[1,2]", kind="state")          # a state that is no object
+    pad.send(2)
+    assert pad.wait_acked([1, 2])
+    wait_for(lambda: len(rejected(engine)) == len(bad) + 1, what="every bad payload kept")
+    rows = rejected(engine)
+    assert [r.code for r in rows] == [*bad, "not_object"]
+    by_code = {r.code: r for r in rows}
+    for code, payload in bad.items():
+        row = by_code[code]
+        assert row.device_id == "qp-0301" and row.topic == "evalpad/v1/qp-0301/event"
+        assert row.reason, f"{code} has no reason for people"
+        if code != "not_utf8":
+            assert row.payload == payload.decode()          # kept whole, not an excerpt
+    assert by_code["not_utf8"].payload == '{"v":1,"dev":"qp-0301","x":"\\xff\\xfe"}'
+    assert "1100" not in by_code["too_large"].reason and "1024" in by_code["too_large"].reason
+    assert "qp-0399" in by_code["device_mismatch"].reason
+    assert count_events(engine, "qp-0301") == 2
+    assert pad.acked == [[1, 2]]                  # only the good events are acknowledged
+    pad.close()
+
+
+def test_a_topic_outside_the_contract_is_kept_as_bad_device(broker, engine, start_ingest):
+    """Only the host account could publish there (the ACL stops pads); still nothing is lost."""
+    start_ingest()
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tester")
+    c.username_pw_set(broker.host_user, broker.host_password)
+    c.connect(broker.host, broker.port)
+    c.loop_start()
+    c.publish("evalpad/v1/NOT_A_PAD/event", b'{"v":1}', qos=1).wait_for_publish(5)
+    wait_for(lambda: rejected(engine), what="the rejected row")
+    row = rejected(engine)[0]
+    assert (row.code, row.device_id, row.topic) == ("bad_device", None, "evalpad/v1/NOT_A_PAD/event")
+    c.loop_stop()
+    c.disconnect()
+
+
+def test_a_pad_cannot_publish_into_another_pads_topic(broker, engine, start_ingest):
+    """The broker's ACL (pattern by username) drops it; the host never sees an event for qp-0302."""
+    place(engine, "qp-0302")
+    place(engine, "qp-0303")
+    start_ingest()
+    intruder = SimPad(broker, "qp-0303")
+    victim_topic = "evalpad/v1/qp-0302/event"
+    forged = intruder.event(1).replace(b"qp-0303", b"qp-0302")
+    intruder.send_raw(forged, topic=victim_topic)
+    intruder.send(5)                              # its own event still goes through
+    assert intruder.wait_acked([5])
+    with Session(engine) as s:
+        assert [(e.device_id, e.seq) for e in s.exec(select(Event)).all()] == [("qp-0303", 5)]
+    assert rejected(engine) == []
+    intruder.close()
