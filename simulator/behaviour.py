@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from host.clock import RULES_TZ, to_ms
 from host.rules.calendar import Calendar, is_summer
 from host.rules.sessions import WindowSchedule, sessions_for_day
-from host.rules.types import WorkSession
+from host.rules.types import Span, WorkSession
 from simulator.scenario import Behaviour, PadSettings, Scenario, WindowSpec
 
 MINUTE = 60_000
@@ -68,7 +68,10 @@ def schedule_of(w: WindowSpec) -> WindowSchedule:
                           closed_weekdays=frozenset(w.closed_weekdays))
 
 
-def work_sessions(w: WindowSpec, day: date, calendar: Calendar) -> list[WorkSession]:
+def work_sessions(w: WindowSpec, day: date, calendar: Calendar, hours: str = "rules") -> list[WorkSession]:
+    if hours == "always":
+        start = datetime.combine(day, time(0), tzinfo=RULES_TZ)
+        return [WorkSession(day, "day", Span(to_ms(start), to_ms(start + timedelta(days=1))))]
     return sessions_for_day(day, calendar.kind(day), is_summer(day, {}), schedule_of(w))
 
 
@@ -107,7 +110,7 @@ class Planner:
     def plan_day(self, w: WindowSpec, day: date) -> DayPlan:
         b = self.sc.behaviour_of(w.number)
         rng = self.rng(w, day)
-        sessions = work_sessions(w, day, self.calendar)
+        sessions = work_sessions(w, day, self.calendar, self.sc.hall.hours)
         plan = DayPlan(w.number, day, sessions)
         if not sessions:
             return plan
@@ -120,7 +123,7 @@ class Planner:
         else:
             on_at = first.start_ms - _uniform_ms(rng, SWITCH_ON_EARLY_MS)
             self._act(plan, on_at, "switch_on")
-        if b.night_off:
+        if b.night_off and self.sc.hall.hours == "rules":
             self._act(plan, last.end_ms + _uniform_ms(rng, SWITCH_OFF_AFTER_MS), "switch_off")
         # -- blocks in which staff do not serve: pauses and switching off --
         blocked: list[tuple[int, int]] = [(first.start_ms, on_at)] if on_at > first.start_ms else []
@@ -163,7 +166,11 @@ class Planner:
         assert b.arrivals_per_hour is not None and b.service is not None
         arrivals: list[int] = []
         day0 = datetime.combine(s.day, time(0), tzinfo=RULES_TZ)
-        for hour, rate in b.arrivals_per_hour.items():
+        rates = dict(b.arrivals_per_hour)
+        if self.sc.hall.hours == "always" and rates:
+            mean = sum(rates.values()) / len(rates)
+            rates = {h: rates.get(h, mean) for h in range(24)}
+        for hour, rate in rates.items():
             h0 = to_ms(day0 + timedelta(hours=hour))
             lo, hi = max(h0, s.span.start_ms), min(h0 + 60 * MINUTE, s.span.end_ms)
             if hi <= lo:
@@ -183,7 +190,7 @@ class Planner:
             dur = max(MIN_SERVICE_MS, min(int(rng.expovariate(1 / b.service)), 4 * b.service))
             end = start + dur
             free_at = end + _uniform_ms(rng, GAP_BETWEEN_CITIZENS_MS)
-            n += 1
+            n += 1  # noqa: SIM113 - counts served citizens, not arrivals
             self._citizen(plan, w, b, rng, start, end, f"{w.number}-{s.day:%m%d}-{s.name[:1]}{n:03d}")
 
     def _citizen(self, plan: DayPlan, w: WindowSpec, b: Behaviour, rng: random.Random,

@@ -107,6 +107,9 @@ class WindowSpec(_Strict):
 class Hall(_Strict):
     name: str = Field(min_length=1)
     device_prefix: str = Field("sim", pattern=r"^[a-z0-9][a-z0-9-]{0,15}$")
+    # "rules": staff work the rules' working sessions (R5). "always": the demo hall, busy at
+    # any hour so that a newcomer sees it move whenever they start it.
+    hours: Literal["rules", "always"] = "rules"
     windows: list[WindowSpec] = Field(min_length=1)
 
 
