@@ -11,10 +11,8 @@ from fractions import Fraction
 
 from host.rules.score import shown
 from host.scoring.report import month_view
-from tests.scoring.world import MIN, World, sh
+from tests.scoring.world import MIN, NOV, World, always_on_window, sh
 
-NOV = "2026-11"                               # winter schedule, no public holidays
-NOV_START, NOV_END = sh(date(2026, 11, 1)), sh(date(2026, 12, 1))
 WORKDAY = date(2026, 11, 18)                  # a Wednesday
 
 
@@ -22,15 +20,6 @@ def one(world: World, month: str = NOV):  # type: ignore[no-untyped-def]
     with world.session() as s:
         (r,) = month_view(s, month, world.clock).results
     return r
-
-
-def always_on_window(world: World, number: str = "A01", category: str = "general",
-                     offs: tuple[tuple[int, int], ...] = (), start: int = NOV_START,
-                     end: int = NOV_END) -> int:
-    wid = world.window(number, category)
-    world.pad(f"pad-{number}", wid, start - 86_400_000)
-    world.on_except(f"pad-{number}", start - 86_400_000, end + 86_400_000, *offs)
-    return wid
 
 
 def test_worked_example_1_shortfall_one_point(world: World) -> None:

@@ -90,3 +90,18 @@ class World:
         text = "窗口号,月份,业务受理量\n" + "".join(f"{w},{month},{v}\n" for w, v in by_window.items())
         with self.session() as s:
             import_volume(s, "volume.csv", text.encode(), by="test", now_ms=self.clock.now_ms())
+
+
+NOV = "2026-11"                               # winter schedule, no public holidays
+NOV_START, NOV_END = sh(date(2026, 11, 1)), sh(date(2026, 12, 1))
+DAY_MS = 86_400_000
+
+
+def always_on_window(world: World, number: str = "A01", category: str = "general",
+                     offs: tuple[tuple[int, int], ...] = (), start: int = NOV_START,
+                     end: int = NOV_END) -> int:
+    """A window whose pad ``pad-<number>`` is on from a day before ``start`` to a day after ``end``."""
+    wid = world.window(number, category)
+    world.pad(f"pad-{number}", wid, start - DAY_MS)
+    world.on_except(f"pad-{number}", start - DAY_MS, end + DAY_MS, *offs)
+    return wid

@@ -1,0 +1,156 @@
+"""Boundaries end to end (R3-R5, R10, R11): volume brackets, shortfall brackets, grace, 调休, swaps."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from host.rules.calendar import CalendarMissing
+from host.rules.score import shown
+from host.scoring.config import declare_year, set_calendar_days
+from host.scoring.report import month_view
+from tests.scoring.world import MIN, NOV, NOV_END, NOV_START, World, always_on_window, sh
+
+WORKDAY = date(2026, 11, 18)
+
+
+def results(world: World, month: str = NOV):  # type: ignore[no-untyped-def]
+    with world.session() as s:
+        return month_view(s, month, world.clock).results
+
+
+# V -> standard count (R3); with N = S = 30 the shortfall D and its points (R4) follow.
+@pytest.mark.parametrize(("volume", "standard", "final"), [
+    (0, 0, "5.00"), (1, 1, "5.00"), (50, 35, "4.00"), (51, 31, "4.00"), (100, 60, "2.00"),
+    (101, 51, "2.00"), (200, 100, "0.00"), (201, 100, "0.00"),
+])
+def test_r3_r4_volume_boundaries_end_to_end(world: World, volume: int, standard: int, final: str) -> None:
+    wid = always_on_window(world)
+    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=30)
+    world.volume(NOV, A01=volume)
+    (r,) = results(world)
+    assert (r.score.standard, r.score.valid, shown(r.score.final)) == (standard, 30, final)
+
+
+@pytest.mark.parametrize(("shortfall", "points"), [(10, 1), (11, 2), (40, 4), (41, 5)])
+def test_r4_shortfall_boundaries_end_to_end(world: World, shortfall: int, points: int) -> None:
+    wid = always_on_window(world)
+    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=100 - shortfall)
+    world.volume(NOV, A01=250)                     # standard 100
+    (r,) = results(world)
+    (d,) = r.score.deductions
+    assert (d.kind, d.points) == ("shortfall", points)
+    assert r.score.final == max(0, 5 - points)
+
+
+@pytest.mark.parametrize(("length", "closures"), [(3 * MIN, 1), (3 * MIN - 1, 0)])
+def test_r5_grace_exactly_met_and_one_ms_short(world: World, length: int, closures: int) -> None:
+    start = sh(WORKDAY, time(10))
+    always_on_window(world, offs=((start, start + length),))
+    (r,) = results(world)
+    assert len(r.closures) == closures
+
+
+def test_r5_grace_is_configurable(world: World) -> None:
+    from host.scoring.config import set_setting
+
+    start = sh(WORKDAY, time(10))
+    always_on_window(world, offs=((start, start + 4 * MIN),))
+    with world.session() as s:
+        set_setting(s, world.clock, "grace_ms", str(5 * MIN), by="mgmt:zhao",
+                    reason="center decision 2026-11")
+        s.commit()
+    (r,) = results(world)
+    assert r.closures == ()
+
+
+def test_r5_make_up_saturday_is_a_working_day(world: World) -> None:
+    """2026-10-10 is a 调休 Saturday (chinesecalendar): a pad off all that day has two closures."""
+    sat = date(2026, 10, 10)
+    wid = always_on_window(world, offs=((sh(sat, time(7)), sh(sat, time(19))),),
+                           start=sh(date(2026, 10, 1)), end=sh(date(2026, 11, 1)))
+    world.evals("pad-A01", wid, sh(date(2026, 10, 12), time(9)), satisfied=10)
+    (r,) = results(world, "2026-10")
+    assert [(c.session.day, c.session.name) for c in r.closures] == [(sat, "morning"), (sat, "afternoon")]
+    assert r.score.final == 3
+
+
+def test_r5_holidays_and_weekends_have_no_sessions(world: World) -> None:
+    """Off 1-7 October (National Day) and an ordinary Saturday: no closures."""
+    always_on_window(world, offs=((sh(date(2026, 10, 1)), sh(date(2026, 10, 8))),
+                                  (sh(date(2026, 10, 17)), sh(date(2026, 10, 19)))),
+                     start=sh(date(2026, 10, 1)), end=sh(date(2026, 11, 1)))
+    (r,) = results(world, "2026-10")
+    assert r.closures == ()
+
+
+def test_r5_missing_calendar_year_is_an_error_until_entered(world: World) -> None:
+    world.clock.set(sh(date(2027, 2, 2)))
+    always_on_window(world, start=sh(date(2027, 1, 1)), end=sh(date(2027, 2, 1)))
+    with pytest.raises(CalendarMissing, match=r"2027-01-01.*evalpad calendar set"):
+        results(world, "2027-01")
+    with world.session() as s:
+        set_calendar_days(s, world.clock, [date(2027, 1, 1)], False, by="mgmt:zhao",
+                          reason="国务院办公厅 2027 holiday notice")
+        s.commit()
+    with pytest.raises(CalendarMissing, match="2027-01-02"):   # a Saturday: could be 调休
+        results(world, "2027-01")                   # one entered date does not cover the year
+    with world.session() as s:
+        declare_year(s, world.clock, 2027, by="mgmt:zhao", reason="2027 notice entered")
+        s.commit()
+    (r,) = results(world, "2027-01")
+    assert r.closures == ()
+
+
+def test_r10_pad_swapped_mid_month(world: World) -> None:
+    """pad-1 sits on A01 until 15 Nov 10:00, then goes to repair (off) and later to A02; pad-2 replaces it."""
+    swap = sh(date(2026, 11, 16), time(10))
+    a01 = world.window("A01")
+    a02 = world.window("A02")
+    world.pad("pad-1", a01, NOV_START - 1, swap)
+    world.pad("pad-2", a01, swap)
+    world.pad("pad-1", a02, sh(date(2026, 11, 20)))
+    world.power("pad-1", "on", NOV_START - 1, swap)
+    world.power("pad-1", "off", swap, sh(date(2026, 11, 20)), "power_off")   # in repair: not A01's closure
+    world.power("pad-1", "on", sh(date(2026, 11, 20)), None)
+    world.power("pad-2", "on", swap + 2 * MIN, None)                        # 2 min < grace
+    world.evals("pad-1", a01, sh(date(2026, 11, 10), time(9)), satisfied=5)
+    world.evals("pad-2", a01, sh(date(2026, 11, 17), time(9)), satisfied=3, unsatisfied=2)
+    a, b = results(world)
+    assert (a.score.valid, a.score.satisfied, a.closures, a.pads) == (10, 8, (), ("pad-1", "pad-2"))
+    # A02 had no pad until the 20th: the sessions before are closures of A02 (no pad on).
+    assert b.pads == ("pad-1",) and {c.session.day for c in b.closures} == \
+        {date(2026, 11, d) for d in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16, 17, 18, 19)}
+
+
+def test_r5_intervals_open_at_now_month_so_far(world: World) -> None:
+    """Month so far: the clock at 10:00 on 18 Nov, the pad off since 09:00 (open interval)."""
+    world.clock.set(sh(WORKDAY, time(10)))
+    wid = world.window("A01")
+    world.pad("pad-A01", wid, NOV_START - 1)
+    world.power("pad-A01", "on", NOV_START - 1, sh(WORKDAY, time(9)))
+    world.power("pad-A01", "off", sh(WORKDAY, time(9)), None, "will")
+    with world.session() as s:
+        view = month_view(s, NOV, world.clock, [wid])
+    (r,) = view.results
+    assert view.status == "running" and view.until_ms == world.clock.now_ms()
+    (c,) = r.closures
+    assert (c.off.end_ms - c.off.start_ms, c.cause) == (60 * MIN, "will")
+
+
+def test_no_volume_is_shown_not_guessed(world: World) -> None:
+    wid = always_on_window(world)
+    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=4)
+    (r,) = results(world)
+    assert (r.score.volume, r.score.volume_source, r.score.standard) == (None, "none", 0)
+    assert any("no volume" in n for n in r.notes)
+
+
+def test_events_of_other_months_do_not_count(world: World) -> None:
+    wid = always_on_window(world)
+    world.evals("pad-A01", wid, NOV_START - 1, satisfied=1)        # 31 Oct 23:59:59.999 Shanghai
+    world.evals("pad-A01", wid, NOV_END, satisfied=1)              # 1 Dec 00:00 Shanghai
+    world.evals("pad-A01", wid, NOV_START, satisfied=1, unsatisfied=1)
+    (r,) = results(world)
+    assert (r.score.valid, r.score.satisfied) == (2, 1)
