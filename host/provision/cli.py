@@ -69,6 +69,7 @@ def provision_cmd(
         raise _fail(exc, 2)
     try:
         with RawRepl(open_port(port, baud), answer_timeout=timeout) as repl:
+            padfs.feed_watchdog(repl)
             padfs.put(repl, identity.PATH, identity.encode(ident))
             if reset:
                 repl.soft_reset()
@@ -112,6 +113,7 @@ def deploy_cmd(
                     padfs.mkdirs(repl, parent)
                     made.add(parent)
                 data = path.read_bytes()
+                padfs.feed_watchdog(repl)
                 padfs.put(repl, target, data)
                 total += len(data)
                 typer.echo("{:<48} {:>8}".format(target, len(data)))

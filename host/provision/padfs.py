@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 WRITE_CHUNK = 1024     # raw bytes per exec: its base64 line compiles in a few KB of pad RAM
 PART = ".part"
+# The firmware runs machine.WDT with 30 s (firmware/pad/health.py WDT_MS); Ctrl-C stops
+# the loop that feeds it, and an ESP32 watchdog cannot be stopped, so a long deploy
+# feeds it itself.  On a pad that never started one this starts it: the soft reset at the
+# end runs main.py, which feeds it from then on.
+WATCHDOG_MS = 30000
 
 
 class WriteFailed(ReplError):
@@ -35,6 +40,12 @@ def mkdirs(repl: RawRepl, directory: str) -> None:
     paths = ["/" + "/".join(parts[:i + 1]) for i in range(len(parts))]
     repl.exec("import os\nfor p in {!r}:\n    try:\n        os.mkdir(p)\n    except OSError:\n"
               "        pass\n".format(paths))
+
+
+def feed_watchdog(repl: RawRepl, timeout_ms: int = WATCHDOG_MS) -> None:
+    """Keep the pad's watchdog from resetting it mid-copy (no-op where there is no machine)."""
+    repl.exec("try:\n    import machine\n    machine.WDT(timeout={}).feed()\n"
+              "except (ImportError, AttributeError):\n    pass\n".format(timeout_ms))
 
 
 def put(repl: RawRepl, path: str, data: bytes) -> None:

@@ -135,11 +135,24 @@ def test_bad_values_are_refused_before_touching_the_pad(args: list[str], why: st
     assert why in res.output
 
 
+FAKE_MACHINE = b"""
+class WDT:
+    feeds = 0
+    def __init__(self, timeout=5000):
+        self.timeout = timeout
+    def feed(self):
+        WDT.feeds += 1
+"""
+
+
 def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) -> None:
     tree = builder.build(tmp_path / "tree")
     pad.put("/evalpad.json", b'{"dev": "qp-0107"}')
+    pad.put("/machine.py", FAKE_MACHINE)     # the ESP32's watchdog, as the copy sees it
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out))
     assert res.exit_code == 0, res.output
+    # Fed before every file: a deploy longer than the firmware's 30 s watchdog survives.
+    assert pad.run("import machine\nprint(machine.WDT.feeds)") == "{}\n".format(len(tree.files))
     files = pad.files()
     for f in tree.files:
         assert files["/" + f.target] == (tree.out / f.target).read_bytes(), f.target
