@@ -23,7 +23,7 @@ from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.settings import Settings
 
-T0 = 1_795_600_000_000          # 2026-11-25 (a Wednesday) 08:26:40 Asia/Shanghai
+T0 = 1_795_600_000_000  # 2026-11-25 (a Wednesday) 08:26:40 Asia/Shanghai
 ROLES = ("admin", "management", "it", "patrol", "staff")
 
 
@@ -72,11 +72,13 @@ def build_api(db_url: str, data_dir: Path, publish: Callable[..., None]) -> Iter
                 fleet.add_device(s, device_id=pad, window_number=number, clock=clock, actor="test")
             for role in ROLES:
                 win = "A01" if role == "staff" else None
-                u = create_user(s, name=role, role=role, password=None, clock=clock, actor="test",
-                                window_number=win)
+                u = create_user(
+                    s, name=role, role=role, password=None, clock=clock, actor="test", window_number=win
+                )
                 api.tokens[role] = issue_token(s, u, clock=clock, name="test", ttl_ms=None)
-            u = create_user(s, name="staff2", role="staff", password=None, clock=clock, actor="test",
-                            window_number="A02")
+            u = create_user(
+                s, name="staff2", role="staff", password=None, clock=clock, actor="test", window_number="A02"
+            )
             api.tokens["staff2"] = issue_token(s, u, clock=clock, name="test", ttl_ms=None)
             s.commit()
         clock.advance(1000)
@@ -113,8 +115,9 @@ class MqttClient:
         self.inbox: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.connected = threading.Event()
         self.result: Any = None
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or user,
-                             protocol=mqtt.MQTTv311)
+        self.c = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or user, protocol=mqtt.MQTTv311
+        )
         self.c.username_pw_set(user, password)
         self.c.on_connect = self._on_connect
         self.c.on_message = lambda c, u, m: self.inbox.put((m.topic, m.payload))
@@ -148,3 +151,25 @@ class MqttClient:
     def close(self) -> None:
         self.c.disconnect()
         self.c.loop_stop()
+
+
+@pytest.fixture
+def live_api(db_url: str, tmp_path: Path, broker: Any) -> Iterator[tuple[Api, Any]]:
+    """The API publishing through a real Mosquitto (the broker's files live in tmp_path/broker,
+    which is ``settings.data_dir / "broker"``, so device accounts land where the broker reads)."""
+    host = MqttClient(broker.port, broker.host_user, broker.host_password, client_id="test-host")
+    assert host.wait_connected()
+    try:
+        yield from ((api, broker) for api in build_api(db_url, tmp_path, host.publish))
+    finally:
+        host.close()
+
+
+def pad_client(api: Api, broker: Any, device_id: str) -> MqttClient:
+    """A pad with a fresh broker password from the API, subscribed to its own cmd topic."""
+    r = api.client.post(f"/api/v1/devices/{device_id}/password", headers=api.auth("it"), json={})
+    assert r.status_code == 200, r.text
+    pad = MqttClient(broker.port, device_id, r.json()["password"])
+    assert pad.wait_connected()
+    pad.subscribe(f"evalpad/v1/{device_id}/cmd")
+    return pad

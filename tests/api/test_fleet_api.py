@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from host.broker.mosquitto import read_passwords
-from host.models import AuditEntry, Assignment
+from host.models import Assignment, AuditEntry
 from tests.api.conftest import Api
 
 V1 = "/api/v1"
@@ -13,17 +13,27 @@ V1 = "/api/v1"
 
 def _audit(api: Api, action: str) -> list[AuditEntry]:
     with api.session() as s:
-        return list(s.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(col(AuditEntry.id))))
+        return list(
+            s.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(col(AuditEntry.id)))
+        )
 
 
 def test_add_and_list_windows_with_clear_errors(api: Api) -> None:
     admin = api.auth("admin")
-    r = api.client.post(f"{V1}/windows", headers=api.auth("management"),
-                        json={"number": "B05", "name": "交警窗口", "category": "police_traffic",
-                              "reason": "new counter"})
+    r = api.client.post(
+        f"{V1}/windows",
+        headers=api.auth("management"),
+        json={"number": "B05", "name": "交警窗口", "category": "police_traffic", "reason": "new counter"},
+    )
     assert r.status_code == 201, r.text
-    assert r.json() == {"number": "B05", "name": "交警窗口", "department": "", "category": "police_traffic",
-                        "active": True, "device": None}
+    assert r.json() == {
+        "number": "B05",
+        "name": "交警窗口",
+        "department": "",
+        "category": "police_traffic",
+        "active": True,
+        "device": None,
+    }
     numbers = [w["number"] for w in api.client.get(f"{V1}/windows", headers=admin).json()]
     assert numbers == ["A01", "A02", "B05"]
     dup = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B05", "name": "again"})
@@ -41,7 +51,9 @@ def test_add_and_list_windows_with_clear_errors(api: Api) -> None:
 
 def test_device_add_shows_the_broker_password_once(api: Api) -> None:
     it = api.auth("it")
-    r = api.client.post(f"{V1}/devices", headers=it, json={"id": "qp-0107", "window": "A01", "label": "spare 1"})
+    r = api.client.post(
+        f"{V1}/devices", headers=it, json={"id": "qp-0107", "window": "A01", "label": "spare 1"}
+    )
     # A01 already has pad-a01: the new pad takes its place (a swap), pad-a01 goes to no window.
     assert r.status_code == 201, r.text
     body = r.json()
@@ -69,7 +81,9 @@ def test_assignment_history_is_appended_never_edited(api: Api) -> None:
     assert r.json()["start_ms"] == t1 and r.json()["end_ms"] is None
     api.clock.advance(60_000)
     t2 = api.clock.now_ms()
-    assert api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "A01"}).status_code == 200
+    assert (
+        api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "A01"}).status_code == 200
+    )
     hist = api.client.get(f"{V1}/assignments?device=pad-a01", headers=it).json()
     assert [(h["window"], h["end_ms"]) for h in hist] == [("A01", t1), ("A02", t2), ("A01", None)]
     assert hist[1]["start_ms"] == t1 and hist[2]["start_ms"] == t2
@@ -82,7 +96,9 @@ def test_assignment_history_is_appended_never_edited(api: Api) -> None:
     assert nowhere.status_code == 404 and "add it first" in nowhere.json()["fix"]
     moves = _audit(api, "device.assign")
     assert [(m.subject, m.detail["window"], m.detail["displaced"]) for m in moves[-2:]] == [
-        ("pad-a01", "A02", "pad-a02"), ("pad-a01", "A01", None)]
+        ("pad-a01", "A02", "pad-a02"),
+        ("pad-a01", "A01", None),
+    ]
     assert moves[-2].reason == "swap" and moves[-2].actor == "it" and moves[-2].at_ms == t1
 
 
@@ -96,7 +112,10 @@ def test_retire_device_and_window(api: Api) -> None:
     with api.session() as s:
         a = s.exec(select(Assignment).where(Assignment.device_id == "pad-a02")).one()
         assert a.end_ms == t
-    assert api.client.post(f"{V1}/windows/A02/retire", headers=mgmt, json={"reason": "closed"}).status_code == 200
+    assert (
+        api.client.post(f"{V1}/windows/A02/retire", headers=mgmt, json={"reason": "closed"}).status_code
+        == 200
+    )
     assert [w["number"] for w in api.client.get(f"{V1}/windows", headers=it).json()] == ["A01"]
     assert len(api.client.get(f"{V1}/windows?include_retired=true", headers=it).json()) == 2
     assert [d["id"] for d in api.client.get(f"{V1}/devices", headers=it).json()] == ["pad-a01"]

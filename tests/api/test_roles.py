@@ -14,7 +14,7 @@ ALL = frozenset(ROLES)
 ADMIN = frozenset({"admin"})
 FLEET = frozenset({"admin", "it"})
 WINDOW_EDIT = frozenset({"admin", "management"})
-DESK = frozenset({"admin", "management", "it", "staff"})      # not patrol
+DESK = frozenset({"admin", "management", "it", "staff"})  # not patrol
 OPERATOR = frozenset({"admin", "it", "staff"})
 
 V1 = "/api/v1"
@@ -110,7 +110,7 @@ def test_revoked_and_expired_tokens_are_refused(sqlite_api: Api) -> None:
 
 def test_staff_of_one_window_cannot_act_on_another(sqlite_api: Api, publish) -> None:  # type: ignore[no-untyped-def]
     api = sqlite_api
-    mine, other = api.auth("staff2"), api.auth("staff")        # staff2 sits at A02, staff at A01
+    mine, other = api.auth("staff2"), api.auth("staff")  # staff2 sits at A02, staff at A01
     r = api.client.post(f"{V1}/devices/pad-a01/commands", headers=other, json={"type": "prompt", "svc": "T1"})
     assert r.status_code == 201, r.text
     foreign_cmd = r.json()["id"]
@@ -129,7 +129,11 @@ def test_staff_of_one_window_cannot_act_on_another(sqlite_api: Api, publish) -> 
     ]
     sent_before = len(publish.sent)
     for method, url, body in refused:
-        r = api.client.get(url, headers=mine) if method == "GET" else api.client.post(url, headers=mine, json=body)
+        r = (
+            api.client.get(url, headers=mine)
+            if method == "GET"
+            else api.client.post(url, headers=mine, json=body)
+        )
         assert r.status_code == 403, (method, url, r.text)
         assert "own window" in r.json()["detail"]
     assert len(publish.sent) == sent_before, "a refused request published a command"
@@ -137,8 +141,12 @@ def test_staff_of_one_window_cannot_act_on_another(sqlite_api: Api, publish) -> 
     assert [w["number"] for w in api.client.get(f"{V1}/windows", headers=mine).json()] == ["A02"]
     assert [d["id"] for d in api.client.get(f"{V1}/devices", headers=mine).json()] == ["pad-a02"]
     # On their own pad they may do what its keys do, not what the IT section does.
-    assert api.client.post(f"{V1}/devices/pad-a02/commands", headers=mine,
-                           json={"type": "pause", "reason": "break"}).status_code == 201
+    assert (
+        api.client.post(
+            f"{V1}/devices/pad-a02/commands", headers=mine, json={"type": "pause", "reason": "break"}
+        ).status_code
+        == 201
+    )
     r = api.client.post(f"{V1}/devices/pad-a02/commands", headers=mine, json={"type": "reboot"})
     assert r.status_code == 403 and "staff may not send 'reboot'" in r.json()["detail"]
 
@@ -149,24 +157,40 @@ def test_no_default_account_and_login_with_password(tmp_path, publish) -> None: 
     try:
         for name, pw in (("admin", "admin"), ("admin", ""), ("root", "root"), ("admin", "password")):
             r = api.client.post(f"{V1}/auth/login", json={"name": name, "password": pw})
-            assert r.status_code == 401, (name, r.text)   # the fixture's users are token-only
-        r = api.client.post(f"{V1}/users", headers=api.auth("admin"),
-                            json={"name": "li.ming", "role": "management", "password": "short"})
+            assert r.status_code == 401, (name, r.text)  # the fixture's users are token-only
+        r = api.client.post(
+            f"{V1}/users",
+            headers=api.auth("admin"),
+            json={"name": "li.ming", "role": "management", "password": "short"},
+        )
         assert r.status_code == 422 and "at least 10" in r.json()["detail"]
-        r = api.client.post(f"{V1}/users", headers=api.auth("admin"),
-                            json={"name": "li.ming", "role": "management", "password": "correct horse battery",
-                                  "reason": "new head of section"})
+        r = api.client.post(
+            f"{V1}/users",
+            headers=api.auth("admin"),
+            json={
+                "name": "li.ming",
+                "role": "management",
+                "password": "correct horse battery",
+                "reason": "new head of section",
+            },
+        )
         assert r.status_code == 201, r.text
         assert "password" not in r.text and "hash" not in r.text
-        assert api.client.post(f"{V1}/auth/login", json={"name": "li.ming", "password": "wrong horse battery"}
-                               ).status_code == 401
+        assert (
+            api.client.post(
+                f"{V1}/auth/login", json={"name": "li.ming", "password": "wrong horse battery"}
+            ).status_code
+            == 401
+        )
         r = api.client.post(f"{V1}/auth/login", json={"name": "li.ming", "password": "correct horse battery"})
         assert r.status_code == 200
         token = r.json()["token"]
         me = api.client.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
         assert me["name"] == "li.ming" and me["role"] == "management"
         api.clock.advance(12 * 3600_000)
-        assert api.client.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert (
+            api.client.get(f"{V1}/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        )
         # Staff must name a window, others must not.
         r = api.client.post(f"{V1}/users", headers=api.auth("admin"), json={"name": "wang", "role": "staff"})
         assert r.status_code == 422 and "window" in r.json()["fix"]

@@ -1,0 +1,101 @@
+"""The queue-system hook: service sessions start and end by ticket, and can prompt the pad (R3, R6)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from host.models import ServiceSession
+from protocol import messages
+from tests.api.conftest import Api, pad_client
+
+V1 = "/api/v1"
+
+
+@pytest.mark.broker
+def test_session_start_end_and_prompt_to_the_windows_pad(live_api) -> None:  # type: ignore[no-untyped-def]
+    api, broker = live_api
+    pad = pad_client(api, broker, "pad-a01")
+    queue_system = api.auth("staff")  # a window's queue terminal acts as that window's staff
+    try:
+        t0 = api.clock.now_ms()
+        r = api.client.post(
+            f"{V1}/windows/A01/sessions", headers=queue_system, json={"ticket": "A0123", "action": "start"}
+        )
+        assert r.status_code == 201, r.text
+        assert (r.json()["started_ms"], r.json()["ended_ms"], r.json()["command"]) == (t0, None, None)
+        again = api.client.post(
+            f"{V1}/windows/A01/sessions", headers=queue_system, json={"ticket": "A0123", "action": "start"}
+        )
+        assert again.status_code == 200 and again.json()["started_ms"] == t0  # a retry is harmless
+        api.clock.advance(180_000)
+        r = api.client.post(
+            f"{V1}/windows/A01/sessions",
+            headers=queue_system,
+            json={"ticket": "A0123", "action": "end", "prompt": True},
+        )
+        assert r.status_code == 201, r.text
+        out = r.json()
+        assert out["ended_ms"] == t0 + 180_000 and out["warnings"] == []
+        topic, payload = pad.get()
+        assert topic == "evalpad/v1/pad-a01/cmd"
+        wire = messages.parse_command(payload)
+        assert (wire["type"], wire["svc"], wire["id"]) == ("prompt", "A0123", out["command"]["id"])
+        with api.session() as s:
+            rows = list(s.exec(select(ServiceSession)))
+        assert [(x.ticket, x.started_ms, x.ended_ms, x.source) for x in rows] == [
+            ("A0123", t0, t0 + 180_000, "queue")
+        ]
+        listed = api.client.get(f"{V1}/windows/A01/sessions", headers=api.auth("management")).json()
+        assert [x["ticket"] for x in listed] == ["A0123"]
+    finally:
+        pad.close()
+
+
+def test_session_errors_and_a_window_without_pad(api: Api, publish) -> None:  # type: ignore[no-untyped-def]
+    it = api.auth("it")
+    r = api.client.post(f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "B7", "action": "end"})
+    assert r.status_code == 404 and "action=start" in r.json()["fix"]
+    r = api.client.post(
+        f"{V1}/windows/A01/sessions",
+        headers=it,
+        json={"ticket": "B7", "action": "start", "at_ms": api.clock.now_ms() + 3_600_000},
+    )
+    assert r.status_code == 422 and "clock" in r.json()["fix"]
+    r = api.client.post(f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "", "action": "start"})
+    assert r.status_code == 422 and r.json()["errors"][0]["where"] == "body.ticket"
+    late_start = api.clock.now_ms() - 60_000  # a start the queue system sends late, with its time
+    r = api.client.post(
+        f"{V1}/windows/A01/sessions",
+        headers=it,
+        json={"ticket": "B7", "action": "start", "at_ms": late_start},
+    )
+    assert r.status_code == 201 and r.json()["started_ms"] == late_start
+    r = api.client.post(
+        f"{V1}/windows/A01/sessions",
+        headers=it,
+        json={"ticket": "B7", "action": "end", "at_ms": late_start - 1},
+    )
+    assert r.status_code == 422 and "before the session's start" in r.json()["detail"]
+    assert (
+        api.client.post(
+            f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "B7", "action": "end"}
+        ).status_code
+        == 201
+    )
+    r = api.client.post(f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "B7", "action": "start"})
+    assert r.status_code == 409 and "new ticket" in r.json()["fix"]
+    # No pad on the window: the session is recorded, the prompt is reported as not sent.
+    api.client.post(f"{V1}/devices/pad-a02/unassign", headers=it, json={"reason": "repair"})
+    r = api.client.post(
+        f"{V1}/windows/A02/sessions", headers=it, json={"ticket": "C1", "action": "start", "prompt": True}
+    )
+    assert r.status_code == 201 and r.json()["command"] is None
+    assert r.json()["warnings"] == ["no pad sits on window A02; no prompt was sent"]
+    assert publish.sent == []
+    # A broker that refuses: still recorded, the warning says why.
+    publish.fail = ConnectionError("broker down")
+    r = api.client.post(
+        f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "C2", "action": "start", "prompt": True}
+    )
+    assert r.status_code == 201 and "broker down" in r.json()["warnings"][0]
