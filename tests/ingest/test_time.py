@@ -1,0 +1,76 @@
+"""R10: an event's time is the pad's clock, or derived from boot/uptime and receipt times."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from host.models import BootAnchor, Event
+from tests.ingest.conftest import place, wait_for
+from tests.ingest.pads import T0, SimPad
+
+S = 1000
+
+
+def anchor_of(engine, dev: str, boot: int) -> tuple | None:
+    with Session(engine) as s:
+        row = s.get(BootAnchor, (dev, boot))
+        return None if row is None else (row.boot_ms, row.from_clock)
+
+
+def events(engine) -> dict[int, Event]:
+    with Session(engine) as s:
+        return {e.seq: e for e in s.exec(select(Event)).all()}
+
+
+def test_unset_clock_is_derived_from_the_earliest_anchor_of_the_boot(broker, engine, start_ingest, clock):
+    place(engine, "qp-0501")
+    start_ingest(clock)
+    pad = SimPad(broker, "qp-0501", boot=3)
+    # Event 1 is the boot's first message and arrives 2 s late (network): its boot looks 2 s
+    # later than it was, and that is the best the host can know then (stored facts stay).
+    clock.advance(62 * S)
+    pad.send(1, up=60 * S, ts=None)
+    assert pad.wait_acked([1])
+    # A heartbeat with no delay: the boot started at T0 - 5 s, a better (earlier) anchor.
+    clock.set(T0 + 100 * S)
+    pad.state("serving", boot=3, up=105 * S, ts=None)
+    wait_for(lambda: anchor_of(engine, "qp-0501", 3) == (T0 - 5 * S, False), what="the better anchor")
+    # Event 2 was buffered for an hour (pad offline) and arrives with the pad's uptime.
+    clock.set(T0 + 3600 * S)
+    pad.send(2, up=200 * S, ts=None)
+    assert pad.wait_acked([2])
+    ev = events(engine)
+    assert (ev[1].pad_ts_ms, ev[1].time_derived, ev[1].at_ms) == (None, True, T0 + 62 * S)
+    assert (ev[2].time_derived, ev[2].at_ms) == (True, T0 - 5 * S + 200 * S)
+    pad.close()
+
+
+def test_a_real_clock_in_the_same_boot_anchors_exactly(broker, engine, start_ingest, clock):
+    place(engine, "qp-0502")
+    start_ingest(clock)
+    clock.set(T0 + 50 * S)
+    pad = SimPad(broker, "qp-0502", boot=1)
+    pad.send(1, up=10 * S, ts=T0 + 7 * S)        # NTP came: boot started at T0 - 3 s exactly
+    pad.send(2, up=30 * S, ts=None)              # a later event whose clock was lost again
+    assert pad.wait_acked([1, 2])
+    ev = events(engine)
+    assert (ev[1].at_ms, ev[1].time_derived) == (T0 + 7 * S, False)
+    assert (ev[2].at_ms, ev[2].time_derived) == (T0 + 27 * S, True)
+    pad.close()
+
+
+def test_clock_nonsense_is_stored_flagged_and_derived(broker, engine, start_ingest, clock, caplog):
+    place(engine, "qp-0503")
+    start_ingest(clock)
+    clock.set(T0 + 100 * S)
+    pad = SimPad(broker, "qp-0503", boot=9)
+    pad.send(1, up=40 * S, ts=946_684_800_000)              # 2000-01-01: an RTC reset
+    assert pad.wait_acked([1])
+    clock.set(T0 + 120 * S)
+    pad.send(2, up=50 * S, ts=T0 + 400 * 86_400_000)       # more than a year ahead
+    assert pad.wait_acked([2])
+    ev = events(engine)
+    assert (ev[1].pad_ts_ms, ev[1].time_derived, ev[1].at_ms) == (946_684_800_000, True, T0 + 100 * S)
+    assert (ev[2].time_derived, ev[2].at_ms) == (True, T0 + 110 * S)
+    assert "before 2020" in caplog.text and "ahead of the host" in caplog.text
+    pad.close()
