@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from host import fleet
 from host.clock import SystemClock, local
-from host.errors import ServiceError
+from host.errors import Invalid, ServiceError
 from host.settings import Settings
 
 window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
@@ -194,8 +194,11 @@ def user_add(name: str,
                  "--token-only", help="a machine client without password (use `token create`)")] = False,
              reason: Reason = "") -> None:
     """Add a user; asks for the password twice. The first admin is made this way (no default password)."""
+    from host.auth.roles import Role
     from host.auth.users import create_user
 
+    if role not in set(Role):     # say so before asking for a password
+        raise _fail(Invalid(f"unknown role {role!r}", "use one of: " + ", ".join(r.value for r in Role)))
     password = None
     if not token_only:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)

@@ -1,0 +1,132 @@
+"""`evalpad window|device|user|token|backup` through Typer's CliRunner, EVALPAD_DATA_DIR in tmp."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from host.api.app import create_app
+from host.broker.mosquitto import read_passwords
+from host.cli import app
+from host.clock import SystemClock
+from host.db import make_engine
+from host.settings import Settings
+from tests.api.conftest import MqttClient
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # no stray .env file is read
+    for var in ("EVALPAD_DATABASE_URL", "EVALPAD_MQTT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return {"EVALPAD_DATA_DIR": str(tmp_path)}
+
+
+def run(env: dict[str, str], *args: str, input: str | None = None, code: int = 0) -> str:
+    result = runner.invoke(app, list(args), env=env, input=input)
+    assert result.exit_code == code, (args, result.output, result.exception)
+    return result.output
+
+
+def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
+    env = {**env, "EVALPAD_DATABASE_URL": db_url}
+    assert "window A07 added" in run(
+        env, "window", "add", "A07", "--name", "出入境", "--category", "police_exit"
+    )
+    run(env, "window", "add", "A08", "--name", "综合")
+    out = run(env, "device", "add", "qp-0107", "--window", "A07", "--reason", "new pad")
+    password = re.search(r"password: (\S+)", out).group(1)  # type: ignore[union-attr]
+    assert "shown only now" in out
+    hashed = read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")["qp-0107"]
+    assert hashed.startswith("$7$") and password not in hashed
+    listed = run(env, "device", "list")
+    assert re.search(r"qp-0107\s+A07\s+since", listed) and password not in listed
+    assert re.search(r"A07\s+出入境\s+police_exit\s+qp-0107", run(env, "window", "list"))
+    run(env, "device", "assign", "qp-0107", "--window", "A08", "-r", "swap")
+    assert re.search(r"qp-0107\s+A08", run(env, "device", "list"))
+    out = run(env, "device", "assign", "qp-0107", "--window", "A08", code=1)
+    assert "already sits on window A08" in out and "fix: nothing to do" in out
+    out = run(env, "device", "add", "Bad_Id", code=1)
+    assert "not allowed" in out and "fix:" in out
+    run(env, "device", "retire", "qp-0107", "-r", "broken")
+    assert "qp-0107" not in run(env, "device", "list")
+    assert "retired" in run(env, "device", "list", "--all")
+    assert "qp-0107" not in read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")
+    run(env, "window", "retire", "A08")
+    assert "A08" not in run(env, "window", "list")
+
+
+@pytest.mark.broker
+def test_device_add_credentials_work_on_the_real_broker_until_retired(env: dict[str, str], broker) -> None:  # type: ignore[no-untyped-def]
+    # The broker fixture runs from tmp_path/broker = EVALPAD_DATA_DIR/broker: the CLI edits its files
+    # and signals it (SIGHUP) through its pid file, as on a production server.
+    run(env, "window", "add", "A01", "--name", "综合")
+    out = run(env, "device", "add", "pad-7", "--window", "A01")
+    password = re.search(r"password: (\S+)", out).group(1)  # type: ignore[union-attr]
+    pad = MqttClient(broker.port, "pad-7", password)
+    assert pad.wait_connected()
+    pad.close()
+    run(env, "device", "retire", "pad-7")
+    again = MqttClient(broker.port, "pad-7", password)
+    assert not again.wait_connected()
+    again.close()
+
+
+def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
+    assert run(env, "user", "list").strip() == ""  # no default account
+    out = run(env, "user", "add", "root", "--role", "admin", input="too short\ntoo short\n", code=1)
+    assert "at least 10" in out
+    run(env, "user", "add", "root", "--role", "admin", input="a long pass phrase\na long pass phrase\n")
+    out = run(env, "user", "add", "xy", "--role", "boss", code=1)
+    assert "unknown role 'boss'" in out and "admin, management, it, patrol, staff" in out
+    run(env, "window", "add", "A01", "--name", "综合")
+    run(env, "user", "add", "queue-a01", "--role", "staff", "--window", "A01", "--token-only")
+    listed = run(env, "user", "list")
+    assert re.search(r"queue-a01\s+staff\s+A01", listed) and re.search(r"root\s+admin", listed)
+    out = run(env, "token", "create", "--user", "queue-a01", "--name", "queue system", "--days", "365")
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("ep_")
+    # The token works on the API with the user's role and window.
+    settings = Settings(data_dir=Path(env["EVALPAD_DATA_DIR"]))  # type: ignore[call-arg]
+    engine = make_engine(settings.db_url)
+    try:
+        with TestClient(create_app(settings, engine, SystemClock(), lambda *a, **k: None)) as client:
+            me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+            assert (me["name"], me["role"], me["window"]) == ("queue-a01", "staff", "A01")
+            r = client.post("/api/v1/auth/login", json={"name": "root", "password": "a long pass phrase"})
+            assert r.status_code == 200
+    finally:
+        engine.dispose()
+    db = sqlite3.connect(settings.db_url.split("///", 1)[1])
+    assert token not in str(db.execute("SELECT * FROM apitoken").fetchall())
+    db.close()
+
+
+def test_backup_sqlite_is_a_consistent_copy(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "window", "add", "A01", "--name", "综合")
+    run(env, "window", "add", "A02", "--name", "综合")
+    out = run(env, "backup")
+    path = Path(re.search(r"backup written: (\S+)", out).group(1))  # type: ignore[union-attr]
+    assert path.parent == tmp_path / "backups" and re.fullmatch(r"evalpad-\d{8}T\d{9}Z\.db", path.name)
+    assert "integrity ok" in out
+    copy = sqlite3.connect(path)
+    assert copy.execute("SELECT number FROM window ORDER BY number").fetchall() == [("A01",), ("A02",)]
+    copy.close()
+    other = tmp_path / "elsewhere"
+    out = run(env, "backup", "--to", str(other))
+    assert len(list(other.glob("evalpad-*.db"))) == 1
+
+
+@pytest.mark.postgres
+def test_backup_postgres_refuses_and_prints_pg_dump(env: dict[str, str], pg_url: str) -> None:
+    out = run({**env, "EVALPAD_DATABASE_URL": pg_url}, "backup", code=2)
+    dbname = pg_url.rsplit("/", 1)[1]
+    assert "PostgreSQL" in out and "pg_dump --format=custom --file=" in out
+    assert f"postgresql://postgres@127.0.0.1:5432/{dbname}'" in out and "pg_restore" in out
