@@ -57,6 +57,8 @@ class TimeoutSocket:
         return b"".join(chunks)
 
     def write(self, buf: object, n: object = None) -> int:
+        if type(buf) is str:
+            buf = buf.encode()   # MicroPython streams take str; CPython sockets need bytes
         data = buf if n is None else memoryview(buf)[:n]  # type: ignore[arg-type]
         if self._stream:
             return self.raw.write(data)  # type: ignore[attr-defined]

@@ -70,8 +70,10 @@ class Net:
         return False
 
     def _connect(self, up: int) -> bool:
-        c = simple.MQTTClient(self.dev, self.ident["mqtt_host"], int(self.ident["mqtt_port"]),
-                              self.ident["mqtt_user"], self.ident["mqtt_password"], KEEPALIVE_S)
+        ident = self.ident
+        # bytes, not str: umqtt sends len(x) then x, and a non-ASCII password differs in length
+        c = simple.MQTTClient(self.dev.encode(), ident["mqtt_host"], int(ident["mqtt_port"]),
+                              _b(ident["mqtt_user"]), _b(ident["mqtt_password"]), KEEPALIVE_S)
         c.set_callback(self._on_message)
         c.set_last_will(self.topic[spec.STATE], messages.encode(messages.will(self.dev)),
                         retain=True, qos=1)
@@ -156,3 +158,7 @@ class Net:
 
     def outage_ms(self, up: int) -> int:
         return 0 if self.connected else up - self.down_since
+
+
+def _b(text: object) -> object:
+    return text.encode() if type(text) is str else text  # type: ignore[union-attr]
