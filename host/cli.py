@@ -33,6 +33,11 @@ from host.cli_admin import register as _register_admin  # noqa: E402
 
 _register_admin(app)
 
+# Review (issue 5): `evalpad volume | violations | faults | waive`, host/cli_review.py.
+from host.cli_review import register as _register_review  # noqa: E402
+
+_register_review(app)
+
 # Pads over USB (issue 3): `evalpad pad build | provision | deploy`, host/provision/.
 from host.provision.cli import pad_app as _pad_app  # noqa: E402
 
