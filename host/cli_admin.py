@@ -26,6 +26,8 @@ window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is
 device_app = typer.Typer(help="Pads (评价器): add (with broker account), list, assign, unassign, retire.",
                          no_args_is_help=True)
 user_app = typer.Typer(help="Users and their roles: add, list.", no_args_is_help=True)
+broker_app = typer.Typer(help="The broker's own files (passwd, acl) for a Mosquitto run by systemd.",
+                         no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for machine clients (e.g. the queue system).", no_args_is_help=True)
 
 CLOCK = SystemClock()
@@ -184,6 +186,23 @@ def device_retire(device_id: str, reason: Reason = "") -> None:
         typer.echo(f"device {device_id} retired; its broker account is removed")
 
 
+@broker_app.command("host-account")
+def broker_host_account(
+    port: Annotated[int, typer.Option("--port", help="the broker's loopback listener")] = 1883,
+) -> None:
+    """Create (or replace) the host's broker account and print the EVALPAD_MQTT_URL to configure (once)."""
+    from host.broker import accounts
+    from host.broker.mosquitto import HOST_USER
+
+    settings = load_settings()
+    broker_dir = settings.data_dir / "broker"
+    password = accounts.issue_host_password(broker_dir, settings.mqtt_prefix)
+    typer.echo(f"host account {HOST_USER} written to {broker_dir / accounts.PASSWD} "
+               f"(acl: {broker_dir / accounts.ACL})")
+    typer.echo("put this line in the host's environment file (shown only now):")
+    typer.echo(f"EVALPAD_MQTT_URL=mqtt://{HOST_USER}:{password}@127.0.0.1:{port}")
+
+
 # -- users and tokens ---------------------------------------------------------------------------
 
 @user_app.command("add")
@@ -263,6 +282,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(device_app, name="device")
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")
+    app.add_typer(broker_app, name="broker")
     app.command("backup")(backup)
 
 

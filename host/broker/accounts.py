@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from host.broker.mosquitto import new_password, read_passwords, remove_user, set_password, write_acl
+from host.broker.mosquitto import (
+    HOST_USER,
+    new_password,
+    read_passwords,
+    remove_user,
+    set_password,
+    write_acl,
+)
 from protocol import spec
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,11 @@ def issue_pad_password(directory: Path, device_id: str, prefix: str = spec.PREFI
     reload_running(directory)
     log.info("broker account for %s written in %s", device_id, directory)
     return password
+
+
+def issue_host_password(directory: Path, prefix: str = spec.PREFIX) -> str:
+    """Create (or replace) the host's own account (production: a broker evalpad does not start)."""
+    return issue_pad_password(directory, HOST_USER, prefix)
 
 
 def revoke_pad(directory: Path, device_id: str) -> bool:
