@@ -76,5 +76,11 @@ def db_upgrade() -> None:
     typer.echo(f"database schema is current: {settings.db_url.split('@')[-1]}")
 
 
+# Scoring (issue 5): `evalpad report | month | calendar`, host/scoring/cli.py.
+from host.scoring.cli import register as _register_scoring  # noqa: E402
+
+_register_scoring(app)
+
+
 if __name__ == "__main__":
     app()

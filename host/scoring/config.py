@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from host.audit import record
 from host.clock import Clock
+from host.errors import Invalid
 from host.models.calendar import (
     CalendarDay,
     CalendarYear,
@@ -45,7 +46,7 @@ _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 MAX_SETTING_MS = 24 * 3600 * 1000
 
 
-class ConfigError(ValueError):
+class ConfigError(Invalid):
     """A configuration value the rules cannot use; the message says what to write instead."""
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from host.audit import record
 from host.clock import Clock
+from host.errors import Conflict
 from host.models.months import MonthAction
 from host.rules.month_span import month_span, parse_month
 from host.scoring import serialize
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 CLOSE, REOPEN = "close", "reopen"
 
 
-class MonthStateError(ValueError):
+class MonthStateError(Conflict):
     """A close or reopen that does not fit the month's state; the message says what to do."""
 
 

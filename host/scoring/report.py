@@ -182,10 +182,11 @@ def compute(session: Session, month: str, clock: Clock,
 
 
 def _assumptions(config: RuleConfig, days: Sequence[date]) -> tuple[str, ...]:
+    """The shipped defaults this month's judgement relied on, to show as assumptions (R5)."""
     out = []
     for year in sorted({d.year for d in days}):
         rng, default = config.summer_range(year)
-        if default:
+        if default and any(d in rng for d in days if d.year == year):
             out.append(f"summer schedule {year}: {rng.start:%m-%d}..{rng.end:%m-%d} is the shipped default, "
                        f"an ASSUMPTION (the source gives no range); set it with "
                        f"`evalpad calendar summer {year} START END --by NAME --reason ...` (R5)")
