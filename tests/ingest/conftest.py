@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +105,62 @@ def start_ingest(broker: Any, db_url: str, engine: Engine) -> Iterator[Callable[
     for p in running:
         if p.writer._thread is not None and p.writer._thread.is_alive():
             p.stop()
+
+
+class IngestProcess:
+    """``python -m host.ingest`` as a child process, so tests can ``kill -9`` it."""
+
+    def __init__(self, broker: Any, db_url: str, workdir: Path, instance: str, group: str = "") -> None:
+        self.log = workdir / f"ingest-{instance}.log"
+        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": instance,
+               "EVALPAD_SHARE_GROUP": group, "EVALPAD_DATA_DIR": str(workdir / "data"),
+               "EVALPAD_MQTT_URL": f"mqtt://{broker.host_user}:{broker.host_password}@"
+                                   f"{broker.host}:{broker.port}"}
+        self.args = ([sys.executable, "-m", "host.ingest"], env, workdir)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> IngestProcess:
+        argv, env, cwd = self.args
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_subscribed(self, timeout: float = 20.0) -> None:
+        wait_for(lambda: "subscribing" in self.log.read_text() or self._dead(), timeout, "ingest subscribed")
+        assert not self._dead(), self.log.read_text()
+
+    def _dead(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def spawn_ingest(broker: Any, db_url: str, engine: Engine, tmp_path: Path) -> Iterator[Callable[..., IngestProcess]]:
+    children: list[IngestProcess] = []
+
+    def spawn(instance: str = "host-1", group: str = "", url: str | None = None) -> IngestProcess:
+        child = IngestProcess(broker, url or db_url, tmp_path, instance, group).start()
+        children.append(child)
+        child.wait_subscribed()
+        return child
+
+    yield spawn
+    for child in children:
+        if child.proc is not None and child.proc.poll() is None:
+            child.proc.kill()
+            child.proc.wait()

@@ -21,8 +21,10 @@ class SimPad:
     """
 
     def __init__(self, broker: Any, dev: str, password: str | None = None, boot: int = 1,
-                 ts_offset: int | None = 0, will: bool = True) -> None:
+                 will: bool = True, resend_on_reconnect: bool = True) -> None:
         self.dev = dev
+        self.resend_on_reconnect = resend_on_reconnect
+        self.connects = 0
         self.boot = boot
         self.password = password or broker.add_pad(dev)
         self.acked: list[list[int]] = []
@@ -49,7 +51,11 @@ class SimPad:
     def _on_connect(self, client, userdata, flags, rc, props):  # type: ignore[no-untyped-def]
         if not rc.is_failure:
             client.subscribe(topics.topic(self.dev, spec.ACK), qos=1)
+            self.connects += 1
             self.connected.set()
+            if self.connects > 1 and self.resend_on_reconnect:
+                # The firmware republishes every unacknowledged event after each reconnect.
+                threading.Thread(target=self.resend_unacked, daemon=True).start()
 
     def _on_message(self, client, userdata, msg):  # type: ignore[no-untyped-def]
         ack = messages.parse_ack(msg.payload)
