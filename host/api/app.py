@@ -58,6 +58,8 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
     mounted = [(API_PREFIX, m.router) for m in (auth, users, windows, sessions, devices, commands,
                                                  assignments, events, status, rejected)]
     mounted.append(("", ops.router))
+    for name in ("violations", "faults", "volume", "waivers"):           # issue 5 review (R3, R6-R8)
+        mounted.append((API_PREFIX, importlib.import_module(f"host.api.routes.{name}").router))
     check_every_route_guarded(mounted)
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)

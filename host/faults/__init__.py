@@ -12,9 +12,10 @@ from host.faults.log import (
     reclassify,
     report_fault,
     resolve,
+    window_of,
 )
 from host.faults.queries import FaultSummary, network_outage_spans, pad_fault_spans, summary
 
 __all__ = ["VERDICTS", "FaultRules", "FaultSummary", "acknowledge", "detect_outages", "detect_silent",
            "get_fault", "list_faults", "network_outage_spans", "open_fault", "pad_fault_spans",
-           "reclassify", "report_fault", "resolve", "summary", "sync_pad_events"]
+           "reclassify", "report_fault", "resolve", "summary", "sync_pad_events", "window_of"]
