@@ -77,6 +77,14 @@ def _db() -> Iterator[tuple[Settings, Session]]:
         engine.dispose()
 
 
+def _broker_note(broker_dir: Path) -> None:
+    from host.broker import accounts
+
+    if accounts.running_pid(broker_dir) is None:
+        typer.echo("note: no running Mosquitto reads these files: it takes "
+                   "them when it starts, or run `systemctl reload evalpad-mosquitto`.")
+
+
 def _when(ms: int | None) -> str:
     return local(ms).strftime("%Y-%m-%d %H:%M:%S") if ms is not None else "-"
 
@@ -141,6 +149,7 @@ def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, t
             typer.echo("note: EVALPAD_MQTT_URL points at an external broker; add this account there too.")
         else:
             typer.echo(f"  (written to {broker_dir / accounts.PASSWD} and {broker_dir / accounts.ACL})")
+            _broker_note(broker_dir)
 
 
 @device_app.command("list")
@@ -184,6 +193,7 @@ def device_retire(device_id: str, reason: Reason = "") -> None:
         session.commit()
         accounts.revoke_pad(settings.data_dir / "broker", device_id)
         typer.echo(f"device {device_id} retired; its broker account is removed")
+        _broker_note(settings.data_dir / "broker")
 
 
 @broker_app.command("host-account")

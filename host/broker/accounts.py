@@ -76,31 +76,74 @@ def has_account(directory: Path, device_id: str) -> bool:
     return device_id in read_passwords(directory / PASSWD)
 
 
-def running_pid(directory: Path) -> int | None:
-    """The pid of the Mosquitto running from ``directory``'s config, or None.
+# Where a Mosquitto that reads our files may have written its pid: evalpad's own (``evalpad
+# serve`` and the evalpad-mosquitto unit of docs/deploy.md), then Debian's packaged service.
+SYSTEM_PID_FILES = (Path("/run/mosquitto/mosquitto.pid"),)
 
-    The pid file can be stale (a killed broker), so the process's command line must name
-    this directory's config before it gets a signal.
-    """
+
+def _config_files(conf: Path) -> list[Path]:
+    """The config file and the files its ``include_dir`` lines pull in."""
+    files = [conf]
     try:
-        pid = int((directory / PID_FILE).read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-        cwd = os.readlink(f"/proc/{pid}/cwd")
-    except (OSError, ValueError):
-        return None
-    conf = os.path.realpath(directory / CONF_FILE)
-    named = {os.path.realpath(os.path.join(cwd, part)) for part in cmdline[1:] if part}
-    if "mosquitto" not in os.path.basename(cmdline[0]) or conf not in named:
-        return None
-    return pid
+        for line in conf.read_text(errors="replace").splitlines():
+            key, _, value = line.strip().partition(" ")
+            if key == "include_dir" and value.strip():
+                files += sorted(Path(value.strip()).glob("*.conf"))
+    except OSError:
+        pass
+    return files
+
+
+def _reads_passwd(conf: Path, passwd: Path) -> bool:
+    want = os.path.realpath(passwd)
+    for f in _config_files(conf):
+        try:
+            lines = f.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.strip().partition(" ")
+            if key == "password_file" and os.path.realpath(value.strip()) == want:
+                return True
+    return False
+
+
+def running_pid(directory: Path) -> int | None:
+    """The pid of a running Mosquitto whose configuration reads ``directory``'s passwd, or None.
+
+    Pid files can be stale (a killed broker, a reused pid), so a process gets a signal only
+    if it is a mosquitto whose ``-c`` config (or a file it includes) names our password file.
+    """
+    for pid_file in (directory / PID_FILE, *SYSTEM_PID_FILES):
+        try:
+            pid = int(pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except (OSError, ValueError):
+            continue
+        if "mosquitto" not in os.path.basename(cmdline[0]) or "-c" not in cmdline[:-1]:
+            continue
+        conf = Path(os.path.join(cwd, cmdline[cmdline.index("-c") + 1]))
+        if _reads_passwd(conf, directory / PASSWD):
+            return pid
+    return None
 
 
 def reload_running(directory: Path) -> bool:
-    """SIGHUP the broker running from ``directory`` so it rereads passwd and acl."""
+    """SIGHUP the broker that reads ``directory``'s files so it rereads passwd and acl.
+
+    False if none runs (it reads them when it starts) or we may not signal it (then
+    ``systemctl reload`` it; docs/deploy.md).
+    """
     pid = running_pid(directory)
     if pid is None:
         return False
-    os.kill(pid, signal.SIGHUP)
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except PermissionError:
+        log.warning("mosquitto (pid %s) runs as another user; reload it yourself "
+                    "(systemctl reload evalpad-mosquitto)", pid)
+        return False
     time.sleep(RELOAD_SETTLE_S)
     log.info("mosquitto (pid %s) reloaded its accounts", pid)
     return True
