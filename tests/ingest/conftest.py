@@ -150,7 +150,8 @@ class IngestProcess:
 
 
 @pytest.fixture
-def spawn_ingest(broker: Any, db_url: str, engine: Engine, tmp_path: Path) -> Iterator[Callable[..., IngestProcess]]:
+def spawn_ingest(broker: Any, db_url: str, engine: Engine,
+                 tmp_path: Path) -> Iterator[Callable[..., IngestProcess]]:
     children: list[IngestProcess] = []
 
     def spawn(instance: str = "host-1", group: str = "", url: str | None = None) -> IngestProcess:

@@ -103,3 +103,22 @@ def test_two_hosts_on_one_shared_subscription_one_killed(broker, engine, spawn_i
     assert_exactly_once(engine, pads, EVENTS_PER_PAD)
     for pad in pads:
         pad.close()
+
+
+def test_sigterm_drains_commits_and_acks_then_a_restart_resumes(broker, engine, spawn_ingest):
+    """A clean stop (SIGTERM, as systemd sends) exits 0 and loses nothing either."""
+    pads_ids = [f"qp-10{i:02d}" for i in range(2)]
+    for dev in pads_ids:
+        place(engine, dev)
+    host = spawn_ingest("host-1")
+    pads = [SimPad(broker, dev, resend_on_reconnect=False) for dev in pads_ids]
+    threads = stream(pads, n=150)
+    wait_for(lambda: count_events(engine) >= 50, what="some stored")
+    assert host.terminate() == 0
+    assert "ingest stopped" in host.log.read_text()
+    spawn_ingest("host-1")
+    for t in threads:
+        t.join()
+    assert_exactly_once(engine, pads, 150)
+    for pad in pads:
+        pad.close()
