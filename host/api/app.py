@@ -60,6 +60,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
     mounted.append(("", ops.router))
     for name in ("violations", "faults", "volume", "waivers"):           # issue 5 review (R3, R6-R8)
         mounted.append((API_PREFIX, importlib.import_module(f"host.api.routes.{name}").router))
+    mounted.append((API_PREFIX, importlib.import_module("host.api.routes.reports").router))  # issue 5 scoring
     check_every_route_guarded(mounted)
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)

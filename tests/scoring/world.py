@@ -25,10 +25,13 @@ def sh(day: date, t: time = time(0)) -> int:
 
 
 class World:
-    def __init__(self, url: str, now: int) -> None:
-        upgrade(url)
-        self.engine: Engine = make_engine(url)
-        self.clock = ManualClock(now)
+    def __init__(self, url: str | None, now: int, engine: Engine | None = None,
+                 clock: ManualClock | None = None) -> None:
+        """A new migrated database at ``url``, or (url None) an existing ``engine`` and ``clock``."""
+        if url is not None:
+            upgrade(url)
+        self.engine: Engine = engine if engine is not None else make_engine(str(url))
+        self.clock = clock if clock is not None else ManualClock(now)
         self._seq = count(1)
 
     def session(self) -> Session:

@@ -1,0 +1,129 @@
+"""Reports (R2-R5, R8-R11): the month (all windows or one), quarters and years, month close
+and reopen, and the scoring configuration (with the summer-range assumption shown).
+
+Staff see only their own window. Closing and reopening a month is the management section's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlmodel import select
+
+from host.api.deps import AnyUser, ClockDep, SessionDep, require
+from host.auth.roles import Principal, Role
+from host.errors import Invalid, NotFound
+from host.models.fleet import Window
+from host.rules.calendar import CalendarMissing
+from host.rules.score import shown
+from host.scoring import calendar_error, config, serialize
+from host.scoring.months import close_month, history, reopen_month, view_json
+from host.scoring.periods import period_view
+from host.scoring.report import month_view
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+Management = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
+
+
+class MonthDecision(BaseModel):
+    reason: str = ""
+
+
+@contextmanager
+def _rules() -> Iterator[None]:
+    """R5: a day without calendar data is an error the operator sees (409 with the fix)."""
+    try:
+        yield
+    except CalendarMissing as exc:
+        raise calendar_error(exc)
+    except ValueError as exc:          # a malformed month or period
+        if isinstance(exc, Invalid):
+            raise
+        raise Invalid(str(exc))
+
+
+def _scope(who: Principal) -> list[int] | None:
+    if who.role is Role.STAFF:
+        return [who.window_id] if who.window_id is not None else []
+    return None
+
+
+@router.get("/months/{month}")
+def month(month: str, who: AnyUser, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
+    """The monthly report: every window's N, S, base, V, standard, shortfall, closures, violations,
+    waivers and final; as fed back if the month is closed (R11), with late events listed."""
+    with _rules():
+        return view_json(month_view(session, month, clock, _scope(who)))
+
+
+@router.get("/months/{month}/windows/{number}")
+def window_month(month: str, number: str, who: AnyUser, session: SessionDep,
+                 clock: ClockDep) -> dict[str, Any]:
+    """One window's month (so far, if it is running), with every deduction's evidence."""
+    win = session.exec(select(Window).where(Window.number == number)).first()
+    if win is None or win.id is None:
+        raise NotFound(f"window {number!r} is not known", "GET /api/v1/windows lists them")
+    who.check_window(win.id)
+    with _rules():
+        return view_json(month_view(session, month, clock, [win.id]))
+
+
+@router.get("/months/{month}/history")
+def month_history(month: str, who: AnyUser, session: SessionDep) -> list[dict[str, Any]]:
+    """The close/reopen log of a month (R11, R12)."""
+    return [{"action": a.action, "at_ms": a.at_ms, "by": a.by, "reason": a.reason}
+            for a in history(session, month)]
+
+
+@router.post("/months/{month}/close")
+def close(month: str, body: MonthDecision, who: Management, session: SessionDep,
+          clock: ClockDep) -> dict[str, Any]:
+    """Close the month: the report as it stands is what each window is given (R11)."""
+    with _rules():
+        action = close_month(session, month, clock, by=who.actor, reason=body.reason)
+    return {"month": month, "action": action.action, "at_ms": action.at_ms, "by": action.by}
+
+
+@router.post("/months/{month}/reopen")
+def reopen(month: str, body: MonthDecision, who: Management, session: SessionDep,
+           clock: ClockDep) -> dict[str, Any]:
+    """Reopen a closed month (R11): needs a reason; logged."""
+    action = reopen_month(session, month, clock, by=who.actor, reason=body.reason)
+    return {"month": month, "action": action.action, "at_ms": action.at_ms, "by": action.by}
+
+
+@router.get("/periods/{period}")
+def period(period: str, who: AnyUser, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
+    """A quarter (2026-Q4) or year (2026): mean of the rated monthly finals, ranked."""
+    with _rules():
+        view = period_view(session, period, clock)
+    scope = _scope(who)
+    return {"period": view.period, "months": list(view.months), "pending": list(view.pending),
+            "closed": list(view.closed),
+            "windows": [{"window_id": p.window_id, "rank": p.rank, "months": list(p.months),
+                         "score": serialize.frac(p.score), "score_shown": shown(p.score)}
+                        for p in view.scores if scope is None or p.window_id in scope]}
+
+
+@router.get("/config/{year}")
+def scoring_config(year: int, who: AnyUser, session: SessionDep) -> dict[str, Any]:
+    """The numbers the rules use this year, defaults marked; the summer range flagged as an
+    ASSUMPTION while it is the shipped default (R5)."""
+    cfg = config.load_config(session)
+    rng, default = cfg.summer_range(year)
+    rows = config.settings_values(session)
+    return {
+        "summer_schedule": {"start": rng.start.isoformat(), "end": rng.end.isoformat(),
+                            "assumption": default,
+                            "note": "shipped default; the source gives none" if default else "configured"},
+        "settings": {k: {"value": r.value if r else config.DEFAULTS[k], "default": r is None,
+                         "by": r.by if r else None, "reason": r.reason if r else None}
+                     for k, r in rows.items()},
+        "calendar_entries": {d.isoformat(): w for d, w in sorted(cfg.calendar.overrides.items())
+                             if d.year == year},
+        "year_declared": year in cfg.calendar.declared_years,
+    }
