@@ -3,9 +3,10 @@
 MicroPython has no CJK font: the fixed phrases come pre-rendered from ``glyphs.py``
 (``scripts/build-glyphs``) and the names no phrase covers (window, staff) come from the
 host as bitmaps in the ``display`` command (``window_bmp``/``staff_bmp``, format
-"WxH:base64", see ``decode_bitmap``).  Drawing is plain Python into one 1024-byte
-MONO_VLSB buffer (the SSD1306 page layout), handed to ``display.show(buf)``; the screen is
-redrawn only when the mode or what it shows changed.
+"WxH:base64", see ``decode_bitmap``).  Everything is drawn into one 1024-byte MONO_VLSB
+buffer (the SSD1306 page layout) through framebuf where the port has it
+(``display_fb``), else in plain Python (``display_canvas``), and handed to
+``display.show(buf)``; the screen is redrawn only when the mode or what it shows changed.
 
     screen = Screen(hal.display)
     screen.show("serving", {"window": "12", "staff_id": "1024", "online": True, "buffered": 0})
@@ -15,11 +16,6 @@ import binascii
 
 from firmware.pad import display_text as text
 from firmware.pad import glyphs
-
-try:
-    import framebuf  # C blits where the port has it (ESP32 does); same pixels as the Python path
-except ImportError:  # pragma: no cover - CPython
-    framebuf = None
 
 WIDTH = 128
 HEIGHT = 64
@@ -86,80 +82,14 @@ def new_buffer():
     return bytearray(BUF_SIZE)
 
 
-def get_pixel(buf, x, y):
-    return (buf[(y >> 3) * WIDTH + x] >> (y & 7)) & 1
-
-
-def set_pixel(buf, x, y, on=1):
-    if 0 <= x < WIDTH and 0 <= y < HEIGHT:
-        i = (y >> 3) * WIDTH + x
-        if on:
-            buf[i] |= 1 << (y & 7)
-        else:
-            buf[i] &= ~(1 << (y & 7)) & 0xFF
-
-
-def fill_rect(buf, x, y, w, h, xor=False):
-    """Light (or, with xor, invert) a rectangle; clipped to the screen."""
-    x0, x1 = max(x, 0), min(x + w, WIDTH)
-    y0, y1 = max(y, 0), min(y + h, HEIGHT)
-    for page in range(y0 >> 3, (y1 + 7) >> 3):
-        top, bottom = max(y0 - page * 8, 0), min(y1 - page * 8, 8)
-        mask = ((1 << bottom) - 1) & ~((1 << top) - 1) & 0xFF
-        base = page * WIDTH
-        for col in range(base + x0, base + x1):
-            buf[col] = (buf[col] ^ mask) if xor else (buf[col] | mask)
-
-
-def hline(buf, x, y, w):
-    fill_rect(buf, x, y, w, 1)
-
-
-def blit_vlsb(buf, x, y, data, off, w, pages, xor=False):
-    """Copy a MONO_VLSB bitmap (``pages`` pages of ``w`` bytes at ``data[off]``) to (x, y).
-
-    Lit pixels are ORed (or XORed, to draw light-on-dark) into ``buf``; pixels off the
-    screen are dropped.  y need not be a multiple of 8.
-    """
-    shift = y & 7
-    for gp in range(pages):
-        page = (y >> 3) + gp
-        row = off + gp * w
-        for c in range(w):
-            col = x + c
-            b = data[row + c]
-            if not b or col < 0 or col >= WIDTH:
-                continue
-            lo = (b << shift) & 0xFF
-            if 0 <= page < PAGES and lo:
-                i = page * WIDTH + col
-                buf[i] = (buf[i] ^ lo) if xor else (buf[i] | lo)
-            if shift and 0 <= page + 1 < PAGES:
-                hi = b >> (8 - shift)
-                if hi:
-                    i = (page + 1) * WIDTH + col
-                    buf[i] = (buf[i] ^ hi) if xor else (buf[i] | hi)
-
-
-def blit_hlsb(buf, x, y, w, h, data, xor=False):
-    """Copy a MONO_HLSB bitmap (rows of ceil(w/8) bytes, MSB = leftmost) to (x, y)."""
-    stride = (w + 7) >> 3
-    for row in range(h):
-        py = y + row
-        if py < 0 or py >= HEIGHT:
-            continue
-        i = (py >> 3) * WIDTH
-        bit = 1 << (py & 7)
-        base = row * stride
-        for bx in range(stride):
-            b = data[base + bx]
-            if not b:
-                continue
-            for k in range(8):
-                if b & (0x80 >> k):
-                    px = x + (bx << 3) + k
-                    if px - x < w and 0 <= px < WIDTH:
-                        buf[i + px] = (buf[i + px] ^ bit) if xor else (buf[i + px] | bit)
+def make_canvas(buf):
+    """The fastest canvas this port offers: framebuf's C blits, else plain Python."""
+    try:
+        from firmware.pad.display_fb import FrameCanvas
+    except ImportError:
+        from firmware.pad.display_canvas import Canvas
+        return Canvas(buf)
+    return FrameCanvas(buf)
 
 
 # ---- text ---------------------------------------------------------------------------
@@ -184,8 +114,8 @@ def fit(s, font, max_w):
     return out + text.ELLIPSIS
 
 
-def draw_text(buf, x, y, s, font, xor=False):
-    """Draw ``s`` with its top-left at (x, y); return the x after it.
+def draw_text(canvas, x, y, s, font, dark=False):
+    """Draw ``s`` with its top-left at (x, y) on a Canvas; return the x after it.
 
     A character the tables lack is drawn as an empty box, so a missing glyph is visible
     rather than silently dropped.
@@ -194,23 +124,23 @@ def draw_text(buf, x, y, s, font, xor=False):
         g = font.glyph(ch)
         w = font.width(ch)
         if g is None:
-            _box(buf, x + 1, y + 1, w - 2, font.height - 3, xor)
+            _box(canvas, x + 1, y + 1, w - 2, font.height - 3, dark)
         else:
-            blit_vlsb(buf, x, y, g[0], g[1], g[2], font.pages, xor)
+            canvas.glyph(x, y, g[0], g[1], g[2], font.pages, dark)
         x += w
     return x
 
 
-def _box(buf, x, y, w, h, xor):
-    fill_rect(buf, x, y, w, 1, xor)
-    fill_rect(buf, x, y + h - 1, w, 1, xor)
-    fill_rect(buf, x, y + 1, 1, h - 2, xor)
-    fill_rect(buf, x + w - 1, y + 1, 1, h - 2, xor)
+def _box(canvas, x, y, w, h, dark):
+    canvas.fill_rect(x, y, w, 1, dark)
+    canvas.fill_rect(x, y + h - 1, w, 1, dark)
+    canvas.fill_rect(x, y + 1, 1, h - 2, dark)
+    canvas.fill_rect(x + w - 1, y + 1, 1, h - 2, dark)
 
 
-def draw_centered(buf, y, s, font, xor=False):
+def draw_centered(canvas, y, s, font, dark=False):
     s = fit(s, font, WIDTH)
-    return draw_text(buf, (WIDTH - text_width(s, font)) // 2, y, s, font, xor)
+    return draw_text(canvas, (WIDTH - text_width(s, font)) // 2, y, s, font, dark)
 
 
 def render_text(s, font):
@@ -272,11 +202,10 @@ class Screen:
         self.display = display
         self.buf = new_buffer()
         self._last = None
+        self.canvas = make_canvas(self.buf)
+        self._decoded = {}           # box height -> (bitmap string, decoded): window 16, staff 12
         self.bmp_errors = 0          # host bitmaps refused (the core may report them)
         self.last_error = None
-        self._fb = None
-        if framebuf is not None:
-            self._fb = framebuf.FrameBuffer(self.buf, WIDTH, HEIGHT, framebuf.MONO_VLSB)
 
     def invalidate(self):
         """Force the next show() to redraw (e.g. after the display was re-initialised)."""
@@ -297,60 +226,63 @@ class Screen:
         """Draw into self.buf without showing it."""
         if mode not in MODES:
             raise ValueError("unknown display mode {!r}; one of {}".format(mode, ", ".join(MODES)))
-        buf = self.buf
-        for i in range(BUF_SIZE):
-            buf[i] = 0
+        c = self.canvas
+        c.clear()
         self._header(info)
-        hline(buf, 0, RULE_Y, WIDTH)
+        c.fill_rect(0, RULE_Y, WIDTH, 1)
         if mode == "prompt":
-            draw_centered(buf, PROMPT_Y, text.LARGE["prompt"], LARGE)
-            draw_text(buf, 0, KEYS_Y, text.LARGE["satisfied"], LARGE)
+            draw_centered(c, PROMPT_Y, text.LARGE["prompt"], LARGE)
+            draw_text(c, 0, KEYS_Y, text.LARGE["satisfied"], LARGE)
             s = text.LARGE["unsatisfied"]
-            draw_text(buf, WIDTH - text_width(s, LARGE), KEYS_Y, s, LARGE)
+            draw_text(c, WIDTH - text_width(s, LARGE), KEYS_Y, s, LARGE)
         elif mode == "thanks":
-            draw_centered(buf, THANKS_Y, text.LARGE["thanks"], LARGE)
+            draw_centered(c, THANKS_Y, text.LARGE["thanks"], LARGE)
             rating = info.get("rating")
             if rating in ("satisfied", "unsatisfied"):
-                draw_centered(buf, CHOSEN_Y, text.SMALL["you_chose"] + text.SMALL[rating], SMALL)
+                draw_centered(c, CHOSEN_Y, text.SMALL["you_chose"] + text.SMALL[rating], SMALL)
         elif mode == "serving":
             self._staff_line(info)
-            draw_centered(buf, MAIN_Y, text.LARGE["serving"], LARGE)
+            draw_centered(c, MAIN_Y, text.LARGE["serving"], LARGE)
         elif mode == "paused":
             self._staff_line(info)
             self._band(text.LARGE["paused"])
         elif mode == "fault":
             label = text.FAULTS.get(info.get("fault") or "other", text.FAULTS["other"])
-            x = draw_text(buf, 0, LINE_Y, label, SMALL)
-            draw_text(buf, x + SMALL.ascii_w, LINE_Y, text.SMALL["report"], SMALL)
+            x = draw_text(c, 0, LINE_Y, label, SMALL)
+            draw_text(c, x + SMALL.ascii_w, LINE_Y, text.SMALL["report"], SMALL)
             self._band(text.LARGE["fault"])
         else:  # offline-boot
-            draw_centered(buf, LINE_Y, text.SMALL["offline_ok"], SMALL)
-            draw_centered(buf, MAIN_Y, text.LARGE["boot"], LARGE)
+            draw_centered(c, LINE_Y, text.SMALL["offline_ok"], SMALL)
+            draw_centered(c, MAIN_Y, text.LARGE["boot"], LARGE)
         if mode != "prompt":
             self._status(mode, info)
 
     def _band(self, s):
-        fill_rect(self.buf, 0, BAND_Y, WIDTH, BAND_H)
-        draw_centered(self.buf, MAIN_Y, s, LARGE, xor=True)
+        self.canvas.fill_rect(0, BAND_Y, WIDTH, BAND_H)
+        draw_centered(self.canvas, MAIN_Y, s, LARGE, dark=True)
 
     def _bitmap(self, s, box_h):
-        """A host bitmap decoded, or None (counted) if it is missing or malformed."""
+        """A host bitmap decoded, or None (counted) if it is missing or malformed.
+
+        The last string per box height is kept decoded: a redraw for a new count or mode
+        then costs no base64 work (decoding is the slowest part of a named screen).
+        """
         if not s:
             return None
+        cached = self._decoded.get(box_h)
+        if cached is not None and cached[0] == s:
+            return cached[1]
         try:
-            return decode_bitmap(s, WIDTH, box_h)
+            bmp = decode_bitmap(s, WIDTH, box_h)
         except ValueError as exc:
             self.bmp_errors += 1
             self.last_error = str(exc)
             return None
+        self._decoded[box_h] = (s, bmp)
+        return bmp
 
     def _blit(self, x, y, bmp):
-        w, h, data = bmp
-        if self._fb is not None:
-            src = framebuf.FrameBuffer(bytearray(data), w, h, framebuf.MONO_HLSB)
-            self._fb.blit(src, x, y, 0)
-        else:
-            blit_hlsb(self.buf, x, y, w, h, data)
+        self.canvas.bitmap(x, y, bmp[0], bmp[1], bmp[2])
 
     def _header(self, info):
         bmp = self._bitmap(info.get("window_bmp"), LARGE.height)
@@ -367,30 +299,30 @@ class Screen:
         else:
             # A Chinese name needs the host's bitmap: show the generic word, not boxes.
             s = text.LARGE["window"]
-        draw_centered(self.buf, HEADER_Y, s, LARGE)
+        draw_centered(self.canvas, HEADER_Y, s, LARGE)
 
     def _staff_line(self, info):
         x = 0
         staff_id = info.get("staff_id")
         if staff_id:
-            x = draw_text(self.buf, 0, LINE_Y, text.SMALL["staff_id"] + " ", SMALL)
-            x = draw_text(self.buf, x, LINE_Y, fit(str(staff_id), SMALL, 48), SMALL) + SMALL.ascii_w
+            x = draw_text(self.canvas, 0, LINE_Y, text.SMALL["staff_id"] + " ", SMALL)
+            x = draw_text(self.canvas, x, LINE_Y, fit(str(staff_id), SMALL, 48), SMALL) + SMALL.ascii_w
         bmp = self._bitmap(info.get("staff_bmp"), SMALL.height)
         if bmp is not None:        # the host sized it to the room left; any excess is clipped
             self._blit(x, LINE_Y + (SMALL.height - bmp[1]) // 2, bmp)
         elif info.get("staff") and has_glyphs(info["staff"], SMALL):
-            draw_text(self.buf, x, LINE_Y, fit(info["staff"], SMALL, WIDTH - x), SMALL)
+            draw_text(self.canvas, x, LINE_Y, fit(info["staff"], SMALL, WIDTH - x), SMALL)
 
     def _status(self, mode, info):
         online = info.get("online")
         if mode == "offline-boot":
             online = False
         if online is not None:
-            draw_text(self.buf, 0, STATUS_Y, text.SMALL["online" if online else "offline"], SMALL)
+            draw_text(self.canvas, 0, STATUS_Y, text.SMALL["online" if online else "offline"], SMALL)
         buffered = info.get("buffered") or 0
         if buffered > 0:
             s = text.SMALL["buffered"] + " " + str(buffered)
-            draw_text(self.buf, WIDTH - text_width(s, SMALL), STATUS_Y, s, SMALL)
+            draw_text(self.canvas, WIDTH - text_width(s, SMALL), STATUS_Y, s, SMALL)
 
 
 def has_glyphs(s, font):
