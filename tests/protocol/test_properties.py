@@ -321,3 +321,16 @@ def test_ack_message_of_ranges_round_trips(seqs: list[int]) -> None:
     msg = messages.ack(acks.to_ranges(seqs))
     parsed = messages.parse_ack(messages.encode(msg)) if len(wire(msg)) <= spec.MAX_PAYLOAD else msg
     assert expand(parsed["ack"]) == set(seqs)
+
+
+@FAST
+@given(valid_messages(), st.data())
+def test_escaped_surrogates_and_controls_never_crash(case: tuple[str, str | None, dict[str, Any]],
+                                                      data: st.DataObject) -> None:
+    """Text fields set to strings with lone surrogates or control characters, sent \\u-escaped
+    (as CPython's json writes them): refused with a code, or accepted and re-encodable."""
+    kind, dev, msg = case
+    tricky = data.draw(st.text(st.characters(categories=["Cs", "Cc", "Lo", "So"]), max_size=20))
+    key = data.draw(st.sampled_from(sorted(msg)))
+    payload = json.dumps({**msg, key: tricky}, separators=(",", ":")).encode()   # ensure_ascii: escapes
+    check_outcome(kind, payload, dev)
