@@ -42,9 +42,12 @@ def backup_file_name(now_ms: int) -> str:
 
 
 def pg_dump_command(url: str, directory: Path, now_ms: int) -> str:
-    u = make_url(normalise_url(url)).set(drivername="postgresql")
+    # No password on the command line (it would land in shell history and `ps`): pg_dump
+    # takes it from ~/.pgpass or PGPASSWORD.
+    u = make_url(normalise_url(url)).set(drivername="postgresql", password=None)
     target = directory / backup_file_name(now_ms).replace(".db", ".dump")
-    return f"pg_dump --format=custom --file={target} '{u.render_as_string(hide_password=False)}'"
+    return (f"mkdir -p {directory} && pg_dump --format=custom --file={target} "
+            f"'{u.render_as_string(hide_password=False)}'")
 
 
 def backup_database(url: str, directory: Path, clock: Clock) -> BackupResult:
@@ -55,7 +58,8 @@ def backup_database(url: str, directory: Path, clock: Clock) -> BackupResult:
         raise BackupRefused("the database is PostgreSQL; evalpad backs up SQLite files only",
                             "run (and schedule, e.g. a systemd timer):\n  "
                             + pg_dump_command(url, directory, now)
-                            + "\nrestore with: pg_restore --clean --dbname=<url> <file>")
+                            + "\n(the password comes from ~/.pgpass or PGPASSWORD)"
+                            + "\nrestore with: pg_restore --clean --no-owner --dbname=<url> <file>")
     source = make_url(url).database
     if not url.startswith("sqlite") or not source or source == ":memory:":
         raise BackupRefused(f"cannot back up {url!r}",

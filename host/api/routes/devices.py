@@ -21,16 +21,21 @@ from host.api.views import assignment_public, device_public
 from host.auth.roles import Role
 from host.broker import accounts
 from host.errors import Conflict
+from host.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/devices", tags=["devices"])
 
 
-def broker_note(mqtt_url: str | None) -> str:
-    if mqtt_url:
-        return ("EVALPAD_MQTT_URL points at an external broker: add this account there too "
-                "(the files in the data directory are for evalpad's own Mosquitto)")
-    return ""
+def broker_note(settings: Settings) -> str:
+    """What the operator must still do for the account to work, if anything."""
+    broker_dir = settings.data_dir / "broker"
+    if accounts.running_pid(broker_dir) is not None:
+        return ""                     # the running broker has reread the files
+    if settings.mqtt_url:
+        return (f"no running Mosquitto reads {broker_dir}/passwd: if EVALPAD_MQTT_URL's broker is "
+                "another one (e.g. EMQX), add this account there too")
+    return "the broker takes this account when it starts (evalpad serve starts it)"
 
 
 @router.get("", response_model=list[DevicePublic])
@@ -57,7 +62,7 @@ def add_device(body: DeviceCreate, who: FleetEditor, session: SessionDep, clock:
     view = fleet.device_view(session, body.id)
     return DeviceCreated(**device_public(view).model_dump(),
                          broker=BrokerCredentials(username=body.id, password=password,
-                                                  note=broker_note(settings.mqtt_url)))
+                                                  note=broker_note(settings)))
 
 
 @router.get("/{device_id}", response_model=DevicePublic)
@@ -107,4 +112,4 @@ def new_password(device_id: str, body: Reason, who: FleetEditor, session: Sessio
                  subject=device_id, reason=body.reason)
     password = accounts.issue_pad_password(settings.data_dir / "broker", device_id, settings.mqtt_prefix)
     session.commit()
-    return BrokerCredentials(username=device_id, password=password, note=broker_note(settings.mqtt_url))
+    return BrokerCredentials(username=device_id, password=password, note=broker_note(settings))
