@@ -29,17 +29,27 @@ def test_r7_pad_fault_events_open_one_fault_and_repeats_update_it(db: Session, h
     clear = hall.event("qp-0107", w, "fault_clear", t(10, 0), code="button_stuck")
     other = hall.event("qp-0107", w, "fault", t(9, 50), code="display")
     assert faults.sync_pad_events(db, DAY, now_ms=NOW) == 2
-    assert faults.sync_pad_events(db, DAY, now_ms=NOW + 1) == 0           # idempotent
+    assert faults.sync_pad_events(db, DAY, now_ms=NOW + 1) == 0  # idempotent
     rows = faults.list_faults(db, device_id="qp-0107")
     stuck = next(f for f in rows if f.code == "button_stuck")
-    assert (stuck.source, stuck.window_id, stuck.started_ms, stuck.cleared_ms, stuck.repeats, stuck.status) == \
-        ("pad", w, t(9, 0), t(10, 0), 1, "open")
+    assert (
+        stuck.source,
+        stuck.window_id,
+        stuck.started_ms,
+        stuck.cleared_ms,
+        stuck.repeats,
+        stuck.status,
+    ) == ("pad", w, t(9, 0), t(10, 0), 1, "open")
     assert "again" in stuck.detail
     assert {f.code for f in rows} == {"button_stuck", "display"}
     assert e1 and e2 and clear and other
     # The pad's clear ends the span; only IT resolves the entry.
-    assert [a.action for a in db.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()] == \
-        ["fault.open", "fault.repeat", "fault.open", "fault.clear"]
+    assert [a.action for a in db.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()] == [
+        "fault.open",
+        "fault.repeat",
+        "fault.open",
+        "fault.clear",
+    ]
 
 
 def test_r7_lifecycle_open_ack_resolve_with_audit(db: Session, hall: Hall) -> None:
@@ -54,17 +64,23 @@ def test_r7_lifecycle_open_ack_resolve_with_audit(db: Session, hall: Hall) -> No
         faults.resolve(db, f.id or 0, by="it-chen", verdict="broken", notes="x", now_ms=t(10, 0))
     with pytest.raises(Invalid, match="notes"):
         faults.resolve(db, f.id or 0, by="it-chen", verdict="pad_fault", notes=" ", now_ms=t(10, 0))
-    f = faults.resolve(db, f.id or 0, by="it-chen", verdict="pad_fault", notes="replaced key switch",
-                       now_ms=t(10, 0))
+    f = faults.resolve(
+        db, f.id or 0, by="it-chen", verdict="pad_fault", notes="replaced key switch", now_ms=t(10, 0)
+    )
     assert (f.status, f.verdict, f.resolved_ms, f.cleared_ms) == ("resolved", "pad_fault", t(10, 0), t(10, 0))
     assert "on my way" in f.repair_notes and "replaced key switch" in f.repair_notes
     with pytest.raises(Conflict, match="already resolved"):
         faults.resolve(db, f.id or 0, by="it-chen", verdict="network", notes="x", now_ms=t(10, 1))
-    f = faults.reclassify(db, f.id or 0, by="it-wu", verdict="staff_caused", reason="key was glued",
-                          now_ms=t(11, 0))
+    f = faults.reclassify(
+        db, f.id or 0, by="it-wu", verdict="staff_caused", reason="key was glued", now_ms=t(11, 0)
+    )
     audit = [(a.actor, a.action) for a in db.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()]
-    assert audit == [("staff-li", "fault.open"), ("it-wu", "fault.acknowledge"), ("it-chen", "fault.resolve"),
-                     ("it-wu", "fault.reclassify")]
+    assert audit == [
+        ("staff-li", "fault.open"),
+        ("it-wu", "fault.acknowledge"),
+        ("it-chen", "fault.resolve"),
+        ("it-wu", "fault.reclassify"),
+    ]
     # A repeat after resolution opens a new entry.
     g = faults.report_fault(db, by="staff-li", detail="again", now_ms=t(12, 0), device_id="qp-0107")
     assert g.id != f.id and g.status == "open"
@@ -76,18 +92,21 @@ def test_r7_pad_fault_spans_only_for_pad_fault_verdicts(db: Session, hall: Hall)
     verdicts = {"qp-0107": "pad_fault", "qp-0108": "network"}
     ids = {}
     for dev, verdict in verdicts.items():
-        f = faults.report_fault(db, by="s", detail="dark screen", now_ms=t(9, 30), device_id=dev,
-                                started_ms=t(9, 0))
+        f = faults.report_fault(
+            db, by="s", detail="dark screen", now_ms=t(9, 30), device_id=dev, started_ms=t(9, 0)
+        )
         faults.acknowledge(db, f.id or 0, by="it", now_ms=t(9, 40))
-        faults.resolve(db, f.id or 0, by="it", verdict=verdict, notes="fixed", now_ms=t(11, 0),
-                       cleared_ms=t(10, 30))
+        faults.resolve(
+            db, f.id or 0, by="it", verdict=verdict, notes="fixed", now_ms=t(11, 0), cleared_ms=t(10, 30)
+        )
         ids[dev] = f.id
-    still_open = faults.report_fault(db, by="s", detail="flicker", now_ms=t(14, 0), device_id="qp-0107",
-                                     code="display")
+    still_open = faults.report_fault(
+        db, by="s", detail="flicker", now_ms=t(14, 0), device_id="qp-0107", code="display"
+    )
     got = faults.pad_fault_spans(db, ["qp-0107", "qp-0108"], DAY)
     assert got == [(Span(t(9, 0), t(10, 30)), ids["qp-0107"])]
     assert faults.pad_fault_spans(db, ["qp-0108"], DAY) == []
-    assert faults.pad_fault_spans(db, ["qp-0107"], Span(t(10, 30), t(12, 0))) == []     # half-open
+    assert faults.pad_fault_spans(db, ["qp-0107"], Span(t(10, 30), t(12, 0))) == []  # half-open
     assert faults.pad_fault_spans(db, ["qp-0107"], Span(t(10, 29), t(12, 0)))[0][1] == ids["qp-0107"]
     assert still_open.verdict is None and w
 
@@ -95,7 +114,9 @@ def test_r7_pad_fault_spans_only_for_pad_fault_verdicts(db: Session, hall: Hall)
 def test_r7_repeated_watchdog_resets_open_one_fault(db: Session, hall: Hall) -> None:
     w = hall.window("A07", device="qp-0107")
     hall.window("A08", device="qp-0108")
-    boots = [hall.event("qp-0107", w, "boot", t(9, m), fw="1.0.0", reset_cause="watchdog") for m in (0, 20, 50)]
+    boots = [
+        hall.event("qp-0107", w, "boot", t(9, m), fw="1.0.0", reset_cause="watchdog") for m in (0, 20, 50)
+    ]
     hall.event("qp-0107", w, "boot", t(9, 55), fw="1.0.0", reset_cause="power_on")
     # Two resets an hour and a half apart on the other pad: bad luck, not a fault.
     hall.event("qp-0108", None, "boot", t(9, 0), fw="1.0.0", reset_cause="watchdog")
@@ -115,14 +136,19 @@ def test_r7_silent_pad_in_working_hours(db: Session, hall: Hall) -> None:
     w = hall.window("A07", device="qp-0107")
     w2 = hall.window("A08", device="qp-0108")
     working = {w: [Span(t(8, 30), t(12, 0))], w2: [Span(t(8, 30), t(12, 0))]}
-    hall.power("qp-0107", "off", t(9, 0), t(9, 9, 59))                 # 9 min 59 s: below the threshold
-    long_off = hall.power("qp-0107", "off", t(11, 0), t(13, 0))        # 60 min inside the session
+    hall.power("qp-0107", "off", t(9, 0), t(9, 9, 59))  # 9 min 59 s: below the threshold
+    long_off = hall.power("qp-0107", "off", t(11, 0), t(13, 0))  # 60 min inside the session
     hall.power("qp-0108", "off", t(9, 0), t(10, 0), cause="power_off")  # switched off by staff: not silence
     assert faults.detect_silent(db, working, now_ms=NOW) == 1
     assert faults.detect_silent(db, working, now_ms=NOW + 1) == 0
     f = db.exec(select(Fault).where(Fault.code == "silent")).one()
-    assert (f.device_id, f.window_id, f.started_ms, f.cleared_ms, f.source) == \
-        ("qp-0107", w, t(11, 0), t(13, 0), "host")
+    assert (f.device_id, f.window_id, f.started_ms, f.cleared_ms, f.source) == (
+        "qp-0107",
+        w,
+        t(11, 0),
+        t(13, 0),
+        "host",
+    )
     assert long_off
 
 
@@ -137,11 +163,15 @@ def test_r7_mass_outage_is_one_network_fault(db: Session, hall: Hall) -> None:
     out = faults.detect_outages(db, DAY, now_ms=NOW)
     assert len(out) == 1
     f = out[0]
-    assert (f.code, f.source, f.started_ms, sorted(f.devices)) == ("network_outage", "host", t(10, 0),
-                                                                    devs[:6])
+    assert (f.code, f.source, f.started_ms, sorted(f.devices)) == (
+        "network_outage",
+        "host",
+        t(10, 0),
+        devs[:6],
+    )
     # Ends when 80 % (5 of 6) are back: the 5th return at 10:24.
     assert f.cleared_ms == t(10, 24)
-    assert faults.detect_outages(db, DAY, now_ms=NOW + 1)[0].id == f.id           # idempotent
+    assert faults.detect_outages(db, DAY, now_ms=NOW + 1)[0].id == f.id  # idempotent
     assert db.exec(select(Fault)).all() == [f]
     spans = faults.network_outage_spans(db, DAY)
     assert spans == [(Span(t(10, 0), t(10, 24)), f.id, tuple(devs[:6]))]

@@ -14,8 +14,10 @@ from tests.review.conftest import sh
 
 W = 7
 T0 = sh(2026, 10, 12, 9, 0)
-WORKING = [Span(sh(2026, 10, 12, 8, 30), sh(2026, 10, 12, 12, 0)),
-           Span(sh(2026, 10, 12, 13, 0), sh(2026, 10, 12, 17, 0))]
+WORKING = [
+    Span(sh(2026, 10, 12, 8, 30), sh(2026, 10, 12, 12, 0)),
+    Span(sh(2026, 10, 12, 13, 0), sh(2026, 10, 12, 17, 0)),
+]
 
 
 class Pad:
@@ -24,9 +26,20 @@ class Pad:
 
     def ev(self, type_: str, at_ms: int, svc: str | None = None, **body: object) -> Event:
         self.n += 1
-        return Event(id=self.n, device_id="qp-0001", seq=self.n, boot=1, up_ms=self.n, type=type_,
-                     at_ms=at_ms, received_ms=at_ms, window_id=W, svc=svc,
-                     rating=body.get("rating"), body={"type": type_, "svc": svc, **body})  # type: ignore[arg-type]
+        return Event(
+            id=self.n,
+            device_id="qp-0001",
+            seq=self.n,
+            boot=1,
+            up_ms=self.n,
+            type=type_,
+            at_ms=at_ms,
+            received_ms=at_ms,
+            window_id=W,
+            svc=svc,
+            rating=body.get("rating"),
+            body={"type": type_, "svc": svc, **body},
+        )  # type: ignore[arg-type]
 
 
 def consecutive(cands: list[v.Candidate]) -> list[v.Candidate]:
@@ -34,7 +47,7 @@ def consecutive(cands: list[v.Candidate]) -> list[v.Candidate]:
 
 
 def test_r6_points_per_kind() -> None:
-    assert v.POINTS == {"no_prompt": 1, "refused": Fraction(5, 2), "consecutive": 1, "self_eval": 1}
+    assert {"no_prompt": 1, "refused": Fraction(5, 2), "consecutive": 1, "self_eval": 1} == v.POINTS
 
 
 @pytest.mark.parametrize(("gap_ms", "flagged"), [(20_000, False), (19_999, True), (1, True), (20_001, False)])
@@ -68,8 +81,10 @@ def test_r6_new_queue_session_between_excuses_a_short_gap() -> None:
     assert consecutive(v.find_candidates(W, [a, b], sessions=[s1, s2])) == []
     # The session started exactly at the second evaluation: still "between" (prev, cur].
     s2b = ServiceSession(id=2, window_id=W, ticket="B", started_ms=T0 + 5_000, ended_ms=None)
-    assert consecutive(v.find_candidates(W, [pad.ev("eval", T0), pad.ev("eval", T0 + 5_000)],
-                                         sessions=[s2b])) == []
+    assert (
+        consecutive(v.find_candidates(W, [pad.ev("eval", T0), pad.ev("eval", T0 + 5_000)], sessions=[s2b]))
+        == []
+    )
 
 
 def test_r6_session_started_before_the_first_evaluation_is_not_between() -> None:
@@ -115,10 +130,12 @@ def test_r6_outside_hours_unless_answering_a_prompt_shown_in_hours() -> None:
     late_answer = pad.ev("eval", sh(2026, 10, 12, 12, 0, 20), svc="A9")
     lunch = pad.ev("eval", sh(2026, 10, 12, 12, 30))
     at_close = pad.ev("eval", sh(2026, 10, 12, 17, 0))
-    got = {c.subject_event_id: c for c in v.find_candidates(W, [early, at_open, prompt, late_answer, lunch,
-                                                                 at_close], working=WORKING)
-           if c.kind == v.SELF_EVAL}
-    assert set(got) == {early.id, lunch.id, at_close.id}       # the end of a span is outside it
+    got = {
+        c.subject_event_id: c
+        for c in v.find_candidates(W, [early, at_open, prompt, late_answer, lunch, at_close], working=WORKING)
+        if c.kind == v.SELF_EVAL
+    }
+    assert set(got) == {early.id, lunch.id, at_close.id}  # the end of a span is outside it
     assert got[early.id].reasons == (v.REASON_OUTSIDE_HOURS,)
     # Without working hours the check does not run (nothing guessed).
     assert [c for c in v.find_candidates(W, [early, lunch]) if c.kind == v.SELF_EVAL] == []
@@ -130,8 +147,11 @@ def test_r6_paused_and_staff_entry() -> None:
     before = pad.ev("eval", T0 - 1)
     inside = pad.ev("eval", T0 + 60_000)
     staff = pad.ev("eval", T0 + 700_000, entered_by="staff")
-    got = {c.subject_event_id: c.reasons for c in v.find_candidates(W, [before, inside, staff], paused=paused)
-           if c.kind == v.SELF_EVAL}
+    got = {
+        c.subject_event_id: c.reasons
+        for c in v.find_candidates(W, [before, inside, staff], paused=paused)
+        if c.kind == v.SELF_EVAL
+    }
     assert got == {inside.id: (v.REASON_PAUSED,), staff.id: (v.REASON_STAFF_ENTRY,)}
 
 
@@ -166,7 +186,8 @@ def test_r6_refused_needs_a_cancelled_prompt_end() -> None:
     cancel = pad.ev("prompt_end", T0 + 125_000, svc="A2", reason="cancelled")
     got = v.find_candidates(W, [p, timeout, p2, cancel])
     assert [(c.kind, c.subject_event_id, c.evidence, c.points) for c in got] == [
-        (v.REFUSED, cancel.id, (p2.id, cancel.id), Fraction(5, 2))]
+        (v.REFUSED, cancel.id, (p2.id, cancel.id), Fraction(5, 2))
+    ]
     assert not got[0].voids
 
 

@@ -57,11 +57,17 @@ def test_r6_each_candidate_kind_from_stored_events(db: Session, hall: Hall) -> N
     ids = scenario(hall)
     result = violations.detect(db, ids["w"], MONTH, working=WORKING, now_ms=NOW)
     assert (result.added, result.total) == (5, 5)
-    got = {(c.kind, c.subject_event_id or c.service_session_id): c for c in
-           violations.list_candidates(db, window_id=ids["w"], month=MONTH)}
-    assert set(got) == {("no_prompt", ids["ss_no_prompt"]), ("refused", ids["cancel"]),
-                        ("consecutive", ids["second"]), ("self_eval", ids["paused"]),
-                        ("self_eval", ids["lunch"])}
+    got = {
+        (c.kind, c.subject_event_id or c.service_session_id): c
+        for c in violations.list_candidates(db, window_id=ids["w"], month=MONTH)
+    }
+    assert set(got) == {
+        ("no_prompt", ids["ss_no_prompt"]),
+        ("refused", ids["cancel"]),
+        ("consecutive", ids["second"]),
+        ("self_eval", ids["paused"]),
+        ("self_eval", ids["lunch"]),
+    }
     assert got[("refused", ids["cancel"])].evidence == [ids["p3"], ids["cancel"]]
     assert got[("consecutive", ids["second"])].evidence == [ids["first"], ids["second"]]
     assert got[("self_eval", ids["paused"])].reasons == ["paused"]
@@ -84,7 +90,9 @@ def test_r6_detection_is_idempotent_and_follows_late_events(db: Session, hall: H
     assert late.withdrawn == 1
     row = db.exec(select(ViolationCandidate).where(ViolationCandidate.kind == "no_prompt")).one()
     assert row.status == "withdrawn"
-    assert db.exec(select(AuditEntry).where(AuditEntry.action == "violation.withdraw")).one().actor == "system"
+    assert (
+        db.exec(select(AuditEntry).where(AuditEntry.action == "violation.withdraw")).one().actor == "system"
+    )
     with pytest.raises(Conflict, match="withdrawn"):
         violations.confirm(db, row.id or 0, reviewer="wang", reason="x", now_ms=NOW)
 
@@ -96,36 +104,53 @@ def test_r6_confirm_voids_and_deducts_dismiss_does_not(db: Session, hall: Hall) 
     assert violations.voided_event_ids(db, ids["w"], MONTH) == set()
     assert violations.confirmed_deductions(db, ids["w"], MONTH) == []
 
-    violations.confirm(db, by[("consecutive", ids["second"])], reviewer="wang", reason="video: staff pressed",
-                       now_ms=NOW)
-    violations.confirm(db, by[("refused", ids["cancel"])], reviewer="wang", reason="complaint 17 matches",
-                       now_ms=NOW + 1)
-    violations.dismiss(db, by[("self_eval", ids["paused"])], reviewer="li", reason="citizen pressed; pause "
-                       "display lagged", now_ms=NOW + 2)
-    lunch = violations.confirm(db, by[("self_eval", ids["lunch"])], reviewer="li", reason="staff at lunch "
-                               "pressed", now_ms=NOW + 3)
+    violations.confirm(
+        db, by[("consecutive", ids["second"])], reviewer="wang", reason="video: staff pressed", now_ms=NOW
+    )
+    violations.confirm(
+        db, by[("refused", ids["cancel"])], reviewer="wang", reason="complaint 17 matches", now_ms=NOW + 1
+    )
+    violations.dismiss(
+        db,
+        by[("self_eval", ids["paused"])],
+        reviewer="li",
+        reason="citizen pressed; pause display lagged",
+        now_ms=NOW + 2,
+    )
+    lunch = violations.confirm(
+        db, by[("self_eval", ids["lunch"])], reviewer="li", reason="staff at lunch pressed", now_ms=NOW + 3
+    )
 
     assert violations.voided_event_ids(db, ids["w"], MONTH) == {ids["second"], ids["lunch"]}
     deds = violations.confirmed_deductions(db, ids["w"], MONTH)
-    assert sorted((d.kind, d.points, d.rule, d.at_ms) for d in deds) == sorted([
-        ("consecutive", Fraction(1), "R6", t(10, 10, 15)),
-        ("refused", Fraction(5, 2), "R6", t(9, 40, 5)),
-        ("self_eval", Fraction(1), "R6", t(12, 30)),
-    ])
+    assert sorted((d.kind, d.points, d.rule, d.at_ms) for d in deds) == sorted(
+        [
+            ("consecutive", Fraction(1), "R6", t(10, 10, 15)),
+            ("refused", Fraction(5, 2), "R6", t(9, 40, 5)),
+            ("self_eval", Fraction(1), "R6", t(12, 30)),
+        ]
+    )
     assert all(d.waiver is None for d in deds)
     refused = next(d for d in deds if d.kind == "refused")
     assert refused.evidence == (ids["p3"], ids["cancel"]) and "complaint 17 matches" in refused.detail
 
-    audits = db.exec(select(AuditEntry).where(col(AuditEntry.action).startswith("violation."))
-                     .order_by(col(AuditEntry.at_ms))).all()
+    audits = db.exec(
+        select(AuditEntry)
+        .where(col(AuditEntry.action).startswith("violation."))
+        .order_by(col(AuditEntry.at_ms))
+    ).all()
     assert [(a.actor, a.action, a.at_ms) for a in audits] == [
-        ("wang", "violation.confirm", NOW), ("wang", "violation.confirm", NOW + 1),
-        ("li", "violation.dismiss", NOW + 2), ("li", "violation.confirm", NOW + 3)]
+        ("wang", "violation.confirm", NOW),
+        ("wang", "violation.confirm", NOW + 1),
+        ("li", "violation.dismiss", NOW + 2),
+        ("li", "violation.confirm", NOW + 3),
+    ]
     assert audits[0].detail["voids"] == ids["second"] and audits[0].reason == "video: staff pressed"
 
     # Changing one's mind is a new decision with its own reason; the void goes away.
-    violations.dismiss(db, lunch.id or 0, reviewer="zhao", reason="appeal upheld: it was a citizen",
-                       now_ms=NOW + 4)
+    violations.dismiss(
+        db, lunch.id or 0, reviewer="zhao", reason="appeal upheld: it was a citizen", now_ms=NOW + 4
+    )
     assert violations.voided_event_ids(db, ids["w"], MONTH) == {ids["second"]}
     history = violations.decisions_of(db, lunch.id or 0)
     assert [(d.decision, d.reviewer) for d in history] == [("confirm", "li"), ("dismiss", "zhao")]
@@ -152,15 +177,32 @@ def test_r6_decision_needs_reason_and_open_month(db: Session, hall: Hall) -> Non
 
 def test_r6_patrol_report_is_a_candidate_too(db: Session, hall: Hall) -> None:
     ids = scenario(hall)
-    row = violations.report(db, window_id=ids["w"], kind="self_eval", at_ms=t(10, 10, 5), by="patrol-zhou",
-                            source="patrol", detail="saw staff press 满意", now_ms=NOW,
-                            subject_event_id=ids["first"])
+    row = violations.report(
+        db,
+        window_id=ids["w"],
+        kind="self_eval",
+        at_ms=t(10, 10, 5),
+        by="patrol-zhou",
+        source="patrol",
+        detail="saw staff press 满意",
+        now_ms=NOW,
+        subject_event_id=ids["first"],
+    )
     assert row.status == "open" and row.source == "patrol" and row.evidence == [ids["first"]]
     violations.confirm(db, row.id or 0, reviewer="wang", reason="patrol record 3", now_ms=NOW + 1)
     assert ids["first"] in violations.voided_event_ids(db, ids["w"], MONTH)
     with pytest.raises(Invalid, match="evaluation"):
-        violations.report(db, window_id=ids["w"], kind="consecutive", at_ms=NOW, by="p", source="patrol",
-                          detail="x", now_ms=NOW, subject_event_id=ids["p3"])
+        violations.report(
+            db,
+            window_id=ids["w"],
+            kind="consecutive",
+            at_ms=NOW,
+            by="p",
+            source="patrol",
+            detail="x",
+            now_ms=NOW,
+            subject_event_id=ids["p3"],
+        )
     # Detection leaves reported candidates alone.
     violations.detect(db, ids["w"], MONTH, working=WORKING, now_ms=NOW + 2)
     assert violations.get_candidate(db, row.id or 0).status == "confirmed"

@@ -22,17 +22,38 @@ NOW = sh(2026, 11, 2, 9, 0)
 
 def test_r8_waiver_by_deduction_key_reaches_the_score(db: Session, hall: Hall) -> None:
     w = hall.window("A07")
-    closure = Deduction(kind="closure", points=Fraction(1), rule="R5",
-                        span=Span(sh(2026, 10, 12, 9, 0), sh(2026, 10, 12, 9, 30)))
+    closure = Deduction(
+        kind="closure",
+        points=Fraction(1),
+        rule="R5",
+        span=Span(sh(2026, 10, 12, 9, 0), sh(2026, 10, 12, 9, 30)),
+    )
     key = deduction_key(w, MONTH, closure)
-    row = waivers.create_waiver(db, window_id=w, month=MONTH, key=key, reason="building power cut, notice 12",
-                                by="mgmt-wang", now_ms=NOW)
+    row = waivers.create_waiver(
+        db,
+        window_id=w,
+        month=MONTH,
+        key=key,
+        reason="building power cut, notice 12",
+        by="mgmt-wang",
+        now_ms=NOW,
+    )
     assert waivers.waivers_for(db, w, MONTH) == {key: "building power cut, notice 12"}
     assert waivers.waivers_for(db, w, "2026-11") == {}
     # The scorer's month_score marks that line waived (shown, not hidden) and it no longer counts.
-    score = month_score(w, MONTH, volume=0, volume_source="import", valid=10, satisfied=10,
-                        deductions=[closure], waivers=waivers.waivers_for(db, w, MONTH))
-    assert score.final == 5 and score.deductions[0].waiver and "building power cut" in score.deductions[0].waiver
+    score = month_score(
+        w,
+        MONTH,
+        volume=0,
+        volume_source="import",
+        valid=10,
+        satisfied=10,
+        deductions=[closure],
+        waivers=waivers.waivers_for(db, w, MONTH),
+    )
+    assert (
+        score.final == 5 and score.deductions[0].waiver and "building power cut" in score.deductions[0].waiver
+    )
     with pytest.raises(Conflict, match="already waived"):
         waivers.create_waiver(db, window_id=w, month=MONTH, key=key, reason="again", by="x", now_ms=NOW)
     waivers.revoke_waiver(db, row.id or 0, reason="power cut was after hours", by="mgmt-li", now_ms=NOW + 1)
@@ -41,7 +62,8 @@ def test_r8_waiver_by_deduction_key_reaches_the_score(db: Session, hall: Hall) -
     audit = db.exec(select(AuditEntry).order_by(col(AuditEntry.id))).all()
     assert [(a.actor, a.action, a.reason) for a in audit] == [
         ("mgmt-wang", "waiver.create", "building power cut, notice 12"),
-        ("mgmt-li", "waiver.revoke", "power cut was after hours")]
+        ("mgmt-li", "waiver.revoke", "power cut was after hours"),
+    ]
 
 
 def test_r8_waiver_needs_reason_own_key_and_open_month(db: Session, hall: Hall) -> None:
@@ -57,5 +79,6 @@ def test_r8_waiver_needs_reason_own_key_and_open_month(db: Session, hall: Hall) 
     db.add(MonthAction(month=MONTH, action="close", at_ms=NOW, by="m"))
     db.commit()
     with pytest.raises(Conflict, match="closed"):
-        waivers.create_waiver(db, window_id=w, month=MONTH, key=key, reason="long pad fault", by="m",
-                              now_ms=NOW + 1)
+        waivers.create_waiver(
+            db, window_id=w, month=MONTH, key=key, reason="long pad fault", by="m", now_ms=NOW + 1
+        )
