@@ -19,6 +19,7 @@ from host.provision import build as builder
 from host.provision import identity
 from tests.provision.simpad import SimPad
 from tests.support import micropython as mp
+from tests.support.services import missing
 
 pytestmark = pytest.mark.micropython
 
@@ -29,12 +30,16 @@ IDENTITY_ARGS = ["--dev", "qp-0107", "--wifi-ssid", "青浦大厅", "--wifi-pass
                  "--window", "公安分局出入境", "--prefix", "evalpad/v1"]
 
 
-@pytest.fixture
-def pad() -> Iterator[SimPad]:
+def _sim(**kw: bool) -> SimPad:
     why = mp.available()
     if why:
-        pytest.skip(why)
-    with SimPad() as sim:
+        missing(why)
+    return SimPad(**kw)
+
+
+@pytest.fixture
+def pad() -> Iterator[SimPad]:
+    with _sim() as sim:
         yield sim
 
 
@@ -98,7 +103,7 @@ def test_generated_broker_password_is_shown_and_registered(pad: SimPad, tmp_path
 
 
 def test_a_damaged_transfer_is_refused_and_the_old_file_kept(tmp_path: Path) -> None:
-    with SimPad(corrupt_writes=True) as pad:
+    with _sim(corrupt_writes=True) as pad:
         pad.put("/evalpad.json", b'{"dev": "qp-0001"}')
         res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
         assert res.exit_code == 1
@@ -113,7 +118,7 @@ def test_port_missing_says_what_to_do() -> None:
 
 
 def test_silent_device_gives_a_clear_no_answer_error() -> None:
-    with SimPad(answer=False) as pad:
+    with _sim(answer=False) as pad:
         res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--timeout", "0.5")
     assert res.exit_code == 1
     assert "no answer from a MicroPython REPL" in res.output
