@@ -52,6 +52,7 @@ class PadApp:
         self.reboot_at = None      # type: object
         self.lost = 0              # events that could not be written (flash failing)
         self.state_due = True      # publish state at the next chance (mode changed)
+        self.reported_mode = None  # type: object
         self.last_state = 0
         self.meta_dirty = False
         self.meta_saved = 0
@@ -172,7 +173,6 @@ class PadApp:
 
     def record(self, events: list, up: int) -> None:
         """Write events to the log (each with its seq) -- the only way anything is reported."""
-        before = self.modes.state_mode(self.health.faults)
         ts = self.clock.now_ms()
         for etype, fields in events:
             try:
@@ -187,10 +187,12 @@ class PadApp:
                 first, last, n = dropped  # type: ignore[misc]
                 detail = "log full: dropped {} unsent events, seq {}-{}".format(n, first, last)
                 self.record([("fault", {"code": "storage", "detail": detail})], up)
-        if events and self.modes.state_mode(self.health.faults) != before:
-            self.state_due = True
 
     def _refresh(self, up: int) -> None:
+        mode = self.modes.state_mode(self.health.faults)
+        if mode != self.reported_mode:       # every change of mode is published (contract)
+            self.reported_mode = mode
+            self.state_due = True
         if self.screen is None:
             return
         faults = self.health.fault_codes()

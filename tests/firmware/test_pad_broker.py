@@ -232,8 +232,12 @@ def test_retained_state_reports_buffered_and_mode(broker: object, host: Host, tm
     host.auto_ack = False
     pad.drive(lambda: pad.app.net.connected)
     pad.log_events(5)
+    pad.drive(lambda: any(s["online"] for s in host.states))
+    t0 = pad.hal.now
     pad.hal.press("staff", pad.hal.now, 100)
     pad.drive(lambda: any(s.get("mode") == "prompt" for s in host.states))
+    # published on the change of mode, not at the next heartbeat (30 s)
+    assert pad.hal.now - t0 < 2000
     state = [s for s in host.states if s.get("mode") == "prompt"][-1]
     assert state["buffered"] >= 6 and state["fw"] == app_mod.FW_VERSION
     assert json.loads(json.dumps(state)) == state
