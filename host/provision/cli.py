@@ -15,6 +15,7 @@ from protocol import spec
 pad_app = typer.Typer(help="Pads over USB: build the firmware, write a pad's identity, deploy.",
                       no_args_is_help=True)
 
+PROGRAM_DIRS = ["/lib/" + top for top in builder.SOURCES]   # what deploy owns on the pad
 PORT_HELP = "the pad's USB serial port, e.g. /dev/ttyUSB0 (list: python -m serial.tools.list_ports)"
 
 
@@ -117,6 +118,11 @@ def deploy_cmd(
                 padfs.put(repl, target, data)
                 total += len(data)
                 typer.echo("{:<48} {:>8}".format(target, len(data)))
+            # The tree is the whole truth for the program's folders (never for the
+            # identity, config or event log at the root).
+            deployed = {"/" + p.relative_to(tree).as_posix() for p in files}
+            for path in padfs.prune(repl, PROGRAM_DIRS, deployed):
+                typer.echo("removed stale {}".format(path))
             if reset:
                 repl.soft_reset()
     except (ReplError, builder.BuildError) as exc:

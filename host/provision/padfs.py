@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 
 from host.provision.rawrepl import PadError, RawRepl, ReplError
@@ -76,6 +77,19 @@ def put(repl: RawRepl, path: str, data: bytes) -> None:
     log.info("wrote %s (%d bytes)", path, len(data))
 
 
+def prune(repl: RawRepl, roots: list[str], keep: set[str]) -> list[str]:
+    """Remove every file under ``roots`` on the pad that is not in ``keep``; return them.
+
+    A stale module must not outlive a deploy: MicroPython imports ``x.py`` before
+    ``x.mpy``, so a source file left by an earlier copy would shadow the new bytecode.
+    """
+    out = repl.exec(_PRUNE.format(roots=sorted(roots), keep=sorted(keep)))
+    removed: list[str] = json.loads(out.strip().splitlines()[-1])
+    for path in removed:
+        log.info("removed stale %s", path)
+    return removed
+
+
 def read(repl: RawRepl, path: str) -> bytes | None:
     """A file's bytes from the pad, or None if it does not exist."""
     out = repl.exec("import binascii\ntry:\n    _f = open({}, 'rb')\nexcept OSError:\n"
@@ -104,4 +118,24 @@ try:
 except OSError:
     os.remove({path})
     os.rename({part}, {path})
+"""
+
+_PRUNE = """import os, json
+_keep = set({keep!r})
+_removed = []
+def _walk(d):
+    try:
+        entries = list(os.ilistdir(d))
+    except OSError:
+        return
+    for e in entries:
+        p = d + '/' + e[0]
+        if e[1] == 0x4000:
+            _walk(p)
+        elif p not in _keep:
+            os.remove(p)
+            _removed.append(p)
+for _r in {roots!r}:
+    _walk(_r)
+print(json.dumps(_removed))
 """

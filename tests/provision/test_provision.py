@@ -154,14 +154,24 @@ def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) 
     tree = builder.build(tmp_path / "tree")
     pad.put("/evalpad.json", b'{"dev": "qp-0107"}')
     pad.put("/machine.py", FAKE_MACHINE)     # the ESP32's watchdog, as the copy sees it
+    # Left by an earlier copy: a module since removed, and a source file that MicroPython
+    # would import instead of the new screen.mpy.
+    pad.put("/lib/firmware/pad/retired.mpy", b"M\x06old")
+    pad.put("/lib/firmware/pad/screen.py", b"raise ImportError('stale source')\n")
+    pad.put("/lib/other/keep.py", b"X = 1\n")        # not the program's folder: untouched
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out))
     assert res.exit_code == 0, res.output
+    assert "removed stale /lib/firmware/pad/retired.mpy" in res.output
+    assert "removed stale /lib/firmware/pad/screen.py" in res.output
     # Fed before every file: a deploy longer than the firmware's 30 s watchdog survives.
     assert pad.run("import machine\nprint(machine.WDT.feeds)") == "{}\n".format(len(tree.files))
     files = pad.files()
     for f in tree.files:
         assert files["/" + f.target] == (tree.out / f.target).read_bytes(), f.target
     assert files["/evalpad.json"] == b'{"dev": "qp-0107"}'          # identity left alone
+    assert files["/lib/other/keep.py"] == b"X = 1\n"
+    program = {p for p in files if p.startswith(("/lib/firmware/", "/lib/protocol/"))}
+    assert program == {"/" + f.target for f in tree.files if f.target.startswith("lib/")}
     assert not [p for p in files if p.endswith(".part")]
     # The compiled tree imports in real MicroPython: contract and the display with its glyphs.
     out = pad.run("import sys, gc\nsys.path.insert(0, '/lib')\n"
