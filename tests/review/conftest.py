@@ -13,9 +13,9 @@ from host.db import make_engine, upgrade
 from tests.review.facts import Hall
 
 
-def sh(*args: int) -> int:
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
     """Asia/Shanghai wall time -> Unix ms."""
-    return to_ms(datetime(*args, tzinfo=RULES_TZ))  # type: ignore[misc]
+    return to_ms(datetime(year, month, day, hour, minute, second, tzinfo=RULES_TZ))
 
 
 @pytest.fixture

@@ -37,9 +37,9 @@ class Pad:
             received_ms=at_ms,
             window_id=W,
             svc=svc,
-            rating=body.get("rating"),
+            rating=str(body["rating"]) if "rating" in body else None,
             body={"type": type_, "svc": svc, **body},
-        )  # type: ignore[arg-type]
+        )
 
 
 def consecutive(cands: list[v.Candidate]) -> list[v.Candidate]:

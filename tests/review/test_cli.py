@@ -1,0 +1,82 @@
+"""`evalpad volume|violations|faults|waive` end to end on a SQLite file (the same service
+functions as the API; SQLite only because nothing here depends on the engine)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from host.cli import app
+from host.db import make_engine
+from tests.review.conftest import sh
+from tests.review.facts import Hall
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'evalpad.db'}"
+    monkeypatch.setenv("EVALPAD_DATABASE_URL", url)
+    monkeypatch.setenv("EVALPAD_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> str:
+        r = runner.invoke(app, list(args))
+        assert r.exit_code == code, r.output
+        return r.output
+
+    invoke.url = url  # type: ignore[attr-defined]
+    invoke("window", "add", "A07", "--name", "社保")
+    return invoke
+
+
+def test_cli_volume_import_all_or_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "oct.csv"
+    bad.write_text("窗口号,月份,业务受理量\nA07,2026-10,80\nA07,2026-10,x\n", encoding="utf-8")
+    out = run("volume", "import", str(bad), code=1)
+    assert "nothing was imported" in out and "第3行 row 3, 业务受理量" in out
+    assert "source: none" in run("volume", "show", "--window", "A07", "--month", "2026-10")
+    out = run("volume", "import", str(bad), "--preview", code=1)
+    assert "preview: 1 good row(s), 1 error(s)" in out
+    bad.write_text("窗口号,月份,业务受理量\nA07,2026-10,80\n", encoding="utf-8")
+    assert "imported 1 row(s)" in run("volume", "import", str(bad))
+    assert "V = 80 (source: import)" in run("volume", "show", "--window", "A07", "--month", "2026-10")
+
+
+def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(run.url)
+    with Session(engine) as s:
+        hall = Hall(s)
+        w = hall.window("A08", device="qp-0108")
+        hall.event("qp-0108", w, "prompt", sh(2026, 10, 12, 9, 0), svc="A1", source="host")
+        hall.event("qp-0108", w, "prompt_end", sh(2026, 10, 12, 9, 0, 5), svc="A1", reason="cancelled")
+    engine.dispose()
+    assert "1 new candidate(s)" in run("violations", "detect", "--month", "2026-10")
+    out = run("violations", "list", "--month", "2026-10", "--status", "open")
+    assert "refused" in out and "1 candidate(s)" in out
+    cid = out.split()[0].lstrip("#")
+    run("violations", "confirm", cid, code=2)  # --reason is required
+    assert "is confirmed" in run("violations", "confirm", cid, "--reason", "投诉单 17", "--by", "王科长")
+    assert "already confirmed" in run("violations", "confirm", cid, "--reason", "again", code=1)
+    xlsx = tmp_path / "v.xlsx"
+    run("violations", "export", "--month", "2026-10", "--out", str(xlsx))
+    ws = load_workbook(io.BytesIO(xlsx.read_bytes())).active
+    assert (ws["C3"].value, ws["J3"].value, ws["L3"].value) == ("拒绝评议", "王科长", "投诉单 17")
+
+    out = run("faults", "report", "--window", "A08", "--detail", "屏幕不亮", "--by", "staff-li")
+    fid = out.split()[1].lstrip("#")
+    assert "still open" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "x", code=1)
+    run("faults", "ack", fid, "--assignee", "chen")
+    assert "resolved: pad_fault" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换屏")
+    assert "resolved" in run("faults", "list", "--window", "A08")
+
+    key = f"{w}:2026-10:shortfall:-"
+    run("waive", "add", "--window", "A08", "--month", "2026-10", "--key", key, "--reason", "屏幕故障两周")
+    assert key in run("waive", "list", "--month", "2026-10")
+    assert "written reason" in run(
+        "waive", "add", "--window", "A08", "--month", "2026-10", "--key", key, "--reason", " ", code=1
+    )
