@@ -121,8 +121,8 @@ def deploy_cmd(
             # The tree is the whole truth for the program's folders (never for the
             # identity, config or event log at the root).
             deployed = {"/" + p.relative_to(tree).as_posix() for p in files}
-            for path in padfs.prune(repl, PROGRAM_DIRS, deployed):
-                typer.echo("removed stale {}".format(path))
+            for stale in padfs.prune(repl, PROGRAM_DIRS, deployed):
+                typer.echo("removed stale {}".format(stale))
             if reset:
                 repl.soft_reset()
     except (ReplError, builder.BuildError) as exc:
