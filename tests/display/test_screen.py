@@ -48,6 +48,8 @@ CASES: dict[str, dict] = {
                    "info": {"window": WINDOW, "window_bmp": WINDOW_BMP, "staff": STAFF,
                             "staff_bmp": STAFF_BMP, "staff_id": "1024", "online": False,
                             "buffered": 7}},
+    "long-id": {"mode": "serving", "info": {"window": "12", "staff_id": "QP-1024-ABCDEFG",
+                                            "online": True}},
     "bad-bmp": {"mode": "serving", "info": {"window": WINDOW, "window_bmp": "84x12:!!notbase64",
                                             "staff_bmp": "999x12:AAAA", "online": True}},
 }
@@ -180,6 +182,13 @@ def test_pure_python_drawing_matches_framebuf(screens: dict) -> None:
         assert shot["pure_hex"] == shot["hex"], name
 
 
+def test_a_too_long_staff_id_is_cut_with_an_ellipsis(screens: dict) -> None:
+    # 48 px for the id: six ASCII cells and the 12 px "…".
+    want = (_header_window_12() | px.text("工号 QP-102…", 12, 0, LINE_Y)
+            | px.centered("正在服务", 16, MAIN_Y) | px.text("在线", 12, 0, STATUS_Y))
+    assert _lit(screens, "long-id") == want
+
+
 def test_malformed_host_bitmaps_are_counted_and_fall_back(screens: dict) -> None:
     shot = screens["bad-bmp"]
     assert shot["errors"] == 2
@@ -236,8 +245,12 @@ try:
     unknown = None
 except ValueError as exc:
     unknown = str(exc)
+import binascii
+from firmware.pad import screen as S
+w, data = S.render_text("A12:", S.LARGE)
 print(json.dumps({"steps": steps, "shows": panel.shows, "glyph_ram": glyph_ram,
-                  "raised": len(raised), "unknown": unknown}))
+                  "raised": len(raised), "unknown": unknown,
+                  "rendered": [w, binascii.hexlify(data).decode()]}))
 """
 
 
@@ -265,3 +278,12 @@ def test_glyph_tables_fit_the_pads_ram_budget(behaviour: dict) -> None:
     # (Frozen into the firmware image they would take none: bytes stay in flash.)
     print("glyphs.py after import under MicroPython: {} bytes of heap".format(behaviour["glyph_ram"]))
     assert 0 < behaviour["glyph_ram"] <= 10 * 1024
+
+
+def test_render_text_gives_the_glyphs_side_by_side(behaviour: dict) -> None:
+    w, data = behaviour["rendered"]
+    data = bytes.fromhex(data)
+    assert w == px.text_width("A12:", 16) == 4 * 7
+    got = {(x, page * 8 + bit) for page in range(2) for x in range(w)
+           for bit in range(8) if data[page * w + x] >> bit & 1}
+    assert got == px.text("A12:", 16, 0, 0) and got
