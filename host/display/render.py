@@ -122,6 +122,19 @@ def display_fields(window: str | None = None, staff: str | None = None,
     return fields
 
 
+def with_bitmaps(fields: dict) -> dict:
+    """A ``display`` command's fields plus bitmaps for its Chinese names (for API routes).
+
+    Bitmaps the caller already gave are kept; other fields pass through unchanged.
+    """
+    out = dict(fields)
+    names = display_fields(fields.get("window"), fields.get("staff"), fields.get("staff_id"))
+    for key in ("window_bmp", "staff_bmp"):
+        if key in names and key not in fields:
+            out[key] = names[key]
+    return out
+
+
 def display_command(id: str, window: str | None = None, staff: str | None = None,
                     staff_id: str | None = None, expires: int | None = None) -> dict:
     """A checked ``display`` command that fits the contract's 1024-byte payload."""

@@ -99,3 +99,12 @@ def test_ascii_names_need_no_bitmap() -> None:
 def test_pads_decoder_says_what_is_wrong(bad: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         screen.decode_bitmap(bad)
+
+
+def test_with_bitmaps_adds_only_what_is_missing() -> None:
+    fields = {"window": "公安分局出入境", "staff_id": "0412", "reason": "kept"}
+    out = render.with_bitmaps(fields)
+    assert out["window_bmp"] == render.render_name("公安分局出入境").bitmap
+    assert "staff_bmp" not in out and out["reason"] == "kept"
+    given = render.with_bitmaps({"window": "公安分局出入境", "window_bmp": "8x1:/w=="})
+    assert given["window_bmp"] == "8x1:/w=="
