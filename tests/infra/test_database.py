@@ -89,3 +89,14 @@ def test_events_are_unique_per_device_and_seq(db_url: str) -> None:
     finally:
         engine.dispose()
     assert {"device_id", "seq"} in [*uniques, pk], (uniques, pk)
+
+
+@pytest.mark.postgres
+def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
+    engine = db.make_engine(pg_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT current_database()")).scalar_one().startswith("evalpad_test_")
+    finally:
+        engine.dispose()
