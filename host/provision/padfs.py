@@ -54,13 +54,15 @@ def put(repl: RawRepl, path: str, data: bytes) -> None:
     if not path.startswith("/"):
         raise ValueError("pad paths are absolute, got {!r}".format(path))
     part = path + PART
+    # Open with the first chunk and close+hash with the last: a small file is one block.
+    blocks = ["_f.write(binascii.a2b_base64({!r}))\n".format(
+        base64.b64encode(data[i:i + WRITE_CHUNK])) for i in range(0, len(data), WRITE_CHUNK)] or [""]
+    blocks[0] = "import binascii\n_f = open({}, 'wb')\n".format(_q(part)) + blocks[0]
+    blocks[-1] += "_f.close()\n" + _HASH.format(_q(part))
     try:
-        repl.exec("import binascii\n_f = open({}, 'wb')\n".format(_q(part)))
-        for i in range(0, len(data), WRITE_CHUNK):
-            b64 = base64.b64encode(data[i:i + WRITE_CHUNK]).decode("ascii")
-            repl.exec("_f.write(binascii.a2b_base64({!r}))\n".format(b64.encode()))
-        repl.exec("_f.close()\n")
-        got = repl.exec(_HASH.format(_q(part))).strip()
+        for code in blocks:
+            out = repl.exec(code)
+        got = out.strip()
     except PadError as exc:
         raise WriteFailed(
             "writing {} on the pad failed: {} (pad said: {}). Is the flash full or the path "

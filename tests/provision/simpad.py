@@ -30,14 +30,15 @@ INTERRUPTED = (b"Traceback (most recent call last):\r\n  File \"main.py\", line 
 class SimPad:
     """``with SimPad() as pad: ... pad.port ... pad.files()``."""
 
-    def __init__(self, answer: bool = True, corrupt_writes: bool = False) -> None:
+    def __init__(self, answer: bool = True, corrupt_writes: bool = False,
+                 mode: str = "running") -> None:
         self.answer = answer                  # False: a device that never speaks (not MicroPython)
         self.corrupt_writes = corrupt_writes  # flip one base64 character of every write: a bad cable
         self.rx = bytearray()                 # every byte the host sent
         self.codes: list[str] = []            # every code block executed
         self.soft_resets = 0
         self.raw_entries = 0
-        self.mode = "running"                 # main.py is running when the host connects
+        self.mode = mode                      # "running" (main.py), "friendly" or "raw"
         self._line = bytearray()
         self._master, self._slave = os.openpty()
         tty.setraw(self._master)

@@ -30,11 +30,11 @@ IDENTITY_ARGS = ["--dev", "qp-0107", "--wifi-ssid", "青浦大厅", "--wifi-pass
                  "--window", "公安分局出入境", "--prefix", "evalpad/v1"]
 
 
-def _sim(**kw: bool) -> SimPad:
+def _sim(**kw: object) -> SimPad:
     why = mp.available()
     if why:
         missing(why)
-    return SimPad(**kw)
+    return SimPad(**kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -80,6 +80,16 @@ def test_raw_repl_conversation_on_the_wire(pad: SimPad) -> None:
     assert pad.raw_entries == 1
     assert wire.count(b"\x04") == len(pad.codes)
     assert wire.endswith(b"\r\x02") and pad.mode == "friendly" and pad.soft_resets == 0
+
+
+@pytest.mark.parametrize("left_in", ["raw", "friendly"])
+def test_a_pad_left_at_a_repl_is_provisioned_too(left_in: str) -> None:
+    # A previous session was cut off: the pad sits at the raw or friendly REPL, not in main.py.
+    with _sim(mode=left_in) as pad:
+        pad._line += b"half a code block"   # what the cut-off session left
+        res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
+        assert res.exit_code == 0, res.output
+        assert json.loads(pad.files()["/evalpad.json"])["dev"] == "qp-0107"
 
 
 def test_provision_replaces_an_old_identity(pad: SimPad) -> None:
@@ -150,6 +160,7 @@ class WDT:
 """
 
 
+@pytest.mark.slow   # ~10 s: the whole program (~50 KB) through the raw REPL at serial pace
 def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) -> None:
     tree = builder.build(tmp_path / "tree")
     pad.put("/evalpad.json", b'{"dev": "qp-0107"}')
