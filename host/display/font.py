@@ -71,6 +71,15 @@ def _face(size: int, index: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path()), size, index=index)
 
 
+def rasterizer() -> tuple[str, str]:
+    """(Pillow version, FreeType version): ASCII comes from outlines, whose 1-bit
+    rasterization can change with FreeType; CJK comes from the font's bitmap strikes."""
+    import PIL
+    from PIL import features
+
+    return PIL.__version__, str(features.version("freetype2"))
+
+
 def is_ascii(ch: str) -> bool:
     return ord(ch) < 128
 
