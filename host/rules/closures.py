@@ -112,31 +112,72 @@ def subtract(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
     return out
 
 
-def find_closures(window_id: int, sessions: Sequence[WorkSession], power: Sequence[PowerFact], *,
-                  grace_ms: int = DEFAULT_GRACE_MS, host_down: Sequence[Span] = (),
+Raw = tuple[str, str, int, int, str]          # (device_id, state, start_ms, end_ms, cause)
+
+
+@dataclass(slots=True)
+class WindowPower:
+    """One window's power facts shaped for the sweep: plain ints, so 2,000 windows stay cheap.
+
+    ``on``: merged [start, end) pairs when some pad of the window was on; ``off``: off facts
+    (start, end, device, cause) by start; ``unknown``: unknown facts; ``raw``: every fact.
+    """
+
+    on: list[tuple[int, int]]
+    off: list[tuple[int, int, str, str]]
+    unknown: list[tuple[int, int]]
+    raw: list[Raw]
+
+    @classmethod
+    def of(cls, raw: list[Raw]) -> WindowPower:
+        on: list[tuple[int, int]] = []
+        for start, end in sorted((r[2], r[3]) for r in raw if r[1] == "on" and r[3] > r[2]):
+            if on and start <= on[-1][1]:
+                if end > on[-1][1]:
+                    on[-1] = (on[-1][0], end)
+            else:
+                on.append((start, end))
+        off = sorted((r[2], r[3], r[0], r[4]) for r in raw if r[1] == "off")
+        unknown = [(r[2], r[3]) for r in raw if r[1] == "unknown"]
+        return cls(on, off, unknown, raw)
+
+    @classmethod
+    def from_facts(cls, facts: Iterable[PowerFact]) -> WindowPower:
+        return cls.of([(f.device_id, f.state, f.span.start_ms, f.span.end_ms, f.cause) for f in facts])
+
+
+def find_closures(window_id: int, sessions: Sequence[WorkSession], power: Sequence[PowerFact] | WindowPower,
+                  *, grace_ms: int = DEFAULT_GRACE_MS, host_down: Sequence[Span] = (),
                   excuses: Sequence[ExcuseSpan] = (), placard: bool = False,
                   until_ms: int | None = None) -> list[Closure]:
     """Every closure of one window in ``sessions`` (R5), excused ones included and marked.
 
     ``until_ms`` cuts a month so far at "now": later session time is not judged yet.
     """
-    on = merge(f.span for f in power if f.state == "on")
-    off = merge(f.span for f in power if f.state == "off")
-    # No evidence either way (R5 d): unknown facts and host downtime, unless an off fact covers it.
-    no_evidence = subtract(merge([*(f.span for f in power if f.state == "unknown"), *host_down]), off)
-    off_facts = sorted((f for f in power if f.state == "off"), key=lambda f: f.span.start_ms)
-    ever_on = bool(on)
+    wp = power if isinstance(power, WindowPower) else WindowPower.from_facts(power)
+    on = wp.on
+    no_evidence: list[Span] | None = None     # built on first need: most windows never need it
     out: list[Closure] = []
+    first = 0                                   # sessions and ``on`` both ascend: one sweep
+    n_on = len(on)
     for session in sessions:
-        span = session.span
+        start, end = session.span.start_ms, session.span.end_ms
         if until_ms is not None:
-            if span.start_ms >= until_ms:
+            if start >= until_ms:
                 continue
-            span = Span(span.start_ms, min(span.end_ms, until_ms))
-        for stretch in gaps(span, on):
+            end = min(end, until_ms)
+        while first < n_on and on[first][1] <= start:
+            first += 1
+        if first < n_on and on[first][0] <= start and on[first][1] >= end:
+            continue                            # on for the whole session: the common case
+        for stretch in _uncovered(start, end, on, first):
             length = stretch.end_ms - stretch.start_ms
             if length < grace_ms:
                 continue                            # R5: shorter than the grace period
+            if no_evidence is None:
+                # No evidence either way (R5 d): unknown facts and host downtime, unless off covers it.
+                off_spans = merge(Span(o[0], o[1]) for o in wp.off)
+                no_evidence = subtract(merge([*(Span(a, b) for a, b in wp.unknown), *host_down]), off_spans)
             evidence = length - overlap_total(stretch, no_evidence)
             excuse: str | None
             if placard:
@@ -145,33 +186,46 @@ def find_closures(window_id: int, sessions: Sequence[WorkSession], power: Sequen
                 excuse = "host_down"
             else:
                 excuse = next((e.excuse for e in excuses if e.span.overlap_ms(stretch) > 0), None)
-            out.append(Closure(window_id=window_id, device_id=_device_at(off_facts, power, stretch),
-                               session=session, off=stretch,
-                               cause=_cause(session, stretch, off_facts, ever_on), excuse=excuse))
+            out.append(Closure(window_id=window_id, device_id=_device_at(wp, stretch), session=session,
+                               off=stretch, cause=_cause(session, stretch, wp), excuse=excuse))
     return out
 
 
-def _fact_at(off_facts: Sequence[PowerFact], ms: int) -> PowerFact | None:
-    for f in off_facts:
-        if f.span.start_ms <= ms < f.span.end_ms:
-            return f
+def _uncovered(start: int, end: int, on: Sequence[tuple[int, int]], first: int) -> list[Span]:
+    """The parts of [start, end) no pair of the merged list ``on`` (from index ``first``) covers."""
+    out: list[Span] = []
+    cursor = start
+    i = first
+    while i < len(on) and on[i][0] < end:
+        if on[i][0] > cursor:
+            out.append(Span(cursor, on[i][0]))
+        cursor = max(cursor, on[i][1])
+        i += 1
+    if cursor < end:
+        out.append(Span(cursor, end))
+    return out
+
+
+def _off_at(wp: WindowPower, ms: int) -> tuple[int, int, str, str] | None:
+    for o in wp.off:
+        if o[0] <= ms < o[1]:
+            return o
     return None
 
 
-def _device_at(off_facts: Sequence[PowerFact], power: Sequence[PowerFact], stretch: Span) -> str | None:
-    fact = _fact_at(off_facts, stretch.start_ms)
+def _device_at(wp: WindowPower, stretch: Span) -> str | None:
+    fact = _off_at(wp, stretch.start_ms)
     if fact is not None:
-        return fact.device_id
-    devices = {f.device_id for f in power if f.span.overlap_ms(stretch) > 0}
+        return fact[2]
+    devices = {r[0] for r in wp.raw if r[2] < stretch.end_ms and r[3] > stretch.start_ms}
     return devices.pop() if len(devices) == 1 else None
 
 
-def _cause(session: WorkSession, stretch: Span, off_facts: Sequence[PowerFact], ever_on: bool) -> str:
-    if not ever_on:
+def _cause(session: WorkSession, stretch: Span, wp: WindowPower) -> str:
+    if not wp.on:
         return "never_on"
     if (session.name in FIRST_SESSIONS and stretch.start_ms == session.span.start_ms
             and stretch.end_ms < session.span.end_ms):
         return "late_start"                        # R5: switched on after the session began
-    fact = _fact_at(off_facts, stretch.start_ms)
-    return (fact.cause or "off") if fact is not None else "no_data"
-
+    fact = _off_at(wp, stretch.start_ms)
+    return (fact[3] or "off") if fact is not None else "no_data"

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from host.clock import Clock, local
 from host.rules.calendar import Calendar, DayKind, SummerRange, is_summer
-from host.rules.closures import ExcuseSpan, find_closures
+from host.rules.closures import ExcuseSpan, WindowPower, find_closures
 from host.rules.month_span import month_span, parse_month
 from host.rules.score import closure_deduction, excuse_text, month_score, ranks
 from host.rules.sessions import WindowSchedule, at, sessions_for_day
@@ -140,9 +140,9 @@ def compute(session: Session, month: str, clock: Clock,
         schedule = config.schedule(w.id)
         sessions = planner.sessions(schedule)
         placard = w.category in config.placard_categories
-        facts_w = power.get(w.id, [])
+        facts_w = power.get(w.id) or WindowPower.of([])
 
-        def judge(excuses: Sequence[ExcuseSpan], wid: int = w.id, facts_w: list = facts_w,
+        def judge(excuses: Sequence[ExcuseSpan], wid: int = w.id, facts_w: WindowPower = facts_w,
                   sessions: list = sessions, placard: bool = placard) -> list[Closure]:
             return find_closures(wid, sessions, facts_w, grace_ms=config.grace_ms, host_down=host_down,
                                  excuses=excuses, placard=placard, until_ms=until)
