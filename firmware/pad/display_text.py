@@ -22,12 +22,10 @@ LARGE = {
 
 # 12 px: labels and the status bar.
 SMALL = {
-    "window": "窗口",
     "staff_id": "工号",
     "online": "在线",
     "offline": "离线",
     "buffered": "待发送",
-    "wait": "请稍候",
     "report": "请报修",
     "offline_ok": "离线时评价照常记录",
     "satisfied": "满意",
