@@ -12,6 +12,9 @@ Modules:
     messages  -- build and parse events, state, will, ack and commands
     acks      -- seq sets <-> merged inclusive ranges
     serialwire-- the serial variant: one wrapped JSON message per line
+
+``asyncapi.yaml`` beside them is the same contract as an AsyncAPI 3.0 document (for other
+vendors' pads and for tooling); tests/protocol/test_asyncapi.py keeps it in step with spec.py.
 """
 
 VERSION = 1

@@ -33,6 +33,11 @@ def topic(dev: str, kind: str, prefix: str = spec.PREFIX) -> str:
 
 def subscription(kind: str, prefix: str = spec.PREFIX, group: str = "") -> str:
     """Filter for one kind from every device; ``group`` makes it an MQTT shared subscription."""
+    if kind not in spec.TOPIC_KINDS:
+        raise ProtocolError(BAD_TOPIC, "unknown topic kind {!r}".format(kind))
+    if "/" in group or "+" in group or "#" in group:
+        raise ProtocolError(BAD_TOPIC, "shared-subscription group {!r} must not hold '/', '+' or '#'".format(
+            group))
     flt = prefix + "/+/" + kind
     return "$share/" + group + "/" + flt if group else flt
 
