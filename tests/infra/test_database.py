@@ -100,3 +100,13 @@ def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
             assert conn.execute(text("SELECT current_database()")).scalar_one().startswith("evalpad_test_")
     finally:
         engine.dispose()
+
+
+def test_there_is_one_initial_revision() -> None:
+    """Pre-release rule: one revision, regenerated from the models; never a hand-written second."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
+    revisions = list(scripts.walk_revisions())
+    assert [(r.revision, r.down_revision) for r in revisions] == [("0001", None)], (
+        "host/migrations/versions must hold only 0001_initial_schema.py: run scripts/regen-migration")
