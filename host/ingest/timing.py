@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from host.ingest.store import insert_ignore
 from host.models import BootAnchor
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,13 @@ def plausible(ts: int | None, received_ms: int) -> bool:
 class EventTime:
     at_ms: int
     derived: bool
+
+
+def _better(candidate: tuple[int, bool], known: tuple[int, bool]) -> bool:
+    """The pad's own clock beats any estimate; among estimates the earliest wins."""
+    if known[1]:
+        return False
+    return candidate[1] or candidate[0] < known[0]
 
 
 class BootAnchors:
@@ -70,22 +79,20 @@ class BootAnchors:
         known = self.known(session, key)
         exact = plausible(ts, received_ms)
         candidate = (ts - up, True) if exact else (received_ms - up, False)  # type: ignore[operator]
-        if known is None:
-            best = candidate
-        elif known[1]:
-            best = known                       # the pad's own clock beats any estimate
-        elif candidate[1] or candidate[0] < known[0]:
-            best = candidate
-        else:
-            best = known
-        if best != known:
-            row = session.get(BootAnchor, key)
-            if row is None:
-                session.add(BootAnchor(device_id=dev, boot=boot, boot_ms=best[0], from_clock=best[1]))
-            else:
-                row.boot_ms, row.from_clock = best
-                session.add(row)
-            self._pending[key] = best
+        if known is not None and not _better(candidate, known):
+            return known
+        # Another host instance may write the same anchor at the same moment: insert-or-ignore,
+        # then improve the row under its lock.
+        insert_ignore(session, BootAnchor, [{"device_id": dev, "boot": boot, "boot_ms": candidate[0],
+                                             "from_clock": candidate[1]}], ["device_id", "boot"])
+        row = session.scalars(select(BootAnchor).where(
+            col(BootAnchor.device_id) == dev, col(BootAnchor.boot) == boot).with_for_update()
+            .execution_options(populate_existing=True)).one()
+        best = (row.boot_ms, row.from_clock)
+        if _better(candidate, best):
+            row.boot_ms, row.from_clock = best = candidate
+            session.add(row)
+        self._pending[key] = best
         return best
 
     def event_time(self, session: Session, dev: str, boot: int, up: int, ts: int | None,
