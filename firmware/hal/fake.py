@@ -49,6 +49,8 @@ class _TornFile:
     def write(self, data: object) -> int:
         owner = self.owner
         owner.check()
+        if owner.fail_writes:
+            raise OSError(5)   # EIO
         budget = owner.budget
         if budget is not None and budget < len(data):  # type: ignore[arg-type]
             if budget:

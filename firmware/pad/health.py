@@ -13,6 +13,7 @@
 """
 
 BOOTLOOP_FILE = "bootloop"
+PROBE_FILE = "log/probe"   # written to see whether a failing flash works again
 BOOTLOOP_LIMIT = 3         # three quick crashes in a row: something in start-up is broken
 STABLE_MS = 60000          # a minute of running counts as a good start
 WDT_MS = 30000             # > the longest bounded step (NTP 1 s, connect ~1 s) by far
@@ -96,7 +97,14 @@ class Health:
     def _storage(self, app: object) -> str:
         log = app.log  # type: ignore[attr-defined]
         if self.storage_error is not None:
-            return "log write failed: " + self.storage_error[1]  # type: ignore[index]
+            # Probe: if the flash takes a small write again, the error is over (otherwise it
+            # would last until the next event, and the watchdog would reset a pad that is fine).
+            try:
+                log.close()
+                self.files.write_small(PROBE_FILE, b"ok")  # type: ignore[attr-defined]
+                self.storage_error = None
+            except OSError:
+                return "log write failed: " + self.storage_error[1]  # type: ignore[index]
         if log.nearly_full():
             return "event log {} of {} segments full ({} unsent)".format(
                 len(log.segs), app.log_capacity_segments, log.unacked())  # type: ignore[attr-defined]

@@ -61,12 +61,14 @@ def make_app(root: str, ident: object = None, screen: bool = True, **hal_kw: obj
     return app, hal, scr
 
 
-def run_ms(app: object, hal: object, ms: int) -> None:
-    """Play ``ms`` of simulated time through the app's own loop."""
+def run_ms(app: object, hal: object, ms: int, step_ms: int = LOOP_MS) -> None:
+    """Play ``ms`` of simulated time through the app's own loop (``step_ms`` apart:
+    coarse steps for long idle stretches; the wasm interpreter only collects garbage
+    between top-level calls, so millions of 5 ms steps would be slow)."""
     end = hal.now + ms  # type: ignore[attr-defined]
     while hal.now < end:  # type: ignore[attr-defined]
         app.step()  # type: ignore[attr-defined]
-        hal.advance(LOOP_MS)  # type: ignore[attr-defined]
+        hal.advance(step_ms)  # type: ignore[attr-defined]
 
 
 def tap(app: object, hal: object, name: str, hold_ms: int = 120, after_ms: int = 200) -> None:
