@@ -201,3 +201,18 @@ def test_deploy_into_a_blocked_path_fails_clearly(pad: SimPad, tmp_path: Path) -
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out), "--no-reset")
     assert res.exit_code == 1
     assert "writing /lib/" in res.output and "failed" in res.output
+
+
+def test_the_pads_own_loader_accepts_the_provisioned_identity(pad: SimPad) -> None:
+    # End to end: what `evalpad pad provision` wrote is what firmware/pad/settings.py loads.
+    res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--no-reset")
+    assert res.exit_code == 0, res.output
+    for top in ("firmware", "protocol"):
+        for path in sorted((builder.ROOT / top).rglob("*.py")):
+            pad.put("/lib/" + path.relative_to(builder.ROOT).as_posix(), path.read_bytes())
+    out = pad.run("import sys\nsys.path.insert(0, '/lib')\n"
+                  "from firmware.hal.files import Files\n"
+                  "from firmware.pad.settings import load_identity\n"
+                  "i = load_identity(Files(''))\n"
+                  "print(i['dev'], i['mqtt_user'], i['mqtt_port'], i['mqtt_prefix'], i['window'])\n")
+    assert out == "qp-0107 qp-0107 8883 evalpad/v1 公安分局出入境\n"
