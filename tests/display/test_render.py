@@ -136,3 +136,21 @@ def test_with_bitmaps_adds_only_what_is_missing() -> None:
     assert "staff_bmp" not in out and out["reason"] == "kept"
     given = render.with_bitmaps({"window": "公安分局出入境", "window_bmp": "8x1:/w=="})
     assert given["window_bmp"] == "8x1:/w=="
+
+
+NAMES = ["窗", "综合", "出入境", "综合窗口", "公安分局", "公安出入境", "公安分局出入境",
+         "不动产登记中心", "市场监督管理局窗口", "人力资源和社会保障局", "公安分局出入境管理办公室",
+         "上海市青浦区行政服务中心公安分局出入境管理办公室 A12 号窗口", "A12", "12号窗口"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_name_fits_the_contract_and_the_screen(name: str) -> None:
+    r = render.render_name(name)
+    w, h, data = screen.decode_bitmap(r.bitmap)     # the pad accepts it
+    assert len(r.bitmap) <= spec.MAX_STR and w <= 128 and h in (12, 16)
+    assert font.to_hlsb(font.draw_line(r.shown, r.size)) == data
+    assert r.cut == (r.shown != name)
+    if not r.cut:
+        assert r.size == (16 if font.draw_line(name, 16).width <= 88 else 12)
+    else:
+        assert r.shown.endswith("…") and name.startswith(r.shown[:-1].rstrip())

@@ -54,6 +54,13 @@ CASES: dict[str, dict] = {
                                             "staff_bmp": "999x12:AAAA", "online": True}},
 }
 
+FAULT_LABELS = {"button_stuck": "按键卡住", "display": "显示故障", "storage": "存储故障",
+                "clock": "时钟未校准", "memory": "内存不足", "network": "网络故障",
+                "watchdog": "看门狗复位", "other": "其他故障"}
+for _code in FAULT_LABELS:
+    CASES["fault-" + _code] = {"mode": "fault", "info": {"fault": _code}}
+CASES["fault-unknown"] = {"mode": "fault", "info": {"fault": "gremlins"}}
+
 PROGRAM = r"""
 import binascii, json
 from firmware.pad import screen as S
@@ -287,3 +294,21 @@ def test_render_text_gives_the_glyphs_side_by_side(behaviour: dict) -> None:
     got = {(x, page * 8 + bit) for page in range(2) for x in range(w)
            for bit in range(8) if data[page * w + x] >> bit & 1}
     assert got == px.text("A12:", 16, 0, 0) and got
+
+
+@pytest.mark.parametrize("code", [*FAULT_LABELS, "unknown"])
+def test_every_fault_code_is_named_in_chinese(screens: dict, code: str) -> None:
+    # R7: each code of the contract (spec.FAULT_CODES) has its own label; an unknown one
+    # shows as "other" rather than nothing.
+    label = FAULT_LABELS.get(code, FAULT_LABELS["other"])
+    want = (px.centered("评价器", 16, HEADER_Y) | px.rect(0, RULE_Y, 128, 1)
+            | px.text(label, 12, 0, LINE_Y)
+            | px.text("请报修", 12, px.text_width(label, 12) + 6, LINE_Y)
+            | (px.rect(*BAND) ^ px.centered("评价器故障", 16, MAIN_Y)))
+    assert _lit(screens, "fault-" + code) == want
+
+
+def test_fault_labels_cover_the_contract() -> None:
+    from protocol import spec
+
+    assert set(FAULT_LABELS) == set(spec.FAULT_CODES)
