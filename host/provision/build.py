@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("firmware", "protocol")
 ENTRY_POINTS = ("main.py", "boot.py")      # firmware/<name> -> /<name>, kept as source
 LIB = "lib"
-DEFAULT_OUT = ROOT / "build" / "pad"
+DEFAULT_OUT = Path("build") / "pad"        # relative to where the operator runs evalpad
 COMPILE_TIMEOUT_S = 60
 
 
