@@ -76,7 +76,7 @@ SMALL = Font(glyphs.S_H, glyphs.S_PAGES, glyphs.S_CJK, glyphs.S_CJK_W, glyphs.S_
              glyphs.S_ASCII, glyphs.S_ASCII_W, glyphs.S_ASCII_DATA)
 
 
-# ---- pixels -------------------------------------------------------------------------
+# ---- canvas -------------------------------------------------------------------------
 
 def new_buffer():
     return bytearray(BUF_SIZE)
