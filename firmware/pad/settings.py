@@ -25,7 +25,7 @@ DISPLAY_KEYS = ("window", "staff", "staff_id", "window_bmp", "staff_bmp")
 REQUIRED = ("dev", "wifi_ssid", "mqtt_host")
 OPTIONAL = {"wifi_password": "", "mqtt_port": 1883, "mqtt_user": None, "mqtt_password": None,
             "mqtt_prefix": spec.PREFIX, "ntp_host": "pool.ntp.org", "window": ""}
-PROVISION_HINT = "provision the pad over USB with the host's `evalpad` pad provisioning command"
+PROVISION_HINT = "provision the pad over USB with `evalpad pad provision`"
 
 
 class SettingsError(Exception):
