@@ -34,6 +34,25 @@ CLOCK = SystemClock()
 Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail, R12).")]
 WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="window number, e.g. A07")]
 AllOpt = Annotated[bool, typer.Option("--all", help="include retired ones")]
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="backdate the assignment, e.g. '2026-11-25 08:00' (Asia/Shanghai), only into a gap "
+    "of the record: for a pad that sent events before it was registered")]
+
+
+def _since_ms(text: str | None) -> int | None:
+    """'2026-11-25 08:00' (Asia/Shanghai unless it names a zone) -> Unix ms."""
+    from datetime import datetime
+
+    from host.clock import RULES_TZ, to_ms
+
+    if text is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(Invalid(f"--since {text!r} is not a date and time",
+                            "write it like 2026-11-25 08:00 (Asia/Shanghai) or 2026-11-25T00:00+00:00"))
+    return to_ms(dt if dt.tzinfo else dt.replace(tzinfo=RULES_TZ))
 
 
 def load_settings() -> Settings:
@@ -127,13 +146,13 @@ def window_retire(number: str, reason: Reason = "") -> None:
 
 @device_app.command("add")
 def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, typer.Option("--label")] = "",
-               reason: Reason = "") -> None:
+               since: SinceOpt = None, reason: Reason = "") -> None:
     """Register a pad, create its broker account and print its credentials (once)."""
     from host.broker import accounts
 
     with _db() as (settings, session):
         fleet.add_device(session, device_id=device_id, window_number=window, label=label, clock=CLOCK,
-                         actor=_actor(), reason=reason)
+                         actor=_actor(), reason=reason, since_ms=_since_ms(since))
         broker_dir = settings.data_dir / "broker"
         password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
         try:
@@ -165,11 +184,11 @@ def device_list(all_: AllOpt = False) -> None:
 
 @device_app.command("assign")
 def device_assign(device_id: str, window: Annotated[str, typer.Option("--window", "-w")],
-                  reason: Reason = "") -> None:
+                  since: SinceOpt = None, reason: Reason = "") -> None:
     """Put a pad on a window from now on (R10); the pad already there is taken off."""
     with _db() as (_, session):
         a = fleet.assign(session, device_id=device_id, window_number=window, clock=CLOCK, actor=_actor(),
-                         reason=reason)
+                         reason=reason, since_ms=_since_ms(since))
         session.commit()
         typer.echo(f"device {device_id} on window {window} since {_when(a.start_ms)}")
 
@@ -181,6 +200,31 @@ def device_unassign(device_id: str, reason: Reason = "") -> None:
         fleet.unassign(session, device_id=device_id, clock=CLOCK, actor=_actor(), reason=reason)
         session.commit()
         typer.echo(f"device {device_id} is on no window now")
+
+
+@device_app.command("replay")
+def device_replay(device_id: str) -> None:
+    """Store the pad's held-back events (rejected while it was unknown or on no window)."""
+    from sqlmodel import col, func, select
+
+    from host import audit
+    from host.models.events import RejectedMessage
+
+    with _db() as (settings, session):
+        fleet.get_device(session, device_id)
+        try:
+            from host.ingest.replay import replay_for_device
+        except ImportError:
+            raise _fail(Invalid("this evalpad has no replay (host.ingest.replay)", "update evalpad"))
+        placed = replay_for_device(session.get_bind(), device_id, CLOCK,  # type: ignore[arg-type]
+                                   prefix=settings.mqtt_prefix)
+        audit.record(session, at_ms=CLOCK.now_ms(), actor=_actor(), action="rejected.replay",
+                     subject=device_id, result=placed)
+        session.commit()
+        left = session.exec(select(func.count()).select_from(RejectedMessage).where(
+            RejectedMessage.device_id == device_id, col(RejectedMessage.replayed_ms).is_(None))).one()
+        typer.echo(f"{placed} held-back messages of {device_id} placed; {left} still held "
+                   "(the pad gets its acks when it next resends them)")
 
 
 @device_app.command("retire")

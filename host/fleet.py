@@ -91,7 +91,7 @@ def retire_window(session: Session, *, number: str, clock: Clock, actor: str, re
 # -- devices -----------------------------------------------------------------------------
 
 def add_device(session: Session, *, device_id: str, clock: Clock, actor: str, label: str = "",
-               window_number: str | None = None, reason: str = "") -> Device:
+               window_number: str | None = None, reason: str = "", since_ms: int | None = None) -> Device:
     """Register a pad (and, with ``window_number``, assign it). Broker accounts: host.broker.accounts."""
     if not is_device_id(device_id):
         raise Invalid(f"device id {device_id!r} is not allowed",
@@ -112,7 +112,7 @@ def add_device(session: Session, *, device_id: str, clock: Clock, actor: str, la
                  label=label, window=window_number)
     if win is not None:
         assign(session, device_id=device_id, window_number=win.number, clock=clock, actor=actor,
-               reason=reason or "registered")
+               reason=reason or "registered", since_ms=since_ms)
     return dev
 
 
@@ -162,13 +162,37 @@ def _close(session: Session, a: Assignment, at_ms: int) -> None:
     session.add(a)
 
 
+def _check_backdate(session: Session, device_id: str, win: Window, since: int, now: int,
+                    mine: Assignment | None) -> None:
+    """A backdated start may only fill a gap in the record, never rewrite it (R10, R12).
+
+    Allowed when the pad is on no window, the window has no pad, and the pad's history
+    ended before ``since``. Its events after that were then held back (events are stored
+    only inside an assignment), and a replay can place them now.
+    """
+    fix = "assign from now instead (leave out since_ms), or unassign first"
+    if since > now:
+        raise Invalid(f"since_ms {since} is in the future (now {now})", "give a past time, or leave it out")
+    if mine is not None:
+        raise Conflict(f"{device_id} sits on a window now; a backdated move would rewrite its history", fix)
+    if current_device(session, win) is not None:
+        raise Conflict(f"window {win.number} has a pad now; a backdated start would overlap it", fix)
+    last = session.exec(select(Assignment).where(Assignment.device_id == device_id)
+                        .order_by(col(Assignment.end_ms).desc())).first()
+    if last is not None and last.end_ms is not None and last.end_ms > since:
+        raise Conflict(f"{device_id} was on a window until {last.end_ms}, after since_ms {since}",
+                       f"give since_ms >= {last.end_ms}")
+
+
 def assign(session: Session, *, device_id: str, window_number: str, clock: Clock, actor: str,
-           reason: str = "") -> Assignment:
-    """Put a pad on a window from now on (R10).
+           reason: str = "", since_ms: int | None = None) -> Assignment:
+    """Put a pad on a window from now on, or from ``since_ms`` (R10).
 
     The pad's previous interval is closed and a new one opened. A pad already on that
     window is taken off it (a swap: a repaired pad is replaced by a spare); the audit
-    entry names it.
+    entry names it. ``since_ms`` backdates the start only to fill a gap: a pad that sent
+    events before it was registered or assigned (they were held back as rejected and can
+    then be replayed); see ``_check_backdate``.
     """
     dev = get_device(session, device_id)
     if dev.retired_ms is not None:
@@ -178,6 +202,9 @@ def assign(session: Session, *, device_id: str, window_number: str, clock: Clock
         raise Conflict(f"window {window_number} is retired", "assign the pad to a window in service")
     now = clock.now_ms()
     mine = open_assignment(session, device_id)
+    if since_ms is not None:
+        _check_backdate(session, device_id, win, since_ms, now, mine)
+    start = now if since_ms is None else since_ms
     if mine is not None and mine.window_id == win.id:
         raise Conflict(f"{device_id} already sits on window {window_number} (since {mine.start_ms})",
                        "nothing to do")
@@ -189,11 +216,12 @@ def assign(session: Session, *, device_id: str, window_number: str, clock: Clock
         _close(session, mine, now)
     if displaced is not None:
         _close(session, displaced, now)
-    new = Assignment(device_id=device_id, window_id=win.id, start_ms=now, by=actor, reason=reason[:256])  # type: ignore[arg-type]
+    new = Assignment(device_id=device_id, window_id=win.id, start_ms=start, by=actor,  # type: ignore[arg-type]
+                     reason=reason[:256])
     session.add(new)
     session.flush()
     audit.record(session, at_ms=now, actor=actor, action="device.assign", subject=device_id, reason=reason,
-                 window=window_number,
+                 window=window_number, since_ms=since_ms,
                  previous_window=session.get(Window, mine.window_id).number if mine else None,  # type: ignore[union-attr]
                  displaced=displaced.device_id if displaced else None)
     log.info("device %s assigned to window %s by %s", device_id, window_number, actor)

@@ -85,6 +85,8 @@ class DeviceCreate(BaseModel):
     id: str = Field(examples=["qp-0107"], description="3-32 of a-z, 0-9, '-'; the MQTT client id")
     label: str = ""
     window: str | None = Field(None, description="window number to assign it to at once")
+    since_ms: int | None = Field(None, description="backdate that assignment (a pad that sent events "
+                                 "before it was registered); only into a gap of the record")
     reason: str = ""
 
 
@@ -109,6 +111,8 @@ class DeviceCreated(DevicePublic):
 
 class AssignIn(BaseModel):
     window: str
+    since_ms: int | None = Field(None, description="backdate the start, only into a gap of the record "
+                                 "(then replay the held-back events: POST /rejected/replay)")
     reason: str = ""
 
 

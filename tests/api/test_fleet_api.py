@@ -126,7 +126,8 @@ def test_retire_device_and_window(api: Api) -> None:
     assert _audit(api, "device.retire")[-1].reason == "broken beyond repair"
 
 
-def test_unknown_paths_and_methods_are_problems(api: Api) -> None:
+def test_unknown_paths_and_methods_are_problems(sqlite_api: Api) -> None:
+    api = sqlite_api
     r = api.client.get(f"{V1}/nope", headers=api.auth("admin"))
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert "/docs" in r.json()["fix"]

@@ -130,3 +130,54 @@ def test_backup_postgres_refuses_and_prints_pg_dump(env: dict[str, str], pg_url:
     dbname = pg_url.rsplit("/", 1)[1]
     assert "PostgreSQL" in out and "pg_dump --format=custom --file=" in out
     assert f"postgresql://postgres@127.0.0.1:5432/{dbname}'" in out and "pg_restore" in out
+
+
+def test_device_added_late_with_since_and_replay(env: dict[str, str]) -> None:
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+    from host.clock import RULES_TZ, SystemClock
+    from host.ingest.batch import BatchProcessor
+    from host.ingest.inbox import Received
+    from host.ingest.liveness import Liveness
+    from protocol import messages
+
+    run(env, "window", "add", "A01", "--name", "综合")
+    now = SystemClock().now_ms()
+    settings = Settings(data_dir=Path(env["EVALPAD_DATA_DIR"]))  # type: ignore[call-arg]
+    engine = make_engine(settings.db_url)
+    with Session(engine) as s:  # two events arrive before anyone registered the pad
+        items = [
+            Received(
+                topic="evalpad/v1/pad-late/event",
+                payload=messages.encode(
+                    messages.event(
+                        "pad-late",
+                        seq,
+                        1,
+                        1000,
+                        now - 600_000 + seq,
+                        "eval",
+                        rating="satisfied",
+                        prompted=True,
+                    )
+                ),
+                received_ms=now - 500_000,
+                mid=seq,
+                qos=1,
+                retained=False,
+                generation=0,
+            )
+            for seq in (1, 2)
+        ]
+        BatchProcessor(Liveness(3.0, "test")).process(s, items)
+        s.commit()
+    engine.dispose()
+    out = run(env, "device", "add", "pad-late", "--window", "A01", "--since", "yesterday-ish", code=1)
+    assert "not a date and time" in out and "2026-11-25 08:00" in out
+    since = datetime.fromtimestamp((now - 3_600_000) / 1000, RULES_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    run(env, "device", "add", "pad-late", "--window", "A01", "--since", since)
+    out = run(env, "device", "replay", "pad-late")
+    assert "2 held-back messages of pad-late placed; 0 still held" in out
+    assert "0 held-back messages" in run(env, "device", "replay", "pad-late")

@@ -51,7 +51,7 @@ def add_device(body: DeviceCreate, who: FleetEditor, session: SessionDep, clock:
                settings: SettingsDep) -> DeviceCreated:
     """Register a pad and create its broker account. The password is in this response only."""
     fleet.add_device(session, device_id=body.id, label=body.label, window_number=body.window,
-                     clock=clock, actor=who.actor, reason=body.reason)
+                     clock=clock, actor=who.actor, reason=body.reason, since_ms=body.since_ms)
     broker_dir = settings.data_dir / "broker"
     password = accounts.issue_pad_password(broker_dir, body.id, settings.mqtt_prefix)
     try:
@@ -78,7 +78,7 @@ def assign(device_id: str, body: AssignIn, who: FleetEditor, session: SessionDep
            clock: ClockDep) -> AssignmentPublic:
     """Put the pad on a window from now on (R10); a pad already there is taken off it."""
     a = fleet.assign(session, device_id=device_id, window_number=body.window, clock=clock,
-                     actor=who.actor, reason=body.reason)
+                     actor=who.actor, reason=body.reason, since_ms=body.since_ms)
     session.commit()
     return assignment_public(session, a)
 
