@@ -31,7 +31,7 @@ class SimPad:
     """``with SimPad() as pad: ... pad.port ... pad.files()``."""
 
     def __init__(self, answer: bool = True, corrupt_writes: bool = False,
-                 mode: str = "running") -> None:
+                 mode: str = "running", die_after: int | None = None) -> None:
         self.answer = answer                  # False: a device that never speaks (not MicroPython)
         self.corrupt_writes = corrupt_writes  # flip one base64 character of every write: a bad cable
         self.rx = bytearray()                 # every byte the host sent
@@ -39,6 +39,7 @@ class SimPad:
         self.soft_resets = 0
         self.raw_entries = 0
         self.mode = mode                      # "running" (main.py), "friendly" or "raw"
+        self.die_after = die_after            # go silent at this code block: a cable pulled
         self._line = bytearray()
         self._master, self._slave = os.openpty()
         tty.setraw(self._master)
@@ -146,6 +147,9 @@ class SimPad:
                 self._line += c
 
     def _exec(self, code: str) -> None:
+        if self.die_after is not None and len(self.codes) >= self.die_after:
+            self.answer = False
+            return
         if self.corrupt_writes and "a2b_base64(b'" in code:
             i = code.index("a2b_base64(b'") + len("a2b_base64(b'")
             code = code[:i] + ("B" if code[i] != "B" else "C") + code[i + 1:]

@@ -216,3 +216,22 @@ def test_the_pads_own_loader_accepts_the_provisioned_identity(pad: SimPad) -> No
                   "i = load_identity(Files(''))\n"
                   "print(i['dev'], i['mqtt_user'], i['mqtt_port'], i['mqtt_prefix'], i['window'])\n")
     assert out == "qp-0107 qp-0107 8883 evalpad/v1 公安分局出入境\n"
+
+
+def test_a_cable_pulled_mid_deploy_leaves_the_old_program_whole(tmp_path: Path) -> None:
+    tree = builder.build(tmp_path / "tree")
+    old = b"M\x06 the previous screen.mpy"
+    with _sim(die_after=6) as pad:
+        pad.put("/lib/firmware/pad/screen.mpy", old)
+        res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out),
+                      "--timeout", "0.5")
+        assert res.exit_code == 1
+        assert "no answer from a MicroPython REPL" in res.output
+        files = pad.files()
+    assert files["/lib/firmware/pad/screen.mpy"] == old
+    # Whatever landed landed whole: every non-.part file is byte-identical to the tree.
+    assert "/lib/firmware/__init__.mpy" in files           # the copy had started
+    for path, data in files.items():
+        if path.endswith(".part") or path == "/lib/firmware/pad/screen.mpy":
+            continue
+        assert data == (tree.out / path[1:]).read_bytes(), path
