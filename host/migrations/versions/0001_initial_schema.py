@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:48:30.607753
+Create Date: 2026-11-25 16:11:59.785635
 """
 from alembic import op
 import sqlalchemy as sa
@@ -233,6 +233,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_event_device_at', ['device_id', 'at_ms'], unique=False)
         batch_op.create_index(batch_op.f('ix_event_type'), ['type'], unique=False)
         batch_op.create_index('ix_event_window_at', ['window_id', 'at_ms'], unique=False)
+        batch_op.create_index('ix_event_window_at_type_rating', ['window_id', 'at_ms', 'type', 'rating'], unique=False)
 
     op.create_table('fault',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -496,6 +497,7 @@ def downgrade() -> None:
 
     op.drop_table('fault')
     with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.drop_index('ix_event_window_at_type_rating')
         batch_op.drop_index('ix_event_window_at')
         batch_op.drop_index(batch_op.f('ix_event_type'))
         batch_op.drop_index('ix_event_device_at')
