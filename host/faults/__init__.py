@@ -15,7 +15,27 @@ from host.faults.log import (
     window_of,
 )
 from host.faults.queries import FaultSummary, network_outage_spans, pad_fault_spans, summary
+from host.faults.sweep import Sweeper, SweepResult, sweep
 
-__all__ = ["VERDICTS", "FaultRules", "FaultSummary", "acknowledge", "detect_outages", "detect_silent",
-           "get_fault", "list_faults", "network_outage_spans", "open_fault", "pad_fault_spans",
-           "reclassify", "report_fault", "resolve", "summary", "sync_pad_events", "window_of"]
+__all__ = [
+    "VERDICTS",
+    "FaultRules",
+    "FaultSummary",
+    "SweepResult",
+    "Sweeper",
+    "acknowledge",
+    "detect_outages",
+    "detect_silent",
+    "get_fault",
+    "list_faults",
+    "network_outage_spans",
+    "open_fault",
+    "pad_fault_spans",
+    "reclassify",
+    "report_fault",
+    "resolve",
+    "summary",
+    "sweep",
+    "sync_pad_events",
+    "window_of",
+]

@@ -1,0 +1,119 @@
+"""The review's periodic sweep: keep the fault log (R7) and the violation candidates (R6)
+current from the facts the ingest stores. Idempotent; run it every minute or so.
+
+``Sweeper`` runs it on a background thread with its own sessions (the ingest's writer is
+never blocked by it beyond ordinary row locks). The host service starts one next to the
+ingest pipeline: ``Sweeper(engine, clock).start()`` ... ``stop()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from host.clock import Clock
+from host.faults.detect import FaultRules, detect_outages, detect_silent, sync_pad_events
+from host.models.fleet import Window
+from host.rules.month_span import month_of
+from host.rules.types import Span
+
+log = logging.getLogger(__name__)
+
+# Look back a day: a pad offline overnight sends yesterday's events in the morning.
+DEFAULT_LOOKBACK_MS = 86_400_000
+# Once a minute: faults show up in the IT page within a minute; far below the 3-min grace (R5).
+DEFAULT_INTERVAL_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    faults_opened: int
+    outages: int
+    silent_opened: int
+    candidates_added: int
+    warnings: tuple[str, ...] = ()
+
+
+def _working_today(session: Session, span: Span) -> tuple[dict[int, list[Span]], list[str]]:
+    """Each active window's working sessions overlapping ``span`` (R5), from the center's calendar."""
+    from host.scoring.config import load_config
+    from host.scoring.report import working_spans
+
+    config = load_config(session)
+    months = sorted({month_of(span.start_ms), month_of(max(span.start_ms, span.end_ms - 1))})
+    out: dict[int, list[Span]] = {}
+    warnings: list[str] = []
+    for w in session.exec(select(Window).where(col(Window.active).is_(True))).all():
+        assert w.id is not None
+        spans: list[Span] = []
+        for m in months:
+            try:
+                spans += [s for s in working_spans(session, w.id, m, config) if s.overlap_ms(span) > 0]
+            except LookupError as exc:       # the calendar has no data: say so, never guess (R5)
+                warnings.append(str(exc))
+        out[w.id] = spans
+    return out, list(dict.fromkeys(warnings))
+
+
+def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_MS,
+          rules: FaultRules | None = None, window_ids: Sequence[int] | None = None) -> SweepResult:
+    """Sync the fault log from pad events, outages and silences, and detect this month's R6
+    candidates. Commits as it goes."""
+    from host.violations.detect import detect_month
+
+    span = Span(now_ms - lookback_ms, now_ms + 1)
+    opened = sync_pad_events(session, span, now_ms=now_ms, rules=rules)
+    outages = detect_outages(session, span, now_ms=now_ms, rules=rules)
+    working, warnings = _working_today(session, span)
+    # Only what has already happened: a working session still running is judged up to now.
+    clipped = {w: [Span(s.start_ms, min(s.end_ms, now_ms)) for s in spans if s.start_ms < now_ms]
+               for w, spans in working.items()}
+    silent = detect_silent(session, clipped, now_ms=now_ms, rules=rules)
+    added = 0
+    for month in sorted({month_of(span.start_ms), month_of(now_ms)}):
+        done = detect_month(session, month, now_ms=now_ms, window_ids=window_ids)
+        added += sum(r.added for r in done.results.values())
+        warnings += list(done.warnings)
+    return SweepResult(opened, len(outages), silent, added, tuple(dict.fromkeys(warnings)))
+
+
+class Sweeper:
+    """Runs ``sweep`` every ``interval_s`` seconds on a daemon thread until ``stop``."""
+
+    def __init__(self, engine: Engine, clock: Clock, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last: SweepResult | None = None
+
+    def run_once(self) -> SweepResult:
+        with Session(self.engine) as session:
+            self.last = sweep(session, now_ms=self.clock.now_ms())
+        for w in self.last.warnings:
+            log.warning("review sweep: %s", w)
+        return self.last
+
+    def _loop(self) -> None:
+        while True:                       # the first sweep runs at start, whatever follows
+            try:
+                self.run_once()
+            except Exception:  # a bad sweep must not kill the thread; the next one retries
+                log.exception("review sweep failed; retrying in %.0f s", self.interval_s)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="review-sweep", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
