@@ -38,6 +38,7 @@ class PadApp:
         self.dev = self.ident["dev"]  # type: ignore[index]
         self.health = Health(hal, files)
         self.clock = Clock(hal)
+        self.clock.trust_rtc(self.health.cause)
         self.config = Config(files)
         self.log = EventLog(files, self.dev)
         self.log_capacity_segments = eventlog.MAX_SEGMENTS

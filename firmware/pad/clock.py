@@ -5,7 +5,8 @@ counting past the 2**30 ms (12.4 days) wrap of ``ticks_ms``; it must be read at 
 per half period, which the main loop does every few milliseconds.
 
 ``now_ms()`` is Unix ms UTC, or None until the clock has been set in this boot by NTP or by
-the host's ``time`` command (contract: ``ts`` is null until then; the host then derives the
+the host's ``time`` command (or, after a reset that keeps the RTC running, by the RTC as an
+earlier boot set it) (contract: ``ts`` is null until then; the host then derives the
 time from ``up`` and marks it derived, R10).  NTP runs at boot and daily, and is retried
 every ``NTP_RETRY_MS`` while it fails.
 """
@@ -13,6 +14,7 @@ every ``NTP_RETRY_MS`` while it fails.
 NTP_DAILY_MS = 24 * 3600 * 1000     # re-sync daily: an ESP32 RTC drifts seconds per day
 NTP_RETRY_MS = 5 * 60 * 1000        # while unset/failing: every 5 min (each try blocks <= 1 s)
 MIN_VALID_MS = 1735689600000        # 2025-01-01: an RTC earlier than this was never set
+RTC_KEPT = ("soft", "watchdog", "deepsleep")   # resets after which the ESP32 RTC keeps time
 
 
 class Clock:
@@ -36,6 +38,17 @@ class Clock:
             return None
         ms = self.hal.wall_ms()  # type: ignore[attr-defined]
         return ms if ms is not None and ms >= MIN_VALID_MS else None
+
+    def trust_rtc(self, reset_cause: str) -> bool:
+        """After a reset that keeps the ESP32's RTC running (soft, watchdog, deep sleep), a
+        plausible RTC time was set in an earlier boot: use it until NTP confirms (so events
+        logged after a last-resort reboot during an outage still carry ts)."""
+        if reset_cause in RTC_KEPT and not self.is_set:
+            ms = self.hal.wall_ms()  # type: ignore[attr-defined]
+            if ms is not None and ms >= MIN_VALID_MS:
+                self.is_set = True
+                self.source = "rtc"
+        return self.is_set
 
     def set_ms(self, ms: int, source: str = "host") -> None:
         self.hal.set_wall_ms(ms)  # type: ignore[attr-defined]

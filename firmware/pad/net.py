@@ -44,6 +44,7 @@ class Net:
         self.ping_at = None   # type: object  # (up ms, rx count) of an unanswered ping
         self.connects = 0
         self.failures = 0
+        self.pings = 0
         self.last_error = ""
 
     # -- the loop's one network action ---------------------------------------------------
@@ -103,6 +104,7 @@ class Net:
                 raise OSError("ping not answered")
         elif up - self.last_tx >= PING_IDLE_MS:
             self.client.ping()  # type: ignore[attr-defined]
+            self.pings += 1
             self.last_tx = up
             self.ping_at = (up, rx)
 

@@ -100,6 +100,14 @@ hal.advance(24 * 3600 * 1000)
 k.run_ms(app, hal, 100)
 out["ntp_calls_day"] = hal.ntp_calls
 
+# 4b. the RTC is trusted after a reset that keeps it running, not after a power-on
+app, hal, scr = k.make_app(k.fresh_dir("/rtc1"), reset_cause="soft", wall_ms=1795619743210)
+out["rtc_soft"] = k.events(app)[0]["ts"]
+app, hal, scr = k.make_app(k.fresh_dir("/rtc2"), reset_cause="power_on", wall_ms=1795619743210)
+out["rtc_power_on"] = k.events(app)[0]["ts"]
+app, hal, scr = k.make_app(k.fresh_dir("/rtc3"), reset_cause="watchdog", wall_ms=946684800000)
+out["rtc_unset_year_2000"] = k.events(app)[0]["ts"]
+
 # 5. ticks_ms wraps (2**30 ms): uptime and timers carry on
 start = (1 << 30) - 3000
 app, hal, scr = k.make_app(k.fresh_dir("/wrap"), start_ms=start)
@@ -162,6 +170,12 @@ def test_ntp_at_boot_and_daily(health: dict) -> None:
     assert health["ntp_calls_boot"] == 1
     assert health["ntp_calls_minute"] == 1
     assert health["ntp_calls_day"] == 2
+
+
+def test_rtc_trusted_only_after_resets_that_keep_it(health: dict) -> None:
+    assert health["rtc_soft"] == 1795619743210
+    assert health["rtc_power_on"] is None
+    assert health["rtc_unset_year_2000"] is None
 
 
 def test_ticks_wrap_keeps_uptime_and_timers(health: dict) -> None:

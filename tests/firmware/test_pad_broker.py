@@ -241,3 +241,26 @@ def test_retained_state_reports_buffered_and_mode(broker: object, host: Host, tm
     state = [s for s in host.states if s.get("mode") == "prompt"][-1]
     assert state["buffered"] >= 6 and state["fw"] == app_mod.FW_VERSION
     assert json.loads(json.dumps(state)) == state
+
+
+def test_idle_link_is_kept_by_pings_and_heartbeats_and_a_hung_broker_is_noticed(
+        broker: object, host: Host, tmp_path: Path) -> None:
+    import signal
+
+    pad = Pad(tmp_path / "pad", broker)
+    pad.drive(lambda: any(s["online"] for s in host.states))
+    n_states = len(host.states)
+    start = pad.hal.now
+    pad.drive(lambda: pad.hal.now - start >= 65000, step_ms=50)      # a quiet minute
+    assert pad.app.net.connects == 1 and pad.app.net.connected
+    assert pad.app.net.pings >= 1
+    assert len(host.states) - n_states >= 2                          # heartbeat every 30 s
+    proc = broker.server.proc  # type: ignore[attr-defined]
+    proc.send_signal(signal.SIGSTOP)                                 # the broker hangs
+    try:
+        pad.drive(lambda: not pad.app.net.connected, step_ms=50, timeout_s=30)
+        assert "ping not answered" in pad.app.net.last_error or "publish" in pad.app.net.last_error
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    pad.drive(lambda: pad.app.net.connected, timeout_s=30)
+    assert pad.app.net.connects == 2
