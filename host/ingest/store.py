@@ -34,10 +34,13 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[s
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - settings only allow the two
         raise RuntimeError(f"evalpad supports SQLite and PostgreSQL, not {dialect}")
-    stmt = insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
+    # executemany (SQLAlchemy batches it as "insertmanyvalues"): the statement is compiled
+    # once and cached; a literal multi-row VALUES would be compiled anew for every batch.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=keys)
     if returning:
-        return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)))]
-    session.execute(stmt)
+        return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)),
+                                                  list(rows))]
+    session.execute(stmt, list(rows))
     return []
 
 
