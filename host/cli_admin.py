@@ -295,6 +295,41 @@ def user_list() -> None:
                        f"{'disabled' if u.disabled_ms else ''}".rstrip())
 
 
+@user_app.command("disable")
+def user_disable(name: str, reason: Reason = "") -> None:
+    """Disable a user: their password and every token stop working now (history stays)."""
+    from host.auth.users import disable_user
+
+    with _db() as (_, session):
+        disable_user(session, name, clock=CLOCK, actor=_actor(), reason=reason)
+        session.commit()
+        typer.echo(f"user {name} disabled")
+
+
+@token_app.command("list")
+def token_list(user: Annotated[str, typer.Option("--user", "-u")]) -> None:
+    """A user's tokens: id, name, created, expires, revoked (never the secrets)."""
+    from host.auth.users import get_user, list_tokens
+
+    with _db() as (_, session):
+        for t in list_tokens(session, get_user(session, user)):
+            state = f"revoked {_when(t.revoked_ms)}" if t.revoked_ms else f"expires {_when(t.expires_ms)}"
+            typer.echo(f"{t.id:<6} {t.name:<20} created {_when(t.created_ms)}  {state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, user: Annotated[str, typer.Option("--user", "-u")],
+                 reason: Reason = "") -> None:
+    """Revoke one token by its id (from `token list`)."""
+    from host.auth.users import get_user, revoke_token_id
+
+    with _db() as (_, session):
+        revoke_token_id(session, get_user(session, user), token_id, clock=CLOCK, actor=_actor(),
+                        reason=reason)
+        session.commit()
+        typer.echo(f"token {token_id} of {user} revoked")
+
+
 @token_app.command("create")
 def token_create(user: Annotated[str, typer.Option("--user", "-u", help="the user the token acts as")],
                  name: Annotated[str, typer.Option("--name", help="what it is for, e.g. queue")] = "api",

@@ -52,6 +52,14 @@ class UserPublic(Out):
     disabled: bool = False
 
 
+class TokenPublic(BaseModel):
+    id: int
+    name: str
+    created_ms: int
+    expires_ms: int | None
+    revoked_ms: int | None
+
+
 class TokenCreate(BaseModel):
     name: str = Field(description="what the token is for, e.g. 'queue system'")
     days: int | None = Field(None, ge=1, le=3650, description="valid for this many days; none: until revoked")

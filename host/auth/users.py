@@ -111,6 +111,40 @@ def principal_for_token(session: Session, secret: str, clock: Clock) -> Principa
     return Principal(user_id=user.id, name=user.name, role=Role(user.role), window_id=user.window_id)
 
 
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id)
+                             .order_by(ApiToken.id)))  # type: ignore[arg-type]
+
+
+def revoke_token_id(session: Session, user: User, token_id: int, *, clock: Clock, actor: str,
+                    reason: str = "") -> ApiToken:
+    """Revoke one of ``user``'s tokens by its id (the secret is never stored, so never needed)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"user {user.name} has no token {token_id}",
+                       "list them: evalpad token list --user NAME")
+    if token.revoked_ms is None:
+        token.revoked_ms = clock.now_ms()
+        session.add(token)
+        audit.record(session, at_ms=token.revoked_ms, actor=actor, action="token.revoke", subject=user.name,
+                     reason=reason, token_id=token_id, name=token.name)
+    return token
+
+
+def disable_user(session: Session, name: str, *, clock: Clock, actor: str, reason: str = "") -> User:
+    """Disable a user: every token and password of theirs stops working at once (history stays)."""
+    user = get_user(session, name)
+    if user.disabled_ms is not None:
+        raise Conflict(f"user {name} is already disabled", "nothing to do")
+    if user.name == actor:
+        raise Conflict("you cannot disable yourself", "ask another admin")
+    user.disabled_ms = clock.now_ms()
+    session.add(user)
+    audit.record(session, at_ms=user.disabled_ms, actor=actor, action="user.disable", subject=name,
+                 reason=reason)
+    return user
+
+
 def revoke_token(session: Session, secret: str, clock: Clock) -> bool:
     token = session.exec(select(ApiToken).where(ApiToken.digest == token_digest(secret))).first()
     if token is None or token.revoked_ms is not None:

@@ -23,6 +23,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/users"): ADMIN,
     ("POST", f"{V1}/users"): ADMIN,
     ("POST", f"{V1}/users/{{name}}/tokens"): ADMIN,
+    ("GET", f"{V1}/users/{{name}}/tokens"): ADMIN,
+    ("POST", f"{V1}/users/{{name}}/tokens/{{token_id}}/revoke"): ADMIN,
+    ("POST", f"{V1}/users/{{name}}/disable"): ADMIN,
+    ("POST", f"{V1}/auth/logout"): ALL,
     ("GET", f"{V1}/windows"): ALL,
     ("POST", f"{V1}/windows"): WINDOW_EDIT,
     ("GET", f"{V1}/windows/{{number}}"): ALL,
@@ -55,7 +59,13 @@ class _Params(dict):  # type: ignore[type-arg]
         return "1"  # path parameters of routes from other issues
 
 
-PARAMS = {"name": "staff", "number": "A01", "device_id": "pad-a01", "command_id": "c-000000000000"}
+PARAMS = {
+    "token_id": "1",
+    "name": "staff",
+    "number": "A01",
+    "device_id": "pad-a01",
+    "command_id": "c-000000000000",
+}
 
 
 def _operations(api: Api) -> set[tuple[str, str]]:
@@ -133,7 +143,8 @@ def test_every_route_refuses_without_a_valid_token(sqlite_api: Api) -> None:
 
 def test_every_route_admits_exactly_its_roles(sqlite_api: Api) -> None:
     api = sqlite_api
-    for (method, path), allowed in MATRIX.items():
+    # Logging out revokes the caller's token, so it goes last.
+    for (method, path), allowed in sorted(MATRIX.items(), key=lambda kv: kv[0][1].endswith("/logout")):
         for role in ROLES:
             r = _call(api, method, path, api.auth(role))
             if role in allowed:
@@ -248,3 +259,38 @@ def test_no_default_account_and_login_with_password(tmp_path, publish) -> None: 
     finally:
         with pytest.raises(StopIteration):
             next(gen)
+
+
+def test_admin_manages_tokens_and_disables_users(sqlite_api: Api) -> None:
+    api = sqlite_api
+    admin = api.auth("admin")
+    made = api.client.post(
+        f"{V1}/users/it/tokens",
+        headers=admin,
+        json={"name": "monitoring", "days": 30, "reason": "prometheus"},
+    )
+    assert made.status_code == 201 and made.json()["expires_ms"] == api.clock.now_ms() + 30 * 86_400_000
+    machine = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert api.client.get("/metrics", headers=machine).status_code == 200
+    listed = api.client.get(f"{V1}/users/it/tokens", headers=admin).json()
+    assert [t["name"] for t in listed] == ["test", "monitoring"] and "token" not in listed[0]
+    tid = listed[1]["id"]
+    r = api.client.post(f"{V1}/users/it/tokens/{tid}/revoke", headers=admin, json={"reason": "leaked"})
+    assert r.status_code == 200 and r.json()["revoked_ms"] == api.clock.now_ms()
+    assert api.client.get("/metrics", headers=machine).status_code == 401
+    assert (
+        api.client.get("/metrics", headers=api.auth("it")).status_code == 200
+    )  # the other token still works
+    assert (
+        api.client.post(f"{V1}/users/patrol/tokens/{tid}/revoke", headers=admin, json={}).status_code == 404
+    )
+    # Disabling a user ends every token of theirs at once.
+    assert (
+        api.client.post(f"{V1}/users/it/disable", headers=admin, json={"reason": "left"}).status_code == 200
+    )
+    assert api.client.get("/metrics", headers=api.auth("it")).status_code == 401
+    assert api.client.post(f"{V1}/users/admin/disable", headers=admin, json={}).status_code == 409
+    # Logging out revokes the token the request carries, nothing else.
+    assert api.client.post(f"{V1}/auth/logout", headers=api.auth("patrol")).status_code == 204
+    assert api.client.get(f"{V1}/auth/me", headers=api.auth("patrol")).status_code == 401
+    assert api.client.get(f"{V1}/auth/me", headers=admin).status_code == 200

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 
-from host.api.deps import AnyUser, ClockDep, SessionDep
+from host.api.deps import AnyUser, BearerDep, ClockDep, SessionDep
 from host.api.schemas import LoginIn, TokenOut, UserPublic
 from host.api.views import user_public
-from host.auth.users import LOGIN_TTL_MS, authenticate, get_user, issue_token
+from host.auth.users import LOGIN_TTL_MS, authenticate, get_user, issue_token, revoke_token
 from host.errors import Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -29,3 +29,11 @@ def login(body: LoginIn, session: SessionDep, clock: ClockDep) -> TokenOut:
 def me(who: AnyUser, session: SessionDep) -> UserPublic:
     """Who the token belongs to, with role and (for staff) window."""
     return user_public(session, get_user(session, who.name))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(who: AnyUser, session: SessionDep, clock: ClockDep, creds: BearerDep) -> None:
+    """Revoke the token this request carries."""
+    assert creds is not None          # AnyUser already refused a request without one
+    revoke_token(session, creds.credentials, clock)
+    session.commit()

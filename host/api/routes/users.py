@@ -5,9 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from host.api.deps import Admin, ClockDep, SessionDep
-from host.api.schemas import TokenCreate, TokenOut, UserCreate, UserPublic
+from host.api.schemas import Reason, TokenCreate, TokenOut, TokenPublic, UserCreate, UserPublic
 from host.api.views import user_public
-from host.auth.users import DAY_MS, create_user, get_user, issue_token, list_users
+from host.auth.users import (
+    DAY_MS,
+    create_user,
+    disable_user,
+    get_user,
+    issue_token,
+    list_tokens,
+    list_users,
+    revoke_token_id,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -34,3 +43,28 @@ def add_token(name: str, body: TokenCreate, who: Admin, session: SessionDep, clo
                          reason=body.reason)
     session.commit()
     return TokenOut(token=secret, expires_ms=clock.now_ms() + ttl if ttl else None)
+
+
+@router.post("/{name}/disable", response_model=UserPublic)
+def disable(name: str, body: Reason, who: Admin, session: SessionDep, clock: ClockDep) -> UserPublic:
+    """Disable a user: their password and every token stop working now."""
+    user = disable_user(session, name, clock=clock, actor=who.actor, reason=body.reason)
+    session.commit()
+    return user_public(session, user)
+
+
+@router.get("/{name}/tokens", response_model=list[TokenPublic])
+def tokens(name: str, who: Admin, session: SessionDep) -> list[TokenPublic]:
+    """The user's tokens (never their secrets)."""
+    return [TokenPublic(id=t.id, name=t.name, created_ms=t.created_ms, expires_ms=t.expires_ms,  # type: ignore[arg-type]
+                        revoked_ms=t.revoked_ms) for t in list_tokens(session, get_user(session, name))]
+
+
+@router.post("/{name}/tokens/{token_id}/revoke", response_model=TokenPublic)
+def revoke(name: str, token_id: int, body: Reason, who: Admin, session: SessionDep,
+           clock: ClockDep) -> TokenPublic:
+    t = revoke_token_id(session, get_user(session, name), token_id, clock=clock, actor=who.actor,
+                        reason=body.reason)
+    session.commit()
+    return TokenPublic(id=token_id, name=t.name, created_ms=t.created_ms, expires_ms=t.expires_ms,
+                       revoked_ms=t.revoked_ms)
