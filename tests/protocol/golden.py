@@ -17,7 +17,7 @@ GOLDEN = Path(__file__).with_name("golden")
 FILL_FIELD = "zz_fill"          # an unknown field (receivers ignore it) used to reach an exact size
 PAYLOAD_OPS = ("parse", "decode", "unwrap")
 BUILDER_OPS = ("event", "state", "will", "power_off", "ack", "command")
-_CASE_KEYS = {"name", "op", "kind", "dev", "json", "text", "hex", "with", "without", "size", "as_text",
+_CASE_KEYS = {"name", "op", "kind", "dev", "json", "text", "hex", "with", "without", "size", "as_text", "as",
               "args", "kwargs", "expect", "expect_with", "expect_without", "error", "raises", "why"}
 
 
@@ -125,6 +125,8 @@ def load_file(path: Path) -> list[dict[str, Any]]:
             payload: dict[str, Any] = {"$bytes": data.hex()}
             if case.get("as_text"):
                 payload["as_text"] = True
+            if "as" in case:            # "bytearray" or "memoryview" instead of bytes
+                payload["as"] = case["as"]
             args: list[Any] = [case["kind"], payload, case.get("dev")] if op == "parse" else [payload]
         else:
             args = list(case.get("args", []))

@@ -20,7 +20,13 @@ from protocol.errors import ProtocolError
 def _arg(value):
     if type(value) is dict and "$bytes" in value:
         data = binascii.unhexlify(value["$bytes"])
-        return data.decode() if value.get("as_text") else data
+        if value.get("as_text"):
+            return data.decode()
+        if value.get("as") == "bytearray":
+            return bytearray(data)
+        if value.get("as") == "memoryview":
+            return memoryview(data)
+        return data
     return value
 
 
@@ -61,6 +67,7 @@ def _unwrap(line):
 OPS = {  # type: dict
     "parse": messages.parse,
     "decode": messages.decode,
+    "decode_value": messages.decode,      # args as given: what if a caller passes no bytes at all
     "event": lambda *a, **k: _built("event", messages.event(*a, **k)),
     "state": lambda *a, **k: _built("state", messages.state(*a, **k)),
     "will": lambda *a: _built("state", messages.will(*a)),
