@@ -346,3 +346,32 @@ def test_refused_golden_payload_is_refused_by_the_schema(case: dict[str, Any]) -
         assert accepted, "this case is now refused by the schema too: drop it from BEYOND_SCHEMA"
     else:
         assert not accepted, "the document's schema accepts what the parser refuses"
+
+
+# -- the checker itself can fail ---------------------------------------------------------------
+
+def _eval_schema(**changes: Any) -> dict[str, Any]:
+    """The document's eval event schema with the type-specific part changed."""
+    schema = copy.deepcopy(resolve({"$ref": "#/components/schemas/evalEvent"}))
+    part = schema["allOf"][1]
+    for key, value in changes.items():
+        if value is None:
+            part["properties"].pop(key)
+            part["required"] = [r for r in part["required"] if r != key]
+        else:
+            part["properties"][key] = value
+    return schema
+
+
+@pytest.mark.parametrize("changes", [
+    {"svc": {"type": ["string", "null"], "minLength": 1, "maxLength": 255}},     # bound drifted
+    {"rating": {"type": "string", "enum": ["satisfied"]}},                       # enum value lost
+    {"prompted": None},                                                          # field dropped
+    {"extra": {"type": "string"}},                                               # field not in spec.py
+    {"prompted": {"type": "integer"}},                                           # type drifted
+], ids=["bound", "enum", "dropped", "extra", "type"])
+def test_field_check_catches_drift(changes: dict[str, Any]) -> None:
+    good = spec.ENVELOPE + spec.EVENT_TYPES["eval"]
+    assert_fields("eval", _eval_schema(), good, "eval")         # unchanged: passes
+    with pytest.raises(AssertionError):
+        assert_fields("eval", _eval_schema(**changes), good, "eval")
