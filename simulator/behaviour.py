@@ -149,8 +149,8 @@ class Planner:
                 self._act(plan, end, "switch_on")
         blocked.sort()
         # -- citizens --
-        for s in sessions:
-            self._citizens(plan, w, b, rng, s, blocked)
+        for session in sessions:
+            self._citizens(plan, w, b, rng, session, blocked)
         # -- staff rating themselves, in the noon break (outside working hours, R6) --
         assert b.self_rate_per_day is not None
         if len(sessions) >= 2:
@@ -188,6 +188,7 @@ class Planner:
             if start >= s.span.end_ms - LAST_CITIZEN_MARGIN_MS:
                 break
             dur = max(MIN_SERVICE_MS, min(int(rng.expovariate(1 / b.service)), 4 * b.service))
+            dur = min(dur, s.span.end_ms - start)   # the rating happens inside working hours
             end = start + dur
             free_at = end + _uniform_ms(rng, GAP_BETWEEN_CITIZENS_MS)
             n += 1  # noqa: SIM113 - counts served citizens, not arrivals
@@ -204,8 +205,9 @@ class Planner:
         def rating() -> str:
             return "satisfied" if rng.random() < b.satisfaction else "unsatisfied"  # type: ignore[operator]
 
-        forgot = rng.random() < b.forget_prompt
-        if not forgot and rng.random() < b.prompt:
+        # Not prompting, by habit or by forgetting, is the same R6 violation (未按程序提示评价).
+        forgot = rng.random() < b.forget_prompt or rng.random() >= b.prompt
+        if not forgot:
             self._act(plan, prompt_at, "prompt", ticket=ticket)
             if rng.random() < b.cancel_prompt:
                 self._act(plan, prompt_at + rng.randint(2 * SECOND, 5 * SECOND), "cancel", ticket=ticket,

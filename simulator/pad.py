@@ -17,8 +17,10 @@ themselves.
 from __future__ import annotations
 
 import logging
+import select
 import socket
 from pathlib import Path
+from typing import Any
 
 from firmware.hal import PowerCut, Reboot
 from firmware.hal.fake import FakeHal
@@ -33,6 +35,7 @@ FINE_STEP_MS = 25          # loop period while a button is held (debounce is 20 
 RATING_HOLD_MS = 120       # a citizen's press
 STAFF_TAP_MS = 250         # staff key short press (< the firmware's 2 s long press)
 LONG_HOLD_MS = 2_300       # staff key long press / power key (> 2 s)
+PING_SETTLE_S = 0.5        # longest real wait for a PINGRESP before simulated time moves on
 SOCKET_TIMEOUT_S = 0.5     # as on the pad (firmware.pad.net): loopback answers in well under that
 
 
@@ -90,6 +93,7 @@ class SimPad:
         self.expect = Expect()
         self.boots = 0
         self.crashes = 0
+        self.drops = 0             # connections the firmware dropped (not power or Wi-Fi incidents)
         self._provision()
 
     def _provision(self) -> None:
@@ -136,13 +140,13 @@ class SimPad:
         self.expect.reset()
 
     def _kill_socket(self) -> None:
-        if self.sockets is not None and self.sockets.last is not None:
+        last: Any = self.sockets.last if self.sockets is not None else None
+        if last is not None:
             try:
-                raw = self.sockets.last.raw
-                raw.shutdown(socket.SHUT_RDWR)   # type: ignore[attr-defined]
+                last.raw.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            self.sockets.last.close()
+            last.close()
 
     def after_off(self) -> None:
         """The firmware switched itself off (power key): the board is unpowered now."""
@@ -153,14 +157,35 @@ class SimPad:
     # -- time and the loop ----------------------------------------------------------------
 
     def advance_to(self, now_ms: int) -> None:
+        self._settle_ping()
         if self.hal is not None and now_ms > self.hal.now:
             self.hal.advance(now_ms - self.hal.now)
         self.now = max(self.now, now_ms)
+
+    def _settle_ping(self) -> None:
+        """Let an outstanding keepalive ping's answer arrive before simulated time moves on.
+
+        The firmware gives the broker PING_WAIT_MS of *its* time to answer; at thousands of
+        times real speed that is well under a millisecond of real time, so without this a
+        loopback round trip would look like a dead link. Real networks answer in far less
+        than the firmware allows, which is what this keeps true.
+        """
+        net: Any = self.app.net if self.app is not None else None
+        if net is None or not net.connected or net.ping_at is None:
+            return
+        sock = net.client.sock
+        if sock.rx != net.ping_at[1]:
+            return
+        try:
+            select.select([sock.raw], [], [], PING_SETTLE_S)
+        except (OSError, ValueError):
+            pass
 
     def step(self) -> None:
         """One main-loop step of the firmware. A reboot request restarts it (reset cause soft)."""
         if self.app is None:
             return
+        was = self.app.net.connected
         try:
             self.app.step()
         except Reboot:
@@ -177,6 +202,9 @@ class SimPad:
             self.switch_on(self.now, "watchdog")
         if self.app is not None and self.app.off:
             self.after_off()
+        elif self.app is not None and was and not self.app.net.connected:
+            self.drops += 1
+            log.info("%s: connection dropped: %s", self.dev, self.app.net.last_error)
 
     def hold(self, button: str, hold_ms: int) -> int:
         """Press ``button`` for ``hold_ms`` and run the loop finely through it. Returns when pressed."""

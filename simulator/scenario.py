@@ -154,13 +154,13 @@ class Behaviour(_Strict):
         return base.model_copy(update=mine)
 
 
-DEFAULT_BEHAVIOUR = Behaviour(
+DEFAULT_BEHAVIOUR = Behaviour.model_validate(dict(   # validated like a file: durations as written
     arrivals_per_hour={8: 3, 9: 8, 10: 9, 11: 6, 13: 5, 14: 8, 15: 8, 16: 5},
     satisfaction=0.97, rating_share=0.92, prompt=0.95, unprompted_press=0.1,
-    service=6 * 60_000, pauses_per_day=1.0, pause=8 * 60_000,
+    service="6m", pauses_per_day=1.0, pause="8m",
     forget_prompt=0.0, cancel_prompt=0.0, press_twice=0.0, self_rate_per_day=0.0,
-    switch_off_per_month=0.0, switch_off=30 * 60_000, late_share=0.0, late=20 * 60_000,
-    night_off=True)
+    switch_off_per_month=0.0, switch_off="30m", late_share=0.0, late="20m",
+    night_off=True))
 
 
 class Behaviours(_Strict):

@@ -115,7 +115,9 @@ def power_facts(device: str, spans: list[list[int | None]], span: Span) -> list[
     return out
 
 
-R6_TAGS = ("forget_prompt", "cancel_prompt", "press_twice", "self_rate")
+# Notes that an R6 candidate should answer: the misbehaviours, and prompts that never reached
+# a pad (pad off or paused), which the host rightly sees as a session without a prompt.
+R6_TAGS = ("forget_prompt", "cancel_prompt", "press_twice", "self_rate", "prompt_lost")
 
 
 def truth_scores(sc: Scenario, truth: Truth, month: str, *, volume_from_sessions: bool,

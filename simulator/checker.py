@@ -1,0 +1,123 @@
+"""Compare the host's monthly report with the score the ground truth deserves, window by window.
+
+For each window: N (valid evaluations), S (satisfied), closures that deduct, closures
+excused, the final score, and the R6 candidates the host flagged against the misbehaviours
+the simulator caused. Every difference is a line with both values; a reader decides whether
+it is a host bug, a firmware bug, or the rules doing what they say (a Wi-Fi loss *is* a
+closure to the host, not to the truth).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from host.clock import Clock
+from host.rules.score import shown
+from host.scoring.report import MonthView, month_days
+from simulator.scenario import Scenario
+from simulator.truth import TruthResult
+
+# The simulator's misbehaviour tags and the R6 candidate kinds the host should flag for them.
+TAG_TO_KIND = {"forget_prompt": "no_prompt", "prompt_lost": "no_prompt", "cancel_prompt": "refused",
+               "press_twice": "consecutive", "self_rate": "self_eval"}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    window: str
+    name: str
+    host: dict[str, object]
+    truth: dict[str, object]
+
+    @property
+    def differences(self) -> list[str]:
+        return [k for k in self.truth if self.host.get(k) != self.truth.get(k)]
+
+
+def _closures(results: object, days: set[date]) -> tuple[int, int]:
+    counted = excused = 0
+    for c in results:  # type: ignore[attr-defined]
+        if c.session.day not in days:
+            continue                # before or after the scenario: the simulator has no truth there
+        if c.excuse is None:
+            counted += 1
+        else:
+            excused += 1
+    return counted, excused
+
+
+def host_candidates(session: Session, month: str, clock: Clock, window_id: int) -> Counter[str]:
+    from host.scoring.config import load_config
+    from host.scoring.report import working_spans
+    from host.violations.detect import candidates_for
+
+    config = load_config(session)
+    working = working_spans(session, window_id, month, config)
+    found = candidates_for(session, window_id, month, working=working, now_ms=clock.now_ms())
+    return Counter(c.kind for c in found)
+
+
+def compare(sc: Scenario, view: MonthView, truth: dict[str, TruthResult],
+            candidates: dict[str, Counter[str]] | None = None) -> list[Row]:
+    rows = []
+    by_number = {r.window.number: r for r in view.results}
+    days = set(sc.days())
+    # The final score is comparable only when the scenario covers the whole month.
+    whole = all(d in days for d in month_days(view.month))
+    for w in sc.hall.windows:
+        t = truth.get(w.number)
+        h = by_number.get(w.number)
+        if t is None:
+            continue
+        tc, te = _closures(t.closures, days)
+        tv: dict[str, object] = {"N": t.score.valid, "S": t.score.satisfied, "closures": tc,
+                                 "excused": te}
+        hv: dict[str, object] = {}
+        if h is not None:
+            hc, he = _closures(h.closures, days)
+            hv = {"N": h.score.valid, "S": h.score.satisfied, "closures": hc, "excused": he}
+            if whole:
+                hv["final"] = shown(h.score.final)
+        if whole:
+            tv["final"] = shown(t.score.final)
+        if candidates is not None:
+            want: Counter[str] = Counter()
+            for tag, n in t.candidates.items():
+                want[TAG_TO_KIND[tag]] += n
+            got = candidates.get(w.number, Counter())
+            for kind in sorted(set(TAG_TO_KIND.values())):
+                tv[kind] = want.get(kind, 0)
+                hv[kind] = got.get(kind, 0)
+        rows.append(Row(w.number, w.name, hv, tv))
+    return rows
+
+
+def render(rows: list[Row], title: str) -> object:
+    """A Rich table: host value, and the truth's beside it where they differ (in red)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    table.add_column("window")
+    table.add_column("name")
+    keys = list(rows[0].truth) if rows else []
+    for k in keys:
+        table.add_column(k, justify="right")
+    for r in rows:
+        cells = []
+        for k in keys:
+            hv, tv = r.host.get(k, "—"), r.truth.get(k)
+            cells.append(str(hv) if hv == tv else f"[red]{hv} (truth {tv})[/red]")
+        table.add_row(r.window, r.name, *cells)
+    return table
+
+
+def summary(rows: list[Row]) -> str:
+    diff = [r for r in rows if r.differences]
+    if not diff:
+        return f"all {len(rows)} windows agree with the ground truth"
+    return f"{len(diff)} of {len(rows)} windows differ: " + "; ".join(
+        f"{r.window} {', '.join(r.differences)}" for r in diff)

@@ -1,0 +1,312 @@
+"""The hall engine: N pads on the real firmware, one simulated clock, behaviours and incidents.
+
+One thread drives everything, in simulated time (``host.clock.ManualClock``, which the host
+may share): it advances the clock, runs one firmware loop step on every powered pad, and
+carries out the people's actions and the scenario's incidents when their moment comes. A
+button press is run finely (a step every 25 ms through the hold), as the firmware's debounce
+needs; idle time is stepped coarsely (``quantum_ms``), and a night when every pad is off is
+skipped at once.
+
+Pacing: with ``speed`` the clock runs at most that many times real time (1 for the real-time
+demo). ``sync_ms`` bounds how far the host may fall behind: that often the engine waits
+until every connected pad's events are acknowledged, i.e. committed by the host, so the
+host's liveness (heartbeat timeouts on the shared clock) never judges a pad by a clock that
+ran ahead of its messages.
+
+Everything the people did and every incident is recorded in ``truth`` as it happens.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from host.clock import ManualClock, local
+from simulator.behaviour import Action, Planner
+from simulator.pad import LONG_HOLD_MS, RATING_HOLD_MS, STAFF_TAP_MS, SimPad
+from simulator.scenario import Scenario
+from simulator.truth import Truth
+
+log = logging.getLogger(__name__)
+
+QUANTUM_MS = 10_000         # idle loop step in simulated time: heartbeats (30 s) stay within 10 s
+SYNC_MS = 60_000            # the host is never more than a simulated minute behind the pads
+SYNC_TIMEOUT_S = 15.0       # waiting longer means the host is stuck; say so and go on
+PLAN_AHEAD_DAYS = 1
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class _Incident:
+    at_ms: int
+    order: int
+    kind: str               # power_cut / power_back / net_down / net_up / stuck / unstuck / broker_restart
+    window: str = ""
+    button: str = ""
+
+
+@dataclass
+class Stats:
+    started: float = field(default_factory=time.monotonic)
+    steps: int = 0
+    actions: int = 0
+    syncs: int = 0
+    sync_wait_s: float = 0.0
+    sync_timeouts: int = 0
+    sim_ms: int = 0
+
+    @property
+    def wall_s(self) -> float:
+        return time.monotonic() - self.started
+
+
+OnService = Callable[[str, str, str, int], None]     # window, ticket, "start"|"end", at_ms
+
+
+class HallEngine:
+    def __init__(self, sc: Scenario, pads: dict[str, SimPad], clock: ManualClock, *,
+                 start_ms: int | None = None, end_ms: int | None = None, speed: float | None = None,
+                 quantum_ms: int = QUANTUM_MS, sync_ms: int | None = SYNC_MS,
+                 on_service: OnService | None = None, on_sync: Callable[[], object] | None = None,
+                 restart_broker: Callable[[], None] | None = None, planner: Planner | None = None) -> None:
+        self.sc = sc
+        self.pads = pads
+        self.clock = clock
+        self.start_ms = sc.start_ms if start_ms is None else start_ms
+        self.end_ms = sc.end_ms if end_ms is None else end_ms
+        self.speed = speed
+        self.quantum_ms = quantum_ms
+        self.sync_ms = sync_ms
+        self.on_service = on_service
+        self.on_sync = on_sync
+        self.restart_broker = restart_broker
+        self.planner = planner or Planner(sc)
+        self.truth = Truth()
+        self.stats = Stats()
+        self.stop_event = threading.Event()
+        self._windows = {w.number: w for w in sc.hall.windows}
+        self._queue: list[tuple[int, int, object]] = []
+        self._n = 0
+        self._planned_until: date | None = None
+        self._mains = {n: True for n in pads}          # power at the socket (power cuts)
+        self._switched = {n: False for n in pads}      # staff's power switch
+        self._incidents()
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    def _push(self, at_ms: int, item: object) -> None:
+        self._n += 1
+        heapq.heappush(self._queue, (at_ms, self._n, item))
+
+    def _incidents(self) -> None:
+        for i, inc in enumerate(self.sc.incidents):
+            a = inc.at_ms
+            if inc.kind == "broker_restart":
+                self._push(a, _Incident(a, i, "broker_restart"))
+                continue
+            start, end = {"power_cut": ("power_cut", "power_back"), "network_loss": ("net_down", "net_up"),
+                          "stuck_button": ("stuck", "unstuck")}[inc.kind]
+            for w in self.sc.incident_windows(inc):
+                self._push(a, _Incident(a, i, start, w.number, inc.button))
+                self._push(a + inc.duration, _Incident(a + inc.duration, i, end, w.number, inc.button))
+
+    def _plan_through(self, ms: int) -> None:
+        last = local(ms).date() + timedelta(days=PLAN_AHEAD_DAYS)
+        day = local(self.start_ms).date() if self._planned_until is None else \
+            self._planned_until + timedelta(days=1)
+        while day <= last:
+            for w in self.sc.hall.windows:
+                if w.number in self.pads:
+                    for a in self.planner.plan_day(w, day).actions:
+                        if self.start_ms <= a.at_ms < self.end_ms:
+                            self._push(a.at_ms, a)
+            self._planned_until = day
+            day += timedelta(days=1)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def run(self, progress: Callable[[int], None] | None = None) -> Stats:
+        now = self.start_ms
+        self.clock.set(now)
+        self._plan_through(now)
+        real0 = time.monotonic()
+        last_sync = now
+        last_progress = now
+        while now < self.end_ms and not self.stop_event.is_set():
+            self._plan_through(now)
+            nxt = self._queue[0][0] if self._queue else self.end_ms
+            powered = [p for p in self.pads.values() if p.on]
+            target = min(nxt, self.end_ms) if not powered else min(nxt, now + self.quantum_ms, self.end_ms)
+            target = max(target, now)
+            if self.speed:
+                ahead = real0 + (target - self.start_ms) / self.speed / 1000 - time.monotonic()
+                if ahead > 0 and self.stop_event.wait(ahead):
+                    break
+            now = target
+            self.clock.set(now)
+            for p in powered:
+                p.advance_to(now)
+                p.step()
+                self.stats.steps += 1
+            while self._queue and self._queue[0][0] <= now:
+                _, _, item = heapq.heappop(self._queue)
+                self._execute(item, now)
+                self.stats.actions += 1
+            if self.sync_ms is not None and now - last_sync >= self.sync_ms:
+                self.sync()
+                last_sync = now
+            if progress is not None and now - last_progress >= 3_600_000:
+                progress(now)
+                last_progress = now
+        self.sync()
+        for n, p in self.pads.items():
+            if p.on:
+                self.truth.unpowered(n, now)   # the truth ends where the run ends
+        self.stats.sim_ms = now - self.start_ms
+        return self.stats
+
+    def sync(self, timeout_s: float = SYNC_TIMEOUT_S) -> bool:
+        """Wait until every connected pad's events are acknowledged (committed by the host)."""
+        t0 = time.monotonic()
+        self.stats.syncs += 1
+        try:
+            while True:
+                waiting = [p for p in self.pads.values() if p.connected and p.unacked()]
+                if not waiting:
+                    return True
+                if time.monotonic() - t0 > timeout_s:
+                    self.stats.sync_timeouts += 1
+                    log.warning("host has not acknowledged %d events of %d pads within %.0fs; going on",
+                                sum(p.unacked() for p in waiting), len(waiting), timeout_s)
+                    return False
+                for p in waiting:
+                    p.step()          # reads acks, sends what is pending; the clock stands still
+                time.sleep(0.001)
+        finally:
+            self.stats.sync_wait_s += time.monotonic() - t0
+            if self.on_sync is not None:
+                self.on_sync()
+
+    # -- actions and incidents ---------------------------------------------------------------
+
+    def _execute(self, item: object, now: int) -> None:
+        if isinstance(item, Action):
+            self._act(item, now)
+        elif isinstance(item, _Incident):
+            self._incident(item, now)
+
+    def _boot(self, number: str, at: int) -> None:
+        pad = self.pads[number]
+        if not pad.on and self._switched[number] and self._mains[number]:
+            pad.switch_on(at)
+            self.truth.powered(number, at)
+
+    def _act(self, a: Action, now: int) -> None:
+        pad = self.pads.get(a.window)
+        if pad is None:
+            return
+        t = self.truth
+        at = max(now, pad.now)
+        if a.kind == "service_start":
+            t.service(a.window, a.ticket or "", a.at_ms)
+        if a.kind in ("service_start", "service_end"):
+            if self.on_service is not None:
+                self.on_service(a.window, a.ticket or "", a.kind.removeprefix("service_"), a.at_ms)
+            return
+        if a.tag and a.kind != "rate":
+            t.note(at, a.window, a.tag)
+        if a.kind == "switch_on":
+            self._switched[a.window] = True
+            self._boot(a.window, at)
+            return
+        if a.kind == "forgot":
+            return
+        if not pad.on:
+            if a.kind == "rate":
+                t.note(at, a.window, "missed_press", "pad off")
+            elif a.kind == "prompt":
+                t.note(at, a.window, "prompt_lost", "pad off")   # the host sees a session without prompt
+            elif a.kind == "switch_off":
+                self._switched[a.window] = False
+            return
+        pad.advance_to(at)
+        ex = pad.expect
+        thanks = self.sc.pads.thanks_s * 1000
+        if a.kind == "switch_off":
+            self._switched[a.window] = False
+            pad.hold("power", LONG_HOLD_MS)
+            t.unpowered(a.window, pad.now)
+        elif a.kind == "prompt":
+            if ex.paused:
+                t.note(at, a.window, "prompt_lost", "paused")
+                return
+            if at < ex.prompt_until:          # the key again during a prompt cancels it
+                ex.prompt_until = 0
+            else:
+                ex.prompt_until = at + self.sc.pads.prompt_timeout_s * 1000
+            pad.hold("staff", STAFF_TAP_MS)
+        elif a.kind == "cancel":
+            if ex.paused or at >= ex.prompt_until:
+                return
+            ex.prompt_until = 0
+            pad.hold("staff", STAFF_TAP_MS)
+        elif a.kind in ("pause", "resume"):
+            if ex.paused == (a.kind == "pause"):
+                return
+            ex.paused = not ex.paused
+            ex.prompt_until = 0               # pausing ends a prompt (cancelled)
+            pad.hold("staff", LONG_HOLD_MS)
+        elif a.kind == "rate":
+            self._rate(pad, a, at, thanks)
+
+    def _rate(self, pad: SimPad, a: Action, at: int, thanks: int) -> None:
+        t, ex = self.truth, pad.expect
+        assert a.rating is not None
+        if a.tag:
+            t.note(at, a.window, a.tag)
+        if a.rating in pad.stuck:
+            t.note(at, a.window, "missed_press", "button stuck")
+            return
+        if ex.paused:
+            t.note(at, a.window, "press_ignored", "paused")
+        elif at < ex.thanks_until:
+            t.note(at, a.window, "press_ignored", "repeat")
+        else:
+            prompted = at < ex.prompt_until
+            t.evaluation(at, a.window, a.rating, prompted, a.tag)
+            ex.prompt_until = 0
+            ex.thanks_until = at + thanks
+        pad.hold(a.rating, RATING_HOLD_MS)
+
+    def _incident(self, inc: _Incident, now: int) -> None:
+        t = self.truth
+        t.note(now, inc.window, inc.kind, inc.button if inc.kind in ("stuck", "unstuck") else "")
+        if inc.kind == "broker_restart":
+            if self.restart_broker is None:
+                log.warning("scenario restarts the broker, but this run cannot (external broker); skipped")
+                return
+            self.sync()
+            self.restart_broker()
+            return
+        pad = self.pads.get(inc.window)
+        if pad is None:
+            return
+        if inc.kind == "power_cut":
+            self._mains[inc.window] = False
+            if pad.on:
+                pad.cut_power()
+                t.unpowered(inc.window, now)
+        elif inc.kind == "power_back":
+            self._mains[inc.window] = True
+            self._boot(inc.window, now)
+        elif inc.kind in ("net_down", "net_up"):
+            pad.set_wifi(inc.kind == "net_up")
+        elif inc.kind in ("stuck", "unstuck"):
+            pad.set_stuck(inc.button, inc.kind == "stuck")

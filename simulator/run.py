@@ -1,0 +1,237 @@
+"""Play a scenario end to end: broker, the real host on the simulated clock, pads, check.
+
+``simulate(sc, workdir)`` is what ``evalpad simulate`` and the end-to-end test call. It starts
+(or uses) a Mosquitto, registers the hall in the host's database, starts the host
+(``simulator.host_process`` = ``host.service.run``) as its own process on a ``SharedClock``,
+plays the hall, stops the host cleanly, and compares the host's report of each month with
+the ground truth, window by window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from host.broker.mosquitto import HOST_USER, Mosquitto
+from host.clock import ManualClock
+from host.db import make_engine, upgrade
+from host.models import DeviceStatus, Event, HostBeat, Window
+from host.rules.month_span import month_of
+from host.scoring.report import MonthView, month_view
+from simulator.checker import Row, compare, host_candidates
+from simulator.engine import QUANTUM_MS, HallEngine, Stats
+from simulator.host_link import QueueFeed, accounts_in, pad_accounts, register_hall
+from simulator.pad import SimPad
+from simulator.scenario import Scenario
+from simulator.shared_clock import SharedClock
+from simulator.truth import Truth, truth_scores
+
+log = logging.getLogger(__name__)
+
+DAY_MS = 86_400_000
+HOST_START_TIMEOUT_S = 30.0
+SUBSCRIBE_GRACE_S = 0.5       # the host subscribes right after its first beat
+HOST_STOP_TIMEOUT_S = 30.0
+SETTLE_TIMEOUT_S = 10.0
+HEARTBEAT_TIMEOUT_FACTOR = 3  # host.settings.Settings.heartbeat_timeout_factor's default
+
+
+@dataclass
+class Outcome:
+    truth: Truth
+    stats: Stats
+    views: dict[str, MonthView] = field(default_factory=dict)
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+    db_url: str = ""
+    events_stored: int = 0
+    host_cpu_s: float = 0.0
+
+
+def months_of(sc: Scenario) -> list[str]:
+    out: list[str] = []
+    for d in sc.days():
+        m = d.strftime("%Y-%m")
+        if m not in out:
+            out.append(m)
+    return out
+
+
+class HostProcess:
+    """The host as a child process: ``python -m simulator.host_process`` with EVALPAD_* settings."""
+
+    def __init__(self, db_url: str, mqtt_url: str, data_dir: Path, clock_file: Path | None,
+                 http_port: int | None = None, instance: str = "sim-host") -> None:
+        self.db_url = db_url
+        self.instance = instance
+        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_MQTT_URL": mqtt_url,
+               "EVALPAD_DATA_DIR": str(data_dir), "EVALPAD_INSTANCE": instance}
+        cmd = [sys.executable, "-m", "simulator.host_process"]
+        if clock_file is not None:
+            cmd += ["--clock", str(clock_file)]
+        if http_port is not None:
+            env["EVALPAD_HTTP_PORT"] = str(http_port)
+            cmd.append("--http")
+        self.log_path = data_dir / "host.log"
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the child's lifetime
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_started(self, engine: object) -> None:
+        deadline = time.monotonic() + HOST_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the host exited at start ({self.proc.returncode}); see {self.log_path}")
+            with Session(engine) as s:  # type: ignore[arg-type]
+                if s.get(HostBeat, self.instance) is not None:
+                    time.sleep(SUBSCRIBE_GRACE_S)
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the host did not start within {HOST_START_TIMEOUT_S:.0f}s; see {self.log_path}")
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the host process so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def rss_mb(self) -> float:
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()            # SIGTERM: the ingest drains, commits, acknowledges
+            try:
+                self.proc.wait(HOST_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                log.warning("host did not stop within %.0fs; killing it", HOST_STOP_TIMEOUT_S)
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def host_settled(engine: object, pads: dict[str, SimPad], need_ms: int,
+                 timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+    """True once the host has heard from every connected pad at ``need_ms`` or later.
+
+    Acknowledged events prove the events were committed; heartbeats are not acknowledged.
+    The host judges a pad off after a silence of ``heartbeat_timeout_factor`` heartbeats on
+    the shared clock, so before the clock moves on the host must have taken in messages recent
+    enough (``need_ms``, or the pad's newest heartbeat if older) that it cannot mistake messages
+    still on their way for silence.
+    """
+    want: dict[str, int] = {}
+    for p in pads.values():
+        if p.connected and p.app is not None and p.app.last_state and p.hal is not None:
+            last_state_at = p.hal.now - (p.app.clock.up_ms() - p.app.last_state)
+            want[p.dev] = min(need_ms, last_state_at)
+    if not want:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with Session(engine) as s:  # type: ignore[arg-type]
+            rows = s.exec(select(DeviceStatus.device_id, DeviceStatus.last_seen_ms)
+                          .where(DeviceStatus.device_id.in_(list(want)))).all()  # type: ignore[attr-defined]
+        seen = {d: t or 0 for d, t in rows}
+        behind = [d for d, w in want.items() if seen.get(d, 0) < w]
+        if not behind:
+            return True
+        if time.monotonic() > deadline:
+            log.warning("host has not heard the newest heartbeat of %d pads within %.0fs", len(behind),
+                        timeout_s)
+            return False
+        time.sleep(0.005)
+
+
+def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: Mosquitto | None = None,
+             speed: float | None = None, sync_ms: int | None = None, quantum_ms: int = QUANTUM_MS,
+             progress: Callable[[int], None] | None = None, check: bool = True) -> Outcome:
+    workdir.mkdir(parents=True, exist_ok=True)
+    own_broker = broker is None
+    server = broker or Mosquitto(workdir / "broker")
+    host_password = secrets.token_urlsafe(12)
+    if own_broker:
+        server.write_config()
+        server.start()
+    server.add_user(HOST_USER, host_password)
+    db_url = db_url or f"sqlite:///{(workdir / 'evalpad.db').resolve()}"
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    clock = SharedClock(workdir / "clock", start_ms=sc.start_ms - DAY_MS)   # registered the day before
+    pads: dict[str, SimPad] = {}
+    host: HostProcess | None = None
+    try:
+        register_hall(engine, sc, clock)
+        passwords = pad_accounts(sc, accounts_in(server.directory, server.prefix))
+        for w in sc.hall.windows:
+            dev = sc.device_of(w)
+            pads[w.number] = SimPad(w.number, dev, workdir / "pads" / dev, (server.bind, server.port),
+                                    passwords[dev], sc.pads, w.name)
+        host = HostProcess(db_url, f"mqtt://{HOST_USER}:{host_password}@{server.bind}:{server.port}",
+                           workdir, workdir / "clock")
+        host.wait_started(engine)
+        feed = QueueFeed(engine, clock, _no_publish)
+        sync_ms = sync_ms or max(quantum_ms, sc.pads.heartbeat_s * 1000)
+        # The host's heartbeat timeout must not expire while the clock runs to the next sync.
+        slack = HEARTBEAT_TIMEOUT_FACTOR * sc.pads.heartbeat_s * 1000 - sync_ms - quantum_ms
+
+        def on_sync() -> None:
+            feed.flush()
+            host_settled(engine, pads, clock.now_ms() - slack)
+
+        hall = HallEngine(sc, pads, clock, speed=speed, sync_ms=sync_ms, quantum_ms=quantum_ms,  # type: ignore[arg-type]
+                          on_service=feed, on_sync=on_sync, restart_broker=server.restart)
+        stats = hall.run(progress)
+        feed.flush()
+        outcome = Outcome(hall.truth, stats, db_url=db_url)
+        for p in pads.values():
+            p.cut_power()
+        outcome.host_cpu_s = host.cpu_s()
+        host.stop()
+        host = None
+        if check:
+            _check(sc, engine, clock.now_ms(), outcome)
+        return outcome
+    finally:
+        for p in pads.values():
+            p.cut_power()
+        if host is not None:
+            host.stop()
+        engine.dispose()
+        if own_broker:
+            server.stop()
+
+
+def _no_publish(topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+    """The simulated queue system never asks the host to prompt (staff use the key)."""
+
+
+def _check(sc: Scenario, engine: object, now_ms: int, outcome: Outcome) -> None:
+    clock = ManualClock(now_ms)
+    with Session(engine) as s:  # type: ignore[arg-type]
+        outcome.events_stored = s.exec(select(func.count()).select_from(Event)).one()
+        ids = {w.number: w.id for w in s.exec(select(Window)).all()}
+        for month in months_of(sc):
+            if month_of(now_ms) < month:
+                continue
+            view = month_view(s, month, clock)
+            cands = {n: host_candidates(s, month, clock, i) for n, i in ids.items() if i is not None}
+            truth = truth_scores(sc, outcome.truth, month, volume_from_sessions=True, until_ms=now_ms)
+            outcome.views[month] = view
+            outcome.rows[month] = compare(sc, view, truth, cands)
