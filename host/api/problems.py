@@ -64,6 +64,15 @@ def install(app: FastAPI) -> None:
                        "the change conflicts with a row written at the same time",
                        "reload and try again", request)
 
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: the trace goes to the log, the caller gets a problem, not HTML.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "Internal error",
+                       f"the host failed on this request ({type(exc).__name__})",
+                       "this is a bug in evalpad: report it with the time of the request; the host log "
+                       "has the details", request)
+
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error on %s: %s", request.url.path, exc.orig)

@@ -50,3 +50,19 @@ def test_openapi_is_versioned_and_documents_bearer_auth(sqlite_api: Api) -> None
     assert paths and all(p.startswith("/api/v1/") for p in paths)
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "UserCreate" in spec["components"]["schemas"] and "UserPublic" in spec["components"]["schemas"]
+
+
+def test_a_bug_is_a_problem_document_not_a_stack_trace(sqlite_api: Api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from host import fleet
+
+    def broken(*a, **k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(fleet, "list_windows", broken)
+    client = TestClient(sqlite_api.client.app, raise_server_exceptions=False)
+    r = client.get("/api/v1/windows", headers=sqlite_api.auth("admin"))
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"] == "the host failed on this request (RuntimeError)"
+    assert "secret internals" not in r.text and "host log" in r.json()["fix"]

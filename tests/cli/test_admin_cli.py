@@ -104,6 +104,13 @@ def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
             assert r.status_code == 200
     finally:
         engine.dispose()
+    listed = run(env, "token", "list", "--user", "queue-a01")
+    assert re.search(r"^(\d+)\s+queue system\s+created .* expires ", listed, re.M) and token not in listed
+    tid = listed.split()[0]
+    assert f"token {tid} of queue-a01 revoked" in run(env, "token", "revoke", tid, "--user", "queue-a01")
+    assert "revoked" in run(env, "token", "list", "--user", "queue-a01")
+    assert "disabled" in run(env, "user", "disable", "root", "-r", "test")
+    assert re.search(r"root\s+admin\s+-\s+disabled", run(env, "user", "list"))
     db = sqlite3.connect(settings.db_url.split("///", 1)[1])
     assert token not in str(db.execute("SELECT * FROM apitoken").fetchall())
     db.close()
