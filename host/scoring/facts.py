@@ -30,13 +30,14 @@ class Tally:
     satisfied: int
 
 
-def windows(session: Session, window_ids: Collection[int] | None = None) -> list[Window]:
+def windows(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Window]:
+    """The given windows, or every active window plus any retired one that had a pad in ``span``
+    (a window retired mid-month still gets its month)."""
     q = select(Window).order_by(col(Window.id))
     if window_ids is not None:
-        q = q.where(col(Window.id).in_(list(window_ids)))
-    else:
-        q = q.where(Window.active == True)  # noqa: E712  (SQL comparison)
-    return list(session.exec(q).all())
+        return list(session.exec(q.where(col(Window.id).in_(list(window_ids)))).all())
+    had_pad = {a.window_id for a in assignments(session, span)}
+    return [w for w in session.exec(q).all() if w.active or w.id in had_pad]
 
 
 def tallies(session: Session, span: Span, window_ids: Collection[int] | None = None,

@@ -118,7 +118,7 @@ def compute(session: Session, month: str, clock: Clock,
     days = [d for d in month_days(month) if at(d, time(0)) < until]
     kinds = day_kinds(config.calendar, days)
     planner = SessionPlanner(kinds, config.summer)
-    wins = facts.windows(session, window_ids)
+    wins = facts.windows(session, span, window_ids)
     ids = [w.id for w in wins if w.id is not None]
     scope = ids if window_ids is not None else None
     tallies = facts.tallies(session, span, scope)

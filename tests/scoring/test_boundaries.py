@@ -154,3 +154,18 @@ def test_events_of_other_months_do_not_count(world: World) -> None:
     world.evals("pad-A01", wid, NOV_START, satisfied=1, unsatisfied=1)
     (r,) = results(world)
     assert (r.score.valid, r.score.satisfied) == (2, 1)
+
+
+def test_window_retired_mid_month_keeps_its_month(world: World) -> None:
+    from host.models import Window
+
+    wid = always_on_window(world)
+    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=2)
+    never = world.window("Z99")                    # retired before November, never had a pad
+    with world.session() as s:
+        for w in (s.get(Window, wid), s.get(Window, never)):
+            assert w is not None
+            w.active = False
+            s.add(w)
+        s.commit()
+    assert [r.window.number for r in results(world)] == ["A01"]
