@@ -156,7 +156,8 @@ class PadApp:
         up = self.clock.up_ms()
         if self.meta_dirty and up - self.meta_saved >= META_SAVE_MS:
             self._save_meta(up)
-        if net.outage_ms(up) >= OUTAGE_REBOOT_MS and self.modes.mode not in (PROMPT, THANKS):
+        if (net.outage_ms(up) >= OUTAGE_REBOOT_MS and self.reboot_at is None
+                and self.modes.mode not in (PROMPT, THANKS)):
             detail = "rebooting after {} min without the broker ({})".format(
                 net.outage_ms(up) // 60000, net.last_error[:120])
             self.record([("fault", {"code": "network", "detail": detail})], up)
