@@ -42,9 +42,12 @@ class Sender:
             return 0
         if self.cursor is None or self.cursor < first:  # type: ignore[operator]
             self.cursor = first
+        if self.cursor > first and up - self.progress_at >= RESEND_MS:  # type: ignore[operator]
+            # Out there, and no ack for too long (the host may have lost them before its
+            # commit): send again from the first unacked, even on the same connection.
+            self.cursor = first
+            self.progress_at = up
         if self.cursor - first >= WINDOW:  # type: ignore[operator]
-            if up - self.progress_at >= RESEND_MS:
-                self.rewind(up)
             return 0
         n = 0
         for msg in log.read(self.cursor, PER_STEP):  # type: ignore[attr-defined]

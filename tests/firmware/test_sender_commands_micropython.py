@@ -78,6 +78,18 @@ net.connected = True
 net.fail_after = None
 snd.step(7000)
 out["after_failure"] = net.sent
+# a few events out, never acked (the host lost them before committing): resent in time
+files3 = FakeFiles(k.fresh_dir("/sender3"))
+log3 = EventLog(files3, "qp-0107")
+for i in range(3):
+    log3.append("eval", 1, i, None, {"rating": "satisfied", "prompted": False})
+net3 = FakeNet()
+snd3 = S.Sender(log3, net3)
+snd3.step(0)
+snd3.step(S.RESEND_MS - 1)
+out["few_before"] = list(net3.sent)
+snd3.step(S.RESEND_MS + 1)
+out["few_after"] = list(net3.sent)
 print(json.dumps(out))
 '''
 
@@ -106,6 +118,11 @@ def test_acks_reclaim_whole_segments_and_persist(sent: dict) -> None:
     assert sent["unacked"] == 50
     assert sent["reloaded_next_unacked"] == 251
     assert sent["reloaded_unacked"] == 50
+
+
+def test_unacked_events_are_resent_after_the_resend_time_even_below_the_window(sent: dict) -> None:
+    assert sent["few_before"] == [1, 2, 3]
+    assert sent["few_after"] == [1, 2, 3, 1, 2, 3]
 
 
 def test_bad_ack_is_counted_not_applied(sent: dict) -> None:
