@@ -25,14 +25,7 @@ from host.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The broker evalpad starts itself when EVALPAD_MQTT_URL is unset: the standard MQTT port
-# on every interface, so the hall's pads reach it (authentication and the ACL are on;
-# docs/deploy.md shows TLS for production).
-EMBEDDED_BROKER_PORT = 1883
-EMBEDDED_BROKER_BIND = "0.0.0.0"
-
-
-class ServiceError(RuntimeError):
+class HostStartError(RuntimeError):
     """The host cannot start; the message says what to do."""
 
 
@@ -42,7 +35,9 @@ def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
     if settings.mqtt_url:
         yield parse_mqtt_url(settings.mqtt_url)
         return
-    server = Mosquitto(settings.data_dir / "broker", port=EMBEDDED_BROKER_PORT, bind=EMBEDDED_BROKER_BIND,
+    # Pads of the hall must reach it (settings.broker_bind, default all interfaces);
+    # authentication and the ACL are on, docs/deploy.md shows TLS for production.
+    server = Mosquitto(settings.data_dir / "broker", port=settings.broker_port, bind=settings.broker_bind,
                        prefix=settings.mqtt_prefix)
     password = secrets.token_urlsafe(18)   # a new host password each start; only its hash is on disk
     try:
@@ -50,7 +45,7 @@ def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
         server.add_user(HOST_USER, password)
         server.start()
     except BrokerError as exc:
-        raise ServiceError(str(exc)) from None
+        raise HostStartError(str(exc)) from None
     try:
         yield BrokerAddress("127.0.0.1", server.port, HOST_USER, password)
     finally:

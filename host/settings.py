@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     mqtt_url: str | None = Field(None, description="mqtt://user:pass@host:port of the broker; "
                                  "unset: evalpad starts Mosquitto itself in data_dir/broker.")
     mqtt_prefix: str = spec.PREFIX
+    broker_port: int = Field(1883, ge=1, le=65535, description="Port of the Mosquitto that `evalpad serve` "
+                             "starts when EVALPAD_MQTT_URL is unset.")
+    broker_bind: str = Field("0.0.0.0", description="Address that Mosquitto listens on (pads of the hall "
+                             "must reach it; authentication and the ACL are always on).")
     share_group: str = Field("", description="MQTT shared-subscription group; set it when several "
                              "host instances split the load.")
     instance: str = Field("host-1", description="This host instance's name (client id, downtime log).")

@@ -6,7 +6,7 @@ import queue
 import time
 from dataclasses import dataclass
 
-# Bound of the hand-over. The broker lets at most max_inflight_messages (100 in evalpad's
+# Bound of the hand-over. The broker lets at most max_inflight_messages (1000 in evalpad's
 # Mosquitto config) unacknowledged messages reach us, so this is never the real limit; it
 # only makes a misconfigured broker block the network thread (back-pressure to the broker,
 # which queues) instead of growing memory without end. Nothing is ever dropped here.

@@ -31,8 +31,8 @@ from protocol import acks, messages, spec, topics
 log = logging.getLogger(__name__)
 
 # Most messages in one commit. A commit costs about the same for 1 or 500 rows, so bigger
-# is faster, but the broker lets only max_inflight_messages (100) unacknowledged messages
-# reach us, so batches rarely exceed that; 500 also bounds one statement's parameters.
+# is faster; the broker lets max_inflight_messages (1000) unacknowledged messages reach us,
+# so a burst fills two batches; 500 rows also keep one statement's parameters modest.
 BATCH_MAX = 500
 # After the first message, wait this long for more to share the commit: short against
 # the pads' ack wait, long enough to gather a burst.

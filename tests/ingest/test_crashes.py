@@ -63,6 +63,7 @@ def test_kill9_of_the_host_mid_stream_loses_nothing_and_stores_nothing_twice(bro
         pad.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the broker's part; the DB's is tested above
 def test_broker_restart_mid_stream_with_persistence(broker, engine, start_ingest):
     from host.clock import SystemClock
 
@@ -106,6 +107,7 @@ def test_two_hosts_on_one_shared_subscription_one_killed(broker, engine, spawn_i
         pad.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the broker's part; the DB's is tested above
 def test_sigterm_drains_commits_and_acks_then_a_restart_resumes(broker, engine, spawn_ingest):
     """A clean stop (SIGTERM, as systemd sends) exits 0 and loses nothing either."""
     pads_ids = [f"qp-10{i:02d}" for i in range(2)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlmodel import Session, col, select
 
@@ -57,6 +58,7 @@ def test_bad_payloads_are_rejected_with_reasons_while_good_events_flow(broker, e
     pad.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database plays no part here
 def test_a_topic_outside_the_contract_is_kept_as_bad_device(broker, engine, start_ingest):
     """Only the host account could publish there (the ACL stops pads); still nothing is lost."""
     start_ingest()
@@ -72,6 +74,7 @@ def test_a_topic_outside_the_contract_is_kept_as_bad_device(broker, engine, star
     c.disconnect()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database plays no part here
 def test_a_pad_cannot_publish_into_another_pads_topic(broker, engine, start_ingest):
     """The broker's ACL (pattern by username) drops it; the host never sees an event for qp-0302."""
     place(engine, "qp-0302")
