@@ -4,13 +4,16 @@ two windows with a pad each, and a bearer token for every role (staff of each wi
 from __future__ import annotations
 
 import queue
+import shutil
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -22,6 +25,7 @@ from host.auth.users import create_user, issue_token
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.settings import Settings
+from tests.support.services import PG_ADMIN_URL, throwaway_postgres
 
 T0 = 1_795_600_000_000  # 2026-11-25 (a Wednesday) 08:26:40 Asia/Shanghai
 ROLES = ("admin", "management", "it", "patrol", "staff")
@@ -84,6 +88,46 @@ def build_api(db_url: str, data_dir: Path, publish: Callable[..., None]) -> Iter
         clock.advance(1000)
         yield api
     engine.dispose()
+
+
+# -- databases: migrated once per session, copied per test ---------------------------------------
+# Running the migrations costs 2-4 s per PostgreSQL database on this 2-core machine; a copy of
+# a migrated template costs well under one. Each test still gets its own database, made by
+# the real migrations (host.db.upgrade), and build_api runs upgrade again (a no-op at head).
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    with throwaway_postgres() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "evalpad.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Overrides the shared fixture: the same two databases, each a copy of a migrated one."""
+    if request.param == "sqlite":
+        target = tmp_path / "evalpad.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("_pg_template").rsplit("/", 1)[1]
+    name = "evalpad_test_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", (template,))
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        try:
+            yield f"postgresql+psycopg://{PG_ADMIN_URL.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
