@@ -155,10 +155,15 @@ class EventLog:
         f.mkdir(DIR)  # type: ignore[attr-defined]
         names = []
         for name in f.listdir(DIR):  # type: ignore[attr-defined]
+            if not name.startswith(SEG_PREFIX):
+                continue            # meta, boot and their .tmp copies are read_small's business
             if name.endswith(".tmp"):
-                f.remove(DIR + "/" + name)  # type: ignore[attr-defined]
-            elif name.startswith(SEG_PREFIX):
+                f.remove(DIR + "/" + name)  # type: ignore[attr-defined]  # an interrupted tail repair
+                continue
+            try:
                 names.append(int(name[len(SEG_PREFIX):]))
+            except ValueError:
+                pass                # not ours: leave it alone rather than fail to boot
         names.sort()
         self._load_meta()
         self.segs = []
