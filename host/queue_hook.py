@@ -27,6 +27,14 @@ MAX_FUTURE_SKEW_MS = 5 * 60_000
 START, END = "start", "end"
 
 
+RECENT_COMMANDS = 20     # a retry comes within seconds: the pad's last commands are enough to look at
+
+
+def _prompted(session: Session, device_id: str, ticket: str) -> bool:
+    return any(c.type == "prompt" and c.body.get("svc") == ticket and c.published_ms is not None
+               for c in commands.list_commands(session, device_id, limit=RECENT_COMMANDS))
+
+
 @dataclass
 class HookResult:
     session: ServiceSession
@@ -81,6 +89,10 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
         pad = fleet.current_device(session, win)
         if pad is None:
             result.warnings.append(f"no pad sits on window {window_number}; no prompt was sent")
+        elif not created and _prompted(session, pad.device_id, ticket):
+            # A retried request must not prompt the citizen twice (two presses would look
+            # like a consecutive evaluation, R6).
+            result.warnings.append(f"a prompt for ticket {ticket} was already sent; not sent again")
         else:
             try:
                 result.command = commands.send_command(

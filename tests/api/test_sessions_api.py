@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+
 import pytest
 from sqlmodel import select
 
@@ -46,6 +48,15 @@ def test_session_start_end_and_prompt_to_the_windows_pad(live_api) -> None:  # t
         assert [(x.ticket, x.started_ms, x.ended_ms, x.source) for x in rows] == [
             ("A0123", t0, t0 + 180_000, "queue")
         ]
+        retry = api.client.post(
+            f"{V1}/windows/A01/sessions",
+            headers=queue_system,
+            json={"ticket": "A0123", "action": "end", "prompt": True},
+        )
+        assert retry.status_code == 200 and retry.json()["command"] is None
+        assert retry.json()["warnings"] == ["a prompt for ticket A0123 was already sent; not sent again"]
+        with pytest.raises(queue.Empty):
+            pad.get(timeout=0.5)
         listed = api.client.get(f"{V1}/windows/A01/sessions", headers=api.auth("management")).json()
         assert [x["ticket"] for x in listed] == ["A0123"]
     finally:
