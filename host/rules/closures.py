@@ -149,10 +149,12 @@ class WindowPower:
 def find_closures(window_id: int, sessions: Sequence[WorkSession], power: Sequence[PowerFact] | WindowPower,
                   *, grace_ms: int = DEFAULT_GRACE_MS, host_down: Sequence[Span] = (),
                   excuses: Sequence[ExcuseSpan] = (), placard: bool = False,
-                  until_ms: int | None = None) -> list[Closure]:
+                  until_ms: int | None = None, since_ms: int | None = None) -> list[Closure]:
     """Every closure of one window in ``sessions`` (R5), excused ones included and marked.
 
     ``until_ms`` cuts a month so far at "now": later session time is not judged yet.
+    ``since_ms``: the window's first pad was installed then; before it no pad was ever
+    "last known on" (R5), so earlier session time is not judged.
     """
     wp = power if isinstance(power, WindowPower) else WindowPower.from_facts(power)
     on = wp.on
@@ -166,6 +168,10 @@ def find_closures(window_id: int, sessions: Sequence[WorkSession], power: Sequen
             if start >= until_ms:
                 continue
             end = min(end, until_ms)
+        if since_ms is not None:
+            if end <= since_ms:
+                continue
+            start = max(start, since_ms)
         while first < n_on and on[first][1] <= start:
             first += 1
         if first < n_on and on[first][0] <= start and on[first][1] >= end:

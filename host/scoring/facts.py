@@ -120,3 +120,12 @@ def host_downtime(session: Session, span: Span) -> list[Span]:
     q = select(HostDowntime).where(and_(col(HostDowntime.start_ms) < span.end_ms,
                                         col(HostDowntime.end_ms) > span.start_ms))
     return [Span(d.start_ms, d.end_ms) for d in session.exec(q).all()]
+
+
+def first_pad(session: Session, window_ids: Collection[int] | None = None) -> dict[int, int]:
+    """When each window first had a pad (R5: before that no pad was ever "last known on")."""
+    q = (sa_select(col(Assignment.window_id), func.min(col(Assignment.start_ms)))
+         .group_by(col(Assignment.window_id)))
+    if window_ids is not None:
+        q = q.where(col(Assignment.window_id).in_(list(window_ids)))
+    return {int(w): int(t) for w, t in session.connection().execute(q).all()}

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
+from functools import partial
 
 from sqlmodel import Session
 
@@ -132,6 +133,7 @@ def compute(session: Session, month: str, clock: Clock,
     waived_windows = decisions.windows_with_waivers(session, month) & set(ids)
     volumes = decisions.volumes(session, month, ids)
     power, pads = facts.power_by_window(session, span, until, scope)
+    first_pad = facts.first_pad(session, scope)
     host_down = facts.host_downtime(session, span)
     outages = decisions.network_outages(session, Span(span.start_ms, until)) if until > span.start_ms else []
     results: list[WindowResult] = []
@@ -141,20 +143,17 @@ def compute(session: Session, month: str, clock: Clock,
         sessions = planner.sessions(schedule)
         placard = w.category in config.placard_categories
         facts_w = power.get(w.id) or WindowPower.of([])
-
-        def judge(excuses: Sequence[ExcuseSpan], wid: int = w.id, facts_w: WindowPower = facts_w,
-                  sessions: list = sessions, placard: bool = placard) -> list[Closure]:
-            return find_closures(wid, sessions, facts_w, grace_ms=config.grace_ms, host_down=host_down,
-                                 excuses=excuses, placard=placard, until_ms=until)
-
+        since = first_pad.get(w.id, until)          # never had a pad: always-on not judged yet
+        judge = partial(find_closures, w.id, sessions, facts_w, grace_ms=config.grace_ms,
+                        host_down=host_down, placard=placard, until_ms=until, since_ms=since)
         window_pads = pads.get(w.id, set())
         window_outages = [o.excuse for o in outages if o.covers(window_pads)]
-        closures = judge(window_outages)
+        closures = judge(excuses=window_outages)
         window_violations = violations.get(w.id, [])
         if any(c.excuse is None for c in closures) or window_violations:
             faults = decisions.pad_faults(session, window_pads, span)
             if faults:
-                closures = judge([*faults, *window_outages])
+                closures = judge(excuses=[*faults, *window_outages])
                 window_violations = [_fault_waiver(d, faults) for d in window_violations]
         t = tallies.get(w.id, facts.Tally(0, 0))
         vt = voided_tallies.get(w.id, facts.Tally(0, 0))
@@ -170,6 +169,11 @@ def compute(session: Session, month: str, clock: Clock,
                          "standard count not applied (R3)")
         if vt.valid:
             notes.append(f"{vt.valid} evaluation(s) voided by confirmed violations (R2, R6)")
+        if w.id not in first_pad:
+            notes.append("no pad was ever assigned to this window: always-on (R5) not judged")
+        elif first_pad[w.id] > span.start_ms:
+            notes.append(f"first pad installed {local(first_pad[w.id]):%Y-%m-%d %H:%M}: always-on (R5) "
+                         "judged from then")
         if placard:
             notes.append(f"placard category {w.category}: closures logged, not deducted (R5a)")
         closed_days = tuple(d for d in days if schedule.is_closed(d))

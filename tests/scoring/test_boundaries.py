@@ -119,9 +119,17 @@ def test_r10_pad_swapped_mid_month(world: World) -> None:
     world.evals("pad-2", a01, sh(date(2026, 11, 17), time(9)), satisfied=3, unsatisfied=2)
     a, b = results(world)
     assert (a.score.valid, a.score.satisfied, a.closures, a.pads) == (10, 8, (), ("pad-1", "pad-2"))
-    # A02 had no pad until the 20th: the sessions before are closures of A02 (no pad on).
-    assert b.pads == ("pad-1",) and {c.session.day for c in b.closures} == \
-        {date(2026, 11, d) for d in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16, 17, 18, 19)}
+    # A02 had no pad before the 20th: nothing to judge before its first pad (R5), noted on the report.
+    assert b.pads == ("pad-1",) and b.closures == ()
+    assert any("first pad installed 2026-11-20" in n for n in b.notes)
+
+
+def test_r5_window_whose_pad_never_came_on_has_closures(world: World) -> None:
+    wid = world.window("A01")
+    world.pad("pad-1", wid, NOV_START - 1)         # installed, never switched on
+    (r,) = results(world)
+    assert len(r.closures) == 2 * 21 and {c.cause for c in r.closures} == {"never_on"}
+    assert r.score.final is None or r.score.final == 0
 
 
 def test_r5_intervals_open_at_now_month_so_far(world: World) -> None:
