@@ -17,6 +17,7 @@ from host.api import problems
 from host.api.deps import check_every_route_guarded
 from host.api.routes import (
     assignments,
+    audit,
     auth,
     commands,
     devices,
@@ -56,7 +57,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
     app.state.broker_status = broker_status
     problems.install(app)
     mounted = [(API_PREFIX, m.router) for m in (auth, users, windows, sessions, devices, commands,
-                                                 assignments, events, status, rejected)]
+                                                 assignments, events, status, rejected, audit)]
     mounted.append(("", ops.router))
     for name in ("violations", "faults", "volume", "waivers"):           # issue 5 review (R3, R6-R8)
         mounted.append((API_PREFIX, importlib.import_module(f"host.api.routes.{name}").router))
@@ -64,4 +65,5 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
     check_every_route_guarded(mounted)
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
+    importlib.import_module("host.web").mount_web(app)     # issue 6: the Chinese web pages (own guards)
     return app

@@ -10,7 +10,8 @@ from host.api.deps import ClockDep, Operator, PublishDep, SessionDep, SettingsDe
 from host.api.schemas import CommandCreate, CommandPublic
 from host.api.views import command_public
 from host.auth.roles import Principal, Role
-from host.errors import Forbidden
+from host.display.render import with_bitmaps
+from host.errors import Forbidden, Invalid
 
 router = APIRouter(tags=["commands"])
 
@@ -34,7 +35,13 @@ def send(device_id: str, body: CommandCreate, who: Operator, session: SessionDep
     if who.role is Role.STAFF and body.type not in STAFF_COMMANDS:
         raise Forbidden(f"staff may not send {body.type!r} commands",
                         "ask the IT section (they can send: config, time, selftest, reboot)")
-    row = commands.send_command(session, device_id=device_id, kind=body.type, fields=body.fields(),
+    fields = body.fields()
+    if body.type == "display":      # Chinese window/staff names reach the pad as bitmaps
+        try:
+            fields = with_bitmaps(fields)
+        except ValueError as exc:
+            raise Invalid(f"display command: {exc}", "give a shorter, non-empty name") from exc
+    row = commands.send_command(session, device_id=device_id, kind=body.type, fields=fields,
                                 clock=clock, publish=publish, actor=who.actor, prefix=settings.mqtt_prefix,
                                 ttl_ms=body.ttl_ms)
     return command_public(row, clock.now_ms())

@@ -1,0 +1,71 @@
+"""The web pages (网页), in Simplified Chinese, served by the host next to the REST API.
+
+``mount_web(app)`` adds the pages to the app ``host.api.app.create_app`` built: the hall board
+(大厅看板), window pages, 管理科, 信息技术科 and 配置, with sessions, CSRF and login throttling
+(host.web.security). Static files, including the chart library copied from npm
+(node_modules/echarts, by ``./dev setup``), are served from /static; never a CDN.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
+from host.web.core import LoginRequired, PageForbidden, WebState, login_redirect, make_templates, render
+from host.web.security import CookieJar, LoginThrottle, cookie_secure_default, load_key
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+# Where ./dev setup copies the chart library; node_modules is the fallback for a fresh checkout.
+VENDOR = {
+    "echarts.min.js": (
+        STATIC / "vendor" / "echarts.min.js",
+        Path(__file__).resolve().parents[2] / "node_modules/echarts/dist/echarts.min.js",
+    )
+}
+
+
+def mount_web(app: FastAPI, *, cookie_secure: bool | None = None) -> None:
+    """Add the pages to ``app`` (its state holds settings, engine, clock and publish)."""
+    settings = app.state.settings
+    secure = cookie_secure_default(settings.http_host) if cookie_secure is None else cookie_secure
+    app.state.web = WebState(
+        jar=CookieJar(load_key(settings.data_dir), secure),
+        throttle=LoginThrottle(),
+        templates=make_templates(),
+    )
+
+    @app.get("/static/vendor/{name}", include_in_schema=False)
+    def vendor(name: str) -> Response:
+        for path in VENDOR.get(name, ()):
+            if path.is_file():
+                return FileResponse(
+                    path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+                )
+        return Response(
+            f"{name} is missing: run ./dev setup (it copies it from node_modules)",
+            status_code=404,
+            media_type="text/plain",
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (auth_pages, board, window_pages, management, it_pages, config_pages):
+        app.include_router(module.router)
+
+    @app.exception_handler(LoginRequired)
+    def _login(request: Request, exc: LoginRequired) -> Response:
+        if request.method != "GET":
+            return HTMLResponse("请先登录。", status_code=401)
+        return login_redirect(request)
+
+    @app.exception_handler(PageForbidden)
+    def _forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
+        return render(request, "forbidden.html", None, status_code=403, message=exc.message)
+
+    log.info("web pages mounted (secure cookies: %s)", secure)

@@ -1,0 +1,109 @@
+"""登录/退出: the login page (throttled) and logout; ``/`` sends each role to its home page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from host.auth.roles import Role
+from host.auth.users import LOGIN_TTL_MS, authenticate, issue_token, revoke_token
+from host.web.core import DB, ClockDep, Viewer, action, current_viewer, render, web
+from host.web.security import COOKIE
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+HOME = {
+    Role.ADMIN: "/management",
+    Role.MANAGEMENT: "/management",
+    Role.IT: "/it/faults",
+    Role.PATROL: "/board",
+    Role.STAFF: "/windows/mine",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a local path: never redirect a login to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, session: DB) -> Response:
+    viewer = current_viewer(request, session)
+    if viewer is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(HOME[viewer.role], status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", None, next=_safe_next(next) or "")
+
+
+@router.post("/login", include_in_schema=False)
+def login(
+    request: Request,
+    session: DB,
+    clock: ClockDep,
+    name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    state = web(request)
+    addr = request.client.host if request.client else "?"
+    keys = ("name:" + name.lower(), "addr:" + addr)
+    wait = state.throttle.wait_ms(keys, clock.now_ms())
+    if wait > 0:
+        log.warning("login throttled for %r from %s", name, addr)
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=_safe_next(next) or "",
+            error=f"登录失败次数过多，请 {wait // 60_000 + 1} 分钟后再试。",
+        )
+    user = authenticate(session, name, password)
+    if user is None:
+        state.throttle.failed(keys, clock.now_ms())
+        log.info("failed web login for %r from %s", name, addr)
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=_safe_next(next) or "",
+            error="用户名或密码错误（或账号已停用）。",
+            name=name,
+        )
+    state.throttle.succeeded(keys[0])
+    token = issue_token(session, user, clock=clock, name="web", ttl_ms=LOGIN_TTL_MS)
+    session.commit()
+    target = _safe_next(next) or HOME[Role(user.role)]
+    resp = RedirectResponse(target, status_code=303)
+    resp.set_cookie(
+        COOKIE,
+        state.jar.dump(token),
+        max_age=LOGIN_TTL_MS // 1000,
+        httponly=True,
+        secure=state.jar.secure,
+        samesite="lax",
+        path="/",
+    )
+    return resp
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(
+    request: Request, session: DB, clock: ClockDep, viewer: Annotated[Viewer, Depends(action())]
+) -> Response:
+    revoke_token(session, viewer.token, clock)
+    session.commit()
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp

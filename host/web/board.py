@@ -1,0 +1,181 @@
+"""大厅看板: every window's pad live (R5), today's count and satisfaction; patrol notes.
+
+The board page draws the first snapshot server-side; ``/board/stream`` (Server-Sent Events)
+sends a new snapshot whenever the database's view changes (the ingest writes DeviceStatus
+and events; polling the database once a second keeps the web tier independent of it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy import case, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from host import audit, fleet
+from host.auth.roles import ALL_ROLES, Role
+from host.clock import RULES_TZ, Clock, local
+from host.models.events import Event
+from host.models.fleet import Assignment
+from host.models.liveness import DeviceStatus
+from host.web import labels
+from host.web.core import DB, ClockDep, Viewer, action, back, fmt_time, page, render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+POLL_S = 1.0  # how often the stream looks for changes: a wall screen, not a trading floor
+KEEPALIVE_S = 15.0  # an SSE comment now and then keeps proxies from closing an idle stream
+MAX_NOTE = 500
+PATROL_NOTE = "patrol.note"
+BOARD_ROLES = ALL_ROLES
+
+
+def day_start_ms(now_ms: int) -> int:
+    day = local(now_ms).date()
+    return int(datetime.combine(day, time(0), RULES_TZ).timestamp() * 1000)
+
+
+def snapshot(session: Session, clock: Clock, window_id: int | None = None) -> list[dict[str, Any]]:
+    """One row per active window: its pad's state, since when, today's count and satisfaction."""
+    now = clock.now_ms()
+    start = day_start_ms(now)
+    sat = func.sum(case((col(Event.rating) == "satisfied", 1), else_=0))
+    counts = {
+        wid: (int(n or 0), int(s or 0))
+        for wid, n, s in session.exec(
+            select(Event.window_id, func.count(), sat)
+            .where(Event.type == "eval", col(Event.at_ms) >= start, col(Event.at_ms) < start + 86_400_000)
+            .group_by(col(Event.window_id))
+        )
+    }
+    pads: dict[int | None, tuple[str | None, DeviceStatus | None]] = {
+        wid: (dev, st)
+        for wid, dev, st in session.exec(
+            select(Assignment.window_id, Assignment.device_id, DeviceStatus)
+            .join(DeviceStatus, col(DeviceStatus.device_id) == Assignment.device_id, isouter=True)
+            .where(col(Assignment.end_ms).is_(None))
+        )
+    }
+    rows = []
+    for win in fleet.list_windows(session):
+        if window_id is not None and win.id != window_id:
+            continue
+        dev, st = pads.get(win.id, (None, None))
+        n, s = counts.get(win.id, (0, 0))
+        key = labels.state_of(st.online, st.mode, st.faults) if st is not None else "offline"
+        since = st.since_ms if st is not None else None
+        rows.append(
+            {
+                "number": win.number,
+                "name": win.name,
+                "device": dev,
+                "state": key,
+                "state_zh": labels.STATE[key] if dev else "未配置评价器",
+                "since_ms": since,
+                "since": fmt_time(since, "%H:%M") if since else "—",
+                "today": n,
+                "satisfied": s,
+                "unsatisfied": n - s,
+                "rate": f"{s * 100 / n:.1f}%" if n else "—",
+            }
+        )
+    return rows
+
+
+@router.get("/board", response_class=HTMLResponse, include_in_schema=False)
+def board(
+    request: Request, session: DB, clock: ClockDep, viewer: Annotated[Viewer, Depends(page(*BOARD_ROLES))]
+) -> HTMLResponse:
+    scope = viewer.principal.window_id if viewer.role is Role.STAFF else None
+    notes = recent_notes(session, clock.now_ms())
+    return render(
+        request,
+        "board.html",
+        viewer,
+        rows=snapshot(session, clock, scope),
+        notes=notes,
+        wall=request.query_params.get("wall") == "1",
+    )
+
+
+def _snapshot_json(engine: Engine, clock: Clock, scope: int | None) -> str:
+    with Session(engine) as session:
+        return json.dumps(snapshot(session, clock, scope), ensure_ascii=False)
+
+
+async def _events(request: Request, scope: int | None) -> AsyncIterator[str]:
+    engine, clock = request.app.state.engine, request.app.state.clock
+    last = None
+    idle = 0.0
+    yield "retry: 3000\n\n"
+    while not await request.is_disconnected():
+        data = await run_in_threadpool(_snapshot_json, engine, clock, scope)
+        if data != last:
+            last = data
+            idle = 0.0
+            yield f"event: board\ndata: {data}\n\n"
+        elif idle >= KEEPALIVE_S:
+            idle = 0.0
+            yield ": keepalive\n\n"
+        await asyncio.sleep(POLL_S)
+        idle += POLL_S
+
+
+@router.get("/board/stream", include_in_schema=False)
+def board_stream(request: Request, viewer: Annotated[Viewer, Depends(page(*BOARD_ROLES))]) -> Response:
+    scope = viewer.principal.window_id if viewer.role is Role.STAFF else None
+    return StreamingResponse(
+        _events(request, scope),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def recent_notes(session: Session, now_ms: int, limit: int = 20) -> list[Any]:
+    """Today's patrol notes, newest first (stored in the audit trail: who, when, what, R12)."""
+    from host.models.audit import AuditEntry
+
+    q = (
+        select(AuditEntry)
+        .where(AuditEntry.action == PATROL_NOTE, col(AuditEntry.at_ms) >= day_start_ms(now_ms))
+        .order_by(col(AuditEntry.at_ms).desc())
+        .limit(limit)
+    )
+    return list(session.exec(q))
+
+
+@router.post("/board/notes", include_in_schema=False)
+def patrol_note(
+    session: DB,
+    clock: ClockDep,
+    window: Annotated[str, Form()],
+    note: Annotated[str, Form()],
+    viewer: Annotated[Viewer, Depends(action(Role.PATROL, Role.ADMIN, Role.MANAGEMENT))],
+) -> Response:
+    """巡查记录: a patrol's note against a window, kept with who and when."""
+    text = " ".join(note.split())
+    if not text:
+        return back("/board", err="巡查记录不能为空，请写明所见情况。")
+    if len(text) > MAX_NOTE:
+        return back("/board", err=f"巡查记录最多 {MAX_NOTE} 字，请精简。")
+    win = fleet.get_window(session, window)
+    audit.record(
+        session,
+        at_ms=clock.now_ms(),
+        actor=viewer.principal.actor,
+        action=PATROL_NOTE,
+        subject=win.number,
+        reason=text,
+    )
+    session.commit()
+    return back("/board", ok=f"已记录 {win.number} 窗口的巡查情况。")

@@ -1,0 +1,161 @@
+"""配置: windows and categories, pad assignments, the working calendar and window schedules (R5, R10).
+
+Windows and calendars are the management section's (admin may stand in); assignments the IT
+section's. Every change is made by the domain functions, which audit it (R12).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import col, select
+
+from host import fleet
+from host.auth.roles import Role
+from host.errors import ServiceError
+from host.models.calendar import CalendarDay, CalendarYear, WindowDay, WindowSchedule
+from host.scoring import config
+from host.web.core import DB, ClockDep, Viewer, action, back, page, render
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/config")
+
+Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
+WindowEditor = Annotated[Viewer, Depends(action(Role.ADMIN, Role.MANAGEMENT))]
+FleetEditor = Annotated[Viewer, Depends(action(Role.ADMIN, Role.IT))]
+CATEGORIES = ("general", "police_traffic")
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+def overview(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
+    windows = fleet.list_windows(session, include_retired=True)
+    pads = {w.id: fleet.current_device(session, w) for w in windows}
+    return render(
+        request,
+        "config.html",
+        viewer,
+        windows=windows,
+        pads=pads,
+        devices=fleet.list_devices(session),
+        categories=CATEGORIES,
+        days=session.exec(select(CalendarDay).order_by(col(CalendarDay.day).desc()).limit(60)).all(),
+        years=session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all(),
+        schedules={s.window_id: s for s in session.exec(select(WindowSchedule))},
+        window_days=session.exec(select(WindowDay).order_by(col(WindowDay.day).desc()).limit(60)).all(),
+        numbers={w.id: w.number for w in windows},
+    )
+
+
+@router.post("/windows", include_in_schema=False)
+def add_window(
+    session: DB,
+    clock: ClockDep,
+    viewer: WindowEditor,
+    number: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    department: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "general",
+) -> Response:
+    try:
+        fleet.add_window(
+            session,
+            number=number.strip(),
+            name=name.strip(),
+            department=department.strip(),
+            category=category,
+            clock=clock,
+            actor=viewer.principal.actor,
+        )
+        session.commit()
+    except ServiceError as exc:
+        return back("/config", err=f"新增窗口未完成：{exc.detail}")
+    return back("/config", ok=f"已新增窗口 {number}。")
+
+
+@router.post("/assignments", include_in_schema=False)
+def assign(
+    session: DB,
+    clock: ClockDep,
+    viewer: FleetEditor,
+    device_id: Annotated[str, Form()],
+    window: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        fleet.assign(
+            session,
+            device_id=device_id,
+            window_number=window,
+            clock=clock,
+            actor=viewer.principal.actor,
+            reason=reason.strip(),
+        )
+        session.commit()
+    except ServiceError as exc:
+        return back("/config", err=f"分配未完成：{exc.detail}")
+    return back("/config", ok=f"评价器 {device_id} 已分配到窗口 {window}。")
+
+
+@router.post("/calendar", include_in_schema=False)
+def calendar_day(
+    session: DB,
+    clock: ClockDep,
+    viewer: WindowEditor,
+    day: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """节假日/调休上班日: one date's entry (R5), or declaring a year's holidays entered."""
+    try:
+        if kind == "declare":
+            config.declare_year(
+                session, clock, int(day[:4]), by=viewer.principal.actor, reason=reason.strip()
+            )
+        else:
+            working = {"working": True, "holiday": False, "clear": None}[kind]
+            config.set_calendar_days(
+                session,
+                clock,
+                [date.fromisoformat(day)],
+                working,
+                by=viewer.principal.actor,
+                reason=reason.strip(),
+            )
+        session.commit()
+    except (ServiceError, ValueError, KeyError) as exc:
+        return back("/config", err=f"日历未更新：{getattr(exc, 'detail', exc)}")
+    return back("/config", ok="工作日历已更新。")
+
+
+@router.post("/schedules", include_in_schema=False)
+def schedule(
+    session: DB,
+    clock: ClockDep,
+    viewer: WindowEditor,
+    window: Annotated[str, Form()],
+    noon_duty_weekdays: Annotated[str, Form()] = "",
+    saturday_spans: Annotated[str, Form()] = "",
+    closed_weekdays: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        win = fleet.get_window(session, window)
+        assert win.id is not None
+        config.set_window_schedule(
+            session,
+            clock,
+            win.id,
+            noon_duty_weekdays=noon_duty_weekdays.strip(),
+            saturday_spans=saturday_spans.strip(),
+            closed_weekdays=closed_weekdays.strip(),
+            by=viewer.principal.actor,
+            reason=reason.strip(),
+        )
+        session.commit()
+    except (ServiceError, ValueError) as exc:
+        return back("/config", err=f"作息未更新：{getattr(exc, 'detail', exc)}")
+    return back("/config", ok=f"窗口 {window} 的作息已更新。")

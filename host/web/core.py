@@ -1,0 +1,175 @@
+"""What every page and form action needs: who is signed in, role checks, CSRF, rendering.
+
+``page(*roles)`` guards a GET; ``action(*roles)`` guards a POST and also checks the CSRF token.
+Not signed in: a redirect to /login. Wrong role: a 403 page in Chinese. Both are the page
+counterpart of host.api.deps.require, resolving the same login tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from host.auth.roles import ALL_ROLES, Principal, Role
+from host.auth.users import principal_for_token
+from host.clock import Clock, local
+from host.web import labels
+from host.web.security import COOKIE, CookieJar, LoginThrottle
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class WebState:
+    jar: CookieJar
+    throttle: LoginThrottle
+    templates: Jinja2Templates
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person: their principal, login token and the session's CSRF token."""
+
+    principal: Principal
+    token: str
+    csrf: str
+
+    @property
+    def role(self) -> Role:
+        return self.principal.role
+
+    def can(self, *roles: Role) -> bool:
+        return self.principal.role in roles
+
+    def may_act_on(self, window_id: int | None) -> bool:
+        """Staff act on their own window only (R-role rule of host.auth.roles)."""
+        if self.principal.role is Role.STAFF:
+            return window_id is not None and window_id == self.principal.window_id
+        return self.principal.role in (Role.ADMIN, Role.IT, Role.MANAGEMENT)
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class PageForbidden(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def web(request: Request) -> WebState:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def db(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def clock_of(request: Request) -> Clock:
+    return request.app.state.clock  # type: ignore[no-any-return]
+
+
+DB = Annotated[Session, Depends(db)]
+ClockDep = Annotated[Clock, Depends(clock_of)]
+
+
+def current_viewer(request: Request, session: Session) -> Viewer | None:
+    state = web(request)
+    token = state.jar.load(request.cookies.get(COOKIE))
+    if token is None:
+        return None
+    principal = principal_for_token(session, token, request.app.state.clock)
+    if principal is None:
+        return None
+    return Viewer(principal, token, state.jar.csrf_for(token))
+
+
+def _checked(request: Request, session: Session, roles: frozenset[Role]) -> Viewer:
+    viewer = current_viewer(request, session)
+    if viewer is None:
+        raise LoginRequired()
+    if viewer.role not in roles:
+        raise PageForbidden(f"您的角色（{labels.ROLE[viewer.role.value]}）无权访问此页面或执行此操作。")
+    return viewer
+
+
+def page(*roles: Role) -> Callable[..., Viewer]:
+    allowed = frozenset(roles or ALL_ROLES)
+
+    def dependency(request: Request, session: DB) -> Viewer:
+        return _checked(request, session, allowed)
+
+    return dependency
+
+
+def action(*roles: Role) -> Callable[..., Any]:
+    """A POST guard: signed in, right role, and a CSRF token matching the session."""
+    allowed = frozenset(roles or ALL_ROLES)
+
+    async def dependency(request: Request) -> Viewer:
+        with Session(request.app.state.engine) as session:
+            viewer = _checked(request, session, allowed)
+        given = request.headers.get("x-csrf-token")
+        if not given:
+            form = await request.form()
+            value = form.get("csrf")
+            given = value if isinstance(value, str) else None
+        if not web(request).jar.csrf_ok(viewer.token, given):
+            raise PageForbidden("表单已失效或缺少安全令牌（CSRF），请刷新页面后重试。")
+        return viewer
+
+    return dependency
+
+
+AnyViewer = Annotated[Viewer, Depends(page())]
+
+
+def render(
+    request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    clock: Clock = request.app.state.clock
+    ctx = {
+        "request": request,
+        "viewer": viewer,
+        "L": labels,
+        "Role": Role,
+        "now_ms": clock.now_ms(),
+        "ok": request.query_params.get("ok"),
+        "err": request.query_params.get("err"),
+        **context,
+    }
+    return web(request).templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def back(url: str, ok: str | None = None, err: str | None = None) -> RedirectResponse:
+    """Redirect after a POST (303), with a message shown once on the next page."""
+    params = {k: v for k, v in (("ok", ok), ("err", err)) if v}
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(url + (sep + urlencode(params) if params else ""), status_code=303)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (("?" + request.url.query) if request.url.query else "")
+    return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
+
+
+def fmt_time(ms: int | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return local(ms).strftime(pattern) if ms is not None else "—"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters["t"] = fmt_time
+    templates.env.filters["hm"] = lambda ms: fmt_time(ms, "%H:%M:%S")
+    templates.env.filters["pct"] = lambda x: f"{x * 100:.1f}%" if x is not None else "—"
+    return templates

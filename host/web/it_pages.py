@@ -1,0 +1,150 @@
+"""信息技术科: the repair log (报修记录) with its lifecycle (R7), the pad fleet, rejected messages,
+and provisioning a pad (its broker password shown once)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import col, select
+
+from host import faults, fleet
+from host.api.routes.devices import broker_note
+from host.api.routes.review_common import window_numbers
+from host.auth.roles import Role
+from host.broker import accounts
+from host.errors import ServiceError
+from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
+from host.models.events import RejectedMessage
+from host.models.liveness import DeviceStatus
+from host.web.core import DB, ClockDep, Viewer, action, back, page, render
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/it")
+
+Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.IT))]
+Worker = Annotated[Viewer, Depends(action(Role.ADMIN, Role.IT))]
+REJECTED_SHOWN = 200  # the newest; the CLI and API page through the rest
+
+
+@router.get("/faults", response_class=HTMLResponse, include_in_schema=False)
+def fault_log(request: Request, session: DB, viewer: Reader, status: str = "") -> HTMLResponse:
+    rows = faults.list_faults(session, status=status or None)[::-1]
+    return render(
+        request,
+        "it/faults.html",
+        viewer,
+        rows=rows,
+        status=status,
+        numbers=window_numbers(session),
+        statuses=STATUS_CHINESE,
+        verdicts=VERDICTS,
+        verdict_zh=VERDICT_CHINESE,
+    )
+
+
+@router.post("/faults/{fault_id}/{step}", include_in_schema=False)
+def fault_step(
+    fault_id: int,
+    step: str,
+    session: DB,
+    clock: ClockDep,
+    viewer: Worker,
+    assignee: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    verdict: Annotated[str, Form()] = "",
+) -> Response:
+    """受理 (acknowledge + assign), 处理结论 (resolve with a verdict and notes), 更正结论 (reclassify)."""
+    by, now = viewer.principal.actor, clock.now_ms()
+    try:
+        if step == "ack":
+            faults.acknowledge(
+                session, fault_id, by=by, now_ms=now, assignee=assignee.strip() or None, note=note.strip()
+            )
+        elif step == "resolve":
+            if not note.strip():
+                return back("/it/faults", err="填写处理结论时必须写明维修记录。")
+            faults.resolve(session, fault_id, by=by, verdict=verdict, notes=note.strip(), now_ms=now)
+        elif step == "reclassify":
+            if not note.strip():
+                return back("/it/faults", err="更正结论必须写明原因。")
+            faults.reclassify(session, fault_id, by=by, verdict=verdict, reason=note.strip(), now_ms=now)
+        else:
+            return back("/it/faults", err="未知的操作。")
+    except ServiceError as exc:
+        return back("/it/faults", err=f"操作未完成：{exc.detail}")
+    return back("/it/faults", ok=f"报修记录 #{fault_id} 已更新。")
+
+
+@router.get("/devices", response_class=HTMLResponse, include_in_schema=False)
+def device_fleet(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
+    views = fleet.list_devices(session, include_retired=False)
+    status = {s.device_id: s for s in session.exec(select(DeviceStatus))}
+    return render(
+        request,
+        "it/devices.html",
+        viewer,
+        views=views,
+        status=status,
+        windows=fleet.list_windows(session),
+        credentials=None,
+    )
+
+
+@router.post("/devices", response_class=HTMLResponse, include_in_schema=False)
+def provision(
+    request: Request,
+    session: DB,
+    clock: ClockDep,
+    viewer: Worker,
+    device_id: Annotated[str, Form()],
+    label: Annotated[str, Form()] = "",
+    window: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """登记评价器: register the pad and create its broker account; the password is shown once."""
+    settings = request.app.state.settings
+    broker_dir = settings.data_dir / "broker"
+    device_id = device_id.strip()
+    try:
+        fleet.add_device(
+            session,
+            device_id=device_id,
+            label=label.strip(),
+            window_number=window or None,
+            clock=clock,
+            actor=viewer.principal.actor,
+            reason=reason.strip(),
+        )
+        password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
+    except ServiceError as exc:
+        session.rollback()
+        return back("/it/devices", err=f"登记未完成：{exc.detail}")
+    try:
+        session.commit()
+    except Exception:
+        accounts.revoke_pad(broker_dir, device_id)  # no broker account without a registered pad
+        raise
+    views = fleet.list_devices(session, include_retired=False)
+    status = {s.device_id: s for s in session.exec(select(DeviceStatus))}
+    resp = render(
+        request,
+        "it/devices.html",
+        viewer,
+        views=views,
+        status=status,
+        windows=fleet.list_windows(session),
+        credentials={"username": device_id, "password": password, "note": broker_note(settings)},
+    )
+    resp.headers["Cache-Control"] = "no-store"  # the password must not linger in a cache
+    return resp
+
+
+@router.get("/rejected", response_class=HTMLResponse, include_in_schema=False)
+def rejected(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
+    rows = session.exec(
+        select(RejectedMessage).order_by(col(RejectedMessage.received_ms).desc()).limit(REJECTED_SHOWN)
+    ).all()
+    return render(request, "it/rejected.html", viewer, rows=rows)

@@ -1,0 +1,53 @@
+"""The Chinese words the pages show, taken from the rules (rules.md) where they have one."""
+
+from __future__ import annotations
+
+ROLE = {
+    "admin": "系统管理员",
+    "management": "管理科",
+    "it": "信息技术科",
+    "patrol": "巡查人员",
+    "staff": "窗口工作人员",
+}
+
+# What a pad is doing, as the hall board shows it (R5: 暂停服务 is a pause, not a closure).
+STATE = {
+    "serving": "服务中",
+    "prompt": "待评价",
+    "paused": "暂停服务",
+    "offline": "离线",
+    "fault": "故障",
+    "unknown": "未知",
+}
+
+RATING = {"satisfied": "满意", "unsatisfied": "不满意"}
+
+DEDUCTION = {
+    "shortfall": "有效评价数不足标准数",
+    "closure": "无故关闭评价器",
+    "no_prompt": "未提示评价",
+    "refused": "拒绝评价",
+    "consecutive": "连续评价",
+    "self_eval": "自行评价",
+}
+
+VIOLATION_STATUS = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "withdrawn": "已撤回"}
+
+MONTH_STATUS = {"running": "本月进行中", "ended": "已结束（未关账）", "closed": "已关账"}
+
+VOLUME_SOURCE = {"import": "业务系统导入", "queue": "叫号系统计数", "none": "无"}
+
+POWER = {"on": "开启", "off": "关闭", "unknown": "主机停机（无记录）"}
+
+CATEGORY = {"general": "一般窗口", "police_traffic": "公安交警窗口"}
+
+COMMAND = {"prompt": "提示评价", "pause": "暂停服务", "resume": "恢复服务", "display": "显示内容"}
+
+
+def state_of(online: bool | None, mode: str | None, faults: str = "") -> str:
+    """The board's state key of a pad from its live status."""
+    if not online:
+        return "offline"
+    if mode == "fault" or faults:
+        return "fault"
+    return mode if mode in STATE else "unknown"

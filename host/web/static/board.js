@@ -1,0 +1,35 @@
+// Hall board: redraw the tiles from each snapshot the host streams (Server-Sent Events).
+(function () {
+  "use strict";
+  var board = document.getElementById("board");
+  var live = document.getElementById("live");
+  function text(el, value) { if (el) { el.textContent = value; } }
+  function tile(r) {
+    var d = document.createElement("div");
+    d.className = "tile " + r.state;
+    d.dataset.window = r.number;
+    var head = document.createElement("div");
+    var num = document.createElement("span"); num.className = "num"; num.textContent = r.number;
+    var name = document.createElement("span"); name.className = "name"; name.textContent = r.name;
+    head.append(num, name);
+    var st = document.createElement("div"); st.className = "state"; st.dataset.field = "state"; st.textContent = r.state_zh;
+    var since = document.createElement("div"); since.className = "small muted";
+    since.textContent = "自 " + r.since + " 起 · " + (r.device || "未配置评价器");
+    var stats = document.createElement("div"); stats.className = "stats";
+    stats.innerHTML = '<span>今日评价 <b data-field="today"></b></span><span>满意率 <b data-field="rate"></b></span>';
+    text(stats.querySelector('[data-field="today"]'), String(r.today));
+    text(stats.querySelector('[data-field="rate"]'), r.rate);
+    d.append(head, st, since, stats);
+    return d;
+  }
+  function draw(rows) {
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (r) { frag.appendChild(tile(r)); });
+    board.replaceChildren(frag);
+    board.dataset.updated = String(Date.now());
+  }
+  var source = new EventSource("/board/stream");
+  source.addEventListener("board", function (e) { draw(JSON.parse(e.data)); });
+  source.onopen = function () { live.textContent = "实时更新"; live.className = "live on"; };
+  source.onerror = function () { live.textContent = "连接中断，正在重连…"; live.className = "live"; };
+})();

@@ -1,0 +1,198 @@
+"""窗口页面: today's timeline and the month so far; staff of that window pause/resume/prompt."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from host import commands, fleet
+from host.auth.roles import ALL_ROLES, Role
+from host.clock import Clock, local
+from host.errors import ServiceError
+from host.models.commands import Command
+from host.models.events import Event
+from host.models.liveness import ModeInterval, PowerInterval
+from host.rules.calendar import CalendarMissing
+from host.scoring.months import view_json
+from host.scoring.report import month_view
+from host.web import labels
+from host.web.board import day_start_ms, snapshot
+from host.web.core import DB, ClockDep, PageForbidden, Viewer, action, back, fmt_time, page, render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+DAY_MS = 86_400_000
+WINDOW_READERS = ALL_ROLES
+# What a window's staff may do from their desk: what their pad's keys do (host.api.routes.commands).
+DESK_COMMANDS = ("prompt", "pause", "resume")
+
+
+def timeline(
+    session: Session, device_ids: list[str], window_id: int, start: int, end: int
+) -> list[dict[str, Any]]:
+    """Today's facts in time order: power on/off, modes (pauses, prompts), ratings, commands."""
+    items: list[dict[str, Any]] = []
+    for p in session.exec(
+        select(PowerInterval).where(
+            col(PowerInterval.device_id).in_(device_ids),
+            col(PowerInterval.start_ms) < end,
+            (col(PowerInterval.end_ms).is_(None)) | (col(PowerInterval.end_ms) > start),
+        )
+    ):
+        items.append(
+            {
+                "at": max(p.start_ms, start),
+                "kind": "power",
+                "text": f"评价器{labels.POWER.get(p.state, p.state)}" + (f"（{p.cause}）" if p.cause else ""),
+                "until": p.end_ms,
+            }
+        )
+    for m in session.exec(
+        select(ModeInterval).where(
+            col(ModeInterval.device_id).in_(device_ids),
+            col(ModeInterval.start_ms) < end,
+            (col(ModeInterval.end_ms).is_(None)) | (col(ModeInterval.end_ms) > start),
+        )
+    ):
+        items.append(
+            {
+                "at": max(m.start_ms, start),
+                "kind": "mode",
+                "text": labels.STATE.get(m.mode, m.mode),
+                "until": m.end_ms,
+            }
+        )
+    for e in session.exec(
+        select(Event)
+        .where(Event.window_id == window_id, col(Event.at_ms) >= start, col(Event.at_ms) < end)
+        .where(col(Event.type).in_(("eval", "prompt", "pause", "resume")))
+    ):
+        if e.type == "eval":
+            text = "评价：" + labels.RATING.get(e.rating or "", e.rating or "?")
+        else:
+            text = {"prompt": "提示评价", "pause": "暂停服务", "resume": "恢复服务"}[e.type]
+        items.append(
+            {
+                "at": e.at_ms,
+                "kind": e.type,
+                "text": text + (f"（业务号 {e.svc}）" if e.svc else ""),
+                "until": None,
+            }
+        )
+    for c in session.exec(
+        select(Command).where(
+            col(Command.device_id).in_(device_ids),
+            col(Command.created_ms) >= start,
+            col(Command.created_ms) < end,
+        )
+    ):
+        items.append(
+            {
+                "at": c.created_ms,
+                "kind": "command",
+                "text": f"网页指令：{labels.COMMAND.get(c.type, c.type)}（{c.created_by}，"
+                f"{commands.status(c, end)}）",
+                "until": None,
+            }
+        )
+    items.sort(key=lambda i: i["at"])
+    return items
+
+
+def _month_json(session: Session, clock: Clock, window_id: int) -> tuple[dict[str, Any] | None, str | None]:
+    month = local(clock.now_ms()).strftime("%Y-%m")
+    try:
+        view = view_json(month_view(session, month, clock, [window_id]))
+    except CalendarMissing as exc:
+        return None, f"缺少工作日历数据：{exc}（请在“配置”页面声明该年度日历）"
+    return (view["windows"][0] if view["windows"] else None), None
+
+
+@router.get("/windows/mine", include_in_schema=False)
+def my_window(session: DB, viewer: Annotated[Viewer, Depends(page(Role.STAFF))]) -> Response:
+    from host.api.views import window_number
+
+    number = window_number(session, viewer.principal.window_id)
+    return RedirectResponse(f"/windows/{number}" if number else "/board", status_code=303)
+
+
+@router.get("/windows/{number}", response_class=HTMLResponse, include_in_schema=False)
+def window_page(
+    number: str,
+    request: Request,
+    session: DB,
+    clock: ClockDep,
+    viewer: Annotated[Viewer, Depends(page(*WINDOW_READERS))],
+) -> HTMLResponse:
+    win = fleet.get_window(session, number)
+    assert win.id is not None
+    if viewer.role is Role.STAFF and viewer.principal.window_id != win.id:
+        raise PageForbidden("窗口工作人员只能查看本窗口的页面。")
+    now = clock.now_ms()
+    start = day_start_ms(now)
+    pad = fleet.current_device(session, win)
+    devices = [pad.device_id] if pad else []
+    live = snapshot(session, clock, win.id)
+    month, month_err = _month_json(session, clock, win.id)
+    return render(
+        request,
+        "window.html",
+        viewer,
+        win=win,
+        pad=pad,
+        live=live[0] if live else None,
+        items=timeline(session, devices, win.id, start, start + DAY_MS),
+        month=month,
+        month_err=month_err,
+        can_act=bool(pad) and viewer.may_act_on(win.id),
+        today=fmt_time(now, "%Y-%m-%d"),
+    )
+
+
+@router.post("/windows/{number}/commands", include_in_schema=False)
+def desk_command(
+    number: str,
+    request: Request,
+    session: DB,
+    clock: ClockDep,
+    kind: Annotated[str, Form()],
+    viewer: Annotated[Viewer, Depends(action(Role.STAFF, Role.ADMIN, Role.IT))],
+    svc: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """暂停服务/恢复服务/提示评价 from the browser, as the pad's own keys would (audited)."""
+    url = f"/windows/{number}"
+    win = fleet.get_window(session, number)
+    if not viewer.may_act_on(win.id):
+        raise PageForbidden("窗口工作人员只能操作本窗口的评价器。")
+    if kind not in DESK_COMMANDS:
+        return back(url, err=f"不支持的操作：{kind}")
+    pad = fleet.current_device(session, win)
+    if pad is None:
+        return back(url, err="该窗口没有配置评价器。")
+    fields: dict[str, Any] = {}
+    if kind == "prompt":
+        if not svc.strip():
+            return back(url, err="提示评价需要填写业务号。")
+        fields["svc"] = svc.strip()
+    elif reason.strip():
+        fields["reason"] = reason.strip()
+    try:
+        commands.send_command(
+            session,
+            device_id=pad.device_id,
+            kind=kind,
+            fields=fields,
+            clock=clock,
+            publish=request.app.state.publish,
+            actor=viewer.principal.actor,
+            prefix=request.app.state.settings.mqtt_prefix,
+        )
+    except ServiceError as exc:
+        return back(url, err=f"指令未发送：{exc.detail}")
+    return back(url, ok=f"已向评价器发送“{labels.COMMAND[kind]}”指令。")
