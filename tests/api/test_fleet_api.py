@@ -133,3 +133,21 @@ def test_unknown_paths_and_methods_are_problems(sqlite_api: Api) -> None:
     assert "/docs" in r.json()["fix"]
     r = api.client.get(f"{V1}/devices/nope-1", headers=api.auth("admin"))
     assert r.status_code == 404 and r.json()["detail"] == "device 'nope-1' is not registered"
+
+
+def test_the_audit_trail_answers_who_when_why(api: Api) -> None:
+    """R12: every change above is readable back, newest first, with who, when and why."""
+    it = api.auth("it")
+    t = api.clock.now_ms()
+    api.client.post(f"{V1}/devices/pad-a01/unassign", headers=it, json={"reason": "sent for repair"})
+    page = api.client.get(f"{V1}/audit?subject=pad-a01", headers=api.auth("management")).json()
+    assert page["total"] == 3  # add, assign (fixture), unassign
+    newest = page["items"][0]
+    assert (newest["action"], newest["actor"], newest["at_ms"], newest["reason"]) == (
+        "device.unassign",
+        "it",
+        t,
+        "sent for repair",
+    )
+    only = api.client.get(f"{V1}/audit?action=window.add", headers=it).json()
+    assert [e["subject"] for e in only["items"]] == ["A02", "A01"]

@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/rejected"): FLEET,
     ("POST", f"{V1}/rejected/replay"): FLEET,
     ("GET", "/metrics"): FLEET,
+    ("GET", f"{V1}/audit"): frozenset({"admin", "management", "it"}),
 }
 PUBLIC = {("POST", f"{V1}/auth/login"), ("GET", "/healthz")}
 
@@ -79,6 +80,7 @@ def _control_operations() -> set[tuple[str, str]]:
     from host.api.app import API_PREFIX
     from host.api.routes import (
         assignments,
+        audit,
         auth,
         commands,
         devices,
@@ -93,6 +95,7 @@ def _control_operations() -> set[tuple[str, str]]:
 
     out = set()
     for module in (
+        audit,
         auth,
         users,
         windows,
