@@ -136,6 +136,35 @@ print(json.dumps({{"n": N, "append_us": append_us, "scan_ms": scan_ms, "bytes": 
 STEPS = Path(__file__).with_name("firmware_mp_steps.mjs")
 
 
+LOOP = r'''
+from firmware.hal.fake import FakeHal
+from firmware.pad.app import PadApp
+from firmware.pad.screen import Screen
+os.mkdir("/pad")
+ident = {{"dev": "qp-0107", "wifi_ssid": "hall", "wifi_password": "pw", "mqtt_host": "127.0.0.1",
+         "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "pw", "ntp_host": "ntp"}}
+hal = FakeHal("/pad")
+app = PadApp(hal, Screen(hal.display), ident)
+idle = []
+busy = []
+for i in range({steps}):
+    if i % 400 == 10:
+        hal.press("satisfied", hal.now, 120)
+    drawn = hal.display.shown
+    t0 = time.ticks_us()
+    app.step()
+    dt = time.ticks_diff(time.ticks_us(), t0)
+    (busy if hal.display.shown != drawn else idle).append(dt)
+    hal.advance(5)
+idle.sort()
+busy.sort()
+print(json.dumps({{"idle_mean": sum(idle) / len(idle), "idle_max": idle[-1],
+                  "draw_mean": sum(busy) / len(busy) if busy else None,
+                  "draw_max": busy[-1] if busy else None, "draws": len(busy),
+                  "feedback_ms": app.last_feedback_ms}}))
+'''
+
+
 def run(body: str, tree: dict[str, str]) -> dict:
     """Run the prelude and then each chunk of ``body`` as its own top-level call."""
     chunks = ["MPY_JSON = " + repr(json.dumps(tree)) + "\n" + PRELUDE, *body.split(SPLIT)]
@@ -161,6 +190,13 @@ def main() -> None:
         print("heap, {:<24} imported {:6.1f} KB | started {:6.1f} KB | after 1,000 events {:6.1f} KB "
               "({} events in {} segments)".format(label, r["imported"] / 1024, r["started"] / 1024,
                                                  r["after_1000"] / 1024, r["events"], r["segments"]))
+    r = run(LOOP.format(steps=4000), tree)
+    # The wasm port's ticks_us moves in 1 ms steps: means over thousands of steps are
+    # meaningful, single maxima (a JS GC or a busy machine) much less so.
+    print("loop step (wasm, no network): idle mean {:.0f} us (max {} us); a step that logs a "
+          "press and redraws: mean {:.0f} us (max {} us, {} redraws); press edge -> screen drawn "
+          "{} ms on the simulated clock".format(r["idle_mean"], r["idle_max"], r["draw_mean"],
+                                               r["draw_max"], r["draws"], r["feedback_ms"]))
     r = run(LOG.format(n=args.events), tree)
     print("log append: {:.0f} us/event (wasm, in-memory fs); {} events = {:.0f} KB on flash, "
           "{:.1f} B/event".format(r["append_us"], r["n"], r["bytes"] / 1024, r["per_event"]))

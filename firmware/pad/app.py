@@ -106,7 +106,10 @@ class PadApp:
             self.hal.reboot()  # type: ignore[attr-defined]
 
     def _inputs(self, up: int) -> None:
-        for action in self.buttons.poll():
+        actions = self.buttons.poll()
+        if not actions:
+            return                  # the common case: nothing pressed, nothing to redraw
+        for action in actions:
             kind = action[0]
             if kind == "rate":
                 self.record(self.modes.rate(action[1], up), up)
