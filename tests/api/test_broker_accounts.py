@@ -90,3 +90,35 @@ def test_device_add_gives_a_working_account_locked_to_its_own_topics(live_api) -
         pad.close()
         victim.close()
         watcher.close()
+
+
+def test_concurrent_device_adds_lose_no_account(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The API and the CLI may add pads at the same moment: the password file is locked around
+    each read-modify-write, so no account overwrites another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from host.broker import accounts
+    from host.broker.mosquitto import read_passwords
+
+    devices = [f"pad-{i:03d}" for i in range(40)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda d: accounts.issue_pad_password(tmp_path, d), devices))
+    assert sorted(read_passwords(tmp_path / "passwd")) == devices
+
+
+def test_a_stale_pid_file_signals_nobody(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Only a mosquitto whose config reads our passwd gets SIGHUP, never whatever reused the pid."""
+    import os
+
+    from host.broker import accounts
+
+    (tmp_path / "mosquitto.pid").write_text(str(os.getpid()))  # this pytest process, not a broker
+    assert accounts.running_pid(tmp_path) is None
+    assert accounts.reload_running(tmp_path) is False
+
+
+@pytest.mark.broker
+def test_the_running_broker_is_found_by_its_config(broker) -> None:  # type: ignore[no-untyped-def]
+    from host.broker import accounts
+
+    assert accounts.running_pid(broker.server.directory) == broker.server.proc.pid
