@@ -15,7 +15,7 @@ from host.faults.log import (
     window_of,
 )
 from host.faults.queries import FaultSummary, network_outage_spans, pad_fault_spans, summary
-from host.faults.sweep import Sweeper, SweepResult, sweep
+from host.faults.sweep import Sweeper, SweepResult, sweep, windows_with_news
 
 __all__ = [
     "VERDICTS",
@@ -38,4 +38,5 @@ __all__ = [
     "sweep",
     "sync_pad_events",
     "window_of",
+    "windows_with_news",
 ]

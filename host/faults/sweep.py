@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -18,7 +17,9 @@ from sqlmodel import Session, col, select
 
 from host.clock import Clock
 from host.faults.detect import FaultRules, detect_outages, detect_silent, sync_pad_events
+from host.models.events import Event
 from host.models.fleet import Window
+from host.models.service import ServiceSession
 from host.rules.month_span import month_of
 from host.rules.types import Span
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # Look back a day: a pad offline overnight sends yesterday's events in the morning.
 DEFAULT_LOOKBACK_MS = 86_400_000
+# Facts committed while a sweep ran are caught by the next one: overlap the windows a little.
+SINCE_OVERLAP_MS = 60_000
 # Once a minute: faults show up in the IT page within a minute; far below the 3-min grace (R5).
 DEFAULT_INTERVAL_S = 60.0
 
@@ -60,10 +63,24 @@ def _working_today(session: Session, span: Span) -> tuple[dict[int, list[Span]],
     return out, list(dict.fromkeys(warnings))
 
 
+def windows_with_news(session: Session, since_ms: int) -> list[int]:
+    """Windows with events received, or queue sessions started or ended, since ``since_ms``."""
+    got = set(session.exec(select(Event.window_id).where(col(Event.received_ms) >= since_ms,
+                                                         col(Event.window_id).is_not(None)).distinct()).all())
+    got |= set(session.exec(select(ServiceSession.window_id).where(
+        (col(ServiceSession.started_ms) >= since_ms) | (col(ServiceSession.ended_ms) >= since_ms))
+        .distinct()).all())
+    return sorted(w for w in got if w is not None)
+
+
 def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_MS,
-          rules: FaultRules | None = None, window_ids: Sequence[int] | None = None) -> SweepResult:
-    """Sync the fault log from pad events, outages and silences, and detect this month's R6
-    candidates. Commits as it goes."""
+          rules: FaultRules | None = None, since_ms: int | None = None) -> SweepResult:
+    """Sync the fault log from pad events, outages and silences, and detect the R6 candidates
+    of the last ``lookback_ms``. Commits as it goes.
+
+    ``since_ms`` (the previous sweep's time) limits candidate detection to windows with new
+    facts since then; the first sweep looks at every window.
+    """
     from host.violations.detect import detect_month
 
     span = Span(now_ms - lookback_ms, now_ms + 1)
@@ -75,8 +92,11 @@ def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_
                for w, spans in working.items()}
     silent = detect_silent(session, clipped, now_ms=now_ms, rules=rules)
     added = 0
+    window_ids = windows_with_news(session, since_ms) if since_ms is not None else None
     for month in sorted({month_of(span.start_ms), month_of(now_ms)}):
-        done = detect_month(session, month, now_ms=now_ms, window_ids=window_ids)
+        if window_ids == []:
+            break
+        done = detect_month(session, month, now_ms=now_ms, window_ids=window_ids, within=span)
         added += sum(r.added for r in done.results.values())
         warnings += list(done.warnings)
     return SweepResult(opened, len(outages), silent, added, tuple(dict.fromkeys(warnings)))
@@ -92,10 +112,14 @@ class Sweeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last: SweepResult | None = None
+        self._since: int | None = None
 
     def run_once(self) -> SweepResult:
+        now = self.clock.now_ms()
         with Session(self.engine) as session:
-            self.last = sweep(session, now_ms=self.clock.now_ms())
+            self.last = sweep(session, now_ms=now, since_ms=self._since)
+        self._since = now - SINCE_OVERLAP_MS
+
         for w in self.last.warnings:
             log.warning("review sweep: %s", w)
         return self.last

@@ -17,7 +17,7 @@ are passed in as spans, so this module stays pure.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -97,7 +97,7 @@ class EventLike(Protocol):
     @property
     def svc(self) -> str | None: ...
     @property
-    def body(self) -> dict[Any, Any]: ...
+    def body(self) -> Mapping[Any, Any]: ...
 
 
 class ServiceLike(Protocol):
@@ -162,12 +162,38 @@ def _eid(e: EventLike) -> int:
     return e.id
 
 
-def _inside(at_ms: int, spans: Iterable[Span]) -> bool:
-    return any(s.start_ms <= at_ms < s.end_ms for s in spans)
+class _Spans:
+    """Merged, sorted spans answering "is this moment inside one?" by bisection."""
+
+    def __init__(self, spans: Iterable[Span]) -> None:
+        merged: list[list[int]] = []
+        for sp in sorted(spans, key=lambda x: x.start_ms):
+            if merged and sp.start_ms <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], sp.end_ms)
+            elif sp.start_ms < sp.end_ms:
+                merged.append([sp.start_ms, sp.end_ms])
+        self.starts = [m[0] for m in merged]
+        self.ends = [m[1] for m in merged]
+
+    def __contains__(self, at_ms: int) -> bool:
+        i = bisect_right(self.starts, at_ms) - 1
+        return i >= 0 and at_ms < self.ends[i]
 
 
-def _ordered(events: Iterable[EventLike]) -> list[EventLike]:
-    return sorted(events, key=lambda e: (e.at_ms, _eid(e)))
+@dataclass(frozen=True, slots=True)
+class _Ev:
+    """A plain copy of what the rules read of an event (ORM attribute access is slow in loops)."""
+
+    id: int
+    at_ms: int
+    type: str
+    svc: str | None
+    body: Mapping[Any, Any]
+
+
+def _ordered(events: Iterable[EventLike]) -> list[_Ev]:
+    plain = [_Ev(_eid(e), e.at_ms, e.type, e.svc, e.body) for e in events]
+    return sorted(plain, key=lambda e: (e.at_ms, e.id))
 
 
 def find_candidates(
@@ -192,14 +218,20 @@ def find_candidates(
     ordered = _ordered(events)
     found = _no_prompt(window_id, ordered, sessions, rules, now_ms)
     found += _refused(window_id, ordered)
-    found += _evaluation_candidates(window_id, ordered, sessions, paused, working, rules)
+    found += _evaluation_candidates(window_id, ordered, sessions, _Spans(paused),
+                                    _Spans(working) if working is not None else None, rules)
     return sorted(found, key=lambda c: (c.at_ms, c.kind, c.key))
 
 
-def _no_prompt(window_id: int, events: list[EventLike], sessions: Sequence[ServiceLike],
+def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike],
                rules: ViolationRules, now_ms: int | None) -> list[Candidate]:
     """未按程序提示评价: a service session ended, and no prompt for it was shown (R6)."""
+    # Events arrive sorted by time: bisect instead of scanning every prompt per session.
     prompts = [e for e in events if e.type == "prompt"]
+    prompt_times = [p.at_ms for p in prompts]
+    prompted_svcs = {p.svc for p in prompts}
+    evals = [e for e in events if e.type == "eval"]
+    eval_times = [e.at_ms for e in evals]
     out: list[Candidate] = []
     for s in sessions:
         if s.ended_ms is None or s.id is None:
@@ -207,20 +239,23 @@ def _no_prompt(window_id: int, events: list[EventLike], sessions: Sequence[Servi
         last_chance = s.ended_ms + rules.prompt_after_end_ms
         if now_ms is not None and now_ms < last_chance:
             continue                                  # its prompt may still come
-        prompted = any(p.svc == s.ticket or s.started_ms <= p.at_ms <= last_chance for p in prompts)
-        if prompted:
+        if s.ticket in prompted_svcs:
             continue
-        during = [_eid(e) for e in events if e.type == "eval" and s.started_ms <= e.at_ms <= s.ended_ms]
-        out.append(Candidate(NO_PROMPT, window_id, s.ended_ms, tuple(during), (REASON_NO_PROMPT,),
+        i = bisect_left(prompt_times, s.started_ms)
+        if i < len(prompts) and prompt_times[i] <= last_chance:
+            continue                                  # a key prompt during (or just after) the session
+        lo, hi = bisect_left(eval_times, s.started_ms), bisect_right(eval_times, s.ended_ms)
+        during = tuple(_eid(e) for e in evals[lo:hi])
+        out.append(Candidate(NO_PROMPT, window_id, s.ended_ms, during, (REASON_NO_PROMPT,),
                              service_session_id=s.id,
                              detail=f"ticket {s.ticket} ended without an evaluation prompt"))
     return out
 
 
-def _refused(window_id: int, events: list[EventLike]) -> list[Candidate]:
+def _refused(window_id: int, events: list[_Ev]) -> list[Candidate]:
     """拒绝评议: staff cancelled the prompt (R6); evidence is the prompt and its cancellation."""
     out: list[Candidate] = []
-    last_prompt: dict[str | None, EventLike] = {}
+    last_prompt: dict[str | None, _Ev] = {}
     for e in events:
         if e.type == "prompt":
             last_prompt[e.svc] = e
@@ -233,15 +268,15 @@ def _refused(window_id: int, events: list[EventLike]) -> list[Candidate]:
     return out
 
 
-def _evaluation_candidates(window_id: int, events: list[EventLike], sessions: Sequence[ServiceLike],
-                           paused: Sequence[Span], working: Sequence[Span] | None,
+def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike],
+                           paused: _Spans, working: _Spans | None,
                            rules: ViolationRules) -> list[Candidate]:
     evals = [e for e in events if e.type == "eval"]
     consecutive: dict[int, _Flags] = {}
     self_eval: dict[int, _Flags] = {}
 
     # 连续评价 (a): more than one evaluation in one service session: all but the first.
-    first_of_session: dict[str, EventLike] = {}
+    first_of_session: dict[str, _Ev] = {}
     for e in evals:
         if not e.svc:
             continue
@@ -272,15 +307,15 @@ def _evaluation_candidates(window_id: int, events: list[EventLike], sessions: Se
     prompted_in_hours = set()
     if working is not None:
         prompted_in_hours = {e.svc for e in events
-                             if e.type == "prompt" and e.svc and _inside(e.at_ms, working)}
+                             if e.type == "prompt" and e.svc and e.at_ms in working}
     for e in evals:
         flags = _Flags()
-        if _inside(e.at_ms, paused):
+        if e.at_ms in paused:
             flags.reasons.append(REASON_PAUSED)
             flags.notes.append("pressed while the pad showed 暂停服务 (paused)")
         # A citizen answering a prompt shown in working hours is not outside them, even if
         # the press lands a minute after closing time.
-        if working is not None and not _inside(e.at_ms, working) and e.svc not in prompted_in_hours:
+        if working is not None and e.at_ms not in working and e.svc not in prompted_in_hours:
             flags.reasons.append(REASON_OUTSIDE_HOURS)
             flags.notes.append("outside working hours")
         if e.body.get(STAFF_ENTRY_FIELD) == STAFF_ENTRY_VALUE:
@@ -299,7 +334,7 @@ def _evaluation_candidates(window_id: int, events: list[EventLike], sessions: Se
     return out
 
 
-def _new_session_between(prev: EventLike, cur: EventLike, tickets: set[str], starts: list[int]) -> bool:
+def _new_session_between(prev: _Ev, cur: _Ev, tickets: set[str], starts: list[int]) -> bool:
     """A new service session began between two evaluations (R6 "no new session between").
 
     Evidence of one: a queue-system session started in (prev, cur], or the two evaluations

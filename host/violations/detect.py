@@ -63,11 +63,24 @@ def _paused_spans(session: Session, window_id: int, span: Span) -> list[Span]:
     return out
 
 
-def candidates_for(session: Session, window_id: int, month: str, *, working: Sequence[Span] | None,
-                   now_ms: int, config: rules.ViolationRules | None = None) -> list[rules.Candidate]:
-    """What the rules flag in this window and month now (nothing stored)."""
-    config = config or rules.ViolationRules()
+def _scope(month: str, within: Span | None) -> Span:
     span = month_span(month)
+    if within is None:
+        return span
+    return Span(max(span.start_ms, within.start_ms), max(min(span.end_ms, within.end_ms),
+                                                         max(span.start_ms, within.start_ms)))
+
+
+def candidates_for(session: Session, window_id: int, month: str, *, working: Sequence[Span] | None,
+                   now_ms: int, config: rules.ViolationRules | None = None,
+                   within: Span | None = None) -> list[rules.Candidate]:
+    """What the rules flag in this window and month now (nothing stored).
+
+    ``within`` narrows it to candidates whose moment lies in that span (the periodic sweep
+    looks at the last day only); facts an hour before it are still read (LOOKBEHIND_MS).
+    """
+    config = config or rules.ViolationRules()
+    span = _scope(month, within)
     load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
     events = session.exec(select(Event).where(
         Event.window_id == window_id, col(Event.at_ms) >= load.start_ms, col(Event.at_ms) < load.end_ms,
@@ -82,11 +95,14 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
 
 
 def detect(session: Session, window_id: int, month: str, *, working: Sequence[Span] | None,
-           now_ms: int, config: rules.ViolationRules | None = None) -> DetectResult:
-    """Store the R6 candidates of one window and month; commit. Safe to run again."""
-    found = candidates_for(session, window_id, month, working=working, now_ms=now_ms, config=config)
+           now_ms: int, config: rules.ViolationRules | None = None,
+           within: Span | None = None) -> DetectResult:
+    """Store the R6 candidates of one window and month (or the part ``within``); commit.
+    Safe to run again."""
+    found = candidates_for(session, window_id, month, working=working, now_ms=now_ms, config=config,
+                           within=within)
     checks = rules.ALL_CHECKS if working is not None else rules.CHECKS_WITHOUT_HOURS
-    span = month_span(month)
+    span = _scope(month, within)
     stored = {c.key: c for c in session.exec(select(ViolationCandidate).where(
         ViolationCandidate.window_id == window_id, col(ViolationCandidate.at_ms) >= span.start_ms,
         col(ViolationCandidate.at_ms) < span.end_ms, ViolationCandidate.source == DETECTOR)).all()}
@@ -136,8 +152,8 @@ class MonthDetection:
     warnings: tuple[str, ...]
 
 
-def detect_month(session: Session, month: str, *, now_ms: int,
-                 window_ids: Sequence[int] | None = None) -> MonthDetection:
+def detect_month(session: Session, month: str, *, now_ms: int, window_ids: Sequence[int] | None = None,
+                 within: Span | None = None) -> MonthDetection:
     """Detect for every (or the given) active window of a month, with the center's configuration:
     working hours from the calendar (host.scoring.report.working_spans) and the configured
     minimum interval (R6). A window whose calendar data is missing is still checked for
@@ -162,5 +178,6 @@ def detect_month(session: Session, month: str, *, now_ms: int,
             working = None
             warnings.append(f"window {w.number}: working hours unknown ({exc}); "
                             "'outside working hours' not checked (R5, R6)")
-        results[w.id] = detect(session, w.id, month, working=working, now_ms=now_ms, config=violation_rules)
+        results[w.id] = detect(session, w.id, month, working=working, now_ms=now_ms, config=violation_rules,
+                               within=within)
     return MonthDetection(results, tuple(dict.fromkeys(warnings)))

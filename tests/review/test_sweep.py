@@ -45,3 +45,19 @@ def test_sweeper_thread_runs_once_and_stops(db_url: str, db: Session, hall: Hall
     assert sweeper.last is not None and sweeper.last.faults_opened == 1
     f = db.exec(select(Fault)).one()
     assert (f.source, f.code, f.opened_by) == ("staff", "staff_report", "pad:qp-0107")
+
+
+def test_sweep_looks_only_at_windows_with_news_and_the_last_day(db: Session, hall: Hall) -> None:
+    w = hall.window("A07", device="qp-0107", since_ms=sh(2026, 10, 1))
+    hall.window("A08", device="qp-0108", since_ms=sh(2026, 10, 1))
+    hall.eval("qp-0107", w, sh(2026, 10, 12, 12, 30))  # outside hours, received at once
+    first = faults.sweep(db, now_ms=sh(2026, 10, 12, 18, 0))
+    assert first.candidates_added == 1
+    assert faults.windows_with_news(db, sh(2026, 10, 12, 18, 0)) == []
+    # The next day: one more lunch-time evaluation on A07; A08 has nothing new.
+    hall.eval("qp-0107", w, sh(2026, 10, 13, 12, 40))
+    assert faults.windows_with_news(db, sh(2026, 10, 13, 12, 0)) == [w]
+    nxt = faults.sweep(db, now_ms=sh(2026, 10, 13, 18, 0), since_ms=sh(2026, 10, 13, 12, 0))
+    assert nxt.candidates_added == 1
+    # Yesterday's open candidate lies outside the last day: left as it was, not withdrawn.
+    assert {c.status for c in db.exec(select(ViolationCandidate)).all()} == {"open"}
