@@ -206,6 +206,18 @@ class SimPad:
             self.drops += 1
             log.info("%s: connection dropped: %s", self.dev, self.app.net.last_error)
 
+    def run_fine(self, ms: int) -> None:
+        """Run the loop at its button-sampling pace for ``ms`` (a level change needs it to debounce)."""
+        if self.hal is None:
+            return
+        end = self.hal.now + ms
+        while self.app is not None and self.hal is not None and self.hal.now < end:
+            self.step()
+            if self.hal is not None:
+                self.hal.advance(FINE_STEP_MS)
+        if self.hal is not None:
+            self.now = self.hal.now
+
     def hold(self, button: str, hold_ms: int) -> int:
         """Press ``button`` for ``hold_ms`` and run the loop finely through it. Returns when pressed."""
         assert self.hal is not None
