@@ -9,15 +9,14 @@ host cannot know better (a Wi-Fi loss is a closure to the host, R5).
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
+from firmware.pad.buttons import STUCK_MS
 from host.db import make_engine
 from host.models import Event, RejectedMessage
 from simulator import checker, scenario
-from firmware.pad.buttons import STUCK_MS
 from simulator.engine import QUANTUM_MS
 from simulator.run import simulate
 
