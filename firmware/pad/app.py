@@ -27,6 +27,7 @@ LOOP_MS = 5                 # step period: debounce (20 ms) needs a few samples 
 OUTAGE_REBOOT_MS = 2 * 3600 * 1000   # MQTT down 2 h: reboot (a wedged Wi-Fi stack) as last resort
 REBOOT_DELAY_MS = 3000      # after a reboot command: time to send its cmd_result
 META_SAVE_MS = 10000        # persist ack ranges at most this often (flash wear)
+DISPLAY_RETRY_MS = 1000     # a display that raised is tried again this often
 BOOT_FILE = "log/boot"
 
 
@@ -58,6 +59,8 @@ class PadApp:
         self.meta_dirty = False
         self.meta_saved = 0
         self.shown = None          # type: object  # (mode, info) last drawn
+        self.display_retry_at = 0
+        self.led_on = None         # type: object
         self.last_feedback_ms = None  # type: object  # press edge -> screen drawn, last rating
         up = self.clock.up_ms()
         self.record([("boot", {"fw": FW_VERSION, "reset_cause": self.health.cause})], up)
@@ -198,6 +201,13 @@ class PadApp:
         if mode != self.reported_mode:       # every change of mode is published (contract)
             self.reported_mode = mode
             self.state_due = True
+        online = self.net.connected
+        if online != self.led_on:           # the status LED: on while the broker is reachable
+            self.led_on = online
+            try:
+                self.hal.led(online)  # type: ignore[attr-defined]
+            except Exception:
+                pass
         if self.screen is None:
             return
         faults = self.health.fault_codes()
@@ -210,16 +220,16 @@ class PadApp:
         mode = self.modes.display_mode(faults)
         if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:  # type: ignore[index]
             return
+        if self.health.display_error and up < self.display_retry_at:  # type: ignore[operator]
+            return                  # a failing I2C bus is slow: retry once a second, not every step
         try:
             self.screen.show(mode, info)  # type: ignore[attr-defined]
             self.health.display_error = None
+            self.shown = (mode, info)
         except Exception as exc:  # a dead display must not stop the pad
             self.health.display_error = repr(exc)[:80]
-        self.shown = (mode, info)
-        try:
-            self.hal.led(self.net.connected)  # type: ignore[attr-defined]
-        except Exception:
-            pass
+            self.display_retry_at = up + DISPLAY_RETRY_MS
+            self.shown = None
 
     def state_message(self, up: int) -> dict:
         fields = {"fw": FW_VERSION, "boot": self.boot, "up": up, "ts": self.clock.now_ms(),

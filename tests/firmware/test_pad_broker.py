@@ -202,10 +202,12 @@ def test_long_outage_buffers_offline_and_delivers_everything(broker: object, hos
 def test_will_appears_when_the_connection_dies(broker: object, host: Host, tmp_path: Path) -> None:
     pad = Pad(tmp_path / "pad", broker)
     pad.drive(lambda: any(s["online"] for s in host.states))
+    assert pad.hal.led_on is True                     # status LED: connected
     raw = pad.sockets.last.raw  # type: ignore[union-attr]
     raw.shutdown(socket.SHUT_RDWR)                    # the link dies, no DISCONNECT sent
     raw.close()
     pad.drive(lambda: any(not s["online"] for s in host.states), timeout_s=20)
+    assert pad.hal.led_on is False or pad.app.net.connected
     will = next(s for s in host.states if not s["online"])
     assert will == {"v": 1, "dev": DEV, "online": False}
     n = len(host.states)
