@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from host import audit
@@ -88,9 +88,10 @@ def import_volume(session: Session, filename: str, data: bytes, *, by: str, now_
     try:
         session.add(batch)
         session.flush()
-        for r in rows:
-            session.add(MonthlyVolume(window_id=windows[r.window], month=r.month, volume=r.volume,
-                                      source=IMPORT, import_id=batch.id, row=r.row))
+        # One bulk INSERT in the same transaction (ORM objects cost ~0.5 ms each).
+        session.execute(insert(MonthlyVolume), [
+            {"window_id": windows[r.window], "month": r.month, "volume": r.volume, "source": IMPORT,
+             "import_id": batch.id, "row": r.row} for r in rows])
         audit.record(session, at_ms=now_ms, actor=by, action="volume.import",
                      subject=f"volume_import:{batch.id}",
                      reason=f"imported {name}", rows=len(rows), sha256=batch.sha256,
