@@ -21,35 +21,41 @@ def results(world: World, month: str = NOV):  # type: ignore[no-untyped-def]
 
 
 # V -> standard count (R3); with N = S = 30 the shortfall D and its points (R4) follow.
-@pytest.mark.parametrize(("volume", "standard", "final"), [
-    (0, 0, "5.00"), (1, 1, "5.00"), (50, 35, "4.00"), (51, 31, "4.00"), (100, 60, "2.00"),
-    (101, 51, "2.00"), (200, 100, "0.00"), (201, 100, "0.00"),
-])
-def test_r3_r4_volume_boundaries_end_to_end(world: World, volume: int, standard: int, final: str) -> None:
-    wid = always_on_window(world)
-    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=30)
-    world.volume(NOV, A01=volume)
-    (r,) = results(world)
-    assert (r.score.standard, r.score.valid, shown(r.score.final)) == (standard, 30, final)
+VOLUME_CASES = [(0, 0, "5.00"), (1, 1, "5.00"), (50, 35, "4.00"), (51, 31, "4.00"), (100, 60, "2.00"),
+                (101, 51, "2.00"), (200, 100, "0.00"), (201, 100, "0.00")]
 
 
-@pytest.mark.parametrize(("shortfall", "points"), [(10, 1), (11, 2), (40, 4), (41, 5)])
-def test_r4_shortfall_boundaries_end_to_end(world: World, shortfall: int, points: int) -> None:
-    wid = always_on_window(world)
-    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=100 - shortfall)
-    world.volume(NOV, A01=250)                     # standard 100
-    (r,) = results(world)
-    (d,) = r.score.deductions
-    assert (d.kind, d.points) == ("shortfall", points)
-    assert r.score.final == max(0, 5 - points)
+def test_r3_r4_volume_boundaries_end_to_end(world: World) -> None:
+    """V = 0/1/50/51/100/101/200/201, one window each, in one database."""
+    for i in range(len(VOLUME_CASES)):
+        wid = always_on_window(world, f"V{i}")
+        world.evals(f"pad-V{i}", wid, sh(WORKDAY, time(9)), satisfied=30)
+    world.volume(NOV, **{f"V{i}": v for i, (v, _, _) in enumerate(VOLUME_CASES)})
+    got = [(r.score.volume, r.score.standard, r.score.valid, shown(r.score.final)) for r in results(world)]
+    assert got == [(v, std, 30, final) for v, std, final in VOLUME_CASES]
 
 
-@pytest.mark.parametrize(("length", "closures"), [(3 * MIN, 1), (3 * MIN - 1, 0)])
-def test_r5_grace_exactly_met_and_one_ms_short(world: World, length: int, closures: int) -> None:
+def test_r4_shortfall_boundaries_end_to_end(world: World) -> None:
+    """Shortfall 10/11/40/41 against a standard count of 100 (V = 250)."""
+    cases = [(10, 1), (11, 2), (40, 4), (41, 5)]
+    for shortfall, _ in cases:
+        wid = always_on_window(world, f"S{shortfall}")
+        world.evals(f"pad-S{shortfall}", wid, sh(WORKDAY, time(9)), satisfied=100 - shortfall)
+    world.volume(NOV, **{f"S{d}": 250 for d, _ in cases})
+    got = []
+    for r in results(world):
+        (d,) = r.score.deductions
+        got.append((d.kind, d.points, r.score.final))
+    assert got == [("shortfall", p, max(0, 5 - p)) for _, p in cases]
+
+
+def test_r5_grace_exactly_met_and_one_ms_short(world: World) -> None:
     start = sh(WORKDAY, time(10))
-    always_on_window(world, offs=((start, start + length),))
-    (r,) = results(world)
-    assert len(r.closures) == closures
+    always_on_window(world, "G1", offs=((start, start + 3 * MIN),))          # exactly the grace period
+    always_on_window(world, "G2", offs=((start, start + 3 * MIN - 1),))      # 1 ms short
+    met, short = results(world)
+    assert [(c.session.name, c.off.end_ms - c.off.start_ms) for c in met.closures] == [("morning", 3 * MIN)]
+    assert short.closures == ()
 
 
 def test_r5_grace_is_configurable(world: World) -> None:

@@ -26,9 +26,10 @@ def sh(day: date, t: time = time(0)) -> int:
 
 class World:
     def __init__(self, url: str | None, now: int, engine: Engine | None = None,
-                 clock: ManualClock | None = None) -> None:
-        """A new migrated database at ``url``, or (url None) an existing ``engine`` and ``clock``."""
-        if url is not None:
+                 clock: ManualClock | None = None, migrate: bool = True) -> None:
+        """The database at ``url`` (migrated here unless ``migrate`` is False: a copy of a migrated
+        template), or (url None) an existing ``engine`` and ``clock``."""
+        if url is not None and migrate:
             upgrade(url)
         self.engine: Engine = engine if engine is not None else make_engine(str(url))
         self.clock = clock if clock is not None else ManualClock(now)
