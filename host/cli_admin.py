@@ -234,8 +234,8 @@ def device_retire(device_id: str, reason: Reason = "") -> None:
 
     with _db() as (settings, session):
         fleet.retire_device(session, device_id=device_id, clock=CLOCK, actor=_actor(), reason=reason)
+        accounts.revoke_pad(settings.data_dir / "broker", device_id)   # first: fail closed (see the API)
         session.commit()
-        accounts.revoke_pad(settings.data_dir / "broker", device_id)
         typer.echo(f"device {device_id} retired; its broker account is removed")
         _broker_note(settings.data_dir / "broker")
 

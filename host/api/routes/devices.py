@@ -96,8 +96,10 @@ def retire(device_id: str, body: Reason, who: FleetEditor, session: SessionDep, 
            settings: SettingsDep) -> DevicePublic:
     """Retire the pad for good: assignment closed, broker account removed (it cannot connect again)."""
     fleet.retire_device(session, device_id=device_id, clock=clock, actor=who.actor, reason=body.reason)
-    session.commit()
+    # Account first: if the commit then fails the pad is locked out but still registered (retry the
+    # retire), never the other way round (a retired pad that can still log in).
     accounts.revoke_pad(settings.data_dir / "broker", device_id)
+    session.commit()
     return device_public(fleet.device_view(session, device_id))
 
 
