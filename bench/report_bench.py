@@ -214,18 +214,23 @@ def run_sqlite(args: argparse.Namespace) -> None:
 def run_postgres(args: argparse.Namespace) -> None:
     import psycopg
 
-    name = "evalpad_bench_" + uuid.uuid4().hex[:8]
+    name = args.pg_db or "evalpad_bench_" + uuid.uuid4().hex[:8]
     admin = psycopg.connect(PG_ADMIN_URL, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+    if not exists:
+        admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"postgresql+psycopg://{PG_ADMIN_URL.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
         upgrade(url)
-        t = walltime.perf_counter()
-        fill_postgres(url, args.windows, args.evals)
-        gen = walltime.perf_counter() - t
+        gen = 0.0
+        if not exists:
+            t = walltime.perf_counter()
+            fill_postgres(url, args.windows, args.evals)
+            gen = walltime.perf_counter() - t
         report("postgresql", args, gen, measure(url, args.windows, args.repeat), "")
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.pg_db:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
 
@@ -249,6 +254,7 @@ def main() -> None:
     p.add_argument("--evals", type=int, default=3000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--sqlite-file", help="keep the SQLite data here and reuse it on the next run")
+    p.add_argument("--pg-db", help="keep the PostgreSQL data in this database, reuse it (drop it yourself)")
     args = p.parse_args()
     if args.db in ("sqlite", "both"):
         run_sqlite(args)
