@@ -53,6 +53,7 @@ class PadApp:
         self.off = False
         self.reboot_at = None      # type: object
         self.lost = 0              # events that could not be written (flash failing)
+        self.refused = 0           # events the contract refused (logged shortened instead)
         self.state_due = True      # publish state at the next chance (mode changed)
         self.reported_mode = None  # type: object
         self.last_state = 0
@@ -190,6 +191,19 @@ class PadApp:
                 self.lost += 1
                 if self.health.storage_error is None:
                     self.health.storage_error = (up, str(exc)[:120])
+            except ValueError as exc:
+                # The contract refuses it (a host string made it too large): keep the fact,
+                # shortened, rather than lose it or stall the sender on it.
+                self.refused += 1
+                short = {"code": "other", "detail": "{} not logged: {}".format(etype, exc)[:120]}
+                if etype == "cmd_result":
+                    short = {"id": fields["id"][:32], "ok": False, "detail": "result too large"}
+                else:
+                    etype = "fault"
+                try:
+                    self.log.append(etype, self.boot, up, ts, short)
+                except (LogError, ValueError):
+                    self.lost += 1
             dropped = self.log.take_dropped()
             if dropped:
                 first, last, n = dropped  # type: ignore[misc]

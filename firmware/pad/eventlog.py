@@ -232,9 +232,13 @@ class EventLog:
     # -- appending ------------------------------------------------------------------------
 
     def append(self, type: str, boot: int, up: int, ts: object, fields: dict) -> int:
-        """Validate and durably write one event; returns its seq.  Raises LogError on flash errors."""
+        """Validate and durably write one event; returns its seq.
+
+        Raises ProtocolError (a ValueError) for an event the contract refuses -- nothing is
+        written -- and LogError on flash errors."""
         seq = self.next_seq
         msg = messages.event(self.dev, seq, boot, up, ts, type, **fields)
+        messages.encode(msg)    # refuses (too_large) what could never be sent: never log it
         extra = {}
         for k in msg:
             if k not in _ENVELOPE:

@@ -123,8 +123,9 @@ class Net:
         """Publish one message at QoS 1 (waits for PUBACK, bounded).  False if the link died."""
         if not self.connected:
             return False
+        payload = messages.encode(msg)      # a ProtocolError here is the message's fault, not the link's
         try:
-            self.client.publish(self.topic[kind], messages.encode(msg), retain, 1)  # type: ignore[attr-defined]
+            self.client.publish(self.topic[kind], payload, retain, 1)  # type: ignore[attr-defined]
         except Exception as exc:
             self.drop("publish: {!r}".format(exc), up)
             return False

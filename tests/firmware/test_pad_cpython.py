@@ -144,3 +144,18 @@ def test_a_silent_broker_costs_a_step_at_most_the_socket_timeout(tmp_path: Path)
         assert len(evals) == 1                    # the press was logged while the broker hung
     finally:
         broker.close()
+
+
+def test_an_event_too_large_for_the_wire_is_logged_shortened_not_stalling_the_sender(
+        tmp_path: Path) -> None:
+    hal = FakeHal(str(tmp_path))
+    app = PadApp(hal, None, dict(IDENT))
+    app.record([("cmd_result", {"id": "编" * 256, "ok": False, "detail": "错" * 100}),
+                ("fault_report", {"detail": "x" * 300})], 10)
+    evs = app.log.read(2, 10)
+    assert [e["type"] for e in evs] == ["cmd_result", "fault"]
+    assert evs[0]["id"] == "编" * 32 and evs[0]["detail"] == "result too large"
+    assert evs[1]["code"] == "other" and evs[1]["detail"].startswith("fault_report not logged")
+    assert app.refused == 2
+    for e in evs:
+        assert len(messages.encode(e)) <= spec.MAX_PAYLOAD
