@@ -179,8 +179,9 @@ def compute(session: Session, month: str, clock: Clock,
         closed_days = tuple(d for d in days if schedule.is_closed(d))
         results.append(WindowResult(WindowInfo(w.id, w.number, w.name, w.category), score, tuple(closures),
                                     tuple(sorted(pads.get(w.id, ()))), closed_days, tuple(notes)))
-    order = ranks({r.window.id: r.score.final for r in results})
-    results = [replace(r, rank=order.get(r.window.id)) for r in results]
+    if window_ids is None:          # a rank compares every window; a subset has none (closed: the snapshot's)
+        order = ranks({r.window.id: r.score.final for r in results})
+        results = [replace(r, rank=order.get(r.window.id)) for r in results]
     status = "running" if now < span.end_ms else "ended"
     return MonthView(month, status, now, until, tuple(results), _assumptions(config, days))
 

@@ -44,7 +44,12 @@ def test_month_report_all_windows_and_staff_scope(api: Api) -> None:
     got = {w["window"]["number"]: (w["score"]["final_shown"], w["rank"]) for w in body["windows"]}
     assert got == {"A01": ("3.75", 2), "A02": ("5.00", 1)}
     mine = api.client.get("/api/v1/reports/months/2026-11", headers=api.auth("staff")).json()
-    assert [w["window"]["number"] for w in mine["windows"]] == ["A01"]
+    # A rank compares every window: none on a partial view of an open month.
+    assert [(w["window"]["number"], w["rank"]) for w in mine["windows"]] == [("A01", None)]
+    api.client.post("/api/v1/reports/months/2026-11/close", json={"reason": "fed back"},
+                    headers=api.auth("management"))
+    mine = api.client.get("/api/v1/reports/months/2026-11", headers=api.auth("staff")).json()
+    assert [(w["window"]["number"], w["rank"]) for w in mine["windows"]] == [("A01", 2)]      # as fed back
     r = api.client.get("/api/v1/reports/months/2026-11/windows/A02", headers=api.auth("staff"))
     assert r.status_code == 403
     r = api.client.get("/api/v1/reports/months/2026-11/windows/A02", headers=api.auth("staff2"))
