@@ -11,14 +11,14 @@ from firmware.pad.app import PadApp
 from firmware.pad.settings import SettingsError
 
 try:
-    from firmware.pad.screen import Screen
+    from firmware.pad.screen import Screen as _Screen
 except ImportError:   # a build without the display module still runs (LED only)
-    Screen = None
+    _Screen = None  # type: ignore[assignment,misc]
 
 
 def main() -> None:
     board = Esp32Board()
-    screen = Screen(board.display) if Screen is not None and board.display is not None else None
+    screen = _Screen(board.display) if _Screen is not None and board.display is not None else None
     try:
         app = PadApp(board, screen)
     except SettingsError as exc:

@@ -57,7 +57,7 @@ class Ssd1306Display:
         self.oled.show()
 
     def check(self) -> bool:
-        return OLED_ADDR in self.i2c.scan()
+        return OLED_ADDR in self.i2c.scan()  # type: ignore[attr-defined]
 
 
 class Esp32Board:
@@ -70,7 +70,7 @@ class Esp32Board:
         for i, pin in enumerate(self._pins):
             self._arm(i, pin)
         self._led = machine.Pin(LED_PIN, machine.Pin.OUT)
-        self.display = None
+        self.display = None  # type: object
         try:
             self.display = Ssd1306Display(machine.I2C(0, sda=machine.Pin(I2C_SDA),
                                                       scl=machine.Pin(I2C_SCL), freq=I2C_FREQ))
@@ -94,13 +94,13 @@ class Esp32Board:
 
     # time
     def ticks_ms(self) -> int:
-        return time.ticks_ms()
+        return time.ticks_ms()  # type: ignore[attr-defined]
 
     def ticks_diff(self, a: int, b: int) -> int:
-        return time.ticks_diff(a, b)
+        return time.ticks_diff(a, b)  # type: ignore[attr-defined]
 
     def sleep_ms(self, ms: int) -> None:
-        time.sleep_ms(ms)
+        time.sleep_ms(ms)  # type: ignore[attr-defined]
 
     def wall_ms(self) -> object:
         return time.time_ns() // 1000000 + EPOCH_OFFSET_S * 1000
@@ -173,7 +173,7 @@ class Esp32Board:
 
     def mem_free(self) -> int:
         gc.collect()
-        return gc.mem_free()
+        return gc.mem_free()  # type: ignore[attr-defined]
 
     def power_down(self) -> None:
         """Power key: deep sleep until the power key is pressed again."""

@@ -23,7 +23,7 @@ class FakeDisplay:
     def __init__(self) -> None:
         self.ok = True
         self.shown = 0
-        self.last = None
+        self.last = None  # type: object
         self.on = False
 
     def poweron(self) -> None:
@@ -52,7 +52,7 @@ class _TornFile:
         if owner.fail_writes:
             raise OSError(5)   # EIO
         budget = owner.budget
-        if budget is not None and budget < len(data):  # type: ignore[arg-type]
+        if budget is not None and budget < len(data):  # type: ignore[arg-type,operator]
             if budget:
                 self.raw.write(bytes(data[:budget]))  # type: ignore[attr-defined,index]
             self.raw.flush()  # type: ignore[attr-defined]
@@ -60,7 +60,7 @@ class _TornFile:
             owner.dead = True
             raise PowerCut("power cut after {} bytes of a {}-byte write".format(budget, len(data)))  # type: ignore[arg-type]
         if budget is not None:
-            owner.budget = budget - len(data)  # type: ignore[arg-type]
+            owner.budget = budget - len(data)  # type: ignore[arg-type,operator]
         return self.raw.write(data)  # type: ignore[attr-defined]
 
     def read(self, *a: object) -> object:
@@ -147,7 +147,7 @@ class FakeHal:
         self._script = []  # type: list  # (at_ms, index, pressed), sorted
         self._wall_base = None   # type: object  # (now, wall_ms) when the clock was last set
         if wall_ms is not None:
-            self.set_wall_ms(wall_ms)
+            self.set_wall_ms(wall_ms)  # type: ignore[arg-type]
         self.ntp_ms = None       # type: object  # what NTP would answer: Unix ms at ntp_at, None = unreachable
         self.ntp_calls = 0
         self._reset_cause = reset_cause

@@ -59,7 +59,7 @@ class TimeoutSocket:
     def write(self, buf: object, n: object = None) -> int:
         if type(buf) is str:
             buf = buf.encode()   # MicroPython streams take str; CPython sockets need bytes
-        data = buf if n is None else memoryview(buf)[:n]  # type: ignore[arg-type]
+        data = buf if n is None else memoryview(buf)[:n]  # type: ignore[arg-type,index]
         if self._stream:
             return self.raw.write(data)  # type: ignore[attr-defined]
         self.raw.sendall(data)  # type: ignore[attr-defined]

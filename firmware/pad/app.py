@@ -195,7 +195,7 @@ class PadApp:
                 # The contract refuses it (a host string made it too large): keep the fact,
                 # shortened, rather than lose it or stall the sender on it.
                 self.refused += 1
-                short = {"code": "other", "detail": "{} not logged: {}".format(etype, exc)[:120]}
+                short = {"code": "other", "detail": "{} not logged: {}".format(etype, exc)[:120]}  # type: dict
                 if etype == "cmd_result":
                     short = {"id": fields["id"][:32], "ok": False, "detail": "result too large"}
                 else:
@@ -206,7 +206,7 @@ class PadApp:
                     self.lost += 1
             dropped = self.log.take_dropped()
             if dropped:
-                first, last, n = dropped  # type: ignore[misc]
+                first, last, n = dropped[0], dropped[1], dropped[2]  # type: ignore[index]
                 detail = "log full: dropped {} unsent events, seq {}-{}".format(n, first, last)
                 self.record([("fault", {"code": "storage", "detail": detail})], up)
 

@@ -93,7 +93,8 @@ def scan(data: bytes, start: int = 0) -> tuple:
         if skipping:
             bad += 1
             skipping = False
-        seq, length = rec
+        seq = rec[0]  # type: ignore[index]
+        length = rec[1]  # type: ignore[index]
         records.append((pos, seq))
         pos += length
         valid_end = pos
@@ -185,7 +186,7 @@ class EventLog:
                 self._rewrite(first, data[:valid_end])
             self.segs.append([first, len(recs), valid_end])
             top = max(top, first - 1)
-            data = None
+            del data        # free the segment's bytes before reading the next
         if not self.segs:
             floor = self._meta_floor()
             self._new_segment(floor + 1)

@@ -26,8 +26,10 @@
 #      everywhere.  evalpad assigns `umqtt.simple.socket` to a `firmware.hal.netsock.
 #      SocketModule` (see firmware/pad/net.py): its sockets give read/write on CPython and
 #      never block longer than a short timeout, even after umqtt's setblocking(True).
-#   2. `# ruff: noqa` below: the upstream code is kept byte for byte, not restyled.
+#   2. The two linter directives below (ruff, mypy): the upstream code is kept as it is,
+#      not restyled or annotated.
 # ruff: noqa
+# mypy: ignore-errors
 try:
     import usocket as socket
 except ImportError:
