@@ -27,8 +27,10 @@ COOKIE = "evalpad_session"
 KEY_FILE = "web-session.key"  # in data_dir: survives restarts so sessions do too
 KEY_BYTES = 32
 # Login throttling: a person mistypes a few times; a guesser tries thousands. Five failures
-# per name or per address in five minutes, then a five-minute wait, stops guessing cold.
+# per user name in five minutes, then a wait, stops guessing one account cold. Per client
+# address the limit is higher: a whole hall may sit behind one NAT address.
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 30
 FAILURE_WINDOW_MS = 5 * 60_000
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -91,10 +93,12 @@ class CookieJar:
 
 
 class LoginThrottle:
-    """Counts failed logins per user name and per client address (in memory, per process)."""
+    """Counts failed logins per key ("name:<user>" or "addr:<ip>"), in memory, per process."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window_ms: int = FAILURE_WINDOW_MS) -> None:
+    def __init__(self, max_failures: int = MAX_FAILURES, max_address_failures: int = MAX_ADDRESS_FAILURES,
+                 window_ms: int = FAILURE_WINDOW_MS) -> None:
         self.max_failures = max_failures
+        self.max_address_failures = max_address_failures
         self.window_ms = window_ms
         self._failures: dict[str, deque[int]] = {}
         self._lock = threading.Lock()
@@ -108,12 +112,16 @@ class LoginThrottle:
     def wait_ms(self, keys: tuple[str, ...], now_ms: int) -> int:
         """How long these keys must still wait (0: may try now)."""
         with self._lock:
+            # Waits until the oldest of the last `limit` failures leaves the window.
             waits = [
-                q[0] + self.window_ms - now_ms
+                q[-self._limit(k)] + self.window_ms - now_ms
                 for k in keys
-                if len(q := self._recent(k, now_ms)) >= self.max_failures
+                if len(q := self._recent(k, now_ms)) >= self._limit(k)
             ]
         return max(waits, default=0)
+
+    def _limit(self, key: str) -> int:
+        return self.max_address_failures if key.startswith("addr:") else self.max_failures
 
     def failed(self, keys: tuple[str, ...], now_ms: int) -> None:
         with self._lock:
