@@ -240,7 +240,8 @@ def main() -> None:
     results = {"pads": args.pads, "events_per_pad": args.events, "cores": os.cpu_count()}
     relay = run_relay(args.pads, args.events)
     results["bare_relay"] = relay
-    print(f"bare relay:        {relay['rate']:8.0f} events/s  ({relay['events']} in {relay['seconds']:.2f} s)")
+    print(f"bare relay:        {relay['rate']:8.0f} events/s  "
+          f"({relay['events']} in {relay['seconds']:.2f} s)")
     for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         if db == "sqlite":
             tmp = tempfile.mkdtemp()
