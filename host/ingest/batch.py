@@ -22,7 +22,7 @@ from host.ingest import store
 from host.ingest.inbox import Received
 from host.ingest.liveness import Fact, Liveness
 from host.ingest.timing import BootAnchors, plausible
-from host.models import Event
+from host.models import Command, DeviceStatus, Event
 from protocol import messages, spec, topics
 from protocol.errors import ProtocolError
 
@@ -131,8 +131,8 @@ class BatchProcessor:
             out.placed.extend(idxs)
         out.stored = len(new)
         out.duplicates = sum(len(v) for v in row_items.values()) - len(new)
-        self._record_results(session, [rows[k] for k in sorted(new) if rows[k]["type"] == "cmd_result"])
         self.liveness.apply(session, facts)
+        self._record_results(session, [rows[k] for k in sorted(new) if rows[k]["type"] == "cmd_result"])
         return out
 
     def _state_fact(self, session: Session, item: Received, dev: str, msg: dict) -> Fact:
@@ -152,6 +152,9 @@ class BatchProcessor:
         return Fact(dev, kind, at, item.received_ms, retained=item.retained, state=msg)
 
     def _record_results(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            if row["body"].get("ok"):
+                _took_config(session, row)
         if not rows or self.record_result is None:
             return
         for row in rows:
@@ -162,6 +165,19 @@ class BatchProcessor:
             except Exception:
                 log.exception("recording cmd_result %s of pad %s failed; the event is stored",
                               row["body"].get("id"), row["device_id"])
+
+
+def _took_config(session: Session, row: dict[str, Any]) -> None:
+    """A pad confirmed a ``config`` command: its new heartbeat period sets its silence timeout (R5)."""
+    command = session.get(Command, row["body"].get("id"))
+    if command is None or command.device_id != row["device_id"] or command.type != "config":
+        return
+    heartbeat = command.body.get("heartbeat_s")
+    status = session.get(DeviceStatus, row["device_id"])
+    if isinstance(heartbeat, int) and status is not None and status.heartbeat_s != heartbeat:
+        log.info("pad %s now beats every %s s (config %s)", row["device_id"], heartbeat, command.id)
+        status.heartbeat_s = heartbeat
+        session.add(status)
 
 
 def _event_row(msg: dict, dev: str, at_ms: int, derived: bool, received_ms: int,
