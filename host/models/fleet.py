@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -29,7 +29,13 @@ class Device(SQLModel, table=True):
 class Assignment(SQLModel, table=True):
     """Pad ``device_id`` sat on window ``window_id`` from ``start_ms`` until ``end_ms`` (open: now)."""
 
-    __table_args__ = (UniqueConstraint("device_id", "start_ms"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "start_ms"),
+        # R10: a pad sits on one window at a time. Two concurrent moves of one pad cannot both
+        # leave an open interval; the loser gets an IntegrityError (API: 409, try again).
+        Index("uq_assignment_open_device", "device_id", unique=True,
+              sqlite_where=text("end_ms IS NULL"), postgresql_where=text("end_ms IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     device_id: str = Field(foreign_key="device.id", index=True, max_length=32)

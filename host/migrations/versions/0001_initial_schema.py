@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 16:11:59.785635
+Create Date: 2026-11-25 16:30:06.321808
 """
 from alembic import op
 import sqlalchemy as sa
@@ -170,6 +170,7 @@ def upgrade() -> None:
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assignment_device_id'), ['device_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignment_window_id'), ['window_id'], unique=False)
+        batch_op.create_index('uq_assignment_open_device', ['device_id'], unique=True, sqlite_where=sa.text('end_ms IS NULL'), postgresql_where=sa.text('end_ms IS NULL'))
 
     op.create_table('command',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -509,6 +510,7 @@ def downgrade() -> None:
 
     op.drop_table('command')
     with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.drop_index('uq_assignment_open_device', sqlite_where=sa.text('end_ms IS NULL'), postgresql_where=sa.text('end_ms IS NULL'))
         batch_op.drop_index(batch_op.f('ix_assignment_window_id'))
         batch_op.drop_index(batch_op.f('ix_assignment_device_id'))
 
