@@ -70,7 +70,12 @@ def window_month(session: Session, wid: int) -> list[Span]:
                 break
             ticket = f"T{d}-{n}"
             session.add(ServiceSession(window_id=wid, ticket=ticket, started_ms=t, ended_ms=t + 120_000))
-            for typ, at in (("prompt", t + 120_000), ("eval", t + 125_000)):
+            steps = [("prompt", t + 120_000), ("eval", t + 125_000)]
+            if n % 50 == 0:  # ~2 % a second press 5 s later (连续评价)
+                steps.append(("eval", t + 130_000))
+            if n % 70 == 0:  # ~1.4 % no prompt at all (未按程序提示评价)
+                steps = [("eval", t + 125_000)]
+            for typ, at in steps:
                 seq += 1
                 session.add(
                     Event(
