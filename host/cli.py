@@ -25,8 +25,12 @@ def version() -> None:
 
 # Simulator, demo and serial bridge (issue 7): implemented in their own packages.
 from host.bridge.command import bridge as _bridge  # noqa: E402
+from simulator.commands import demo as _demo  # noqa: E402
+from simulator.commands import simulate as _simulate  # noqa: E402
 
 app.command("bridge")(_bridge)
+app.command("simulate")(_simulate)
+app.command("demo")(_demo)
 
 # Fleet, users, tokens and backup (issue 4, control side): host/cli_admin.py.
 from host.cli_admin import register as _register_admin  # noqa: E402

@@ -74,7 +74,8 @@ class HallEngine:
                  start_ms: int | None = None, end_ms: int | None = None, speed: float | None = None,
                  quantum_ms: int = QUANTUM_MS, sync_ms: int | None = SYNC_MS,
                  on_service: OnService | None = None, on_sync: Callable[[], object] | None = None,
-                 restart_broker: Callable[[], None] | None = None, planner: Planner | None = None) -> None:
+                 restart_broker: Callable[[], None] | None = None, planner: Planner | None = None,
+                 on_at_start: bool = False) -> None:
         self.sc = sc
         self.pads = pads
         self.clock = clock
@@ -94,8 +95,9 @@ class HallEngine:
         self._queue: list[tuple[int, int, object]] = []
         self._n = 0
         self._planned_until: date | None = None
+        self._open_tickets: set[str] = set()
         self._mains = {n: True for n in pads}          # power at the socket (power cuts)
-        self._switched = {n: False for n in pads}      # staff's power switch
+        self._switched = {n: on_at_start for n in pads}   # staff's power switch (demo: already on)
         self._incidents()
 
     # -- the schedule -----------------------------------------------------------------------
@@ -138,6 +140,8 @@ class HallEngine:
         now = self.start_ms
         self.clock.set(now)
         self._plan_through(now)
+        for number in self.pads:
+            self._boot(number, now)         # pads whose switch is already on (the demo)
         real0 = time.monotonic()
         last_sync = now
         last_progress = now
@@ -218,7 +222,12 @@ class HallEngine:
         at = max(now, pad.now)
         if a.kind == "service_start":
             t.service(a.window, a.ticket or "", a.at_ms)
+            self._open_tickets.add(a.ticket or "")
         if a.kind in ("service_start", "service_end"):
+            if a.kind == "service_end" and (a.ticket or "") not in self._open_tickets:
+                return                       # began before the run started (the demo joins mid-day)
+            if a.kind == "service_end":
+                self._open_tickets.discard(a.ticket or "")
             if self.on_service is not None:
                 self.on_service(a.window, a.ticket or "", a.kind.removeprefix("service_"), a.at_ms)
             return

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from host import fleet, queue_hook
 from host.clock import Clock
 from host.db import make_engine, upgrade
-from host.errors import NotFound
+from host.errors import NotFound, ServiceError
 from host.ingest.mqtt import BrokerAddress
 from host.ingest.pipeline import IngestPipeline
 from host.models import Device
@@ -100,6 +100,7 @@ class QueueFeed:
         self.publish = publish
         self.pending: list[tuple[str, str, str, int]] = []
         self.sent = 0
+        self.refused = 0
         self._lock = threading.Lock()
 
     def __call__(self, window: str, ticket: str, action: str, at_ms: int) -> None:
@@ -113,11 +114,16 @@ class QueueFeed:
             return
         with Session(self.engine) as s:
             for window, ticket, action, at_ms in batch:
-                queue_hook.service_session(s, window_number=window, ticket=ticket, action=action,
-                                           clock=self.clock, publish=self.publish, actor="queue-sim",
-                                           at_ms=at_ms)
-            s.commit()
-        self.sent += len(batch)
+                try:                               # the hook commits each session itself
+                    queue_hook.service_session(s, window_number=window, ticket=ticket, action=action,
+                                               clock=self.clock, publish=self.publish, actor="queue-sim",
+                                               at_ms=at_ms)
+                    s.commit()
+                    self.sent += 1
+                except ServiceError as exc:        # the host refused one: say so, keep the rest
+                    s.rollback()
+                    self.refused += 1
+                    log.warning("queue hook refused %s %s at %s: %s", action, ticket, window, exc)
 
 
 class InProcessHost:

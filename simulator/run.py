@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
 from host.broker.mosquitto import HOST_USER, Mosquitto
@@ -67,33 +68,38 @@ def months_of(sc: Scenario) -> list[str]:
 
 
 class HostProcess:
-    """The host as a child process: ``python -m simulator.host_process`` with EVALPAD_* settings."""
+    """The host as a child process: ``python -m simulator.host_process`` = ``host.service.run``.
 
-    def __init__(self, db_url: str, mqtt_url: str, data_dir: Path, clock_file: Path | None,
-                 http_port: int | None = None, instance: str = "sim-host") -> None:
-        self.db_url = db_url
+    ``env`` adds EVALPAD_* settings to ours; ``clock_file`` shares the simulated clock (None:
+    real time); ``http`` serves the API and pages too.
+    """
+
+    def __init__(self, env: dict[str, str], data_dir: Path, clock_file: Path | None, *,
+                 http: bool = False, instance: str = "sim-host") -> None:
         self.instance = instance
-        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_MQTT_URL": mqtt_url,
-               "EVALPAD_DATA_DIR": str(data_dir), "EVALPAD_INSTANCE": instance}
+        full = {**os.environ, "EVALPAD_INSTANCE": instance, **env}
         cmd = [sys.executable, "-m", "simulator.host_process"]
         if clock_file is not None:
             cmd += ["--clock", str(clock_file)]
-        if http_port is not None:
-            env["EVALPAD_HTTP_PORT"] = str(http_port)
+        if http:
             cmd.append("--http")
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir / "host.log"
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the child's lifetime
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, env=full, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_started(self, engine: object) -> None:
         deadline = time.monotonic() + HOST_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the host exited at start ({self.proc.returncode}); see {self.log_path}")
-            with Session(engine) as s:  # type: ignore[arg-type]
-                if s.get(HostBeat, self.instance) is not None:
-                    time.sleep(SUBSCRIBE_GRACE_S)
-                    return
+            try:
+                with Session(engine) as s:  # type: ignore[arg-type]
+                    if s.get(HostBeat, self.instance) is not None:
+                        time.sleep(SUBSCRIBE_GRACE_S)
+                        return
+            except (OperationalError, ProgrammingError):
+                pass                         # the host is still creating the schema
             time.sleep(0.1)
         raise RuntimeError(f"the host did not start within {HOST_START_TIMEOUT_S:.0f}s; see {self.log_path}")
 
@@ -183,7 +189,8 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
             dev = sc.device_of(w)
             pads[w.number] = SimPad(w.number, dev, workdir / "pads" / dev, (server.bind, server.port),
                                     passwords[dev], sc.pads, w.name)
-        host = HostProcess(db_url, f"mqtt://{HOST_USER}:{host_password}@{server.bind}:{server.port}",
+        host = HostProcess({"EVALPAD_DATABASE_URL": db_url, "EVALPAD_DATA_DIR": str(workdir),
+                            "EVALPAD_MQTT_URL": f"mqtt://{HOST_USER}:{host_password}@{server.bind}:{server.port}"},
                            workdir, workdir / "clock")
         host.wait_started(engine)
         feed = QueueFeed(engine, clock, _no_publish)
