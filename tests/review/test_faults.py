@@ -198,3 +198,45 @@ def test_r7_summary_mttr_and_faults_per_pad(db: Session, hall: Hall) -> None:
     assert s.mttr_ms == (3_600_000 + 3 * 3_600_000) // 2
     assert s.per_pad == {"qp-0107": 2, "qp-0108": 1}
     assert s.by_status == {"resolved": 2, "open": 1}
+
+
+def test_r7_staff_repeat_updates_the_open_report_and_bad_reports_are_refused(db: Session, hall: Hall) -> None:
+    w = hall.window("A07", device="qp-0107")
+    a = faults.report_fault(db, by="staff-li", detail="满意键失灵", now_ms=t(9, 0), window_id=w)
+    b = faults.report_fault(db, by="staff-wang", detail="还是失灵", now_ms=t(10, 0), device_id="qp-0107")
+    assert a.id == b.id and b.repeats == 1 and b.last_seen_ms == t(10, 0) and "还是失灵" in b.detail
+    with pytest.raises(Invalid, match="future"):
+        faults.report_fault(db, by="s", detail="x", now_ms=t(9, 0), window_id=w, started_ms=t(9, 1))
+    with pytest.raises(Invalid, match="pad or its window"):
+        faults.report_fault(db, by="s", detail="x", now_ms=t(9, 0))
+    with pytest.raises(Invalid, match="description"):
+        faults.report_fault(db, by="s", detail=" ", now_ms=t(9, 0), window_id=w)
+
+
+def test_r7_clear_without_open_fault_is_seen_once(db: Session, hall: Hall) -> None:
+    w = hall.window("A07", device="qp-0107")
+    hall.event("qp-0107", w, "fault_clear", t(9, 0), code="clock")
+    assert faults.sync_pad_events(db, DAY, now_ms=NOW) == 0
+    assert faults.sync_pad_events(db, DAY, now_ms=NOW) == 0
+    assert db.exec(select(Fault)).all() == []
+
+
+def test_r7_ongoing_outage_gets_its_end_later(db: Session, hall: Hall) -> None:
+    devs = [f"qp-{i:04d}" for i in range(1, 7)]
+    for i, d in enumerate(devs):
+        hall.window(f"B{i:02d}", device=d)
+    ids = [hall.power(d, "off", t(10, 0) + 1000 * i, None, cause="timeout") for i, d in enumerate(devs)]
+    (f,) = faults.detect_outages(db, DAY, now_ms=t(10, 10))
+    assert f.cleared_ms is None
+    assert faults.network_outage_spans(db, DAY) == [(Span(t(10, 0), DAY.end_ms), f.id, tuple(devs))]
+    # The network is back: the ingest closes the intervals; the next run gives the outage its end.
+    from host.models.liveness import PowerInterval
+
+    for n, pid in enumerate(ids):
+        row = db.get(PowerInterval, pid)
+        assert row is not None
+        row.end_ms = t(10, 30 + n)
+        db.add(row)
+    db.commit()
+    (g,) = faults.detect_outages(db, DAY, now_ms=t(11, 0))
+    assert g.id == f.id and g.cleared_ms == t(10, 34)  # 5 of 6 back (80 %)

@@ -206,3 +206,20 @@ def test_r6_patrol_report_is_a_candidate_too(db: Session, hall: Hall) -> None:
     # Detection leaves reported candidates alone.
     violations.detect(db, ids["w"], MONTH, working=WORKING, now_ms=NOW + 2)
     assert violations.get_candidate(db, row.id or 0).status == "confirmed"
+
+
+def test_r10_month_boundary_in_asia_shanghai(db: Session, hall: Hall) -> None:
+    """An evaluation belongs to the month of the moment it was pressed, Asia/Shanghai (R2, R10)."""
+    w = hall.window("A07", device="qp-0107", since_ms=sh(2026, 10, 1))
+    last_oct = hall.eval("qp-0107", w, sh(2026, 10, 31, 23, 59, 59))
+    first_nov = hall.eval("qp-0107", w, sh(2026, 11, 1, 0, 0, 0))
+    violations.detect(db, w, "2026-10", working=[], now_ms=NOW)
+    violations.detect(db, w, "2026-11", working=[], now_ms=NOW)
+    oct_ids = {c.subject_event_id for c in violations.list_candidates(db, window_id=w, month="2026-10")}
+    nov = violations.list_candidates(db, window_id=w, month="2026-11")
+    assert oct_ids == {last_oct}
+    # 1 s apart, across midnight: outside hours, and consecutive with the October one.
+    assert {(c.kind, c.subject_event_id) for c in nov} == {
+        ("self_eval", first_nov),
+        ("consecutive", first_nov),
+    }

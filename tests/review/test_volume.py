@@ -125,6 +125,10 @@ def test_r3_file_level_problems(db: Session, windows: dict[str, int]) -> None:
         volume.import_volume(db, "x.xls", b"\xd0\xcf\x11\xe0", by="m", now_ms=NOW)
     with pytest.raises(Invalid, match="not a readable Excel"):
         volume.import_volume(db, "x.xlsx", b"not a zip", by="m", now_ms=NOW)
+    with pytest.raises(Invalid, match="empty"):
+        volume.import_volume(db, "x.csv", b"\n\n", by="m", now_ms=NOW)
+    with pytest.raises(Invalid, match="no data rows"):
+        volume.import_volume(db, "x.csv", "窗口号,月份,业务受理量\n".encode(), by="m", now_ms=NOW)
     # A CSV saved by Chinese Excel in GB18030 reads as well.
     gbk = "窗口号,月份,业务受理量\nA07,2026-10,7\n".encode("gb18030")
     assert volume.import_volume(db, "gbk.csv", gbk, by="m", now_ms=NOW).stored
