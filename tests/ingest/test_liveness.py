@@ -108,7 +108,7 @@ def test_host_downtime_is_recorded_and_pads_are_unknown_meanwhile(broker, engine
     on_pad.state("serving")
     off_pad = SimPad(broker, "qp-0205")
     off_pad.state("serving")
-    wait_for(lambda: status(engine, "qp-0205") is not None and status(engine, "qp-0205").power == "on",
+    wait_for(lambda: all(power(engine, d) == [("on", 0, None, "state")] for d in ("qp-0204", "qp-0205")),
              what="both on")
     clock.advance(30 * S)
     off_pad.power_off()
