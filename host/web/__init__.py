@@ -16,7 +16,15 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
-from host.web.core import LoginRequired, PageForbidden, WebState, login_redirect, make_templates, render
+from host.web.core import (
+    LoginRequired,
+    PageForbidden,
+    WebState,
+    check_routes,
+    login_redirect,
+    make_templates,
+    render,
+)
 from host.web.security import CookieJar, LoginThrottle, cookie_secure_default, load_key
 
 log = logging.getLogger(__name__)
@@ -55,8 +63,10 @@ def mount_web(app: FastAPI, *, cookie_secure: bool | None = None) -> None:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth_pages, board, window_pages, management, it_pages, config_pages):
-        app.include_router(module.router)
+    routers = [m.router for m in (auth_pages, board, window_pages, management, it_pages, config_pages)]
+    check_routes(routers)
+    for router in routers:
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     def _login(request: Request, exc: LoginRequired) -> Response:

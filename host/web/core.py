@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
@@ -25,6 +26,8 @@ from host.web import labels
 from host.web.security import COOKIE, CookieJar, LoginThrottle
 
 TEMPLATES = Path(__file__).parent / "templates"
+GUARD_ATTR = "__evalpad_web_roles__"
+CSRF_ATTR = "__evalpad_web_csrf__"
 
 
 @dataclass
@@ -109,6 +112,7 @@ def page(*roles: Role) -> Callable[..., Viewer]:
     def dependency(request: Request, session: DB) -> Viewer:
         return _checked(request, session, allowed)
 
+    setattr(dependency, GUARD_ATTR, allowed)
     return dependency
 
 
@@ -128,7 +132,42 @@ def action(*roles: Role) -> Callable[..., Any]:
             raise PageForbidden("表单已失效或缺少安全令牌（CSRF），请刷新页面后重试。")
         return viewer
 
+    setattr(dependency, GUARD_ATTR, allowed)
+    setattr(dependency, CSRF_ATTR, True)
     return dependency
+
+
+# Reachable without signing in: the login form itself and the redirect to it.
+PUBLIC_PAGES = frozenset({("GET", "/"), ("GET", "/login"), ("POST", "/login")})
+
+
+def _guards(route: APIRoute) -> tuple[bool, bool]:
+    """(guarded by page/action, CSRF-checked) for one route."""
+    stack: list[Any] = [route.dependant]
+    guarded = csrf = False
+    while stack:
+        dep = stack.pop()
+        guarded = guarded or hasattr(dep.call, GUARD_ATTR)
+        csrf = csrf or hasattr(dep.call, CSRF_ATTR)
+        stack.extend(dep.dependencies)
+    return guarded, csrf
+
+
+def check_routes(routers: list[APIRouter]) -> None:
+    """Fail at start if a page lacks a role check, or a POST lacks the CSRF check."""
+    bad = []
+    for router in routers:
+        for r in router.routes:
+            if not isinstance(r, APIRoute):
+                continue
+            for method in r.methods or ():
+                if (method, r.path) in PUBLIC_PAGES:
+                    continue
+                guarded, csrf = _guards(r)
+                if not guarded or (method != "GET" and not csrf):
+                    bad.append(f"{method} {r.path}")
+    if bad:
+        raise RuntimeError(f"web routes without page(...)/action(...): {bad}")
 
 
 AnyViewer = Annotated[Viewer, Depends(page())]

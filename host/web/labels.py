@@ -51,3 +51,12 @@ def state_of(online: bool | None, mode: str | None, faults: str = "") -> str:
     if mode == "fault" or faults:
         return "fault"
     return mode if mode in STATE else "unknown"
+
+
+COMMAND_STATUS = {
+    "sent": "已发送",
+    "ok": "已执行",
+    "failed": "执行失败",
+    "expired": "已过期",
+    "unpublished": "未发出",
+}

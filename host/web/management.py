@@ -329,7 +329,10 @@ async def volume_upload(
                 )
             except volume.VolumeImportError as exc:
                 errors = list(exc.errors)
-                problem = f"文件有错误，未导入任何数据：{exc.detail}"
+                problem = (
+                    f"文件有错误，未导入任何数据：{len(errors)} 行有错误，见下表。"
+                    "请在原文件中改正后重新上传。"
+                )
             except ServiceError as exc:
                 problem = f"无法读取文件：{exc.detail}"
             imports = volume.list_imports(session)[:20]

@@ -95,8 +95,12 @@ class CookieJar:
 class LoginThrottle:
     """Counts failed logins per key ("name:<user>" or "addr:<ip>"), in memory, per process."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, max_address_failures: int = MAX_ADDRESS_FAILURES,
-                 window_ms: int = FAILURE_WINDOW_MS) -> None:
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        max_address_failures: int = MAX_ADDRESS_FAILURES,
+        window_ms: int = FAILURE_WINDOW_MS,
+    ) -> None:
         self.max_failures = max_failures
         self.max_address_failures = max_address_failures
         self.window_ms = window_ms

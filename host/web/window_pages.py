@@ -33,7 +33,7 @@ DESK_COMMANDS = ("prompt", "pause", "resume")
 
 
 def timeline(
-    session: Session, device_ids: list[str], window_id: int, start: int, end: int
+    session: Session, device_ids: list[str], window_id: int, start: int, end: int, now: int
 ) -> list[dict[str, Any]]:
     """Today's facts in time order: power on/off, modes (pauses, prompts), ratings, commands."""
     items: list[dict[str, Any]] = []
@@ -96,7 +96,7 @@ def timeline(
                 "at": c.created_ms,
                 "kind": "command",
                 "text": f"网页指令：{labels.COMMAND.get(c.type, c.type)}（{c.created_by}，"
-                f"{commands.status(c, end)}）",
+                f"{labels.COMMAND_STATUS.get(st := commands.status(c, now), st)}）",
                 "until": None,
             }
         )
@@ -146,7 +146,7 @@ def window_page(
         win=win,
         pad=pad,
         live=live[0] if live else None,
-        items=timeline(session, devices, win.id, start, start + DAY_MS),
+        items=timeline(session, devices, win.id, start, start + DAY_MS, now),
         month=month,
         month_err=month_err,
         can_act=bool(pad) and viewer.may_act_on(win.id),

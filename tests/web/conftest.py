@@ -33,14 +33,29 @@ from tests.conftest import Broker, _start_broker
 from tests.support.services import missing
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-PASSWORD = "水杉-" + secrets.token_hex(8)        # no default password: made up per run
-WINDOWS = (("A01", "公安分局出入境", "pad-a01"), ("A02", "社保医保综合", "pad-a02"),
-           ("B03", "不动产登记", None))
-USERS = (("admin1", "admin", None), ("mgmt1", "management", None), ("it1", "it", None),
-         ("patrol1", "patrol", None), ("staff1", "staff", "A01"), ("staff2", "staff", "A02"))
+PASSWORD = "水杉-" + secrets.token_hex(8)  # no default password: made up per run
+WINDOWS = (
+    ("A01", "公安分局出入境", "pad-a01"),
+    ("A02", "社保医保综合", "pad-a02"),
+    ("B03", "不动产登记", None),
+)
+USERS = (
+    ("admin1", "admin", None),
+    ("mgmt1", "management", None),
+    ("it1", "it", None),
+    ("patrol1", "patrol", None),
+    ("staff1", "staff", "A01"),
+    ("staff2", "staff", "A02"),
+)
 START_TIMEOUT_S = 15.0
 
 
@@ -76,8 +91,9 @@ class Site:
 def _serve(app: Any, port: int) -> tuple[Any, threading.Thread]:
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None,
-                            timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", log_config=None, timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="web-uvicorn", daemon=True)
     thread.start()
@@ -95,27 +111,41 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     upgrade(url)
     engine = make_engine(url)
     clock = SystemClock()
-    settings = Settings(data_dir=tmp, database_url=url, instance="web-test",  # type: ignore[call-arg]
-                        mqtt_url=f"mqtt://{broker.host_user}:{broker.host_password}@{broker.host}:{broker.port}")
+    settings = Settings(
+        data_dir=tmp,
+        database_url=url,
+        instance="web-test",  # type: ignore[call-arg]
+        mqtt_url=f"mqtt://{broker.host_user}:{broker.host_password}@{broker.host}:{broker.port}",
+    )
     with Session(engine) as s:
         for number, name, pad in WINDOWS:
             fleet.add_window(s, number=number, name=name, clock=clock, actor="test")
             if pad:
                 fleet.add_device(s, device_id=pad, window_number=number, clock=clock, actor="test")
         for name, role, window in USERS:
-            create_user(s, name=name, role=role, password=PASSWORD, clock=clock, actor="test",
-                        window_number=window)
+            create_user(
+                s, name=name, role=role, password=PASSWORD, clock=clock, actor="test", window_number=window
+            )
         s.commit()
-    pipeline = IngestPipeline(settings, engine, clock,
-                              BrokerAddress(broker.host, broker.port, broker.host_user, broker.host_password))
+    pipeline = IngestPipeline(
+        settings,
+        engine,
+        clock,
+        BrokerAddress(broker.host, broker.port, broker.host_user, broker.host_password),
+    )
     pipeline.start()
     assert pipeline.client.connected.wait(10), "ingest did not connect"
     app = create_app(settings, engine, clock, pipeline.publish, broker_status=pipeline.connected)
     port = free_port()
     http, thread = _serve(app, port)
     try:
-        yield Site(url=f"http://127.0.0.1:{port}", engine=engine, broker=broker, settings=settings,
-                   pad_passwords={pad: broker.add_pad(pad) for _, _, pad in WINDOWS if pad})
+        yield Site(
+            url=f"http://127.0.0.1:{port}",
+            engine=engine,
+            broker=broker,
+            settings=settings,
+            pad_passwords={pad: broker.add_pad(pad) for _, _, pad in WINDOWS if pad},
+        )
     finally:
         http.should_exit = True
         thread.join(10)
@@ -148,8 +178,9 @@ class Person:
     def __init__(self, browser: Any, site: Site, name: str) -> None:
         self.site = site
         self.name = name
-        self.context = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN",
-                                           accept_downloads=True)
+        self.context = browser.new_context(
+            viewport={"width": 1366, "height": 860}, locale="zh-CN", accept_downloads=True
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
 

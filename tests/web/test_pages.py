@@ -23,13 +23,17 @@ from host.models.review import ViolationCandidate
 from host.models.volume import MonthlyVolume
 from protocol import messages, spec, topics
 from tests.ingest.pads import SimPad
-from tests.web.conftest import PASSWORD, Site, wait_for
+from tests.web.conftest import Site, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
-HOMES = {"admin1": ("/management", "月度考核报表"), "mgmt1": ("/management", "月度考核报表"),
-         "it1": ("/it/faults", "报修记录"), "patrol1": ("/board", "大厅看板"),
-         "staff1": ("/windows/A01", "公安分局出入境")}
+HOMES = {
+    "admin1": ("/management", "月度考核报表"),
+    "mgmt1": ("/management", "月度考核报表"),
+    "it1": ("/it/faults", "报修记录"),
+    "patrol1": ("/board", "大厅看板"),
+    "staff1": ("/windows/A01", "公安分局出入境"),
+}
 
 
 def this_month() -> str:
@@ -50,11 +54,33 @@ def seed_evaluations(site: Site, window: str, device: str, satisfied: int, unsat
         base = 10_000 + len(s.exec(select(Event.id)).all())
         for i in range(satisfied + unsatisfied):
             rating = "satisfied" if i < satisfied else "unsatisfied"
-            body = messages.event(device, base + i, 1, 1000 + i, now - 60_000 + i, "eval", rating=rating,
-                                  svc=f"S{i}", prompted=True)
-            s.add(Event(device_id=device, seq=base + i, boot=1, up_ms=1000 + i, type="eval",
-                        pad_ts_ms=now - 60_000 + i, at_ms=now - 60_000 + i, received_ms=now,
-                        window_id=wid, rating=rating, svc=f"S{i}", body=body))
+            body = messages.event(
+                device,
+                base + i,
+                1,
+                1000 + i,
+                now - 60_000 + i,
+                "eval",
+                rating=rating,
+                svc=f"S{i}",
+                prompted=True,
+            )
+            s.add(
+                Event(
+                    device_id=device,
+                    seq=base + i,
+                    boot=1,
+                    up_ms=1000 + i,
+                    type="eval",
+                    pad_ts_ms=now - 60_000 + i,
+                    at_ms=now - 60_000 + i,
+                    received_ms=now,
+                    window_id=wid,
+                    rating=rating,
+                    svc=f"S{i}",
+                    body=body,
+                )
+            )
         s.commit()
 
 
@@ -76,10 +102,10 @@ def test_wrong_password_is_refused_and_guessing_is_throttled(person: Any) -> Non
     for _ in range(5):
         page = guesser.login("wrong-password-123")
         assert "用户名或密码错误" in page.content()
-    page = guesser.login()                      # even the right password waits now
+    page = guesser.login()  # even the right password waits now
     assert "登录失败次数过多" in page.content()
     assert "/login" in page.url
-    other = person("admin1")                    # another account from the same address still works
+    other = person("admin1")  # another account from the same address still works
     assert other.page.url.endswith("/management")
 
 
@@ -91,25 +117,30 @@ def test_hall_board_follows_a_pad_over_real_mqtt(person: Any, site: Site) -> Non
     pad = SimPad(site.broker, "pad-a02", password=site.pad_passwords["pad-a02"])
     try:
         pad.state("serving")
-        page.wait_for_function("document.querySelector('#board .tile[data-window=\"A02\"]')"
-                               ".classList.contains('serving')")
+        page.wait_for_function(
+            "document.querySelector('#board .tile[data-window=\"A02\"]').classList.contains('serving')"
+        )
         assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "服务中"
         patrol.shot("board-serving")
         pad.state("paused")
-        page.wait_for_function("document.querySelector('#board .tile[data-window=\"A02\"]')"
-                               ".classList.contains('paused')")
+        page.wait_for_function(
+            "document.querySelector('#board .tile[data-window=\"A02\"]').classList.contains('paused')"
+        )
         assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "暂停服务"
         pad.state("serving")
         pad.send(1, type="eval", rating="satisfied", ts=SystemClock().now_ms())
         pad.send(2, type="eval", rating="unsatisfied", ts=SystemClock().now_ms())
-        page.wait_for_function("document.querySelector('#board .tile[data-window=\"A02\"] "
-                               "[data-field=today]').textContent === '2'")
+        page.wait_for_function(
+            'document.querySelector(\'#board .tile[data-window="A02"] '
+            "[data-field=today]').textContent === '2'"
+        )
         assert tile(page, "A02").locator('[data-field="rate"]').inner_text() == "50.0%"
-        pad.power_off()                          # a graceful switch-off: the pad says so itself
+        pad.power_off()  # a graceful switch-off: the pad says so itself
     finally:
         pad.close()
-    page.wait_for_function("document.querySelector('#board .tile[data-window=\"A02\"]')"
-                           ".classList.contains('offline')")
+    page.wait_for_function(
+        "document.querySelector('#board .tile[data-window=\"A02\"]').classList.contains('offline')"
+    )
     assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "离线"
     patrol.shot("board")
 
@@ -130,8 +161,9 @@ def test_hall_board_follows_a_pad_over_real_mqtt(person: Any, site: Site) -> Non
 def test_staff_pause_their_own_pad_and_nobody_elses(person: Any, site: Site) -> None:
     pad = SimPad(site.broker, "pad-a01", password=site.pad_passwords["pad-a01"])
     got: list[dict[str, Any]] = []
-    pad.client.on_message = lambda c, u, m: got.append(messages.parse_command(m.payload)) \
-        if m.topic.endswith("/cmd") else None
+    pad.client.on_message = lambda c, u, m: (
+        got.append(messages.parse_command(m.payload)) if m.topic.endswith("/cmd") else None
+    )
     pad.client.subscribe(topics.topic("pad-a01", spec.CMD), qos=1)
     try:
         staff = person("staff1")
@@ -146,8 +178,9 @@ def test_staff_pause_their_own_pad_and_nobody_elses(person: Any, site: Site) -> 
         # Another window's page and commands are refused, with or without a valid CSRF token.
         assert staff.goto("/windows/A02").locator("h1").inner_text() == "无权访问"
         staff.goto("/windows/A01")
-        r = page.request.post(site.url + "/windows/A02/commands",
-                              form={"kind": "pause", "csrf": staff.csrf()}, max_redirects=0)
+        r = page.request.post(
+            site.url + "/windows/A02/commands", form={"kind": "pause", "csrf": staff.csrf()}, max_redirects=0
+        )
         assert r.status == 403
         with site.session() as s:
             assert s.exec(select(Command).where(Command.device_id == "pad-a02")).all() == []
@@ -173,16 +206,20 @@ def test_refused_where_the_role_does_not_belong(person: Any) -> None:
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(person: Any, site: Site) -> None:
     patrol = person("patrol1")
     before = _notes(site)
-    r = patrol.page.request.post(site.url + "/board/notes", form={"window": "A01", "note": "伪造"},
-                                 max_redirects=0)
+    r = patrol.page.request.post(
+        site.url + "/board/notes", form={"window": "A01", "note": "伪造"}, max_redirects=0
+    )
     assert r.status == 403 and "CSRF" in r.text()
-    r = patrol.page.request.post(site.url + "/board/notes",
-                                 form={"window": "A01", "note": "伪造", "csrf": "0" * 64}, max_redirects=0)
+    r = patrol.page.request.post(
+        site.url + "/board/notes", form={"window": "A01", "note": "伪造", "csrf": "0" * 64}, max_redirects=0
+    )
     assert r.status == 403
     assert _notes(site) == before
-    r = patrol.page.request.post(site.url + "/board/notes",
-                                 form={"window": "A01", "note": "正常巡查", "csrf": patrol.csrf()},
-                                 max_redirects=0)
+    r = patrol.page.request.post(
+        site.url + "/board/notes",
+        form={"window": "A01", "note": "正常巡查", "csrf": patrol.csrf()},
+        max_redirects=0,
+    )
     assert r.status == 303
     assert _notes(site) == before + 1
 
@@ -199,8 +236,16 @@ def test_confirming_a_violation_lowers_the_score(person: Any, site: Site) -> Non
         from host.models.fleet import Window
 
         wid = s.exec(select(Window.id).where(Window.number == "B03")).one()
-        cand = violations.report(s, window_id=wid, kind="no_prompt", at_ms=now - 30_000, by="patrol1",
-                                 source="patrol", detail="巡查发现未提示评价", now_ms=now)
+        cand = violations.report(
+            s,
+            window_id=wid,
+            kind="no_prompt",
+            at_ms=now - 30_000,
+            by="patrol1",
+            source="patrol",
+            detail="巡查发现未提示评价",
+            now_ms=now,
+        )
         s.commit()
         cid = cand.id
     mgmt = person("mgmt1")
@@ -224,19 +269,22 @@ def test_confirming_a_violation_lowers_the_score(person: Any, site: Site) -> Non
     with site.session() as s:
         c = s.get(ViolationCandidate, cid)
         assert c is not None and c.status == "confirmed"
-        audit = s.exec(select(AuditEntry).where(col(AuditEntry.action).like("violation.%"),
-                                                AuditEntry.actor == "mgmt1")).all()
+        audit = s.exec(
+            select(AuditEntry).where(col(AuditEntry.action).like("violation.%"), AuditEntry.actor == "mgmt1")
+        ).all()
         assert audit, "the decision is in the audit trail"
 
 
-def test_volume_file_with_one_bad_row_shows_the_row_and_imports_nothing(person: Any, site: Site, tmp_path: Any) -> None:
+def test_volume_file_with_one_bad_row_shows_the_row_and_imports_nothing(
+    person: Any, site: Site, tmp_path: Any
+) -> None:
     month = this_month()
     path = tmp_path / "受理量.csv"
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["窗口", "月份", "业务受理量"])
     w.writerow(["A01", month, "120"])
-    w.writerow(["A02", month, "很多"])          # row 3: not a number
+    w.writerow(["A02", month, "很多"])  # row 3: not a number
     w.writerow(["B03", month, "80"])
     path.write_text(buf.getvalue(), encoding="utf-8")
     mgmt = person("mgmt1")
@@ -253,7 +301,7 @@ def test_volume_file_with_one_bad_row_shows_the_row_and_imports_nothing(person: 
     buf2 = buf.getvalue().replace("很多", "95")
     path.write_text(buf2, encoding="utf-8")
     page.set_input_files('input[type="file"]', str(path))
-    page.click("form[action='/management/volume'] button")       # preview is checked again
+    page.click("form[action='/management/volume'] button")  # preview is checked again
     assert "预览：文件无误，共 3 行" in page.content()
     with site.session() as s:
         assert s.exec(select(MonthlyVolume)).all() == []
@@ -281,7 +329,7 @@ def test_it_pages_and_charts_render(person: Any, site: Site) -> None:
     assert len(password) >= 12
     it.shot("it-devices")
     again = it.goto("/it/devices")
-    assert password not in again.content()          # shown once
+    assert password not in again.content()  # shown once
     it.goto("/it/faults")
     it.shot("it-faults")
     it.goto("/it/rejected")

@@ -14,7 +14,7 @@
     head.append(num, name);
     var st = document.createElement("div"); st.className = "state"; st.dataset.field = "state"; st.textContent = r.state_zh;
     var since = document.createElement("div"); since.className = "small muted";
-    since.textContent = "自 " + r.since + " 起 · " + (r.device || "未配置评价器");
+    since.textContent = (r.since_ms ? "自 " + r.since + " 起 · " : "") + (r.device || "未配置评价器");
     var stats = document.createElement("div"); stats.className = "stats";
     stats.innerHTML = '<span>今日评价 <b data-field="today"></b></span><span>满意率 <b data-field="rate"></b></span>';
     text(stats.querySelector('[data-field="today"]'), String(r.today));

@@ -24,10 +24,10 @@
     chart.setOption({
       animation: false,
       tooltip: { formatter: function (p) { return WEEKDAYS[p.value[1]] + " " + p.value[0] + "时：评价 " + p.value[2] + " 次，满意率 " + p.value[3] + "%"; } },
-      grid: { left: 56, right: 16, top: 16, bottom: 72 },
+      grid: { left: 56, right: 16, top: 16, bottom: 96 },
       xAxis: { type: "category", data: HOURS, splitArea: { show: true } },
       yAxis: { type: "category", data: WEEKDAYS, splitArea: { show: true } },
-      visualMap: { min: 0, max: maxCount, dimension: 2, calculable: true, orient: "horizontal", left: "center", bottom: 8, text: ["多", "少"] },
+      visualMap: { min: 0, max: maxCount, dimension: 2, calculable: true, orient: "horizontal", left: "center", bottom: 0, text: ["多", "少"] },
       series: [{ name: "评价次数", type: "heatmap", data: cells, label: { show: true, formatter: function (p) { return p.value[2]; } } }]
     });
     window.addEventListener("resize", function () { chart.resize(); });
