@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -107,8 +108,16 @@ def _status(hall: HallEngine, pads: dict[str, SimPad], started: float) -> Table:
     return t
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(settings: Settings, console: Console, sc: Scenario | None = None) -> None:
     sc = sc or load(DEMO_SCENARIO)
+    # Ctrl-C and a service manager's SIGTERM both stop the demo cleanly (also when started from
+    # a script, where SIGINT may arrive ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     data_dir = settings.data_dir.resolve()
     console.print(f"[bold]evalpad demo[/bold]: host and a simulated hall of {len(sc.hall.windows)} windows; "
                   f"data in {data_dir}")
