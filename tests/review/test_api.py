@@ -156,3 +156,41 @@ def test_r7_fault_report_lifecycle_and_r8_waiver_over_http(api: Api) -> None:
     assert r.status_code == 201 and r.json()["key"] == key
     listed = c.get(f"/api/v1/waivers?month={MONTH}", headers=api.auth("staff")).json()
     assert [w["reason"] for w in listed] == [body["reason"]]
+
+
+def test_r6_patrol_report_r7_staff_sees_own_faults_r8_revoke(api: Api) -> None:
+    c = api.client
+    w = a01(api)
+    with Session(api.engine) as s:
+        ev = Hall(s).eval("pad-a01", w, sh(2026, 11, 20, 10, 5))
+    body = {
+        "window": "A01",
+        "kind": "self_eval",
+        "at_ms": sh(2026, 11, 20, 10, 5),
+        "source": "patrol",
+        "detail": "巡查看到工作人员自己按满意",
+        "subject_event_id": ev,
+    }
+    assert c.post("/api/v1/violations/report", json=body, headers=api.auth("staff")).status_code == 403
+    r = c.post("/api/v1/violations/report", json=body, headers=api.auth("patrol"))
+    assert r.status_code == 201, r.text
+    assert (r.json()["source"], r.json()["status"], r.json()["evidence"]) == ("patrol", "open", [ev])
+
+    c.post("/api/v1/faults", json={"detail": "A02 屏幕花屏", "window": "A02"}, headers=api.auth("it"))
+    c.post("/api/v1/faults", json={"detail": "A01 按键失灵"}, headers=api.auth("staff"))
+    assert [f["window"] for f in c.get("/api/v1/faults", headers=api.auth("staff")).json()] == ["A01"]
+    assert len(c.get("/api/v1/faults", headers=api.auth("patrol")).json()) == 2
+
+    key = f"{w}:{MONTH}:closure:{sh(2026, 11, 20, 9, 0)}"
+    made = c.post(
+        "/api/v1/waivers",
+        json={"window": "A01", "month": MONTH, "key": key, "reason": "停电"},
+        headers=api.auth("management"),
+    ).json()
+    r = c.post(
+        f"/api/v1/waivers/{made['id']}/revoke",
+        json={"reason": "停电在下班后"},
+        headers=api.auth("management"),
+    )
+    assert r.status_code == 200 and r.json()["revoke_reason"] == "停电在下班后"
+    assert c.get(f"/api/v1/waivers?month={MONTH}", headers=api.auth("management")).json() == []
