@@ -108,8 +108,11 @@ def power_by_window(session: Session, span: Span, until_ms: int,
         out = raw[a.window_id]
         dev = a.device_id
         for state, start, end, cause in by_device.get(dev, ()):
+            if start >= lo and end is not None and end <= hi:      # inside: the common case
+                out.append((dev, state, start, end, cause))
+                continue
             s = start if start > lo else lo
-            e = min(end if end is not None else until_ms, hi)
+            e = hi if end is None or end > hi else end
             if s < e:
                 out.append((dev, state, s, e, cause))
     return {w: WindowPower.of(rows) for w, rows in raw.items()}, pads

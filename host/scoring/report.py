@@ -21,7 +21,7 @@ from host.rules.calendar import Calendar, DayKind, SummerRange, is_summer
 from host.rules.closures import ExcuseSpan, WindowPower, find_closures
 from host.rules.month_span import month_span, parse_month
 from host.rules.score import closure_deduction, excuse_text, month_score, ranks
-from host.rules.sessions import WindowSchedule, at, sessions_for_day
+from host.rules.sessions import ORDINARY, WindowSchedule, at, sessions_for_day
 from host.rules.types import Closure, Deduction, MonthScore, Span, WorkSession
 from host.scoring import decisions, facts
 from host.scoring.config import RuleConfig, load_config
@@ -83,6 +83,11 @@ class SessionPlanner:
         self.kinds = kinds
         self.summer = summer
         self._cache: dict[WindowSchedule, list[WorkSession]] = {}
+
+    def closed_days(self, schedule: WindowSchedule) -> tuple[date, ...]:
+        if schedule is ORDINARY:
+            return ()
+        return tuple(d for d in sorted(self.kinds) if schedule.is_closed(d))
 
     def sessions(self, schedule: WindowSchedule) -> list[WorkSession]:
         if schedule not in self._cache:
@@ -176,7 +181,7 @@ def compute(session: Session, month: str, clock: Clock,
                          "judged from then")
         if placard:
             notes.append(f"placard category {w.category}: closures logged, not deducted (R5a)")
-        closed_days = tuple(d for d in days if schedule.is_closed(d))
+        closed_days = planner.closed_days(schedule)
         results.append(WindowResult(WindowInfo(w.id, w.number, w.name, w.category), score, tuple(closures),
                                     tuple(sorted(pads.get(w.id, ()))), closed_days, tuple(notes)))
     if window_ids is None:          # a rank compares every window; a subset has none (closed: the snapshot's)
