@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from host.errors import ServiceError
 from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
 from host.web.core import (
     LoginRequired,
@@ -78,4 +81,42 @@ def mount_web(app: FastAPI, *, cookie_secure: bool | None = None) -> None:
     def _forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
         return render(request, "forbidden.html", None, status_code=403, message=exc.message)
 
+    _html_errors_for_pages(app)
     log.info("web pages mounted (secure cookies: %s)", secure)
+
+
+def _html_errors_for_pages(app: FastAPI) -> None:
+    """Errors on a page (not /api, /healthz or /metrics) render in Chinese, not as problem JSON."""
+    for kind, message in (
+        (ServiceError, None),
+        (RequestValidationError, "表单内容不完整或格式有误，请检查后重试。"),
+    ):
+        api_handler = app.exception_handlers.get(kind)
+
+        async def handler(
+            request: Request, exc: Exception, api_handler: Any = api_handler, message: str | None = message
+        ) -> Response:
+            if not _is_page(request.url.path) and api_handler is not None:
+                return await api_handler(request, exc)  # type: ignore[no-any-return]
+            if isinstance(exc, ServiceError):
+                status, text = exc.status, f"{PAGE_ERROR.get(exc.status, '操作未完成')}：{exc.detail}"
+            else:
+                status, text = 422, message or ""
+            return render(
+                request,
+                "forbidden.html",
+                None,
+                status_code=status,
+                message=text,
+                heading=PAGE_ERROR.get(status, "出错了"),
+            )
+
+        app.add_exception_handler(kind, handler)
+
+
+PAGE_ERROR = {404: "找不到", 409: "与现有记录冲突", 422: "内容有误", 403: "无权访问", 401: "请先登录"}
+NOT_PAGES = ("/api/", "/healthz", "/metrics", "/docs", "/openapi.json", "/redoc")
+
+
+def _is_page(path: str) -> bool:
+    return not path.startswith(NOT_PAGES)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from host import commands, fleet
+from host import commands, faults, fleet
 from host.auth.roles import ALL_ROLES, Role
 from host.clock import Clock, local
 from host.errors import ServiceError
@@ -196,3 +196,25 @@ def desk_command(
     except ServiceError as exc:
         return back(url, err=f"指令未发送：{exc.detail}")
     return back(url, ok=f"已向评价器发送“{labels.COMMAND[kind]}”指令。")
+
+
+@router.post("/windows/{number}/faults", include_in_schema=False)
+def report_fault(
+    number: str,
+    session: DB,
+    clock: ClockDep,
+    detail: Annotated[str, Form()],
+    viewer: Annotated[Viewer, Depends(action(*WINDOW_READERS))],
+) -> Response:
+    """报修: anyone who may see the window reports a problem with its pad to the IT section (R7)."""
+    url = f"/windows/{number}"
+    win = fleet.get_window(session, number)
+    if viewer.role is Role.STAFF and viewer.principal.window_id != win.id:
+        raise PageForbidden("窗口工作人员只能为本窗口报修。")
+    text = " ".join(detail.split())
+    if not text:
+        return back(url, err="请写明故障现象。")
+    pad = fleet.current_device(session, win)
+    row = faults.report_fault(session, by=viewer.principal.actor, detail=text, now_ms=clock.now_ms(),
+                              device_id=pad.device_id if pad else None, window_id=win.id)
+    return back(url, ok=f"已报修（报修记录 #{row.id}），信息技术科将尽快处理。")

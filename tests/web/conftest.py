@@ -31,6 +31,7 @@ from host.ingest.pipeline import IngestPipeline
 from host.settings import Settings
 from tests.conftest import Broker, _start_broker
 from tests.support.services import missing
+from tests.web.harness import Site as AppSite
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -225,3 +226,11 @@ def person(browser: Any, site: Site) -> Iterator[Callable[[str], Person]]:
     yield make
     for p in made:
         p.close()
+
+
+@pytest.fixture
+def app_site(tmp_path: Path) -> Iterator[AppSite]:
+    """The pages without a browser (tests.web.harness): fast checks of guards and actions."""
+    s = AppSite(tmp_path)
+    yield s
+    s.engine.dispose()

@@ -236,6 +236,7 @@ def test_confirming_a_violation_lowers_the_score(person: Any, site: Site) -> Non
         from host.models.fleet import Window
 
         wid = s.exec(select(Window.id).where(Window.number == "B03")).one()
+        assert wid is not None
         cand = violations.report(
             s,
             window_id=wid,

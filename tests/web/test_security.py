@@ -2,69 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, Depends
-from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from host import fleet
-from host.api.app import create_app
 from host.auth.roles import Role
-from host.auth.users import create_user, disable_user
-from host.clock import ManualClock
-from host.db import make_engine, upgrade
+from host.auth.users import disable_user
 from host.models.audit import AuditEntry
-from host.settings import Settings
 from host.web.core import check_routes, page
 from host.web.security import COOKIE, CookieJar, LoginThrottle
-
-T0 = 1_795_600_000_000
-PASSWORD = "一二三四五六七八九十-pw"
+from tests.web.harness import PASSWORD, Site, csrf_of
 
 
-class Site:
-    def __init__(self, tmp: Path, http_host: str = "127.0.0.1") -> None:
-        url = f"sqlite:///{tmp / 'evalpad.db'}"
-        upgrade(url)
-        self.engine = make_engine(url)
-        self.clock = ManualClock(T0)
-        settings = Settings(data_dir=tmp, database_url=url, http_host=http_host)  # type: ignore[call-arg]
-        self.app = create_app(settings, self.engine, self.clock, lambda *a, **k: None)
-        with Session(self.engine) as s:
-            for number in ("A01", "A02"):
-                fleet.add_window(s, number=number, name=f"窗口{number}", clock=self.clock, actor="t")
-            for name, role, win in (("boss", "admin", None), ("mgmt", "management", None),
-                                    ("guard", "patrol", None), ("clerk", "staff", "A01")):
-                create_user(s, name=name, role=role, password=PASSWORD, clock=self.clock, actor="t",
-                            window_number=win)
-            s.commit()
-
-    def client(self) -> TestClient:
-        return TestClient(self.app, follow_redirects=False)
-
-    def login(self, name: str, password: str = PASSWORD) -> TestClient:
-        c = self.client()
-        r = c.post("/login", data={"name": name, "password": password})
-        assert r.status_code == 303, r.text
-        return c
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    s = Site(tmp_path)
-    yield s
-    s.engine.dispose()
-
-
-def csrf_of(c: TestClient, path: str = "/board") -> str:
-    html = c.get(path).text
-    return html.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-
-
-def test_the_session_cookie_is_signed_http_only_and_lax(site: Site) -> None:
+def test_the_session_cookie_is_signed_http_only_and_lax(app_site: Site) -> None:
+    site = app_site
     r = site.client().post("/login", data={"name": "mgmt", "password": PASSWORD})
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
@@ -79,7 +32,8 @@ def test_secure_cookies_when_served_beyond_loopback(tmp_path: Path) -> None:
     s.engine.dispose()
 
 
-def test_a_tampered_cookie_is_no_session(site: Site) -> None:
+def test_a_tampered_cookie_is_no_session(app_site: Site) -> None:
+    site = app_site
     c = site.login("mgmt")
     good = c.cookies[COOKIE]
     c.cookies.set(COOKIE, good[:-2] + ("AA" if not good.endswith("AA") else "BB"))
@@ -90,7 +44,8 @@ def test_a_tampered_cookie_is_no_session(site: Site) -> None:
     assert c.get("/management").status_code == 303
 
 
-def test_logout_and_disabling_end_the_session_at_once(site: Site) -> None:
+def test_logout_and_disabling_end_the_session_at_once(app_site: Site) -> None:
+    site = app_site
     c = site.login("mgmt")
     cookie = c.cookies[COOKIE]
     assert c.post("/logout", data={"csrf": csrf_of(c)}).status_code == 303
@@ -104,11 +59,13 @@ def test_logout_and_disabling_end_the_session_at_once(site: Site) -> None:
     assert c2.get("/board").status_code == 303
 
 
-def test_every_post_needs_the_sessions_csrf_token(site: Site) -> None:
+def test_every_post_needs_the_sessions_csrf_token(app_site: Site) -> None:
+    site = app_site
     guard, mgmt = site.login("guard"), site.login("mgmt")
     assert guard.post("/board/notes", data={"window": "A01", "note": "x"}).status_code == 403
     # a token from another session does not do either
-    assert guard.post("/board/notes", data={"window": "A01", "note": "x", "csrf": csrf_of(mgmt)}).status_code == 403
+    stolen = csrf_of(mgmt)
+    assert guard.post("/board/notes", data={"window": "A01", "note": "x", "csrf": stolen}).status_code == 403
     ok = guard.post("/board/notes", data={"window": "A01", "note": "正常", "csrf": csrf_of(guard)})
     assert ok.status_code == 303
     ok = guard.post("/board/notes", data={"window": "A01", "note": "头部令牌"},
@@ -119,7 +76,8 @@ def test_every_post_needs_the_sessions_csrf_token(site: Site) -> None:
     assert [n.reason for n in notes] == ["正常", "头部令牌"]
 
 
-def test_roles_and_windows_are_enforced(site: Site) -> None:
+def test_roles_and_windows_are_enforced(app_site: Site) -> None:
+    site = app_site
     clerk = site.login("clerk")
     assert clerk.get("/windows/A01").status_code == 200
     assert clerk.get("/windows/A02").status_code == 403
@@ -134,7 +92,8 @@ def test_roles_and_windows_are_enforced(site: Site) -> None:
     assert "操作评价器" not in guard.get("/windows/A02").text       # ... and acts on none
 
 
-def test_login_never_redirects_off_site(site: Site) -> None:
+def test_login_never_redirects_off_site(app_site: Site) -> None:
+    site = app_site
     c = site.client()
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         r = c.post("/login", data={"name": "mgmt", "password": PASSWORD, "next": target})
@@ -167,5 +126,5 @@ def test_a_page_without_a_guard_stops_the_start() -> None:
     def no_csrf(v: object = Depends(page(Role.ADMIN))) -> str:
         return "x"
 
-    with pytest.raises(RuntimeError, match="GET /open.*POST /no-csrf|POST /no-csrf.*GET /open"):
+    with pytest.raises(RuntimeError, match=r"GET /open.*POST /no-csrf|POST /no-csrf.*GET /open"):
         check_routes([router])

@@ -1,0 +1,122 @@
+"""The pages' actions end in the domain (and its audit trail, R12), not in page-local state."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from host.models.audit import AuditEntry
+from host.models.calendar import CalendarDay
+from host.models.faults import Fault
+from host.models.fleet import Assignment, Window
+from host.models.months import MonthAction
+from protocol import messages
+from tests.web.harness import Site, csrf_of
+
+
+def audited(site: Site, action_prefix: str, actor: str) -> list[AuditEntry]:
+    with Session(site.engine) as s:
+        return list(s.exec(select(AuditEntry).where(col(AuditEntry.action).startswith(action_prefix),
+                                                    AuditEntry.actor == actor)))
+
+
+def test_staff_report_a_fault_and_it_takes_it_through_its_lifecycle(app_site: Site) -> None:
+    clerk = app_site.login("clerk")
+    token = csrf_of(clerk, "/windows/A01")
+    r = clerk.post("/windows/A01/faults", data={"detail": "满意键按不下去", "csrf": token})
+    assert r.status_code == 303 and "ok=" in r.headers["location"]
+    with Session(app_site.engine) as s:
+        fault = s.exec(select(Fault)).one()
+        assert (fault.device_id, fault.opened_by, fault.status) == ("pad-a01", "clerk", "open")
+        fid = fault.id
+    assert clerk.get("/it/faults").status_code == 403
+    tech = app_site.login("tech")
+    page = tech.get("/it/faults").text
+    assert "满意键按不下去" in page and "待处理" in page
+    token = csrf_of(tech, "/it/faults")
+    assert tech.post(f"/it/faults/{fid}/ack", data={"assignee": "李工", "csrf": token}).status_code == 303
+    r = tech.post(f"/it/faults/{fid}/resolve", data={"verdict": "pad_fault", "note": "", "csrf": token})
+    assert "err=" in r.headers["location"]                          # a verdict needs repair notes
+    r = tech.post(f"/it/faults/{fid}/resolve",
+                  data={"verdict": "pad_fault", "note": "更换按键", "csrf": token})
+    assert "ok=" in r.headers["location"]
+    with Session(app_site.engine) as s:
+        done = s.get(Fault, fid)
+        assert done is not None
+        fault = done
+        assert (fault.status, fault.assignee, fault.verdict) == ("resolved", "李工", "pad_fault")
+        assert "更换按键" in fault.repair_notes
+    assert "评价器故障" in tech.get("/it/faults").text
+
+
+def test_month_close_and_reopen_need_the_right_role_and_a_reason(app_site: Site) -> None:
+    mgmt = app_site.login("mgmt")
+    token = csrf_of(mgmt, "/management")
+    month = "2026-10"
+    r = mgmt.post(f"/management/months/{month}/close", data={"reason": "十月考核", "csrf": token})
+    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert "已关账" in mgmt.get(f"/management?month={month}").text
+    r = mgmt.post(f"/management/months/{month}/reopen", data={"reason": "", "csrf": token})
+    assert "err=" in r.headers["location"]
+    r = mgmt.post(f"/management/months/{month}/reopen", data={"reason": "补录投诉", "csrf": token})
+    assert "ok=" in r.headers["location"]
+    with Session(app_site.engine) as s:
+        actions = s.exec(select(MonthAction).where(MonthAction.month == month)
+                         .order_by(col(MonthAction.at_ms), col(MonthAction.id))).all()
+        assert [(a.action, a.by, a.reason) for a in actions] == [("close", "mgmt", "十月考核"),
+                                                                  ("reopen", "mgmt", "补录投诉")]
+    tech = app_site.login("tech")
+    r = tech.post(f"/management/months/{month}/close", data={"csrf": csrf_of(tech, "/it/faults")})
+    assert r.status_code == 403
+
+
+def test_configuration_changes_are_made_and_audited(app_site: Site) -> None:
+    mgmt = app_site.login("mgmt")
+    token = csrf_of(mgmt, "/config")
+    r = mgmt.post("/config/windows", data={"number": "C05", "name": "公积金", "category": "general",
+                                           "csrf": token})
+    assert "ok=" in r.headers["location"], r.headers["location"]
+    r = mgmt.post("/config/calendar", data={"day": "2026-12-31", "kind": "holiday", "reason": "跨年调休",
+                                            "csrf": token})
+    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert mgmt.post("/config/assignments", data={"device_id": "pad-a01", "window": "C05",
+                                                 "csrf": token}).status_code == 403   # IT's job
+    app_site.clock.advance(60_000)                 # a pad moves after it was placed, not at once
+    tech = app_site.login("tech")
+    r = tech.post("/config/assignments", data={"device_id": "pad-a01", "window": "C05", "reason": "调换",
+                                               "csrf": csrf_of(tech, "/config")})
+    assert "ok=" in r.headers["location"], r.headers["location"]
+    with Session(app_site.engine) as s:
+        c05 = s.exec(select(Window).where(Window.number == "C05")).one()
+        open_a = s.exec(select(Assignment).where(Assignment.device_id == "pad-a01",
+                                                 col(Assignment.end_ms).is_(None))).one()
+        assert open_a.window_id == c05.id and open_a.by == "tech"
+        day = s.exec(select(CalendarDay)).one()
+        assert (day.working, day.by, day.reason) == (False, "mgmt", "跨年调休")
+    assert [e.subject for e in audited(app_site, "window.add", "mgmt")] == ["C05"]
+    assert [e.reason for e in audited(app_site, "device.assign", "tech")] == ["调换"]
+    assert [e.subject for e in audited(app_site, "calendar.set", "mgmt")] == ["2026-12-31"]
+    page = mgmt.get("/config").text
+    assert "公积金" in page and "跨年调休" in page
+
+
+def test_desk_commands_reach_the_publisher_with_the_staff_as_actor(app_site: Site) -> None:
+    clerk = app_site.login("clerk")
+    token = csrf_of(clerk, "/windows/A01")
+    r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "", "csrf": token})
+    assert "err=" in r.headers["location"] and not app_site.sent        # a prompt needs its 业务号
+    r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "Q0815", "csrf": token})
+    assert "ok=" in r.headers["location"]
+    topic, payload = app_site.sent[-1]
+    assert topic == "evalpad/v1/pad-a01/cmd"
+    assert messages.parse_command(payload)["svc"] == "Q0815"
+    r = clerk.post("/windows/A01/commands", data={"kind": "reboot", "csrf": token})
+    assert "err=" in r.headers["location"] and len(app_site.sent) == 1   # not a desk command
+    assert [e.subject for e in audited(app_site, "command.send", "clerk")] == ["pad-a01"]
+
+
+def test_unknown_window_page_is_a_chinese_404_and_the_api_keeps_problem_json(app_site: Site) -> None:
+    mgmt = app_site.login("mgmt")
+    r = mgmt.get("/windows/Z99")
+    assert r.status_code == 404 and "找不到" in r.text and "<html" in r.text
+    r = mgmt.get("/api/v1/windows/Z99")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
