@@ -102,9 +102,13 @@ class Writer:
             if self._thread.is_alive():
                 log.error("writer did not finish within %.0fs; unacknowledged messages will be "
                           "redelivered at the next start", timeout_s)
-        with Session(self.engine) as session:
-            self.liveness.beat(session, self.clock.now_ms())
-            session.commit()
+        try:                            # the last beat: downtime starts here (R5 d)
+            with Session(self.engine) as session:
+                self.liveness.beat(session, self.clock.now_ms())
+                session.commit()
+        except OperationalError as exc:
+            log.error("could not record the host's last beat (%s); the next start counts the "
+                      "downtime from the beat before", exc.orig)
 
     def _run(self) -> None:
         while not (self._stop.is_set() and self.inbox.depth() == 0):
