@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
+from sqlmodel import select
 
 from host.rules.calendar import CalendarMissing
 from host.rules.score import shown
@@ -183,3 +184,26 @@ def test_window_retired_mid_month_keeps_its_month(world: World) -> None:
             s.add(w)
         s.commit()
     assert [r.window.number for r in results(world)] == ["A01"]
+
+
+def test_r5_window_hours_from_the_database(world: World) -> None:
+    """Noon duty (Wednesdays), Saturday service 09:00-12:00 and a closed date, configured with audit."""
+    from host.models import AuditEntry
+    from host.scoring.config import set_window_day, set_window_schedule
+
+    wed, sat, closed = date(2026, 11, 18), date(2026, 11, 21), date(2026, 11, 24)
+    offs = ((sh(wed, time(12, 10)), sh(wed, time(12, 40))),          # inside the noon duty session
+            (sh(sat, time(9)), sh(sat, time(9, 30))),                # Saturday service
+            (sh(date(2026, 11, 28), time(9)), sh(date(2026, 11, 28), time(10))),   # the next Saturday
+            (sh(closed, time(0)), sh(closed, time(23, 59))))         # a closed date: no sessions
+    wid = always_on_window(world, offs=offs)
+    with world.session() as s:
+        set_window_schedule(s, world.clock, wid, noon_duty_weekdays="2", saturday_spans="09:00-12:00",
+                            by="mgmt:zhao", reason="2026 duty roster")
+        set_window_day(s, world.clock, wid, closed, "closed", True, by="mgmt:zhao", reason="staff training")
+        s.commit()
+        assert {a.action for a in s.exec(select(AuditEntry)).all()} >= {"window.schedule", "window.closed"}
+    (r,) = results(world)
+    assert [(c.session.day, c.session.name) for c in r.closures] == [
+        (wed, "noon"), (sat, "saturday-1"), (date(2026, 11, 28), "saturday-1")]
+    assert r.closed_days == (closed,)
