@@ -24,6 +24,8 @@ from host.rules.types import Deduction, Span
 
 log = logging.getLogger(__name__)
 
+FEW_WINDOWS = 100      # below this, filter by window id in SQL; above, one pass over the month is cheaper
+
 
 def windows_with_confirmed(session: Session, span: Span) -> set[int]:
     rows = session.exec(select(ViolationCandidate.window_id).where(
@@ -89,11 +91,14 @@ def volumes(session: Session, month: str, window_ids: Sequence[int]) -> dict[int
     from host.volume import IMPORT, volume_for
 
     wanted = set(window_ids)
-    rows = session.exec(select(MonthlyVolume).where(MonthlyVolume.month == month)
-                        .order_by(col(MonthlyVolume.id))).all()
-    out: dict[int, tuple[int | None, str]] = {r.window_id: (r.volume, IMPORT) for r in rows
+    q = select(MonthlyVolume).where(MonthlyVolume.month == month).order_by(col(MonthlyVolume.id))
+    sq = select(ServiceSession.window_id).distinct()
+    if len(wanted) <= FEW_WINDOWS:            # one window's month so far: ask only for it
+        q = q.where(col(MonthlyVolume.window_id).in_(wanted))
+        sq = sq.where(col(ServiceSession.window_id).in_(wanted))
+    out: dict[int, tuple[int | None, str]] = {r.window_id: (r.volume, IMPORT) for r in session.exec(q).all()
                                               if r.window_id in wanted}
-    queued = set(session.exec(select(ServiceSession.window_id).distinct()).all())
+    queued = set(session.exec(sq).all())
     for w in (wanted & queued) - set(out):
         out[w] = volume_for(session, w, month)
     return out
