@@ -12,6 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, col, select
 
 from host import violations
@@ -117,30 +118,21 @@ def test_hall_board_follows_a_pad_over_real_mqtt(person: Any, site: Site) -> Non
     pad = SimPad(site.broker, "pad-a02", password=site.pad_passwords["pad-a02"])
     try:
         pad.state("serving")
-        page.wait_for_function(
-            "document.querySelector('#board .tile[data-window=\"A02\"]').classList.contains('serving')"
-        )
+        expect(tile(page, "A02")).to_have_class(re.compile(r"\bserving\b"))
         assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "服务中"
         patrol.shot("board-serving")
         pad.state("paused")
-        page.wait_for_function(
-            "document.querySelector('#board .tile[data-window=\"A02\"]').classList.contains('paused')"
-        )
+        expect(tile(page, "A02")).to_have_class(re.compile(r"\bpaused\b"))
         assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "暂停服务"
         pad.state("serving")
         pad.send(1, type="eval", rating="satisfied", ts=SystemClock().now_ms())
         pad.send(2, type="eval", rating="unsatisfied", ts=SystemClock().now_ms())
-        page.wait_for_function(
-            'document.querySelector(\'#board .tile[data-window="A02"] '
-            "[data-field=today]').textContent === '2'"
-        )
+        expect(tile(page, "A02").locator('[data-field="today"]')).to_have_text("2")
         assert tile(page, "A02").locator('[data-field="rate"]').inner_text() == "50.0%"
         pad.power_off()  # a graceful switch-off: the pad says so itself
     finally:
         pad.close()
-    page.wait_for_function(
-        "document.querySelector('#board .tile[data-window=\"A02\"]').classList.contains('offline')"
-    )
+    expect(tile(page, "A02")).to_have_class(re.compile(r"\boffline\b"))
     assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "离线"
     patrol.shot("board")
 

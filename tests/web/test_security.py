@@ -128,3 +128,12 @@ def test_a_page_without_a_guard_stops_the_start() -> None:
 
     with pytest.raises(RuntimeError, match=r"GET /open.*POST /no-csrf|POST /no-csrf.*GET /open"):
         check_routes([router])
+
+
+def test_pages_forbid_foreign_scripts_and_framing(app_site: Site) -> None:
+    c = app_site.login("mgmt")
+    r = c.get("/management")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in c.get("/healthz").headers
