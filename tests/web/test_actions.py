@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from host import violations
 from host.models.audit import AuditEntry
 from host.models.calendar import CalendarDay
+from host.models.events import Event
 from host.models.faults import Fault
 from host.models.fleet import Assignment, Window
 from host.models.months import MonthAction
+from host.models.volume import MonthlyVolume
 from protocol import messages
 from tests.web.harness import Site, csrf_of
 
@@ -120,3 +123,70 @@ def test_unknown_window_page_is_a_chinese_404_and_the_api_keeps_problem_json(app
     assert r.status_code == 404 and "找不到" in r.text and "<html" in r.text
     r = mgmt.get("/api/v1/windows/Z99")
     assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def _seed_evaluations(site: Site, number: str, satisfied: int) -> None:
+    """Evaluations as the ingest stores them (the ingest itself is tested in tests/ingest)."""
+    now = site.clock.now_ms()
+    with Session(site.engine) as s:
+        wid = s.exec(select(Window.id).where(Window.number == number)).one()
+        for i in range(satisfied):
+            body = messages.event("pad-a01", 100 + i, 1, 1000 + i, now - 60_000 + i, "eval",
+                                  rating="satisfied", svc=f"S{i}", prompted=True)
+            s.add(Event(device_id="pad-a01", seq=100 + i, boot=1, up_ms=1000 + i, type="eval",
+                        pad_ts_ms=now - 60_000 + i, at_ms=now - 60_000 + i, received_ms=now,
+                        window_id=wid, rating="satisfied", svc=f"S{i}", body=body))
+        s.commit()
+
+
+def _final(page: str, number: str) -> str:
+    row = page.split(f'data-window="{number}"', 1)[1].split("</tr>", 1)[0]
+    return row.split('class="num final"><b>', 1)[1].split("<", 1)[0]
+
+
+def test_confirm_then_waive_a_deduction_with_its_reason(app_site: Site) -> None:
+    _seed_evaluations(app_site, "A01", satisfied=3)
+    now = app_site.clock.now_ms()
+    with Session(app_site.engine) as s:
+        wid = s.exec(select(Window.id).where(Window.number == "A01")).one()
+        assert wid is not None
+        cid = violations.report(s, window_id=wid, kind="no_prompt", at_ms=now - 30_000, by="guard",
+                                source="patrol", detail="未提示群众评价", now_ms=now).id
+        s.commit()
+    mgmt = app_site.login("mgmt")
+    month = "2026-11"
+    assert _final(mgmt.get(f"/management?month={month}").text, "A01") == "5.00"
+    token = csrf_of(mgmt, "/management")
+    r = mgmt.post(f"/management/violations/{cid}/confirm", data={"reason": "", "month": month, "csrf": token})
+    assert "err=" in r.headers["location"]                            # a decision needs its reason
+    r = mgmt.post(f"/management/violations/{cid}/confirm",
+                  data={"reason": "监控录像属实", "month": month, "csrf": token})
+    assert "ok=" in r.headers["location"]
+    lowered = _final(mgmt.get(f"/management?month={month}").text, "A01")
+    assert float(lowered) < 5.0
+    evidence = mgmt.get(f"/management/windows/A01?month={month}").text
+    assert "未提示评价" in evidence and "未提示群众评价" in evidence
+    key = evidence.split('name="key" value="', 1)[1].split('"', 1)[0]
+    r = mgmt.post("/management/waivers", data={"window": "A01", "month": month, "key": key,
+                                               "reason": "经核实为误判", "csrf": token})
+    assert "ok=" in r.headers["location"], r.headers["location"]
+    page = mgmt.get(f"/management?month={month}").text
+    assert float(_final(page, "A01")) > float(lowered)                 # the waived line no longer counts
+    evidence = mgmt.get(f"/management/windows/A01?month={month}").text
+    assert "经核实为误判" in evidence and "不计入" in evidence          # still shown, marked (R8)
+    assert audited(app_site, "violation.", "mgmt") and audited(app_site, "waiver.", "mgmt")
+
+
+def test_a_good_volume_file_is_imported_and_listed(app_site: Site) -> None:
+    mgmt = app_site.login("mgmt")
+    token = csrf_of(mgmt, "/management/volume")
+    data = "窗口,月份,业务受理量\nA01,2026-11,120\nA02,2026-11,95\n".encode()
+    r = mgmt.post("/management/volume", data={"csrf": token},
+                  files={"file": ("受理量.csv", data, "text/csv")})
+    assert r.status_code == 200, r.text
+    assert "已导入 2 行" in r.text and "受理量.csv" in r.text
+    with Session(app_site.engine) as s:
+        rows = s.exec(select(MonthlyVolume).order_by(col(MonthlyVolume.window_id))).all()
+        assert [r.volume for r in rows] == [120, 95]
+    r = mgmt.post("/management/volume", data={"csrf": token}, files={"file": ("空.csv", b"", "text/csv")})
+    assert r.status_code == 422 and "文件为空" in r.text
