@@ -194,9 +194,11 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
                            workdir, workdir / "clock")
         host.wait_started(engine)
         feed = QueueFeed(engine, clock, _no_publish)
+        # A checkpoint every heartbeat: the host may lag up to a heartbeat and a bit without the
+        # clock waiting for it, and never by its heartbeat timeout (3 beats).
         sync_ms = sync_ms or max(quantum_ms, sc.pads.heartbeat_s * 1000)
         # The host's heartbeat timeout must not expire while the clock runs to the next sync.
-        slack = HEARTBEAT_TIMEOUT_FACTOR * sc.pads.heartbeat_s * 1000 - sync_ms - quantum_ms
+        slack = max(0, HEARTBEAT_TIMEOUT_FACTOR * sc.pads.heartbeat_s * 1000 - sync_ms - quantum_ms)
 
         def on_sync() -> None:
             feed.flush()
