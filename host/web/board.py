@@ -35,6 +35,11 @@ router = APIRouter()
 
 POLL_S = 1.0  # how often the stream looks for changes: a wall screen, not a trading floor
 KEEPALIVE_S = 15.0  # an SSE comment now and then keeps proxies from closing an idle stream
+# Each stream ends after this long and the browser reconnects at once (EventSource does, after
+# RETRY_MS): the server never holds a stream open for ever, so a shutdown does not wait on a
+# wall screen, and a revoked login stops receiving within this time.
+STREAM_S = 30.0
+RETRY_MS = 1000
 MAX_NOTE = 500
 PATROL_NOTE = "patrol.note"
 BOARD_ROLES = ALL_ROLES
@@ -116,9 +121,9 @@ def _snapshot_json(engine: Engine, clock: Clock, scope: int | None) -> str:
 async def _events(request: Request, scope: int | None) -> AsyncIterator[str]:
     engine, clock = request.app.state.engine, request.app.state.clock
     last = None
-    idle = 0.0
-    yield "retry: 3000\n\n"
-    while not await request.is_disconnected():
+    idle = elapsed = 0.0
+    yield f"retry: {RETRY_MS}\n\n"
+    while elapsed < STREAM_S and not await request.is_disconnected():
         data = await run_in_threadpool(_snapshot_json, engine, clock, scope)
         if data != last:
             last = data
@@ -129,6 +134,7 @@ async def _events(request: Request, scope: int | None) -> AsyncIterator[str]:
             yield ": keepalive\n\n"
         await asyncio.sleep(POLL_S)
         idle += POLL_S
+        elapsed += POLL_S
 
 
 @router.get("/board/stream", include_in_schema=False)

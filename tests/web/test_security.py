@@ -21,7 +21,7 @@ def test_the_session_cookie_is_signed_http_only_and_lax(app_site: Site) -> None:
     r = site.client().post("/login", data={"name": "mgmt", "password": PASSWORD})
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
-    assert "Secure" not in cookie                   # loopback http: configurable, off by default
+    assert "Secure" not in cookie  # loopback http: configurable, off by default
     assert r.headers["location"] == "/management"
 
 
@@ -39,7 +39,7 @@ def test_a_tampered_cookie_is_no_session(app_site: Site) -> None:
     c.cookies.set(COOKIE, good[:-2] + ("AA" if not good.endswith("AA") else "BB"))
     r = c.get("/management")
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
-    forged = CookieJar(b"k" * 32, False).dump("ep_guess")          # signed with another key
+    forged = CookieJar(b"k" * 32, False).dump("ep_guess")  # signed with another key
     c.cookies.set(COOKIE, forged)
     assert c.get("/management").status_code == 303
 
@@ -51,7 +51,7 @@ def test_logout_and_disabling_end_the_session_at_once(app_site: Site) -> None:
     assert c.post("/logout", data={"csrf": csrf_of(c)}).status_code == 303
     replay = site.client()
     replay.cookies.set(COOKIE, cookie)
-    assert replay.get("/management").status_code == 303           # the token was revoked
+    assert replay.get("/management").status_code == 303  # the token was revoked
     c2 = site.login("guard")
     with Session(site.engine) as s:
         disable_user(s, "guard", clock=site.clock, actor="boss", reason="left")
@@ -68,8 +68,9 @@ def test_every_post_needs_the_sessions_csrf_token(app_site: Site) -> None:
     assert guard.post("/board/notes", data={"window": "A01", "note": "x", "csrf": stolen}).status_code == 403
     ok = guard.post("/board/notes", data={"window": "A01", "note": "正常", "csrf": csrf_of(guard)})
     assert ok.status_code == 303
-    ok = guard.post("/board/notes", data={"window": "A01", "note": "头部令牌"},
-                    headers={"X-CSRF-Token": csrf_of(guard)})
+    ok = guard.post(
+        "/board/notes", data={"window": "A01", "note": "头部令牌"}, headers={"X-CSRF-Token": csrf_of(guard)}
+    )
     assert ok.status_code == 303
     with Session(site.engine) as s:
         notes = s.exec(select(AuditEntry).where(AuditEntry.action == "patrol.note")).all()
@@ -86,10 +87,10 @@ def test_roles_and_windows_are_enforced(app_site: Site) -> None:
     r = clerk.post("/windows/A02/commands", data={"kind": "pause", "csrf": csrf_of(clerk)})
     assert r.status_code == 403
     r = clerk.post("/board/notes", data={"window": "A01", "note": "x", "csrf": csrf_of(clerk)})
-    assert r.status_code == 403                                    # notes are the patrol's
+    assert r.status_code == 403  # notes are the patrol's
     guard = site.login("guard")
-    assert guard.get("/windows/A02").status_code == 200            # the patrol reads every window
-    assert "操作评价器" not in guard.get("/windows/A02").text       # ... and acts on none
+    assert guard.get("/windows/A02").status_code == 200  # the patrol reads every window
+    assert "操作评价器" not in guard.get("/windows/A02").text  # ... and acts on none
 
 
 def test_login_never_redirects_off_site(app_site: Site) -> None:
@@ -108,11 +109,11 @@ def test_throttle_per_name_and_per_address() -> None:
         assert t.wait_ms(("name:a", "addr:x"), i) == 0
         t.failed(("name:a", "addr:x"), i)
     assert t.wait_ms(("name:a", "addr:x"), 10) == 1000 - 10
-    assert t.wait_ms(("name:b", "addr:x"), 10) == 0               # others from the same address
+    assert t.wait_ms(("name:b", "addr:x"), 10) == 0  # others from the same address
     t.failed(("name:b", "addr:x"), 20)
     t.failed(("name:c", "addr:x"), 30)
-    assert t.wait_ms(("name:d", "addr:x"), 40) == 1000 - 40 + 0    # the address is now over its limit
-    assert t.wait_ms(("name:a", "addr:y"), 1001) == 0              # the window slides
+    assert t.wait_ms(("name:d", "addr:x"), 40) == 1000 - 40 + 0  # the address is now over its limit
+    assert t.wait_ms(("name:a", "addr:y"), 1001) == 0  # the window slides
 
 
 def test_a_page_without_a_guard_stops_the_start() -> None:
@@ -137,3 +138,22 @@ def test_pages_forbid_foreign_scripts_and_framing(app_site: Site) -> None:
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in c.get("/healthz").headers
+
+
+def test_the_board_stream_sends_snapshots_and_ends_so_shutdown_never_waits(
+    app_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from host.web import board
+
+    monkeypatch.setattr(board, "STREAM_S", 1.0)
+    monkeypatch.setattr(board, "POLL_S", 0.2)
+    guard = app_site.login("guard")
+    with guard.stream("GET", "/board/stream") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        body = "".join(r.iter_text())  # returns: the stream ended by itself
+    assert body.startswith("retry: ")
+    events = [line for line in body.splitlines() if line.startswith("data: ")]
+    assert len(events) == 1  # nothing changed: one snapshot only
+    assert '"number": "A01"' in events[0] and '"state": "offline"' in events[0]
+    anonymous = app_site.client()
+    assert anonymous.get("/board/stream").status_code == 303

@@ -31,5 +31,12 @@
   var source = new EventSource("/board/stream");
   source.addEventListener("board", function (e) { draw(JSON.parse(e.data)); });
   source.onopen = function () { live.textContent = "实时更新"; live.className = "live on"; };
-  source.onerror = function () { live.textContent = "连接中断，正在重连…"; live.className = "live"; };
+  // The host ends each stream after a while and the browser reconnects at once: only a
+  // reconnect that takes longer than GRACE_MS is shown as an interruption.
+  var GRACE_MS = 5000;
+  source.onerror = function () {
+    setTimeout(function () {
+      if (source.readyState !== EventSource.OPEN) { live.textContent = "连接中断，正在重连…"; live.className = "live"; }
+    }, GRACE_MS);
+  };
 })();
