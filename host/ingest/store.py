@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, SQLModel, col
 
 from host.models import Assignment, Device, Event, RejectedMessage
@@ -48,8 +49,32 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str
     """Store events; returns the ``(device_id, seq)`` that are new (the rest were stored before)."""
     # A fixed order keeps two instances inserting the same redelivered events from deadlocking.
     rows = sorted(rows, key=lambda r: (r["device_id"], r["seq"]))
+    if rows and session.get_bind().dialect.name == "postgresql":
+        return _insert_events_pg(session, rows)
     new = insert_ignore(session, Event, rows, ["device_id", "seq"], returning=("device_id", "seq"))
     return {(d, s) for d, s in new}
+
+
+_EVENT_COLUMNS = (("device_id", "text"), ("seq", "bigint"), ("boot", "bigint"), ("up_ms", "bigint"),
+                  ("type", "text"), ("pad_ts_ms", "bigint"), ("at_ms", "bigint"), ("time_derived", "boolean"),
+                  ("received_ms", "bigint"), ("window_id", "integer"), ("rating", "text"), ("svc", "text"),
+                  ("body", "text"))
+# One statement with one array per column: PostgreSQL parses a few parameters instead of
+# thousands (a multi-row VALUES of 500 events cost more in the driver than in the server).
+_PG_INSERT_EVENTS = text(
+    "INSERT INTO event ({cols}) SELECT {casts} FROM unnest({arrays}) AS r({cols}) "
+    "ON CONFLICT (device_id, seq) DO NOTHING RETURNING device_id, seq".format(
+        cols=", ".join(c for c, _ in _EVENT_COLUMNS),
+        casts=", ".join(f"r.{c}::json" if c == "body" else f"r.{c}" for c, _ in _EVENT_COLUMNS),
+        arrays=", ".join(f"CAST(:{c} AS {t}[])" for c, t in _EVENT_COLUMNS)))
+
+
+def _insert_events_pg(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    params: dict[str, list[Any]] = {c: [] for c, _ in _EVENT_COLUMNS}
+    for r in rows:
+        for c, _ in _EVENT_COLUMNS:
+            params[c].append(json.dumps(r[c], separators=(",", ":")) if c == "body" else r[c])
+    return {(d, s) for d, s in session.execute(_PG_INSERT_EVENTS, params)}
 
 
 def known_devices(session: Session, devices: Iterable[str]) -> set[str]:
