@@ -176,11 +176,11 @@ def browser() -> Iterator[Any]:
 class Person:
     """One signed-in person in their own browser context."""
 
-    def __init__(self, browser: Any, site: Site, name: str) -> None:
+    def __init__(self, browser: Any, site: Site, name: str, width: int = 1366) -> None:
         self.site = site
         self.name = name
         self.context = browser.new_context(
-            viewport={"width": 1366, "height": 860}, locale="zh-CN", accept_downloads=True
+            viewport={"width": width, "height": 860}, locale="zh-CN", accept_downloads=True
         )
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
@@ -216,8 +216,8 @@ def person(browser: Any, site: Site) -> Iterator[Callable[[str], Person]]:
     """``person("mgmt1")`` -> a logged-in Person; every context is closed after the test."""
     made: list[Person] = []
 
-    def make(name: str, login: bool = True) -> Person:
-        p = Person(browser, site, name)
+    def make(name: str, login: bool = True, width: int = 1366) -> Person:
+        p = Person(browser, site, name, width)
         made.append(p)
         if login:
             p.login()
