@@ -21,6 +21,7 @@ import json
 import multiprocessing as mp
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -236,30 +237,45 @@ def main() -> None:
     ap.add_argument("--pads", type=int, default=50)
     ap.add_argument("--events", type=int, default=200, help="events per pad")
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (relay, then each database); medians "
+                    "are reported, since a shared machine's load moves single runs a lot")
     args = ap.parse_args()
-    results = {"pads": args.pads, "events_per_pad": args.events, "cores": os.cpu_count()}
-    relay = run_relay(args.pads, args.events)
-    results["bare_relay"] = relay
-    print(f"bare relay:        {relay['rate']:8.0f} events/s  "
-          f"({relay['events']} in {relay['seconds']:.2f} s)")
-    for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
-        if db == "sqlite":
-            tmp = tempfile.mkdtemp()
-            url, cleanup = f"sqlite:///{tmp}/bench.db", None
-        else:
-            url, cleanup = _pg_database()
-        try:
-            r = run_ingest(args.pads, args.events, url)
-        finally:
-            if cleanup is not None:
-                admin, name = cleanup  # type: ignore[misc]
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        r["ratio_to_relay"] = r["rate"] / relay["rate"] if relay["rate"] else 0
-        results[f"ingest_{db}"] = r
-        print(f"ingest ({db:10s}): {r['rate']:8.0f} events/s  ({r['stored']} stored and acked in "
-              f"{r['seconds']:.2f} s), {100 * r['ratio_to_relay']:.0f}% of the bare relay, "
-              f"peak RSS {r['peak_rss_mib']:.0f} MiB")
+    dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    runs: dict[str, list[dict]] = {"bare_relay": [], **{f"ingest_{db}": [] for db in dbs}}
+    for round_no in range(1, args.repeat + 1):
+        relay = run_relay(args.pads, args.events)
+        runs["bare_relay"].append(relay)
+        line = [f"round {round_no}: relay {relay['rate']:.0f}/s"]
+        for db in dbs:
+            r = _ingest_once(args.pads, args.events, db)
+            r["ratio_to_relay"] = r["rate"] / relay["rate"] if relay["rate"] else 0
+            runs[f"ingest_{db}"].append(r)
+            line.append(f"{db} {r['rate']:.0f}/s ({100 * r['ratio_to_relay']:.0f}%)")
+        print(", ".join(line), f"[load {os.getloadavg()[0]:.1f}]", flush=True)
+    relay_rate = statistics.median(r["rate"] for r in runs["bare_relay"])
+    results: dict = {"pads": args.pads, "events_per_pad": args.events, "cores": os.cpu_count(),
+                     "rounds": args.repeat, "runs": runs}
+    print(f"bare relay:         median {relay_rate:8.0f} events/s")
+    for db in dbs:
+        rs = runs[f"ingest_{db}"]
+        rate = statistics.median(r["rate"] for r in rs)
+        ratio = statistics.median(r["ratio_to_relay"] for r in rs)
+        assert all(r["stored"] == r["events"] for r in rs), "an event was not stored"
+        print(f"ingest ({db:10s}): median {rate:8.0f} events/s committed and acked, median "
+              f"{100 * ratio:.0f}% of the same round's bare relay, peak RSS "
+              f"{max(r['peak_rss_mib'] for r in rs):.0f} MiB")
     print(json.dumps(results, indent=2))
+
+
+def _ingest_once(pads: int, events: int, db: str) -> dict:
+    if db == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            return run_ingest(pads, events, f"sqlite:///{tmp}/bench.db")
+    url, (admin, name) = _pg_database()  # type: ignore[misc]
+    try:
+        return run_ingest(pads, events, url)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":
