@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, time
+from time import monotonic
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -113,18 +115,43 @@ def board(
     )
 
 
-def _snapshot_json(engine: Engine, clock: Clock, scope: int | None) -> str:
-    with Session(engine) as session:
-        return json.dumps(snapshot(session, clock, scope), ensure_ascii=False)
+class SharedSnapshots:
+    """One snapshot per scope and poll period, shared by every open board stream.
+
+    A snapshot of a 200-window hall takes ~0.1 s (bench/web_bench.py); without sharing, each
+    wall screen and browser tab would cost that every second.
+    """
+
+    def __init__(self, max_age_s: float = POLL_S) -> None:
+        self.max_age_s = max_age_s
+        self._lock = threading.Lock()
+        self._cache: dict[int | None, tuple[float, str]] = {}
+
+    def get(self, engine: Engine, clock: Clock, scope: int | None) -> str:
+        with self._lock:      # one thread computes; the others wait and reuse its result
+            hit = self._cache.get(scope)
+            if hit is not None and monotonic() - hit[0] < self.max_age_s:
+                return hit[1]
+            with Session(engine) as session:
+                data = json.dumps(snapshot(session, clock, scope), ensure_ascii=False)
+            self._cache[scope] = (monotonic(), data)
+            return data
+
+
+def _snapshot_json(request: Request, scope: int | None) -> str:
+    app = request.app
+    shared = getattr(app.state, "board_snapshots", None)
+    if shared is None:
+        shared = app.state.board_snapshots = SharedSnapshots()
+    return shared.get(app.state.engine, app.state.clock, scope)  # type: ignore[no-any-return]
 
 
 async def _events(request: Request, scope: int | None) -> AsyncIterator[str]:
-    engine, clock = request.app.state.engine, request.app.state.clock
     last = None
     idle = elapsed = 0.0
     yield f"retry: {RETRY_MS}\n\n"
     while elapsed < STREAM_S and not await request.is_disconnected():
-        data = await run_in_threadpool(_snapshot_json, engine, clock, scope)
+        data = await run_in_threadpool(_snapshot_json, request, scope)
         if data != last:
             last = data
             idle = 0.0

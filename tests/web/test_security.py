@@ -157,3 +157,21 @@ def test_the_board_stream_sends_snapshots_and_ends_so_shutdown_never_waits(
     assert '"number": "A01"' in events[0] and '"state": "offline"' in events[0]
     anonymous = app_site.client()
     assert anonymous.get("/board/stream").status_code == 303
+
+
+def test_board_snapshots_are_shared_between_screens(app_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from host.web import board
+
+    calls: list[int | None] = []
+    real = board.snapshot
+    monkeypatch.setattr(board, "snapshot", lambda s, c, scope=None: calls.append(scope) or real(s, c, scope))
+    shared = board.SharedSnapshots(max_age_s=60)
+    first = shared.get(app_site.engine, app_site.clock, None)
+    assert shared.get(app_site.engine, app_site.clock, None) == first        # a second screen: no query
+    shared.get(app_site.engine, app_site.clock, 1)                            # a staff member's own window
+    assert calls == [None, 1]
+    assert '"A02"' in first
+    stale = board.SharedSnapshots(max_age_s=0)
+    stale.get(app_site.engine, app_site.clock, None)
+    stale.get(app_site.engine, app_site.clock, None)
+    assert calls == [None, 1, None, None]
