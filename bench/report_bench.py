@@ -236,9 +236,14 @@ def run_postgres(args: argparse.Namespace) -> None:
 
 def report(db: str, args: argparse.Namespace, gen_s: float, m: dict[str, float], extra: str) -> None:
     events = args.windows * args.evals
+    load = os.getloadavg()[0]
+    print(f"[{db}] load average {load:.1f} on {os.cpu_count()} cores (other work slows every number)")
     print(f"[{db}] {args.windows} windows x {args.evals} evaluations = {events:,} events"
           f"{' (' + extra + ')' if extra else ''}")
-    print(f"[{db}]   generation (bulk insert, not part of the target): {gen_s:.1f} s")
+    if gen_s:
+        print(f"[{db}]   generation (bulk insert, not part of the target): {gen_s:.1f} s")
+    else:
+        print(f"[{db}]   kept data reused (no generation this run)")
     print(f"[{db}]   monthly report, all windows: best {m['month_report_s_best']:.2f} s, "
           f"median {m['month_report_s_median']:.2f} s  (target < 5 s; {m['closures']:.0f} closures, "
           f"{m['rated']:.0f} rated)")
