@@ -24,9 +24,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from host.clock import ManualClock, local
+from host.clock import RULES_TZ, ManualClock, local, to_ms
 from simulator.behaviour import Action, Planner
 from simulator.pad import LONG_HOLD_MS, RATING_HOLD_MS, STAFF_TAP_MS, SimPad
 from simulator.scenario import Scenario
@@ -132,6 +132,12 @@ class HallEngine:
             self._planned_until = day
             day += timedelta(days=1)
 
+    def _horizon_ms(self) -> int:
+        """The end of the last planned day: the clock may jump over empty days only one at a time."""
+        assert self._planned_until is not None
+        day = self._planned_until + timedelta(days=1)
+        return to_ms(datetime.combine(day, datetime.min.time(), tzinfo=RULES_TZ))
+
     # -- running ------------------------------------------------------------------------------
 
     def stop(self) -> None:
@@ -151,7 +157,7 @@ class HallEngine:
             nxt = self._queue[0][0] if self._queue else self.end_ms
             powered = [p for p in self.pads.values() if p.on]
             target = min(nxt, self.end_ms) if not powered else min(nxt, now + self.quantum_ms, self.end_ms)
-            target = max(target, now)
+            target = max(min(target, self._horizon_ms()), now)   # never past what is planned
             if self.speed:
                 ahead = real0 + (target - self.start_ms) / self.speed / 1000 - time.monotonic()
                 if ahead > 0 and self.stop_event.wait(ahead):
