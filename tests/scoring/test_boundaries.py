@@ -207,3 +207,36 @@ def test_r5_window_hours_from_the_database(world: World) -> None:
     assert [(c.session.day, c.session.name) for c in r.closures] == [
         (wed, "noon"), (sat, "saturday-1"), (date(2026, 11, 28), "saturday-1")]
     assert r.closed_days == (closed,)
+
+
+def test_r5_configured_summer_range_moves_the_afternoon_start(world: World) -> None:
+    """15 June: summer by the shipped default (13:30), winter (13:00) once the center sets July-August."""
+    from host.scoring.config import set_summer
+
+    day = date(2026, 6, 15)
+    wid = always_on_window(world, offs=((sh(day, time(11, 50)), sh(day, time(13, 10))),),
+                           start=sh(date(2026, 6, 1)), end=sh(date(2026, 7, 1)))
+    world.evals("pad-A01", wid, sh(day, time(9)), satisfied=1)
+    (r,) = results(world, "2026-06")
+    assert [c.session.name for c in r.closures] == ["morning"]
+    with world.session() as s:
+        set_summer(s, world.clock, 2026, date(2026, 7, 1), date(2026, 8, 31), by="mgmt:zhao",
+                   reason="center notice: summer hours July-August")
+        s.commit()
+        view = month_view(s, "2026-06", world.clock)
+    assert [c.session.name for c in view.results[0].closures] == ["morning", "afternoon"]
+    assert view.assumptions == ()                 # configured: no longer an assumption
+
+
+def test_r11_late_event_listed_through_the_report_of_a_closed_month(world: World) -> None:
+    from host.scoring.months import close_month
+
+    wid = always_on_window(world)
+    with world.session() as s:
+        close_month(s, NOV, world.clock, by="mgmt:zhao", reason="fed back")
+    world.clock.advance(3_600_000)
+    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=1, received_ms=world.clock.now_ms())
+    with world.session() as s:
+        view = month_view(s, NOV, world.clock, [wid])
+    assert view.status == "closed" and len(view.late_events) == 1
+    assert view.results[0].score.valid == 0 and not view.results[0].score.rated
