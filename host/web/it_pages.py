@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from host import faults, fleet
+from host import exports, faults, fleet
 from host.api.routes.devices import broker_note
-from host.api.routes.review_common import window_numbers
+from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth.roles import Role
 from host.broker import accounts
 from host.errors import ServiceError
@@ -43,6 +43,15 @@ def fault_log(request: Request, session: DB, viewer: Reader, status: str = "") -
         verdicts=VERDICTS,
         verdict_zh=VERDICT_CHINESE,
     )
+
+
+@router.get("/faults/export.{fmt}", include_in_schema=False)
+def fault_export(fmt: str, session: DB, viewer: Reader) -> Response:
+    """报修记录导出: the whole log, CSV or printable Excel (Chinese headers)."""
+    if fmt not in ("csv", "xlsx"):
+        return back("/it/faults", err="不支持的导出格式。")
+    write = exports.fault_log_csv if fmt == "csv" else exports.fault_log_xlsx
+    return download(write(faults.list_faults(session), window_names(session)), fmt, "faults")
 
 
 @router.post("/faults/{fault_id}/{step}", include_in_schema=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 from sqlmodel import Session, col, select
 
 from host import violations
@@ -49,6 +52,11 @@ def test_staff_report_a_fault_and_it_takes_it_through_its_lifecycle(app_site: Si
         assert (fault.status, fault.assignee, fault.verdict) == ("resolved", "李工", "pad_fault")
         assert "更换按键" in fault.repair_notes
     assert "评价器故障" in tech.get("/it/faults").text
+    xlsx = tech.get("/it/faults/export.xlsx")
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert any("满意键按不下去" in c for c in cells) and any("更换按键" in c for c in cells)
 
 
 def test_month_close_and_reopen_need_the_right_role_and_a_reason(app_site: Site) -> None:
