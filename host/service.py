@@ -19,6 +19,7 @@ from typing import Any
 from host.broker.mosquitto import HOST_USER, BrokerError, Mosquitto
 from host.clock import Clock, SystemClock
 from host.db import make_engine, upgrade
+from host.faults.sweep import Sweeper
 from host.ingest.mqtt import BrokerAddress, parse_mqtt_url
 from host.ingest.pipeline import IngestPipeline
 from host.settings import Settings
@@ -79,6 +80,11 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
         with broker_for(settings) as address:
             pipeline = IngestPipeline(settings, engine, clock, address)
             pipeline.start()
+            # The review sweep keeps the fault log (R7) and violation candidates (R6) current;
+            # only the full service runs it, not the bare ingest (`python -m host.ingest`).
+            sweeper = Sweeper(engine, clock) if http else None
+            if sweeper is not None:
+                sweeper.start()
             try:
                 create_app = _find_create_app() if http else None
                 if create_app is not None:
@@ -89,6 +95,8 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                         log.warning("host.api.app is missing: running the ingest without the HTTP API")
                     stopping.wait()
             finally:
+                if sweeper is not None:
+                    sweeper.stop()
                 pipeline.stop()
     finally:
         for sig, handler in previous.items():
