@@ -23,7 +23,7 @@ from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from host import audit, fleet
+from host import audit, fleet, violations
 from host.auth.roles import ALL_ROLES, Role
 from host.clock import RULES_TZ, Clock, local
 from host.models.events import Event
@@ -44,6 +44,9 @@ STREAM_S = 30.0
 RETRY_MS = 1000
 MAX_NOTE = 500
 PATROL_NOTE = "patrol.note"
+# What a patrol can see with their own eyes (R6); consecutive and self evaluations need the
+# evaluation event and are found by the detector instead.
+PATROL_VIOLATIONS = ("no_prompt", "refused")
 BOARD_ROLES = ALL_ROLES
 
 
@@ -128,7 +131,7 @@ class SharedSnapshots:
         self._cache: dict[int | None, tuple[float, str]] = {}
 
     def get(self, engine: Engine, clock: Clock, scope: int | None) -> str:
-        with self._lock:      # one thread computes; the others wait and reuse its result
+        with self._lock:  # one thread computes; the others wait and reuse its result
             hit = self._cache.get(scope)
             if hit is not None and monotonic() - hit[0] < self.max_age_s:
                 return hit[1]
@@ -194,8 +197,10 @@ def patrol_note(
     window: Annotated[str, Form()],
     note: Annotated[str, Form()],
     viewer: Annotated[Viewer, Depends(action(Role.PATROL, Role.ADMIN, Role.MANAGEMENT))],
+    violation: Annotated[str, Form()] = "",
 ) -> Response:
-    """巡查记录: a patrol's note against a window, kept with who and when."""
+    """巡查记录: a patrol's note against a window, kept with who and when; optionally also an
+    R6 candidate (未提示评价/拒绝评价) for the management section to confirm or dismiss."""
     text = " ".join(note.split())
     if not text:
         return back("/board", err="巡查记录不能为空，请写明所见情况。")
@@ -210,5 +215,21 @@ def patrol_note(
         subject=win.number,
         reason=text,
     )
+    if violation:
+        if violation not in PATROL_VIOLATIONS or win.id is None:
+            return back("/board", err="巡查只能上报“未提示评价”或“拒绝评价”线索。")
+        cand = violations.report(
+            session,
+            window_id=win.id,
+            kind=violation,
+            at_ms=clock.now_ms(),
+            by=viewer.principal.actor,
+            source="patrol",
+            detail=text,
+            now_ms=clock.now_ms(),
+        )  # commits the note with it
+        return back(
+            "/board", ok=f"已记录 {win.number} 窗口的巡查情况，并上报违规线索 #{cand.id} 待管理科审核。"
+        )
     session.commit()
     return back("/board", ok=f"已记录 {win.number} 窗口的巡查情况。")

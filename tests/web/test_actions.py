@@ -14,6 +14,7 @@ from host.models.events import Event
 from host.models.faults import Fault
 from host.models.fleet import Assignment, Window
 from host.models.months import MonthAction
+from host.models.review import ViolationCandidate
 from host.models.volume import MonthlyVolume
 from protocol import messages
 from tests.web.harness import Site, csrf_of
@@ -21,8 +22,13 @@ from tests.web.harness import Site, csrf_of
 
 def audited(site: Site, action_prefix: str, actor: str) -> list[AuditEntry]:
     with Session(site.engine) as s:
-        return list(s.exec(select(AuditEntry).where(col(AuditEntry.action).startswith(action_prefix),
-                                                    AuditEntry.actor == actor)))
+        return list(
+            s.exec(
+                select(AuditEntry).where(
+                    col(AuditEntry.action).startswith(action_prefix), AuditEntry.actor == actor
+                )
+            )
+        )
 
 
 def test_staff_report_a_fault_and_it_takes_it_through_its_lifecycle(app_site: Site) -> None:
@@ -41,9 +47,10 @@ def test_staff_report_a_fault_and_it_takes_it_through_its_lifecycle(app_site: Si
     token = csrf_of(tech, "/it/faults")
     assert tech.post(f"/it/faults/{fid}/ack", data={"assignee": "李工", "csrf": token}).status_code == 303
     r = tech.post(f"/it/faults/{fid}/resolve", data={"verdict": "pad_fault", "note": "", "csrf": token})
-    assert "err=" in r.headers["location"]                          # a verdict needs repair notes
-    r = tech.post(f"/it/faults/{fid}/resolve",
-                  data={"verdict": "pad_fault", "note": "更换按键", "csrf": token})
+    assert "err=" in r.headers["location"]  # a verdict needs repair notes
+    r = tech.post(
+        f"/it/faults/{fid}/resolve", data={"verdict": "pad_fault", "note": "更换按键", "csrf": token}
+    )
     assert "ok=" in r.headers["location"]
     with Session(app_site.engine) as s:
         done = s.get(Fault, fid)
@@ -71,10 +78,15 @@ def test_month_close_and_reopen_need_the_right_role_and_a_reason(app_site: Site)
     r = mgmt.post(f"/management/months/{month}/reopen", data={"reason": "补录投诉", "csrf": token})
     assert "ok=" in r.headers["location"]
     with Session(app_site.engine) as s:
-        actions = s.exec(select(MonthAction).where(MonthAction.month == month)
-                         .order_by(col(MonthAction.at_ms), col(MonthAction.id))).all()
-        assert [(a.action, a.by, a.reason) for a in actions] == [("close", "mgmt", "十月考核"),
-                                                                  ("reopen", "mgmt", "补录投诉")]
+        actions = s.exec(
+            select(MonthAction)
+            .where(MonthAction.month == month)
+            .order_by(col(MonthAction.at_ms), col(MonthAction.id))
+        ).all()
+        assert [(a.action, a.by, a.reason) for a in actions] == [
+            ("close", "mgmt", "十月考核"),
+            ("reopen", "mgmt", "补录投诉"),
+        ]
     tech = app_site.login("tech")
     r = tech.post(f"/management/months/{month}/close", data={"csrf": csrf_of(tech, "/it/faults")})
     assert r.status_code == 403
@@ -83,23 +95,32 @@ def test_month_close_and_reopen_need_the_right_role_and_a_reason(app_site: Site)
 def test_configuration_changes_are_made_and_audited(app_site: Site) -> None:
     mgmt = app_site.login("mgmt")
     token = csrf_of(mgmt, "/config")
-    r = mgmt.post("/config/windows", data={"number": "C05", "name": "公积金", "category": "general",
-                                           "csrf": token})
+    r = mgmt.post(
+        "/config/windows", data={"number": "C05", "name": "公积金", "category": "general", "csrf": token}
+    )
     assert "ok=" in r.headers["location"], r.headers["location"]
-    r = mgmt.post("/config/calendar", data={"day": "2026-12-31", "kind": "holiday", "reason": "跨年调休",
-                                            "csrf": token})
+    r = mgmt.post(
+        "/config/calendar", data={"day": "2026-12-31", "kind": "holiday", "reason": "跨年调休", "csrf": token}
+    )
     assert "ok=" in r.headers["location"], r.headers["location"]
-    assert mgmt.post("/config/assignments", data={"device_id": "pad-a01", "window": "C05",
-                                                 "csrf": token}).status_code == 403   # IT's job
-    app_site.clock.advance(60_000)                 # a pad moves after it was placed, not at once
+    assert (
+        mgmt.post(
+            "/config/assignments", data={"device_id": "pad-a01", "window": "C05", "csrf": token}
+        ).status_code
+        == 403
+    )  # IT's job
+    app_site.clock.advance(60_000)  # a pad moves after it was placed, not at once
     tech = app_site.login("tech")
-    r = tech.post("/config/assignments", data={"device_id": "pad-a01", "window": "C05", "reason": "调换",
-                                               "csrf": csrf_of(tech, "/config")})
+    r = tech.post(
+        "/config/assignments",
+        data={"device_id": "pad-a01", "window": "C05", "reason": "调换", "csrf": csrf_of(tech, "/config")},
+    )
     assert "ok=" in r.headers["location"], r.headers["location"]
     with Session(app_site.engine) as s:
         c05 = s.exec(select(Window).where(Window.number == "C05")).one()
-        open_a = s.exec(select(Assignment).where(Assignment.device_id == "pad-a01",
-                                                 col(Assignment.end_ms).is_(None))).one()
+        open_a = s.exec(
+            select(Assignment).where(Assignment.device_id == "pad-a01", col(Assignment.end_ms).is_(None))
+        ).one()
         assert open_a.window_id == c05.id and open_a.by == "tech"
         day = s.exec(select(CalendarDay)).one()
         assert (day.working, day.by, day.reason) == (False, "mgmt", "跨年调休")
@@ -114,14 +135,14 @@ def test_desk_commands_reach_the_publisher_with_the_staff_as_actor(app_site: Sit
     clerk = app_site.login("clerk")
     token = csrf_of(clerk, "/windows/A01")
     r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "", "csrf": token})
-    assert "err=" in r.headers["location"] and not app_site.sent        # a prompt needs its 业务号
+    assert "err=" in r.headers["location"] and not app_site.sent  # a prompt needs its 业务号
     r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "Q0815", "csrf": token})
     assert "ok=" in r.headers["location"]
     topic, payload = app_site.sent[-1]
     assert topic == "evalpad/v1/pad-a01/cmd"
     assert messages.parse_command(payload)["svc"] == "Q0815"
     r = clerk.post("/windows/A01/commands", data={"kind": "reboot", "csrf": token})
-    assert "err=" in r.headers["location"] and len(app_site.sent) == 1   # not a desk command
+    assert "err=" in r.headers["location"] and len(app_site.sent) == 1  # not a desk command
     assert [e.subject for e in audited(app_site, "command.send", "clerk")] == ["pad-a01"]
 
 
@@ -139,11 +160,33 @@ def _seed_evaluations(site: Site, number: str, satisfied: int) -> None:
     with Session(site.engine) as s:
         wid = s.exec(select(Window.id).where(Window.number == number)).one()
         for i in range(satisfied):
-            body = messages.event("pad-a01", 100 + i, 1, 1000 + i, now - 60_000 + i, "eval",
-                                  rating="satisfied", svc=f"S{i}", prompted=True)
-            s.add(Event(device_id="pad-a01", seq=100 + i, boot=1, up_ms=1000 + i, type="eval",
-                        pad_ts_ms=now - 60_000 + i, at_ms=now - 60_000 + i, received_ms=now,
-                        window_id=wid, rating="satisfied", svc=f"S{i}", body=body))
+            body = messages.event(
+                "pad-a01",
+                100 + i,
+                1,
+                1000 + i,
+                now - 60_000 + i,
+                "eval",
+                rating="satisfied",
+                svc=f"S{i}",
+                prompted=True,
+            )
+            s.add(
+                Event(
+                    device_id="pad-a01",
+                    seq=100 + i,
+                    boot=1,
+                    up_ms=1000 + i,
+                    type="eval",
+                    pad_ts_ms=now - 60_000 + i,
+                    at_ms=now - 60_000 + i,
+                    received_ms=now,
+                    window_id=wid,
+                    rating="satisfied",
+                    svc=f"S{i}",
+                    body=body,
+                )
+            )
         s.commit()
 
 
@@ -158,30 +201,42 @@ def test_confirm_then_waive_a_deduction_with_its_reason(app_site: Site) -> None:
     with Session(app_site.engine) as s:
         wid = s.exec(select(Window.id).where(Window.number == "A01")).one()
         assert wid is not None
-        cid = violations.report(s, window_id=wid, kind="no_prompt", at_ms=now - 30_000, by="guard",
-                                source="patrol", detail="未提示群众评价", now_ms=now).id
+        cid = violations.report(
+            s,
+            window_id=wid,
+            kind="no_prompt",
+            at_ms=now - 30_000,
+            by="guard",
+            source="patrol",
+            detail="未提示群众评价",
+            now_ms=now,
+        ).id
         s.commit()
     mgmt = app_site.login("mgmt")
     month = "2026-11"
     assert _final(mgmt.get(f"/management?month={month}").text, "A01") == "5.00"
     token = csrf_of(mgmt, "/management")
     r = mgmt.post(f"/management/violations/{cid}/confirm", data={"reason": "", "month": month, "csrf": token})
-    assert "err=" in r.headers["location"]                            # a decision needs its reason
-    r = mgmt.post(f"/management/violations/{cid}/confirm",
-                  data={"reason": "监控录像属实", "month": month, "csrf": token})
+    assert "err=" in r.headers["location"]  # a decision needs its reason
+    r = mgmt.post(
+        f"/management/violations/{cid}/confirm",
+        data={"reason": "监控录像属实", "month": month, "csrf": token},
+    )
     assert "ok=" in r.headers["location"]
     lowered = _final(mgmt.get(f"/management?month={month}").text, "A01")
     assert float(lowered) < 5.0
     evidence = mgmt.get(f"/management/windows/A01?month={month}").text
     assert "未提示评价" in evidence and "未提示群众评价" in evidence
     key = evidence.split('name="key" value="', 1)[1].split('"', 1)[0]
-    r = mgmt.post("/management/waivers", data={"window": "A01", "month": month, "key": key,
-                                               "reason": "经核实为误判", "csrf": token})
+    r = mgmt.post(
+        "/management/waivers",
+        data={"window": "A01", "month": month, "key": key, "reason": "经核实为误判", "csrf": token},
+    )
     assert "ok=" in r.headers["location"], r.headers["location"]
     page = mgmt.get(f"/management?month={month}").text
-    assert float(_final(page, "A01")) > float(lowered)                 # the waived line no longer counts
+    assert float(_final(page, "A01")) > float(lowered)  # the waived line no longer counts
     evidence = mgmt.get(f"/management/windows/A01?month={month}").text
-    assert "经核实为误判" in evidence and "不计入" in evidence          # still shown, marked (R8)
+    assert "经核实为误判" in evidence and "不计入" in evidence  # still shown, marked (R8)
     assert audited(app_site, "violation.", "mgmt") and audited(app_site, "waiver.", "mgmt")
 
 
@@ -189,8 +244,9 @@ def test_a_good_volume_file_is_imported_and_listed(app_site: Site) -> None:
     mgmt = app_site.login("mgmt")
     token = csrf_of(mgmt, "/management/volume")
     data = "窗口,月份,业务受理量\nA01,2026-11,120\nA02,2026-11,95\n".encode()
-    r = mgmt.post("/management/volume", data={"csrf": token},
-                  files={"file": ("受理量.csv", data, "text/csv")})
+    r = mgmt.post(
+        "/management/volume", data={"csrf": token}, files={"file": ("受理量.csv", data, "text/csv")}
+    )
     assert r.status_code == 200, r.text
     assert "已导入 2 行" in r.text and "受理量.csv" in r.text
     with Session(app_site.engine) as s:
@@ -198,3 +254,24 @@ def test_a_good_volume_file_is_imported_and_listed(app_site: Site) -> None:
         assert [r.volume for r in rows] == [120, 95]
     r = mgmt.post("/management/volume", data={"csrf": token}, files={"file": ("空.csv", b"", "text/csv")})
     assert r.status_code == 422 and "文件为空" in r.text
+
+
+def test_a_patrol_note_can_flag_a_violation_for_review(app_site: Site) -> None:
+    guard = app_site.login("guard")
+    token = csrf_of(guard)
+    r = guard.post(
+        "/board/notes",
+        data={"window": "A01", "note": "未提示群众评价", "violation": "no_prompt", "csrf": token},
+    )
+    assert "ok=" in r.headers["location"]
+    r = guard.post(
+        "/board/notes", data={"window": "A01", "note": "x", "violation": "self_eval", "csrf": token}
+    )
+    assert "err=" in r.headers["location"]  # needs the evaluation: the detector's
+    with Session(app_site.engine) as s:
+        cands = s.exec(select(ViolationCandidate)).all()
+        assert [(c.kind, c.source, c.status, c.detail) for c in cands] == [
+            ("no_prompt", "patrol", "open", "未提示群众评价")
+        ]
+    queue = app_site.login("mgmt").get("/management/violations?month=2026-11").text
+    assert "未提示群众评价" in queue and "巡查" in queue
