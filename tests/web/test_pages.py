@@ -124,6 +124,10 @@ def test_hall_board_follows_a_pad_over_real_mqtt(person: Any, site: Site) -> Non
         pad.state("paused")
         expect(tile(page, "A02")).to_have_class(re.compile(r"\bpaused\b"))
         assert tile(page, "A02").locator('[data-field="state"]').inner_text() == "暂停服务"
+        for mode, shown in (("prompt", "待评价"), ("fault", "故障")):
+            pad.state(mode)
+            expect(tile(page, "A02")).to_have_class(re.compile(rf"\b{mode}\b"))
+            assert tile(page, "A02").locator('[data-field="state"]').inner_text() == shown
         pad.state("serving")
         pad.send(1, type="eval", rating="satisfied", ts=SystemClock().now_ms())
         pad.send(2, type="eval", rating="unsatisfied", ts=SystemClock().now_ms())
