@@ -43,9 +43,12 @@ _HASH: list[str] = []
 
 
 class Site:
-    def __init__(self, tmp: Path, http_host: str = "127.0.0.1") -> None:
-        url = f"sqlite:///{tmp / 'evalpad.db'}"
-        _migrated_copy(tmp / "evalpad.db")
+    def __init__(self, tmp: Path, http_host: str = "127.0.0.1", url: str | None = None) -> None:
+        if url is None:
+            url = f"sqlite:///{tmp / 'evalpad.db'}"
+            _migrated_copy(tmp / "evalpad.db")
+        else:
+            upgrade(url)
         self.engine = make_engine(url)
         self.clock = ManualClock(T0)
         settings = Settings(data_dir=tmp, database_url=url, http_host=http_host)  # type: ignore[call-arg]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import openpyxl
 from sqlmodel import Session, col, select
@@ -275,3 +276,46 @@ def test_a_patrol_note_can_flag_a_violation_for_review(app_site: Site) -> None:
         ]
     queue = app_site.login("mgmt").get("/management/violations?month=2026-11").text
     assert "未提示群众评价" in queue and "巡查" in queue
+
+
+ADMIN_PAGES = (
+    "/board",
+    "/windows/A01",
+    "/management",
+    "/management/windows/A01",
+    "/management/violations",
+    "/management/waivers",
+    "/management/volume",
+    "/management/charts",
+    "/management/charts/data",
+    "/management/export/report.xlsx",
+    "/management/export/report.csv",
+    "/management/export/deductions.csv",
+    "/management/export/violations.xlsx",
+    "/it/faults",
+    "/it/faults/export.xlsx",
+    "/it/devices",
+    "/it/rejected",
+    "/config",
+)
+
+
+def test_every_page_renders_on_sqlite_and_postgresql(db_url: str, tmp_path: Path) -> None:
+    site = Site(tmp_path, url=db_url)
+    try:
+        _seed_evaluations(site, "A01", satisfied=2)
+        boss = site.login("boss")
+        for path in ADMIN_PAGES:
+            r = boss.get(path)
+            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+        data = boss.get("/management/charts/data").json()
+        assert data["evaluations"] == 2 and sum(c[2] for c in data["heatmap"]["cells"]) == 2
+        assert '"today": 2' in board_json(site)
+    finally:
+        site.engine.dispose()
+
+
+def board_json(site: Site) -> str:
+    from host.web.board import SharedSnapshots
+
+    return SharedSnapshots().get(site.engine, site.clock, None)
