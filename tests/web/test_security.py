@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import APIRouter, Depends
@@ -164,7 +165,12 @@ def test_board_snapshots_are_shared_between_screens(app_site: Site, monkeypatch:
 
     calls: list[int | None] = []
     real = board.snapshot
-    monkeypatch.setattr(board, "snapshot", lambda s, c, scope=None: calls.append(scope) or real(s, c, scope))
+
+    def counting(session: Any, clock: Any, scope: int | None = None) -> Any:
+        calls.append(scope)
+        return real(session, clock, scope)
+
+    monkeypatch.setattr(board, "snapshot", counting)
     shared = board.SharedSnapshots(max_age_s=60)
     first = shared.get(app_site.engine, app_site.clock, None)
     assert shared.get(app_site.engine, app_site.clock, None) == first        # a second screen: no query
