@@ -24,7 +24,7 @@ from typing import Any
 
 from firmware.hal import PowerCut, Reboot
 from firmware.hal.fake import FakeHal
-from firmware.hal.netsock import SocketModule, TimeoutSocket
+from firmware.hal.netsock import SocketModule
 from firmware.pad import settings as pad_settings
 from firmware.pad.app import PadApp
 from simulator.scenario import PadSettings
@@ -37,28 +37,6 @@ STAFF_TAP_MS = 250         # staff key short press (< the firmware's 2 s long pr
 LONG_HOLD_MS = 2_300       # staff key long press / power key (> 2 s)
 PING_SETTLE_S = 0.5        # longest real wait for a PINGRESP before simulated time moves on
 SOCKET_TIMEOUT_S = 0.5     # as on the pad (firmware.pad.net): loopback answers in well under that
-
-
-class _MicroPythonLikeSocket(TimeoutSocket):
-    """MicroPython's socket streams accept ``str`` (sent as UTF-8); CPython's ``sendall`` does not.
-
-    umqtt.simple writes the client id as ``str``, so on CPython the pad needs this to connect.
-    """
-
-    def write(self, buf: object, n: object = None) -> int:
-        if isinstance(buf, str):
-            buf = buf.encode()
-        return super().write(buf, n)
-
-
-class SimSockets(SocketModule):
-    def socket(self) -> TimeoutSocket:
-        raw = self.mod.socket()  # type: ignore[attr-defined]
-        # umqtt writes each packet in several small pieces; with Nagle's algorithm against the
-        # broker's delayed ACK every QoS 1 round trip would stall ~40 ms on loopback.
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.last = _MicroPythonLikeSocket(raw, self.timeout_s)
-        return self.last
 
 
 class Expect:
@@ -86,7 +64,7 @@ class SimPad:
                       "ntp_host": "sim", "window": window_name or window}
         self.hal: FakeHal | None = None
         self.app: PadApp | None = None
-        self.sockets: SimSockets | None = None
+        self.sockets: SocketModule | None = None
         self.now = 0
         self.wifi_up = True
         self.stuck: set[str] = set()
@@ -118,7 +96,7 @@ class SimPad:
         if self.on:
             return
         self.now = now_ms
-        self.sockets = SimSockets(socket, SOCKET_TIMEOUT_S)
+        self.sockets = SocketModule(socket, SOCKET_TIMEOUT_S)
         hal = FakeHal(str(self.root), start_ms=now_ms, reset_cause=cause, sockets=self.sockets,
                       wifi=self.wifi_up)
         hal.ntp_ms = 0                      # NTP answers the hall's time: wall = hal.now
