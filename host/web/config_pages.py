@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from host import fleet
 from host.auth.roles import Role
+from host.auth.users import create_user, disable_user, list_users
 from host.errors import ServiceError
 from host.models.calendar import CalendarDay, CalendarYear, WindowDay, WindowSchedule
 from host.scoring import config
@@ -159,3 +160,65 @@ def schedule(
     except (ServiceError, ValueError) as exc:
         return back("/config", err=f"作息未更新：{getattr(exc, 'detail', exc)}")
     return back("/config", ok=f"窗口 {window} 的作息已更新。")
+
+
+# -- users (admin only; the first admin comes from `evalpad user add` on the server) ------------------
+
+Admin = Annotated[Viewer, Depends(page(Role.ADMIN))]
+AdminAction = Annotated[Viewer, Depends(action(Role.ADMIN))]
+
+
+@router.get("/users", response_class=HTMLResponse, include_in_schema=False)
+def users(request: Request, session: DB, viewer: Admin) -> HTMLResponse:
+    windows = fleet.list_windows(session)
+    return render(
+        request,
+        "users.html",
+        viewer,
+        users=list_users(session),
+        windows=windows,
+        numbers={w.id: w.number for w in windows},
+        roles=[r.value for r in Role],
+    )
+
+
+@router.post("/users", include_in_schema=False)
+def add_user(
+    session: DB,
+    clock: ClockDep,
+    viewer: AdminAction,
+    name: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    window: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """新增账号: a person with a password (no default password exists; the admin sets a first one)."""
+    try:
+        create_user(
+            session,
+            name=name.strip(),
+            role=role,
+            password=password,
+            clock=clock,
+            actor=viewer.principal.actor,
+            window_number=window or None,
+            reason=reason.strip(),
+        )
+        session.commit()
+    except ServiceError as exc:
+        return back("/config/users", err=f"新增账号未完成：{exc.detail}")
+    return back("/config/users", ok=f"已新增账号 {name.strip()}。")
+
+
+@router.post("/users/{name}/disable", include_in_schema=False)
+def disable(
+    name: str, session: DB, clock: ClockDep, viewer: AdminAction, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """停用账号: every session and token of the user stops working at once."""
+    try:
+        disable_user(session, name, clock=clock, actor=viewer.principal.actor, reason=reason.strip())
+        session.commit()
+    except ServiceError as exc:
+        return back("/config/users", err=f"停用未完成：{exc.detail}")
+    return back("/config/users", ok=f"已停用账号 {name}。")

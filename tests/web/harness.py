@@ -22,7 +22,7 @@ T0 = 1_795_600_000_000
 PASSWORD = "一二三四五六七八九十-pw"
 
 
-_MIGRATED: list[Path] = []      # one migrated SQLite file per test process, copied per test
+_MIGRATED: list[Path] = []  # one migrated SQLite file per test process, copied per test
 
 
 def _migrated_copy(target: Path) -> None:
@@ -53,18 +53,27 @@ class Site:
         self.clock = ManualClock(T0)
         settings = Settings(data_dir=tmp, database_url=url, http_host=http_host)  # type: ignore[call-arg]
         self.sent: list[tuple[str, bytes]] = []
-        self.app = create_app(settings, self.engine, self.clock,
-                              lambda topic, payload, qos=1, retain=False: self.sent.append((topic, payload)))
+        self.app = create_app(
+            settings,
+            self.engine,
+            self.clock,
+            lambda topic, payload, qos=1, retain=False: self.sent.append((topic, payload)),
+        )
         with Session(self.engine) as s:
             for number in ("A01", "A02"):
                 fleet.add_window(s, number=number, name=f"窗口{number}", clock=self.clock, actor="t")
             fleet.add_device(s, device_id="pad-a01", window_number="A01", clock=self.clock, actor="t")
-            for name, role, win in (("boss", "admin", None), ("mgmt", "management", None),
-                                    ("guard", "patrol", None), ("clerk", "staff", "A01"),
-                                    ("tech", "it", None)):
-                user = create_user(s, name=name, role=role, password=None, clock=self.clock, actor="t",
-                                   window_number=win)
-                user.password_hash = _password_hash()     # Argon2 is slow on purpose: hash once
+            for name, role, win in (
+                ("boss", "admin", None),
+                ("mgmt", "management", None),
+                ("guard", "patrol", None),
+                ("clerk", "staff", "A01"),
+                ("tech", "it", None),
+            ):
+                user = create_user(
+                    s, name=name, role=role, password=None, clock=self.clock, actor="t", window_number=win
+                )
+                user.password_hash = _password_hash()  # Argon2 is slow on purpose: hash once
                 s.add(user)
             s.commit()
 
@@ -81,5 +90,3 @@ class Site:
 def csrf_of(c: TestClient, path: str = "/board") -> str:
     html = c.get(path).text
     return html.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
-
-

@@ -297,6 +297,7 @@ ADMIN_PAGES = (
     "/it/devices",
     "/it/rejected",
     "/config",
+    "/config/users",
 )
 
 
@@ -319,3 +320,34 @@ def board_json(site: Site) -> str:
     from host.web.board import SharedSnapshots
 
     return SharedSnapshots().get(site.engine, site.clock, None)
+
+
+def test_the_admin_adds_and_disables_accounts_from_the_browser(app_site: Site) -> None:
+    boss = app_site.login("boss")
+    token = csrf_of(boss, "/config/users")
+    r = boss.post(
+        "/config/users",
+        data={"name": "wang", "role": "staff", "window": "A02", "password": "short", "csrf": token},
+    )
+    assert "err=" in r.headers["location"]  # too short: refused, not stored
+    r = boss.post(
+        "/config/users",
+        data={
+            "name": "wang",
+            "role": "staff",
+            "window": "A02",
+            "password": "窗口二号-初始密码-2026",
+            "reason": "新入职",
+            "csrf": token,
+        },
+    )
+    assert "ok=" in r.headers["location"], r.headers["location"]
+    wang = app_site.client()
+    r = wang.post("/login", data={"name": "wang", "password": "窗口二号-初始密码-2026"})
+    assert r.headers["location"] == "/windows/mine"
+    assert wang.get("/windows/mine").headers["location"] == "/windows/A02"
+    r = boss.post("/config/users/wang/disable", data={"reason": "调岗", "csrf": token})
+    assert "ok=" in r.headers["location"]
+    assert wang.get("/windows/A02").status_code == 303  # the session ended at once
+    assert [e.subject for e in audited(app_site, "user.", "boss")] == ["wang", "wang"]
+    assert app_site.login("mgmt").get("/config/users").status_code == 403

@@ -338,7 +338,10 @@ def test_it_pages_and_charts_render(person: Any, site: Site) -> None:
     mgmt.shot("management-charts")
     mgmt.goto("/config")
     mgmt.shot("config")
-    phone = person("staff1", width=390)              # a window's staff on a phone
+    admin = person("admin1")
+    assert "staff2" in admin.goto("/config/users").inner_text("#users")
+    admin.shot("config-users")
+    phone = person("staff1", width=390)  # a window's staff on a phone
     assert phone.page.url.endswith("/windows/A01")
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the window page scrolls sideways on a phone ({width} px)"

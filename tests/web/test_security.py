@@ -173,8 +173,8 @@ def test_board_snapshots_are_shared_between_screens(app_site: Site, monkeypatch:
     monkeypatch.setattr(board, "snapshot", counting)
     shared = board.SharedSnapshots(max_age_s=60)
     first = shared.get(app_site.engine, app_site.clock, None)
-    assert shared.get(app_site.engine, app_site.clock, None) == first        # a second screen: no query
-    shared.get(app_site.engine, app_site.clock, 1)                            # a staff member's own window
+    assert shared.get(app_site.engine, app_site.clock, None) == first  # a second screen: no query
+    shared.get(app_site.engine, app_site.clock, 1)  # a staff member's own window
     assert calls == [None, 1]
     assert '"A02"' in first
     stale = board.SharedSnapshots(max_age_s=0)
