@@ -79,7 +79,9 @@ def main() -> None:
     print(f"board snapshot (once a second, shared by every open board)  {_ms(times)}")
     app = create_app(Settings(data_dir=tmp, database_url=url), engine, clock, lambda *a, **k: None)
     client = TestClient(app)
-    client.post("/login", data={"name": "mgmt", "password": PASSWORD})
+    form = client.get("/login").text
+    token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"name": "mgmt", "password": PASSWORD, "csrf": token})
     for label, path, n in (("GET /board", "/board", args.requests),
                            ("GET /windows/W007", "/windows/W007", args.requests),
                            ("GET /management (month report)", "/management", max(3, args.requests // 10))):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,6 +17,10 @@ from host.web.security import COOKIE
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+
+LOGIN_CSRF_COOKIE = "evalpad_login_csrf"
+LOGIN_CSRF_BYTES = 24
+LOGIN_CSRF_TTL_S = 3600  # a login form left open for an hour asks to be reloaded
 
 HOME = {
     Role.ADMIN: "/management",
@@ -42,7 +48,24 @@ def home(request: Request, session: DB) -> Response:
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", None, next=_safe_next(next) or "")
+    return _login_form(request, next=_safe_next(next) or "")
+
+
+def _login_form(request: Request, status_code: int = 200, **context: object) -> HTMLResponse:
+    """The login form with a fresh pre-session CSRF token (double submit: cookie + field), so
+    another site cannot sign a browser in to an account of its choosing (login CSRF)."""
+    token = secrets.token_urlsafe(LOGIN_CSRF_BYTES)
+    resp = render(request, "login.html", None, status_code=status_code, login_csrf=token, **context)
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=LOGIN_CSRF_TTL_S,
+        httponly=True,
+        secure=web(request).jar.secure,
+        samesite="strict",
+        path="/login",
+    )
+    return resp
 
 
 @router.post("/login", include_in_schema=False)
@@ -53,17 +76,24 @@ def login(
     name: Annotated[str, Form()],
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     state = web(request)
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        return _login_form(
+            request,
+            status_code=403,
+            next=_safe_next(next) or "",
+            error="登录页面已过期或缺少安全令牌，请重新输入。",
+        )
     addr = request.client.host if request.client else "?"
     keys = ("name:" + name.lower(), "addr:" + addr)
     wait = state.throttle.wait_ms(keys, clock.now_ms())
     if wait > 0:
         log.warning("login throttled for %r from %s", name, addr)
-        return render(
+        return _login_form(
             request,
-            "login.html",
-            None,
             status_code=429,
             next=_safe_next(next) or "",
             error=f"登录失败次数过多，请 {wait // 60_000 + 1} 分钟后再试。",
@@ -72,10 +102,8 @@ def login(
     if user is None:
         state.throttle.failed(keys, clock.now_ms())
         log.info("failed web login for %r from %s", name, addr)
-        return render(
+        return _login_form(
             request,
-            "login.html",
-            None,
             status_code=401,
             next=_safe_next(next) or "",
             error="用户名或密码错误（或账号已停用）。",
@@ -86,6 +114,7 @@ def login(
     session.commit()
     target = _safe_next(next) or HOME[Role(user.role)]
     resp = RedirectResponse(target, status_code=303)
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     resp.set_cookie(
         COOKIE,
         state.jar.dump(token),

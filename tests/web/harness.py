@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -82,9 +83,16 @@ class Site:
 
     def login(self, name: str, password: str = PASSWORD) -> TestClient:
         c = self.client()
-        r = c.post("/login", data={"name": name, "password": password})
+        r = login_post(c, name=name, password=password)
         assert r.status_code == 303, r.text
         return c
+
+
+def login_post(c: TestClient, **data: str) -> Any:
+    """Post the login form as a browser does: with the token of the form it was given."""
+    html = c.get("/login").text
+    token = html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    return c.post("/login", data={**data, "csrf": token})
 
 
 def csrf_of(c: TestClient, path: str = "/board") -> str:

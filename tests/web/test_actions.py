@@ -18,7 +18,7 @@ from host.models.months import MonthAction
 from host.models.review import ViolationCandidate
 from host.models.volume import MonthlyVolume
 from protocol import messages
-from tests.web.harness import Site, csrf_of
+from tests.web.harness import Site, csrf_of, login_post
 
 
 def audited(site: Site, action_prefix: str, actor: str) -> list[AuditEntry]:
@@ -343,7 +343,7 @@ def test_the_admin_adds_and_disables_accounts_from_the_browser(app_site: Site) -
     )
     assert "ok=" in r.headers["location"], r.headers["location"]
     wang = app_site.client()
-    r = wang.post("/login", data={"name": "wang", "password": "窗口二号-初始密码-2026"})
+    r = login_post(wang, name="wang", password="窗口二号-初始密码-2026")
     assert r.headers["location"] == "/windows/mine"
     assert wang.get("/windows/mine").headers["location"] == "/windows/A02"
     r = boss.post("/config/users/wang/disable", data={"reason": "调岗", "csrf": token})

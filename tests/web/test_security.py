@@ -14,13 +14,13 @@ from host.auth.users import disable_user
 from host.models.audit import AuditEntry
 from host.web.core import check_routes, page
 from host.web.security import COOKIE, CookieJar, LoginThrottle
-from tests.web.harness import PASSWORD, Site, csrf_of
+from tests.web.harness import PASSWORD, Site, csrf_of, login_post
 
 
 def test_the_session_cookie_is_signed_http_only_and_lax(app_site: Site) -> None:
     site = app_site
-    r = site.client().post("/login", data={"name": "mgmt", "password": PASSWORD})
-    cookie = r.headers["set-cookie"]
+    r = login_post(site.client(), name="mgmt", password=PASSWORD)
+    cookie = next(v for v in r.headers.get_list("set-cookie") if v.startswith(COOKIE + "="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # loopback http: configurable, off by default
     assert r.headers["location"] == "/management"
@@ -28,8 +28,8 @@ def test_the_session_cookie_is_signed_http_only_and_lax(app_site: Site) -> None:
 
 def test_secure_cookies_when_served_beyond_loopback(tmp_path: Path) -> None:
     s = Site(tmp_path, http_host="0.0.0.0")
-    r = s.client().post("/login", data={"name": "mgmt", "password": PASSWORD})
-    assert "Secure" in r.headers["set-cookie"]
+    r = login_post(s.client(), name="mgmt", password=PASSWORD)
+    assert all("Secure" in v for v in r.headers.get_list("set-cookie"))
     s.engine.dispose()
 
 
@@ -98,9 +98,9 @@ def test_login_never_redirects_off_site(app_site: Site) -> None:
     site = app_site
     c = site.client()
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        r = c.post("/login", data={"name": "mgmt", "password": PASSWORD, "next": target})
+        r = login_post(c, **{"name": "mgmt", "password": PASSWORD, "next": target})
         assert r.headers["location"] == "/management", target
-    r = c.post("/login", data={"name": "mgmt", "password": PASSWORD, "next": "/management/volume"})
+    r = login_post(c, **{"name": "mgmt", "password": PASSWORD, "next": "/management/volume"})
     assert r.headers["location"] == "/management/volume"
 
 
@@ -181,3 +181,13 @@ def test_board_snapshots_are_shared_between_screens(app_site: Site, monkeypatch:
     stale.get(app_site.engine, app_site.clock, None)
     stale.get(app_site.engine, app_site.clock, None)
     assert calls == [None, 1, None, None]
+
+
+def test_the_login_form_needs_its_own_token(app_site: Site) -> None:
+    c = app_site.client()
+    r = c.post("/login", data={"name": "mgmt", "password": PASSWORD})  # no form, no token
+    assert r.status_code == 403 and COOKIE not in r.cookies
+    c.get("/login")
+    r = c.post("/login", data={"name": "mgmt", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 403 and "安全令牌" in r.text
+    assert login_post(c, name="mgmt", password=PASSWORD).status_code == 303
