@@ -28,6 +28,12 @@
     board.replaceChildren(frag);
     board.dataset.updated = String(Date.now());
   }
+  // The wall screen shows the date and time (Beijing time, as the rules count days).
+  var clock = document.getElementById("clock");
+  var fmt = new Intl.DateTimeFormat("zh-CN", { timeZone: "Asia/Shanghai", year: "numeric", month: "long",
+    day: "numeric", weekday: "long", hour: "2-digit", minute: "2-digit", hour12: false });
+  function tick() { if (clock) { clock.textContent = fmt.format(new Date()); } }
+  tick(); setInterval(tick, 15000);
   var source = new EventSource("/board/stream");
   source.addEventListener("board", function (e) { draw(JSON.parse(e.data)); });
   source.onopen = function () { live.textContent = "实时更新"; live.className = "live on"; };
