@@ -351,3 +351,35 @@ def test_the_admin_adds_and_disables_accounts_from_the_browser(app_site: Site) -
     assert wang.get("/windows/A02").status_code == 303  # the session ended at once
     assert [e.subject for e in audited(app_site, "user.", "boss")] == ["wang", "wang"]
     assert app_site.login("mgmt").get("/config/users").status_code == 403
+
+
+def test_bad_input_gets_a_clear_chinese_message_and_stores_nothing(app_site: Site) -> None:
+    guard = app_site.login("guard")
+    token = csrf_of(guard)
+    for note, why in (("   ", "不能为空"), ("长" * 501, "最多 500 字")):
+        r = guard.post("/board/notes", data={"window": "A01", "note": note, "csrf": token})
+        page = guard.get(r.headers["location"]).text
+        assert why in page
+    assert not audited(app_site, "patrol.note", "guard")
+    mgmt = app_site.login("mgmt")
+    token = csrf_of(mgmt, "/management/volume")
+    big = b"x" * (5 * 1024 * 1024 + 1)
+    r = mgmt.post("/management/volume", data={"csrf": token}, files={"file": ("big.csv", big, "text/csv")})
+    assert r.status_code == 422 and "拆分" in r.text
+    r = mgmt.post(
+        "/management/volume",
+        data={"csrf": token},
+        files={"file": ("受理量.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert r.status_code == 422 and ("未导入" in r.text or "无法读取" in r.text)
+    with Session(app_site.engine) as s:
+        assert s.exec(select(MonthlyVolume)).all() == []
+    r = mgmt.get("/management/export/report.pdf")
+    assert r.status_code == 303 and "err=" in r.headers["location"]
+    r = mgmt.post(
+        "/management/waivers",
+        data={"window": "A01", "month": "2026-11", "key": "1:2026-11:x:1", "reason": "", "csrf": token},
+    )
+    assert "err=" in r.headers["location"]  # a waiver needs its reason (R8)
+    r = mgmt.post("/board/notes", data={"window": "Z99", "note": "x", "csrf": token})
+    assert r.status_code == 404 and "找不到" in r.text
