@@ -77,7 +77,7 @@ def main() -> None:
             snapshot(s, clock)
             times.append(time.perf_counter() - t)
     print(f"board snapshot (once a second, shared by every open board)  {_ms(times)}")
-    app = create_app(Settings(data_dir=tmp, database_url=url), engine, clock, lambda *a, **k: None)
+    app = create_app(Settings(data_dir=tmp, database_url=url), engine, clock, lambda *a, **k: None)  # type: ignore[call-arg]
     client = TestClient(app)
     form = client.get("/login").text
     token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
