@@ -48,7 +48,8 @@ class WindowSchedule(SQLModel, table=True):
     """Per-window hours (R5). Weekdays as comma lists of 0-6 (0 = Monday); Saturday spans as
     ``HH:MM-HH:MM`` comma lists, e.g. ``09:00-12:00,13:00-16:00``."""
 
-    window_id: int = Field(foreign_key="window.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    window_id: int = Field(foreign_key="window.id", primary_key=True,
+                           sa_column_kwargs={"autoincrement": False})
     noon_duty_weekdays: str = Field(default="", max_length=32)
     saturday_spans: str = Field(default="", max_length=128)
     closed_weekdays: str = Field(default="", max_length=32)
