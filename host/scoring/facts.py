@@ -18,6 +18,7 @@ from host.models.events import Event
 from host.models.fleet import Assignment, Window
 from host.models.liveness import HostDowntime, PowerInterval
 from host.rules.closures import Raw, WindowPower
+from host.rules.tenure import Tenure
 from host.rules.types import Span
 
 EVAL = "eval"                 # protocol.spec EVENT_TYPES: a citizen's press that counts (R1)
@@ -76,11 +77,11 @@ def assignments(session: Session, span: Span, window_ids: Collection[int] | None
 
 def power_by_window(session: Session, span: Span, until_ms: int,
                     window_ids: Collection[int] | None = None) -> tuple[dict[int, WindowPower],
-                                                                        dict[int, set[str]]]:
+                                                                        dict[int, list[Tenure]]]:
     """R10: each pad's power intervals, clipped to when it sat on which window (and to ``until_ms``).
 
-    Returns window -> facts and window -> the pads it had in the span. An open interval
-    (``end_ms`` None: still so) lasts until ``until_ms``.
+    Returns window -> facts and window -> its pads' tenures in the span (what a pad's fault
+    may excuse there, R7). An open interval (``end_ms`` None: still so) lasts until ``until_ms``.
     """
     assigned = assignments(session, span, window_ids)
     devices = sorted({a.device_id for a in assigned})
@@ -98,13 +99,13 @@ def power_by_window(session: Session, span: Span, until_ms: int,
             if dev in wanted:
                 by_device[dev].append((state, start, end, cause))
     raw: dict[int, list[Raw]] = defaultdict(list)
-    pads: dict[int, set[str]] = defaultdict(set)
+    tenures: dict[int, list[Tenure]] = defaultdict(list)
     for a in assigned:
         lo = max(a.start_ms, span.start_ms)
         hi = min(a.end_ms if a.end_ms is not None else until_ms, span.end_ms, until_ms)
         if lo >= hi:
             continue
-        pads[a.window_id].add(a.device_id)
+        tenures[a.window_id].append(Tenure(a.device_id, Span(lo, hi)))
         out = raw[a.window_id]
         dev = a.device_id
         for state, start, end, cause in by_device.get(dev, ()):
@@ -115,7 +116,7 @@ def power_by_window(session: Session, span: Span, until_ms: int,
             e = hi if end is None or end > hi else end
             if s < e:
                 out.append((dev, state, s, e, cause))
-    return {w: WindowPower.of(rows) for w, rows in raw.items()}, pads
+    return {w: WindowPower.of(rows) for w, rows in raw.items()}, tenures
 
 
 def host_downtime(session: Session, span: Span) -> list[Span]:
