@@ -18,7 +18,7 @@ import typer
 from sqlmodel import Session
 
 from host import fleet
-from host.clock import SystemClock, local
+from host.clock import SystemClock, local, parse_time
 from host.errors import Invalid, ServiceError
 from host.settings import Settings
 
@@ -39,20 +39,15 @@ SinceOpt = Annotated[str | None, typer.Option(
     "of the record: for a pad that sent events before it was registered")]
 
 
-def _since_ms(text: str | None) -> int | None:
-    """'2026-11-25 08:00' (Asia/Shanghai unless it names a zone) -> Unix ms."""
-    from datetime import datetime
-
-    from host.clock import RULES_TZ, to_ms
-
+def time_ms(text: str | None, option: str) -> int | None:
+    """An operator's time option -> Unix ms (host.clock.parse_time: seconds and ISO times, as the
+    API takes them); a bad one is an Invalid naming the option and the forms that work."""
     if text is None:
         return None
     try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise _fail(Invalid(f"--since {text!r} is not a date and time",
-                            "write it like 2026-11-25 08:00 (Asia/Shanghai) or 2026-11-25T00:00+00:00"))
-    return to_ms(dt if dt.tzinfo else dt.replace(tzinfo=RULES_TZ))
+        return parse_time(text)
+    except ValueError as exc:
+        raise Invalid(f"{option}: {exc}", f"for example {option} '2026-11-25 08:00:30'") from None
 
 
 def load_settings() -> Settings:
@@ -152,7 +147,7 @@ def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, t
 
     with _db() as (settings, session):
         fleet.add_device(session, device_id=device_id, window_number=window, label=label, clock=CLOCK,
-                         actor=_actor(), reason=reason, since_ms=_since_ms(since))
+                         actor=_actor(), reason=reason, since_ms=time_ms(since, "--since"))
         broker_dir = settings.data_dir / "broker"
         password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
         try:
@@ -188,7 +183,7 @@ def device_assign(device_id: str, window: Annotated[str, typer.Option("--window"
     """Put a pad on a window from now on (R10); the pad already there is taken off."""
     with _db() as (_, session):
         a = fleet.assign(session, device_id=device_id, window_number=window, clock=CLOCK, actor=_actor(),
-                         reason=reason, since_ms=_since_ms(since))
+                         reason=reason, since_ms=time_ms(since, "--since"))
         session.commit()
         typer.echo(f"device {device_id} on window {window} since {_when(a.start_ms)}")
 
