@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from host.models.events import Event
-from host.models.fleet import Assignment, Window
+from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
 from host.rules.closures import Raw, WindowPower
 from host.rules.tenure import Tenure
@@ -65,6 +65,28 @@ def late_events(session: Session, span: Span, after_ms: int, window_ids: Collect
     if window_ids is not None:
         q = q.where(col(Event.window_id).in_(list(window_ids)))
     return list(session.exec(q).all())
+
+
+def late_corrections(session: Session, month: str, span: Span, closed_at_ms: int,
+                     window_ids: Collection[int] | None = None) -> list[dict]:
+    """Assignment corrections (host.corrections) recorded after ``month`` was closed that reach it
+    (R11): listed like late events, with the events they re-attributed in the month; they
+    count only after a reopen."""
+    scope = set(window_ids) if window_ids is not None else None
+    out = []
+    q = select(AssignmentCorrection).where(col(AssignmentCorrection.recorded_ms) > closed_at_ms)
+    for c in session.exec(q.order_by(col(AssignmentCorrection.recorded_ms))).all():
+        if month not in c.closed_months:
+            continue
+        events = [{"id": e, "at_ms": at, "from_window_id": a, "to_window_id": b} for e, at, a, b in c.moved
+                  if span.start_ms <= at < span.end_ms and (scope is None or a in scope or b in scope)]
+        intervals = [i for i in (*c.before, *c.after) if scope is None or i["window_id"] in scope]
+        if scope is not None and not events and not intervals:
+            continue
+        out.append({"id": c.id, "at_ms": c.at_ms, "recorded_ms": c.recorded_ms, "by": c.by,
+                    "reason": c.reason, "moves": c.moves, "before": c.before, "after": c.after,
+                    "events": events})
+    return out
 
 
 def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assignment]:

@@ -59,6 +59,7 @@ class MonthView:
     assumptions: tuple[str, ...] = ()
     closed: dict | None = None       # {"by", "at_ms", "reason"} of the close in force
     late_events: tuple[dict, ...] = ()
+    late_corrections: tuple[dict, ...] = ()   # assignment corrections recorded after the close (R11)
     extra: dict = field(default_factory=dict)
 
 
@@ -218,8 +219,10 @@ def month_view(session: Session, month: str, clock: Clock,
     view = months.view_from_snapshot(closed)
     if window_ids is not None:
         view = replace(view, results=tuple(r for r in view.results if r.window.id in set(window_ids)))
-    late = facts.late_events(session, month_span(month), closed.at_ms, window_ids)
-    return replace(view, late_events=tuple(_late(e) for e in late))
+    span = month_span(month)
+    late = facts.late_events(session, span, closed.at_ms, window_ids)
+    corrections = facts.late_corrections(session, month, span, closed.at_ms, window_ids)
+    return replace(view, late_events=tuple(_late(e) for e in late), late_corrections=tuple(corrections))
 
 
 def _late(e: object) -> dict:
