@@ -106,6 +106,11 @@ def parse_moves(pairs: Iterable[str]) -> list[Move]:
     return out
 
 
+def moves_text(moves: Iterable[dict]) -> str:
+    """``w06=W07, w07=W06`` from stored moves (``-``: onto no window)."""
+    return ", ".join(f"{m['device']}={m['window'] or NONE}" for m in moves)
+
+
 def _t(ms: int | None) -> str:
     return "open" if ms is None else f"{local(ms):%Y-%m-%d %H:%M:%S}"
 
@@ -353,6 +358,7 @@ def correct(session: Session, *, moves: Sequence[Move], at_ms: int, clock: Clock
                  after=row.after, events_moved=len(moved), closed_months=closed, review=result.review)
     if preview:
         session.rollback()
+        row.id = None                    # never stored
         return result
     session.commit()
     session.refresh(row)

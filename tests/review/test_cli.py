@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from host.cli import app
@@ -142,3 +142,36 @@ def test_parse_time_forms() -> None:
     assert parse_time(str(sh(2026, 10, 12, 9))) == sh(2026, 10, 12, 9)
     with pytest.raises(ValueError, match="not a date and time"):
         parse_time("yesterday")
+
+
+def test_r10_cli_device_correct_records_an_exchange_at_its_real_time(run) -> None:  # type: ignore[no-untyped-def]
+    """`evalpad device correct w06=W07 w07=W06 --at ... --reason ...`: a preview stores nothing; then
+    the events follow the corrected history and `device corrections` lists it (R10, R12)."""
+    from host.models.events import Event
+
+    swap = sh(2026, 10, 20, 11, 38)
+    engine = make_engine(run.url)
+    with Session(engine) as s:
+        hall = Hall(s)
+        w06 = hall.window("W06", device="w06", since_ms=sh(2026, 10, 1))
+        w07 = hall.window("W07", device="w07", since_ms=sh(2026, 10, 1))
+        hall.event("w06", w06, "eval", swap + 60_000, rating="satisfied")
+        hall.event("w07", w07, "eval", swap - 60_000, rating="satisfied")
+    args = ("device", "correct", "w06=W07", "w07=W06", "--at", "2026-10-20 11:38:00",
+            "--reason", "对调未登记")
+    out = run(*args, "--preview")
+    assert "preview (nothing stored)" in out and "1 event(s) re-attributed from window W06 to W07" in out
+    with Session(engine) as s:
+        assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"w06": w06, "w07": w07}
+    out = run(*args)
+    assert "correction #1: w06=W07, w07=W06 at 2026-10-20 11:38:00" in out
+    assert "1 event(s) re-attributed from window W06 to W07" in out and "held-back event(s) placed" in out
+    with Session(engine) as s:
+        assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"w06": w07, "w07": w07}
+    engine.dispose()
+    assert "w06=W07, w07=W06" in run("device", "corrections") and "对调未登记" in run("device", "corrections")
+    out = run("device", "correct", "w06=W06", "--at", "2999-01-01 00:00", "--reason", "x", code=1)
+    assert "in the future" in out and "fix:" in out
+    bad_move = run("device", "correct", "w06:W07", "--at", "2026-10-20 11:38", "--reason", "x", code=1)
+    assert "PAD=WINDOW" in bad_move
+    run("device", "correct", "w06=W07", "--at", "2026-10-20 11:38", code=2)          # --reason is required
