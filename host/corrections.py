@@ -369,7 +369,7 @@ def correct(session: Session, *, moves: Sequence[Move], at_ms: int, clock: Clock
 
 @dataclass(frozen=True, slots=True)
 class Settled:
-    detected: int          # R6 candidates added by detection run again
+    detected: int          # R6 candidates detection added (or restored, e.g. onto their real window)
     withdrawn: int         # open candidates the corrected facts no longer support
     replayed: int          # held-back events now placed
     warnings: tuple[str, ...] = ()
@@ -388,7 +388,7 @@ def settle(engine: Engine, result: CorrectionResult, clock: Clock, *, prefix: st
             if month in row.closed_months or not result.windows:
                 continue
             done = detect_month(session, month, now_ms=now, window_ids=sorted(result.windows))
-            added += sum(r.added for r in done.results.values())
+            added += sum(r.added + r.restored for r in done.results.values())
             withdrawn += sum(r.withdrawn for r in done.results.values())
             warnings.extend(done.warnings)
     replayed = sum(replay_for_device(engine, m["device"], clock, publish, prefix=prefix)

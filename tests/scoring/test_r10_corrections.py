@@ -245,3 +245,38 @@ def test_r10_correction_preview_changes_nothing(world: World) -> None:
     assert history(world) == was
     with world.session() as s:
         assert list_corrections(s) == []
+
+
+def test_r6_candidates_follow_a_correction_and_decided_ones_are_listed_for_review(world: World) -> None:
+    """Two prompts w06 showed and staff cancelled after 11:38 were flagged on W06 (refused); one was
+    confirmed. The exchange is recorded: the open candidate follows its events to W07; the confirmed
+    one is listed for the management section, never changed (R12)."""
+    from host.violations import confirm, detect_month, list_candidates
+
+    w06, w07 = two_windows(world)
+    with world.session() as s:
+        cancelled = [("prompt", SWAP + MIN, {"svc": "A1"}),
+                     ("prompt_end", SWAP + 2 * MIN, {"svc": "A1", "reason": "cancelled"}),
+                     ("prompt", SWAP + 3 * MIN, {"svc": "A2"}),
+                     ("prompt_end", SWAP + 4 * MIN, {"svc": "A2", "reason": "cancelled"})]
+        for seq, (type_, at, body) in enumerate(cancelled, start=1):
+            s.add(Event(device_id="w06", seq=seq, boot=1, up_ms=seq, type=type_, at_ms=at, received_ms=at,
+                        window_id=w06, svc=body["svc"], body={"type": type_, **body}))
+        s.commit()
+        detect_month(s, OCT, now_ms=world.clock.now_ms(), window_ids=[w06, w07])
+        first, second = list_candidates(s, month=OCT)
+        assert (first.window_id, first.status, second.window_id) == (w06, "open", w06)
+        assert second.id is not None
+        confirm(s, second.id, reviewer="mgmt:zhao", reason="video", now_ms=world.clock.now_ms())
+        ids = (second.id, first.subject_event_id, second.subject_event_id)
+        r = correct(s, moves=[Move("w06", "W07"), Move("w07", "W06")], at_ms=SWAP, clock=world.clock,
+                    actor=IT, reason="exchange recorded late")
+    confirmed, first_end, second_end = ids
+    assert r.review == [confirmed]
+    done = settle(world.engine, r, world.clock)
+    assert (done.detected, done.withdrawn) == (1, 1)
+    with world.session() as s:
+        rows = {(c.window_id, c.status, c.subject_event_id) for c in list_candidates(s, month=OCT)}
+        (moved,) = s.exec(select(AuditEntry).where(AuditEntry.action == "violation.reattribute")).all()
+    assert rows == {(w07, "open", first_end), (w06, "confirmed", second_end)}
+    assert (moved.detail["before"], moved.detail["after"]) == (w06, w07)
