@@ -38,7 +38,7 @@ WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="window nu
 Format = Annotated[str, typer.Option("--format", "-f", help="csv or xlsx")]
 DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="pad device id")]
 StatusOpt = Annotated[str | None, typer.Option(help="open|confirmed|dismissed|withdrawn")]
-KindOpt = Annotated[str | None, typer.Option(help="no_prompt|refused|consecutive|self_eval")]
+KindOpt = Annotated[str | None, typer.Option(help="no_prompt|refused|consecutive|self_eval|stuck_button")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="file to write")]
 
 

@@ -88,7 +88,7 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body)]
     events = session.execute(sa_select(*columns).where(
         col(Event.window_id) == window_id, col(Event.at_ms) >= load.start_ms, col(Event.at_ms) < load.end_ms,
-        col(Event.type).in_(("eval", "prompt", "prompt_end")))).all()
+        col(Event.type).in_(("eval", "prompt", "prompt_end", "fault")))).all()
     services = session.exec(select(ServiceSession.id, ServiceSession.ticket, ServiceSession.started_ms,
                                    ServiceSession.ended_ms).where(
         ServiceSession.window_id == window_id, col(ServiceSession.started_ms) >= load.start_ms,
