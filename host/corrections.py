@@ -353,7 +353,8 @@ def correct(session: Session, *, moves: Sequence[Move], at_ms: int, clock: Clock
                               unplaced=sum(1 for *_, b in moved if b is None),
                               review=_to_review(session, {x[0] for x in moved}, touched, at_ms),
                               windows=touched, preview=preview)
-    audit.record(session, at_ms=now, actor=actor, action=ACTION, subject=",".join(m.device_id for m in moves),
+    audit.record(session, at_ms=now, actor=actor, action=ACTION,
+                 subject=",".join(m.device_id for m in moves)[:128],
                  reason=reason, correction=row.id, moved_at_ms=at_ms, moves=row.moves, before=row.before,
                  after=row.after, events_moved=len(moved), closed_months=closed, review=result.review)
     if preview:

@@ -216,11 +216,11 @@ def correct_assignment(
 ) -> Response:
     """更正分配记录: a swap or exchange recorded at its real past time (R10), with a reason (R12)."""
     moves = _moves([(device, window), (device2, window2)])
-    problem = _correction_problem(at.replace("T", " "), reason, moves, clock)
+    problem = _correction_problem(at, reason, moves, clock)
     if problem:
         return back("/it/devices", err=problem)
     try:
-        r = corrections.correct(session, moves=moves, at_ms=parse_time(at.replace("T", " ")), clock=clock,
+        r = corrections.correct(session, moves=moves, at_ms=parse_time(at), clock=clock,
                                 actor=viewer.principal.actor, reason=reason, preview=bool(preview))
     except ServiceError as exc:
         session.rollback()

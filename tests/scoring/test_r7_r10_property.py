@@ -1,8 +1,9 @@
-"""Property (R5, R7, R10): the monthly report equals a minute-by-minute, per-interval reading.
+"""Property (R4, R5, R7, R10): the monthly report equals a minute-by-minute, per-interval reading.
 
 Random assignment histories on one working day (exchanges, a spare taking over, unassigned
 gaps, a pad off at the moment of a move), random power cuts, faults with random verdicts,
-mass outages naming some pads, and confirmed violations are stored in a real database
+mass outages naming some pads, confirmed violations, evaluations (N follows the pad's window at
+the press, so does the shortfall against a random volume) are stored in a real database
 (SQLite and PostgreSQL) and judged by ``host.scoring.report.compute``. The reference reads
 the same facts minute by minute from the generated history alone: at each minute, which
 pad sat on the window; a closure is excused only if at some minute of it the pad sitting
@@ -12,6 +13,7 @@ the pad sitting there at its moment had one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, time
 from fractions import Fraction
@@ -50,6 +52,7 @@ class Hall:
     outages: list[tuple[frozenset[str], int, int]] = field(default_factory=list)
     violations: list[tuple[str, int, str]] = field(default_factory=list)              # window, minute, kind
     evals: list[tuple[str, int, bool]] = field(default_factory=list)                  # pad, minute, satisfied
+    volume: dict[str, int] = field(default_factory=dict)                              # window -> V (R3)
 
     def pad_at(self, window: str, m: int) -> str | None:
         for pad, win, a, b in self.intervals:
@@ -144,6 +147,7 @@ def halls(draw: st.DrawFn) -> Hall:
         h.violations.append((draw(st.sampled_from(WINDOWS)), m, kind))
     for m in draw(st.lists(st.integers(0, END - 1), max_size=6, unique=True)):
         h.evals.append((draw(st.sampled_from(PADS)), m, draw(st.booleans())))
+    h.volume = {w: v for w in WINDOWS if (v := draw(st.integers(-1, 40))) >= 0}   # -1: none imported
     return h
 
 
@@ -187,6 +191,8 @@ def store(world: World, h: Hall, tag: str) -> dict[str, int]:
                        detail="seen", now_ms=now)
             assert c.id is not None
             confirm(s, c.id, reviewer="mgmt", reason="upheld", now_ms=now)
+    if h.volume:
+        world.volume(NOV, **{f"{w}{tag}": v for w, v in h.volume.items()})
     return wid
 
 
@@ -213,12 +219,16 @@ def reference(h: Hall, window: str) -> Expected:
                     run = None
     violations = sorted((m, h.waived(window, m)) for w, m, _ in h.violations if w == window)
     evals = [sat for pad, m, sat in h.evals if h.window_of(pad, m) == window]
-    if not evals:
-        return closures, violations, None
-    points = sum(1 for *_, excused in closures if not excused)
+    standard = math.ceil(Fraction(7, 10) * h.volume[window]) if window in h.volume else 0   # R3, V <= 50
+    if not evals and not standard:
+        return closures, violations, None                                                  # R9
+    points = Fraction(0)
+    if (short := standard - len(evals)) > 0:                                               # R4
+        points += min(5, (short + 9) // 10)
+    points += sum(1 for *_, excused in closures if not excused)
     points += sum(Fraction(1) if kind == "no_prompt" else Fraction(5, 2)
                   for w, m, kind in h.violations if w == window and not h.waived(window, m))
-    base = Fraction(5 * sum(evals), len(evals))
+    base = Fraction(5 * sum(evals), len(evals)) if evals else Fraction(0)
     return closures, violations, max(Fraction(0), base - points)
 
 
