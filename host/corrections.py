@@ -38,6 +38,7 @@ from host import audit, fleet
 from host.clock import Clock, local
 from host.errors import Conflict, Invalid
 from host.ingest.replay import replay_for_device
+from host.ingest.store import window_at
 from host.models.events import Event
 from host.models.faults import Fault
 from host.models.fleet import Assignment, AssignmentCorrection, Window
@@ -244,13 +245,6 @@ def _write(session: Session, rows: list[_Row], by: str, reason: str,
     return before, [_interval(r, numbers) for r in [*(r for _, r in changed), *new]]
 
 
-def _window_at(history: Sequence[Assignment], at_ms: int) -> int | None:
-    for a in history:
-        if a.start_ms <= at_ms and (a.end_ms is None or at_ms < a.end_ms):
-            return a.window_id
-    return None
-
-
 Moved = tuple[int, int, int | None, int | None]     # event id, at_ms, from window id, to window id
 
 
@@ -263,7 +257,7 @@ def _reattribute(session: Session, devices: set[str], at_ms: int) -> list[Moved]
         rows = session.execute(select(col(Event.id), col(Event.at_ms), col(Event.window_id)).where(
             Event.device_id == dev, col(Event.at_ms) >= at_ms)).all()
         for eid, at, was in rows:
-            now = _window_at(history, at)
+            now = window_at(history, at)
             if now != was:
                 moved.append((int(eid), int(at), was, now))
     by_target: dict[int | None, list[int]] = {}
@@ -280,7 +274,7 @@ def _refile_faults(session: Session, devices: set[str], at_ms: int) -> None:
     for f in session.exec(select(Fault).where(col(Fault.device_id).in_(devices),
                                               col(Fault.started_ms) >= at_ms)).all():
         assert f.device_id is not None
-        where = _window_at(fleet.assignments(session, device_id=f.device_id), f.started_ms)
+        where = window_at(fleet.assignments(session, device_id=f.device_id), f.started_ms)
         if where != f.window_id:
             f.window_id = where
             session.add(f)
