@@ -18,13 +18,14 @@ import typer
 from sqlmodel import Session
 
 from host import fleet
-from host.clock import SystemClock, local
+from host.clock import TIME_FORMS, SystemClock, local, parse_time
 from host.errors import Invalid, ServiceError
 from host.settings import Settings
 
 window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
-device_app = typer.Typer(help="Pads (评价器): add (with broker account), list, assign, unassign, retire.",
-                         no_args_is_help=True)
+device_app = typer.Typer(
+    help="Pads (评价器): add (with broker account), list, assign, correct, unassign, retire.",
+    no_args_is_help=True)
 user_app = typer.Typer(help="Users and their roles: add, list.", no_args_is_help=True)
 broker_app = typer.Typer(help="The broker's own files (passwd, acl) for a Mosquitto run by systemd.",
                          no_args_is_help=True)
@@ -39,20 +40,15 @@ SinceOpt = Annotated[str | None, typer.Option(
     "of the record: for a pad that sent events before it was registered")]
 
 
-def _since_ms(text: str | None) -> int | None:
-    """'2026-11-25 08:00' (Asia/Shanghai unless it names a zone) -> Unix ms."""
-    from datetime import datetime
-
-    from host.clock import RULES_TZ, to_ms
-
+def time_ms(text: str | None, option: str) -> int | None:
+    """An operator's time option -> Unix ms (host.clock.parse_time: seconds and ISO times, as the
+    API takes them); a bad one is an Invalid naming the option and the forms that work."""
     if text is None:
         return None
     try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise _fail(Invalid(f"--since {text!r} is not a date and time",
-                            "write it like 2026-11-25 08:00 (Asia/Shanghai) or 2026-11-25T00:00+00:00"))
-    return to_ms(dt if dt.tzinfo else dt.replace(tzinfo=RULES_TZ))
+        return parse_time(text)
+    except ValueError as exc:
+        raise Invalid(f"{option}: {exc}", f"for example {option} '2026-11-25 08:00:30'") from None
 
 
 def load_settings() -> Settings:
@@ -152,7 +148,7 @@ def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, t
 
     with _db() as (settings, session):
         fleet.add_device(session, device_id=device_id, window_number=window, label=label, clock=CLOCK,
-                         actor=_actor(), reason=reason, since_ms=_since_ms(since))
+                         actor=_actor(), reason=reason, since_ms=time_ms(since, "--since"))
         broker_dir = settings.data_dir / "broker"
         password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
         try:
@@ -188,9 +184,61 @@ def device_assign(device_id: str, window: Annotated[str, typer.Option("--window"
     """Put a pad on a window from now on (R10); the pad already there is taken off."""
     with _db() as (_, session):
         a = fleet.assign(session, device_id=device_id, window_number=window, clock=CLOCK, actor=_actor(),
-                         reason=reason, since_ms=_since_ms(since))
+                         reason=reason, since_ms=time_ms(since, "--since"))
         session.commit()
         typer.echo(f"device {device_id} on window {window} since {_when(a.start_ms)}")
+
+
+@device_app.command("correct")
+def device_correct(
+        moves: Annotated[list[str], typer.Argument(help="PAD=WINDOW for each pad that moved (PAD=-: onto no "
+                                                        "window), e.g. w06=W07 w07=W06 for an exchange")],
+        at: Annotated[str, typer.Option("--at", help=f"when they really moved: {TIME_FORMS}")],
+        reason: Annotated[str, typer.Option("--reason", "-r", help="what happened (required, R12)")],
+        preview: Annotated[bool, typer.Option("--preview", help="show what would change, store nothing")]
+        = False) -> None:
+    """Record a pad move after the fact at its real time (R10): events follow the corrected history."""
+    from host import corrections
+
+    with _db() as (settings, session):
+        at_ms = time_ms(at, "--at")
+        assert at_ms is not None
+        r = corrections.correct(session, moves=corrections.parse_moves(moves), at_ms=at_ms, clock=CLOCK,
+                                actor=_actor(), reason=reason, preview=preview)
+        c = r.correction
+        head = "preview (nothing stored)" if preview else f"correction #{c.id}"
+        typer.echo(f"{head}: {corrections.moves_text(c.moves)} at {_when(c.at_ms)}")
+        for word, rows in (("was", c.before), ("now", c.after)):
+            for i in rows:
+                typer.echo(f"  {word}: {i['device']:<12} {i['window']:<8} "
+                           f"{_when(i['start_ms'])} .. {_when(i['end_ms'])}")
+        for (a, b), n in sorted(r.moved.items()):
+            typer.echo(f"  {n} event(s) re-attributed from window {a} to {b}")
+        if r.unplaced:
+            typer.echo(f"  {r.unplaced} event(s) now on no window: counted nowhere until a correction "
+                       "places them")
+        for m in r.closed_months:
+            typer.echo(f"  month {m} is closed: its report stays as fed back and lists this correction "
+                       f"(R11); it counts only after `evalpad month reopen {m}`")
+        if r.review:
+            typer.echo(f"  decided violation candidate(s) {', '.join(map(str, r.review))} rest on events "
+                       "that moved: the management section should review them again")
+        if preview:
+            return
+        done = corrections.settle(session.get_bind(), r, CLOCK, prefix=settings.mqtt_prefix)  # type: ignore[arg-type]
+        typer.echo(f"  violation detection: {done.detected} new, {done.withdrawn} withdrawn; "
+                   f"{done.replayed} held-back event(s) placed")
+
+
+@device_app.command("corrections")
+def device_corrections(device: Annotated[str | None, typer.Option("--device", "-d")] = None) -> None:
+    """The assignment corrections recorded, newest first (who, when, why, what moved)."""
+    from host import corrections
+
+    with _db() as (_, session):
+        for c in corrections.list_corrections(session, device_id=device):
+            typer.echo(f"#{c.id:<4} {_when(c.at_ms)}  {corrections.moves_text(c.moves):<24} by {c.by} "
+                       f"on {_when(c.recorded_ms)}, {len(c.moved)} event(s) moved: {c.reason}")
 
 
 @device_app.command("unassign")

@@ -7,7 +7,6 @@ person's name matters (a reviewer, R6), else ``cli:<os user>``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +14,8 @@ import typer
 from sqlmodel import Session, select
 
 from host import exports, faults, violations, volume, waivers
-from host.cli_admin import CLOCK, _actor, _db, _when
-from host.clock import RULES_TZ, to_ms
+from host.cli_admin import CLOCK, _actor, _db, _when, time_ms
+from host.clock import TIME_FORMS
 from host.errors import Invalid
 from host.models.fleet import Window
 from host.models.review import ViolationDecision
@@ -25,8 +24,8 @@ from host.rules.types import Span
 
 volume_app = typer.Typer(help="Monthly volume 业务受理量 (R3): import the business system's export.",
                          no_args_is_help=True)
-violations_app = typer.Typer(help="Procedural violations (R6): detect, list, confirm, dismiss, export.",
-                             no_args_is_help=True)
+violations_app = typer.Typer(
+    help="Procedural violations (R6): detect, report, list, confirm, dismiss, export.", no_args_is_help=True)
 faults_app = typer.Typer(help="The IT fault log 报修记录 (R7): sync, report, ack, resolve, summary, export.",
                          no_args_is_help=True)
 waive_app = typer.Typer(help="Management waivers of single deductions (R8).", no_args_is_help=True)
@@ -39,7 +38,7 @@ WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="window nu
 Format = Annotated[str, typer.Option("--format", "-f", help="csv or xlsx")]
 DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="pad device id")]
 StatusOpt = Annotated[str | None, typer.Option(help="open|confirmed|dismissed|withdrawn")]
-KindOpt = Annotated[str | None, typer.Option(help="no_prompt|refused|consecutive|self_eval")]
+KindOpt = Annotated[str | None, typer.Option(help="no_prompt|refused|consecutive|self_eval|stuck_button")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="file to write")]
 
 
@@ -67,16 +66,6 @@ def _format(fmt: str) -> str:
     if fmt not in ("csv", "xlsx"):
         raise Invalid(f"format {fmt!r} is not csv or xlsx")
     return fmt
-
-
-def _moment(text: str | None) -> int | None:
-    """'YYYY-MM-DD HH:MM' in Asia/Shanghai -> Unix ms."""
-    if text is None:
-        return None
-    try:
-        return to_ms(datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=RULES_TZ))
-    except ValueError:
-        raise Invalid(f"time {text!r} is not 'YYYY-MM-DD HH:MM' (Asia/Shanghai)")
 
 
 # -- volume (R3) ------------------------------------------------------------------------------------
@@ -154,6 +143,30 @@ def violations_list(month: MonthOpt = None, window: WindowOpt = None,
         typer.echo(f"{len(rows)} candidate(s)")
 
 
+@violations_app.command("report")
+def violations_report(
+        window: Annotated[str, typer.Option("--window", "-w", help="window number, e.g. A07")],
+        kind: Annotated[str, typer.Option(help="no_prompt|refused|consecutive|self_eval")],
+        source: Annotated[str, typer.Option(help="complaint|patrol: where the record comes from")],
+        detail: Annotated[str, typer.Option("--detail", help="what was seen or complained about")],
+        at: Annotated[str | None, typer.Option(help=f"when it happened (default now): {TIME_FORMS}")] = None,
+        event: Annotated[int | None, typer.Option(
+            help="the evaluation's event id (needed for consecutive and self_eval: a confirmation voids it)")]
+        = None,
+        by: By = None) -> None:
+    """A candidate from a complaint or patrol record (R6); it still needs a confirmation."""
+    with _db() as (_, session):
+        wid = _window_id(session, window)
+        assert wid is not None
+        now = CLOCK.now_ms()
+        at_ms = time_ms(at, "--at")
+        c = violations.report(session, window_id=wid, kind=kind, at_ms=now if at_ms is None else at_ms,
+                              by=by or _actor(), source=source, detail=detail, now_ms=now,
+                              subject_event_id=event)
+        typer.echo(f"candidate #{c.id} ({c.kind}, {c.source}) at {_when(c.at_ms)} on {window}: open, "
+                   f"to confirm or dismiss (evalpad violations confirm|dismiss {c.id} --reason ...)")
+
+
 def _decide(candidate_id: int, decision: str, reason: str, by: str | None) -> None:
     with _db() as (_, session):
         row = violations.decide(session, candidate_id, decision, reviewer=by or _actor(), reason=reason,
@@ -222,13 +235,13 @@ def faults_list(status: Annotated[str | None, typer.Option(help="open|acknowledg
 @faults_app.command("report")
 def faults_report(detail: Annotated[str, typer.Option("--detail", help="what is wrong")],
                   window: WindowOpt = None, device: DeviceOpt = None,
-                  since: Annotated[str | None, typer.Option(help="'YYYY-MM-DD HH:MM' it began")] = None,
+                  since: Annotated[str | None, typer.Option(help=f"when it began: {TIME_FORMS}")] = None,
                   by: By = None) -> None:
     """A person reports a problem with a pad (name the pad or its window)."""
     with _db() as (_, session):
         f = faults.report_fault(session, by=by or _actor(), detail=detail, now_ms=CLOCK.now_ms(),
                                 device_id=device, window_id=_window_id(session, window),
-                                started_ms=_moment(since))
+                                started_ms=time_ms(since, "--since"))
         typer.echo(f"fault #{f.id} {f.status} (pad {f.device_id or '-'}, repeats {f.repeats})")
 
 
@@ -246,12 +259,12 @@ def faults_ack(fault_id: int, assignee: Annotated[str | None, typer.Option(help=
 def faults_resolve(fault_id: int,
                    verdict: Annotated[str, typer.Option(help="|".join(faults.VERDICTS))],
                    notes: Annotated[str, typer.Option(help="repair notes")],
-                   cleared: Annotated[str | None, typer.Option(help="'YYYY-MM-DD HH:MM' it ended")] = None,
+                   cleared: Annotated[str | None, typer.Option(help=f"when it ended: {TIME_FORMS}")] = None,
                    by: By = None) -> None:
     """IT closes the fault with a verdict (a pad_fault verdict waives what it overlaps, R7)."""
     with _db() as (_, session):
         f = faults.resolve(session, fault_id, by=by or _actor(), verdict=verdict, notes=notes,
-                           now_ms=CLOCK.now_ms(), cleared_ms=_moment(cleared))
+                           now_ms=CLOCK.now_ms(), cleared_ms=time_ms(cleared, "--cleared"))
         typer.echo(f"fault #{f.id} resolved: {f.verdict}")
 
 

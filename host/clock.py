@@ -68,6 +68,27 @@ def to_ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
+TIME_FORMS = ("2026-10-19 09:00, 2026-10-19 09:00:30 (Asia/Shanghai), "
+              "2026-10-19T01:00:30Z or 2026-10-19T09:00:30+08:00 (ISO 8601), or Unix ms like the API")
+
+
+def parse_time(text: str) -> int:
+    """A moment a person types -> Unix ms, to the second (or ms) as the API takes it.
+
+    Wall time without a zone is Asia/Shanghai (the rules' time); an ISO 8601 time with a zone
+    or ``Z`` is taken as given; digits alone are Unix ms UTC (the API's ``*_ms``). Raises
+    ValueError saying which forms work.
+    """
+    raw = text.strip()
+    if raw.isdigit():
+        return int(raw)
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time; write it like {TIME_FORMS}") from None
+    return to_ms(dt if dt.tzinfo else dt.replace(tzinfo=RULES_TZ))
+
+
 def utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 

@@ -123,7 +123,7 @@ def get_device(session: Session, device_id: str) -> Device:
     return dev
 
 
-def _lock_device(session: Session, device_id: str) -> Device:
+def lock_device(session: Session, device_id: str) -> Device:
     """The device row, locked until commit (PostgreSQL), so two moves of one pad run one after
     the other and the second sees the first's interval. SQLite serialises writers itself; the
     unique index on open assignments (models/fleet.py) guards both."""
@@ -204,7 +204,7 @@ def assign(session: Session, *, device_id: str, window_number: str, clock: Clock
     events before it was registered or assigned (they were held back as rejected and can
     then be replayed); see ``_check_backdate``.
     """
-    dev = _lock_device(session, device_id)
+    dev = lock_device(session, device_id)
     if dev.retired_ms is not None:
         raise Conflict(f"device {device_id} is retired", "register the replacement pad under a new id")
     win = get_window(session, window_number)
@@ -240,7 +240,7 @@ def assign(session: Session, *, device_id: str, window_number: str, clock: Clock
 
 def unassign(session: Session, *, device_id: str, clock: Clock, actor: str, reason: str = "") -> Assignment:
     """Take a pad off its window (e.g. sent for repair); its events are then held as rejected."""
-    _lock_device(session, device_id)
+    lock_device(session, device_id)
     mine = open_assignment(session, device_id)
     if mine is None:
         raise Conflict(f"{device_id} is not on any window", "nothing to do")
@@ -253,7 +253,7 @@ def unassign(session: Session, *, device_id: str, clock: Clock, actor: str, reas
 
 def retire_device(session: Session, *, device_id: str, clock: Clock, actor: str, reason: str = "") -> Device:
     """Retire a pad for good: its assignment ends now; its broker account is removed by the caller."""
-    dev = _lock_device(session, device_id)
+    dev = lock_device(session, device_id)
     if dev.retired_ms is not None:
         raise Conflict(f"device {device_id} is already retired", "nothing to do")
     now = clock.now_ms()

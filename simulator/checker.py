@@ -23,7 +23,7 @@ from simulator.truth import TruthResult
 
 # The simulator's misbehaviour tags and the R6 candidate kinds the host should flag for them.
 TAG_TO_KIND = {"forget_prompt": "no_prompt", "prompt_lost": "no_prompt", "cancel_prompt": "refused",
-               "press_twice": "consecutive", "self_rate": "self_eval"}
+               "press_twice": "consecutive", "self_rate": "self_eval", "phantom_press": "stuck_button"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ stretch a pad really had power and every service session. ``truth_scores`` turns
 each window's monthly score with the host's own pure rules (R2-R5, R8, R9), so a difference
 from the host's report is a difference in the facts the host collected -- which is the point
 of the check. Violations (R6) deduct only once management confirms them, so the truth lists
-them as expected candidates, never as deductions.
+them as expected candidates, never as deductions. A stuck rating button's press (``phantom_press``:
+no citizen rated) is an expected ``stuck_button`` candidate the same way (R7, R2): the host counts
+it until management confirms the candidate and so voids it.
 """
 
 from __future__ import annotations
@@ -115,9 +117,10 @@ def power_facts(device: str, spans: list[list[int | None]], span: Span) -> list[
     return out
 
 
-# Notes that an R6 candidate should answer: the misbehaviours, and prompts that never reached
-# a pad (pad off or paused), which the host rightly sees as a session without a prompt.
-R6_TAGS = ("forget_prompt", "cancel_prompt", "press_twice", "self_rate", "prompt_lost")
+# Notes that an R6 candidate should answer: the misbehaviours, prompts that never reached a pad
+# (pad off or paused), which the host rightly sees as a session without a prompt, and a stuck
+# button's phantom press (a candidate to void, R7).
+R6_TAGS = ("forget_prompt", "cancel_prompt", "press_twice", "self_rate", "prompt_lost", "phantom_press")
 
 
 def truth_scores(sc: Scenario, truth: Truth, month: str, *, volume_from_sessions: bool,

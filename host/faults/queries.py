@@ -30,21 +30,24 @@ def _overlapping(session: Session, span: Span) -> list[Fault]:
         .order_by(col(Fault.started_ms), col(Fault.id))).all())
 
 
-def pad_fault_spans(session: Session, device_ids: Iterable[str], span: Span) -> list[tuple[Span, int]]:
+def pad_fault_spans(session: Session, device_ids: Iterable[str],
+                    span: Span) -> list[tuple[Span, int, tuple[str, ...]]]:
     """Faults IT confirmed as pad faults (verdict ``pad_fault``) of these pads overlapping ``span``.
 
-    Returns ``(fault span, fault id)``; a deduction overlapping one is waived (R7). Faults
-    still open or with any other verdict waive nothing.
+    Returns ``(fault span, fault id, its pads)``; a deduction overlapping one while one of
+    its pads sat on that window is waived (R7, R10). Faults still open or with any other
+    verdict waive nothing.
     """
     devices = set(device_ids)
     out = []
     for f in _overlapping(session, span):
         if f.verdict != "pad_fault" or f.id is None:
             continue
-        if f.device_id in devices or devices & set(f.devices):
+        pads = {d for d in (f.device_id, *f.devices) if d}
+        if devices & pads:
             s = _span_of(f, span.end_ms)
             if s.overlap_ms(span) > 0:
-                out.append((s, f.id))
+                out.append((s, f.id, tuple(sorted(pads))))
     return out
 
 

@@ -18,7 +18,7 @@ from host.models.calendar import (
 from host.models.commands import Command
 from host.models.events import BootAnchor, Event, RejectedMessage
 from host.models.faults import Fault, FaultEvidence
-from host.models.fleet import Assignment, Device, Window
+from host.models.fleet import Assignment, AssignmentCorrection, Device, Window
 from host.models.liveness import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
 from host.models.months import MonthAction
 from host.models.review import ViolationCandidate, ViolationDecision
@@ -30,6 +30,7 @@ from host.models.waivers import Waiver
 __all__ = [
                                    "ApiToken",
                                    "Assignment",
+                                   "AssignmentCorrection",
                                    "AuditEntry",
                                    "BootAnchor",
                                    "CalendarDay",

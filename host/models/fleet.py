@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -44,3 +44,25 @@ class Assignment(SQLModel, table=True):
     end_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
     by: str = Field(default="", max_length=64)
     reason: str = Field(default="", max_length=256)
+
+
+class AssignmentCorrection(SQLModel, table=True):
+    """A move recorded after the fact at its real time (R10), with who, when and why (R12).
+
+    ``at_ms`` is when the pads really moved, ``recorded_ms`` when IT recorded it. ``before`` and
+    ``after`` are the assignment intervals it replaced and wrote (``{device, window_id,
+    start_ms, end_ms}``); ``moved`` the events it re-attributed (``[event id, from window id,
+    to window id]``, None: on no window); ``closed_months`` the closed months it reaches,
+    whose reports stay as fed back (R11) and list it like a late event.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    recorded_ms: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    by: str = Field(max_length=64)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    moves: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    before: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    after: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    moved: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    closed_months: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

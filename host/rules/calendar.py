@@ -21,8 +21,9 @@ class DayKind(StrEnum):
     """What kind of day a date is for a service center.
 
     ``rest`` is an ordinary weekend day; ``holiday`` a statutory holiday (or a day the operator
-    entered as off). Saturday service hours (便民窗口, R5) run on ``rest`` Saturdays only: our
-    reading is that the convenience window does not open on public holidays.
+    entered as off that the official calendar does not already have as an ordinary rest day).
+    Saturday service hours (便民窗口, R5) run on ``rest`` Saturdays only: a Saturday inside a
+    public holiday has none, and a make-up working Saturday (调休) has the weekday sessions.
     """
 
     WORKING = "working"
@@ -59,23 +60,39 @@ class Calendar:
 
     def kind(self, day: date) -> DayKind:
         override = self.overrides.get(day)
-        if override is not None:
-            if override:
-                return DayKind.WORKING
-            return DayKind.REST if _ordinary_weekend(day) else DayKind.HOLIDAY
+        if override:
+            return DayKind.WORKING
+        if override is None:
+            return self._official(day)
+        # Entered as off. Saturday service hours run on ordinary rest Saturdays only (R5): a day
+        # entered off is a holiday (the State Council's notice, for a year the library lacks), unless
+        # the official calendar itself has it as an ordinary rest day (then the entry changes nothing).
         try:
-            working = chinese_calendar.is_workday(day)
-            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            official = _library(day)
+        except NotImplementedError:
+            return DayKind.HOLIDAY
+        return DayKind.REST if official is DayKind.REST else DayKind.HOLIDAY
+
+    def _official(self, day: date) -> DayKind:
+        """The day's kind without an operator's entry for it: the library, else a declared year."""
+        try:
+            return _library(day)
         except NotImplementedError:
             if day.year not in self.declared_years:
                 raise CalendarMissing(day) from None
             return DayKind.REST if _ordinary_weekend(day) else DayKind.WORKING
-        if working:
-            return DayKind.WORKING
-        return DayKind.HOLIDAY if (on_holiday and name is not None) else DayKind.REST
 
     def is_working_day(self, day: date) -> bool:
         return self.kind(day) is DayKind.WORKING
+
+
+def _library(day: date) -> DayKind:
+    """The official calendar (chinesecalendar); NotImplementedError for a year it does not cover."""
+    working = chinese_calendar.is_workday(day)
+    on_holiday, name = chinese_calendar.get_holiday_detail(day)
+    if working:
+        return DayKind.WORKING
+    return DayKind.HOLIDAY if (on_holiday and name is not None) else DayKind.REST
 
 
 def _ordinary_weekend(day: date) -> bool:

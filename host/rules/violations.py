@@ -10,6 +10,11 @@ The system only **flags candidates** with the events behind them; the management
 - ``self_eval`` 自我评价, 1 point: an evaluation while paused, outside working hours, or
   entered by staff.
 
+One R6-style kind is not a staff violation (R7): ``stuck_button`` 按键卡滞误计, 0 points: an
+evaluation pressed by a rating button that went down and stuck -- no pad can tell it from a
+press, and its ``button_stuck`` fault follows within the detection time. Confirming it voids
+that evaluation (R2), with the fault as evidence.
+
 A confirmed ``consecutive`` or ``self_eval`` candidate also voids its evaluation
 (``subject_event_id``, R2). Working hours come from the calendar (host.rules.sessions) and
 are passed in as spans, so this module stays pure.
@@ -30,7 +35,8 @@ NO_PROMPT = "no_prompt"
 REFUSED = "refused"
 CONSECUTIVE = "consecutive"
 SELF_EVAL = "self_eval"
-KINDS = (NO_PROMPT, REFUSED, CONSECUTIVE, SELF_EVAL)
+STUCK_BUTTON = "stuck_button"
+KINDS = (NO_PROMPT, REFUSED, CONSECUTIVE, SELF_EVAL, STUCK_BUTTON)
 
 # R6: points per confirmed instance. Fixed by the source (not marked configurable).
 POINTS: Mapping[str, Fraction] = {
@@ -38,15 +44,17 @@ POINTS: Mapping[str, Fraction] = {
     REFUSED: Fraction(5, 2),
     CONSECUTIVE: Fraction(1),
     SELF_EVAL: Fraction(1),
+    STUCK_BUTTON: Fraction(0),          # a pad fault, not the staff's doing: it only voids (R2, R7)
 }
 CHINESE: Mapping[str, str] = {
     NO_PROMPT: "未按程序提示评价",
     REFUSED: "拒绝评议",
     CONSECUTIVE: "连续评价",
     SELF_EVAL: "自我评价",
+    STUCK_BUTTON: "按键卡滞误计",
 }
 # A confirmed candidate of these kinds voids its evaluation (R2, R6).
-VOIDING_KINDS = frozenset({CONSECUTIVE, SELF_EVAL})
+VOIDING_KINDS = frozenset({CONSECUTIVE, SELF_EVAL, STUCK_BUTTON})
 
 # Why a candidate was flagged (kept with it, shown to the reviewer).
 REASON_NO_PROMPT = "session_without_prompt"
@@ -56,10 +64,11 @@ REASON_MIN_INTERVAL = "min_interval"
 REASON_PAUSED = "paused"
 REASON_OUTSIDE_HOURS = "outside_hours"
 REASON_STAFF_ENTRY = "staff_entry"
+REASON_STUCK = "button_stuck"
 # Which checks need which inputs: the DB layer withdraws a stale candidate only when the
 # check that flagged it actually ran (an outside-hours candidate survives a run without hours).
 CHECKS_WITHOUT_HOURS = frozenset({REASON_NO_PROMPT, REASON_CANCELLED, REASON_SAME_SESSION,
-                                  REASON_MIN_INTERVAL, REASON_PAUSED, REASON_STAFF_ENTRY})
+                                  REASON_MIN_INTERVAL, REASON_PAUSED, REASON_STAFF_ENTRY, REASON_STUCK})
 ALL_CHECKS = CHECKS_WITHOUT_HOURS | {REASON_OUTSIDE_HOURS}
 
 # R6 "entered by staff": the contract may be extended with optional fields; a pad (or the
@@ -71,6 +80,12 @@ DEFAULT_MIN_INTERVAL_MS = 20_000        # R6: configurable, default 20 s (= the 
 # Staff often close the queue ticket and then press "prompt": a prompt this soon after the
 # session ended still belongs to it. Configurable; a reading of R6, not a number from the source.
 DEFAULT_PROMPT_AFTER_END_MS = 60_000
+# A rating button held longer than 10 s is stuck (firmware/pad/buttons.py STUCK_MS); the pad
+# reports ``button_stuck`` at its next loop step after that. A press of that button this long
+# before the fault is the button going down (the simulator's idle steps are 10 s apart, hence
+# 30 s). A reading of R7, not a number from the source.
+DEFAULT_STUCK_DETECT_MS = 30_000
+STUCK_FAULT = "button_stuck"           # protocol.spec FAULT_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +94,10 @@ class ViolationRules:
 
     min_interval_ms: int = DEFAULT_MIN_INTERVAL_MS
     prompt_after_end_ms: int = DEFAULT_PROMPT_AFTER_END_MS
+    stuck_detect_ms: int = DEFAULT_STUCK_DETECT_MS
 
     def __post_init__(self) -> None:
-        if self.min_interval_ms < 0 or self.prompt_after_end_ms < 0:
+        if self.min_interval_ms < 0 or self.prompt_after_end_ms < 0 or self.stuck_detect_ms < 0:
             raise ValueError("R6 intervals must be >= 0 ms")
 
 
@@ -220,7 +236,31 @@ def find_candidates(
     found += _refused(window_id, ordered)
     found += _evaluation_candidates(window_id, ordered, sessions, _Spans(paused),
                                     _Spans(working) if working is not None else None, rules)
+    found += _stuck_presses(window_id, ordered, rules)
     return sorted(found, key=lambda c: (c.at_ms, c.kind, c.key))
+
+
+def _stuck_presses(window_id: int, events: list[_Ev], rules: ViolationRules) -> list[Candidate]:
+    """按键卡滞误计 (R7, R2): the last press of a button within the detection time before that
+    button's ``button_stuck`` fault; the fault's detail names the buttons ("held > 10 s: satisfied")."""
+    out: list[Candidate] = []
+    evals = [e for e in events if e.type == "eval"]
+    for f in events:
+        if f.type != "fault" or f.body.get("code") != STUCK_FAULT:
+            continue
+        named = {b.strip() for b in str(f.body.get("detail", "")).rpartition(":")[2].split(",")}
+        for button in sorted(named):
+            pressed = [e for e in evals if e.body.get("rating") == button
+                       and f.at_ms - rules.stuck_detect_ms <= e.at_ms <= f.at_ms]
+            if not pressed:
+                continue
+            e = pressed[-1]
+            why = (f"{button} pressed {(f.at_ms - e.at_ms) / 1000:.1f} s before the pad reported "
+                   f"button_stuck ({f.body.get('detail', '')}): the button going down, not a citizen "
+                   "(void it if so)")
+            out.append(Candidate(STUCK_BUTTON, window_id, e.at_ms, (_eid(e), _eid(f)), (REASON_STUCK,),
+                                 subject_event_id=_eid(e), detail=why))
+    return out
 
 
 def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike],

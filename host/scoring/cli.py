@@ -155,6 +155,11 @@ def _print_table(view) -> None:  # type: ignore[no-untyped-def]
     for e in view.late_events:
         console.print(f"[red]late[/] event {e['id']} ({e['type']}) pressed {e['at_local']} "
                       f"arrived {local(e['received_ms']):%Y-%m-%d %H:%M}: counts only after a reopen (R11)")
+    for c in view.late_corrections:
+        moves = ", ".join(f"{m['device']}={m['window'] or '-'}" for m in c["moves"])
+        console.print(f"[red]late[/] assignment correction #{c['id']} ({moves} at "
+                      f"{local(c['at_ms']):%Y-%m-%d %H:%M}, by {c['by']}: {c['reason']}) re-attributes "
+                      f"{len(c['events'])} event(s) of this month: counts only after a reopen (R11)")
 
 
 @report_app.command("period")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -19,7 +18,7 @@ from host.models.review import ViolationCandidate
 from host.models.service import ServiceSession
 from host.models.volume import MonthlyVolume
 from host.models.waivers import Waiver
-from host.rules.closures import ExcuseSpan
+from host.rules.tenure import PadExcuse
 from host.rules.types import Deduction, Span
 
 log = logging.getLogger(__name__)
@@ -54,30 +53,22 @@ def waivers(session: Session, window_id: int, month: str) -> dict[str, str]:
     return dict(waivers_for(session, window_id, month))
 
 
-def pad_faults(session: Session, device_ids: Iterable[str], span: Span) -> list[ExcuseSpan]:
-    """R7: faults IT confirmed as pad faults on these pads, overlapping ``span``."""
+def pad_faults(session: Session, device_ids: Iterable[str], span: Span) -> list[PadExcuse]:
+    """R7: faults IT confirmed as pad faults on these pads, overlapping ``span``, with their pads."""
     devices = sorted(set(device_ids))
     if not devices:
         return []
     from host.faults import pad_fault_spans
 
-    return [ExcuseSpan(s, f"fault:{fid}") for s, fid in pad_fault_spans(session, devices, span)]
+    return [PadExcuse(s, f"fault:{fid}", frozenset(pads))
+            for s, fid, pads in pad_fault_spans(session, devices, span)]
 
 
-@dataclass(frozen=True, slots=True)
-class Outage:
-    excuse: ExcuseSpan
-    devices: frozenset[str]          # empty: the whole center
-
-    def covers(self, pads: Iterable[str]) -> bool:
-        return not self.devices or bool(self.devices & set(pads))
-
-
-def network_outages(session: Session, span: Span) -> list[Outage]:
+def network_outages(session: Session, span: Span) -> list[PadExcuse]:
     """R7: mass outages (many pads offline together): one network fault, not a closure per pad."""
     from host.faults import network_outage_spans
 
-    return [Outage(ExcuseSpan(s, f"network_outage:{fid}"), frozenset(devices))
+    return [PadExcuse(s, f"network_outage:{fid}", frozenset(devices))
             for s, fid, devices in network_outage_spans(session, span)]
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from host.models.events import Event
-from host.models.fleet import Assignment, Window
+from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
 from host.rules.closures import Raw, WindowPower
+from host.rules.tenure import Tenure
 from host.rules.types import Span
 
 EVAL = "eval"                 # protocol.spec EVENT_TYPES: a citizen's press that counts (R1)
@@ -66,6 +67,28 @@ def late_events(session: Session, span: Span, after_ms: int, window_ids: Collect
     return list(session.exec(q).all())
 
 
+def late_corrections(session: Session, month: str, span: Span, closed_at_ms: int,
+                     window_ids: Collection[int] | None = None) -> list[dict]:
+    """Assignment corrections (host.corrections) recorded after ``month`` was closed that reach it
+    (R11): listed like late events, with the events they re-attributed in the month; they
+    count only after a reopen."""
+    scope = set(window_ids) if window_ids is not None else None
+    out = []
+    q = select(AssignmentCorrection).where(col(AssignmentCorrection.recorded_ms) > closed_at_ms)
+    for c in session.exec(q.order_by(col(AssignmentCorrection.recorded_ms))).all():
+        if month not in c.closed_months:
+            continue
+        events = [{"id": e, "at_ms": at, "from_window_id": a, "to_window_id": b} for e, at, a, b in c.moved
+                  if span.start_ms <= at < span.end_ms and (scope is None or a in scope or b in scope)]
+        intervals = [i for i in (*c.before, *c.after) if scope is None or i["window_id"] in scope]
+        if scope is not None and not events and not intervals:
+            continue
+        out.append({"id": c.id, "at_ms": c.at_ms, "recorded_ms": c.recorded_ms, "by": c.by,
+                    "reason": c.reason, "moves": c.moves, "before": c.before, "after": c.after,
+                    "events": events})
+    return out
+
+
 def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assignment]:
     still = or_(col(Assignment.end_ms).is_(None), col(Assignment.end_ms) > span.start_ms)
     q = select(Assignment).where(col(Assignment.start_ms) < span.end_ms, still)
@@ -76,11 +99,11 @@ def assignments(session: Session, span: Span, window_ids: Collection[int] | None
 
 def power_by_window(session: Session, span: Span, until_ms: int,
                     window_ids: Collection[int] | None = None) -> tuple[dict[int, WindowPower],
-                                                                        dict[int, set[str]]]:
+                                                                        dict[int, list[Tenure]]]:
     """R10: each pad's power intervals, clipped to when it sat on which window (and to ``until_ms``).
 
-    Returns window -> facts and window -> the pads it had in the span. An open interval
-    (``end_ms`` None: still so) lasts until ``until_ms``.
+    Returns window -> facts and window -> its pads' tenures in the span (what a pad's fault
+    may excuse there, R7). An open interval (``end_ms`` None: still so) lasts until ``until_ms``.
     """
     assigned = assignments(session, span, window_ids)
     devices = sorted({a.device_id for a in assigned})
@@ -98,13 +121,13 @@ def power_by_window(session: Session, span: Span, until_ms: int,
             if dev in wanted:
                 by_device[dev].append((state, start, end, cause))
     raw: dict[int, list[Raw]] = defaultdict(list)
-    pads: dict[int, set[str]] = defaultdict(set)
+    tenures: dict[int, list[Tenure]] = defaultdict(list)
     for a in assigned:
         lo = max(a.start_ms, span.start_ms)
         hi = min(a.end_ms if a.end_ms is not None else until_ms, span.end_ms, until_ms)
         if lo >= hi:
             continue
-        pads[a.window_id].add(a.device_id)
+        tenures[a.window_id].append(Tenure(a.device_id, Span(lo, hi)))
         out = raw[a.window_id]
         dev = a.device_id
         for state, start, end, cause in by_device.get(dev, ()):
@@ -115,7 +138,7 @@ def power_by_window(session: Session, span: Span, until_ms: int,
             e = hi if end is None or end > hi else end
             if s < e:
                 out.append((dev, state, s, e, cause))
-    return {w: WindowPower.of(rows) for w, rows in raw.items()}, pads
+    return {w: WindowPower.of(rows) for w, rows in raw.items()}, tenures
 
 
 def host_downtime(session: Session, span: Span) -> list[Span]:

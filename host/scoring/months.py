@@ -52,6 +52,7 @@ def view_json(view: MonthView) -> dict[str, Any]:
         "month": view.month, "status": view.status, "computed_ms": view.computed_ms,
         "until_ms": view.until_ms,
         "assumptions": list(view.assumptions), "closed": view.closed, "late_events": list(view.late_events),
+        "late_corrections": list(view.late_corrections),
         "windows": [{
             "window": asdict(r.window), "rank": r.rank, "pads": list(r.pads), "notes": list(r.notes),
             "closed_days": [d.isoformat() for d in r.closed_days],

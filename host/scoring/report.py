@@ -22,6 +22,7 @@ from host.rules.closures import ExcuseSpan, WindowPower, find_closures
 from host.rules.month_span import month_span, parse_month
 from host.rules.score import closure_deduction, excuse_text, month_score, ranks
 from host.rules.sessions import ORDINARY, WindowSchedule, at, sessions_for_day
+from host.rules.tenure import excuses_on
 from host.rules.types import Closure, Deduction, MonthScore, Span, WorkSession
 from host.scoring import decisions, facts
 from host.scoring.config import RuleConfig, load_config
@@ -58,6 +59,7 @@ class MonthView:
     assumptions: tuple[str, ...] = ()
     closed: dict | None = None       # {"by", "at_ms", "reason"} of the close in force
     late_events: tuple[dict, ...] = ()
+    late_corrections: tuple[dict, ...] = ()   # assignment corrections recorded after the close (R11)
     extra: dict = field(default_factory=dict)
 
 
@@ -105,7 +107,8 @@ def working_spans(session: Session, window_id: int, month: str,
 
 
 def _fault_waiver(d: Deduction, faults: Sequence[ExcuseSpan]) -> Deduction:
-    """R7: a violation whose moment falls in an IT-confirmed pad fault is waived."""
+    """R7: a violation whose moment falls in an IT-confirmed pad fault (already cut to the time
+    its pad sat on this window, R10) is waived."""
     if d.waiver is not None or d.at_ms is None:
         return d
     for f in faults:
@@ -137,7 +140,7 @@ def compute(session: Session, month: str, clock: Clock,
     voided_tallies = facts.tallies(session, span, scope, only_ids=voided) if voided else {}
     waived_windows = decisions.windows_with_waivers(session, month) & set(ids)
     volumes = decisions.volumes(session, month, ids)
-    power, pads = facts.power_by_window(session, span, until, scope)
+    power, tenures = facts.power_by_window(session, span, until, scope)
     first_pad = facts.first_pad(session, scope)
     host_down = facts.host_downtime(session, span)
     outages = decisions.network_outages(session, Span(span.start_ms, until)) if until > span.start_ms else []
@@ -151,12 +154,14 @@ def compute(session: Session, month: str, clock: Clock,
         since = first_pad.get(w.id, until)          # never had a pad: always-on not judged yet
         judge = partial(find_closures, w.id, sessions, facts_w, grace_ms=config.grace_ms,
                         host_down=host_down, placard=placard, until_ms=until, since_ms=since)
-        window_pads = pads.get(w.id, set())
-        window_outages = [o.excuse for o in outages if o.covers(window_pads)]
+        # R7 with R10: a pad's fault or outage excuses only while that pad sat on this window.
+        window_tenures = tenures.get(w.id, [])
+        window_pads = {t.device_id for t in window_tenures}
+        window_outages = excuses_on(outages, window_tenures)
         closures = judge(excuses=window_outages)
         window_violations = violations.get(w.id, [])
         if any(c.excuse is None for c in closures) or window_violations:
-            faults = decisions.pad_faults(session, window_pads, span)
+            faults = excuses_on(decisions.pad_faults(session, window_pads, span), window_tenures)
             if faults:
                 closures = judge(excuses=[*faults, *window_outages])
                 window_violations = [_fault_waiver(d, faults) for d in window_violations]
@@ -183,7 +188,7 @@ def compute(session: Session, month: str, clock: Clock,
             notes.append(f"placard category {w.category}: closures logged, not deducted (R5a)")
         closed_days = planner.closed_days(schedule)
         results.append(WindowResult(WindowInfo(w.id, w.number, w.name, w.category), score, tuple(closures),
-                                    tuple(sorted(pads.get(w.id, ()))), closed_days, tuple(notes)))
+                                    tuple(sorted(window_pads)), closed_days, tuple(notes)))
     if window_ids is None:          # a rank compares every window; a subset has none (closed: the snapshot's)
         order = ranks({r.window.id: r.score.final for r in results})
         results = [replace(r, rank=order.get(r.window.id)) for r in results]
@@ -214,8 +219,10 @@ def month_view(session: Session, month: str, clock: Clock,
     view = months.view_from_snapshot(closed)
     if window_ids is not None:
         view = replace(view, results=tuple(r for r in view.results if r.window.id in set(window_ids)))
-    late = facts.late_events(session, month_span(month), closed.at_ms, window_ids)
-    return replace(view, late_events=tuple(_late(e) for e in late))
+    span = month_span(month)
+    late = facts.late_events(session, span, closed.at_ms, window_ids)
+    corrections = facts.late_corrections(session, month, span, closed.at_ms, window_ids)
+    return replace(view, late_events=tuple(_late(e) for e in late), late_corrections=tuple(corrections))
 
 
 def _late(e: object) -> dict:

@@ -88,7 +88,7 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body)]
     events = session.execute(sa_select(*columns).where(
         col(Event.window_id) == window_id, col(Event.at_ms) >= load.start_ms, col(Event.at_ms) < load.end_ms,
-        col(Event.type).in_(("eval", "prompt", "prompt_end")))).all()
+        col(Event.type).in_(("eval", "prompt", "prompt_end", "fault")))).all()
     services = session.exec(select(ServiceSession.id, ServiceSession.ticket, ServiceSession.started_ms,
                                    ServiceSession.ended_ms).where(
         ServiceSession.window_id == window_id, col(ServiceSession.started_ms) >= load.start_ms,
@@ -126,7 +126,15 @@ def detect(session: Session, window_id: int, month: str, *, working: Sequence[Sp
             added += 1
             continue
         if row.status in ("open", "withdrawn"):
-            # Derived data follows the facts while nobody has decided on it yet.
+            # Derived data follows the facts while nobody has decided on it yet -- its window too,
+            # when a corrected assignment history put its events on another window (R10).
+            if row.window_id != window_id:
+                audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.reattribute",
+                             subject=f"violation:{row.id}", reason="its events belong to another window "
+                             "(assignment corrected, R10)", key=row.key, before=row.window_id,
+                             after=window_id)
+                row.window_id = window_id
+                session.add(row)
             fresh = (list(c.evidence), list(c.reasons), c.detail, c.at_ms)
             if (list(row.evidence), list(row.reasons), row.detail, row.at_ms) != fresh:
                 row.evidence, row.reasons, row.detail, row.at_ms = fresh

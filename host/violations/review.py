@@ -142,6 +142,8 @@ def confirmed_deductions(session: Session, window_id: int, month: str) -> list[D
     """
     out: list[Deduction] = []
     for c in _confirmed(session, window_id, month):
+        if not rules.POINTS[c.kind]:
+            continue                    # stuck_button: it only voids its evaluation (R2, R7)
         last = decisions_of(session, c.id)[-1] if c.id is not None else None
         why = f"; confirmed by {last.reviewer}: {last.reason}" if last is not None else ""
         out.append(Deduction(kind=c.kind, points=rules.POINTS[c.kind], rule="R6", at_ms=c.at_ms,

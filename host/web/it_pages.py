@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from host import exports, faults, fleet
+from host import corrections, exports, faults, fleet
 from host.api.routes.devices import broker_note
 from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth.roles import Role
 from host.broker import accounts
+from host.clock import Clock, local, parse_time
 from host.errors import ServiceError
 from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
 from host.models.events import RejectedMessage
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/it")
 Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.IT))]
 Worker = Annotated[Viewer, Depends(action(Role.ADMIN, Role.IT))]
 REJECTED_SHOWN = 200  # the newest; the CLI and API page through the rest
+CORRECTIONS_SHOWN = 20
 
 
 @router.get("/faults", response_class=HTMLResponse, include_in_schema=False)
@@ -89,8 +91,13 @@ def fault_step(
 
 @router.get("/devices", response_class=HTMLResponse, include_in_schema=False)
 def device_fleet(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
+    return _devices_page(request, session, viewer)
+
+
+def _devices_page(request: Request, session: DB, viewer: Viewer, **extra: object) -> HTMLResponse:
     views = fleet.list_devices(session, include_retired=False)
     status = {s.device_id: s for s in session.exec(select(DeviceStatus))}
+    context: dict = {"credentials": None, "preview": None, "form": {}, **extra}
     return render(
         request,
         "it/devices.html",
@@ -98,7 +105,8 @@ def device_fleet(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
         views=views,
         status=status,
         windows=fleet.list_windows(session),
-        credentials=None,
+        corrections=corrections.list_corrections(session, limit=CORRECTIONS_SHOWN),
+        **context,
     )
 
 
@@ -136,15 +144,10 @@ def provision(
     except Exception:
         accounts.revoke_pad(broker_dir, device_id)  # no broker account without a registered pad
         raise
-    views = fleet.list_devices(session, include_retired=False)
-    status = {s.device_id: s for s in session.exec(select(DeviceStatus))}
-    resp = render(
+    resp = _devices_page(
         request,
-        "it/devices.html",
+        session,
         viewer,
-        views=views,
-        status=status,
-        windows=fleet.list_windows(session),
         credentials={"username": device_id, "password": password, "note": broker_note(settings)},
     )
     resp.headers["Cache-Control"] = "no-store"  # the password must not linger in a cache
@@ -157,3 +160,78 @@ def rejected(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
         select(RejectedMessage).order_by(col(RejectedMessage.received_ms).desc()).limit(REJECTED_SHOWN)
     ).all()
     return render(request, "it/rejected.html", viewer, rows=rows)
+
+
+def _moves(pairs: list[tuple[str, str]]) -> list[corrections.Move]:
+    return [corrections.Move(pad.strip(), win or None) for pad, win in pairs if pad.strip()]
+
+
+def _correction_problem(at: str, reason: str, moves: list[corrections.Move], clock: Clock) -> str | None:
+    """What is wrong with the form, in the section's own words (the service checks the rest)."""
+    if not moves:
+        return "请选择发生移动的评价器（对调时两台都填）。"
+    if not reason.strip():
+        return "更正分配记录必须写明原因（当时发生了什么），以备审计。"
+    try:
+        at_ms = parse_time(at)
+    except ValueError:
+        return "换装时间格式不对，请写成 2026-10-20 11:38:00 这样的北京时间。"
+    if at_ms > clock.now_ms():
+        return "换装时间不能晚于现在；从现在起的换装请直接用“分配窗口”。"
+    return None
+
+
+def correction_text(r: corrections.CorrectionResult) -> str:
+    """One paragraph for the IT section: what the correction changed (or would, in a preview)."""
+    c = r.correction
+    moves = "、".join(f"{m['device']}→{m['window'] or '不在任何窗口'}" for m in c.moves)
+    head = "预览（未保存）" if r.preview else f"已更正 #{c.id}"
+    parts = [f"{head}：自 {local(c.at_ms):%Y-%m-%d %H:%M:%S} 起 {moves}"]
+    if r.moved:
+        parts.append("事件改记窗口：" + "，".join(f"{a}→{b} {n} 条" for (a, b), n in sorted(r.moved.items())))
+    else:
+        parts.append("没有已存事件需要改记")
+    if r.unplaced:
+        parts.append(f"{r.unplaced} 条事件此后不在任何窗口（不计入任何窗口）")
+    for m in r.closed_months:
+        parts.append(f"{m} 已关账：已反馈的报表不变，此更正列入该月迟到清单，重新开账后才计入")
+    if r.review:
+        parts.append("需管理科复核的已审核违规线索：" + "、".join(f"#{i}" for i in r.review))
+    return "；".join(parts) + "。"
+
+
+@router.post("/assignments/correct", response_class=HTMLResponse, include_in_schema=False)
+def correct_assignment(
+    request: Request,
+    session: DB,
+    clock: ClockDep,
+    viewer: Worker,
+    at: Annotated[str, Form()],
+    reason: Annotated[str, Form()],
+    device: Annotated[str, Form()] = "",
+    window: Annotated[str, Form()] = "",
+    device2: Annotated[str, Form()] = "",
+    window2: Annotated[str, Form()] = "",
+    preview: Annotated[str, Form()] = "",
+) -> Response:
+    """更正分配记录: a swap or exchange recorded at its real past time (R10), with a reason (R12)."""
+    moves = _moves([(device, window), (device2, window2)])
+    problem = _correction_problem(at, reason, moves, clock)
+    if problem:
+        return back("/it/devices", err=problem)
+    try:
+        r = corrections.correct(session, moves=moves, at_ms=parse_time(at), clock=clock,
+                                actor=viewer.principal.actor, reason=reason, preview=bool(preview))
+    except ServiceError as exc:
+        session.rollback()
+        fix = f"（{exc.fix}）" if exc.fix else ""
+        return back("/it/devices", err=f"更正未完成：{exc.detail}{fix}")
+    if r.preview:
+        form = {"at": at, "reason": reason, "device": device, "window": window, "device2": device2,
+                "window2": window2}
+        return _devices_page(request, session, viewer, preview=correction_text(r), form=form)
+    settings = request.app.state.settings
+    done = corrections.settle(request.app.state.engine, r, clock, prefix=settings.mqtt_prefix,
+                              publish=request.app.state.publish)
+    tail = f"补入此前暂存的事件 {done.replayed} 条。" if done.replayed else ""
+    return back("/it/devices", ok=correction_text(r) + tail)

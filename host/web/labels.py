@@ -29,6 +29,7 @@ DEDUCTION = {
     "refused": "拒绝评价",
     "consecutive": "连续评价",
     "self_eval": "自行评价",
+    "stuck_button": "按键卡滞误计（确认后作废该评价）",
 }
 
 VIOLATION_STATUS = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "withdrawn": "已撤回"}

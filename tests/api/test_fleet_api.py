@@ -6,7 +6,7 @@ from sqlmodel import col, select
 
 from host.broker.mosquitto import read_passwords
 from host.models import Assignment, AuditEntry
-from tests.api.conftest import Api
+from tests.api.conftest import T0, Api
 
 V1 = "/api/v1"
 
@@ -151,3 +151,50 @@ def test_the_audit_trail_answers_who_when_why(api: Api) -> None:
     )
     only = api.client.get(f"{V1}/audit?action=window.add", headers=it).json()
     assert [e["subject"] for e in only["items"]] == ["A02", "A01"]
+
+
+def test_r10_assignment_correction_over_the_api(api: Api) -> None:
+    """IT records an exchange at its real past time: the pads' events follow (R10), the change is
+    audited (R12), a preview stores nothing, staff may not, bad input is a problem with a fix."""
+    from host.models import Event
+
+    swap = T0 + 5 * 60_000
+    api.clock.advance(3_600_000)
+    with api.session() as s:
+        for seq, (dev, win) in enumerate((("pad-a01", 1), ("pad-a02", 2)), start=1):
+            s.add(Event(device_id=dev, seq=seq, boot=1, up_ms=seq, type="eval", at_ms=swap + 60_000,
+                        received_ms=swap + 61_000, window_id=win, rating="satisfied", body={}))
+        s.commit()
+    it = api.auth("it")
+    body = {"at_ms": swap, "reason": "两台评价器对调，当时未登记",
+            "moves": [{"device": "pad-a01", "window": "A02"}, {"device": "pad-a02", "window": "A01"}]}
+    r = api.client.post(f"{V1}/assignments/corrections", headers=it, json={**body, "preview": True})
+    assert r.status_code == 201 and r.json()["preview"] and r.json()["id"] is None
+    assert api.client.get(f"{V1}/assignments/corrections", headers=it).json() == []
+    staff = api.client.post(f"{V1}/assignments/corrections", headers=api.auth("staff"), json=body)
+    assert staff.status_code == 403
+    r = api.client.post(f"{V1}/assignments/corrections", headers=it, json=body)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["events_moved"] == 2 and out["closed_months"] == [] and out["replayed"] == 0
+    assert {(m["from"], m["to"], m["events"]) for m in out["moved"]} == {("A01", "A02", 1), ("A02", "A01", 1)}
+    with api.session() as s:
+        assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"pad-a01": 2, "pad-a02": 1}
+    hist = api.client.get(f"{V1}/assignments?device=pad-a01", headers=it).json()
+    assert [(h["window"], h["start_ms"] == swap, h["end_ms"]) for h in hist] == [
+        ("A01", False, swap), ("A02", True, None)]
+    (entry,) = _audit(api, "assignment.correct")
+    assert entry.actor == "it" and entry.detail["moved_at_ms"] == swap and entry.detail["events_moved"] == 2
+    listed = api.client.get(f"{V1}/assignments/corrections", headers=it).json()
+    assert [c["id"] for c in listed] == [out["id"]]
+    future = api.client.post(f"{V1}/assignments/corrections", headers=it,
+                             json={**body, "at_ms": api.clock.now_ms() + 60_000})
+    assert future.status_code == 422 and "future" in future.json()["detail"] and future.json()["fix"]
+    twice = api.client.post(f"{V1}/assignments/corrections", headers=it, json={
+        **body, "moves": [{"device": "pad-a01", "window": "A01"}, {"device": "pad-a02", "window": "A01"}]})
+    assert twice.status_code == 422 and "named twice" in twice.json()["detail"]
+    unknown = api.client.post(f"{V1}/assignments/corrections", headers=it,
+                              json={**body, "moves": [{"device": "pad-zz", "window": "A01"}]})
+    assert unknown.status_code == 404
+    no_reason = api.client.post(f"{V1}/assignments/corrections", headers=it, json={**body, "reason": "  "})
+    assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]

@@ -44,6 +44,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/devices/{{device_id}}/commands"): OPERATOR,
     ("GET", f"{V1}/commands/{{command_id}}"): OPERATOR,
     ("GET", f"{V1}/assignments"): DESK,
+    ("GET", f"{V1}/assignments/corrections"): FLEET,
+    ("POST", f"{V1}/assignments/corrections"): FLEET,
     ("GET", f"{V1}/events"): DESK,
     ("GET", f"{V1}/status"): ALL,
     ("GET", f"{V1}/status/{{device_id}}"): ALL,

@@ -1,6 +1,5 @@
 """The database fixtures and the schema: Alembic builds it on SQLite and PostgreSQL, and the
-single revision matches the models (rule of the tree: regenerate it with
-``scripts/regen-migration`` after changing host/models, never hand-write another revision).
+revisions (0001, then one new revision per schema change, in one line) match the models.
 """
 
 from __future__ import annotations
@@ -102,11 +101,13 @@ def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_there_is_one_initial_revision() -> None:
-    """Pre-release rule: one revision, regenerated from the models; never a hand-written second."""
+def test_revisions_are_one_line_from_the_initial_one() -> None:
+    """One initial revision, regenerated from the models; later changes are new revisions on
+    top of it (each helper's own id, chained by the coordinator into one line: one head)."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     revisions = list(scripts.walk_revisions())
-    assert [(r.revision, r.down_revision) for r in revisions] == [("0001", None)], (
-        "host/migrations/versions must hold only 0001_initial_schema.py: run scripts/regen-migration")
+    assert revisions[-1].revision == "0001" and revisions[-1].down_revision is None, (
+        "host/migrations/versions must start with 0001_initial_schema.py")
+    assert len(scripts.get_heads()) == 1, "revisions must form one line: down_revision = the previous one"

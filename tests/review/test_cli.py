@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from host.cli import app
@@ -80,3 +80,98 @@ def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type
     assert "written reason" in run(
         "waive", "add", "--window", "A08", "--month", "2026-10", "--key", key, "--reason", " ", code=1
     )
+
+
+def test_r6_cli_violations_report_patrol_and_complaint_records(run) -> None:  # type: ignore[no-untyped-def]
+    """`evalpad violations report`: the same service as the API and the board's patrol notes;
+    the moment takes seconds and ISO times like the API's at_ms."""
+    from host.violations import list_candidates
+
+    out = run("violations", "report", "--window", "A07", "--kind", "refused", "--source", "patrol",
+              "--detail", "巡查见工作人员拒绝评议", "--at", "2026-10-12 09:15:30", "--by", "巡查员孙")
+    assert "open, to confirm or dismiss" in out
+    out = run("violations", "report", "--window", "A07", "--kind", "no_prompt", "--source", "complaint",
+              "--detail", "群众投诉未提示评价", "--at", "2026-10-12T01:20:05Z")
+    engine = make_engine(run.url)
+    with Session(engine) as s:
+        rows = list_candidates(s, month="2026-10")
+    engine.dispose()
+    assert [(c.kind, c.source, c.at_ms, c.status) for c in rows] == [
+        ("refused", "patrol", sh(2026, 10, 12, 9, 15, 30), "open"),
+        ("no_prompt", "complaint", sh(2026, 10, 12, 9, 20, 5), "open")]
+    assert rows[0].reported_by == "巡查员孙"
+    # A voiding kind must name the evaluation; a bad time names the forms that work; nothing stored.
+    out = run("violations", "report", "--window", "A07", "--kind", "self_eval", "--source", "patrol",
+              "--detail", "x", code=1)
+    assert "must name an evaluation" in out
+    out = run("violations", "report", "--window", "A07", "--kind", "refused", "--source", "patrol",
+              "--detail", "x", "--at", "12/10 9am", code=1)
+    assert "--at" in out and "2026-10-19 09:00:30" in out
+    assert "2 candidate(s)" in run("violations", "list", "--month", "2026-10")
+
+
+def test_r7_cli_fault_times_take_seconds_and_iso(run) -> None:  # type: ignore[no-untyped-def]
+    """`faults report --since` and `faults resolve --cleared` take seconds and ISO times (the API's
+    precision), through the one shared parser."""
+    from host.faults import get_fault
+
+    engine = make_engine(run.url)
+    with Session(engine) as s:
+        Hall(s).window("A08", device="qp-0108")
+    out = run("faults", "report", "--window", "A08", "--detail", "满意键失灵",
+              "--since", "2026-10-12 09:00:15")
+    fid = out.split()[1].lstrip("#")
+    run("faults", "ack", fid)
+    resolve = ("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换键", "--cleared")
+    out = run(*resolve, "10 点", code=1)
+    assert "--cleared" in out and "not a date and time" in out
+    run(*resolve, "2026-10-12T02:30:45+00:00")
+    with Session(engine) as s:
+        f = get_fault(s, int(fid))
+    engine.dispose()
+    assert (f.started_ms, f.cleared_ms) == (sh(2026, 10, 12, 9, 0, 15), sh(2026, 10, 12, 10, 30, 45))
+
+
+def test_parse_time_forms() -> None:
+    from host.clock import parse_time
+
+    assert parse_time("2026-10-12 09:00") == sh(2026, 10, 12, 9, 0)
+    assert parse_time("2026-10-12 09:00:07") == sh(2026, 10, 12, 9, 0, 7)
+    assert parse_time("2026-10-12T01:00:07Z") == sh(2026, 10, 12, 9, 0, 7)
+    assert parse_time("2026-10-12T09:00:07.250+08:00") == sh(2026, 10, 12, 9, 0, 7) + 250
+    assert parse_time(str(sh(2026, 10, 12, 9))) == sh(2026, 10, 12, 9)
+    with pytest.raises(ValueError, match="not a date and time"):
+        parse_time("yesterday")
+
+
+def test_r10_cli_device_correct_records_an_exchange_at_its_real_time(run) -> None:  # type: ignore[no-untyped-def]
+    """`evalpad device correct w06=W07 w07=W06 --at ... --reason ...`: a preview stores nothing; then
+    the events follow the corrected history and `device corrections` lists it (R10, R12)."""
+    from host.models.events import Event
+
+    swap = sh(2026, 10, 20, 11, 38)
+    engine = make_engine(run.url)
+    with Session(engine) as s:
+        hall = Hall(s)
+        w06 = hall.window("W06", device="w06", since_ms=sh(2026, 10, 1))
+        w07 = hall.window("W07", device="w07", since_ms=sh(2026, 10, 1))
+        hall.event("w06", w06, "eval", swap + 60_000, rating="satisfied")
+        hall.event("w07", w07, "eval", swap - 60_000, rating="satisfied")
+    args = ("device", "correct", "w06=W07", "w07=W06", "--at", "2026-10-20 11:38:00",
+            "--reason", "对调未登记")
+    out = run(*args, "--preview")
+    assert "preview (nothing stored)" in out and "1 event(s) re-attributed from window W06 to W07" in out
+    with Session(engine) as s:
+        assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"w06": w06, "w07": w07}
+    out = run(*args)
+    assert "correction #1: w06=W07, w07=W06 at 2026-10-20 11:38:00" in out
+    assert "1 event(s) re-attributed from window W06 to W07" in out and "held-back event(s) placed" in out
+    with Session(engine) as s:
+        assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"w06": w07, "w07": w07}
+    engine.dispose()
+    assert "w06=W07, w07=W06" in run("device", "corrections") and "对调未登记" in run("device", "corrections")
+    out = run("device", "correct", "w06=W06", "--at", "2999-01-01 00:00", "--reason", "x", code=1)
+    assert "in the future" in out and "fix:" in out
+    bad_move = run("device", "correct", "w06:W07", "--at", "2026-10-20 11:38", "--reason", "x", code=1)
+    assert "PAD=WINDOW" in bad_move
+    run("device", "correct", "w06=W07", "--at", "2026-10-20 11:38", code=2)          # --reason is required

@@ -104,7 +104,7 @@ def test_r7_pad_fault_spans_only_for_pad_fault_verdicts(db: Session, hall: Hall)
         db, by="s", detail="flicker", now_ms=t(14, 0), device_id="qp-0107", code="display"
     )
     got = faults.pad_fault_spans(db, ["qp-0107", "qp-0108"], DAY)
-    assert got == [(Span(t(9, 0), t(10, 30)), ids["qp-0107"])]
+    assert got == [(Span(t(9, 0), t(10, 30)), ids["qp-0107"], ("qp-0107",))]
     assert faults.pad_fault_spans(db, ["qp-0108"], DAY) == []
     assert faults.pad_fault_spans(db, ["qp-0107"], Span(t(10, 30), t(12, 0))) == []  # half-open
     assert faults.pad_fault_spans(db, ["qp-0107"], Span(t(10, 29), t(12, 0)))[0][1] == ids["qp-0107"]

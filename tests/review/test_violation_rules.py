@@ -47,7 +47,8 @@ def consecutive(cands: list[v.Candidate]) -> list[v.Candidate]:
 
 
 def test_r6_points_per_kind() -> None:
-    assert {"no_prompt": 1, "refused": Fraction(5, 2), "consecutive": 1, "self_eval": 1} == v.POINTS
+    points = {"no_prompt": 1, "refused": Fraction(5, 2), "consecutive": 1, "self_eval": 1, "stuck_button": 0}
+    assert points == v.POINTS
 
 
 @pytest.mark.parametrize(("gap_ms", "flagged"), [(20_000, False), (19_999, True), (1, True), (20_001, False)])
@@ -195,3 +196,25 @@ def test_r6_unstored_events_are_refused() -> None:
     e = Event(device_id="x", seq=1, boot=1, up_ms=1, type="eval", at_ms=T0, received_ms=T0, body={})
     with pytest.raises(ValueError, match="stored events"):
         v.find_candidates(W, [e])
+
+
+def test_r6_r7_evaluation_from_a_stuck_button_is_a_candidate_to_void() -> None:
+    """A press the pad counted when a button went down and stayed down: its `button_stuck` fault
+    follows within the detection time (10 s held, plus the pad's loop). The evaluation becomes a
+    candidate for the management section to void (R2), with the fault as evidence; no points."""
+    pad = Pad()
+    real = pad.ev("eval", T0, rating="satisfied")
+    stuck = pad.ev("eval", T0 + 60_000, rating="satisfied")
+    other = pad.ev("eval", T0 + 62_000, rating="unsatisfied")      # the other button: not stuck
+    fault = pad.ev("fault", T0 + 60_000 + 10_500, code="button_stuck", detail="held > 10 s: satisfied")
+    found = [c for c in v.find_candidates(W, [real, stuck, other, fault]) if c.kind == v.STUCK_BUTTON]
+    assert [(c.subject_event_id, c.evidence, c.at_ms) for c in found] == [
+        (stuck.id, (stuck.id, fault.id), stuck.at_ms)]
+    (c,) = found
+    assert c.voids and c.points == 0 and c.reasons == (v.REASON_STUCK,) and "button_stuck" in c.detail
+    # Outside the detection time (the fault 40 s after the press): not this press.
+    late = pad.ev("fault", T0 + 60_000 + 40_000, code="button_stuck", detail="held > 10 s: satisfied")
+    assert not [c for c in v.find_candidates(W, [stuck, late]) if c.kind == v.STUCK_BUTTON]
+    # Another fault code, or no button named but a rating button held: only what the fault names.
+    display = pad.ev("fault", T0 + 70_000, code="display", detail="display not answering")
+    assert not [c for c in v.find_candidates(W, [stuck, display]) if c.kind == v.STUCK_BUTTON]

@@ -1,6 +1,6 @@
 """R5 working days: the official calendar with 调休, operator overrides, and no guessing."""
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 
@@ -50,3 +50,32 @@ def test_r5_summer_range_default_and_configured() -> None:
     assert not is_summer(date(2026, 10, 1), {})
     custom = {2026: SummerRange(date(2026, 7, 1), date(2026, 8, 31))}
     assert not is_summer(date(2026, 6, 30), custom) and is_summer(date(2026, 8, 31), custom)
+
+
+def test_r5_saturday_hours_only_on_ordinary_rest_saturdays_operator_entered_holiday() -> None:
+    """R5: a Saturday the operator entered as off (a holiday notice for a year the library does
+    not cover, e.g. National Day 2027) is a holiday, not an ordinary rest Saturday: no
+    Saturday service session; an ordinary Saturday of a declared year keeps its hours."""
+    from host.rules.sessions import WindowSchedule, sessions_for_day
+
+    national_day, ordinary = date(2027, 10, 2), date(2027, 10, 16)
+    assert national_day.weekday() == ordinary.weekday() == 5
+    cal = Calendar(overrides={national_day: False}, declared_years={2027})
+    saturday_hours = WindowSchedule(saturday_spans=((time(9), time(12)),))
+    assert cal.kind(national_day) is DayKind.HOLIDAY
+    assert sessions_for_day(national_day, cal.kind(national_day), False, saturday_hours) == []
+    assert cal.kind(ordinary) is DayKind.REST
+    sessions = sessions_for_day(ordinary, cal.kind(ordinary), False, saturday_hours)
+    assert [s.name for s in sessions] == ["saturday-1"]
+
+
+def test_r5_off_override_on_an_ordinary_rest_saturday_changes_nothing() -> None:
+    """Entering "off" for a Saturday the official calendar has as an ordinary rest day keeps it so."""
+    day = date(2026, 10, 17)
+    assert Calendar(overrides={day: False}).kind(day) is DayKind.REST
+
+
+def test_r5_off_override_on_a_make_up_saturday_is_no_ordinary_rest_day() -> None:
+    """A make-up working Saturday (调休) the center closes after all is not an ordinary rest Saturday."""
+    day = date(2026, 2, 28)
+    assert Calendar(overrides={day: False}).kind(day) is DayKind.HOLIDAY

@@ -102,3 +102,32 @@ def test_r5_closure_inside_a_network_outage_is_excused(world: World) -> None:
     r = result(world)
     (c,) = r.closures
     assert c.excuse == f"network_outage:{fid}" and r.score.final == 5
+
+
+def test_r7_r2_confirmed_stuck_button_candidate_voids_the_phantom_press(world: World) -> None:
+    """A satisfied button goes down and sticks: the pad counts one press, then reports button_stuck
+    ~10 s later. Detection flags that evaluation (with the fault as evidence) for the management
+    section; confirming it voids the evaluation (R2) and deducts nothing."""
+    from host.models import Event
+    from host.violations import confirm, detect_month, list_candidates
+
+    wid = always_on_window(world)
+    world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=0, unsatisfied=3)
+    (phantom,) = world.evals("pad-A01", wid, sh(WORKDAY, time(10)), satisfied=1)
+    with world.session() as s:
+        at = sh(WORKDAY, time(10)) + 10_400
+        fault = Event(device_id="pad-A01", seq=999, boot=1, up_ms=999, type="fault", at_ms=at, received_ms=at,
+                      window_id=wid, body={"type": "fault", "code": "button_stuck",
+                                           "detail": "held > 10 s: satisfied"})
+        s.add(fault)
+        s.commit()
+        assert (result(world).score.valid, result(world).score.satisfied) == (4, 1)
+        detect_month(s, NOV, now_ms=world.clock.now_ms())
+        (cand,) = list_candidates(s, month=NOV, kind="stuck_button")
+        assert (cand.subject_event_id, cand.evidence, cand.status) == (phantom, [phantom, fault.id], "open")
+        assert cand.id is not None
+        confirm(s, cand.id, reviewer="mgmt:zhao", reason="IT confirmed the stuck key",
+                now_ms=world.clock.now_ms())
+    r = result(world)
+    assert (r.score.valid, r.score.satisfied, r.score.final) == (3, 0, 0)
+    assert [d.kind for d in r.score.deductions] == []

@@ -92,11 +92,14 @@ def test_the_host_report_agrees_with_the_truth(played: tuple) -> None:
     _, out = played
     rows = {r.window: r for r in out.rows["2026-10"]}
     for number, row in rows.items():
-        for key in ("excused", "no_prompt", "refused", "consecutive", "self_eval"):
+        for key in ("excused", "no_prompt", "refused", "consecutive", "self_eval", "stuck_button"):
             assert row.host[key] == row.truth[key], (number, key, row.host, row.truth)
         phantom = sum(n.kind == "phantom_press" and n.window == number for n in out.truth.notes)
         assert row.host["N"] == row.truth["N"] + phantom, (number, row.host, row.truth)
         assert row.host["S"] == row.truth["S"] + phantom     # the stuck button is 满意
+    # A01's stuck 满意 button (10-14 15:30) pressed once as it went down: the host flags that
+    # evaluation as a stuck_button candidate to void (R7, R2), as the truth expects.
+    assert rows["A01"].truth["stuck_button"] == rows["A01"].host["stuck_button"] == 1
     # A01's power cut (10:00-10:30) is a real closure; the host sees it too.
     assert rows["A01"].truth["closures"] >= 1
     assert rows["A01"].host["closures"] == rows["A01"].truth["closures"]

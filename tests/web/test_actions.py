@@ -383,3 +383,66 @@ def test_bad_input_gets_a_clear_chinese_message_and_stores_nothing(app_site: Sit
     assert "err=" in r.headers["location"]  # a waiver needs its reason (R8)
     r = mgmt.post("/board/notes", data={"window": "Z99", "note": "x", "csrf": token})
     assert r.status_code == 404 and "找不到" in r.text
+
+
+def test_r10_it_records_a_swap_at_its_real_time_on_the_devices_page(app_site: Site) -> None:
+    """信息技术科 · 更正分配记录: preview first (nothing stored), then the swap from its real time, with a
+    reason (R12); bad input gets a Chinese message and stores nothing."""
+    from urllib.parse import unquote
+
+    from host import fleet
+    from host.clock import local
+
+    with Session(app_site.engine) as s:
+        fleet.add_device(s, device_id="pad-spare", clock=app_site.clock, actor="t")
+        s.commit()
+    swap = app_site.clock.now_ms() + 10 * 60_000
+    app_site.clock.advance(3_600_000)
+    at = f"{local(swap):%Y-%m-%dT%H:%M:%S}"
+    tech = app_site.login("tech")
+    assert "更正分配记录" in tech.get("/it/devices").text
+    token = csrf_of(tech, "/it/devices")
+    form = {"at": at, "device": "pad-spare", "window": "A01", "reason": "换上备用机，pad-a01 送修",
+            "csrf": token}
+    preview = tech.post("/it/assignments/correct", data={**form, "preview": "1"})
+    assert preview.status_code == 200 and "预览（未保存）" in preview.text and "pad-spare→A01" in preview.text
+    with Session(app_site.engine) as s:
+        assert s.exec(select(Assignment).where(Assignment.device_id == "pad-spare")).all() == []
+    for bad, says in (({"reason": " "}, "必须写明原因"), ({"at": "昨天上午"}, "时间格式不对"),
+                      ({"at": "2999-01-01T00:00:00"}, "不能晚于现在"), ({"device": ""}, "请选择"),
+                      ({"window": "A02", "device": "pad-a01", "device2": "pad-spare", "window2": "A02"},
+                       "更正未完成")):
+        r = tech.post("/it/assignments/correct", data={**form, **bad})
+        assert r.status_code == 303 and says in unquote(r.headers["location"]), (bad, r.headers["location"])
+    r = tech.post("/it/assignments/correct", data=form)
+    assert r.status_code == 303 and "已更正" in unquote(r.headers["location"])
+    with Session(app_site.engine) as s:
+        rows = s.exec(select(Assignment).order_by(col(Assignment.device_id))).all()
+        assert [(a.device_id, a.end_ms == swap, a.start_ms == swap) for a in rows] == [
+            ("pad-a01", True, False), ("pad-spare", False, True)]
+    (entry,) = audited(app_site, "assignment.correct", "tech")
+    assert entry.reason == "换上备用机，pad-a01 送修"
+    page = tech.get("/it/devices").text
+    assert "换上备用机" in page and "pad-spare→A01" in page
+    clerk = app_site.login("clerk")
+    r = clerk.post("/it/assignments/correct", data={**form, "csrf": csrf_of(clerk, "/windows/A01")})
+    assert r.status_code == 403
+    assert len(audited(app_site, "assignment.correct", "clerk")) == 0
+
+
+def test_r11_management_report_of_a_closed_month_lists_a_late_correction(app_site: Site) -> None:
+    """November closed, then IT records a swap of 11-26: the fed-back report stays and says so."""
+    from host import corrections, fleet
+    from host.scoring.months import close_month
+
+    swap = app_site.clock.now_ms() + 3_600_000
+    app_site.clock.advance(7 * 86_400_000)             # December
+    with Session(app_site.engine) as s:
+        fleet.add_device(s, device_id="pad-spare", clock=app_site.clock, actor="t")
+        s.commit()
+        close_month(s, "2026-11", app_site.clock, by="mgmt", reason="11月考核")
+        app_site.clock.advance(60_000)
+        corrections.correct(s, moves=[corrections.Move("pad-spare", "A01")], at_ms=swap, clock=app_site.clock,
+                            actor="tech", reason="补登换装")
+    page = app_site.login("mgmt").get("/management?month=2026-11").text
+    assert 'id="late-corrections"' in page and "pad-spare→A01" in page and "补登换装" in page

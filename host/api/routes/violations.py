@@ -27,7 +27,7 @@ from host.rules import violations as rules
 
 router = APIRouter(prefix="/violations", tags=["violations (R6)"])
 
-Kind = Literal["no_prompt", "refused", "consecutive", "self_eval"]
+Kind = Literal["no_prompt", "refused", "consecutive", "self_eval", "stuck_button"]
 
 
 class DecisionPublic(BaseModel):
