@@ -175,11 +175,59 @@ class Esp32Board:
         gc.collect()
         return gc.mem_free()  # type: ignore[attr-defined]
 
+    # firmware image: MicroPython's own OTA partitions (a build with two app slots)
+    def image_writer(self) -> "ImageWriter | None":
+        """A writer into the next OTA app partition, or None if the build has none."""
+        try:
+            import esp32
+            part = esp32.Partition(esp32.Partition.RUNNING).get_next_update()
+        except (ImportError, OSError, AttributeError):
+            return None
+        return ImageWriter(part)
+
+    def mark_image_valid(self) -> None:
+        """Keep the running image: cancels the bootloader's rollback (no-op without OTA)."""
+        try:
+            import esp32
+            esp32.Partition.mark_app_valid_cancel_rollback()
+        except (ImportError, OSError, AttributeError):
+            pass
+
     def power_down(self) -> None:
         """Power key: deep sleep until the power key is pressed again."""
         import esp32
         esp32.wake_on_ext0(self._pins[3], esp32.WAKEUP_ALL_LOW)
         machine.deepsleep()
+
+
+class ImageWriter:
+    """Writes a firmware image into an OTA partition in 4 KB blocks, then boots it on trial.
+
+    After ``finish`` the next reset starts the new image; unless the program calls
+    ``mark_image_valid`` (the pad does when its trial confirms), the bootloader returns to the
+    previous image at the reset after that (esp32.Partition rollback).
+    """
+
+    BLOCK = 4096
+
+    def __init__(self, part: object) -> None:
+        self.part = part
+        self.buf = bytearray()
+        self.block = 0
+
+    def write(self, data: bytes) -> None:
+        self.buf += data
+        while len(self.buf) >= self.BLOCK:
+            self.part.writeblocks(self.block, self.buf[:self.BLOCK])  # type: ignore[attr-defined]
+            self.buf = self.buf[self.BLOCK:]
+            self.block += 1
+
+    def finish(self) -> None:
+        if self.buf:
+            self.part.writeblocks(self.block, self.buf + b"\xff" * (self.BLOCK - len(self.buf)))  # type: ignore[attr-defined]
+            self.block += 1
+            self.buf = bytearray()
+        self.part.set_boot()  # type: ignore[attr-defined]
 
 
 class _NoDisplay:

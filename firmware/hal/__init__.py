@@ -41,6 +41,10 @@ system
     ``mem_free()`` -> int         free heap bytes (after a gc on hardware)
 """
 
+# Type checkers read ``if TYPE_CHECKING:`` blocks (the HAL's types: hal/board.pyi); the pad
+# never runs them, so typing costs it no heap.
+TYPE_CHECKING = False
+
 TICKS_PERIOD = 1 << 30      # MicroPython's ticks_ms() wraps at 2**30 on every port
 TICKS_HALF = TICKS_PERIOD >> 1
 

@@ -7,7 +7,9 @@
 * Files: directory-backed (on the wasm interpreter its filesystem is already in memory).
   ``cut_power_after(n)`` lets only ``n`` more bytes reach flash; the write that crosses the
   budget is torn there and raises ``PowerCut``, and so does every later file operation,
-  as on a pad whose power has gone.
+  as on a pad whose power has gone.  ``cut_power_after_ops(n)`` lets ``n`` more changing
+  operations through (open for writing, write, rename, remove, mkdir, rmdir; ``ops``
+  counts them) and cuts the power at the next one (a write is torn half way).
 * Network: ``sockets`` is a socket module (``hal.netsock.SocketModule``) or None.
 """
 
@@ -51,6 +53,11 @@ class _TornFile:
         owner.check()
         if owner.fail_writes:
             raise OSError(5)   # EIO
+        if owner.ops_left == 0:
+            owner.ops += 1
+            owner.budget = len(data) // 2  # type: ignore[arg-type]
+        else:
+            owner.op()
         budget = owner.budget
         if budget is not None and budget < len(data):  # type: ignore[arg-type,operator]
             if budget:
@@ -96,39 +103,67 @@ class FakeFiles(Files):
         self.budget = None   # type: object  # bytes that may still be written; None = no cut
         self.dead = False
         self.fail_writes = False   # True: every write raises OSError (a failing flash)
+        self.ops = 0               # changing file operations so far
+        self.ops_left = None   # type: int | None  # operations before the power fails; None = no cut
 
     def cut_power_after(self, nbytes: int) -> None:
         self.budget = nbytes
         self.dead = False
 
+    def cut_power_after_ops(self, n: int) -> None:
+        self.ops_left = n
+        self.dead = False
+
     def power_on(self) -> None:
         """The power is back: files work again (what was written stays as it was torn)."""
         self.budget = None
+        self.ops_left = None
         self.dead = False
 
     def check(self) -> None:
         if self.dead:
             raise PowerCut("the power is off")
 
+    def op(self) -> None:
+        """Count one changing operation; the power fails here if its budget is spent."""
+        self.check()
+        self.ops += 1
+        if self.ops_left is not None:
+            if self.ops_left == 0:
+                self.dead = True
+                raise PowerCut("power cut before file operation {}".format(self.ops))
+            self.ops_left -= 1
+
     def open(self, name: str, mode: str = "rb"):
         self.check()
-        if self.fail_writes and mode[0] in "wa":
-            raise OSError(5)   # EIO
+        if mode[0] in "wa":
+            if self.fail_writes:
+                raise OSError(5)   # EIO
+            self.op()
         return _TornFile(super().open(name, mode), self)
 
     def rename(self, old: str, new: str) -> None:
-        self.check()
-        if self.budget == 0:
-            self.dead = True
-            raise PowerCut("power cut before a rename")
+        self._spent("rename")
         super().rename(old, new)
 
     def remove(self, name: str) -> None:
-        self.check()
+        self._spent("remove")
+        super().remove(name)
+
+    def _spent(self, what: str) -> None:
+        self.op()
         if self.budget == 0:
             self.dead = True
-            raise PowerCut("power cut before a remove")
-        super().remove(name)
+            raise PowerCut("power cut before a " + what)
+
+    def mkdir(self, name: str) -> None:
+        if not self.exists(name):
+            self.op()
+            super().mkdir(name)
+
+    def rmdir(self, name: str) -> None:
+        self.op()
+        super().rmdir(name)
 
 
 class FakeHal:
@@ -259,3 +294,9 @@ class FakeHal:
 
     def set_mem_free(self, n: int) -> None:
         self._mem_free = n
+
+    def image_writer(self) -> None:
+        return None             # no firmware-image partitions on the simulated board
+
+    def mark_image_valid(self) -> None:
+        self.image_marked = True

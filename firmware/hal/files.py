@@ -32,9 +32,18 @@ class Files:
     def listdir(self, name: str = "") -> list:
         return os.listdir(self.path(name) if name else (self.root or "/"))
 
+    def is_dir(self, name: str) -> bool:
+        try:
+            return os.stat(self.path(name))[0] & 0x4000 != 0   # S_IFDIR
+        except OSError:
+            return False
+
     def mkdir(self, name: str) -> None:
         if not self.exists(name):
             os.mkdir(self.path(name))
+
+    def rmdir(self, name: str) -> None:
+        os.rmdir(self.path(name))
 
     def remove(self, name: str) -> None:
         os.remove(self.path(name))
