@@ -7,9 +7,9 @@
 * Files: directory-backed (on the wasm interpreter its filesystem is already in memory).
   ``cut_power_after(n)`` lets only ``n`` more bytes reach flash; the write that crosses the
   budget is torn there and raises ``PowerCut``, and so does every later file operation,
-  as on a pad whose power has gone.  ``cut_power_after_ops(n)`` lets ``n`` more changing
-  operations through (open for writing, write, rename, remove, mkdir, rmdir; ``ops``
-  counts them) and cuts the power at the next one (a write is torn half way).
+  as on a pad whose power has gone.  ``cut_power_after_ops(n)`` lets ``n`` more file
+  operations through (open, write, rename, remove, mkdir, rmdir; ``ops`` counts them) and
+  cuts the power at the next one (a write is torn half way).
 * Network: ``sockets`` is a socket module (``hal.netsock.SocketModule``) or None.
 """
 
@@ -103,7 +103,7 @@ class FakeFiles(Files):
         self.budget = None   # type: object  # bytes that may still be written; None = no cut
         self.dead = False
         self.fail_writes = False   # True: every write raises OSError (a failing flash)
-        self.ops = 0               # changing file operations so far
+        self.ops = 0               # file operations so far
         self.ops_left = None   # type: int | None  # operations before the power fails; None = no cut
 
     def cut_power_after(self, nbytes: int) -> None:
@@ -125,7 +125,7 @@ class FakeFiles(Files):
             raise PowerCut("the power is off")
 
     def op(self) -> None:
-        """Count one changing operation; the power fails here if its budget is spent."""
+        """Count one file operation; the power fails here if its budget is spent."""
         self.check()
         self.ops += 1
         if self.ops_left is not None:
@@ -136,10 +136,9 @@ class FakeFiles(Files):
 
     def open(self, name: str, mode: str = "rb"):
         self.check()
-        if mode[0] in "wa":
-            if self.fail_writes:
-                raise OSError(5)   # EIO
-            self.op()
+        if self.fail_writes and mode[0] in "wa":
+            raise OSError(5)   # EIO
+        self.op()
         return _TornFile(super().open(name, mode), self)
 
     def rename(self, old: str, new: str) -> None:

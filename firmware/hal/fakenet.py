@@ -181,6 +181,10 @@ class FakeSocket:
         if data is None:
             self.out += b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
             return
+        if first >= len(data):
+            self.out += "HTTP/1.0 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\n\r\n".format(
+                len(data)).encode()
+            return
         end = len(data) - 1 if last is None else min(last, len(data) - 1)  # type: ignore[type-var]
         part = data[first:end + 1]
         self.out += "HTTP/1.0 206 Partial Content\r\nContent-Range: bytes {}-{}/{}\r\nContent-Length: {}\r\n\r\n".format(

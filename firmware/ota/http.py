@@ -21,7 +21,8 @@ def split_url(url: str) -> tuple:
 
 
 def get_range(sockets, url: str, start: int, n: int) -> tuple:
-    """(bytes from ``start``, at most ``n``; the resource's total size)."""
+    """(bytes from ``start``, at most ``n``; the resource's total size).  No bytes when
+    ``start`` is at the end already (the server answers 416)."""
     host, port, path = split_url(url)
     sock = sockets.socket()
     try:
@@ -45,13 +46,15 @@ def _response(raw: bytes, start: int) -> tuple:
     status = lines[0].split(" ")
     if not sep or len(status) < 2:
         raise HttpError("not an HTTP answer")
-    if status[1] != "206":
+    if status[1] not in ("206", "416"):      # 416: nothing left from start ("bytes */4567")
         raise HttpError("HTTP " + " ".join(status[1:])[:60])
     for line in lines[1:]:
         name, _, value = line.partition(":")
         if name.lower() == "content-range":     # "bytes 0-1023/4567"
             span, _, total = value.strip()[6:].partition("/")
+            if status[1] == "416":
+                return b"", int(total)
             if int(span.split("-")[0]) != start:
                 raise HttpError("the host sent another range: " + value.strip())
             return body, int(total)
-    raise HttpError("HTTP 206 without Content-Range")
+    raise HttpError("HTTP {} without Content-Range".format(status[1]))

@@ -161,6 +161,8 @@ class Update:
             body, total = get_range(self.sockets, self.job["url"], have, PIECE)
             if total > MAX_MANIFEST:
                 raise Refused("manifest is {} bytes (at most {})".format(total, MAX_MANIFEST))
+            if have >= total:
+                break                       # all there before a restart
             if not body:
                 raise HttpError("empty piece")
             self._append(part, body)

@@ -44,6 +44,12 @@ BOOT_FILE = "log/boot"
 JOB_FILE = "ota/job"        # an update in progress (firmware/ota/update.py)
 
 
+def _slots():   # -> the firmware.pad.slots module
+    """The slot pointer's code, loaded only when a start or a trial needs it (heap)."""
+    from firmware.pad import slots
+    return slots
+
+
 def forget(package: str) -> None:
     """Drop a module (or package) so the heap gets its bytecode back (update, trial code)."""
     for name in list(sys.modules):
@@ -96,9 +102,11 @@ class PadApp:
         self.update = None         # type: Update | None  # an update being carried out
         self.restart_when_idle = ""   # why to restart as soon as no prompt or thanks is on
         up = self.clock.up_ms()
-        later = self._slot_start(pointer, up) if pointer is not None else []
+        if pointer is not None:
+            self.fw = _slots().version(pointer, self.slot) or FW_VERSION
         self.record([("boot", {"fw": self.fw, "reset_cause": self.health.cause})], up)
-        self.record(later, up)
+        if pointer is not None:
+            self._slot_start(pointer, up)
         if files.exists(JOB_FILE):
             self._resume_update(up)
         if self.screen is not None and hal.display is not None:
@@ -120,16 +128,21 @@ class PadApp:
         self.files.write_small(BOOT_FILE, str(boot).encode())
         return boot
 
-    def _slot_start(self, pointer: dict, up: int) -> list:
-        """The running release, a pending report, and the trial (firmware/pad/slots.py)."""
-        from firmware.pad import slots   # loaded only for this, and kept only on trial
-        self.fw = slots.version(pointer, self.slot) or FW_VERSION
-        events = slots.report(self.files, pointer)
+    def _slot_start(self, pointer: dict, up: int) -> None:
+        """A pending report, and the trial (firmware/pad/slots.py, kept loaded only on trial)."""
+        slots = _slots()
+        self._report(pointer, up)
         if pointer.get("try") == self.slot:
             self.trial = slots.Trial(self.files, pointer, up)
         else:
             forget("firmware.pad.slots")
-        return events
+
+    def _report(self, pointer: dict, up: int) -> None:
+        slots = _slots()
+        events = slots.report(pointer)
+        if events:
+            self.record(events, up)           # logged first, then dropped from the pointer
+            slots.reported(self.files, pointer)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -297,7 +310,7 @@ class PadApp:
     def _trial_step(self, trial: "Trial", up: int) -> None:
         verdict = trial.check(up, self.net.connected, self.health.faults)
         if verdict is True:
-            self.record(trial.confirm(), up)
+            self._report(trial.confirm(), up)
             self.hal.mark_image_valid()   # a new firmware image (ESP32 OTA partition) too
             self.trial = None
             forget("firmware.pad.slots")

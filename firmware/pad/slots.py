@@ -1,8 +1,8 @@
 """The running program's side of the slot pointer (its format: the loader, firmware/main.py).
 
 * ``report``: a ``cmd_result`` the pointer holds (an update that confirmed, or that the
-  loader rolled back) is logged once, then dropped from the pointer.  A power cut between
-  the two logs it twice, which the host ignores (it keeps a command's first answer).
+  loader rolled back) is logged, then dropped from the pointer (``reported``).  A power cut
+  between the two logs it twice, which the host ignores (it keeps a command's first answer).
 * ``Trial``: a program started on trial confirms itself once it has been connected to the
   broker, with no fault it did not have before the update, for ``trial_s`` seconds in a
   row; it gives up if that has not happened within ``TRIAL_LIMIT_MS`` (the loader then
@@ -39,14 +39,19 @@ def version(p: dict, slot: str) -> object:
     return p.get("tver") if slot == p.get("try") else p.get("ver")
 
 
-def report(files, p: dict) -> list:
-    """The events of a pending report (logged by the caller), dropping it from the pointer."""
-    rep = p.pop("rep", None)
+def report(p: dict) -> list:
+    """The events of a pending report; the caller logs them, then calls ``reported``."""
+    rep = p.get("rep")
     if type(rep) is not dict:
         return []
-    write(files, p)
     return [("cmd_result", {"id": str(rep.get("id"))[:64], "ok": rep.get("ok") is True,
                             "detail": str(rep.get("detail", ""))[:200]})]
+
+
+def reported(files, p: dict) -> None:
+    """Drop the report from the pointer once it is in the log."""
+    if p.pop("rep", None) is not None:
+        write(files, p)
 
 
 class Trial:
@@ -74,15 +79,15 @@ class Trial:
                 self.need_ms // 1000, TRIAL_LIMIT_MS // 60000)
         return None
 
-    def confirm(self) -> list:
-        """Make the trial slot the one that runs; returns the cmd_result to log."""
+    def confirm(self) -> dict:
+        """Make the trial slot the one that runs; returns the pointer (with its report)."""
         p = self.p
         ver = p.get("tver")
         done = {"run": p["try"], "ver": ver}
         if p.get("id"):
             done["rep"] = {"id": p["id"], "ok": True, "detail": "running {}".format(ver)}
         write(self.files, done)        # the switch is final here; the report follows
-        return report(self.files, done)
+        return done
 
     def give_up(self, why: str) -> None:
         """Mark the trial failed: the loader starts the previous slot at the next start."""

@@ -64,6 +64,10 @@ def loader():
     return LOADER
 
 
+class PowerGone(BaseException):
+    """The power failed while the program started (not a crash: the loader must not see it)."""
+
+
 def forget_program():
     for name in list(sys.modules):
         if name.startswith("firmware") or name.startswith("protocol"):
@@ -81,27 +85,50 @@ class Pad:
         self.crash = None
         self.cause = "power_on"
         self.files_loaded = None   # where the program's app module came from
+        self.budget = None         # file operations left before the power fails (None: no cut)
+        self.cuts = 0              # power cuts that happened
 
     def boot(self, cause=None):
-        """A start: the loader chooses, the program comes up from the slot's .mpy files."""
+        """A start: the loader chooses, the program comes up from the slot's .mpy files.
+
+        Returns the app, or None if the start crashed or the power failed during it."""
         self.cause = cause or self.cause
         self.app = None
         self.crash = None
-        files = FakeFiles(ROOT)
-        loader()["main"](files, self._start, self._restart)
+        files = self._files = FakeFiles(ROOT)
+        if self.budget is not None:
+            files.cut_power_after_ops(self.budget)
+        try:
+            loader()["main"](files, self._start, self._restart)
+        except PowerGone:
+            self.app = None
+        except Exception as exc:
+            if type(exc).__name__ != "PowerCut":
+                raise
+            self.app = None
+        if self.app is None and self.budget is not None:
+            self.budget = None
+            self.cuts += 1
+            self.cause = "power_on"
         return self.app
 
     def _start(self, slot, p):
         forget_program()
         sys.path[:] = [ROOT + "/" + SLOT_DIRS[slot]] + [x for x in BASE_PATH if x != "/lib"]
         try:
+            from firmware.hal import PowerCut
             from firmware.hal.fake import FakeHal
             from firmware.hal.netsock import SocketModule
             from firmware.pad.app import PadApp
             hal = FakeHal(ROOT, sockets=SocketModule(self.net, 0.5), reset_cause=self.cause)
             self.net.hal = hal
             self.hal = hal
-            self.app = PadApp(hal, None, dict(IDENT), (slot, p))
+            if self.budget is not None:            # what the loader left of the budget
+                hal.files.cut_power_after_ops(self._files.ops_left)
+            try:
+                self.app = PadApp(hal, None, dict(IDENT), (slot, p))
+            except PowerCut:
+                raise PowerGone()
             import firmware.pad.app as started
             self.boots.append((slot, self.app.fw, self.cause))
             self.files_loaded = started.__file__
@@ -113,21 +140,26 @@ class Pad:
         self.boots.append(("crash", None, self.cause))
         self.cause = "watchdog"
 
-    def run(self, ms, step_ms=5):
-        """Run the loop for ``ms``; a reboot or a power cut ends it (returns why, else None)."""
+    def run(self, ms, step_ms=5, until=None):
+        """Run the loop for ``ms`` (or until ``until(app)``); a reboot or a power cut ends it
+        (returns why, else None)."""
         app = self.app
         hal = self.hal
         end = hal.now + ms
-        while hal.now < end:
+        while hal.now < end and not (until and until(app)):
             try:
                 app.step()
             except Exception as exc:
                 name = type(exc).__name__
                 if name == "Reboot":
                     self.cause = "soft"
+                    if self.budget is not None:
+                        self.budget = hal.files.ops_left
                     return "reboot"
                 if name == "PowerCut":
                     self.cause = "power_on"
+                    self.budget = None
+                    self.cuts += 1
                     return "power_cut"
                 raise
             hal.advance(step_ms)

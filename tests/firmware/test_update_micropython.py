@@ -260,3 +260,134 @@ def test_a_press_during_the_download_shows_within_50_ms_and_is_logged_first(rele
     assert r["logged"] == ["eval"]
     assert r["ota_loaded"] is True
     assert r["ended"] == "reboot"
+
+
+POWER = r'''
+import os
+from firmware.hal.fake import FakeFiles
+SNAP = {}
+def snapshot(path, into):
+    for name in os.listdir(path):
+        full = path + "/" + name
+        try:
+            os.listdir(full)
+            snapshot(full, into)
+        except OSError:
+            into[full] = k.read(full)
+def restore():
+    import padkit
+    padkit.rmtree(k.ROOT)
+    for path, data in SNAP.items():
+        k.write(path, data)
+
+# The pad before the update: the old program, a log with presses in it.
+app = pad.boot()
+pad.run(2000)
+for i in range(2):
+    app.hal.press("satisfied", app.hal.now, 120)
+    pad.run(4000)
+app.log.close()
+before = [(e["seq"], e["type"], e.get("rating")) for e in pad.events()]
+snapshot(k.ROOT, SNAP)
+rel = RELS["small"]
+CMD = k.update_cmd("c-pc", rel["version"], rel["sha"], 2)
+
+def until_done(limit=8):
+    """Restart after every power cut or reboot until the new program confirmed itself."""
+    for _ in range(limit):
+        app = pad.boot()
+        if app is None:
+            continue
+        complete = k.slot_complete(pad.boots[-1][0])
+        left = app.hal.files.ops_left                    # looking costs the pad no operations
+        app.hal.files.ops_left = None
+        evs = pad.events()
+        app.hal.files.ops_left = left
+        intact = [(e["seq"], e["type"], e.get("rating")) for e in evs][:len(before)] == before
+        if not complete or not intact:
+            return "start {}: complete={} log intact={}".format(pad.boots[-1], complete, intact)
+        if app.fw == rel["version"] and app.trial is None:
+            return None
+        if app.fw != rel["version"] and app.update is None and not app.restart_when_idle:
+            net.to_pad("evalpad/v1/qp-0107/cmd", CMD)   # the command was lost with the power: sent again
+        pad.run(30000, 20, lambda app: app.trial is None and app.fw == rel["version"])
+    return "not done after {} starts ({})".format(limit, pad.app.update and pad.app.update.error)
+
+def one(cut):
+    restore()
+    net.pending = []
+    pad.boots = []
+    app = pad.boot("power_on")
+    pad.run(100, 20, lambda app: app.net.connected)
+    net.to_pad("evalpad/v1/qp-0107/cmd", CMD)
+    pad.budget = cut
+    pad.cuts = 0
+    app.hal.files.cut_power_after_ops(cut)
+    ops0 = app.hal.files.ops
+    why = pad.run(30000, 20)
+    problem = until_done()
+    pad.budget = None
+    pad.app.hal.files.ops_left = None
+    results = k.results(pad.events())
+    return ops0, why, problem, results
+
+# reference run without a cut: how many file operations the update takes, through confirmation
+restore()
+pad.boots = []
+app = pad.boot("power_on")
+pad.run(1000)
+net.to_pad("evalpad/v1/qp-0107/cmd", CMD)
+start_ops = app.hal.files.ops
+pad.run(30000, 20)
+total = app.hal.files.ops - start_ops
+app = pad.boot()
+ops_start = app.hal.files.ops + pad._files.ops
+pad.run(4000, 20)
+total += app.hal.files.ops + pad._files.ops
+out["reference_results"] = k.results(pad.events())
+out["total_ops"] = total
+problems = []
+kinds = {}
+cuts = 0
+import time
+T0 = time.ticks_ms()
+for cut in (CUTS if CUTS else range(total + 1)):
+    ops0, why, problem, results = one(cut)
+    if problem or not results or [r for r in results if r[0] == "c-pc" and not r[1]]:
+        problems.append([cut, why, problem, results, pad.boots, [(e["type"], e.get("detail")) for e in pad.events()][-6:], k.read(k.ROOT + "/slot"), [n for n in os.listdir(k.ROOT + "/ota")] if k.read(k.ROOT+"/ota/job") is not None or True else None])
+    kinds[why] = kinds.get(why, 0) + 1
+    cuts += 1 if pad.cuts else 0
+out["problems"] = problems[:5]
+out["n_problems"] = len(problems)
+out["kinds"] = kinds
+out["cuts"] = cuts
+out["ms"] = time.ticks_diff(time.ticks_ms(), T0)
+print(json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The pad core without the display (no glyphs, no screen): a smaller release, so that
+    the power can be cut at each of its file operations in modest time."""
+    tmp = tmp_path_factory.mktemp("small")
+    src = tmp / "src"
+    for top in ("firmware", "protocol"):
+        shutil.copytree(ROOT / top, src / top, ignore=shutil.ignore_patterns(
+            "__pycache__", "glyphs.py", "screen.py", "display_*.py", "boards"))
+    out = tmp / "rel"
+    data = build_release("1.2.0", out, root=src)
+    import hashlib
+    return {"version": "1.2.0", "sha": hashlib.sha256(data).hexdigest(), "manifest": json.loads(data),
+            "files": {p.relative_to(out).as_posix(): base64.b64encode(p.read_bytes()).decode()
+                      for p in out.rglob("*") if p.is_file()}}
+
+
+@pytest.mark.slow
+def test_a_power_cut_at_every_file_operation_always_starts_a_complete_program(
+        releases: dict, small: dict) -> None:
+    r = run("CUTS = None\n" + POWER, {**releases, "small": small}, ("small",))
+    assert r["reference_results"] == [["c-pc", True, "running 1.2.0"]]
+    assert r["total_ops"] > 100
+    assert r["n_problems"] == 0, r["problems"]
+    assert r["cuts"] >= r["total_ops"] - 1   # the power did fail in (nearly) every run
