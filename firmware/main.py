@@ -61,7 +61,8 @@ def went_back(p: dict) -> dict:
     if p.get("ver"):
         out["ver"] = p["ver"]
     if p.get("id"):
-        detail = "rolled back from {} to {}: {}".format(p.get("tver"), p.get("ver") or "the previous program", why)
+        back_to = p.get("ver") or "the previous program"
+        detail = "rolled back from {} to {}: {}".format(p.get("tver"), back_to, why)
         out["rep"] = {"id": p["id"], "ok": False, "detail": detail[:200]}
     return out
 

@@ -9,7 +9,6 @@ from typing import Protocol
 
 from firmware.hal.files import Files
 
-
 class Display(Protocol):
     """A 128x64 1-bit screen: ``show`` a 1024-byte MONO_VLSB buffer."""
 
@@ -47,8 +46,11 @@ class ImageWriter(Protocol):
 
 class Board(Protocol):
     BUTTONS: tuple
-    files: Files
-    display: Display | None
+
+    @property
+    def files(self) -> Files: ...
+    @property
+    def display(self) -> Display | None: ...
 
     # time
     def ticks_ms(self) -> int: ...

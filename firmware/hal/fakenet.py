@@ -187,6 +187,6 @@ class FakeSocket:
             return
         end = len(data) - 1 if last is None else min(last, len(data) - 1)  # type: ignore[type-var]
         part = data[first:end + 1]
-        self.out += "HTTP/1.0 206 Partial Content\r\nContent-Range: bytes {}-{}/{}\r\nContent-Length: {}\r\n\r\n".format(
-            first, end, len(data), len(part)).encode() + part
+        head = "HTTP/1.0 206 Partial Content\r\nContent-Range: bytes {}-{}/{}\r\nContent-Length: {}\r\n\r\n"
+        self.out += head.format(first, end, len(data), len(part)).encode() + part
 

@@ -16,7 +16,7 @@ class Files:
     def path(self, name: str) -> str:
         return self.root + "/" + name
 
-    def open(self, name: str, mode: str = "rb"):  # -> a file object
+    def open(self, name: str, mode: str = "rb"):  # -> a binary file object
         return open(self.path(name), mode)
 
     def exists(self, name: str) -> bool:
@@ -76,7 +76,7 @@ class Files:
             f.close()
         self.rename(tmp, name)
 
-    def read_small(self, name: str):  # -> bytes or None
+    def read_small(self, name: str) -> "bytes | None":
         """The bytes of ``name`` (or of its .tmp copy left by an interrupted rename); None if absent."""
         for candidate in (name, name + ".tmp"):
             try:

@@ -261,8 +261,8 @@ class PadApp:
         if cmd["release"] == self.fw:
             return [("cmd_result", {"id": cid, "ok": True, "detail": "running {}".format(self.fw)})]
         if self.restart_when_idle:
-            return [("cmd_result", {"id": cid, "ok": False,
-                                    "detail": "restarting first ({}): send it again later".format(self.restart_when_idle)})]
+            why = "restarting first ({}): send it again later".format(self.restart_when_idle)
+            return [("cmd_result", {"id": cid, "ok": False, "detail": why})]
         out = []
         if self.update is not None:
             old = self.update.job["id"]
@@ -276,14 +276,15 @@ class PadApp:
         return out
 
     def _resume_update(self, up: int) -> None:
-        from firmware.ota.update import Update   # loaded only while updating (heap)
+        from firmware.ota.update import Update  # loaded only while updating (heap)
         raw = self.files.read_small(JOB_FILE)
         try:
             job = messages.decode(raw, 4096)
             self.update = Update(self.files, self.hal.socket_module(), job, self.slot)
         except (ValueError, KeyError) as exc:
             self.files.remove(JOB_FILE)           # damaged: the host sends the update again
-            self.record([("fault", {"code": "other", "detail": "update job unreadable: {!r}".format(exc)[:120]})], up)
+            why = "update job unreadable: {!r}".format(exc)[:120]
+            self.record([("fault", {"code": "other", "detail": why})], up)
             self._end_update()
 
     def _update_step(self, upd: "Update", up: int) -> None:

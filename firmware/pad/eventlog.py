@@ -36,7 +36,13 @@ try:
 except ImportError:  # pragma: no cover - every MicroPython port we target has it
     from ubinascii import crc32  # type: ignore[no-redef]
 
+from firmware.hal import TYPE_CHECKING
 from protocol import acks, messages, spec
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from firmware.hal.files import Files
 
 MAGIC = 0xE7
 HEAD = "<IIQqB"                 # seq, boot, up, ts (-1 = null), type index
@@ -93,15 +99,15 @@ def scan(data: bytes, start: int = 0) -> tuple:
         if skipping:
             bad += 1
             skipping = False
-        seq = rec[0]  # type: ignore[index]
-        length = rec[1]  # type: ignore[index]
+        seq = rec[0]
+        length = rec[1]
         records.append((pos, seq))
         pos += length
         valid_end = pos
     return records, valid_end, bad
 
 
-def _parse_at(data: bytes, pos: int, n: int) -> object:
+def _parse_at(data: bytes, pos: int, n: int) -> "tuple[int, int] | None":
     """(seq, record length) if a valid record starts at pos, else None."""
     if data[pos] != MAGIC or pos + FRAME > n:
         return None
@@ -132,19 +138,19 @@ def decode_body(dev: str, body: bytes) -> dict:
 class EventLog:
     """Append events; read them back in seq order; forget them once acknowledged."""
 
-    def __init__(self, files: object, dev: str) -> None:
+    def __init__(self, files: "Files", dev: str) -> None:
         self.files = files
         self.dev = dev
-        self.segs = []        # type: list  # [first_seq, count, size] oldest first; last = active
-        self.acked = []       # type: list  # merged inclusive ranges, at or above the oldest seq
+        self.segs = []        # type: list[list[int]]  # [first_seq, count, size] oldest first; last = active
+        self.acked = []       # type: list[list[int]]  # merged inclusive ranges, at or above the oldest seq
         self.dropped = 0      # events lost to the full-log policy, ever (persisted)
         self.corrupt = 0      # damaged records skipped at recovery (this boot)
         self.torn = 0         # torn tails cut off at recovery (this boot)
         self.max_boot = 0     # highest boot number found in the records
         self.next_seq = 1
-        self._active = None   # type: object  # open append handle of the newest segment
-        self._pending_drop = None  # type: object  # (first, last, n) for the app to report
-        self._cursor = None   # type: object  # (first_seq, offset, seq at offset) of the last read
+        self._active: "Any" = None   # open append handle of the newest segment
+        self._pending_drop = None  # type: tuple[int, int, int] | None  # (first, last, n) for the app to report
+        self._cursor = None   # type: tuple[int, int, int] | None  # (first_seq, offset, seq at offset) of the last read
         self.recover()
 
     # -- recovery ------------------------------------------------------------------------
@@ -153,13 +159,13 @@ class EventLog:
         """Rebuild the in-memory index from flash, cutting a torn tail off the newest segment."""
         self.close()
         f = self.files
-        f.mkdir(DIR)  # type: ignore[attr-defined]
+        f.mkdir(DIR)
         names = []
-        for name in f.listdir(DIR):  # type: ignore[attr-defined]
+        for name in f.listdir(DIR):
             if not name.startswith(SEG_PREFIX):
                 continue            # meta, boot and their .tmp copies are read_small's business
             if name.endswith(".tmp"):
-                f.remove(DIR + "/" + name)  # type: ignore[attr-defined]  # an interrupted tail repair
+                f.remove(DIR + "/" + name)  # an interrupted tail repair
                 continue
             try:
                 names.append(int(name[len(SEG_PREFIX):]))
@@ -196,11 +202,11 @@ class EventLog:
 
     def _rewrite(self, first: int, data: bytes) -> None:
         name = _seg_name(first)
-        self.files.write_small(name, data)  # type: ignore[attr-defined]
+        self.files.write_small(name, data)
         self._cursor = None
 
     def _read(self, first: int) -> bytes:
-        fh = self.files.open(_seg_name(first), "rb")  # type: ignore[attr-defined]
+        fh = self.files.open(_seg_name(first), "rb")
         try:
             data = fh.read()
         finally:
@@ -208,7 +214,7 @@ class EventLog:
         return data
 
     def _load_meta(self) -> None:
-        raw = self.files.read_small(DIR + "/meta")  # type: ignore[attr-defined]
+        raw = self.files.read_small(DIR + "/meta")
         self.acked = []
         try:
             meta = json.loads(raw) if raw else {}
@@ -227,7 +233,7 @@ class EventLog:
     def save_meta(self) -> None:
         """Persist acked ranges and counters (the app calls it after acks, throttled)."""
         floor = self.next_seq - 1
-        self.files.write_small(DIR + "/meta", json.dumps(  # type: ignore[attr-defined]
+        self.files.write_small(DIR + "/meta", json.dumps(
             {"acked": self.acked, "dropped": self.dropped, "floor": floor}).encode())
 
     # -- appending ------------------------------------------------------------------------
@@ -253,9 +259,9 @@ class EventLog:
                 self._rotate(seq)
             fh = self._active
             if fh is None:
-                fh = self._active = self.files.open(_seg_name(self.segs[-1][0]), "ab")  # type: ignore[attr-defined]
-            fh.write(rec)  # type: ignore[attr-defined]
-            fh.flush()  # type: ignore[attr-defined]
+                fh = self._active = self.files.open(_seg_name(self.segs[-1][0]), "ab")
+            fh.write(rec)
+            fh.flush()
         except OSError as exc:
             self.close()
             raise LogError("cannot write event {} to flash: {}".format(seq, exc))
@@ -273,25 +279,25 @@ class EventLog:
         self._new_segment(first)
 
     def _new_segment(self, first: int) -> None:
-        fh = self.files.open(_seg_name(first), "wb")  # type: ignore[attr-defined]
+        fh = self.files.open(_seg_name(first), "wb")
         fh.close()
         self.segs.append([first, 0, 0])
 
     def _drop_oldest(self) -> None:
         """The full-log policy (see module doc): lose the oldest segment, and say so."""
         first, count, _ = self.segs.pop(0)
-        self.files.remove(_seg_name(first))  # type: ignore[attr-defined]
+        self.files.remove(_seg_name(first))
         lost = count - self._acked_in(first, first + count - 1)
         self.dropped += lost
         if lost:
             prev = self._pending_drop
-            lo = prev[0] if prev else first  # type: ignore[index]
-            n = (prev[2] if prev else 0) + lost  # type: ignore[index]
+            lo = prev[0] if prev else first
+            n = (prev[2] if prev else 0) + lost
             self._pending_drop = (lo, first + count - 1, n)
         self._trim_acks()
         self.save_meta()
 
-    def take_dropped(self) -> object:
+    def take_dropped(self) -> "tuple[int, int, int] | None":
         """(first seq, last seq, events lost) since the last call, or None."""
         out = self._pending_drop
         self._pending_drop = None
@@ -300,7 +306,7 @@ class EventLog:
     def close(self) -> None:
         if self._active is not None:
             try:
-                self._active.close()  # type: ignore[attr-defined]
+                self._active.close()
             except OSError:
                 pass
             self._active = None
@@ -333,10 +339,10 @@ class EventLog:
     def _read_seg(self, first: int, size: int, seq: int, limit: int, out: list) -> bool:
         cur = self._cursor
         offset = 0
-        if cur is not None and cur[0] == first and cur[2] <= seq:  # type: ignore[index]
-            offset = cur[1]  # type: ignore[index]
+        if cur is not None and cur[0] == first and cur[2] <= seq:
+            offset = cur[1]
         start = len(out)
-        fh = self.files.open(_seg_name(first), "rb")  # type: ignore[attr-defined]
+        fh = self.files.open(_seg_name(first), "rb")
         try:
             fh.seek(offset)
             while offset < size and len(out) < limit:
@@ -372,7 +378,7 @@ class EventLog:
             first, count, _ = self.segs[0]
             if count and self._acked_in(first, first + count - 1) < count:
                 break
-            self.files.remove(_seg_name(first))  # type: ignore[attr-defined]
+            self.files.remove(_seg_name(first))
             self.segs.pop(0)
             freed += 1
         self._trim_acks()
@@ -402,7 +408,7 @@ class EventLog:
                 return True
         return False
 
-    def next_unacked(self, seq: int) -> object:
+    def next_unacked(self, seq: int) -> "int | None":
         """The first unacked seq >= ``seq`` still in the log, or None."""
         s = max(seq, self.segs[0][0])
         for a, b in self.acked:

@@ -106,7 +106,8 @@ class Health:
         return self._diff(found)
 
     def _storage(self, log: "EventLog") -> str:
-        if self.storage_error is not None:
+        err = self.storage_error
+        if err is not None:
             # Probe: if the flash takes a small write again, the error is over (otherwise it
             # would last until the next event, and the watchdog would reset a pad that is fine).
             try:
@@ -114,7 +115,7 @@ class Health:
                 self.files.write_small(PROBE_FILE, b"ok")
                 self.storage_error = None
             except OSError:
-                return "log write failed: " + self.storage_error[1]
+                return "log write failed: " + err[1]
         if log.nearly_full():
             return "event log {} of {} segments full ({} unsent)".format(
                 len(log.segs), eventlog.MAX_SEGMENTS, log.unacked())

@@ -190,7 +190,9 @@ def slot_complete(slot):
         return False
     for path, size, sha in json.loads(raw)["files"]:
         data = read(base + "/" + path)
-        if data is None or len(data) != size or binascii.hexlify(hashlib.sha256(data).digest()).decode() != sha:
+        if data is None or len(data) != size:
+            return False
+        if binascii.hexlify(hashlib.sha256(data).digest()).decode() != sha:
             return False
     return True
 

@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.micropython]
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
-KITS = {"/lib/padkit.py": (HERE / "padkit.py").read_text(), "/lib/otakit.py": (HERE / "otakit.py").read_text()}
+KITS = {"/lib/padkit.py": (HERE / "padkit.py").read_text(),
+        "/lib/otakit.py": (HERE / "otakit.py").read_text()}
 
 # Bad programs, made from the real sources with one change each.
 CRASHES_AT_START = ("firmware/pad/app.py", "        self.hal = hal\n",
@@ -354,7 +355,7 @@ T0 = time.ticks_ms()
 for cut in (CUTS if CUTS else range(total + 1)):
     ops0, why, problem, results = one(cut)
     if problem or not results or [r for r in results if r[0] == "c-pc" and not r[1]]:
-        problems.append([cut, why, problem, results, pad.boots, [(e["type"], e.get("detail")) for e in pad.events()][-6:], k.read(k.ROOT + "/slot"), [n for n in os.listdir(k.ROOT + "/ota")] if k.read(k.ROOT+"/ota/job") is not None or True else None])
+        problems.append([cut, why, problem, results, pad.boots, k.read(k.ROOT + "/slot")])
     kinds[why] = kinds.get(why, 0) + 1
     cuts += 1 if pad.cuts else 0
 out["problems"] = problems[:5]

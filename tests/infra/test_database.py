@@ -102,11 +102,13 @@ def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_there_is_one_initial_revision() -> None:
-    """Pre-release rule: one revision, regenerated from the models; never a hand-written second."""
+def test_revisions_form_one_chain_from_the_initial_one() -> None:
+    """One initial revision (0001, regenerated from the models), and each later revision
+    added on top of the chain: one base, one head, no branches."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     revisions = list(scripts.walk_revisions())
-    assert [(r.revision, r.down_revision) for r in revisions] == [("0001", None)], (
-        "host/migrations/versions must hold only 0001_initial_schema.py: run scripts/regen-migration")
+    assert [r.revision for r in revisions if r.down_revision is None] == ["0001"], (
+        "host/migrations/versions must hold one initial revision, 0001_initial_schema.py")
+    assert len(scripts.get_heads()) == 1, "revisions branch: chain each new one on the previous head"
