@@ -88,7 +88,7 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                 sweeper.start()
             # Rollouts (`evalpad fleet update`) need the release files served: the full service only.
             rollouts = RolloutDriver(engine, clock, pipeline.publish, settings.ota_url,
-                                     settings.mqtt_prefix) if http else None
+                                     settings.mqtt_prefix, settings.rollout_tick_s) if http else None
             if rollouts is not None:
                 rollouts.start()
             try:

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
                                             "missed heartbeats.")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=1, le=65535)
+    rollout_tick_s: float = Field(5.0, gt=0, le=600, description="How often the running host advances a "
+                                  "rollout (`evalpad fleet update`).")
     ota_base_url: str | None = Field(None, description="http://host:port at which the pads reach this "
                                      "host's HTTP for updates (/ota/...); default http://HTTP_HOST:HTTP_PORT.")
 
