@@ -100,12 +100,14 @@ def run(slot: str, p: dict) -> None:
     from firmware.boards.esp32_devkit import Esp32Board
     from firmware.pad.app import PadApp
     from firmware.pad.settings import SettingsError
+    board = Esp32Board()
+    screen = None
     try:
         from firmware.pad.screen import Screen
+        if board.display is not None:
+            screen = Screen(board.display)
     except ImportError:   # a build without the display module still runs (LED only)
-        Screen = None
-    board = Esp32Board()
-    screen = Screen(board.display) if Screen is not None and board.display is not None else None
+        pass
     try:
         app = PadApp(board, screen, None, (slot, p))
     except SettingsError as exc:

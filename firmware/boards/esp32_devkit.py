@@ -17,8 +17,12 @@ import time
 import machine
 import network
 
+from firmware.hal import TYPE_CHECKING
 from firmware.hal.files import Files
 from firmware.hal.netsock import SocketModule
+
+if TYPE_CHECKING:
+    from firmware.hal.board import Display
 
 PINS = {"satisfied": 32, "unsatisfied": 33, "staff": 25, "power": 26}
 LED_PIN = 2
@@ -70,7 +74,7 @@ class Esp32Board:
         for i, pin in enumerate(self._pins):
             self._arm(i, pin)
         self._led = machine.Pin(LED_PIN, machine.Pin.OUT)
-        self.display = None  # type: object
+        self.display = None  # type: Display | None
         try:
             self.display = Ssd1306Display(machine.I2C(0, sda=machine.Pin(I2C_SDA),
                                                       scl=machine.Pin(I2C_SCL), freq=I2C_FREQ))
@@ -102,7 +106,7 @@ class Esp32Board:
     def sleep_ms(self, ms: int) -> None:
         time.sleep_ms(ms)  # type: ignore[attr-defined]
 
-    def wall_ms(self) -> object:
+    def wall_ms(self) -> "int | None":
         return time.time_ns() // 1000000 + EPOCH_OFFSET_S * 1000
 
     def set_wall_ms(self, ms: int) -> None:
@@ -145,13 +149,13 @@ class Esp32Board:
     def wifi_isconnected(self) -> bool:
         return self.wlan.isconnected()
 
-    def rssi(self) -> object:
+    def rssi(self) -> "int | None":
         try:
             return self.wlan.status("rssi") if self.wlan.isconnected() else None
         except Exception:
             return None
 
-    def socket_module(self) -> object:
+    def socket_module(self) -> SocketModule:
         return self._sockets
 
     # system

@@ -13,7 +13,6 @@ import random
 import secrets
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -115,7 +114,8 @@ def rollout_state(h: dict) -> tuple[str, dict[str, str]]:
     with Session(h["engine"]) as s:
         row = s.exec(select(Rollout).order_by(Rollout.id.desc())).first()  # type: ignore[union-attr]
         assert row is not None
-        parts = {p.device_id: p.state for p in s.exec(select(PadUpdate).where(PadUpdate.rollout_id == row.id))}
+        q = select(PadUpdate).where(PadUpdate.rollout_id == row.id)
+        parts = {p.device_id: p.state for p in s.exec(q)}
         return row.state, parts
 
 
