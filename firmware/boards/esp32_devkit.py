@@ -74,7 +74,7 @@ class Esp32Board:
         for i, pin in enumerate(self._pins):
             self._arm(i, pin)
         self._led = machine.Pin(LED_PIN, machine.Pin.OUT)
-        self.display = None  # type: Display | None
+        self.display: "Display | None" = None
         try:
             self.display = Ssd1306Display(machine.I2C(0, sda=machine.Pin(I2C_SDA),
                                                       scl=machine.Pin(I2C_SCL), freq=I2C_FREQ))

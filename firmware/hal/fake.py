@@ -196,7 +196,7 @@ class FakeHal:
         self.wifi_attempts = 0
         self._rssi = -58
         self._mem_free = mem_free
-        self.display = FakeDisplay() if isinstance(display, str) else display  # type: Display | None
+        self.display: "Display | None" = FakeDisplay() if isinstance(display, str) else display
         self.led_on = False
         self.wdt_timeout = None   # type: int | None
         self.wdt_fed = 0

@@ -14,8 +14,6 @@ one piece of it (``firmware/ota``) follows the network work.
 the program runs as slot "a" and leaves the pointer alone.
 """
 
-import sys
-
 from firmware.hal import TYPE_CHECKING
 from firmware.pad.buttons import Buttons
 from firmware.pad.clock import Clock
@@ -41,26 +39,22 @@ REBOOT_DELAY_MS = 3000      # after a reboot command: time to send its cmd_resul
 META_SAVE_MS = 10000        # persist ack ranges at most this often (flash wear)
 DISPLAY_RETRY_MS = 1000     # a display that raised is tried again this often
 BOOT_FILE = "log/boot"
-JOB_FILE = "ota/job"        # an update in progress (firmware/ota/update.py)
+JOB_FILE = "ota/job"        # an update in progress (firmware/ota/job.py)
 
+
+# Rare parts are imported where they are needed, and dropped again after (``forget``): their
+# bytecode would otherwise sit in the heap for good (see firmware/README.md "Heap").
 
 def _slots():   # -> the firmware.pad.slots module
-    """The slot pointer's code, loaded only when a start or a trial needs it (heap)."""
+    """The slot pointer's code: at a start, and during a trial."""
     from firmware.pad import slots
     return slots
 
 
-def forget(package: str) -> None:
-    """Drop a module (or package) so the heap gets its bytecode back (update, trial code)."""
-    for name in list(sys.modules):
-        if name == package or name.startswith(package + "."):
-            del sys.modules[name]
-    parent, _, child = package.rpartition(".")
-    if parent in sys.modules:
-        try:
-            delattr(sys.modules[parent], child)
-        except AttributeError:
-            pass
+def _ota():   # -> the firmware.ota.job module
+    """An update's code: only while one runs."""
+    from firmware.ota import job
+    return job
 
 
 class PadApp:
@@ -98,17 +92,17 @@ class PadApp:
         self.last_feedback_ms = None  # type: int | None  # press edge -> screen drawn, last rating
         self.slot, pointer = boot if boot is not None else ("a", None)
         self.fw = FW_VERSION
-        self.trial = None          # type: Trial | None  # started on trial: confirm or give up
-        self.update = None         # type: Update | None  # an update being carried out
+        self.trial: "Trial | None" = None      # started on trial: confirm or give up
+        self.update: "Update | None" = None    # an update being carried out
         self.restart_when_idle = ""   # why to restart as soon as no prompt or thanks is on
         up = self.clock.up_ms()
         if pointer is not None:
             self.fw = _slots().version(pointer, self.slot) or FW_VERSION
         self.record([("boot", {"fw": self.fw, "reset_cause": self.health.cause})], up)
         if pointer is not None:
-            self._slot_start(pointer, up)
+            _slots().start(self, pointer, up)
         if files.exists(JOB_FILE):
-            self._resume_update(up)
+            _ota().resume(self, up)
         if self.screen is not None and hal.display is not None:
             try:
                 hal.display.poweron()
@@ -127,22 +121,6 @@ class PadApp:
         boot = max(stored, self.log.max_boot) + 1
         self.files.write_small(BOOT_FILE, str(boot).encode())
         return boot
-
-    def _slot_start(self, pointer: dict, up: int) -> None:
-        """A pending report, and the trial (firmware/pad/slots.py, kept loaded only on trial)."""
-        slots = _slots()
-        self._report(pointer, up)
-        if pointer.get("try") == self.slot:
-            self.trial = slots.Trial(self.files, pointer, up)
-        else:
-            forget("firmware.pad.slots")
-
-    def _report(self, pointer: dict, up: int) -> None:
-        slots = _slots()
-        events = slots.report(pointer)
-        if events:
-            self.record(events, up)           # logged first, then dropped from the pointer
-            slots.reported(self.files, pointer)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -165,9 +143,9 @@ class PadApp:
         self._network()
         if self.update is not None:
             self._inputs(self.clock.up_ms())
-            self._update_step(self.update, self.clock.up_ms())
+            _ota().step(self, self.update, self.clock.up_ms())
         if self.trial is not None:
-            self._trial_step(self.trial, up)
+            self.trial.step(self, up)
         self._refresh(self.clock.up_ms())
         self.health.feed(up)
         if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in (PROMPT, THANKS):
@@ -249,75 +227,7 @@ class PadApp:
         if commands.update is not None:
             cmd = commands.update
             commands.update = None
-            self.record(self._start_update(cmd, up), up)
-
-    # -- updates over the air (firmware/ota, loaded only while one runs) --------------------
-
-    def _start_update(self, cmd: dict, up: int) -> list:
-        cid = cmd["id"]
-        if self.trial is not None:
-            return [("cmd_result", {"id": cid, "ok": False,
-                                    "detail": "{} is still on trial: send it again later".format(self.fw)})]
-        if cmd["release"] == self.fw:
-            return [("cmd_result", {"id": cid, "ok": True, "detail": "running {}".format(self.fw)})]
-        if self.restart_when_idle:
-            why = "restarting first ({}): send it again later".format(self.restart_when_idle)
-            return [("cmd_result", {"id": cid, "ok": False, "detail": why})]
-        out = []
-        if self.update is not None:
-            old = self.update.job["id"]
-            out.append(("cmd_result", {"id": old, "ok": False, "detail": "superseded by " + cid}))
-            self._end_update()
-        job = {"id": cid, "release": cmd["release"], "url": cmd["url"], "sha256": cmd["sha256"],
-               "trial_s": cmd.get("trial_s"), "faults": self.health.fault_codes()}
-        self.files.mkdir("ota")
-        self.files.write_small(JOB_FILE, messages.dumps(job))
-        self._resume_update(up)
-        return out
-
-    def _resume_update(self, up: int) -> None:
-        from firmware.ota.update import Update  # loaded only while updating (heap)
-        raw = self.files.read_small(JOB_FILE)
-        try:
-            job = messages.decode(raw, 4096)
-            self.update = Update(self.files, self.hal.socket_module(), job, self.slot)
-        except (ValueError, KeyError) as exc:
-            self.files.remove(JOB_FILE)           # damaged: the host sends the update again
-            why = "update job unreadable: {!r}".format(exc)[:120]
-            self.record([("fault", {"code": "other", "detail": why})], up)
-            self._end_update()
-
-    def _update_step(self, upd: "Update", up: int) -> None:
-        try:
-            result = upd.step(up)
-        except Exception as exc:   # never let an update stop the pad
-            upd.finish()
-            result = exc
-        if result is None:
-            return
-        if result == "installed":
-            self.restart_when_idle = "update installed"
-        else:
-            self.record([("cmd_result", {"id": upd.job["id"], "ok": False,
-                                         "detail": "refused: {}".format(result)[:200]})], up)
-        self._end_update()
-
-    def _end_update(self) -> None:
-        self.update = None
-        forget("firmware.ota")
-        if self.trial is None:
-            forget("firmware.pad.slots")
-
-    def _trial_step(self, trial: "Trial", up: int) -> None:
-        verdict = trial.check(up, self.net.connected, self.health.faults)
-        if verdict is True:
-            self._report(trial.confirm(), up)
-            self.hal.mark_image_valid()   # a new firmware image (ESP32 OTA partition) too
-            self.trial = None
-            forget("firmware.pad.slots")
-        elif verdict is not None and not self.restart_when_idle:
-            trial.give_up(str(verdict))
-            self.restart_when_idle = "trial failed"
+            self.record(_ota().start(self, cmd, up), up)
 
     def _save_meta(self, up: int) -> None:
         try:

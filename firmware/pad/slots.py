@@ -13,6 +13,12 @@ Loaded at start when the pointer asks for it (a trial or a report), and dropped 
 
 import json
 
+from firmware.hal import TYPE_CHECKING
+from firmware.pad import forget
+
+if TYPE_CHECKING:
+    from firmware.pad.app import PadApp
+
 POINTER = "slot"
 OTHER = {"a": "b", "b": "a"}
 SLOT_DIRS = {"a": "lib", "b": "lib_b"}
@@ -54,6 +60,26 @@ def reported(files, p: dict) -> None:
         write(files, p)
 
 
+def start(app: "PadApp", pointer: dict, up: int) -> None:
+    """At a start: log a pending report; on trial, keep watching (else this module goes)."""
+    log_report(app, pointer, up)
+    if pointer.get("try") == app.slot:
+        app.trial = Trial(app.files, pointer, up)
+    else:
+        _forget()
+
+
+def log_report(app: "PadApp", pointer: dict, up: int) -> None:
+    events = report(pointer)
+    if events:
+        app.record(events, up)           # logged first, then dropped from the pointer
+        reported(app.files, pointer)
+
+
+def _forget() -> None:
+    forget("firmware.pad.slots")
+
+
 class Trial:
     def __init__(self, files, p: dict, up: int) -> None:
         self.files = files
@@ -78,6 +104,18 @@ class Trial:
             return "not connected to the broker for {} s within {} min".format(
                 self.need_ms // 1000, TRIAL_LIMIT_MS // 60000)
         return None
+
+    def step(self, app: "PadApp", up: int) -> None:
+        """Once per main-loop step while on trial: confirm, or give up (the app restarts)."""
+        verdict = self.check(up, app.net.connected, app.health.faults)
+        if verdict is True:
+            log_report(app, self.confirm(), up)
+            app.hal.mark_image_valid()   # a new firmware image (ESP32 OTA partition) too
+            app.trial = None
+            _forget()
+        elif verdict is not None and not app.restart_when_idle:
+            self.give_up(str(verdict))
+            app.restart_when_idle = "trial failed"
 
     def confirm(self) -> dict:
         """Make the trial slot the one that runs; returns the pointer (with its report)."""
