@@ -22,6 +22,8 @@ from firmware.hal.files import Files
 from firmware.hal.netsock import SocketModule
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from firmware.hal.board import Display
 
 PINS = {"satisfied": 32, "unsatisfied": 33, "staff": 25, "power": 26}
@@ -48,7 +50,7 @@ _BROWNOUT = getattr(machine, "BROWNOUT_RESET", None)   # not every ESP32 build n
 class Ssd1306Display:
     """The HAL's display: show a 1024-byte MONO_VLSB buffer; check() asks the I2C bus."""
 
-    def __init__(self, i2c: object) -> None:
+    def __init__(self, i2c: "machine.I2C") -> None:
         import ssd1306  # micropython-lib driver, installed with mip
         self.i2c = i2c
         self.oled = ssd1306.SSD1306_I2C(WIDTH, HEIGHT, i2c, addr=OLED_ADDR)
@@ -61,7 +63,7 @@ class Ssd1306Display:
         self.oled.show()
 
     def check(self) -> bool:
-        return OLED_ADDR in self.i2c.scan()  # type: ignore[attr-defined]
+        return OLED_ADDR in self.i2c.scan()
 
 
 class Esp32Board:
@@ -87,14 +89,14 @@ class Esp32Board:
 
     # One edge latch per button: the handler only sets a flag and disarms itself, so a
     # bouncing contact queues at most one callback (the scheduler queue holds 8).
-    def _arm(self, i: int, pin: object) -> None:
-        def handler(p: object, i: int = i) -> None:
+    def _arm(self, i: int, pin: "machine.Pin") -> None:
+        def handler(p: "machine.Pin", i: int = i) -> None:
             self._latch[i] = True
-            p.irq(handler=None)  # type: ignore[attr-defined]
+            p.irq(handler=None)
         try:
-            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler, hard=True)  # type: ignore[attr-defined]
+            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler, hard=True)
         except (TypeError, ValueError):
-            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler)  # type: ignore[attr-defined]
+            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler)
 
     # time
     def ticks_ms(self) -> int:
@@ -214,7 +216,7 @@ class ImageWriter:
 
     BLOCK = 4096
 
-    def __init__(self, part: object) -> None:
+    def __init__(self, part: "Any") -> None:   # an esp32.Partition
         self.part = part
         self.buf = bytearray()
         self.block = 0
@@ -222,16 +224,16 @@ class ImageWriter:
     def write(self, data: bytes) -> None:
         self.buf += data
         while len(self.buf) >= self.BLOCK:
-            self.part.writeblocks(self.block, self.buf[:self.BLOCK])  # type: ignore[attr-defined]
+            self.part.writeblocks(self.block, self.buf[:self.BLOCK])
             self.buf = self.buf[self.BLOCK:]
             self.block += 1
 
     def finish(self) -> None:
         if self.buf:
-            self.part.writeblocks(self.block, self.buf + b"\xff" * (self.BLOCK - len(self.buf)))  # type: ignore[attr-defined]
+            self.part.writeblocks(self.block, self.buf + b"\xff" * (self.BLOCK - len(self.buf)))
             self.block += 1
             self.buf = bytearray()
-        self.part.set_boot()  # type: ignore[attr-defined]
+        self.part.set_boot()
 
 
 class _NoDisplay:
