@@ -47,6 +47,11 @@ from host.provision.cli import pad_app as _pad_app  # noqa: E402
 
 app.add_typer(_pad_app, name="pad")
 
+# Releases over the air (issue 14): `evalpad pad release | releases`, `evalpad fleet ...`.
+from host.releases.cli import register as _register_releases  # noqa: E402
+
+_register_releases(app, _pad_app)
+
 
 # Host runtime (issue 4): `evalpad serve` and `evalpad db upgrade`.
 db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)

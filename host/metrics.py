@@ -27,6 +27,10 @@ BATCH_COMMIT = Histogram(
     "evalpad_batch_commit_seconds", "Time to process and commit one batch.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5), registry=REGISTRY)
 
+PAD_UPDATE = Gauge(
+    "evalpad_pad_update", "Each pad's part in the newest rollout (1 for its current state: waiting, sent, "
+    "ok, failed, skipped); host.releases.rollout.", ["device", "release", "state"], registry=REGISTRY)
+
 
 def asgi_app():  # type: ignore[no-untyped-def]
     """An ASGI app serving the metrics above (mount it at ``/metrics``)."""

@@ -22,6 +22,7 @@ from host.db import make_engine, upgrade
 from host.faults.sweep import Sweeper
 from host.ingest.mqtt import BrokerAddress, parse_mqtt_url
 from host.ingest.pipeline import IngestPipeline
+from host.releases.rollout import RolloutDriver
 from host.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,11 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
             sweeper = Sweeper(engine, clock) if http else None
             if sweeper is not None:
                 sweeper.start()
+            # Rollouts (`evalpad fleet update`) need the release files served: the full service only.
+            rollouts = RolloutDriver(engine, clock, pipeline.publish, settings.ota_url,
+                                     settings.mqtt_prefix, settings.rollout_tick_s) if http else None
+            if rollouts is not None:
+                rollouts.start()
             try:
                 create_app = _find_create_app() if http else None
                 if create_app is not None:
@@ -95,6 +101,8 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                         log.warning("host.api.app is missing: running the ingest without the HTTP API")
                     stopping.wait()
             finally:
+                if rollouts is not None:
+                    rollouts.stop()
                 if sweeper is not None:
                     sweeper.stop()
                 pipeline.stop()

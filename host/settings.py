@@ -32,6 +32,10 @@ class Settings(BaseSettings):
                                             "missed heartbeats.")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=1, le=65535)
+    rollout_tick_s: float = Field(5.0, gt=0, le=600, description="How often the running host advances a "
+                                  "rollout (`evalpad fleet update`).")
+    ota_base_url: str | None = Field(None, description="http://host:port at which the pads reach this "
+                                     "host's HTTP for updates (/ota/...); default http://HTTP_HOST:HTTP_PORT.")
 
     @field_validator("mqtt_prefix")
     @classmethod
@@ -40,6 +44,19 @@ class Settings(BaseSettings):
             raise ValueError("EVALPAD_MQTT_PREFIX must look like 'evalpad/v1' (no wildcards, "
                              "no leading or trailing '/')")
         return v
+
+    @field_validator("ota_base_url")
+    @classmethod
+    def _ota_url(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith("http://") or len(v) > 160):
+            raise ValueError("EVALPAD_OTA_BASE_URL must look like 'http://10.20.0.2:8000' (plain http: "
+                             "the pads check every file's SHA-256 against the update command)")
+        return v.rstrip("/") if v else v
+
+    @property
+    def ota_url(self) -> str:
+        """Where the pads fetch releases from (the update command's manifest URL starts so)."""
+        return self.ota_base_url or f"http://{self.http_host}:{self.http_port}"
 
     @property
     def db_url(self) -> str:

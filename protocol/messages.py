@@ -145,6 +145,9 @@ def _check_value(name: str, kind: object, x: object) -> None:
             if (type(r) is not list or len(r) != 2 or not _is_uint(r[0]) or not _is_uint(r[1])
                     or r[0] > r[1]):
                 raise _bad(name, "a list of [from, to] pairs with 0 <= from <= to", r)
+    elif kind == "sha256":
+        if type(x) is not str or len(x) != 64 or x.strip("0123456789abcdef"):  # type: ignore[attr-defined,arg-type]
+            raise _bad(name, "a SHA-256 as 64 lower-case hex digits", x)
     else:  # pragma: no cover - a bug in spec.py, not in the payload
         raise ValueError("unknown field kind " + _short(kind))
 

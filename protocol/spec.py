@@ -11,6 +11,7 @@ Each field is ``(name, kind, required)``.  Kinds (checked in ``messages``):
     "str?"    "str" or null
     "strs"    list of "str"
     "ranges"  list of [from, to] inclusive, 0 <= from <= to
+    "sha256"  64 lower-case hex digits (a SHA-256)
     tuple     one of these strings (an enum)
 """
 
@@ -110,6 +111,13 @@ COMMAND_TYPES = {
     "time": (("ts", "uint", True),),
     "selftest": (),
     "reboot": (),
+    # update (v1 extension): install a release the host keeps (firmware/ota, host/releases).
+    # The pad fetches the manifest at ``url`` over HTTP and installs only if the manifest's
+    # SHA-256 is ``sha256`` (this command is the authenticated part: it came over the pad's
+    # own MQTT account); the new program confirms itself after ``trial_s`` seconds connected
+    # and healthy, else the pad returns to the program it ran before.
+    "update": (("release", "str", True), ("url", "str", True), ("sha256", "sha256", True),
+               ("trial_s", "pos", False)),
 }
 
 # Device settings a pad starts with (the `config` command changes them).

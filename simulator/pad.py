@@ -25,6 +25,7 @@ from typing import Any
 from firmware.hal import PowerCut, Reboot
 from firmware.hal.fake import FakeHal
 from firmware.hal.netsock import SocketModule
+from firmware.main import choose, crashed
 from firmware.pad import settings as pad_settings
 from firmware.pad.app import PadApp
 from simulator.scenario import PadSettings
@@ -64,6 +65,8 @@ class SimPad:
                       "ntp_host": "sim", "window": window_name or window}
         self.hal: FakeHal | None = None
         self.app: PadApp | None = None
+        self.slot = "a"
+        self.pointer: dict = {"run": "a"}
         self.sockets: SocketModule | None = None
         self.now = 0
         self.wifi_up = True
@@ -104,7 +107,10 @@ class SimPad:
             hal.set_button(name, True)
         self.hal = hal
         self.expect.reset()
-        self.app = PadApp(hal, None)
+        # The loader's choice (firmware/main.py): the slot, a trial, a rollback. Under CPython both
+        # slots run this repository's firmware; the pointer names the release that runs.
+        self.slot, self.pointer = choose(hal.files)
+        self.app = PadApp(hal, None, None, (self.slot, self.pointer))
         self.boots += 1
 
     def cut_power(self) -> None:
@@ -118,7 +124,9 @@ class SimPad:
         self.expect.reset()
 
     def _kill_socket(self) -> None:
-        last: Any = self.sockets.last if self.sockets is not None else None
+        # The broker connection (an update's HTTP requests use the same socket module).
+        client: Any = self.app.net.client if self.app is not None else None
+        last: Any = client.sock if client is not None else None
         if last is not None:
             try:
                 last.raw.shutdown(socket.SHUT_RDWR)
@@ -172,9 +180,11 @@ class SimPad:
             self.switch_on(self.now, "soft")
         except PowerCut:
             self.app = None
-        except Exception:  # a firmware crash is a watchdog reset on hardware
+        except Exception as exc:  # a firmware crash is a watchdog reset on hardware
             log.exception("%s: firmware raised; restarting it as a watchdog reset would", self.dev)
             self.crashes += 1
+            if self.hal is not None:
+                crashed(self.hal.files, self.slot, self.pointer, exc)   # as the loader does
             self._kill_socket()
             self.app = None
             self.switch_on(self.now, "watchdog")

@@ -17,8 +17,14 @@ import time
 import machine
 import network
 
+from firmware.hal import TYPE_CHECKING
 from firmware.hal.files import Files
 from firmware.hal.netsock import SocketModule
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from firmware.hal.board import Display
 
 PINS = {"satisfied": 32, "unsatisfied": 33, "staff": 25, "power": 26}
 LED_PIN = 2
@@ -44,7 +50,7 @@ _BROWNOUT = getattr(machine, "BROWNOUT_RESET", None)   # not every ESP32 build n
 class Ssd1306Display:
     """The HAL's display: show a 1024-byte MONO_VLSB buffer; check() asks the I2C bus."""
 
-    def __init__(self, i2c: object) -> None:
+    def __init__(self, i2c: "machine.I2C") -> None:
         import ssd1306  # micropython-lib driver, installed with mip
         self.i2c = i2c
         self.oled = ssd1306.SSD1306_I2C(WIDTH, HEIGHT, i2c, addr=OLED_ADDR)
@@ -57,7 +63,7 @@ class Ssd1306Display:
         self.oled.show()
 
     def check(self) -> bool:
-        return OLED_ADDR in self.i2c.scan()  # type: ignore[attr-defined]
+        return OLED_ADDR in self.i2c.scan()
 
 
 class Esp32Board:
@@ -70,7 +76,7 @@ class Esp32Board:
         for i, pin in enumerate(self._pins):
             self._arm(i, pin)
         self._led = machine.Pin(LED_PIN, machine.Pin.OUT)
-        self.display = None  # type: object
+        self.display: "Display | None" = None
         try:
             self.display = Ssd1306Display(machine.I2C(0, sda=machine.Pin(I2C_SDA),
                                                       scl=machine.Pin(I2C_SCL), freq=I2C_FREQ))
@@ -83,14 +89,14 @@ class Esp32Board:
 
     # One edge latch per button: the handler only sets a flag and disarms itself, so a
     # bouncing contact queues at most one callback (the scheduler queue holds 8).
-    def _arm(self, i: int, pin: object) -> None:
-        def handler(p: object, i: int = i) -> None:
+    def _arm(self, i: int, pin: "machine.Pin") -> None:
+        def handler(p: "machine.Pin", i: int = i) -> None:
             self._latch[i] = True
-            p.irq(handler=None)  # type: ignore[attr-defined]
+            p.irq(handler=None)
         try:
-            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler, hard=True)  # type: ignore[attr-defined]
+            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler, hard=True)
         except (TypeError, ValueError):
-            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler)  # type: ignore[attr-defined]
+            pin.irq(trigger=machine.Pin.IRQ_FALLING, handler=handler)
 
     # time
     def ticks_ms(self) -> int:
@@ -102,7 +108,7 @@ class Esp32Board:
     def sleep_ms(self, ms: int) -> None:
         time.sleep_ms(ms)  # type: ignore[attr-defined]
 
-    def wall_ms(self) -> object:
+    def wall_ms(self) -> "int | None":
         return time.time_ns() // 1000000 + EPOCH_OFFSET_S * 1000
 
     def set_wall_ms(self, ms: int) -> None:
@@ -145,13 +151,13 @@ class Esp32Board:
     def wifi_isconnected(self) -> bool:
         return self.wlan.isconnected()
 
-    def rssi(self) -> object:
+    def rssi(self) -> "int | None":
         try:
             return self.wlan.status("rssi") if self.wlan.isconnected() else None
         except Exception:
             return None
 
-    def socket_module(self) -> object:
+    def socket_module(self) -> SocketModule:
         return self._sockets
 
     # system
@@ -175,11 +181,59 @@ class Esp32Board:
         gc.collect()
         return gc.mem_free()  # type: ignore[attr-defined]
 
+    # firmware image: MicroPython's own OTA partitions (a build with two app slots)
+    def image_writer(self) -> "ImageWriter | None":
+        """A writer into the next OTA app partition, or None if the build has none."""
+        try:
+            import esp32
+            part = esp32.Partition(esp32.Partition.RUNNING).get_next_update()
+        except (ImportError, OSError, AttributeError):
+            return None
+        return ImageWriter(part)
+
+    def mark_image_valid(self) -> None:
+        """Keep the running image: cancels the bootloader's rollback (no-op without OTA)."""
+        try:
+            import esp32
+            esp32.Partition.mark_app_valid_cancel_rollback()
+        except (ImportError, OSError, AttributeError):
+            pass
+
     def power_down(self) -> None:
         """Power key: deep sleep until the power key is pressed again."""
         import esp32
         esp32.wake_on_ext0(self._pins[3], esp32.WAKEUP_ALL_LOW)
         machine.deepsleep()
+
+
+class ImageWriter:
+    """Writes a firmware image into an OTA partition in 4 KB blocks, then boots it on trial.
+
+    After ``finish`` the next reset starts the new image; unless the program calls
+    ``mark_image_valid`` (the pad does when its trial confirms), the bootloader returns to the
+    previous image at the reset after that (esp32.Partition rollback).
+    """
+
+    BLOCK = 4096
+
+    def __init__(self, part: "Any") -> None:   # an esp32.Partition
+        self.part = part
+        self.buf = bytearray()
+        self.block = 0
+
+    def write(self, data: bytes) -> None:
+        self.buf += data
+        while len(self.buf) >= self.BLOCK:
+            self.part.writeblocks(self.block, self.buf[:self.BLOCK])
+            self.buf = self.buf[self.BLOCK:]
+            self.block += 1
+
+    def finish(self) -> None:
+        if self.buf:
+            self.part.writeblocks(self.block, self.buf + b"\xff" * (self.BLOCK - len(self.buf)))
+            self.block += 1
+            self.buf = bytearray()
+        self.part.set_boot()
 
 
 class _NoDisplay:

@@ -7,7 +7,8 @@ handed one HAL object.  Two implementations exist:
 * ``firmware/hal/fake.py``            -- simulated, for tests (MicroPython and CPython) and
   the simulator: injectable clock, scripted buttons, directory-backed files, power cuts.
 
-A HAL object provides (names are the interface; another board is one new file):
+A HAL object provides (names are the interface; another board is one new file; the same
+interface as a typing Protocol, for type checkers only, is ``hal/board.pyi``):
 
 time
     ``ticks_ms()`` -> int         wrapping millisecond counter (period ``TICKS_PERIOD``)
@@ -39,7 +40,14 @@ system
     ``wdt_start(timeout_ms)`` / ``wdt_feed()``
     ``reboot()``                  does not return on hardware (the fake raises ``Reboot``)
     ``mem_free()`` -> int         free heap bytes (after a gc on hardware)
+firmware image (MicroPython's own OTA partitions, where the board has them)
+    ``image_writer()``            a writer (``write``, ``finish``) into the next image slot, or None
+    ``mark_image_valid()``        keep the running image (cancels the bootloader's rollback)
 """
+
+# Type checkers read ``if TYPE_CHECKING:`` blocks (the HAL's types: hal/board.pyi); the pad
+# never runs them, so typing costs it no heap.
+TYPE_CHECKING = False
 
 TICKS_PERIOD = 1 << 30      # MicroPython's ticks_ms() wraps at 2**30 on every port
 TICKS_HALF = TICKS_PERIOD >> 1

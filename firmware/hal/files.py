@@ -16,7 +16,7 @@ class Files:
     def path(self, name: str) -> str:
         return self.root + "/" + name
 
-    def open(self, name: str, mode: str = "rb"):  # -> a file object
+    def open(self, name: str, mode: str = "rb"):  # -> a binary file object
         return open(self.path(name), mode)
 
     def exists(self, name: str) -> bool:
@@ -32,9 +32,18 @@ class Files:
     def listdir(self, name: str = "") -> list:
         return os.listdir(self.path(name) if name else (self.root or "/"))
 
+    def is_dir(self, name: str) -> bool:
+        try:
+            return os.stat(self.path(name))[0] & 0x4000 != 0   # S_IFDIR
+        except OSError:
+            return False
+
     def mkdir(self, name: str) -> None:
         if not self.exists(name):
             os.mkdir(self.path(name))
+
+    def rmdir(self, name: str) -> None:
+        os.rmdir(self.path(name))
 
     def remove(self, name: str) -> None:
         os.remove(self.path(name))
@@ -67,7 +76,7 @@ class Files:
             f.close()
         self.rename(tmp, name)
 
-    def read_small(self, name: str):  # -> bytes or None
+    def read_small(self, name: str) -> "bytes | None":
         """The bytes of ``name`` (or of its .tmp copy left by an interrupted rename); None if absent."""
         for candidate in (name, name + ".tmp"):
             try:

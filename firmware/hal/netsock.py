@@ -10,45 +10,51 @@ uses it to see that a keepalive ping was answered.
 """
 
 
+from firmware.hal import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
+
+
 class TimeoutSocket:
-    def __init__(self, raw: object, timeout_s: float) -> None:
+    def __init__(self, raw: "Any", timeout_s: float) -> None:
         self.raw = raw
         self.timeout_s = timeout_s
         self.rx = 0
         self._stream = hasattr(raw, "read")   # MicroPython sockets are streams
-        raw.settimeout(timeout_s)  # type: ignore[attr-defined]
+        raw.settimeout(timeout_s)
 
     def connect(self, addr: object) -> None:
-        self.raw.connect(addr)  # type: ignore[attr-defined]
+        self.raw.connect(addr)
 
-    def settimeout(self, t: object) -> None:
-        self.raw.settimeout(self.timeout_s if t is None else t)  # type: ignore[attr-defined]
+    def settimeout(self, t: "float | None") -> None:
+        self.raw.settimeout(self.timeout_s if t is None else t)
 
     def setblocking(self, flag: bool) -> None:
         # True means "wait", and we never wait longer than timeout_s (see module doc).
-        self.raw.settimeout(self.timeout_s if flag else 0)  # type: ignore[attr-defined]
+        self.raw.settimeout(self.timeout_s if flag else 0)
 
-    def read(self, n: int) -> object:
+    def read(self, n: int) -> "bytes | None":
         if self._stream:
-            data = self.raw.read(n)  # type: ignore[attr-defined]
+            data = self.raw.read(n)
         else:
             data = self._recv(n)
         if data:
             self.rx += len(data)
         return data
 
-    def _recv(self, n: int) -> object:
+    def _recv(self, n: int) -> "bytes | None":
         """CPython: read exactly n bytes (fewer only at EOF); None if non-blocking and empty."""
         chunks = []
         got = 0
         while got < n:
             try:
-                part = self.raw.recv(n - got)  # type: ignore[attr-defined]
+                part = self.raw.recv(n - got)
             except BlockingIOError:
                 if got == 0:
                     return None
                 # Part of a packet has come: wait for the rest (bounded by the timeout).
-                self.raw.settimeout(self.timeout_s)  # type: ignore[attr-defined]
+                self.raw.settimeout(self.timeout_s)
                 continue
             if not part:
                 break
@@ -56,18 +62,17 @@ class TimeoutSocket:
             got += len(part)
         return b"".join(chunks)
 
-    def write(self, buf: object, n: object = None) -> int:
-        if type(buf) is str:
-            buf = buf.encode()   # MicroPython streams take str; CPython sockets need bytes
-        data = buf if n is None else memoryview(buf)[:n]  # type: ignore[arg-type,index]
+    def write(self, buf: "bytes | str", n: "int | None" = None) -> int:
+        raw = buf.encode() if isinstance(buf, str) else buf   # CPython sockets need bytes
+        data = raw if n is None else memoryview(raw)[:n]
         if self._stream:
-            return self.raw.write(data)  # type: ignore[attr-defined]
-        self.raw.sendall(data)  # type: ignore[attr-defined]
-        return len(data)  # type: ignore[arg-type]
+            return self.raw.write(data)
+        self.raw.sendall(data)
+        return len(data)
 
     def close(self) -> None:
         try:
-            self.raw.close()  # type: ignore[attr-defined]
+            self.raw.close()
         except OSError:
             pass
 
@@ -75,13 +80,13 @@ class TimeoutSocket:
 class SocketModule:
     """What umqtt.simple sees as its ``socket`` module: ``socket()`` and ``getaddrinfo``."""
 
-    def __init__(self, sockmod: object, timeout_s: float = 0.5) -> None:
+    def __init__(self, sockmod: "Any", timeout_s: float = 0.5) -> None:
         self.mod = sockmod
         self.timeout_s = timeout_s
-        self.last = None   # type: object  # the most recent socket (tests kill it)
+        self.last = None   # type: TimeoutSocket | None  # the most recent socket (tests kill it)
 
     def socket(self) -> TimeoutSocket:
-        raw = self.mod.socket()  # type: ignore[attr-defined]
+        raw = self.mod.socket()
         # umqtt writes a packet in 3-4 small writes; with Nagle's algorithm the later ones
         # wait for the peer's delayed ACK (~40 ms each), so a QoS 1 publish took ~30 ms
         # instead of well under 1 ms (measured). Turn it off where the port can.
@@ -95,7 +100,7 @@ class SocketModule:
         self.last = TimeoutSocket(raw, self.timeout_s)
         return self.last
 
-    def getaddrinfo(self, host: str, port: int) -> object:
+    def getaddrinfo(self, host: str, port: int) -> list:
         m = self.mod
         # IPv4 stream only: a CPython 'localhost' may list IPv6 first, and the socket is AF_INET.
-        return m.getaddrinfo(host, port, m.AF_INET, m.SOCK_STREAM)  # type: ignore[attr-defined]
+        return m.getaddrinfo(host, port, m.AF_INET, m.SOCK_STREAM)

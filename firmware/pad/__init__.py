@@ -11,3 +11,19 @@
     health    watchdog, boot event, boot-loop safe mode, self-checks -> fault/fault_clear
     settings  identity (/evalpad.json) and runtime config (/config.json)
 """
+
+import sys
+
+
+def forget(name: str) -> None:
+    """Drop a module (or package) so the heap gets its bytecode back: the update and trial
+    code, loaded only while they run (see firmware/README.md "Heap")."""
+    for loaded in list(sys.modules):
+        if loaded == name or loaded.startswith(name + "."):
+            del sys.modules[loaded]
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        try:
+            delattr(sys.modules[parent], child)
+        except AttributeError:
+            pass

@@ -4,13 +4,17 @@ One step: read the buttons and act on them (log first, then show: contract deliv
 1), run the mode timers and self-checks, then do one bounded piece of network work, reading
 the buttons again in between, then feed the watchdog.  Nothing in a step waits on the
 network longer than a socket timeout (``net.SOCKET_TIMEOUT_S``), and the buttons and the
-display never wait for the network at all except for that bound.
+display never wait for the network at all except for that bound.  While an update runs,
+one piece of it (``firmware/ota``) follows the network work.
 
     app = PadApp(hal, screen)      # screen: object with show(mode, info) or None
     app.run()                      # forever on the device; run(steps=n) in tests
+
+``boot`` is what the loader (``firmware/main.py``) chose: ``(slot, pointer)``; without it
+the program runs as slot "a" and leaves the pointer alone.
 """
 
-from firmware.pad import eventlog
+from firmware.hal import TYPE_CHECKING
 from firmware.pad.buttons import Buttons
 from firmware.pad.clock import Clock
 from firmware.pad.commands import Commands
@@ -22,92 +26,133 @@ from firmware.pad.sender import Sender
 from firmware.pad.settings import Config, load_identity
 from protocol import messages, spec
 
-FW_VERSION = "1.0.0"
+if TYPE_CHECKING:
+    from firmware.hal.board import Board
+    from firmware.ota.update import Update
+    from firmware.pad.screen import Screen
+    from firmware.pad.slots import Trial
+
+FW_VERSION = "1.0.0"        # the program's version when it was deployed over USB (no release)
 LOOP_MS = 5                 # step period: debounce (20 ms) needs a few samples per window
 OUTAGE_REBOOT_MS = 2 * 3600 * 1000   # MQTT down 2 h: reboot (a wedged Wi-Fi stack) as last resort
 REBOOT_DELAY_MS = 3000      # after a reboot command: time to send its cmd_result
 META_SAVE_MS = 10000        # persist ack ranges at most this often (flash wear)
 DISPLAY_RETRY_MS = 1000     # a display that raised is tried again this often
 BOOT_FILE = "log/boot"
+JOB_FILE = "ota/job"        # an update in progress (firmware/ota/job.py)
+
+
+# Rare parts are imported where they are needed, and dropped again after (``forget``): their
+# bytecode would otherwise sit in the heap for good (see firmware/README.md "Heap").
+
+def _slots():   # -> the firmware.pad.slots module
+    """The slot pointer's code: at a start, and during a trial."""
+    from firmware.pad import slots
+    return slots
+
+
+def _ota():   # -> the firmware.ota.job module
+    """An update's code: only while one runs."""
+    from firmware.ota import job
+    return job
 
 
 class PadApp:
-    def __init__(self, hal: object, screen: object = None, ident: object = None) -> None:
+    def __init__(self, hal: "Board", screen: "Screen | None" = None, ident: "dict | None" = None,
+                 boot: "tuple | None" = None) -> None:
         self.hal = hal
-        files = hal.files  # type: ignore[attr-defined]
+        files = self.files = hal.files
         self.ident = ident if ident is not None else load_identity(files)
-        self.dev = self.ident["dev"]  # type: ignore[index]
+        self.dev = self.ident["dev"]
         self.health = Health(hal, files)
         self.clock = Clock(hal)
         self.clock.trust_rtc(self.health.cause)
         self.config = Config(files)
         self.log = EventLog(files, self.dev)
-        self.log_capacity_segments = eventlog.MAX_SEGMENTS
-        self.boot = self._count_boot(files)
+        self.boot = self._count_boot()
         self.buttons = Buttons(hal)
         self.modes = Modes(self.dev, self.boot, self.config)
-        self.net = Net(hal, self.ident)  # type: ignore[arg-type]
+        self.net = Net(hal, self.ident)
         self.sender = Sender(self.log, self.net)
-        self.commands = Commands(self)
+        self.commands = Commands(self.modes, self.config, self.clock, self._selftest)
         self.screen = None if self.health.safe_mode else screen
         self.off = False
-        self.reboot_at = None      # type: object
+        self.reboot_at = None      # type: int | None
+        self.reboot_reason = ""
         self.lost = 0              # events that could not be written (flash failing)
         self.refused = 0           # events the contract refused (logged shortened instead)
         self.state_due = True      # publish state at the next chance (mode changed)
-        self.reported_mode = None  # type: object
+        self.reported_mode = None  # type: str | None
         self.last_state = 0
         self.meta_dirty = False
         self.meta_saved = 0
-        self.shown = None          # type: object  # (mode, info) last drawn
+        self.shown = None          # type: tuple | None  # (mode, info) last drawn
         self.display_retry_at = 0
-        self.led_on = None         # type: object
-        self.last_feedback_ms = None  # type: object  # press edge -> screen drawn, last rating
+        self.led_on = None         # type: bool | None
+        self.last_feedback_ms = None  # type: int | None  # press edge -> screen drawn, last rating
+        self.slot, pointer = boot if boot is not None else ("a", None)
+        self.fw = FW_VERSION
+        self.trial: "Trial | None" = None      # started on trial: confirm or give up
+        self.update: "Update | None" = None    # an update being carried out
+        self.restart_when_idle = ""   # why to restart as soon as no prompt or thanks is on
         up = self.clock.up_ms()
-        self.record([("boot", {"fw": FW_VERSION, "reset_cause": self.health.cause})], up)
-        if self.screen is not None:
+        if pointer is not None:
+            self.fw = _slots().version(pointer, self.slot) or FW_VERSION
+        self.record([("boot", {"fw": self.fw, "reset_cause": self.health.cause})], up)
+        if pointer is not None:
+            _slots().start(self, pointer, up)
+        if files.exists(JOB_FILE):
+            _ota().resume(self, up)
+        if self.screen is not None and hal.display is not None:
             try:
-                hal.display.poweron()  # type: ignore[attr-defined]
+                hal.display.poweron()
             except Exception as exc:
                 self.health.display_error = repr(exc)
         self.health.start_watchdog()
         self._refresh(up)
 
-    def _count_boot(self, files: object) -> int:
+    def _count_boot(self) -> int:
         """boot = one more than both the stored counter and any boot in the log (power-cut safe)."""
-        raw = files.read_small(BOOT_FILE)  # type: ignore[attr-defined]
+        raw = self.files.read_small(BOOT_FILE)
         try:
             stored = int(raw) if raw else 0
         except ValueError:
             stored = 0
         boot = max(stored, self.log.max_boot) + 1
-        files.write_small(BOOT_FILE, str(boot).encode())  # type: ignore[attr-defined]
+        self.files.write_small(BOOT_FILE, str(boot).encode())
         return boot
 
     # -- the loop ------------------------------------------------------------------------
 
-    def run(self, steps: object = None) -> None:
+    def run(self, steps: "int | None" = None) -> None:
         hal = self.hal
         n = 0
-        while not self.off and (steps is None or n < steps):  # type: ignore[operator]
-            t0 = hal.ticks_ms()  # type: ignore[attr-defined]
+        while not self.off and (steps is None or n < steps):
+            t0 = hal.ticks_ms()
             self.step()
             n += 1
-            spent = hal.ticks_diff(hal.ticks_ms(), t0)  # type: ignore[attr-defined]
+            spent = hal.ticks_diff(hal.ticks_ms(), t0)
             if spent < LOOP_MS:
-                hal.sleep_ms(LOOP_MS - spent)  # type: ignore[attr-defined]
+                hal.sleep_ms(LOOP_MS - spent)
 
     def step(self) -> None:
         up = self.clock.up_ms()
         self._inputs(up)
         self.record(self.modes.tick(up), up)
-        self.record(self.health.check(up, self), up)
+        self.record(self.health.check(up, self.buttons, self.clock, self.log), up)
         self._network()
+        if self.update is not None:
+            self._inputs(self.clock.up_ms())
+            _ota().step(self, self.update, self.clock.up_ms())
+        if self.trial is not None:
+            self.trial.step(self, up)
         self._refresh(self.clock.up_ms())
         self.health.feed(up)
-        if self.reboot_at is not None and up >= self.reboot_at:  # type: ignore[operator]
+        if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in (PROMPT, THANKS):
+            self.request_reboot(up, self.restart_when_idle, 0)
+        if self.reboot_at is not None and up >= self.reboot_at:
             self.log.close()
-            self.hal.reboot()  # type: ignore[attr-defined]
+            self.hal.reboot()
 
     def _inputs(self, up: int) -> None:
         actions = self.buttons.poll()
@@ -119,8 +164,7 @@ class PadApp:
                 self.record(self.modes.rate(action[1], up), up)
                 self._refresh(up)     # feedback now, before any network work
                 i = self.buttons.names.index(action[1])
-                self.last_feedback_ms = self.hal.ticks_diff(  # type: ignore[attr-defined]
-                    self.hal.ticks_ms(), self.buttons.cand_since[i])  # type: ignore[attr-defined]
+                self.last_feedback_ms = self.hal.ticks_diff(self.hal.ticks_ms(), self.buttons.cand_since[i])
             elif kind == "staff_short":
                 self.record(self.modes.staff_short(up), up)
             elif kind == "staff_long":
@@ -130,14 +174,18 @@ class PadApp:
             elif kind == "power_off":
                 self.power_off(up)
             else:   # stuck / unstuck: the self-check turns it into fault / fault_clear now
-                self.record(self.health.check(up, self, True), up)
+                self.record(self.health.check(up, self.buttons, self.clock, self.log, True), up)
         self._refresh(up)
+
+    def _selftest(self, up: int) -> tuple:
+        found = self.health.check(up, self.buttons, self.clock, self.log, True)
+        return found, self.health.fault_codes()
 
     def _network(self) -> None:
         net = self.net
         up = self.clock.up_ms()
-        online = self.hal.wifi_isconnected()  # type: ignore[attr-defined]
-        if not self.health.safe_mode and self.clock.maybe_ntp(self.ident["ntp_host"], online):  # type: ignore[index]
+        online = self.hal.wifi_isconnected()
+        if not self.health.safe_mode and self.clock.maybe_ntp(self.ident["ntp_host"], online):
             self.state_due = True
         if net.step(up):
             self.sender.rewind(up)
@@ -150,7 +198,7 @@ class PadApp:
                 if self.sender.on_ack(payload, up):
                     self.meta_dirty = True
             else:
-                self.record(self.commands.handle(payload, up), up)
+                self._command(payload, up)
         up = self.clock.up_ms()
         if net.connected:
             period = self.config.get("heartbeat_s") * 1000
@@ -169,6 +217,17 @@ class PadApp:
                 net.outage_ms(up) // 60000, net.last_error[:120])
             self.record([("fault", {"code": "network", "detail": detail})], up)
             self.request_reboot(up, "long outage", 0)
+
+    def _command(self, payload: bytes, up: int) -> None:
+        commands = self.commands
+        self.record(commands.handle(payload, up), up)
+        if commands.reboot:
+            commands.reboot = False
+            self.request_reboot(up, "host reboot command")
+        if commands.update is not None:
+            cmd = commands.update
+            commands.update = None
+            self.record(_ota().start(self, cmd, up), up)
 
     def _save_meta(self, up: int) -> None:
         try:
@@ -195,7 +254,7 @@ class PadApp:
                 # The contract refuses it (a host string made it too large): keep the fact,
                 # shortened, rather than lose it or stall the sender on it.
                 self.refused += 1
-                short = {"code": "other", "detail": "{} not logged: {}".format(etype, exc)[:120]}  # type: dict
+                short = {"code": "other", "detail": "{} not logged: {}".format(etype, exc)[:120]}  # type: dict[str, object]
                 if etype == "cmd_result":
                     short = {"id": fields["id"][:32], "ok": False, "detail": "result too large"}
                 else:
@@ -206,7 +265,7 @@ class PadApp:
                     self.lost += 1
             dropped = self.log.take_dropped()
             if dropped:
-                first, last, n = dropped[0], dropped[1], dropped[2]  # type: ignore[index]
+                first, last, n = dropped
                 detail = "log full: dropped {} unsent events, seq {}-{}".format(n, first, last)
                 self.record([("fault", {"code": "storage", "detail": detail})], up)
 
@@ -219,25 +278,25 @@ class PadApp:
         if online != self.led_on:           # the status LED: on while the broker is reachable
             self.led_on = online
             try:
-                self.hal.led(online)  # type: ignore[attr-defined]
+                self.hal.led(online)
             except Exception:
                 pass
         if self.screen is None:
             return
         faults = self.health.fault_codes()
         disp = self.config.display
-        info = {"window": disp["window"] or self.ident.get("window", ""),  # type: ignore[attr-defined]
+        info = {"window": disp["window"] or self.ident.get("window", ""),
                 "staff": disp["staff"], "staff_id": disp["staff_id"],
                 "online": self.net.connected, "buffered": self.log.unacked(),
                 "fault": faults[0] if faults else None, "window_bmp": disp["window_bmp"],
                 "staff_bmp": disp["staff_bmp"], "rating": self.modes.last_rating}
         mode = self.modes.display_mode(faults)
-        if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:  # type: ignore[index]
+        if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:
             return
-        if self.health.display_error and up < self.display_retry_at:  # type: ignore[operator]
+        if self.health.display_error and up < self.display_retry_at:
             return                  # a failing I2C bus is slow: retry once a second, not every step
         try:
-            self.screen.show(mode, info)  # type: ignore[attr-defined]
+            self.screen.show(mode, info)
             self.health.display_error = None
             self.shown = (mode, info)
         except Exception as exc:  # a dead display must not stop the pad
@@ -246,10 +305,10 @@ class PadApp:
             self.shown = None
 
     def state_message(self, up: int) -> dict:
-        fields = {"fw": FW_VERSION, "boot": self.boot, "up": up, "ts": self.clock.now_ms(),
-                  "buffered": self.log.unacked(), "mem_free": self.hal.mem_free(),  # type: ignore[attr-defined]
+        fields = {"fw": self.fw, "boot": self.boot, "up": up, "ts": self.clock.now_ms(),
+                  "buffered": self.log.unacked(), "mem_free": self.hal.mem_free(),
                   "faults": self.health.fault_codes()}
-        rssi = self.hal.rssi()  # type: ignore[attr-defined]
+        rssi = self.hal.rssi()
         if rssi is not None:
             fields["rssi"] = rssi
         return messages.state(self.dev, self.modes.state_mode(self.health.faults), **fields)

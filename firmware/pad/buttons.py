@@ -14,6 +14,11 @@ Actions returned by ``poll`` (tuples):
     ("stuck", name) / ("unstuck", name)   held longer than STUCK_MS (R7 fault) / released
 """
 
+from firmware.hal import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from firmware.hal.board import Board
+
 DEBOUNCE_MS = 20      # a level must be stable this long to count (contacts bounce < 10 ms)
 LONG_MS = 2000        # staff long press: deliberate, never an accidental brush
 COMBO_MS = 3000       # fault report: staff + unsatisfied, longer still (rare, deliberate)
@@ -22,11 +27,11 @@ RATINGS = ("satisfied", "unsatisfied")
 
 
 class Buttons:
-    def __init__(self, hal: object) -> None:
+    def __init__(self, hal: "Board") -> None:
         self.hal = hal
-        self.names = hal.BUTTONS  # type: ignore[attr-defined]
+        self.names = hal.BUTTONS
         n = len(self.names)
-        now = hal.ticks_ms()  # type: ignore[attr-defined]
+        now = hal.ticks_ms()
         self.stable = [False] * n       # debounced level
         self.cand = [False] * n         # last raw level seen
         self.cand_since = [now] * n     # when the raw level last changed
@@ -36,7 +41,7 @@ class Buttons:
         self.long_done = False          # the current power hold already fired
         self.suppressed = [False] * n   # rating press swallowed by the combo
         self._last_poll = now
-        self._i = {}
+        self._i = {}  # type: dict[str, int]
         for i, name in enumerate(self.names):
             self._i[name] = i
 
@@ -46,10 +51,10 @@ class Buttons:
 
     def poll(self) -> list:
         hal = self.hal
-        now = hal.ticks_ms()  # type: ignore[attr-defined]
-        diff = hal.ticks_diff  # type: ignore[attr-defined]
-        raw = hal.read_buttons()  # type: ignore[attr-defined]
-        latched = hal.latched()  # type: ignore[attr-defined]
+        now = hal.ticks_ms()
+        diff = hal.ticks_diff
+        raw = hal.read_buttons()
+        latched = hal.latched()
         late = diff(now, self._last_poll) > DEBOUNCE_MS
         self._last_poll = now
         out = []  # type: list
@@ -87,7 +92,7 @@ class Buttons:
             self.long_done = False
 
     def _up(self, i: int, name: str, now: int, out: list) -> None:
-        held = self.hal.ticks_diff(now, self.down_at[i])  # type: ignore[attr-defined]
+        held = self.hal.ticks_diff(now, self.down_at[i])
         self.stable[i] = False
         self.suppressed[i] = False
         if self.stuck[i]:

@@ -4,21 +4,38 @@ A command past its ``expires`` (by the pad's clock, once set) is not executed an
 answered ``ok: false, detail: "expired"``.  A command that does not parse is answered
 ``ok: false`` with the parser's reason when it carries an ``id``, and otherwise only
 logged.  A repeated id (MQTT QoS 1 may redeliver) is executed once.
+
+What only the app can do is left for it, as requests: ``reboot`` (after the result is out)
+and ``update`` (the command; the app runs it and answers when it is done).
 """
 
 import json
 
+from firmware.hal import TYPE_CHECKING
 from protocol import messages
 from protocol.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from firmware.pad.clock import Clock
+    from firmware.pad.modes import Modes
+    from firmware.pad.settings import Config
 
 RECENT_IDS = 16       # ids remembered against redelivery (redeliveries come within seconds)
 
 
 class Commands:
-    def __init__(self, app: object) -> None:
-        self.app = app
-        self.recent = []  # type: list
+    def __init__(self, modes: "Modes", config: "Config", clock: "Clock",
+                 selftest: "Callable[[int], tuple]") -> None:
+        self.modes = modes
+        self.config = config
+        self.clock = clock
+        self.selftest = selftest          # up -> (fault events, active fault codes)
+        self.recent = []  # type: list[str]
         self.rejected = 0
+        self.reboot = False               # a reboot command was answered: restart soon
+        self.update = None  # type: dict | None  # an update command for the app to carry out
 
     def handle(self, payload: bytes, up: int) -> list:
         """Execute one command; returns the events to log (the cmd_result last)."""
@@ -36,20 +53,19 @@ class Commands:
         self.recent.append(cid)
         if len(self.recent) > RECENT_IDS:
             self.recent.pop(0)
-        app = self.app
-        if messages.is_expired(cmd, app.clock.now_ms()):  # type: ignore[attr-defined]
+        if messages.is_expired(cmd, self.clock.now_ms()):
             return [("cmd_result", {"id": cid, "ok": False, "detail": "expired"})]
         try:
             events, detail = self._run(cmd, up)
         except Exception as exc:  # the host must hear why, never silence
             return [("cmd_result", {"id": cid, "ok": False, "detail": str(exc)[:200]})]
-        events.append(("cmd_result", {"id": cid, "ok": True, "detail": detail}))
+        if detail is not None:        # None: the app answers later (update)
+            events.append(("cmd_result", {"id": cid, "ok": True, "detail": detail}))
         return events
 
     def _run(self, cmd: dict, up: int) -> tuple:
-        app = self.app
         t = cmd["type"]
-        modes = app.modes  # type: ignore[attr-defined]
+        modes = self.modes
         if t == "prompt":
             return modes.host_prompt(cmd["svc"], up), ""
         if t == "pause":
@@ -57,21 +73,23 @@ class Commands:
         if t == "resume":
             return modes.resume(cmd.get("reason", ""), up), ""
         if t == "display":
-            app.config.set_display(cmd)  # type: ignore[attr-defined]
+            self.config.set_display(cmd)
             return [], ""
         if t == "config":
-            applied = app.config.update(cmd)  # type: ignore[attr-defined]
+            applied = self.config.update(cmd)
             return [], ",".join(sorted(applied))
         if t == "time":
-            app.clock.set_ms(cmd["ts"], "host")  # type: ignore[attr-defined]
+            self.clock.set_ms(cmd["ts"], "host")
             return [], ""
         if t == "selftest":
-            found = app.health.check(up, app, True)  # type: ignore[attr-defined]
-            faults = app.health.fault_codes()  # type: ignore[attr-defined]
+            found, faults = self.selftest(up)
             return found, "faults: " + (",".join(faults) if faults else "none")
         if t == "reboot":
-            app.request_reboot(up, "host reboot command")  # type: ignore[attr-defined]
+            self.reboot = True
             return [], "rebooting"
+        if t == "update":
+            self.update = cmd
+            return [], None
         raise ProtocolError("unknown_type", "command type {!r} not handled".format(t))
 
 

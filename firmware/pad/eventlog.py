@@ -36,7 +36,14 @@ try:
 except ImportError:  # pragma: no cover - every MicroPython port we target has it
     from ubinascii import crc32  # type: ignore[no-redef]
 
+from firmware.hal import TYPE_CHECKING
+from firmware.pad import forget
 from protocol import acks, messages, spec
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from firmware.hal.files import Files
 
 MAGIC = 0xE7
 HEAD = "<IIQqB"                 # seq, boot, up, ts (-1 = null), type index
@@ -66,60 +73,8 @@ def frame(body: bytes) -> bytes:
     return head + body + struct.pack("<I", crc)
 
 
-def _seg_name(first: int) -> str:
+def seg_name(first: int) -> str:
     return "{}/{}{:010d}".format(DIR, SEG_PREFIX, first)
-
-
-def scan(data: bytes, start: int = 0) -> tuple:
-    """Walk the records of a segment's bytes from ``start``.
-
-    Returns ``(records, valid_end, bad)``: ``records`` is a list of ``(offset, seq)``,
-    ``valid_end`` the offset after the last valid record (where a torn tail begins) and
-    ``bad`` how many damaged spots were skipped before a later valid record.
-    """
-    records = []
-    pos = start
-    valid_end = start
-    bad = 0
-    n = len(data)
-    skipping = False
-    while pos < n:
-        rec = _parse_at(data, pos, n)
-        if rec is None:
-            if not skipping:
-                skipping = True
-            pos += 1
-            continue
-        if skipping:
-            bad += 1
-            skipping = False
-        seq = rec[0]  # type: ignore[index]
-        length = rec[1]  # type: ignore[index]
-        records.append((pos, seq))
-        pos += length
-        valid_end = pos
-    return records, valid_end, bad
-
-
-def _parse_at(data: bytes, pos: int, n: int) -> object:
-    """(seq, record length) if a valid record starts at pos, else None."""
-    if data[pos] != MAGIC or pos + FRAME > n:
-        return None
-    size = data[pos + 1] | (data[pos + 2] << 8)
-    end = pos + FRAME + size + TRAILER
-    if size < HEAD_SIZE or size > MAX_BODY or end > n:
-        return None
-    mv = memoryview(data)
-    crc = crc32(mv[pos + FRAME:end - TRAILER], crc32(mv[pos:pos + FRAME])) & 0xFFFFFFFF
-    if struct.unpack_from("<I", data, end - TRAILER)[0] != crc:
-        return None
-    return struct.unpack_from("<I", data, pos + FRAME)[0], end - pos
-
-
-def decode(dev: str, data: bytes, offset: int) -> dict:
-    """The event (a protocol dict) of the record at ``offset`` of a segment's bytes."""
-    size = data[offset + 1] | (data[offset + 2] << 8)
-    return decode_body(dev, bytes(data[offset + FRAME:offset + FRAME + size]))
 
 
 def decode_body(dev: str, body: bytes) -> dict:
@@ -132,102 +87,42 @@ def decode_body(dev: str, body: bytes) -> dict:
 class EventLog:
     """Append events; read them back in seq order; forget them once acknowledged."""
 
-    def __init__(self, files: object, dev: str) -> None:
+    def __init__(self, files: "Files", dev: str) -> None:
         self.files = files
         self.dev = dev
-        self.segs = []        # type: list  # [first_seq, count, size] oldest first; last = active
-        self.acked = []       # type: list  # merged inclusive ranges, at or above the oldest seq
+        self.segs = []        # type: list[list[int]]  # [first_seq, count, size] oldest first; last = active
+        self.acked = []       # type: list[list[int]]  # merged inclusive ranges, at or above the oldest seq
         self.dropped = 0      # events lost to the full-log policy, ever (persisted)
         self.corrupt = 0      # damaged records skipped at recovery (this boot)
         self.torn = 0         # torn tails cut off at recovery (this boot)
         self.max_boot = 0     # highest boot number found in the records
         self.next_seq = 1
-        self._active = None   # type: object  # open append handle of the newest segment
-        self._pending_drop = None  # type: object  # (first, last, n) for the app to report
-        self._cursor = None   # type: object  # (first_seq, offset, seq at offset) of the last read
+        self._active: "Any" = None   # open append handle of the newest segment
+        self._pending_drop = None  # type: tuple[int, int, int] | None  # (first, last, n) for the app to report
+        self._cursor = None   # type: tuple[int, int, int] | None  # (first_seq, offset, seq at offset) of the last read
         self.recover()
 
     # -- recovery ------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """Rebuild the in-memory index from flash, cutting a torn tail off the newest segment."""
-        self.close()
-        f = self.files
-        f.mkdir(DIR)  # type: ignore[attr-defined]
-        names = []
-        for name in f.listdir(DIR):  # type: ignore[attr-defined]
-            if not name.startswith(SEG_PREFIX):
-                continue            # meta, boot and their .tmp copies are read_small's business
-            if name.endswith(".tmp"):
-                f.remove(DIR + "/" + name)  # type: ignore[attr-defined]  # an interrupted tail repair
-                continue
-            try:
-                names.append(int(name[len(SEG_PREFIX):]))
-            except ValueError:
-                pass                # not ours: leave it alone rather than fail to boot
-        names.sort()
-        self._load_meta()
-        self.segs = []
-        top = 0
-        for i, first in enumerate(names):
-            data = self._read(first)
-            recs, valid_end, bad = scan(data)
-            self.corrupt += bad
-            if recs:
-                last = recs[-1][1]
-                top = max(top, last)
-                boot = struct.unpack_from("<I", data, recs[-1][0] + FRAME + 4)[0]
-                self.max_boot = max(self.max_boot, boot)
-            if valid_end < len(data):
-                if i == len(names) - 1:
-                    self.torn += 1
-                else:
-                    self.corrupt += 1
-                self._rewrite(first, data[:valid_end])
-            self.segs.append([first, len(recs), valid_end])
-            top = max(top, first - 1)
-            del data        # free the segment's bytes before reading the next
-        if not self.segs:
-            floor = self._meta_floor()
-            self._new_segment(floor + 1)
-            top = floor
-        self.next_seq = top + 1
-        self._trim_acks()
+        """Rebuild the in-memory index from flash, cutting a torn tail off the newest segment
+        (firmware/pad/recovery.py: loaded for it at start, then dropped from the heap)."""
+        from firmware.pad import recovery
+        recovery.recover(self)
+        forget("firmware.pad.recovery")
 
-    def _rewrite(self, first: int, data: bytes) -> None:
-        name = _seg_name(first)
-        self.files.write_small(name, data)  # type: ignore[attr-defined]
-        self._cursor = None
-
-    def _read(self, first: int) -> bytes:
-        fh = self.files.open(_seg_name(first), "rb")  # type: ignore[attr-defined]
+    def read_segment(self, first: int) -> bytes:
+        fh = self.files.open(seg_name(first), "rb")
         try:
             data = fh.read()
         finally:
             fh.close()
         return data
 
-    def _load_meta(self) -> None:
-        raw = self.files.read_small(DIR + "/meta")  # type: ignore[attr-defined]
-        self.acked = []
-        try:
-            meta = json.loads(raw) if raw else {}
-            self.acked = [list(r) for r in meta.get("acked", [])]
-            self.dropped = int(meta.get("dropped", 0))
-            self._floor = int(meta.get("floor", 0))
-        except (ValueError, TypeError):
-            self._floor = 0   # a damaged meta only costs resends: the host dedups by seq
-
-    def _meta_floor(self) -> int:
-        top = self._floor
-        for r in self.acked:
-            top = max(top, r[1])
-        return top
-
     def save_meta(self) -> None:
         """Persist acked ranges and counters (the app calls it after acks, throttled)."""
         floor = self.next_seq - 1
-        self.files.write_small(DIR + "/meta", json.dumps(  # type: ignore[attr-defined]
+        self.files.write_small(DIR + "/meta", json.dumps(
             {"acked": self.acked, "dropped": self.dropped, "floor": floor}).encode())
 
     # -- appending ------------------------------------------------------------------------
@@ -253,9 +148,9 @@ class EventLog:
                 self._rotate(seq)
             fh = self._active
             if fh is None:
-                fh = self._active = self.files.open(_seg_name(self.segs[-1][0]), "ab")  # type: ignore[attr-defined]
-            fh.write(rec)  # type: ignore[attr-defined]
-            fh.flush()  # type: ignore[attr-defined]
+                fh = self._active = self.files.open(seg_name(self.segs[-1][0]), "ab")
+            fh.write(rec)
+            fh.flush()
         except OSError as exc:
             self.close()
             raise LogError("cannot write event {} to flash: {}".format(seq, exc))
@@ -270,28 +165,28 @@ class EventLog:
         self.close()
         if len(self.segs) >= MAX_SEGMENTS:
             self._drop_oldest()
-        self._new_segment(first)
+        self.new_segment(first)
 
-    def _new_segment(self, first: int) -> None:
-        fh = self.files.open(_seg_name(first), "wb")  # type: ignore[attr-defined]
+    def new_segment(self, first: int) -> None:
+        fh = self.files.open(seg_name(first), "wb")
         fh.close()
         self.segs.append([first, 0, 0])
 
     def _drop_oldest(self) -> None:
         """The full-log policy (see module doc): lose the oldest segment, and say so."""
         first, count, _ = self.segs.pop(0)
-        self.files.remove(_seg_name(first))  # type: ignore[attr-defined]
+        self.files.remove(seg_name(first))
         lost = count - self._acked_in(first, first + count - 1)
         self.dropped += lost
         if lost:
             prev = self._pending_drop
-            lo = prev[0] if prev else first  # type: ignore[index]
-            n = (prev[2] if prev else 0) + lost  # type: ignore[index]
+            lo = prev[0] if prev else first
+            n = (prev[2] if prev else 0) + lost
             self._pending_drop = (lo, first + count - 1, n)
-        self._trim_acks()
+        self.trim_acks()
         self.save_meta()
 
-    def take_dropped(self) -> object:
+    def take_dropped(self) -> "tuple[int, int, int] | None":
         """(first seq, last seq, events lost) since the last call, or None."""
         out = self._pending_drop
         self._pending_drop = None
@@ -300,7 +195,7 @@ class EventLog:
     def close(self) -> None:
         if self._active is not None:
             try:
-                self._active.close()  # type: ignore[attr-defined]
+                self._active.close()
             except OSError:
                 pass
             self._active = None
@@ -321,11 +216,11 @@ class EventLog:
             if count == 0 or first + count <= seq:
                 continue
             if not self._read_seg(first, size, seq, limit, out):
-                data = self._read(first)
+                # A damaged record: rare, so its code is loaded only now (see recover()).
+                from firmware.pad import recovery
                 self._cursor = None
-                for offset, s in scan(data)[0]:
-                    if s >= seq and len(out) < limit:
-                        out.append(decode(self.dev, data, offset))
+                recovery.read_around_damage(self, first, seq, limit, out)
+                forget("firmware.pad.recovery")
             if len(out) >= limit:
                 break
         return out
@@ -333,10 +228,10 @@ class EventLog:
     def _read_seg(self, first: int, size: int, seq: int, limit: int, out: list) -> bool:
         cur = self._cursor
         offset = 0
-        if cur is not None and cur[0] == first and cur[2] <= seq:  # type: ignore[index]
-            offset = cur[1]  # type: ignore[index]
+        if cur is not None and cur[0] == first and cur[2] <= seq:
+            offset = cur[1]
         start = len(out)
-        fh = self.files.open(_seg_name(first), "rb")  # type: ignore[attr-defined]
+        fh = self.files.open(seg_name(first), "rb")
         try:
             fh.seek(offset)
             while offset < size and len(out) < limit:
@@ -372,10 +267,10 @@ class EventLog:
             first, count, _ = self.segs[0]
             if count and self._acked_in(first, first + count - 1) < count:
                 break
-            self.files.remove(_seg_name(first))  # type: ignore[attr-defined]
+            self.files.remove(seg_name(first))
             self.segs.pop(0)
             freed += 1
-        self._trim_acks()
+        self.trim_acks()
         return freed
 
     def _acked_in(self, lo: int, hi: int) -> int:
@@ -387,7 +282,7 @@ class EventLog:
                 n += b - a + 1
         return n
 
-    def _trim_acks(self) -> None:
+    def trim_acks(self) -> None:
         """Forget ack ranges below the oldest retained seq (keep the list short)."""
         low = self.segs[0][0] if self.segs else 0
         keep = []
@@ -402,7 +297,7 @@ class EventLog:
                 return True
         return False
 
-    def next_unacked(self, seq: int) -> object:
+    def next_unacked(self, seq: int) -> "int | None":
         """The first unacked seq >= ``seq`` still in the log, or None."""
         s = max(seq, self.segs[0][0])
         for a, b in self.acked:

@@ -12,6 +12,16 @@
   ``CLOCK_GRACE_MS``, low memory.  A change gives a ``fault`` or ``fault_clear`` event.
 """
 
+from firmware.hal import TYPE_CHECKING
+from firmware.pad import eventlog
+
+if TYPE_CHECKING:
+    from firmware.hal.board import Board, Display
+    from firmware.hal.files import Files
+    from firmware.pad.buttons import Buttons
+    from firmware.pad.clock import Clock
+    from firmware.pad.eventlog import EventLog
+
 BOOTLOOP_FILE = "bootloop"
 PROBE_FILE = "log/probe"   # written to see whether a failing flash works again
 BOOTLOOP_LIMIT = 3         # three quick crashes in a row: something in start-up is broken
@@ -25,11 +35,11 @@ SICK_MS = 5 * 60 * 1000    # the log failing this long: let the watchdog reset t
 
 
 class Health:
-    def __init__(self, hal: object, files: object) -> None:
+    def __init__(self, hal: "Board", files: "Files") -> None:
         self.hal = hal
         self.files = files
-        self.cause = hal.reset_cause()  # type: ignore[attr-defined]
-        raw = files.read_small(BOOTLOOP_FILE)  # type: ignore[attr-defined]
+        self.cause = hal.reset_cause()
+        raw = files.read_small(BOOTLOOP_FILE)
         try:
             quick = int(raw) if raw else 0
         except ValueError:
@@ -39,28 +49,28 @@ class Health:
         self.safe_mode = quick >= BOOTLOOP_LIMIT
         self._write_counter(quick)
         self.stable = False
-        self.faults = {}       # type: dict  # code -> detail, the active faults
-        self.storage_error = None  # type: object  # (up ms first failure, text) while appends fail
-        self.display_error = None  # type: object  # text of the last failed show()
+        self.faults = {}       # type: dict[str, str]  # code -> detail, the active faults
+        self.storage_error = None  # type: tuple[int, str] | None  # (up ms first failure, text) while appends fail
+        self.display_error = None  # type: str | None  # text of the last failed show()
         self._next_check = 0
         self.safe_detail = "safe mode after {} quick restarts (last: {})".format(quick, self.cause)
 
     def _write_counter(self, n: int) -> None:
         try:
-            self.files.write_small(BOOTLOOP_FILE, str(n).encode())  # type: ignore[attr-defined]
+            self.files.write_small(BOOTLOOP_FILE, str(n).encode())
         except OSError:
             pass   # a failing flash shows as a storage fault anyway
 
     def start_watchdog(self) -> None:
-        self.hal.wdt_start(WDT_MS)  # type: ignore[attr-defined]
+        self.hal.wdt_start(WDT_MS)
 
     def healthy(self, up: int) -> bool:
         err = self.storage_error
-        return err is None or up - err[0] < SICK_MS  # type: ignore[index]
+        return err is None or up - err[0] < SICK_MS
 
     def feed(self, up: int) -> None:
         if self.healthy(up):
-            self.hal.wdt_feed()  # type: ignore[attr-defined]
+            self.hal.wdt_feed()
         if not self.stable and up >= STABLE_MS:
             self.stable = True
             self._write_counter(0)
@@ -68,48 +78,49 @@ class Health:
     def fault_codes(self) -> list:
         return sorted(self.faults)
 
-    def check(self, up: int, app: object, force: bool = False) -> list:
+    def check(self, up: int, buttons: "Buttons", clock: "Clock", log: "EventLog",
+              force: bool = False) -> list:
         """Run the self-checks if due; returns fault/fault_clear events for what changed."""
         if not force and up < self._next_check:
             return []
         self._next_check = up + CHECK_MS
         found = {}
-        stuck = app.buttons.stuck_names()  # type: ignore[attr-defined]
+        stuck = buttons.stuck_names()
         if stuck:
             found["button_stuck"] = "held > 10 s: " + ",".join(stuck)
-        disp = self.hal.display  # type: ignore[attr-defined]
+        disp = self.hal.display
         if disp is not None and not self.safe_mode:
             if self.display_error or not _display_ok(disp):
                 found["display"] = "display not answering" + (
-                    ": " + self.display_error if self.display_error else "")  # type: ignore[operator]
-        storage = self._storage(app)
+                    ": " + self.display_error if self.display_error else "")
+        storage = self._storage(log)
         if storage:
             found["storage"] = storage
-        if not app.clock.is_set and up >= CLOCK_GRACE_MS:  # type: ignore[attr-defined]
+        if not clock.is_set and up >= CLOCK_GRACE_MS:
             found["clock"] = "clock never set (NTP unreachable, no time command)"
-        free = self.hal.mem_free()  # type: ignore[attr-defined]
+        free = self.hal.mem_free()
         if free < LOW_MEMORY:
             found["memory"] = "free heap {} bytes".format(free)
         if self.safe_mode:
             found["watchdog"] = self.safe_detail
         return self._diff(found)
 
-    def _storage(self, app: object) -> str:
-        log = app.log  # type: ignore[attr-defined]
-        if self.storage_error is not None:
+    def _storage(self, log: "EventLog") -> str:
+        err = self.storage_error
+        if err is not None:
             # Probe: if the flash takes a small write again, the error is over (otherwise it
             # would last until the next event, and the watchdog would reset a pad that is fine).
             try:
                 log.close()
-                self.files.write_small(PROBE_FILE, b"ok")  # type: ignore[attr-defined]
+                self.files.write_small(PROBE_FILE, b"ok")
                 self.storage_error = None
             except OSError:
-                return "log write failed: " + self.storage_error[1]  # type: ignore[index]
+                return "log write failed: " + err[1]
         if log.nearly_full():
             return "event log {} of {} segments full ({} unsent)".format(
-                len(log.segs), app.log_capacity_segments, log.unacked())  # type: ignore[attr-defined]
+                len(log.segs), eventlog.MAX_SEGMENTS, log.unacked())
         try:
-            free = self.files.free_bytes()  # type: ignore[attr-defined]
+            free = self.files.free_bytes()
         except (OSError, AttributeError):
             return ""
         if free < MIN_FLASH_FREE:
@@ -128,8 +139,8 @@ class Health:
         return out
 
 
-def _display_ok(disp: object) -> bool:
+def _display_ok(disp: "Display") -> bool:
     try:
-        return bool(disp.check())  # type: ignore[attr-defined]
+        return bool(disp.check())
     except Exception:  # a driver that raises is a display that does not answer
         return False

@@ -13,6 +13,11 @@ Every method returns the events to log as ``(type, fields)``, in order; the app 
 them to the log *before* it shows the result (contract delivery rule 1).
 """
 
+from firmware.hal import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from firmware.pad.settings import Config
+
 SERVING = "serving"
 PROMPT = "prompt"
 THANKS = "thanks"
@@ -25,18 +30,18 @@ class ModeError(Exception):
 
 
 class Modes:
-    def __init__(self, dev: str, boot: int, config: object) -> None:
+    def __init__(self, dev: str, boot: int, config: "Config") -> None:
         self.dev = dev
         self.boot = boot
         self.config = config
         self.mode = SERVING
-        self.svc = None        # type: object  # the prompt's service session
+        self.svc = None        # type: str | None  # the prompt's service session
         self.until = 0         # up ms at which prompt/thanks ends
         self._n = 0            # key prompts this boot (session ids)
-        self.last_rating = None  # type: object  # what the citizen just pressed (thanks screen)
+        self.last_rating = None  # type: str | None  # what the citizen just pressed (thanks screen)
 
     def _secs(self, key: str) -> int:
-        return self.config.get(key) * 1000  # type: ignore[attr-defined]
+        return self.config.get(key) * 1000
 
     # -- citizen -----------------------------------------------------------------------
 

@@ -13,8 +13,12 @@ What it adds to umqtt.simple (which has no reconnect and blocks):
 * ``outage_ms`` tells the app how long MQTT has been down (reboot as the last resort).
 """
 
+from firmware.hal import TYPE_CHECKING
 from firmware.lib.umqtt import simple
 from protocol import messages, spec, topics
+
+if TYPE_CHECKING:
+    from firmware.hal.board import Board
 
 SOCKET_TIMEOUT_S = 0.5       # LAN round trips are < 50 ms; 0.5 s tolerates a busy AP
 BACKOFF_MIN_MS = 1000
@@ -25,23 +29,23 @@ PING_WAIT_MS = 10000         # no byte back within this: the link is dead
 
 
 class Net:
-    def __init__(self, hal: object, ident: dict) -> None:
+    def __init__(self, hal: "Board", ident: dict) -> None:
         self.hal = hal
         self.ident = ident
         self.dev = ident["dev"]
         prefix = ident.get("mqtt_prefix") or spec.PREFIX
-        self.topic = {}
+        self.topic = {}  # type: dict[str, bytes]
         for kind in spec.TOPIC_KINDS:
             self.topic[kind] = topics.topic(self.dev, kind, prefix).encode()
-        self.sockets = hal.socket_module()  # type: ignore[attr-defined]
-        self.client = None    # type: object
+        self.sockets = hal.socket_module()
+        self.client = None    # type: simple.MQTTClient | None
         self.connected = False
-        self.inbox = []       # type: list  # (kind, payload) queued by the callback
+        self.inbox = []       # type: list[tuple[str, bytes]]  # (kind, payload) queued by the callback
         self.backoff = BACKOFF_MIN_MS
         self.next_try = 0
         self.down_since = 0   # up ms when MQTT went down (0: since boot)
         self.last_tx = 0
-        self.ping_at = None   # type: object  # (up ms, rx count) of an unanswered ping
+        self.ping_at = None   # type: tuple[int, int] | None  # (up ms, rx count) of an unanswered ping
         self.connects = 0
         self.failures = 0
         self.pings = 0
@@ -52,11 +56,11 @@ class Net:
     def step(self, up: int) -> bool:
         """Do one bounded piece of network work.  True right after a (re)connect."""
         hal = self.hal
-        if not hal.wifi_isconnected():  # type: ignore[attr-defined]
+        if not hal.wifi_isconnected():
             if self.connected:
                 self.drop("wifi lost", up)
             if up >= self.next_try:
-                hal.wifi_connect(self.ident["wifi_ssid"], self.ident["wifi_password"])  # type: ignore[attr-defined]
+                hal.wifi_connect(self.ident["wifi_ssid"], self.ident["wifi_password"])
                 self._backoff(up)
             return False
         if not self.connected:
@@ -64,8 +68,10 @@ class Net:
                 return False
             return self._connect(up)
         try:
-            self.client.check_msg()  # type: ignore[attr-defined]
-            self._keepalive(up)
+            client = self.client
+            assert client is not None        # connected
+            client.check_msg()
+            self._keepalive(client, up)
         except Exception as exc:  # any failure of the link means reconnect
             self.drop("receive: {!r}".format(exc), up)
         return False
@@ -95,15 +101,15 @@ class Net:
         self.ping_at = None
         return True
 
-    def _keepalive(self, up: int) -> None:
-        rx = self.client.sock.rx  # type: ignore[attr-defined]
+    def _keepalive(self, client: "simple.MQTTClient", up: int) -> None:
+        rx = client.sock.rx  # type: ignore[union-attr]  # connected: umqtt (untyped) has its socket
         if self.ping_at is not None:
-            if rx != self.ping_at[1]:  # type: ignore[index]
+            if rx != self.ping_at[1]:
                 self.ping_at = None
-            elif up - self.ping_at[0] > PING_WAIT_MS:  # type: ignore[index]
+            elif up - self.ping_at[0] > PING_WAIT_MS:
                 raise OSError("ping not answered")
         elif up - self.last_tx >= PING_IDLE_MS:
-            self.client.ping()  # type: ignore[attr-defined]
+            client.ping()
             self.pings += 1
             self.last_tx = up
             self.ping_at = (up, rx)
@@ -124,8 +130,10 @@ class Net:
         if not self.connected:
             return False
         payload = messages.encode(msg)      # a ProtocolError here is the message's fault, not the link's
+        client = self.client
         try:
-            self.client.publish(self.topic[kind], payload, retain, 1)  # type: ignore[attr-defined]
+            assert client is not None        # connected
+            client.publish(self.topic[kind], payload, retain, 1)
         except Exception as exc:
             self.drop("publish: {!r}".format(exc), up)
             return False
@@ -137,9 +145,10 @@ class Net:
     def drop(self, why: str, up: int) -> None:
         """Forget the connection without a DISCONNECT (so the broker sends the will)."""
         self.last_error = why
-        if self.client is not None and self.client.sock is not None:  # type: ignore[attr-defined]
+        client = self.client
+        if client is not None and client.sock is not None:
             try:
-                self.client.sock.close()  # type: ignore[attr-defined]
+                client.sock.close()
             except Exception:
                 pass
         self.client = None
@@ -150,9 +159,9 @@ class Net:
 
     def disconnect(self, up: int) -> None:
         """Graceful: DISCONNECT (no will; the caller published its own offline state first)."""
-        if self.connected:
+        if self.connected and self.client is not None:
             try:
-                self.client.disconnect()  # type: ignore[attr-defined]
+                self.client.disconnect()
             except Exception:
                 pass
         self.client = None
@@ -163,5 +172,5 @@ class Net:
         return 0 if self.connected else up - self.down_since
 
 
-def _b(text: object) -> object:
-    return text.encode() if type(text) is str else text  # type: ignore[union-attr]
+def _b(text: "str | bytes | None") -> "bytes | None":
+    return text.encode() if isinstance(text, str) else text

@@ -8,7 +8,12 @@ at most ``WINDOW`` events may be out without an ack; if the host says nothing fo
 each (dev, seq) once, so a resend is harmless).
 """
 
+from firmware.hal import TYPE_CHECKING
 from protocol import acks, messages
+
+if TYPE_CHECKING:
+    from firmware.pad.eventlog import EventLog
+    from firmware.pad.net import Net
 
 PER_STEP = 4          # publishes per loop step: ~4 LAN round trips, a few ms
 WINDOW = 64           # published-but-unacked events allowed at once
@@ -16,10 +21,10 @@ RESEND_MS = 30000     # no ack progress for this long: resend from the first una
 
 
 class Sender:
-    def __init__(self, log: object, net: object) -> None:
+    def __init__(self, log: "EventLog", net: "Net") -> None:
         self.log = log
         self.net = net
-        self.cursor = None      # type: object  # next seq to publish; None = start from first unacked
+        self.cursor = None      # type: int | None  # next seq to publish; None = start from first unacked
         self.progress_at = 0    # up ms of the last ack (or rewind)
         self.sent = 0
         self.acked = 0
@@ -35,34 +40,35 @@ class Sender:
         """Publish up to PER_STEP events; returns how many went out."""
         net = self.net
         log = self.log
-        if not net.connected:  # type: ignore[attr-defined]
+        if not net.connected:
             return 0
-        first = log.next_unacked(0)  # type: ignore[attr-defined]
+        first = log.next_unacked(0)
         if first is None:
             self.progress_at = up
             return 0
-        if self.cursor is None or self.cursor < first:  # type: ignore[operator]
-            self.cursor = first
-        if self.cursor > first and up - self.progress_at >= RESEND_MS:  # type: ignore[operator]
+        cursor = self.cursor
+        if cursor is None or cursor < first:
+            cursor = self.cursor = first
+        if cursor > first and up - self.progress_at >= RESEND_MS:
             # Out there, and no ack for too long (the host may have lost them before its
             # commit): send again from the first unacked, even on the same connection.
-            self.cursor = first
+            cursor = self.cursor = first
             self.progress_at = up
-        if self.cursor - first >= WINDOW:  # type: ignore[operator]
+        if cursor - first >= WINDOW:
             return 0
         n = 0
-        for msg in log.read(self.cursor, PER_STEP):  # type: ignore[attr-defined]
+        for msg in log.read(cursor, PER_STEP):
             seq = msg["seq"]
             self.cursor = seq + 1
-            if log.is_acked(seq):  # type: ignore[attr-defined]
+            if log.is_acked(seq):
                 continue
             try:
-                ok = net.publish("event", msg, up)  # type: ignore[attr-defined]
+                ok = net.publish("event", msg, up)
             except ValueError:
                 # Cannot happen for what the log accepted (it checks the same); if it did, the
                 # event would block every later one: count it and let it go, never silently.
                 self.unsendable += 1
-                log.ack([[seq, seq]])  # type: ignore[attr-defined]
+                log.ack([[seq, seq]])
                 continue
             if not ok:
                 self.cursor = None
@@ -78,7 +84,7 @@ class Sender:
         except ValueError:
             self.bad_acks += 1
             return 0
-        self.log.ack(ranges)  # type: ignore[attr-defined]
+        self.log.ack(ranges)
         self.progress_at = up
         n = acks.count(acks.merge(ranges))
         self.acked += n

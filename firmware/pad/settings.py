@@ -13,8 +13,12 @@ prompt_timeout_s, thanks_s, min_interval_s), defaulting to ``protocol.spec.DEFAU
 
 import json
 
+from firmware.hal import TYPE_CHECKING
 from protocol import spec
 from protocol.topics import check_device_id
+
+if TYPE_CHECKING:
+    from firmware.hal.files import Files
 
 IDENTITY_FILE = "evalpad.json"
 CONFIG_FILE = "config.json"
@@ -32,8 +36,8 @@ class SettingsError(Exception):
     """The identity file is missing or wrong; the message says what and how to fix it."""
 
 
-def load_identity(files: object) -> dict:
-    raw = files.read_small(IDENTITY_FILE)  # type: ignore[attr-defined]
+def load_identity(files: "Files") -> dict:
+    raw = files.read_small(IDENTITY_FILE)
     if raw is None:
         raise SettingsError("/{} is missing: {}".format(IDENTITY_FILE, PROVISION_HINT))
     try:
@@ -56,24 +60,24 @@ def load_identity(files: object) -> dict:
     return out
 
 
-def save_identity(files: object, ident: dict) -> None:
-    files.write_small(IDENTITY_FILE, json.dumps(ident).encode())  # type: ignore[attr-defined]
+def save_identity(files: "Files", ident: dict) -> None:
+    files.write_small(IDENTITY_FILE, json.dumps(ident).encode())
 
 
 class Config:
     """Runtime settings in seconds; ``update`` validates and writes them to flash."""
 
-    def __init__(self, files: object) -> None:
+    def __init__(self, files: "Files") -> None:
         self.files = files
         self.values = dict(spec.DEFAULT_CONFIG)
-        self.display = {}
+        self.display = {}  # type: dict[str, str]
         for key in DISPLAY_KEYS:
             self.display[key] = ""
         self._load()
 
     def _load(self) -> None:
         for name, target in ((CONFIG_FILE, self.values), (DISPLAY_FILE, self.display)):
-            raw = self.files.read_small(name)  # type: ignore[attr-defined]
+            raw = self.files.read_small(name)
             try:
                 stored = json.loads(raw) if raw else {}
             except ValueError:
@@ -93,7 +97,7 @@ class Config:
             if key in changes:
                 self.values[key] = changes[key]
                 applied[key] = changes[key]
-        self.files.write_small(CONFIG_FILE, json.dumps(self.values).encode())  # type: ignore[attr-defined]
+        self.files.write_small(CONFIG_FILE, json.dumps(self.values).encode())
         return applied
 
     def set_display(self, cmd: dict) -> None:
@@ -101,4 +105,4 @@ class Config:
         for key in DISPLAY_KEYS:
             if key in cmd:
                 self.display[key] = cmd[key]
-        self.files.write_small(DISPLAY_FILE, json.dumps(self.display).encode())  # type: ignore[attr-defined]
+        self.files.write_small(DISPLAY_FILE, json.dumps(self.display).encode())

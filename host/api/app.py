@@ -31,6 +31,7 @@ from host.api.routes import (
 )
 from host.clock import Clock
 from host.commands import Publish
+from host.releases import web as ota_web
 from host.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,4 +67,5 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     importlib.import_module("host.web").mount_web(app)     # issue 6: the Chinese web pages (own guards)
+    app.include_router(ota_web.router)     # issue 14: release files for the pads (public: see its doc)
     return app

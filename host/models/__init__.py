@@ -21,6 +21,7 @@ from host.models.faults import Fault, FaultEvidence
 from host.models.fleet import Assignment, AssignmentCorrection, Device, Window
 from host.models.liveness import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
 from host.models.months import MonthAction
+from host.models.releases import PadUpdate, Release, Rollout
 from host.models.review import ViolationCandidate, ViolationDecision
 from host.models.service import ServiceSession
 from host.models.users import ApiToken, User
@@ -46,8 +47,11 @@ __all__ = [
                                    "ModeInterval",
                                    "MonthAction",
                                    "MonthlyVolume",
+                                   "PadUpdate",
                                    "PowerInterval",
                                    "RejectedMessage",
+                                   "Release",
+                                   "Rollout",
                                    "RuleSetting",
                                    "ServiceSession",
                                    "SummerSchedule",

@@ -16,6 +16,7 @@ pad_app = typer.Typer(help="Pads over USB: build the firmware, write a pad's ide
                       no_args_is_help=True)
 
 PROGRAM_DIRS = ["/lib/" + top for top in builder.SOURCES]   # what deploy owns on the pad
+SLOT_FILES = ("/slot", "/slot.tmp", "/lib/release.json")      # the loader's pointer, slot a's manifest
 PORT_HELP = "the pad's USB serial port, e.g. /dev/ttyUSB0 (list: python -m serial.tools.list_ports)"
 
 
@@ -123,6 +124,11 @@ def deploy_cmd(
             deployed = {"/" + p.relative_to(tree).as_posix() for p in files}
             for stale in padfs.prune(repl, PROGRAM_DIRS, deployed):
                 typer.echo("removed stale {}".format(stale))
+            # The deployed program (slot "a") is the one that runs from now on: drop the
+            # update pointer and slot a's old release manifest (firmware/main.py, the loader).
+            for stale in SLOT_FILES:
+                if padfs.remove(repl, stale):
+                    typer.echo("removed {}".format(stale))
             if reset:
                 repl.soft_reset()
     except (ReplError, builder.BuildError) as exc:

@@ -92,6 +92,13 @@ def prune(repl: RawRepl, roots: list[str], keep: set[str]) -> list[str]:
     return removed
 
 
+def remove(repl: RawRepl, path: str) -> bool:
+    """Remove one file if it exists; True if it did."""
+    code = "import os\ntry:\n    os.remove({})\n    print(1)\nexcept OSError:\n    print(0)\n"
+    out = repl.exec(code.format(_q(path)))
+    return out.strip().endswith("1")
+
+
 def read(repl: RawRepl, path: str) -> bytes | None:
     """A file's bytes from the pad, or None if it does not exist."""
     out = repl.exec("import binascii\ntry:\n    _f = open({}, 'rb')\nexcept OSError:\n"

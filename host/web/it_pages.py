@@ -20,7 +20,9 @@ from host.errors import ServiceError
 from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
 from host.models.events import RejectedMessage
 from host.models.liveness import DeviceStatus
+from host.releases import rollout
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
+from host.web.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/it")
@@ -106,8 +108,17 @@ def _devices_page(request: Request, session: DB, viewer: Viewer, **extra: object
         status=status,
         windows=fleet.list_windows(session),
         corrections=corrections.list_corrections(session, limit=CORRECTIONS_SHOWN),
+        **_updates(session),
         **context,
     )
+
+
+def _updates(session: DB) -> dict:
+    """The newest rollout and each pad's part in it, for the fleet page (程序更新)."""
+    prog = rollout.progress(session)
+    parts = {p.device_id: p for p, _ in prog.pads} if prog is not None else {}
+    return {"rollout": prog.rollout if prog is not None else None, "updates": parts,
+            "update_zh": UPDATE_STATE_CHINESE, "rollout_zh": ROLLOUT_STATE_CHINESE}
 
 
 @router.post("/devices", response_class=HTMLResponse, include_in_schema=False)

@@ -42,7 +42,13 @@ POWER = {"on": "开启", "off": "关闭", "unknown": "主机停机（无记录�
 
 CATEGORY = {"general": "一般窗口", "police_traffic": "公安交警窗口"}
 
-COMMAND = {"prompt": "提示评价", "pause": "暂停服务", "resume": "恢复服务", "display": "显示内容"}
+COMMAND = {"prompt": "提示评价", "pause": "暂停服务", "resume": "恢复服务", "display": "显示内容",
+           "update": "程序更新"}
+
+# A pad's part in a rollout of a new program (host.releases.rollout), and the rollout itself.
+UPDATE_STATE_CHINESE = {"waiting": "等待", "sent": "更新中", "ok": "已更新", "failed": "失败或已回退",
+                        "skipped": "已跳过"}
+ROLLOUT_STATE_CHINESE = {"running": "进行中", "stopped": "已自动停止", "done": "已完成"}
 
 
 def state_of(online: bool | None, mode: str | None, faults: str = "") -> str:

@@ -193,3 +193,47 @@ def test_pad_app_runs_on_the_board(board_mod: types.ModuleType, tmp_path: Path,
     assert [e["type"] for e in evs] == ["boot", "eval"]
     assert evs[0]["reset_cause"] == "watchdog"
     assert board.wlan.joins == [("hall", "pw")]          # Wi-Fi join started, not awaited
+
+
+class Partition:
+    RUNNING = 0
+    valid_marked = 0
+
+    def __init__(self, which: int) -> None:
+        self.blocks: dict[int, bytes] = {}
+        self.booted = False
+
+    def get_next_update(self) -> Partition:
+        Partition.next = self  # type: ignore[attr-defined]
+        return self
+
+    def writeblocks(self, n: int, data: bytes) -> None:
+        self.blocks[n] = bytes(data)
+
+    def set_boot(self) -> None:
+        self.booted = True
+
+    @staticmethod
+    def mark_app_valid_cancel_rollback() -> None:
+        Partition.valid_marked += 1
+
+
+def test_the_board_writes_a_firmware_image_and_keeps_it(board_mod: types.ModuleType,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    board = board_mod.Esp32Board()
+    assert board.image_writer() is None                  # a build without OTA partitions
+    board.mark_image_valid()                             # and nothing to keep: no error
+    esp32 = types.ModuleType("esp32")
+    esp32.Partition = Partition  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "esp32", esp32)
+    writer = board.image_writer()
+    image = bytes(range(256)) * 20                       # 5120 bytes: one block and a bit
+    writer.write(image[:3000])
+    writer.write(image[3000:])
+    writer.finish()
+    part = Partition.next  # type: ignore[attr-defined]
+    assert part.blocks[0] == image[:4096]
+    assert part.blocks[1] == image[4096:] + b"\xff" * (8192 - len(image))
+    assert part.booted is True
+    board.mark_image_valid()
+    assert Partition.valid_marked == 1

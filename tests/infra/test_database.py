@@ -101,13 +101,13 @@ def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_revisions_are_one_line_from_the_initial_one() -> None:
-    """One initial revision, regenerated from the models; later changes are new revisions on
-    top of it (each helper's own id, chained by the coordinator into one line: one head)."""
+def test_revisions_form_one_chain_from_the_initial_one() -> None:
+    """One initial revision (0001, regenerated from the models), and each later revision
+    added on top of the chain: one base, one head, no branches."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     revisions = list(scripts.walk_revisions())
-    assert revisions[-1].revision == "0001" and revisions[-1].down_revision is None, (
-        "host/migrations/versions must start with 0001_initial_schema.py")
-    assert len(scripts.get_heads()) == 1, "revisions must form one line: down_revision = the previous one"
+    assert [r.revision for r in revisions if r.down_revision is None] == ["0001"], (
+        "host/migrations/versions must hold one initial revision, 0001_initial_schema.py")
+    assert len(scripts.get_heads()) == 1, "revisions branch: chain each new one on the previous head"

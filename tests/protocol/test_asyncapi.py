@@ -127,6 +127,7 @@ def expected(name: str, kind: Any) -> dict[str, Any]:
         "str?": {**NAME, "type": ["string", "null"]},
         "strs": {"type": "array", "items": NAME},
         "ranges": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": UINT}},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
     }
     return dict(table[kind])
 

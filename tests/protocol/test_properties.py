@@ -45,6 +45,7 @@ def value_of(kind: Any) -> st.SearchStrategy[Any]:
         "str?": st.none() | names,
         "strs": st.lists(names, max_size=3),
         "ranges": st.lists(pairs, max_size=5),
+        "sha256": st.text("0123456789abcdef", min_size=64, max_size=64),
     }[kind]
 
 
