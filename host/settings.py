@@ -5,10 +5,12 @@ One Settings object; every bad value fails fast with the variable's name and wha
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from protocol import spec
 
@@ -32,6 +34,17 @@ class Settings(BaseSettings):
                                             "missed heartbeats.")
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=1, le=65535)
+    mode: Literal["production", "development"] = Field(
+        "production", description="development: cookies without Secure, for plain http on this machine "
+        "(`evalpad demo` sets it); production (default): Secure cookies, HTTPS at the reverse proxy.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated addresses or networks (e.g. 127.0.0.1, "
+        "10.0.0.0/8) of reverse proxies whose X-Forwarded-For names the client. Default: none, "
+        "not even loopback: a header from anyone else is ignored.")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body (forms, JSON); "
+                                "larger ones are refused (413) before they are read.")
+    max_upload_bytes: int = Field(6 * 1024 * 1024, ge=1024, description="Largest body of a file upload "
+                                  "(the volume import: a 5 MB file plus the form around it).")
 
     @field_validator("mqtt_prefix")
     @classmethod
@@ -40,6 +53,18 @@ class Settings(BaseSettings):
             raise ValueError("EVALPAD_MQTT_PREFIX must look like 'evalpad/v1' (no wildcards, "
                              "no leading or trailing '/')")
         return v
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, v: object) -> object:
+        items = [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
+        for p in items if isinstance(items, list) else ():
+            try:
+                ipaddress.ip_network(p, strict=False)
+            except ValueError:
+                raise ValueError(f"EVALPAD_TRUSTED_PROXIES: {p!r} is not an address or network "
+                                 "(write e.g. 127.0.0.1 or 10.0.0.0/8, comma-separated)")
+        return items
 
     @property
     def db_url(self) -> str:

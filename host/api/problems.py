@@ -40,7 +40,8 @@ def _where(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> JSONResponse:
-        return problem(exc.status, exc.kind, exc.title, exc.detail, exc.fix, request)
+        return problem(exc.status, exc.kind, exc.title, exc.detail, exc.fix, request,
+                       headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

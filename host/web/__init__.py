@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from host.errors import ServiceError
 from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
 from host.web.core import (
+    FLASH_HEADER,
     LoginRequired,
     PageForbidden,
     WebState,
@@ -28,7 +30,7 @@ from host.web.core import (
     make_templates,
     render,
 )
-from host.web.security import CookieJar, LoginThrottle, cookie_secure_default, load_key
+from host.web.security import FLASH_COOKIE, FLASH_MAX_AGE_S, CookieJar, load_key
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +44,12 @@ VENDOR = {
 }
 
 
-def mount_web(app: FastAPI, *, cookie_secure: bool | None = None) -> None:
+def mount_web(app: FastAPI) -> None:
     """Add the pages to ``app`` (its state holds settings, engine, clock and publish)."""
     settings = app.state.settings
-    secure = cookie_secure_default(settings.http_host) if cookie_secure is None else cookie_secure
-    app.state.web = WebState(
-        jar=CookieJar(load_key(settings.data_dir), secure),
-        throttle=LoginThrottle(),
-        templates=make_templates(),
-    )
+    secure = settings.mode != "development"     # plain http only for the demo on this machine
+    jar = CookieJar(load_key(settings.data_dir), secure)
+    app.state.web = WebState(jar=jar, templates=make_templates())
 
     @app.get("/static/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> Response:
@@ -86,9 +85,18 @@ def mount_web(app: FastAPI, *, cookie_secure: bool | None = None) -> None:
     @app.middleware("http")
     async def _page_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        if _is_page(request.url.path):
+        path = request.url.path
+        if not path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")   # nothing signed-in is cached
+        if _is_page(path):
             for key, value in PAGE_HEADERS.items():
                 response.headers.setdefault(key, value)
+        flash = response.headers.get(FLASH_HEADER)
+        if flash is not None:                                  # back(): sign it into a cookie
+            del response.headers[FLASH_HEADER]
+            kind, _, text = flash.partition(":")
+            response.set_cookie(FLASH_COOKIE, jar.flash(kind, unquote(text)), max_age=FLASH_MAX_AGE_S,
+                                httponly=True, secure=secure, samesite="lax", path="/")
         return response
 
     log.info("web pages mounted (secure cookies: %s)", secure)
