@@ -41,10 +41,6 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated addresses or networks (e.g. 127.0.0.1, "
         "10.0.0.0/8) of reverse proxies whose X-Forwarded-For names the client. Default: none, "
         "not even loopback: a header from anyone else is ignored.")
-    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body (forms, JSON); "
-                                "larger ones are refused (413) before they are read.")
-    max_upload_bytes: int = Field(6 * 1024 * 1024, ge=1024, description="Largest body of a file upload "
-                                  "(the volume import: a 5 MB file plus the form around it).")
 
     @field_validator("mqtt_prefix")
     @classmethod

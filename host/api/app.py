@@ -9,12 +9,16 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from host.api import problems
 from host.api.deps import check_every_route_guarded
+from host.api.limits import MAX_BODY_BYTES
 from host.api.routes import (
     assignments,
     audit,
@@ -29,6 +33,7 @@ from host.api.routes import (
     users,
     windows,
 )
+from host.api.too_large import ExplainTooLarge
 from host.clock import Clock
 from host.commands import Publish
 from host.settings import Settings
@@ -39,6 +44,23 @@ API_PREFIX = "/api/v1"
 BrokerStatus = Callable[[], bool | None]
 
 
+class EvalpadAPI(FastAPI):
+    """FastAPI with its bare 413 (body too large) explained (host.api.too_large)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ExplainTooLarge(super().build_middleware_stack())
+
+
+def server_config(app: FastAPI, settings: Settings, **kw: Any) -> uvicorn.Config:
+    """How `evalpad serve` runs ``app`` (host.service).
+
+    ``proxy_headers=False``: uvicorn would otherwise take X-Forwarded-For from loopback as the
+    client's address; which proxies to believe is the app's decision (settings.trusted_proxies).
+    """
+    return uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                          proxy_headers=False, **kw)
+
+
 def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publish,
                broker_status: BrokerStatus | None = None) -> FastAPI:
     """The API app. ``broker_status`` (optional) says whether the ingest's MQTT client is connected."""
@@ -46,10 +68,11 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
         importlib.import_module("host.metrics")
     except ImportError:
         log.info("host.metrics not present; /metrics shows the process metrics only")
-    app = FastAPI(title="evalpad host API", version="1",
+    app = EvalpadAPI(title="evalpad host API", version="1",
                   description="Evaluation pads (评价器): fleet, events, live status, commands, and the "
                   "queue-system hook. Every route needs a bearer token except sign-in and /healthz. "
-                  "Errors are RFC 9457 problem details with a `fix`.")
+                  "Errors are RFC 9457 problem details with a `fix`.",
+                  max_body_size=MAX_BODY_BYTES)
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock

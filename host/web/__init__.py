@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.errors import ServiceError
 from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
@@ -107,6 +108,7 @@ def _html_errors_for_pages(app: FastAPI) -> None:
     for kind, message in (
         (ServiceError, None),
         (RequestValidationError, "表单内容不完整或格式有误，请检查后重试。"),
+        (StarletteHTTPException, None),
     ):
         api_handler = app.exception_handlers.get(kind)
 
@@ -117,6 +119,8 @@ def _html_errors_for_pages(app: FastAPI) -> None:
                 return await api_handler(request, exc)  # type: ignore[no-any-return]
             if isinstance(exc, ServiceError):
                 status, text = exc.status, f"{PAGE_ERROR.get(exc.status, '操作未完成')}：{exc.detail}"
+            elif isinstance(exc, StarletteHTTPException):
+                status, text = exc.status_code, HTTP_PAGE_ERROR.get(exc.status_code, "请求未能完成。")
             else:
                 status, text = 422, message or ""
             return render(
@@ -138,7 +142,13 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-PAGE_ERROR = {404: "找不到", 409: "与现有记录冲突", 422: "内容有误", 403: "无权访问", 401: "请先登录"}
+PAGE_ERROR = {404: "找不到", 409: "与现有记录冲突", 422: "内容有误", 403: "无权访问", 401: "请先登录",
+              413: "内容太大", 405: "不支持的操作"}
+HTTP_PAGE_ERROR = {
+    404: "找不到该页面，请从导航栏重新进入。",
+    405: "该页面不支持这种操作，请从页面上的按钮或表单提交。",
+    413: "提交的内容太大：表单最多 1 MB，上传的文件最多 5 MB。请精简内容或按月份拆分文件后重试。",
+}
 NOT_PAGES = ("/api/", "/healthz", "/metrics", "/docs", "/openapi.json", "/redoc")
 
 

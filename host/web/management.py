@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from host import exports, fleet, violations, volume, waivers
+from host.api.limits import MAX_UPLOAD_BODY_BYTES
 from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth.roles import Role
 from host.clock import Clock, local
@@ -301,7 +302,8 @@ def volume_page(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
     )
 
 
-@router.post("/volume", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/volume", response_class=HTMLResponse, include_in_schema=False,
+             max_body_size=MAX_UPLOAD_BODY_BYTES)
 async def volume_upload(
     request: Request, file: UploadFile, viewer: Deciders, preview: Annotated[str, Form()] = ""
 ) -> HTMLResponse:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from host import volume
 from host.api.deps import ClockDep, SessionDep
+from host.api.limits import MAX_UPLOAD_BODY_BYTES
 from host.api.routes.review_common import Reviewer, ReviewReader, month_param, window_id
 from host.errors import Invalid
 
@@ -47,6 +48,7 @@ class VolumeOut(BaseModel):
 
 
 @router.post("/import", response_model=ImportOut, status_code=status.HTTP_201_CREATED,
+             max_body_size=MAX_UPLOAD_BODY_BYTES,
              responses={422: {"description": "bad rows: every one listed, nothing imported"}})
 async def import_file(request: Request, who: Reviewer, session: SessionDep, clock: ClockDep,
                       filename: Annotated[str, Query(description="the file's name; .csv or .xlsx")],
