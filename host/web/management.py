@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -27,6 +28,7 @@ from host.rules.calendar import CalendarMissing
 from host.rules.month_span import parse_month
 from host.scoring.months import close_month, history, reopen_month, view_json
 from host.scoring.report import month_view
+from host.volume.limits import MAX_FILE_BYTES
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,6 @@ Reader = Annotated[Viewer, Depends(page(*READERS))]
 Deciders = Annotated[Viewer, Depends(action(*READERS))]
 TREND_MONTHS = 6  # half a year of trend is what a monthly meeting looks at
 HEATMAP_DAYS = 90  # a quarter of ratings: enough per weekday-hour cell to mean something
-MAX_UPLOAD = 5 * 1024 * 1024  # as the API: a month's file is a few KiB
 
 
 def this_month(clock: Clock) -> str:
@@ -307,61 +308,41 @@ def volume_page(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
 async def volume_upload(
     request: Request, file: UploadFile, viewer: Deciders, preview: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
-    """业务受理量导入: check (preview) or store a CSV/Excel file; any bad row: nothing stored."""
-    data = await file.read(MAX_UPLOAD + 1)
+    """业务受理量导入: check (preview) or store a CSV/Excel file; any bad row: nothing stored.
+    The file is read off the event loop (a threadpool), so the host keeps answering meanwhile."""
+    data = await file.read(MAX_FILE_BYTES + 1)
     name = file.filename or "upload"
-    clock = request.app.state.clock
-    errors: list[Any] | None = None
-    report = None
-    problem = None
     if not data:
-        problem = "文件为空，请选择业务系统导出的 CSV 或 Excel 文件。"
-    elif len(data) > MAX_UPLOAD:
-        problem = f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB，请按月份拆分后再导入。"
-    else:
-        with Session(request.app.state.engine) as session:
-            try:
-                report = volume.import_volume(
-                    session,
-                    name,
-                    data,
-                    by=viewer.principal.actor,
-                    now_ms=clock.now_ms(),
-                    preview=bool(preview),
-                )
-            except volume.VolumeImportError as exc:
-                errors = list(exc.errors)
-                problem = (
-                    f"文件有错误，未导入任何数据：{len(errors)} 行有错误，见下表。"
-                    "请在原文件中改正后重新上传。"
-                )
-            except ServiceError as exc:
-                problem = f"无法读取文件：{exc.detail}"
-            imports = volume.list_imports(session)[:20]
-        return render(
-            request,
-            "management/volume.html",
-            viewer,
-            report=report,
-            errors=errors,
-            problem=problem,
-            filename=name,
-            preview=bool(preview),
-            imports=imports,
-            status_code=422 if problem else 200,
-        )
+        return await run_in_threadpool(_volume_result, request, viewer, name, None, [], 0,
+                                       "文件为空，请选择业务系统导出的 CSV 或 Excel 文件。", False)
+    if len(data) > MAX_FILE_BYTES:
+        too_big = f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，请按月份拆分后再导入。"
+        return await run_in_threadpool(_volume_result, request, viewer, name, None, [], 0, too_big, False)
+    return await run_in_threadpool(_import_file, request, viewer, name, data, bool(preview))
+
+
+def _import_file(request: Request, viewer: Viewer, name: str, data: bytes, preview: bool) -> HTMLResponse:
+    report, errors, total, problem = None, [], 0, None
+    with Session(request.app.state.engine) as session:
+        try:
+            report = volume.import_volume(session, name, data, by=viewer.principal.actor,
+                                          now_ms=request.app.state.clock.now_ms(), preview=preview)
+            errors, total = report.errors, report.errors_total
+        except volume.VolumeImportError as exc:
+            errors, total = list(exc.errors), exc.errors_total
+            problem = f"文件有错误，未导入任何数据：共 {total} 处错误，见下表。请在原文件中改正后重新上传。"
+        except ServiceError as exc:
+            problem = f"无法读取文件：{exc.detail}"
+    return _volume_result(request, viewer, name, report, errors, total, problem, preview)
+
+
+def _volume_result(request: Request, viewer: Viewer, name: str, report: Any, errors: list[Any], total: int,
+                   problem: str | None, preview: bool) -> HTMLResponse:
     with Session(request.app.state.engine) as session:
         imports = volume.list_imports(session)[:20]
-    return render(
-        request,
-        "management/volume.html",
-        viewer,
-        report=None,
-        errors=None,
-        problem=problem,
-        imports=imports,
-        status_code=422,
-    )
+    return render(request, "management/volume.html", viewer, report=report, errors=errors or None,
+                  errors_total=total, errors_shown=len(errors), problem=problem, filename=name,
+                  preview=preview, imports=imports, status_code=422 if problem else 200)
 
 
 # -- charts ------------------------------------------------------------------------------------------
