@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from host.api import params
 from host.errors import ServiceError
 from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
 from host.web.core import (
@@ -122,7 +123,7 @@ def _html_errors_for_pages(app: FastAPI) -> None:
             elif isinstance(exc, StarletteHTTPException):
                 status, text = exc.status_code, HTTP_PAGE_ERROR.get(exc.status_code, "请求未能完成。")
             else:
-                status, text = 422, message or ""
+                status, text = 422, _what_is_wrong(exc) or message or ""
             return render(
                 request,
                 "forbidden.html",
@@ -133,6 +134,17 @@ def _html_errors_for_pages(app: FastAPI) -> None:
             )
 
         app.add_exception_handler(kind, handler)
+
+
+def _what_is_wrong(exc: Exception) -> str | None:
+    """The parameters of a refused request, named in Chinese with what to write (host.api.params)."""
+    names = []
+    for e in exc.errors() if isinstance(exc, RequestValidationError) else ():
+        name = str(e.get("loc", ("", ""))[-1])
+        said = params.CHINESE.get(name) or (params.CHINESE_ID if name.endswith("id") else None)
+        if said and said not in names:
+            names.append(said)
+    return f"网址或表单中的{'、'.join(names)}有误，请改正后重试。" if names else None
 
 
 # Scripts only from the host itself (no inline script, no CDN); pages cannot be framed.

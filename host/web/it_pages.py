@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from host import exports, faults, fleet
+from host.api.params import Id
 from host.api.routes.devices import broker_note
 from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth.roles import Role
@@ -56,7 +57,7 @@ def fault_export(fmt: str, session: DB, viewer: Reader) -> Response:
 
 @router.post("/faults/{fault_id}/{step}", include_in_schema=False)
 def fault_step(
-    fault_id: int,
+    fault_id: Id,
     step: str,
     session: DB,
     clock: ClockDep,

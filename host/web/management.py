@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from host import exports, fleet, violations, volume, waivers
 from host.api.limits import MAX_UPLOAD_BODY_BYTES
+from host.api.params import MONTH_PATTERN, Id, Month, MonthForm, MonthQuery
 from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth.roles import Role
 from host.clock import Clock, local
@@ -46,13 +47,8 @@ def this_month(clock: Clock) -> str:
 
 
 def _month(value: str | None, clock: Clock) -> str:
-    if value:
-        try:
-            parse_month(value)
-            return value
-        except ValueError:
-            pass
-    return this_month(clock)
+    """The month asked for (already checked: host.api.params), or this month if none was."""
+    return value or this_month(clock)
 
 
 def _prev(month: str, n: int = 1) -> str:
@@ -72,7 +68,7 @@ def _view(
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def report(
-    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> HTMLResponse:
     """月度考核报表: every window's N, S, base, deductions and final for the month."""
     m = _month(month, clock)
@@ -94,7 +90,7 @@ def report(
 
 @router.get("/windows/{number}", response_class=HTMLResponse, include_in_schema=False)
 def drilldown(
-    number: str, request: Request, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    number: str, request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> HTMLResponse:
     """One window's month with every deduction's evidence (the events behind it) and waivers."""
     m = _month(month, clock)
@@ -120,7 +116,7 @@ def drilldown(
 
 @router.post("/months/{month}/close", include_in_schema=False)
 def close(
-    month: str, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
+    month: Month, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
 ) -> Response:
     url = f"/management?month={month}"
     try:
@@ -132,7 +128,7 @@ def close(
 
 @router.post("/months/{month}/reopen", include_in_schema=False)
 def reopen(
-    month: str, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
+    month: Month, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
 ) -> Response:
     url = f"/management?month={month}"
     if not reason.strip():
@@ -153,7 +149,7 @@ def violation_queue(
     session: DB,
     clock: ClockDep,
     viewer: Reader,
-    month: str | None = None,
+    month: MonthQuery = None,
     status: str = "open",
 ) -> HTMLResponse:
     m = _month(month, clock)
@@ -177,7 +173,7 @@ def violations_points() -> dict[str, str]:
 
 
 @router.post("/violations/detect", include_in_schema=False)
-def detect(session: DB, clock: ClockDep, viewer: Deciders, month: Annotated[str, Form()]) -> Response:
+def detect(session: DB, clock: ClockDep, viewer: Deciders, month: MonthForm) -> Response:
     url = f"/management/violations?month={month}"
     try:
         done = violations.detect_month(session, month, now_ms=clock.now_ms())
@@ -189,13 +185,13 @@ def detect(session: DB, clock: ClockDep, viewer: Deciders, month: Annotated[str,
 
 @router.post("/violations/{candidate_id}/{decision}", include_in_schema=False)
 def decide(
-    candidate_id: int,
+    candidate_id: Id,
     decision: str,
     session: DB,
     clock: ClockDep,
     viewer: Deciders,
     reason: Annotated[str, Form()] = "",
-    month: Annotated[str, Form()] = "",
+    month: Annotated[str | None, Form(pattern=MONTH_PATTERN)] = None,
 ) -> Response:
     """确认/驳回 a candidate, with a reason (R6, R12)."""
     url = "/management/violations" + (f"?month={month}" if month else "")
@@ -224,7 +220,7 @@ def decide(
 
 @router.get("/waivers", response_class=HTMLResponse, include_in_schema=False)
 def waiver_list(
-    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> HTMLResponse:
     m = _month(month, clock)
     return render(
@@ -243,7 +239,7 @@ def waive(
     clock: ClockDep,
     viewer: Deciders,
     window: Annotated[str, Form()],
-    month: Annotated[str, Form()],
+    month: MonthForm,
     key: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
@@ -269,11 +265,11 @@ def waive(
 
 @router.post("/waivers/{waiver_id}/revoke", include_in_schema=False)
 def unwaive(
-    waiver_id: int,
+    waiver_id: Id,
     session: DB,
     clock: ClockDep,
     viewer: Deciders,
-    month: Annotated[str, Form()],
+    month: MonthForm,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     url = f"/management/waivers?month={month}"
@@ -349,7 +345,7 @@ def _volume_result(request: Request, viewer: Viewer, name: str, report: Any, err
 
 
 @router.get("/charts", response_class=HTMLResponse, include_in_schema=False)
-def charts(request: Request, clock: ClockDep, viewer: Reader, month: str | None = None) -> HTMLResponse:
+def charts(request: Request, clock: ClockDep, viewer: Reader, month: MonthQuery = None) -> HTMLResponse:
     return render(request, "management/charts.html", viewer, month=_month(month, clock))
 
 
@@ -388,7 +384,7 @@ def heatmap(session: Session, clock: Clock) -> dict[str, Any]:
 
 
 @router.get("/charts/data", include_in_schema=False)
-def chart_data(session: DB, clock: ClockDep, viewer: Reader, month: str | None = None) -> JSONResponse:
+def chart_data(session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None) -> JSONResponse:
     m = _month(month, clock)
     total = session.exec(select(func.count()).select_from(Event).where(Event.type == "eval")).one()
     return JSONResponse(
@@ -401,7 +397,7 @@ def chart_data(session: DB, clock: ClockDep, viewer: Reader, month: str | None =
 
 @router.get("/export/{what}.{fmt}", include_in_schema=False)
 def export(
-    what: str, fmt: str, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    what: str, fmt: str, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> Response:
     """报表导出: the month report (with deductions) or the violation list, CSV or Excel."""
     m = _month(month, clock)

@@ -78,13 +78,13 @@ class Site:
                 s.add(user)
             s.commit()
 
-    def client(self, address: str = "testclient") -> TestClient:
+    def client(self, address: str = "testclient", raise_server_exceptions: bool = True) -> TestClient:
         """A browser behind the TLS proxy (Secure cookies), from ``address``."""
         return TestClient(self.app, base_url="https://testserver", follow_redirects=False,
-                          client=(address, 50000))
+                          client=(address, 50000), raise_server_exceptions=raise_server_exceptions)
 
-    def login(self, name: str, password: str = PASSWORD) -> TestClient:
-        c = self.client()
+    def login(self, name: str, password: str = PASSWORD, raise_server_exceptions: bool = True) -> TestClient:
+        c = self.client(raise_server_exceptions=raise_server_exceptions)
         r = login_post(c, name=name, password=password)
         assert r.status_code == 303, r.text
         return c

@@ -13,7 +13,6 @@ from host.api.deps import require
 from host.auth.roles import Principal, Role
 from host.errors import Invalid
 from host.models.fleet import Window
-from host.rules.month_span import parse_month
 
 # R6/R8: only the management section decides (admin may stand in).
 Reviewer = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
@@ -27,14 +26,6 @@ FaultUser = Annotated[Principal, Depends(require(*tuple(Role)))]
 SummaryReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def month_param(month: str) -> str:
-    try:
-        parse_month(month)
-    except ValueError as exc:
-        raise Invalid(str(exc), "e.g. ?month=2026-10") from exc
-    return month
 
 
 def window_id(session: Session, number: str | None, who: Principal) -> int | None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 from sqlmodel import Session
 
 from host.api.deps import Admin, ClockDep, SessionDep
+from host.api.params import Id
 from host.api.schemas import Reason, TokenCreate, TokenOut, TokenPublic, UserCreate, UserPublic
 from host.api.views import user_public
 from host.auth.users import (
@@ -69,7 +70,7 @@ def tokens(name: str, who: Admin, session: SessionDep) -> list[TokenPublic]:
 
 
 @router.post("/{name}/tokens/{token_id}/revoke", response_model=TokenPublic)
-def revoke(name: str, token_id: int, body: Reason, who: Admin, session: SessionDep,
+def revoke(name: str, token_id: Id, body: Reason, who: Admin, session: SessionDep,
            clock: ClockDep) -> TokenPublic:
     t = revoke_token_id(session, get_user(session, name), token_id, clock=clock, actor=who.actor,
                         reason=body.reason)

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from host import volume
 from host.api.deps import ClockDep, SessionDep
 from host.api.limits import MAX_UPLOAD_BODY_BYTES
-from host.api.routes.review_common import Reviewer, ReviewReader, month_param, window_id
+from host.api.params import MonthRequired
+from host.api.routes.review_common import Reviewer, ReviewReader, window_id
 from host.errors import Invalid
 from host.volume.limits import MAX_ERRORS_SHOWN, MAX_FILE_BYTES
 
@@ -83,9 +84,9 @@ async def import_file(request: Request, who: Reviewer, session: SessionDep, cloc
 
 
 @router.get("", response_model=VolumeOut)
-def volume_for(who: ReviewReader, session: SessionDep, window: str, month: str) -> VolumeOut:
+def volume_for(who: ReviewReader, session: SessionDep, window: str, month: MonthRequired) -> VolumeOut:
     """V of a window and month and its source: import, queue (counted sessions) or none."""
     wid = window_id(session, window, who)
     assert wid is not None
-    v, source = volume.volume_for(session, wid, month_param(month))
+    v, source = volume.volume_for(session, wid, month)
     return VolumeOut(window=window, month=month, volume=v, source=source)
