@@ -46,8 +46,8 @@ _PATTERNS = {
 
 
 def _problem(error: Any) -> str:
-    pattern = (error.get("ctx") or {}).get("pattern")
-    return _PATTERNS.get(pattern, error.get("msg", ""))
+    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    return _PATTERNS.get(pattern) or str(error.get("msg", ""))
 
 
 def install(app: FastAPI) -> None:
