@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from host.api.client_address import client_address
+from host.auth import policy
 from host.auth.roles import ALL_ROLES, Principal, Role
 from host.auth.scopes import SAFE_METHODS, Scope
 from host.auth.users import principal_for_token
@@ -127,10 +128,10 @@ def check_every_route_guarded(routers: Iterable[tuple[str, APIRouter]]) -> None:
 _STAFF_AND_UP = (Role.ADMIN, Role.MANAGEMENT, Role.IT, Role.STAFF)
 
 AnyUser = Annotated[Principal, Depends(require(*ALL_ROLES))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-WindowEditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
+Admin = Annotated[Principal, Depends(require(*policy.USERS))]
+WindowEditor = Annotated[Principal, Depends(require(*policy.WINDOWS_EDIT))]
 FleetReader = Annotated[Principal, Depends(require(*ALL_ROLES))]
-FleetEditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]
+FleetEditor = Annotated[Principal, Depends(require(*policy.FLEET))]
 EventReader = Annotated[Principal, Depends(require(*_STAFF_AND_UP))]
 Operator = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT, Role.STAFF))]   # commands to pads
 QueueClient = Annotated[Principal, Depends(require(*_STAFF_AND_UP, queue_hook=True))]  # the queue-system hook

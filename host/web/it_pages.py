@@ -14,7 +14,7 @@ from host import exports, faults, fleet
 from host.api.params import Id
 from host.api.routes.devices import broker_note
 from host.api.routes.review_common import download, window_names, window_numbers
-from host.auth.roles import Role
+from host.auth import policy
 from host.broker import accounts
 from host.errors import ServiceError
 from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
@@ -25,8 +25,8 @@ from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/it")
 
-Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.IT))]
-Worker = Annotated[Viewer, Depends(action(Role.ADMIN, Role.IT))]
+Reader = Annotated[Viewer, Depends(page(*policy.FLEET))]
+Worker = Annotated[Viewer, Depends(action(*policy.FLEET))]
 REJECTED_SHOWN = 200  # the newest; the CLI and API page through the rest
 
 

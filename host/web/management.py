@@ -21,7 +21,7 @@ from host import exports, fleet, violations, volume, waivers
 from host.api.limits import MAX_UPLOAD_BODY_BYTES
 from host.api.params import MONTH_PATTERN, Id, Month, MonthForm, MonthQuery
 from host.api.routes.review_common import download, window_names, window_numbers
-from host.auth.roles import Role
+from host.auth import policy
 from host.clock import Clock, local
 from host.errors import ServiceError
 from host.models.events import Event
@@ -35,9 +35,9 @@ from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/management")
 
-READERS = (Role.ADMIN, Role.MANAGEMENT)
+READERS = policy.MONTH_SCORES_ALL_WINDOWS   # every window's scores; deciding is policy.REVIEW
 Reader = Annotated[Viewer, Depends(page(*READERS))]
-Deciders = Annotated[Viewer, Depends(action(*READERS))]
+Deciders = Annotated[Viewer, Depends(action(*policy.REVIEW))]
 TREND_MONTHS = 6  # half a year of trend is what a monthly meeting looks at
 HEATMAP_DAYS = 90  # a quarter of ratings: enough per weekday-hour cell to mean something
 
