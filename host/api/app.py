@@ -72,7 +72,9 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
                   description="Evaluation pads (评价器): fleet, events, live status, commands, and the "
                   "queue-system hook. Every route needs a bearer token except sign-in and /healthz. "
                   "Errors are RFC 9457 problem details with a `fix`.",
-                  max_body_size=MAX_BODY_BYTES)
+                  max_body_size=MAX_BODY_BYTES,
+                  # The reference is served by the pages (host.web.api_docs), behind a sign-in.
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock

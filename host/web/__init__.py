@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.api import params
 from host.errors import ServiceError
-from host.web import auth_pages, board, config_pages, it_pages, management, window_pages
+from host.web import api_docs, auth_pages, board, config_pages, it_pages, management, window_pages
 from host.web.core import (
     FLASH_HEADER,
     LoginRequired,
@@ -38,12 +38,15 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 # Where ./dev setup copies the chart library; node_modules is the fallback for a fresh checkout.
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 VENDOR = {
-    "echarts.min.js": (
-        STATIC / "vendor" / "echarts.min.js",
-        Path(__file__).resolve().parents[2] / "node_modules/echarts/dist/echarts.min.js",
-    )
+    "echarts.min.js": (STATIC / "vendor" / "echarts.min.js", NODE_MODULES / "echarts/dist/echarts.min.js"),
+    # The API reference (host.web.api_docs): Swagger UI from npm's swagger-ui-dist.
+    "swagger-ui-bundle.js": (STATIC / "vendor" / "swagger-ui-bundle.js",
+                             NODE_MODULES / "swagger-ui-dist/swagger-ui-bundle.js"),
+    "swagger-ui.css": (STATIC / "vendor" / "swagger-ui.css", NODE_MODULES / "swagger-ui-dist/swagger-ui.css"),
 }
+MEDIA = {".js": "text/javascript", ".css": "text/css"}
 
 
 def mount_web(app: FastAPI) -> None:
@@ -58,7 +61,7 @@ def mount_web(app: FastAPI) -> None:
         for path in VENDOR.get(name, ()):
             if path.is_file():
                 return FileResponse(
-                    path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+                    path, media_type=MEDIA[path.suffix], headers={"Cache-Control": "public, max-age=86400"}
                 )
         return Response(
             f"{name} is missing: run ./dev setup (it copies it from node_modules)",
@@ -67,7 +70,8 @@ def mount_web(app: FastAPI) -> None:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routers = [m.router for m in (auth_pages, board, window_pages, management, it_pages, config_pages)]
+    routers = [m.router for m in (auth_pages, board, window_pages, management, it_pages, config_pages,
+                                  api_docs)]
     check_routes(routers)
     for router in routers:
         app.include_router(router)
@@ -161,7 +165,7 @@ HTTP_PAGE_ERROR = {
     405: "该页面不支持这种操作，请从页面上的按钮或表单提交。",
     413: "提交的内容太大：表单最多 1 MB，上传的文件最多 5 MB。请精简内容或按月份拆分文件后重试。",
 }
-NOT_PAGES = ("/api/", "/healthz", "/metrics", "/docs", "/openapi.json", "/redoc")
+NOT_PAGES = ("/api/", "/healthz", "/metrics", "/openapi.json")
 
 
 def _is_page(path: str) -> bool:
