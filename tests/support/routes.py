@@ -12,6 +12,10 @@ from typing import Any
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
+from host.api.deps import route_roles
+from host.auth.roles import Role
+from host.web.core import GUARD_ATTR
+
 
 @dataclass(frozen=True)
 class AppRoute:
@@ -38,3 +42,20 @@ def app_routes(app: Any) -> list[AppRoute]:
 
     walk(app.router.routes, "")
     return out
+
+
+def guard_roles(route: AppRoute) -> frozenset[Role] | None:
+    """The roles a route's guard admits (API ``require`` or the pages' ``page``/``action``); None: public."""
+    if route.api is None:
+        return None
+    roles = route_roles(route.api)
+    if roles is not None:
+        return roles
+    stack: list[Any] = [route.api.dependant]
+    while stack:
+        dep = stack.pop()
+        found = getattr(dep.call, GUARD_ATTR, None)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        stack.extend(dep.dependencies)
+    return None
