@@ -102,7 +102,7 @@ def begin(engine: Engine, account: str, address: str, now_ms: int) -> Claim:
         rows = conn.execute(select(T.c.key, T.c.until_ms).where(T.c.key.in_(list(limits)))).all()
     waiting = max((until - now_ms for _, until in rows), default=0)
     if waiting > 0:
-        log.warning("sign-in throttled for %r from %s (%d ms to wait)", account[:64], address, waiting)
+        log.info("sign-in throttled for %r from %s (%d ms to wait)", account[:64], address, waiting)
         raise TooManyTries(waiting)
     for key, limit in limits.items():
         waiting = _count(engine, key, limit, now_ms)
