@@ -134,8 +134,8 @@ def main() -> None:
     # 1. brute force
     with httpx.Client(base_url=url, timeout=60) as c:
         t0 = time.monotonic()
-        codes = [c.post("/api/v1/auth/login", json={"name": "mgmt", "password": f"guess-{i:04d}x"}).status_code
-                 for i in range(40)]
+        guesses = [{"name": "mgmt", "password": f"guess-{i:04d}x"} for i in range(40)]
+        codes = [c.post("/api/v1/auth/login", json=g).status_code for g in guesses]
         took = time.monotonic() - t0
         right = c.post("/api/v1/auth/login", json={"name": "mgmt", "password": PASSWORD})
     print(f"40 wrong passwords: {took:.1f} s, {codes.count(401)} x 401, {codes.count(429)} x 429; "
