@@ -58,9 +58,16 @@ def _call(c: Any, r: AppRoute, method: str, bearer: str | None) -> httpx.Respons
     return c.request(method, url, data={"csrf": csrf_of(c)} if bearer is None and c.cookies else {})
 
 
+# Reachable without a guard: signing in, the probe, and the vendored scripts (host.web.VENDOR).
+OPEN = {"/static/vendor/{name}"}
+
+
 def test_every_route_role_and_method(app_site: Site) -> None:
     routes = [r for r in app_routes(app_site.app) if not r.path.startswith("/static")]
     assert len(routes) > 100
+    unguarded = {r.path for r in app_routes(app_site.app) if guard_roles(r) is None}
+    public = PUBLIC_PATHS | {path for _, path in PUBLIC_PAGES} | OPEN
+    assert unguarded <= public, f"routes nobody guards: {sorted(unguarded - public)}"
     tokens = _tokens(app_site)
     people = {role: app_site.login(name) for role, name in USER_OF.items()}
     anonymous = app_site.client()
