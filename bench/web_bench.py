@@ -78,7 +78,7 @@ def main() -> None:
             times.append(time.perf_counter() - t)
     print(f"board snapshot (once a second, shared by every open board)  {_ms(times)}")
     app = create_app(Settings(data_dir=tmp, database_url=url), engine, clock, lambda *a, **k: None)  # type: ignore[call-arg]
-    client = TestClient(app)
+    client = TestClient(app, base_url="https://testserver")   # behind the TLS proxy: Secure cookies
     form = client.get("/login").text
     token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     client.post("/login", data={"name": "mgmt", "password": PASSWORD, "csrf": token})

@@ -18,8 +18,10 @@ import typer
 from sqlmodel import Session
 
 from host import fleet
+from host.auth.scopes import DEFAULT_DAYS as DEFAULT_TOKEN_DAYS
 from host.clock import TIME_FORMS, SystemClock, local, parse_time
 from host.errors import Invalid, ServiceError
+from host.models.users import ApiToken
 from host.settings import Settings
 
 window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
@@ -354,15 +356,26 @@ def user_disable(name: str, reason: Reason = "") -> None:
         typer.echo(f"user {name} disabled")
 
 
+def _token_line(t: ApiToken, windows: list[str]) -> str:
+    """One token for `token list`: id, name, scope, windows, created, expiry or revocation (Chinese)."""
+    if t.revoked_ms:
+        state = f"{_when(t.revoked_ms)} 已吊销"
+    elif t.expires_ms is None:
+        state = "永不到期（旧令牌，请换成会到期的新令牌）"
+    else:
+        state = f"{_when(t.expires_ms)} 到期"
+    return (f"{t.id:<6} {t.name:<16} {t.scope:<6} {','.join(windows) or '-':<10} "
+            f"{_when(t.created_ms)} 创建  {state}")
+
+
 @token_app.command("list")
 def token_list(user: Annotated[str, typer.Option("--user", "-u")]) -> None:
-    """A user's tokens: id, name, created, expires, revoked (never the secrets)."""
-    from host.auth.users import get_user, list_tokens
+    """A user's tokens: id, name, scope, windows, created, expiry or revocation (never the secrets)."""
+    from host.auth.users import get_user, list_tokens, window_numbers_of
 
     with _db() as (_, session):
         for t in list_tokens(session, get_user(session, user)):
-            state = f"revoked {_when(t.revoked_ms)}" if t.revoked_ms else f"expires {_when(t.expires_ms)}"
-            typer.echo(f"{t.id:<6} {t.name:<20} created {_when(t.created_ms)}  {state}")
+            typer.echo(_token_line(t, window_numbers_of(session, t)))
 
 
 @token_app.command("revoke")
@@ -381,17 +394,26 @@ def token_revoke(token_id: int, user: Annotated[str, typer.Option("--user", "-u"
 @token_app.command("create")
 def token_create(user: Annotated[str, typer.Option("--user", "-u", help="the user the token acts as")],
                  name: Annotated[str, typer.Option("--name", help="what it is for, e.g. queue")] = "api",
-                 days: Annotated[int | None, typer.Option("--days", min=1, help="expires after")] = None,
+                 scope: Annotated[str, typer.Option(
+                     "--scope", help="read: GET routes only; queue: the queue hook of --window only; "
+                     "full: all the user's role allows")] = "read",
+                 window: Annotated[list[str] | None, typer.Option(
+                     "--window", "-w", help="a window a queue token may act on (repeat for more)")] = None,
+                 days: Annotated[int, typer.Option("--days", min=1, help="expires after this many days")]
+                 = DEFAULT_TOKEN_DAYS,
                  reason: Reason = "") -> None:
-    """Create an API token and print it (once; only its digest is kept)."""
-    from host.auth.users import DAY_MS, get_user, issue_token
+    """Create an API token with a scope and an expiry, and print it (once; only its digest is kept)."""
+    from host.auth.users import create_machine_token, get_user, window_numbers_of
 
     with _db() as (_, session):
         u = get_user(session, user)
-        secret = issue_token(session, u, clock=CLOCK, name=name, ttl_ms=days * DAY_MS if days else None,
-                             actor=_actor(), reason=reason)
+        token, secret = create_machine_token(session, u, name=name, scope=scope, windows=window or [],
+                                             days=days, clock=CLOCK, actor=_actor(), reason=reason)
+        windows = window_numbers_of(session, token)
         session.commit()
-        typer.echo(f"token for {user} ({u.role}), shown only now:")
+        where = f"，窗口 {'、'.join(windows)}" if windows else ""
+        typer.echo(f"已为 {user}（{u.role}）创建令牌：范围 {token.scope}{where}，{days} 天后到期"
+                   f"（{_when(token.expires_ms)} 到期）。令牌只显示这一次：")
         typer.echo(secret)
 
 

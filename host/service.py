@@ -115,7 +115,8 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
 def _serve_http(app: Any, settings: Settings) -> None:
     import uvicorn
 
+    from host.api.app import server_config  # no proxy headers: settings.trusted_proxies decides
+
     # uvicorn handles SIGINT/SIGTERM itself while it runs, then hands the signal back to
     # the handlers installed above (which only set an event).
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None)
-    uvicorn.Server(config).run()
+    uvicorn.Server(server_config(app, settings)).run()

@@ -5,10 +5,12 @@ One Settings object; every bad value fails fast with the variable's name and wha
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from protocol import spec
 
@@ -36,6 +38,13 @@ class Settings(BaseSettings):
                                   "rollout (`evalpad fleet update`).")
     ota_base_url: str | None = Field(None, description="http://host:port at which the pads reach this "
                                      "host's HTTP for updates (/ota/...); default http://HTTP_HOST:HTTP_PORT.")
+    mode: Literal["production", "development"] = Field(
+        "production", description="development: cookies without Secure, for plain http on this machine "
+        "(`evalpad demo` sets it); production (default): Secure cookies, HTTPS at the reverse proxy.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated addresses or networks (e.g. 127.0.0.1, "
+        "10.0.0.0/8) of reverse proxies whose X-Forwarded-For names the client. Default: none, "
+        "not even loopback: a header from anyone else is ignored.")
 
     @field_validator("mqtt_prefix")
     @classmethod
@@ -57,6 +66,17 @@ class Settings(BaseSettings):
     def ota_url(self) -> str:
         """Where the pads fetch releases from (the update command's manifest URL starts so)."""
         return self.ota_base_url or f"http://{self.http_host}:{self.http_port}"
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, v: object) -> object:
+        items = [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v
+        for p in items if isinstance(items, list) else ():
+            try:
+                ipaddress.ip_network(p, strict=False)
+            except ValueError:
+                raise ValueError(f"EVALPAD_TRUSTED_PROXIES: {p!r} is not an address or network "
+                                 "(write e.g. 127.0.0.1 or 10.0.0.0/8, comma-separated)")
+        return items
 
     @property
     def db_url(self) -> str:

@@ -10,6 +10,7 @@ data directory for the next start; pads keep their unsent events on their simula
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -122,6 +123,8 @@ def run_demo(settings: Settings, console: Console, sc: Scenario | None = None) -
     console.print(f"[bold]evalpad demo[/bold]: host and a simulated hall of {len(sc.hall.windows)} windows; "
                   f"data in {data_dir}")
     settings, env = choose_ports(settings, console)
+    # The demo is plain http on this machine: cookies without Secure (development mode).
+    env.setdefault("EVALPAD_MODE", os.environ.get("EVALPAD_MODE", "development"))
     host = HostProcess(env, data_dir, None, http=True, instance=settings.instance)
     pads: dict[str, SimPad] = {}
     hall: HallEngine | None = None

@@ -16,7 +16,10 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from host.api.client_address import client_address
+from host.auth import policy
 from host.auth.roles import ALL_ROLES, Principal, Role
+from host.auth.scopes import SAFE_METHODS, Scope
 from host.auth.users import principal_for_token
 from host.clock import Clock
 from host.commands import Publish
@@ -24,8 +27,12 @@ from host.errors import Forbidden, Unauthorized
 from host.settings import Settings
 
 # Reachable without a token: signing in, the liveness probe, and the API reference.
-PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/healthz"})
+# Unguarded on purpose: signing in, the probe, and the release files the pads download
+# (public code; a pad installs a file only if its hash matches the manifest whose own hash
+# came in the host's authenticated update command, host/releases/web.py).
+PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/healthz", "/ota/{version}/{path:path}"})
 _ROLES_ATTR = "__evalpad_roles__"
+_QUEUE_ATTR = "__evalpad_queue_hook__"
 
 _bearer = HTTPBearer(auto_error=False, description="a login token (POST /api/v1/auth/login) "
                      "or an API token (`evalpad token create`)")
@@ -48,19 +55,36 @@ def get_publish(request: Request) -> Publish:
     return request.app.state.publish  # type: ignore[no-any-return]
 
 
+def get_client_address(request: Request) -> str:
+    return client_address(request, request.app.state.settings.trusted_proxies)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PublishDep = Annotated[Publish, Depends(get_publish)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency admitting a valid bearer token of one of ``roles``; returns the Principal."""
+def _check_scope(principal: Principal, method: str, queue_hook: bool) -> None:
+    """A token's scope narrows its role (host.auth.scopes)."""
+    if principal.scope == Scope.READ and method not in SAFE_METHODS:
+        raise Forbidden("this token is read-only", "use a token of scope full for changes")
+    if principal.scope == Scope.QUEUE and not queue_hook:
+        raise Forbidden("a queue token may use only the queue hook (/api/v1/windows/{number}/sessions)",
+                        "use a token of scope read or full for anything else")
+
+
+def require(*roles: Role, queue_hook: bool = False) -> Callable[..., Principal]:
+    """A dependency admitting a valid bearer token of one of ``roles``; returns the Principal.
+
+    ``queue_hook``: the route is part of the queue-system hook, so queue-scoped tokens may use it.
+    """
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def dependency(session: SessionDep, clock: ClockDep, creds: BearerDep) -> Principal:
+    def dependency(request: Request, session: SessionDep, clock: ClockDep, creds: BearerDep) -> Principal:
         if creds is None:
             raise Unauthorized("this route needs a bearer token",
                                "sign in (POST /api/v1/auth/login) or create an API token "
@@ -72,9 +96,11 @@ def require(*roles: Role) -> Callable[..., Principal]:
         if principal.role not in allowed:
             raise Forbidden(f"role {principal.role.value!r} may not use this route (allowed: {names})",
                             "ask an admin if your work needs it")
+        _check_scope(principal, request.method, queue_hook)
         return principal
 
     setattr(dependency, _ROLES_ATTR, allowed)
+    setattr(dependency, _QUEUE_ATTR, queue_hook)
     return dependency
 
 
@@ -105,11 +131,11 @@ def check_every_route_guarded(routers: Iterable[tuple[str, APIRouter]]) -> None:
 _STAFF_AND_UP = (Role.ADMIN, Role.MANAGEMENT, Role.IT, Role.STAFF)
 
 AnyUser = Annotated[Principal, Depends(require(*ALL_ROLES))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-WindowEditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
+Admin = Annotated[Principal, Depends(require(*policy.USERS))]
+WindowEditor = Annotated[Principal, Depends(require(*policy.WINDOWS_EDIT))]
 FleetReader = Annotated[Principal, Depends(require(*ALL_ROLES))]
-FleetEditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]
+FleetEditor = Annotated[Principal, Depends(require(*policy.FLEET))]
 EventReader = Annotated[Principal, Depends(require(*_STAFF_AND_UP))]
 Operator = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT, Role.STAFF))]   # commands to pads
-QueueClient = Annotated[Principal, Depends(require(*_STAFF_AND_UP))]               # the queue-system hook
+QueueClient = Annotated[Principal, Depends(require(*_STAFF_AND_UP, queue_hook=True))]  # the queue-system hook
 MetricsReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from host.api import params
 from host.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -37,14 +38,27 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+# What a shared parameter's pattern means, said plainly (host.api.params).
+_PATTERNS = {
+    params.MONTH_PATTERN: "is not a month: write it as YYYY-MM, e.g. 2026-10",
+    params.PERIOD_PATTERN: "is not a period: write a year (2026) or a quarter (2026-Q4)",
+}
+
+
+def _problem(error: Any) -> str:
+    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    return _PATTERNS.get(pattern) or str(error.get("msg", ""))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(request: Request, exc: ServiceError) -> JSONResponse:
-        return problem(exc.status, exc.kind, exc.title, exc.detail, exc.fix, request)
+        return problem(exc.status, exc.kind, exc.title, exc.detail, exc.fix, request,
+                       headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"where": _where(e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()]
+        errors = [{"where": _where(e.get("loc", ())), "problem": _problem(e)} for e in exc.errors()]
         detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors[:5])
         return problem(422, "invalid", "Invalid request", detail,
                        "correct the fields listed in `errors`; the schema is at /docs", request,

@@ -30,9 +30,14 @@ class LoginIn(BaseModel):
     password: str
 
 
+TokenScope = Literal["full", "read", "queue"]
+
+
 class TokenOut(BaseModel):
     token: str = Field(description="send as `Authorization: Bearer <token>`; shown only this once")
     expires_ms: int | None
+    scope: str = Field(description="full, read or queue (host.auth.scopes)")
+    windows: list[str] = Field(default_factory=list, description="the windows a queue token may act on")
 
 
 class UserCreate(BaseModel):
@@ -55,14 +60,19 @@ class UserPublic(Out):
 class TokenPublic(BaseModel):
     id: int
     name: str
+    scope: str = Field(description="full, read, queue, or web (a browser session)")
+    windows: list[str] = Field(default_factory=list, description="the windows a queue token may act on")
     created_ms: int
-    expires_ms: int | None
+    expires_ms: int | None = Field(description="null only for tokens made before expiries were required")
     revoked_ms: int | None
 
 
 class TokenCreate(BaseModel):
     name: str = Field(description="what the token is for, e.g. 'queue system'")
-    days: int | None = Field(None, ge=1, le=3650, description="valid for this many days; none: until revoked")
+    scope: TokenScope = Field("read", description="read: GET routes only; queue: the queue hook of "
+                              "`windows` only; full: everything the user's role allows")
+    windows: list[str] = Field(default_factory=list, description="window numbers; required for scope queue")
+    days: int = Field(90, ge=1, le=365, description="valid for this many days (then make a new token)")
     reason: str = ""
 
 

@@ -30,12 +30,17 @@ ALL_ROLES = tuple(Role)
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The user a request or CLI call acts as; ``window_id`` is set only for staff."""
+    """The user a request or CLI call acts as; ``window_id`` is set only for staff.
+
+    ``scope`` is the token's (host.auth.scopes); ``window_ids`` limits a queue token to its windows.
+    """
 
     user_id: int | None
     name: str
     role: Role
     window_id: int | None = None
+    scope: str = "full"
+    window_ids: frozenset[int] | None = None
 
     @property
     def actor(self) -> str:
@@ -47,3 +52,6 @@ class Principal:
         if self.role is Role.STAFF and (window_id is None or window_id != self.window_id):
             raise Forbidden("staff may act only on their own window",
                             "sign in as staff of that window, or ask the IT section")
+        if self.window_ids is not None and window_id not in self.window_ids:
+            raise Forbidden("this token may act only on the windows it was made for",
+                            "use the queue token of that window, or ask an admin for one")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from host import audit
 from host.auth.passwords import hash_password, new_token, token_digest, verify_password
 from host.auth.roles import Principal, Role
+from host.auth.scopes import Scope, api_scope, check_days
 from host.clock import Clock
 from host.errors import Conflict, Invalid, NotFound
 from host.models.fleet import Window
@@ -79,25 +80,66 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     return user
 
 
-def issue_token(session: Session, user: User, *, clock: Clock, name: str,
-                ttl_ms: int | None, actor: str | None = None, reason: str = "") -> str:
+def issue_token(session: Session, user: User, *, clock: Clock, name: str, ttl_ms: int | None,
+                actor: str | None = None, reason: str = "", scope: str = Scope.FULL,
+                windows: list[int] | None = None) -> str:
     """Create a token for ``user`` and return its secret (shown once, only the digest is kept).
 
-    With ``actor`` the creation is audited (machine tokens); logins are not changes.
+    With ``actor`` the creation is audited (machine tokens); sign-ins are not changes.
+    ``windows``: the window ids a ``queue`` token may act on.
     """
     assert user.id is not None
     secret = new_token()
     now = clock.now_ms()
+    expires = now + ttl_ms if ttl_ms else None
     session.add(ApiToken(user_id=user.id, digest=token_digest(secret), name=name[:64], created_ms=now,
-                         expires_ms=now + ttl_ms if ttl_ms else None))
+                         expires_ms=expires, scope=Scope(scope).value, windows=windows))
     if actor is not None:
         audit.record(session, at_ms=now, actor=actor, action="token.create", subject=user.name,
-                     reason=reason, name=name, expires_ms=now + ttl_ms if ttl_ms else None)
+                     reason=reason, name=name, expires_ms=expires, scope=Scope(scope).value,
+                     windows=windows)
     return secret
 
 
-def principal_for_token(session: Session, secret: str, clock: Clock) -> Principal | None:
-    """The principal a bearer token stands for, or None if unknown, expired, revoked or disabled."""
+def create_machine_token(session: Session, user: User, *, name: str, scope: str, windows: list[str],
+                         days: int, clock: Clock, actor: str, reason: str = "") -> tuple[ApiToken, str]:
+    """An API token for a machine client (CLI and API): a scope, an expiry, audited; the secret once."""
+    sc = api_scope(scope)
+    check_days(days)
+    numbers = list(dict.fromkeys(w.strip() for w in windows if w.strip()))
+    if sc is Scope.QUEUE and not numbers:
+        raise Invalid("a queue token must name its windows", "give the window numbers (--window A07)")
+    if sc is not Scope.QUEUE and numbers:
+        raise Invalid(f"only a queue token names windows, not scope {sc.value!r}", "leave out the windows")
+    ids = []
+    for number in numbers:
+        win = session.exec(select(Window).where(Window.number == number)).first()
+        if win is None or win.id is None:
+            raise NotFound(f"window {number!r} does not exist", "list them: evalpad window list")
+        ids.append(win.id)
+    secret = issue_token(session, user, clock=clock, name=name, ttl_ms=days * DAY_MS, actor=actor,
+                         reason=reason, scope=sc, windows=ids or None)
+    session.flush()
+    token = session.exec(select(ApiToken).where(ApiToken.digest == token_digest(secret))).one()
+    return token, secret
+
+
+def window_numbers_of(session: Session, token: ApiToken) -> list[str]:
+    """The window numbers a queue token may act on (empty for other scopes)."""
+    if not token.windows:
+        return []
+    rows = session.exec(select(Window.id, Window.number).where(col(Window.id).in_(token.windows))).all()
+    numbers = dict(rows)
+    return [numbers.get(i, f"#{i}") for i in token.windows]
+
+
+def principal_for_token(session: Session, secret: str, clock: Clock, *,
+                        web: bool = False) -> Principal | None:
+    """The principal a token stands for, or None if unknown, expired, revoked or disabled.
+
+    ``web``: a browser session (scope web) is asked for; otherwise an API token (any other scope).
+    Neither works in the other's place.
+    """
     row = session.exec(select(ApiToken, User).join(User).where(
         ApiToken.digest == token_digest(secret))).first()
     if row is None:
@@ -106,9 +148,10 @@ def principal_for_token(session: Session, secret: str, clock: Clock) -> Principa
     now = clock.now_ms()
     if token.revoked_ms is not None or (token.expires_ms is not None and now >= token.expires_ms):
         return None
-    if user.disabled_ms is not None:
+    if user.disabled_ms is not None or (token.scope == Scope.WEB) != web:
         return None
-    return Principal(user_id=user.id, name=user.name, role=Role(user.role), window_id=user.window_id)
+    return Principal(user_id=user.id, name=user.name, role=Role(user.role), window_id=user.window_id,
+                     scope=token.scope, window_ids=frozenset(token.windows) if token.windows else None)
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

@@ -3,12 +3,19 @@
 Excel: a title row, the header frozen under it and repeated on every printed page, column
 widths, A4 landscape fitted to one page wide, numbers kept exact with a 2-decimal display
 (R2: rounded only when shown). CSV: UTF-8 with a BOM so Excel opens Chinese text correctly.
+
+Text that people or pads wrote (a window's name, a fault report, a reason) can start like a
+formula (``=HYPERLINK(…)``, ``+cmd|…``, ``@SUM``); a spreadsheet must show it, never run it.
+Excel cells holding such text are stored as text with Excel's quote prefix (what typing ``'``
+first does: shown as written, kept as text when edited); CSV cells get a leading ``'``. Plain
+numbers (``-0.50``) are no formula and stay as they are.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +23,17 @@ from typing import Any
 TWO_DECIMALS = "0.00"
 CSV_ENCODING = "utf-8-sig"       # the BOM makes Excel read UTF-8, not the ANSI code page
 TITLE_ROW, HEADER_ROW = 1, 2
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text)
+
+
+def csv_text(text: str) -> str:
+    """A CSV cell that no spreadsheet reads as a formula."""
+    return "'" + text if looks_like_formula(text) else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +58,7 @@ def to_csv(table: Table) -> bytes:
     w.writerow([c.header for c in table.columns])
     rows = table.csv_rows if table.csv_rows is not None else [
         ["" if v is None else str(v) for v in r] for r in table.rows]
-    w.writerows(rows)
+    w.writerows([csv_text(c) for c in row] for row in rows)
     return out.getvalue().encode(CSV_ENCODING)
 
 
@@ -71,6 +89,9 @@ def add_sheet(wb: Any, table: Table, first: bool = False) -> Any:
         for i, (col, v) in enumerate(zip(table.columns, values, strict=True), start=1):
             cell = ws.cell(row=r, column=i, value=v)
             cell.border = border
+            if isinstance(v, str) and looks_like_formula(v):
+                cell.data_type = "s"          # openpyxl made "=…" a formula: text it is
+                cell.quotePrefix = True
             if col.number_format and isinstance(v, int | float):
                 cell.number_format = col.number_format
                 cell.alignment = Alignment(horizontal="right")

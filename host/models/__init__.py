@@ -24,7 +24,7 @@ from host.models.months import MonthAction
 from host.models.releases import PadUpdate, Release, Rollout
 from host.models.review import ViolationCandidate, ViolationDecision
 from host.models.service import ServiceSession
-from host.models.users import ApiToken, User
+from host.models.users import ApiToken, LoginThrottle, User
 from host.models.volume import MonthlyVolume, VolumeImport
 from host.models.waivers import Waiver
 
@@ -44,6 +44,7 @@ __all__ = [
                                    "FaultEvidence",
                                    "HostBeat",
                                    "HostDowntime",
+                                   "LoginThrottle",
                                    "ModeInterval",
                                    "MonthAction",
                                    "MonthlyVolume",

@@ -5,7 +5,7 @@ Passwords are Argon2 hashes; tokens are stored only as a SHA-256 digest (see hos
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 
@@ -28,7 +28,11 @@ class User(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A bearer token of one user: a login session (expires) or a machine token (may not)."""
+    """A secret of one user: an API login, a machine token, or a web session (host.auth.scopes).
+
+    ``scope`` limits what it may do beyond the user's role; ``windows`` names the window ids a
+    ``queue`` token may act on. Tokens made before scopes existed are ``full`` and may lack an expiry.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id", index=True)
@@ -37,3 +41,20 @@ class ApiToken(SQLModel, table=True):
     created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     expires_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
     revoked_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    scope: str = Field(default="full", sa_column=Column(String(16), nullable=False, server_default="full"))
+    windows: list[int] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per key (account, client address, or both), shared by every host instance.
+
+    ``key`` is a digest ("acct:…", "addr:…", "pair:…" hashed) so the table holds no names or
+    addresses; ``until_ms`` is when the next try is allowed (host.auth.throttle).
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(sa_column=Column(Integer, nullable=False))
+    last_ms: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    until_ms: int = Field(sa_column=Column(BigInteger, nullable=False))

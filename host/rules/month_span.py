@@ -8,7 +8,7 @@ from datetime import datetime
 from host.clock import RULES_TZ, local, to_ms
 from host.rules.types import Span
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")   # ASCII digits: "２０２６-１０" is no month key
 
 
 def parse_month(text: str) -> tuple[int, int]:

@@ -4,6 +4,9 @@ Headers may be Chinese or English: 窗口号/window, 月份/month, 业务受理�
 common variants too). Every problem is reported per row, with its row number as the
 spreadsheet shows it (the header is row 1) and what to fix. Pure: no database; the
 window numbers are checked by the caller (host.volume.store).
+
+Files are read as a stream (openpyxl read-only) and refused, in Chinese, past the limits of
+host.volume.limits: an .xlsx is a zip, and a few hundred KB can unpack into millions of rows.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from host.volume.limits import MAX_ROWS, MAX_UNPACKED_BYTES
+
+MB = 1024 * 1024
 
 WINDOW, MONTH, VOLUME = "window", "month", "volume"
 HEADERS = {
@@ -92,9 +100,23 @@ def _rows_csv(data: bytes) -> Iterator[list[Any]]:
     yield from csv.reader(io.StringIO(text), dialect)
 
 
+def _unpacked_bytes(data: bytes) -> int:
+    """What an .xlsx (a zip) unpacks to, by its own directory (Python never unpacks more)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return 0                                    # not a zip: openpyxl says so below
+
+
 def _rows_xlsx(data: bytes) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
+    unpacked = _unpacked_bytes(data)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise VolumeFileError(
+            f"文件解压后有 {unpacked / MB:.0f} MB，超过上限 {MAX_UNPACKED_BYTES // MB} MB，不像业务系统导出的"
+            "受理量表。请只导出窗口号、月份、业务受理量三列，必要时按月份拆分后再导入。")
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a non-workbook
@@ -108,13 +130,22 @@ def _rows_xlsx(data: bytes) -> Iterator[list[Any]]:
         wb.close()
 
 
-def read_table(name: str, data: bytes) -> list[list[Any]]:
-    """The file's rows as lists of cells, by its extension (.csv, .xlsx/.xlsm)."""
+def _capped(rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    for n, row in enumerate(rows, start=1):
+        if n > MAX_ROWS + 1:                         # + the header
+            raise VolumeFileError(
+                f"文件超过 {MAX_ROWS} 行，已停止读取：一个月的受理量表只有几百行。"
+                "请检查是否导出了错误的表，或按月份拆分后再导入。")
+        yield row
+
+
+def read_table(name: str, data: bytes) -> Iterator[list[Any]]:
+    """The file's rows as lists of cells, read as they are needed, by its extension (.csv, .xlsx/.xlsm)."""
     ext = Path(name).suffix.lower()
     if ext == ".csv":
-        return list(_rows_csv(data))
+        return _capped(_rows_csv(data))
     if ext in (".xlsx", ".xlsm"):
-        return list(_rows_xlsx(data))
+        return _capped(_rows_xlsx(data))
     raise VolumeFileError(f"{name}: unknown file type {ext or '(none)'}; give a .csv or .xlsx file "
                           "(an old .xls must be saved as .xlsx first)")
 

@@ -23,6 +23,7 @@ from host.models.service import ServiceSession
 from host.models.volume import MonthlyVolume, VolumeImport
 from host.rules.month_span import month_span
 from host.violations.closed import month_is_closed
+from host.volume.limits import MAX_ERRORS_SHOWN
 from host.volume.parse import RowError, VolumeFileError, VolumeRow, parse_rows, read_table
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,12 @@ class VolumeImportError(Invalid):
     """The volume file has errors; nothing was imported"""
 
     def __init__(self, errors: list[RowError], filename: str) -> None:
-        self.errors = errors
-        lines = "\n".join(str(e) for e in errors)
-        super().__init__(f"{filename}: {len(errors)} row(s) with errors, nothing was imported:\n{lines}",
+        self.errors_total = len(errors)
+        self.errors = errors[:MAX_ERRORS_SHOWN]
+        lines = "\n".join(str(e) for e in self.errors)
+        hidden = self.errors_total - len(self.errors)
+        more = f"\n… and {hidden} more" if hidden else ""
+        super().__init__(f"{filename}: {self.errors_total} error(s), nothing was imported:\n{lines}{more}",
                          "fix these rows and import the whole file again (--preview checks without storing)")
 
 
@@ -44,9 +48,10 @@ class VolumeImportError(Invalid):
 class ImportReport:
     filename: str
     rows: list[VolumeRow]
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)   # the first MAX_ERRORS_SHOWN
     import_id: int | None = None       # None: nothing stored (preview, or errors)
     window_ids: dict[str, int] = field(default_factory=dict)
+    errors_total: int = 0
 
     @property
     def stored(self) -> bool:
@@ -77,8 +82,8 @@ def import_volume(session: Session, filename: str, data: bytes, *, by: str, now_
                                    "reopen it first, or leave this row out"))
     errors.sort(key=lambda e: (e.row, e.column))
     if preview:
-        return ImportReport(name, rows, errors, None, {r.window: windows[r.window]
-                                                       for r in rows if r.window in windows})
+        return ImportReport(name, rows, errors[:MAX_ERRORS_SHOWN], None,
+                            {r.window: windows[r.window] for r in rows if r.window in windows}, len(errors))
     if errors:
         raise VolumeImportError(errors, name)
     if not rows:

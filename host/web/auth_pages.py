@@ -10,8 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from host.api.client_address import client_address
 from host.auth.roles import Role
-from host.auth.users import LOGIN_TTL_MS, authenticate, issue_token, revoke_token
+from host.auth.scopes import Scope
+from host.auth.signin import sign_in
+from host.auth.throttle import TooManyTries
+from host.auth.users import LOGIN_TTL_MS, revoke_token
+from host.errors import Unauthorized
 from host.web.core import DB, ClockDep, Viewer, action, current_viewer, render, web
 from host.web.security import COOKIE
 
@@ -87,37 +92,25 @@ def login(
             next=_safe_next(next) or "",
             error="登录页面已过期或缺少安全令牌，请重新输入。",
         )
-    addr = request.client.host if request.client else "?"
-    keys = ("name:" + name.lower(), "addr:" + addr)
-    wait = state.throttle.wait_ms(keys, clock.now_ms())
-    if wait > 0:
-        log.warning("login throttled for %r from %s", name, addr)
-        return _login_form(
-            request,
-            status_code=429,
-            next=_safe_next(next) or "",
-            error=f"登录失败次数过多，请 {wait // 60_000 + 1} 分钟后再试。",
-        )
-    user = authenticate(session, name, password)
-    if user is None:
-        state.throttle.failed(keys, clock.now_ms())
-        log.info("failed web login for %r from %s", name, addr)
-        return _login_form(
-            request,
-            status_code=401,
-            next=_safe_next(next) or "",
-            error="用户名或密码错误（或账号已停用）。",
-            name=name,
-        )
-    state.throttle.succeeded(keys[0])
-    token = issue_token(session, user, clock=clock, name="web", ttl_ms=LOGIN_TTL_MS)
-    session.commit()
+    address = client_address(request, request.app.state.settings.trusted_proxies)
+    try:
+        user, session_id = sign_in(session, name=name, password=password, address=address, clock=clock,
+                                   token_name="web", ttl_ms=LOGIN_TTL_MS, scope=Scope.WEB)
+    except TooManyTries as exc:
+        wait = f"{exc.wait_s} 秒" if exc.wait_s < 120 else f"{-(-exc.wait_s // 60)} 分钟"
+        refused = _login_form(request, status_code=429, next=_safe_next(next) or "", name=name,
+                              error=f"登录失败次数过多，请 {wait}后再试。")
+        refused.headers.update(exc.headers)
+        return refused
+    except Unauthorized:
+        return _login_form(request, status_code=401, next=_safe_next(next) or "", name=name,
+                           error="用户名或密码错误（或账号已停用）。多次输错后，每次重试需要等待更久。")
     target = _safe_next(next) or HOME[Role(user.role)]
     resp = RedirectResponse(target, status_code=303)
-    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login", secure=state.jar.secure, httponly=True)
     resp.set_cookie(
         COOKIE,
-        state.jar.dump(token),
+        session_id,
         max_age=LOGIN_TTL_MS // 1000,
         httponly=True,
         secure=state.jar.secure,
@@ -134,5 +127,5 @@ def logout(
     revoke_token(session, viewer.token, clock)
     session.commit()
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
+    resp.delete_cookie(COOKIE, path="/", secure=web(request).jar.secure, httponly=True)
     return resp

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from host import fleet
+from host.auth import policy
 from host.auth.roles import Role
 from host.auth.users import create_user, disable_user, list_users
 from host.errors import ServiceError
@@ -26,8 +27,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/config")
 
 Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
-WindowEditor = Annotated[Viewer, Depends(action(Role.ADMIN, Role.MANAGEMENT))]
-FleetEditor = Annotated[Viewer, Depends(action(Role.ADMIN, Role.IT))]
+WindowEditor = Annotated[Viewer, Depends(action(*policy.WINDOWS_EDIT))]
+FleetEditor = Annotated[Viewer, Depends(action(*policy.FLEET))]
 CATEGORIES = ("general", "police_traffic")
 
 
@@ -164,8 +165,8 @@ def schedule(
 
 # -- users (admin only; the first admin comes from `evalpad user add` on the server) ------------------
 
-Admin = Annotated[Viewer, Depends(page(Role.ADMIN))]
-AdminAction = Annotated[Viewer, Depends(action(Role.ADMIN))]
+Admin = Annotated[Viewer, Depends(page(*policy.USERS))]
+AdminAction = Annotated[Viewer, Depends(action(*policy.USERS))]
 
 
 @router.get("/users", response_class=HTMLResponse, include_in_schema=False)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -23,23 +23,25 @@ from host.auth.roles import ALL_ROLES, Principal, Role
 from host.auth.users import principal_for_token
 from host.clock import Clock, local
 from host.web import labels
-from host.web.security import COOKIE, CookieJar, LoginThrottle
+from host.web.security import COOKIE, FLASH_COOKIE, CookieJar
 
 TEMPLATES = Path(__file__).parent / "templates"
 GUARD_ATTR = "__evalpad_web_roles__"
 CSRF_ATTR = "__evalpad_web_csrf__"
+# back() hands its message to the page middleware (host.web) in this header, which signs it
+# into the flash cookie and removes the header: the message never travels in the URL.
+FLASH_HEADER = "x-evalpad-flash"
 
 
 @dataclass
 class WebState:
     jar: CookieJar
-    throttle: LoginThrottle
     templates: Jinja2Templates
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in person: their principal, login token and the session's CSRF token."""
+    """The signed-in person: their principal, session id and the session's CSRF token."""
 
     principal: Principal
     token: str
@@ -88,13 +90,13 @@ ClockDep = Annotated[Clock, Depends(clock_of)]
 
 def current_viewer(request: Request, session: Session) -> Viewer | None:
     state = web(request)
-    token = state.jar.load(request.cookies.get(COOKIE))
-    if token is None:
+    sid = state.jar.session_id(request.cookies.get(COOKIE))
+    if sid is None:
         return None
-    principal = principal_for_token(session, token, request.app.state.clock)
+    principal = principal_for_token(session, sid, request.app.state.clock, web=True)
     if principal is None:
         return None
-    return Viewer(principal, token, state.jar.csrf_for(token))
+    return Viewer(principal, sid, state.jar.csrf_for(sid))
 
 
 def _checked(request: Request, session: Session, roles: frozenset[Role]) -> Viewer:
@@ -177,24 +179,32 @@ def render(
     request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     clock: Clock = request.app.state.clock
+    state = web(request)
+    flash = state.jar.read_flash(request.cookies.get(FLASH_COOKIE))
     ctx = {
         "request": request,
         "viewer": viewer,
         "L": labels,
         "Role": Role,
         "now_ms": clock.now_ms(),
-        "ok": request.query_params.get("ok"),
-        "err": request.query_params.get("err"),
+        "ok": flash[1] if flash and flash[0] == "ok" else None,
+        "err": flash[1] if flash and flash[0] == "err" else None,
         **context,
     }
-    return web(request).templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    resp = state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    if FLASH_COOKIE in request.cookies:
+        resp.delete_cookie(FLASH_COOKIE, path="/", secure=state.jar.secure, httponly=True)  # shown once
+    return resp
 
 
 def back(url: str, ok: str | None = None, err: str | None = None) -> RedirectResponse:
-    """Redirect after a POST (303), with a message shown once on the next page."""
-    params = {k: v for k, v in (("ok", ok), ("err", err)) if v}
-    sep = "&" if "?" in url else "?"
-    return RedirectResponse(url + (sep + urlencode(params) if params else ""), status_code=303)
+    """Redirect after a POST (303), with a message the host shows once on the next page
+    (in a signed cookie, never in the URL)."""
+    resp = RedirectResponse(url, status_code=303)
+    for kind, text in (("ok", ok), ("err", err)):
+        if text:
+            resp.headers[FLASH_HEADER] = kind + ":" + quote(text, safe="")
+    return resp
 
 
 def login_redirect(request: Request) -> RedirectResponse:

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from host import corrections, exports, faults, fleet
+from host.api.params import Id
 from host.api.routes.devices import broker_note
 from host.api.routes.review_common import download, window_names, window_numbers
-from host.auth.roles import Role
+from host.auth import policy
 from host.broker import accounts
 from host.clock import Clock, local, parse_time
 from host.errors import ServiceError
@@ -27,8 +28,8 @@ from host.web.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/it")
 
-Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.IT))]
-Worker = Annotated[Viewer, Depends(action(Role.ADMIN, Role.IT))]
+Reader = Annotated[Viewer, Depends(page(*policy.FLEET))]
+Worker = Annotated[Viewer, Depends(action(*policy.FLEET))]
 REJECTED_SHOWN = 200  # the newest; the CLI and API page through the rest
 CORRECTIONS_SHOWN = 20
 
@@ -60,7 +61,7 @@ def fault_export(fmt: str, session: DB, viewer: Reader) -> Response:
 
 @router.post("/faults/{fault_id}/{step}", include_in_schema=False)
 def fault_step(
-    fault_id: int,
+    fault_id: Id,
     step: str,
     session: DB,
     clock: ClockDep,

@@ -12,13 +12,16 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from host import exports, fleet, violations, volume, waivers
+from host.api.limits import MAX_UPLOAD_BODY_BYTES
+from host.api.params import MONTH_PATTERN, Id, Month, MonthForm, MonthQuery
 from host.api.routes.review_common import download, window_names, window_numbers
-from host.auth.roles import Role
+from host.auth import policy
 from host.clock import Clock, local
 from host.errors import ServiceError
 from host.models.events import Event
@@ -26,17 +29,17 @@ from host.rules.calendar import CalendarMissing
 from host.rules.month_span import parse_month
 from host.scoring.months import close_month, history, reopen_month, view_json
 from host.scoring.report import month_view
+from host.volume.limits import MAX_FILE_BYTES
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/management")
 
-READERS = (Role.ADMIN, Role.MANAGEMENT)
+READERS = policy.MONTH_SCORES_ALL_WINDOWS   # every window's scores; deciding is policy.REVIEW
 Reader = Annotated[Viewer, Depends(page(*READERS))]
-Deciders = Annotated[Viewer, Depends(action(*READERS))]
+Deciders = Annotated[Viewer, Depends(action(*policy.REVIEW))]
 TREND_MONTHS = 6  # half a year of trend is what a monthly meeting looks at
 HEATMAP_DAYS = 90  # a quarter of ratings: enough per weekday-hour cell to mean something
-MAX_UPLOAD = 5 * 1024 * 1024  # as the API: a month's file is a few KiB
 
 
 def this_month(clock: Clock) -> str:
@@ -44,13 +47,8 @@ def this_month(clock: Clock) -> str:
 
 
 def _month(value: str | None, clock: Clock) -> str:
-    if value:
-        try:
-            parse_month(value)
-            return value
-        except ValueError:
-            pass
-    return this_month(clock)
+    """The month asked for (already checked: host.api.params), or this month if none was."""
+    return value or this_month(clock)
 
 
 def _prev(month: str, n: int = 1) -> str:
@@ -70,7 +68,7 @@ def _view(
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def report(
-    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> HTMLResponse:
     """月度考核报表: every window's N, S, base, deductions and final for the month."""
     m = _month(month, clock)
@@ -92,7 +90,7 @@ def report(
 
 @router.get("/windows/{number}", response_class=HTMLResponse, include_in_schema=False)
 def drilldown(
-    number: str, request: Request, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    number: str, request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> HTMLResponse:
     """One window's month with every deduction's evidence (the events behind it) and waivers."""
     m = _month(month, clock)
@@ -118,7 +116,7 @@ def drilldown(
 
 @router.post("/months/{month}/close", include_in_schema=False)
 def close(
-    month: str, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
+    month: Month, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
 ) -> Response:
     url = f"/management?month={month}"
     try:
@@ -130,7 +128,7 @@ def close(
 
 @router.post("/months/{month}/reopen", include_in_schema=False)
 def reopen(
-    month: str, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
+    month: Month, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
 ) -> Response:
     url = f"/management?month={month}"
     if not reason.strip():
@@ -151,7 +149,7 @@ def violation_queue(
     session: DB,
     clock: ClockDep,
     viewer: Reader,
-    month: str | None = None,
+    month: MonthQuery = None,
     status: str = "open",
 ) -> HTMLResponse:
     m = _month(month, clock)
@@ -175,7 +173,7 @@ def violations_points() -> dict[str, str]:
 
 
 @router.post("/violations/detect", include_in_schema=False)
-def detect(session: DB, clock: ClockDep, viewer: Deciders, month: Annotated[str, Form()]) -> Response:
+def detect(session: DB, clock: ClockDep, viewer: Deciders, month: MonthForm) -> Response:
     url = f"/management/violations?month={month}"
     try:
         done = violations.detect_month(session, month, now_ms=clock.now_ms())
@@ -187,13 +185,13 @@ def detect(session: DB, clock: ClockDep, viewer: Deciders, month: Annotated[str,
 
 @router.post("/violations/{candidate_id}/{decision}", include_in_schema=False)
 def decide(
-    candidate_id: int,
+    candidate_id: Id,
     decision: str,
     session: DB,
     clock: ClockDep,
     viewer: Deciders,
     reason: Annotated[str, Form()] = "",
-    month: Annotated[str, Form()] = "",
+    month: Annotated[str | None, Form(pattern=MONTH_PATTERN)] = None,
 ) -> Response:
     """确认/驳回 a candidate, with a reason (R6, R12)."""
     url = "/management/violations" + (f"?month={month}" if month else "")
@@ -222,7 +220,7 @@ def decide(
 
 @router.get("/waivers", response_class=HTMLResponse, include_in_schema=False)
 def waiver_list(
-    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> HTMLResponse:
     m = _month(month, clock)
     return render(
@@ -241,7 +239,7 @@ def waive(
     clock: ClockDep,
     viewer: Deciders,
     window: Annotated[str, Form()],
-    month: Annotated[str, Form()],
+    month: MonthForm,
     key: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
@@ -267,11 +265,11 @@ def waive(
 
 @router.post("/waivers/{waiver_id}/revoke", include_in_schema=False)
 def unwaive(
-    waiver_id: int,
+    waiver_id: Id,
     session: DB,
     clock: ClockDep,
     viewer: Deciders,
-    month: Annotated[str, Form()],
+    month: MonthForm,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     url = f"/management/waivers?month={month}"
@@ -301,72 +299,53 @@ def volume_page(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
     )
 
 
-@router.post("/volume", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/volume", response_class=HTMLResponse, include_in_schema=False,
+             max_body_size=MAX_UPLOAD_BODY_BYTES)
 async def volume_upload(
     request: Request, file: UploadFile, viewer: Deciders, preview: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
-    """业务受理量导入: check (preview) or store a CSV/Excel file; any bad row: nothing stored."""
-    data = await file.read(MAX_UPLOAD + 1)
+    """业务受理量导入: check (preview) or store a CSV/Excel file; any bad row: nothing stored.
+    The file is read off the event loop (a threadpool), so the host keeps answering meanwhile."""
+    data = await file.read(MAX_FILE_BYTES + 1)
     name = file.filename or "upload"
-    clock = request.app.state.clock
-    errors: list[Any] | None = None
-    report = None
-    problem = None
     if not data:
-        problem = "文件为空，请选择业务系统导出的 CSV 或 Excel 文件。"
-    elif len(data) > MAX_UPLOAD:
-        problem = f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB，请按月份拆分后再导入。"
-    else:
-        with Session(request.app.state.engine) as session:
-            try:
-                report = volume.import_volume(
-                    session,
-                    name,
-                    data,
-                    by=viewer.principal.actor,
-                    now_ms=clock.now_ms(),
-                    preview=bool(preview),
-                )
-            except volume.VolumeImportError as exc:
-                errors = list(exc.errors)
-                problem = (
-                    f"文件有错误，未导入任何数据：{len(errors)} 行有错误，见下表。"
-                    "请在原文件中改正后重新上传。"
-                )
-            except ServiceError as exc:
-                problem = f"无法读取文件：{exc.detail}"
-            imports = volume.list_imports(session)[:20]
-        return render(
-            request,
-            "management/volume.html",
-            viewer,
-            report=report,
-            errors=errors,
-            problem=problem,
-            filename=name,
-            preview=bool(preview),
-            imports=imports,
-            status_code=422 if problem else 200,
-        )
+        return await run_in_threadpool(_volume_result, request, viewer, name, None, [], 0,
+                                       "文件为空，请选择业务系统导出的 CSV 或 Excel 文件。", False)
+    if len(data) > MAX_FILE_BYTES:
+        too_big = f"文件超过 {MAX_FILE_BYTES // 1024 // 1024} MB，请按月份拆分后再导入。"
+        return await run_in_threadpool(_volume_result, request, viewer, name, None, [], 0, too_big, False)
+    return await run_in_threadpool(_import_file, request, viewer, name, data, bool(preview))
+
+
+def _import_file(request: Request, viewer: Viewer, name: str, data: bytes, preview: bool) -> HTMLResponse:
+    report, errors, total, problem = None, [], 0, None
+    with Session(request.app.state.engine) as session:
+        try:
+            report = volume.import_volume(session, name, data, by=viewer.principal.actor,
+                                          now_ms=request.app.state.clock.now_ms(), preview=preview)
+            errors, total = report.errors, report.errors_total
+        except volume.VolumeImportError as exc:
+            errors, total = list(exc.errors), exc.errors_total
+            problem = f"文件有错误，未导入任何数据：共 {total} 处错误，见下表。请在原文件中改正后重新上传。"
+        except ServiceError as exc:
+            problem = f"无法读取文件：{exc.detail}"
+    return _volume_result(request, viewer, name, report, errors, total, problem, preview)
+
+
+def _volume_result(request: Request, viewer: Viewer, name: str, report: Any, errors: list[Any], total: int,
+                   problem: str | None, preview: bool) -> HTMLResponse:
     with Session(request.app.state.engine) as session:
         imports = volume.list_imports(session)[:20]
-    return render(
-        request,
-        "management/volume.html",
-        viewer,
-        report=None,
-        errors=None,
-        problem=problem,
-        imports=imports,
-        status_code=422,
-    )
+    return render(request, "management/volume.html", viewer, report=report, errors=errors or None,
+                  errors_total=total, errors_shown=len(errors), problem=problem, filename=name,
+                  preview=preview, imports=imports, status_code=422 if problem else 200)
 
 
 # -- charts ------------------------------------------------------------------------------------------
 
 
 @router.get("/charts", response_class=HTMLResponse, include_in_schema=False)
-def charts(request: Request, clock: ClockDep, viewer: Reader, month: str | None = None) -> HTMLResponse:
+def charts(request: Request, clock: ClockDep, viewer: Reader, month: MonthQuery = None) -> HTMLResponse:
     return render(request, "management/charts.html", viewer, month=_month(month, clock))
 
 
@@ -405,7 +384,7 @@ def heatmap(session: Session, clock: Clock) -> dict[str, Any]:
 
 
 @router.get("/charts/data", include_in_schema=False)
-def chart_data(session: DB, clock: ClockDep, viewer: Reader, month: str | None = None) -> JSONResponse:
+def chart_data(session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None) -> JSONResponse:
     m = _month(month, clock)
     total = session.exec(select(func.count()).select_from(Event).where(Event.type == "eval")).one()
     return JSONResponse(
@@ -418,7 +397,7 @@ def chart_data(session: DB, clock: ClockDep, viewer: Reader, month: str | None =
 
 @router.get("/export/{what}.{fmt}", include_in_schema=False)
 def export(
-    what: str, fmt: str, session: DB, clock: ClockDep, viewer: Reader, month: str | None = None
+    what: str, fmt: str, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
 ) -> Response:
     """报表导出: the month report (with deductions) or the violation list, CSV or Excel."""
     m = _month(month, clock)

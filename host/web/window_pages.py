@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from host import commands, faults, fleet
+from host.auth import policy
 from host.auth.roles import ALL_ROLES, Role
 from host.clock import Clock, local
 from host.errors import ServiceError
@@ -138,7 +139,8 @@ def window_page(
     pad = fleet.current_device(session, win)
     devices = [pad.device_id] if pad else []
     live = snapshot(session, clock, win.id)
-    month, month_err = _month_json(session, clock, win.id)
+    show_month = viewer.can(*policy.MONTH_SCORES)
+    month, month_err = _month_json(session, clock, win.id) if show_month else (None, None)
     return render(
         request,
         "window.html",
@@ -149,6 +151,7 @@ def window_page(
         items=timeline(session, devices, win.id, start, start + DAY_MS, now),
         month=month,
         month_err=month_err,
+        show_month=show_month,
         can_act=bool(pad) and viewer.may_act_on(win.id),
         today=fmt_time(now, "%Y-%m-%d"),
     )

@@ -90,7 +90,8 @@ def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
     run(env, "user", "add", "queue-a01", "--role", "staff", "--window", "A01", "--token-only")
     listed = run(env, "user", "list")
     assert re.search(r"queue-a01\s+staff\s+A01", listed) and re.search(r"root\s+admin", listed)
-    out = run(env, "token", "create", "--user", "queue-a01", "--name", "queue system", "--days", "365")
+    out = run(env, "token", "create", "--user", "queue-a01", "--name", "queue system", "--days", "365",
+              "--scope", "full")
     token = out.strip().splitlines()[-1]
     assert token.startswith("ep_")
     # The token works on the API with the user's role and window.
@@ -105,10 +106,10 @@ def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
     finally:
         engine.dispose()
     listed = run(env, "token", "list", "--user", "queue-a01")
-    assert re.search(r"^(\d+)\s+queue system\s+created .* expires ", listed, re.M) and token not in listed
+    assert re.search(r"^(\d+)\s+queue system\s+full .* 创建 .* 到期", listed, re.M) and token not in listed
     tid = listed.split()[0]
     assert f"token {tid} of queue-a01 revoked" in run(env, "token", "revoke", tid, "--user", "queue-a01")
-    assert "revoked" in run(env, "token", "list", "--user", "queue-a01")
+    assert "已吊销" in run(env, "token", "list", "--user", "queue-a01")
     assert "disabled" in run(env, "user", "disable", "root", "-r", "test")
     assert re.search(r"root\s+admin\s+-\s+disabled", run(env, "user", "list"))
     db = sqlite3.connect(settings.db_url.split("///", 1)[1])

@@ -72,7 +72,7 @@ def test_close_and_reopen_by_management_only(api: Api) -> None:
     r = api.client.post("/api/v1/reports/months/2026-11/reopen", json={"reason": "late events"},
                         headers=api.auth("admin"))
     assert r.status_code == 200
-    hist = api.client.get("/api/v1/reports/months/2026-11/history", headers=api.auth("patrol")).json()
+    hist = api.client.get("/api/v1/reports/months/2026-11/history", headers=api.auth("staff")).json()
     assert [(h["action"], h["by"]) for h in hist] == [("close", "management"), ("reopen", "admin")]
 
 

@@ -44,7 +44,7 @@ _HASH: list[str] = []
 
 
 class Site:
-    def __init__(self, tmp: Path, http_host: str = "127.0.0.1", url: str | None = None) -> None:
+    def __init__(self, tmp: Path, url: str | None = None, mode: str = "production") -> None:
         if url is None:
             url = f"sqlite:///{tmp / 'evalpad.db'}"
             _migrated_copy(tmp / "evalpad.db")
@@ -52,7 +52,7 @@ class Site:
             upgrade(url)
         self.engine = make_engine(url)
         self.clock = ManualClock(T0)
-        settings = Settings(data_dir=tmp, database_url=url, http_host=http_host)  # type: ignore[call-arg]
+        settings = Settings(data_dir=tmp, database_url=url, mode=mode)  # type: ignore[call-arg]
         self.sent: list[tuple[str, bytes]] = []
         self.app = create_app(
             settings,
@@ -78,11 +78,13 @@ class Site:
                 s.add(user)
             s.commit()
 
-    def client(self) -> TestClient:
-        return TestClient(self.app, follow_redirects=False)
+    def client(self, address: str = "testclient", raise_server_exceptions: bool = True) -> TestClient:
+        """A browser behind the TLS proxy (Secure cookies), from ``address``."""
+        return TestClient(self.app, base_url="https://testserver", follow_redirects=False,
+                          client=(address, 50000), raise_server_exceptions=raise_server_exceptions)
 
-    def login(self, name: str, password: str = PASSWORD) -> TestClient:
-        c = self.client()
+    def login(self, name: str, password: str = PASSWORD, raise_server_exceptions: bool = True) -> TestClient:
+        c = self.client(raise_server_exceptions=raise_server_exceptions)
         r = login_post(c, name=name, password=password)
         assert r.status_code == 303, r.text
         return c
@@ -98,3 +100,13 @@ def login_post(c: TestClient, **data: str) -> Any:
 def csrf_of(c: TestClient, path: str = "/board") -> str:
     html = c.get(path).text
     return html.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+
+
+def flash(c: TestClient, r: Any) -> str:
+    """What an action's redirect shows on the next page: "ok", "err" or "" (no message)."""
+    assert r.status_code == 303, r.text
+    page = c.get(r.headers["location"]).text
+    for kind in ("ok", "err"):
+        if f'class="flash {kind}"' in page:
+            return kind
+    return ""

@@ -18,7 +18,7 @@ from host.models.months import MonthAction
 from host.models.review import ViolationCandidate
 from host.models.volume import MonthlyVolume
 from protocol import messages
-from tests.web.harness import Site, csrf_of, login_post
+from tests.web.harness import Site, csrf_of, flash, login_post
 
 
 def audited(site: Site, action_prefix: str, actor: str) -> list[AuditEntry]:
@@ -36,7 +36,7 @@ def test_staff_report_a_fault_and_it_takes_it_through_its_lifecycle(app_site: Si
     clerk = app_site.login("clerk")
     token = csrf_of(clerk, "/windows/A01")
     r = clerk.post("/windows/A01/faults", data={"detail": "满意键按不下去", "csrf": token})
-    assert r.status_code == 303 and "ok=" in r.headers["location"]
+    assert r.status_code == 303 and flash(clerk, r) == "ok"
     with Session(app_site.engine) as s:
         fault = s.exec(select(Fault)).one()
         assert (fault.device_id, fault.opened_by, fault.status) == ("pad-a01", "clerk", "open")
@@ -48,11 +48,11 @@ def test_staff_report_a_fault_and_it_takes_it_through_its_lifecycle(app_site: Si
     token = csrf_of(tech, "/it/faults")
     assert tech.post(f"/it/faults/{fid}/ack", data={"assignee": "李工", "csrf": token}).status_code == 303
     r = tech.post(f"/it/faults/{fid}/resolve", data={"verdict": "pad_fault", "note": "", "csrf": token})
-    assert "err=" in r.headers["location"]  # a verdict needs repair notes
+    assert flash(tech, r) == "err"  # a verdict needs repair notes
     r = tech.post(
         f"/it/faults/{fid}/resolve", data={"verdict": "pad_fault", "note": "更换按键", "csrf": token}
     )
-    assert "ok=" in r.headers["location"]
+    assert flash(tech, r) == "ok"
     with Session(app_site.engine) as s:
         done = s.get(Fault, fid)
         assert done is not None
@@ -72,12 +72,12 @@ def test_month_close_and_reopen_need_the_right_role_and_a_reason(app_site: Site)
     token = csrf_of(mgmt, "/management")
     month = "2026-10"
     r = mgmt.post(f"/management/months/{month}/close", data={"reason": "十月考核", "csrf": token})
-    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert flash(mgmt, r) == "ok", r.headers["location"]
     assert "已关账" in mgmt.get(f"/management?month={month}").text
     r = mgmt.post(f"/management/months/{month}/reopen", data={"reason": "", "csrf": token})
-    assert "err=" in r.headers["location"]
+    assert flash(mgmt, r) == "err"
     r = mgmt.post(f"/management/months/{month}/reopen", data={"reason": "补录投诉", "csrf": token})
-    assert "ok=" in r.headers["location"]
+    assert flash(mgmt, r) == "ok"
     with Session(app_site.engine) as s:
         actions = s.exec(
             select(MonthAction)
@@ -99,11 +99,11 @@ def test_configuration_changes_are_made_and_audited(app_site: Site) -> None:
     r = mgmt.post(
         "/config/windows", data={"number": "C05", "name": "公积金", "category": "general", "csrf": token}
     )
-    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert flash(mgmt, r) == "ok", r.headers["location"]
     r = mgmt.post(
         "/config/calendar", data={"day": "2026-12-31", "kind": "holiday", "reason": "跨年调休", "csrf": token}
     )
-    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert flash(mgmt, r) == "ok", r.headers["location"]
     assert (
         mgmt.post(
             "/config/assignments", data={"device_id": "pad-a01", "window": "C05", "csrf": token}
@@ -116,7 +116,7 @@ def test_configuration_changes_are_made_and_audited(app_site: Site) -> None:
         "/config/assignments",
         data={"device_id": "pad-a01", "window": "C05", "reason": "调换", "csrf": csrf_of(tech, "/config")},
     )
-    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert flash(tech, r) == "ok", r.headers["location"]
     with Session(app_site.engine) as s:
         c05 = s.exec(select(Window).where(Window.number == "C05")).one()
         open_a = s.exec(
@@ -136,14 +136,14 @@ def test_desk_commands_reach_the_publisher_with_the_staff_as_actor(app_site: Sit
     clerk = app_site.login("clerk")
     token = csrf_of(clerk, "/windows/A01")
     r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "", "csrf": token})
-    assert "err=" in r.headers["location"] and not app_site.sent  # a prompt needs its 业务号
+    assert flash(clerk, r) == "err" and not app_site.sent  # a prompt needs its 业务号
     r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "Q0815", "csrf": token})
-    assert "ok=" in r.headers["location"]
+    assert flash(clerk, r) == "ok"
     topic, payload = app_site.sent[-1]
     assert topic == "evalpad/v1/pad-a01/cmd"
     assert messages.parse_command(payload)["svc"] == "Q0815"
     r = clerk.post("/windows/A01/commands", data={"kind": "reboot", "csrf": token})
-    assert "err=" in r.headers["location"] and len(app_site.sent) == 1  # not a desk command
+    assert flash(clerk, r) == "err" and len(app_site.sent) == 1  # not a desk command
     assert [e.subject for e in audited(app_site, "command.send", "clerk")] == ["pad-a01"]
 
 
@@ -218,12 +218,12 @@ def test_confirm_then_waive_a_deduction_with_its_reason(app_site: Site) -> None:
     assert _final(mgmt.get(f"/management?month={month}").text, "A01") == "5.00"
     token = csrf_of(mgmt, "/management")
     r = mgmt.post(f"/management/violations/{cid}/confirm", data={"reason": "", "month": month, "csrf": token})
-    assert "err=" in r.headers["location"]  # a decision needs its reason
+    assert flash(mgmt, r) == "err"  # a decision needs its reason
     r = mgmt.post(
         f"/management/violations/{cid}/confirm",
         data={"reason": "监控录像属实", "month": month, "csrf": token},
     )
-    assert "ok=" in r.headers["location"]
+    assert flash(mgmt, r) == "ok"
     lowered = _final(mgmt.get(f"/management?month={month}").text, "A01")
     assert float(lowered) < 5.0
     evidence = mgmt.get(f"/management/windows/A01?month={month}").text
@@ -233,7 +233,7 @@ def test_confirm_then_waive_a_deduction_with_its_reason(app_site: Site) -> None:
         "/management/waivers",
         data={"window": "A01", "month": month, "key": key, "reason": "经核实为误判", "csrf": token},
     )
-    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert flash(mgmt, r) == "ok", r.headers["location"]
     page = mgmt.get(f"/management?month={month}").text
     assert float(_final(page, "A01")) > float(lowered)  # the waived line no longer counts
     evidence = mgmt.get(f"/management/windows/A01?month={month}").text
@@ -264,11 +264,11 @@ def test_a_patrol_note_can_flag_a_violation_for_review(app_site: Site) -> None:
         "/board/notes",
         data={"window": "A01", "note": "未提示群众评价", "violation": "no_prompt", "csrf": token},
     )
-    assert "ok=" in r.headers["location"]
+    assert flash(guard, r) == "ok"
     r = guard.post(
         "/board/notes", data={"window": "A01", "note": "x", "violation": "self_eval", "csrf": token}
     )
-    assert "err=" in r.headers["location"]  # needs the evaluation: the detector's
+    assert flash(guard, r) == "err"  # needs the evaluation: the detector's
     with Session(app_site.engine) as s:
         cands = s.exec(select(ViolationCandidate)).all()
         assert [(c.kind, c.source, c.status, c.detail) for c in cands] == [
@@ -329,7 +329,7 @@ def test_the_admin_adds_and_disables_accounts_from_the_browser(app_site: Site) -
         "/config/users",
         data={"name": "wang", "role": "staff", "window": "A02", "password": "short", "csrf": token},
     )
-    assert "err=" in r.headers["location"]  # too short: refused, not stored
+    assert flash(boss, r) == "err"  # too short: refused, not stored
     r = boss.post(
         "/config/users",
         data={
@@ -341,13 +341,13 @@ def test_the_admin_adds_and_disables_accounts_from_the_browser(app_site: Site) -
             "csrf": token,
         },
     )
-    assert "ok=" in r.headers["location"], r.headers["location"]
+    assert flash(boss, r) == "ok", r.headers["location"]
     wang = app_site.client()
     r = login_post(wang, name="wang", password="窗口二号-初始密码-2026")
     assert r.headers["location"] == "/windows/mine"
     assert wang.get("/windows/mine").headers["location"] == "/windows/A02"
     r = boss.post("/config/users/wang/disable", data={"reason": "调岗", "csrf": token})
-    assert "ok=" in r.headers["location"]
+    assert flash(boss, r) == "ok"
     assert wang.get("/windows/A02").status_code == 303  # the session ended at once
     assert [e.subject for e in audited(app_site, "user.", "boss")] == ["wang", "wang"]
     assert app_site.login("mgmt").get("/config/users").status_code == 403
@@ -375,12 +375,12 @@ def test_bad_input_gets_a_clear_chinese_message_and_stores_nothing(app_site: Sit
     with Session(app_site.engine) as s:
         assert s.exec(select(MonthlyVolume)).all() == []
     r = mgmt.get("/management/export/report.pdf")
-    assert r.status_code == 303 and "err=" in r.headers["location"]
+    assert r.status_code == 303 and flash(mgmt, r) == "err"
     r = mgmt.post(
         "/management/waivers",
         data={"window": "A01", "month": "2026-11", "key": "1:2026-11:x:1", "reason": "", "csrf": token},
     )
-    assert "err=" in r.headers["location"]  # a waiver needs its reason (R8)
+    assert flash(mgmt, r) == "err"  # a waiver needs its reason (R8)
     r = mgmt.post("/board/notes", data={"window": "Z99", "note": "x", "csrf": token})
     assert r.status_code == 404 and "找不到" in r.text
 
@@ -388,7 +388,6 @@ def test_bad_input_gets_a_clear_chinese_message_and_stores_nothing(app_site: Sit
 def test_r10_it_records_a_swap_at_its_real_time_on_the_devices_page(app_site: Site) -> None:
     """信息技术科 · 更正分配记录: preview first (nothing stored), then the swap from its real time, with a
     reason (R12); bad input gets a Chinese message and stores nothing."""
-    from urllib.parse import unquote
 
     from host import fleet
     from host.clock import local
@@ -413,9 +412,13 @@ def test_r10_it_records_a_swap_at_its_real_time_on_the_devices_page(app_site: Si
                       ({"window": "A02", "device": "pad-a01", "device2": "pad-spare", "window2": "A02"},
                        "更正未完成")):
         r = tech.post("/it/assignments/correct", data={**form, **bad})
-        assert r.status_code == 303 and says in unquote(r.headers["location"]), (bad, r.headers["location"])
+        assert r.status_code == 303, bad
+        shown = tech.get(r.headers["location"]).text
+        assert 'class="flash err"' in shown and says in shown, bad
     r = tech.post("/it/assignments/correct", data=form)
-    assert r.status_code == 303 and "已更正" in unquote(r.headers["location"])
+    assert r.status_code == 303
+    shown = tech.get(r.headers["location"]).text
+    assert 'class="flash ok"' in shown and "已更正" in shown
     with Session(app_site.engine) as s:
         rows = s.exec(select(Assignment).order_by(col(Assignment.device_id))).all()
         assert [(a.device_id, a.end_ms == swap, a.start_ms == swap) for a in rows] == [

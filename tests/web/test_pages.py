@@ -103,6 +103,11 @@ def test_wrong_password_is_refused_and_guessing_is_throttled(person: Any) -> Non
     for _ in range(5):
         page = guesser.login("wrong-password-123")
         assert "用户名或密码错误" in page.content()
+    for _ in range(6):  # the waits grow (1 s, 2 s, 4 s, ...): a guesser soon runs into one
+        page = guesser.login("wrong-password-123")
+        if "登录失败次数过多" in page.content():
+            break
+    assert "登录失败次数过多" in page.content()
     page = guesser.login()  # even the right password waits now
     assert "登录失败次数过多" in page.content()
     assert "/login" in page.url
@@ -346,3 +351,17 @@ def test_it_pages_and_charts_render(person: Any, site: Site) -> None:
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the window page scrolls sideways on a phone ({width} px)"
     phone.shot("window-A01-phone")
+
+
+def test_the_api_reference_renders_offline_for_a_signed_in_person_only(person: Any, site: Site) -> None:
+    """/docs draws the API from the host's own copy of Swagger UI (this machine has no CDN to reach);
+    without a session neither the page nor /openapi.json is given out."""
+    stranger = person("admin1", login=False)
+    stranger.goto("/docs")
+    assert "/login" in stranger.page.url
+    assert stranger.page.request.get(site.url + "/openapi.json").status == 401
+    admin = person("admin1")
+    page = admin.goto("/docs")
+    expect(page.locator(".opblock-tag").first).to_be_visible(timeout=15_000)
+    assert page.locator(".opblock").count() > 20
+    admin.shot("api-docs")

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import col, func, select
 
 from host.api.deps import SessionDep, require
+from host.api.params import Offset, TimeMs
 from host.api.schemas import DEFAULT_PAGE, MAX_PAGE, Page
 from host.auth.roles import Principal, Role
 from host.models.audit import AuditEntry
@@ -30,9 +31,9 @@ class AuditPublic(BaseModel):
 def audit_trail(who: Auditor, session: SessionDep,
                 action: Annotated[str | None, Query(description="e.g. device.assign")] = None,
                 subject: Annotated[str | None, Query(description="e.g. a device id or window number")] = None,
-                actor: str | None = None, from_ms: int | None = None, to_ms: int | None = None,
+                actor: str | None = None, from_ms: TimeMs = None, to_ms: TimeMs = None,
                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-                offset: Annotated[int, Query(ge=0)] = 0) -> Page[AuditPublic]:
+                offset: Offset = 0) -> Page[AuditPublic]:
     """Newest first."""
     conds = []
     if action is not None:

@@ -9,6 +9,7 @@ from sqlmodel import col, func, select
 
 from host import fleet
 from host.api.deps import EventReader, SessionDep
+from host.api.params import Offset, TimeMs
 from host.api.schemas import DEFAULT_PAGE, MAX_PAGE, EventPublic, Page
 from host.auth.roles import Role
 from host.errors import Invalid
@@ -23,10 +24,10 @@ def events(who: EventReader, session: SessionDep,
            device: str | None = None,
            window: Annotated[str | None, Query(description="window number")] = None,
            event_type: Annotated[str | None, Query(alias="type", description="e.g. eval, pause")] = None,
-           from_ms: Annotated[int | None, Query(description="at or after (Unix ms UTC)")] = None,
-           to_ms: Annotated[int | None, Query(description="before (Unix ms UTC)")] = None,
+           from_ms: TimeMs = None,
+           to_ms: TimeMs = None,
            limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-           offset: Annotated[int, Query(ge=0)] = 0,
+           offset: Offset = 0,
            order: Literal["asc", "desc"] = "asc") -> Page[EventPublic]:
     """Events by the time they happened (``at_ms``, R10); staff see their own window's only."""
     if from_ms is not None and to_ms is not None and to_ms < from_ms:

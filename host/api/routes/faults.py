@@ -9,13 +9,13 @@ from pydantic import BaseModel, Field
 
 from host import exports, faults
 from host.api.deps import ClockDep, SessionDep
+from host.api.params import Id, MonthQuery, MonthRequired
 from host.api.routes.review_common import (
     FaultUser,
     FaultWorker,
     SummaryReader,
     check_format,
     download,
-    month_param,
     window_id,
     window_names,
     window_numbers,
@@ -100,9 +100,9 @@ def _public(f: Fault, numbers: dict[int, str]) -> FaultPublic:
 
 @router.get("", response_model=list[FaultPublic])
 def list_faults(who: FaultUser, session: SessionDep, status: str | None = None, device_id: str | None = None,
-                window: str | None = None, month: str | None = None) -> list[FaultPublic]:
+                window: str | None = None, month: MonthQuery = None) -> list[FaultPublic]:
     """The log (staff: their window's), by start time."""
-    span = month_span(month_param(month)) if month else None
+    span = month_span(month) if month else None
     rows = faults.list_faults(session, status=status, device_id=device_id,
                               window_id=window_id(session, window, who),
                               since_ms=span.start_ms if span else None,
@@ -112,19 +112,19 @@ def list_faults(who: FaultUser, session: SessionDep, status: str | None = None, 
 
 
 @router.get("/summary", response_model=SummaryOut)
-def summary(who: SummaryReader, session: SessionDep, month: str) -> SummaryOut:
+def summary(who: SummaryReader, session: SessionDep, month: MonthRequired) -> SummaryOut:
     """Faults opened in a month: counts, MTTR (opened -> resolved), faults per pad."""
-    s = faults.summary(session, month_span(month_param(month)))
+    s = faults.summary(session, month_span(month))
     return SummaryOut(total=s.total, resolved=s.resolved, mttr_ms=s.mttr_ms, by_status=s.by_status,
                       by_verdict=s.by_verdict, per_pad=s.per_pad)
 
 
 @router.get("/export")
-def export(who: SummaryReader, session: SessionDep, month: str | None = None,
+def export(who: SummaryReader, session: SessionDep, month: MonthQuery = None,
            format: str = "xlsx") -> Response:
     """The log (or a month of it), CSV or printable Excel (Chinese headers)."""
     check_format(format)
-    span = month_span(month_param(month)) if month else None
+    span = month_span(month) if month else None
     rows = faults.list_faults(session, since_ms=span.start_ms if span else None,
                               until_ms=span.end_ms if span else None)
     write = exports.fault_log_csv if format == "csv" else exports.fault_log_xlsx
@@ -152,7 +152,7 @@ def report(body: FaultIn, who: FaultUser, session: SessionDep, clock: ClockDep) 
 
 
 @router.get("/{fault_id}", response_model=FaultPublic)
-def fault(fault_id: int, who: FaultUser, session: SessionDep) -> FaultPublic:
+def fault(fault_id: Id, who: FaultUser, session: SessionDep) -> FaultPublic:
     row = faults.get_fault(session, fault_id)
     if who.role is Role.STAFF:
         who.check_window(row.window_id)
@@ -160,14 +160,14 @@ def fault(fault_id: int, who: FaultUser, session: SessionDep) -> FaultPublic:
 
 
 @router.post("/{fault_id}/ack", response_model=FaultPublic)
-def ack(fault_id: int, body: AckIn, who: FaultWorker, session: SessionDep, clock: ClockDep) -> FaultPublic:
+def ack(fault_id: Id, body: AckIn, who: FaultWorker, session: SessionDep, clock: ClockDep) -> FaultPublic:
     row = faults.acknowledge(session, fault_id, by=who.actor, assignee=body.assignee, note=body.note,
                              now_ms=clock.now_ms())
     return _public(row, window_numbers(session))
 
 
 @router.post("/{fault_id}/resolve", response_model=FaultPublic)
-def resolve(fault_id: int, body: ResolveIn, who: FaultWorker, session: SessionDep,
+def resolve(fault_id: Id, body: ResolveIn, who: FaultWorker, session: SessionDep,
             clock: ClockDep) -> FaultPublic:
     """Close with a verdict; ``pad_fault`` waives the deductions it overlaps (R7)."""
     row = faults.resolve(session, fault_id, by=who.actor, verdict=body.verdict, notes=body.notes,
@@ -176,7 +176,7 @@ def resolve(fault_id: int, body: ResolveIn, who: FaultWorker, session: SessionDe
 
 
 @router.post("/{fault_id}/reclassify", response_model=FaultPublic)
-def reclassify(fault_id: int, body: ReclassifyIn, who: FaultWorker, session: SessionDep,
+def reclassify(fault_id: Id, body: ReclassifyIn, who: FaultWorker, session: SessionDep,
                clock: ClockDep) -> FaultPublic:
     row = faults.reclassify(session, fault_id, by=who.actor, verdict=body.verdict, reason=body.reason,
                             now_ms=clock.now_ms())

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from host.api.deps import AnyUser, ClockDep, SessionDep, require
+from host.api.params import Month, Period, Year
+from host.auth import policy
 from host.auth.roles import Principal, Role
 from host.errors import Invalid, NotFound
 from host.models.fleet import Window
@@ -26,7 +28,9 @@ from host.scoring.periods import period_view
 from host.scoring.report import month_view
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-Management = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
+Management = Annotated[Principal, Depends(require(*policy.REVIEW))]
+# Monthly scores: management (all windows) and staff (their own: _scope); not patrol or IT.
+ScoreReader = Annotated[Principal, Depends(require(*policy.MONTH_SCORES))]
 
 
 class MonthDecision(BaseModel):
@@ -53,7 +57,7 @@ def _scope(who: Principal) -> list[int] | None:
 
 
 @router.get("/months/{month}")
-def month(month: str, who: AnyUser, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
+def month(month: Month, who: ScoreReader, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
     """The monthly report: every window's N, S, base, V, standard, shortfall, closures, violations,
     waivers and final; as fed back if the month is closed (R11), with late events listed."""
     with _rules():
@@ -61,7 +65,7 @@ def month(month: str, who: AnyUser, session: SessionDep, clock: ClockDep) -> dic
 
 
 @router.get("/months/{month}/windows/{number}")
-def window_month(month: str, number: str, who: AnyUser, session: SessionDep,
+def window_month(month: Month, number: str, who: ScoreReader, session: SessionDep,
                  clock: ClockDep) -> dict[str, Any]:
     """One window's month (so far, if it is running), with every deduction's evidence."""
     win = session.exec(select(Window).where(Window.number == number)).first()
@@ -73,14 +77,14 @@ def window_month(month: str, number: str, who: AnyUser, session: SessionDep,
 
 
 @router.get("/months/{month}/history")
-def month_history(month: str, who: AnyUser, session: SessionDep) -> list[dict[str, Any]]:
+def month_history(month: Month, who: ScoreReader, session: SessionDep) -> list[dict[str, Any]]:
     """The close/reopen log of a month (R11, R12)."""
     return [{"action": a.action, "at_ms": a.at_ms, "by": a.by, "reason": a.reason}
             for a in history(session, month)]
 
 
 @router.post("/months/{month}/close")
-def close(month: str, body: MonthDecision, who: Management, session: SessionDep,
+def close(month: Month, body: MonthDecision, who: Management, session: SessionDep,
           clock: ClockDep) -> dict[str, Any]:
     """Close the month: the report as it stands is what each window is given (R11)."""
     with _rules():
@@ -89,7 +93,7 @@ def close(month: str, body: MonthDecision, who: Management, session: SessionDep,
 
 
 @router.post("/months/{month}/reopen")
-def reopen(month: str, body: MonthDecision, who: Management, session: SessionDep,
+def reopen(month: Month, body: MonthDecision, who: Management, session: SessionDep,
            clock: ClockDep) -> dict[str, Any]:
     """Reopen a closed month (R11): needs a reason; logged."""
     action = reopen_month(session, month, clock, by=who.actor, reason=body.reason)
@@ -97,7 +101,7 @@ def reopen(month: str, body: MonthDecision, who: Management, session: SessionDep
 
 
 @router.get("/periods/{period}")
-def period(period: str, who: AnyUser, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
+def period(period: Period, who: ScoreReader, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
     """A quarter (2026-Q4) or year (2026): mean of the rated monthly finals, ranked."""
     with _rules():
         view = period_view(session, period, clock)
@@ -110,7 +114,7 @@ def period(period: str, who: AnyUser, session: SessionDep, clock: ClockDep) -> d
 
 
 @router.get("/config/{year}")
-def scoring_config(year: int, who: AnyUser, session: SessionDep) -> dict[str, Any]:
+def scoring_config(year: Year, who: AnyUser, session: SessionDep) -> dict[str, Any]:
     """The numbers the rules use this year, defaults marked; the summer range flagged as an
     ASSUMPTION while it is the shipped default (R5)."""
     cfg = config.load_config(session)

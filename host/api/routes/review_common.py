@@ -10,31 +10,23 @@ from sqlmodel import Session, select
 
 from host import fleet
 from host.api.deps import require
+from host.auth import policy
 from host.auth.roles import Principal, Role
 from host.errors import Invalid
 from host.models.fleet import Window
-from host.rules.month_span import parse_month
 
 # R6/R8: only the management section decides (admin may stand in).
-Reviewer = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT))]
+Reviewer = Annotated[Principal, Depends(require(*policy.REVIEW))]
 # Reads of one window's review: management, and that window's own staff (feedback, R11).
-ReviewReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.STAFF))]
+ReviewReader = Annotated[Principal, Depends(require(*policy.MONTH_SCORES))]
 # R6: a complaint or patrol record may flag a candidate.
 ViolationReporter = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.PATROL))]
 # R7: the IT section keeps the repair log; everyone may read it and report a problem.
-FaultWorker = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]
+FaultWorker = Annotated[Principal, Depends(require(*policy.FLEET))]
 FaultUser = Annotated[Principal, Depends(require(*tuple(Role)))]
 SummaryReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def month_param(month: str) -> str:
-    try:
-        parse_month(month)
-    except ValueError as exc:
-        raise Invalid(str(exc), "e.g. ?month=2026-10") from exc
-    return month
 
 
 def window_id(session: Session, number: str | None, who: Principal) -> int | None:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from host import fleet
 from host.api.deps import ClockDep, PublishDep, QueueClient, SessionDep, SettingsDep
+from host.api.params import TimeMs
 from host.api.schemas import DEFAULT_PAGE, MAX_PAGE, SessionIn, SessionOut, SessionPublic
 from host.api.views import command_public
 from host.models.service import ServiceSession
@@ -39,7 +40,7 @@ def session_event(number: str, body: SessionIn, who: QueueClient, session: Sessi
 
 @router.get("", response_model=list[SessionPublic])
 def sessions(number: str, who: QueueClient, session: SessionDep,
-             from_ms: int | None = None, to_ms: int | None = None,
+             from_ms: TimeMs = None, to_ms: TimeMs = None,
              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE) -> list[SessionPublic]:
     """The window's service sessions, newest first."""
     win = fleet.get_window(session, number)

@@ -10,13 +10,13 @@ from sqlmodel import Session
 
 from host import exports, violations
 from host.api.deps import ClockDep, SessionDep
+from host.api.params import Id, MonthField, MonthQuery, MonthRequired
 from host.api.routes.review_common import (
     Reviewer,
     ReviewReader,
     ViolationReporter,
     check_format,
     download,
-    month_param,
     window_id,
     window_names,
     window_numbers,
@@ -59,7 +59,7 @@ class DecisionIn(BaseModel):
 
 
 class DetectIn(BaseModel):
-    month: str
+    month: MonthField
     window: str | None = None
 
 
@@ -91,21 +91,21 @@ def _public(session: Session, c: ViolationCandidate, numbers: dict[int, str]) ->
 
 
 @router.get("", response_model=list[CandidatePublic])
-def list_candidates(who: ReviewReader, session: SessionDep, month: str | None = None,
+def list_candidates(who: ReviewReader, session: SessionDep, month: MonthQuery = None,
                     window: str | None = None, status: str | None = None,
                     kind: Kind | None = None) -> list[CandidatePublic]:
     """Candidates (staff: their own window's), oldest first."""
     rows = violations.list_candidates(session, window_id=window_id(session, window, who),
-                                      month=month_param(month) if month else None, status=status, kind=kind)
+                                      month=month, status=status, kind=kind)
     numbers = window_numbers(session)
     return [_public(session, c, numbers) for c in rows]
 
 
 @router.get("/export")
-def export(who: Reviewer, session: SessionDep, month: str, format: str = "xlsx") -> Response:
+def export(who: Reviewer, session: SessionDep, month: MonthRequired, format: str = "xlsx") -> Response:
     """The month's candidates and decisions, CSV or printable Excel (Chinese headers)."""
     check_format(format)
-    rows = violations.list_candidates(session, month=month_param(month))
+    rows = violations.list_candidates(session, month=month)
     newest = {c.id: ds[-1] for c in rows
               if c.id is not None and (ds := violations.decisions_of(session, c.id))}
     write = exports.violations_csv if format == "csv" else exports.violations_xlsx
@@ -116,7 +116,7 @@ def export(who: Reviewer, session: SessionDep, month: str, format: str = "xlsx")
 def detect(body: DetectIn, who: Reviewer, session: SessionDep, clock: ClockDep) -> DetectOut:
     """Flag candidates for a month (all active windows, or one); safe to run again."""
     wid = window_id(session, body.window, who)
-    done = violations.detect_month(session, month_param(body.month), now_ms=clock.now_ms(),
+    done = violations.detect_month(session, body.month, now_ms=clock.now_ms(),
                                    window_ids=[wid] if wid is not None else None)
     return DetectOut(windows=len(done.results), added=sum(r.added for r in done.results.values()),
                      withdrawn=sum(r.withdrawn for r in done.results.values()), warnings=list(done.warnings))
@@ -134,7 +134,7 @@ def report(body: ReportIn, who: ViolationReporter, session: SessionDep, clock: C
 
 
 @router.get("/{candidate_id}", response_model=CandidatePublic)
-def candidate(candidate_id: int, who: ReviewReader, session: SessionDep) -> CandidatePublic:
+def candidate(candidate_id: Id, who: ReviewReader, session: SessionDep) -> CandidatePublic:
     row = violations.get_candidate(session, candidate_id)
     if who.role is Role.STAFF:
         who.check_window(row.window_id)
@@ -142,7 +142,7 @@ def candidate(candidate_id: int, who: ReviewReader, session: SessionDep) -> Cand
 
 
 @router.post("/{candidate_id}/confirm", response_model=CandidatePublic)
-def confirm(candidate_id: int, body: DecisionIn, who: Reviewer, session: SessionDep,
+def confirm(candidate_id: Id, body: DecisionIn, who: Reviewer, session: SessionDep,
             clock: ClockDep) -> CandidatePublic:
     """Confirm: it deducts; a consecutive or self-evaluation also voids its evaluation (R2, R6)."""
     row = violations.confirm(session, candidate_id, reviewer=who.actor, reason=body.reason,
@@ -151,7 +151,7 @@ def confirm(candidate_id: int, body: DecisionIn, who: Reviewer, session: Session
 
 
 @router.post("/{candidate_id}/dismiss", response_model=CandidatePublic)
-def dismiss(candidate_id: int, body: DecisionIn, who: Reviewer, session: SessionDep,
+def dismiss(candidate_id: Id, body: DecisionIn, who: Reviewer, session: SessionDep,
             clock: ClockDep) -> CandidatePublic:
     row = violations.dismiss(session, candidate_id, reviewer=who.actor, reason=body.reason,
                              now_ms=clock.now_ms())

@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 from host import waivers
 from host.api.deps import ClockDep, SessionDep
-from host.api.routes.review_common import Reviewer, ReviewReader, month_param, window_id, window_numbers
+from host.api.params import Id, MonthField, MonthQuery
+from host.api.routes.review_common import Reviewer, ReviewReader, window_id, window_numbers
 from host.models.waivers import Waiver
 
 router = APIRouter(prefix="/waivers", tags=["waivers (R8)"])
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/waivers", tags=["waivers (R8)"])
 
 class WaiverIn(BaseModel):
     window: str
-    month: str
+    month: MonthField
     key: str = Field(description="the deduction's key, as the monthly report shows it")
     reason: str = Field(min_length=1)
 
@@ -45,10 +46,10 @@ def _public(w: Waiver, numbers: dict[int, str]) -> WaiverPublic:
 
 
 @router.get("", response_model=list[WaiverPublic])
-def list_waivers(who: ReviewReader, session: SessionDep, month: str | None = None, window: str | None = None,
+def list_waivers(who: ReviewReader, session: SessionDep, month: MonthQuery = None, window: str | None = None,
                  include_revoked: bool = False) -> list[WaiverPublic]:
     rows = waivers.list_waivers(session, window_id=window_id(session, window, who),
-                                month=month_param(month) if month else None, include_revoked=include_revoked)
+                                month=month, include_revoked=include_revoked)
     numbers = window_numbers(session)
     return [_public(w, numbers) for w in rows]
 
@@ -57,13 +58,13 @@ def list_waivers(who: ReviewReader, session: SessionDep, month: str | None = Non
 def create(body: WaiverIn, who: Reviewer, session: SessionDep, clock: ClockDep) -> WaiverPublic:
     wid = window_id(session, body.window, who)
     assert wid is not None
-    row = waivers.create_waiver(session, window_id=wid, month=month_param(body.month), key=body.key,
+    row = waivers.create_waiver(session, window_id=wid, month=body.month, key=body.key,
                                 reason=body.reason, by=who.actor, now_ms=clock.now_ms())
     return _public(row, window_numbers(session))
 
 
 @router.post("/{waiver_id}/revoke", response_model=WaiverPublic)
-def revoke(waiver_id: int, body: RevokeIn, who: Reviewer, session: SessionDep,
+def revoke(waiver_id: Id, body: RevokeIn, who: Reviewer, session: SessionDep,
            clock: ClockDep) -> WaiverPublic:
     row = waivers.revoke_waiver(session, waiver_id, reason=body.reason, by=who.actor, now_ms=clock.now_ms())
     return _public(row, window_numbers(session))
