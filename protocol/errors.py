@@ -21,7 +21,7 @@ CODES = (TOO_LARGE, NOT_UTF8, NOT_JSON, NOT_OBJECT, BAD_VERSION, BAD_DEVICE,
 # treats any code alike (it counts the event as rejected), so hosts may add codes.
 CONFLICT = "conflict"              # the seq is stored with other content: kept beside it, raised to IT
 HOST_ERROR = "host_error"          # the host failed on this event: kept with the error, replayable
-REJ_CODES = CODES + (CONFLICT, HOST_ERROR)
+REJ_CODES = CODES + (CONFLICT, HOST_ERROR)  # noqa: RUF005 (plain tuple + for MicroPython)
 
 
 class ProtocolError(ValueError):

@@ -131,7 +131,8 @@ def expected(name: str, kind: Any) -> dict[str, Any]:
         "strs": {"type": "array", "items": NAME},
         "ranges": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": UINT}},
         "ident": IDENT,
-        "rej": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": [UINT, IDENT]}},
+        "rej": {"type": "array",
+                "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": [UINT, IDENT]}},
     }
     return dict(table[kind])
 
@@ -349,8 +350,9 @@ BEYOND_SCHEMA = {
     "ack/rej-seq-outside-the-ack-ranges",
     # The fields of an unknown event type (Delivery 6) are any plain JSON: their bounds (text,
     # integers, finite numbers, depth) apply at every depth, which the document says in words.
-    "events/type-unknown-too-deep", "events/type-unknown-field-huge-int", "events/type-unknown-field-with-nul",
-    "events/type-unknown-key-with-nul", "events/type-unknown-field-infinite",
+    "events/type-unknown-too-deep", "events/type-unknown-field-huge-int",
+    "events/type-unknown-field-with-nul", "events/type-unknown-key-with-nul",
+    "events/type-unknown-field-infinite",
 }
 
 
