@@ -91,7 +91,7 @@ def test_numbers_beyond_the_contract_are_refused_with_a_reason_and_the_largest_a
     pad.state("serving", buffered=top, mem_free=top, rssi=-top, up=top, boot=top, fw="f" * 256,
               faults=["x" * 200, "y" * 200], retain=False)
     pad.send(2, up=top, ts=None)
-    pad.send(top, boot=1)
+    pad.send(top, up=5000)
     assert pad.wait_acked([2, top])
     with Session(engine) as s:
         wait_for(lambda: s.get(DeviceStatus, "qp-0520", populate_existing=True).buffered == top,
