@@ -247,7 +247,8 @@ class PadApp:
 
     def state_message(self, up: int) -> dict:
         fields = {"fw": FW_VERSION, "boot": self.boot, "up": up, "ts": self.clock.now_ms(),
-                  "buffered": self.log.unacked(), "mem_free": self.hal.mem_free(),  # type: ignore[attr-defined]
+                  "buffered": self.log.unacked(), "rejected": self.log.rejected,
+                  "mem_free": self.hal.mem_free(),  # type: ignore[attr-defined]
                   "faults": self.health.fault_codes()}
         rssi = self.hal.rssi()  # type: ignore[attr-defined]
         if rssi is not None:
