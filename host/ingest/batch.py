@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from host.faults.log import open_fault
 from host.ingest import store
@@ -207,22 +208,28 @@ class BatchProcessor:
                 out.fate[i] = fate
         out.duplicates = sum(1 for f in out.fate.values() if f == DUPLICATE)
         out.conflicts = len(conflicts)
+        by_device: dict[str, list[tuple[int, int]]] = {}
         for conflict_id, dev, seq in store.keep_conflicts(session, conflicts):
-            self._raise_conflict(session, conflict_id, dev, seq, windows[(dev, seq)])
+            by_device.setdefault(dev, []).append((conflict_id, seq))
+        when = max((c["received_ms"] for c in conflicts), default=0)
+        for dev, kept in sorted(by_device.items()):
+            self._raise_conflicts(session, dev, sorted(kept), windows, when)
 
     @staticmethod
-    def _raise_conflict(session: Session, conflict_id: int, dev: str, seq: int, window: int) -> None:
-        row = session.get(EventConflict, conflict_id)
-        assert row is not None
-        log.warning("pad %s sent seq %s again with other content; kept as conflict %s beside the "
-                    "stored event", dev, seq, conflict_id)
+    def _raise_conflicts(session: Session, dev: str, kept: list[tuple[int, int]],
+                         windows: dict[tuple[str, int], int], at_ms: int) -> None:
+        """One pad fault for IT per pad and batch, naming the seqs and the conflict records."""
+        log.warning("pad %s sent seqs %s again with other content; kept as conflicts %s beside the stored "
+                    "events", dev, [s for _, s in kept], [i for i, _ in kept])
+        seqs = "、".join(str(s) for _, s in kept[:10]) + ("等" if len(kept) > 10 else "")
+        ids = "、".join(str(i) for i, _ in kept[:10]) + ("等" if len(kept) > 10 else "")
         fault, _ = open_fault(
-            session, source="host", code=SEQ_CONFLICT, at_ms=row.received_ms, now_ms=row.received_ms,
-            device_id=dev, window_id=window,
-            detail=f"序号 {seq} 重复但内容不同：已存事件保持不变，另一内容存为冲突记录 {conflict_id}。"
+            session, source="host", code=SEQ_CONFLICT, at_ms=at_ms, now_ms=at_ms, device_id=dev,
+            window_id=windows[(dev, kept[0][1])],
+            detail=f"序号 {seqs} 重复但内容不同：已存事件保持不变，另一内容存为冲突记录 {ids}。"
                    "请检查评价器的事件日志或固件。")
-        row.fault_id = fault.id
-        session.add(row)
+        session.execute(update(EventConflict).where(col(EventConflict.id).in_([i for i, _ in kept]))
+                        .values(fault_id=fault.id))
 
     def _state_fact(self, session: Session, item: Received, dev: str, msg: dict) -> Fact:
         at: int | None = item.received_ms

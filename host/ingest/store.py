@@ -151,8 +151,8 @@ def keep_rejected(session: Session, rows: list[dict[str, Any]]) -> int:
             seen.add(key)
         log.info("rejected %s from %s: %s: %s", r["topic"], r["device_id"] or "?", r["code"], r["reason"])
         fresh.append({k: v for k, v in r.items() if k != "state"})
-    if fresh:
-        session.execute(insert(RejectedMessage), fresh)
+    if fresh:   # Core executemany: one statement for the batch
+        session.execute(insert(RejectedMessage.__table__), fresh)  # type: ignore[attr-defined]
     return len(fresh)
 
 

@@ -176,7 +176,8 @@ def test_a_real_pad_never_resends_held_or_rejected_events_and_counts_the_rejecte
     assert sorted(c.seq for c in conflicts) == [2, 3, 4]
     assert all((c.stored["rating"], c.body["rating"]) == ("satisfied", "unsatisfied") for c in conflicts)
     faults = rows(engine, Fault, device_id="qp-0603")
-    assert [(f.code, f.repeats) for f in faults] == [("seq_conflict", 2)]
+    assert [(f.code, f.status) for f in faults] == [("seq_conflict", "open")]   # one fault per pad while open
+    assert all(c.fault_id == faults[0].id for c in conflicts)
 
 
 def test_a_rejected_event_is_replayed_once_its_cause_is_fixed(broker, engine, start_ingest, clock,
