@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 
 from host import audit
 from host.clock import Clock
+from host.errors import Invalid
 from host.ingest.acking import ack_payloads
 from host.ingest.batch import BatchProcessor, Outcome, find_record_result
 from host.ingest.inbox import Received
@@ -108,6 +109,32 @@ def replay_rejected(engine: Engine, clock: Clock, *, device: str | None = None,
             for payload in ack_payloads(seqs, placed_acks.rej.get(dev)):
                 publish(topics.topic(dev, spec.ACK, prefix), payload)
     return result
+
+
+HELD_REASON = "the pad is registered or assigned now"
+
+
+def replay_request(engine: Engine, clock: Clock, actor: str, *, device: str | None = None,
+                   ids: Sequence[int] | None = None, code: str | None = None, reason: str = "",
+                   publish: Publish | None = None, prefix: str = spec.PREFIX) -> ReplayResult:
+    """A person's replay (CLI, API, IT page): checked, then replayed and audited (R12).
+
+    A pad's pending events may be replayed without a reason (what follows its registration
+    or assignment); naming rows or a code means a cause was fixed, so say which.
+    """
+    if device is None and not ids and code is None:
+        raise Invalid("name what to replay: a pad, rejected message ids, or a reason code",
+                      "e.g. --device qp-0107, or ids from `evalpad rejected list`")
+    if ids is not None and len(ids) > MAX_IDS:
+        raise Invalid(f"at most {MAX_IDS} ids per replay, got {len(ids)}", "replay by pad or code instead")
+    reason = reason.strip()
+    if not reason:
+        if ids or code is not None:
+            raise Invalid("a replay of rejected messages needs a reason (R12)",
+                          "say what was fixed, e.g. 'host 1.0.1 stores this field'")
+        reason = HELD_REASON
+    return replay_rejected(engine, clock, device=device, ids=ids, code=code, publish=publish, prefix=prefix,
+                           actor=actor, reason=reason)
 
 
 def replay_for_device(engine: Engine, device_id: str, clock: Clock, publish: Publish | None = None,
