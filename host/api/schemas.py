@@ -163,6 +163,8 @@ class DeviceStatusPublic(Out):
     boot: int | None
     up_ms: int | None
     buffered: int | None
+    rejected: int | None = Field(default=None,
+                                 description="events the host acked as rejected, as the pad counts them")
     mem_free: int | None
     rssi: int | None
     faults: list[str]
