@@ -193,10 +193,13 @@ class BatchProcessor:
         windows: dict[tuple[str, int], int] = {}
         for key, entries in pending.items.items():
             reference = pending.rows[key]["body"] if key in new else stored[key]
-            same = store.canonical(reference)
+            same = store.canonical(reference) if len(entries) > 1 or key not in new else ""
             for n, (i, item, msg) in enumerate(entries):
-                if store.canonical(msg) == same:
-                    fate = STORED if key in new and n == 0 else DUPLICATE
+                if key in new and n == 0:          # the event stored now: the reference itself
+                    fate = STORED
+                    out.ack(i, key[0], key[1])
+                elif store.canonical(msg) == same:
+                    fate = DUPLICATE
                     out.ack(i, key[0], key[1])
                 else:
                     fate = CONFLICT

@@ -49,6 +49,7 @@ def test_list_then_replay_a_rejected_event_once_with_a_reason(env: dict[str, str
     with Session(engine) as s:
         assert [e.seq for e in s.exec(select(Event)).all()] == [12]
         audits = s.exec(select(AuditEntry).where(AuditEntry.action == "rejected.replay")).all()
-        assert [(a.reason, a.detail["replayed"]) for a in audits] == [("主机已升级到 1.0.1", 1), ("再试一次", 0)]
+        assert [(a.reason, a.detail["replayed"]) for a in audits] == [("主机已升级到 1.0.1", 1),
+                                                                      ("再试一次", 0)]
         assert all(a.actor.startswith("cli:") for a in audits)
     engine.dispose()
