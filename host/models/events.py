@@ -48,6 +48,10 @@ class RejectedMessage(SQLModel, table=True):
     ``replayed_ms`` is set once a replay stored it (after registration, assignment or a fix).
     """
 
+    # A resent event is looked up by pad and seq (kept once): without it each batch of a busy
+    # pad's rejections scanned all of that pad's rows.
+    __table_args__ = (Index("ix_rejectedmessage_device_seq", "device_id", "seq"),)
+
     id: int | None = Field(default=None, primary_key=True)
     received_ms: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     topic: str = Field(max_length=256)

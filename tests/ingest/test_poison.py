@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
+import pytest
 from sqlmodel import Session, col, select
 
 from host.models import DeviceStatus, Event, RejectedMessage
@@ -101,4 +103,33 @@ def test_numbers_beyond_the_contract_are_refused_with_a_reason_and_the_largest_a
         seqs = set(s.exec(select(Event.seq).where(Event.device_id == "qp-0520")).all())
     assert seqs == {1, 2, top}
     assert len(rejected(engine)) == 1
+    pad.close()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)   # the shared server cannot be stopped
+def test_with_the_database_away_nothing_is_acknowledged_then_everything_is(broker, engine, start_ingest,
+                                                                          db_url):
+    """Delivery 5: an event the host could not record at all is not acknowledged, poison or not."""
+    import psycopg
+
+    from tests.support.services import PG_ADMIN_URL
+
+    place(engine, "qp-0530")
+    start_ingest()
+    pad = SimPad(broker, "qp-0530")
+    pad.send(1)
+    assert pad.wait_acked([1])
+    name = db_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        pad.send(2)
+        pad.send_raw(poison(pad)["not_json"])
+        pad.send(3, json.dumps({**json.loads(pad.event(3)), "rating": "meh"}).encode())   # rejected
+        time.sleep(3)
+        assert pad.acked == [[1, 1]], "nothing is acknowledged while nothing can be recorded"
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert pad.wait_acked([2, 3], timeout=30)
+    assert count_events(engine, "qp-0530") == 2
+    assert sorted(r.code for r in rejected(engine)) == ["bad_field", "not_json"]
     pad.close()
