@@ -4,6 +4,8 @@ revisions (0001, the initial schema, then one per change) match the models.
 
 from __future__ import annotations
 
+import itertools
+
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -109,7 +111,7 @@ def test_revisions_form_one_chain_from_the_initial_one() -> None:
     scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     revisions = list(scripts.walk_revisions())[::-1]          # oldest first
     assert revisions[0].revision == "0001" and revisions[0].down_revision is None
-    for before, after in zip(revisions, revisions[1:], strict=False):
+    for before, after in itertools.pairwise(revisions):
         assert after.down_revision == before.revision, f"{after.revision} must follow {before.revision}"
     assert len(scripts.get_heads()) == 1
 
@@ -120,14 +122,16 @@ def test_0002_keeps_rejected_messages_from_before_as_bytes(db_url: str) -> None:
     engine = db.make_engine(db_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO rejectedmessage (received_ms, topic, device_id, code, reason, payload) "
-                              "VALUES (1, 'evalpad/v1/qp-0001/event', 'qp-0001', 'not_json', 'r', '{窗口')"))
+            conn.execute(text("INSERT INTO rejectedmessage (received_ms, topic, device_id, code, reason, "
+                              "payload) VALUES (1, 'evalpad/v1/qp-0001/event', 'qp-0001', 'not_json', 'r', "
+                              "'{窗口')"))
             conn.execute(text("INSERT INTO device (id, label, registered_ms) VALUES ('qp-0001', '', 0)"))
             conn.execute(text("INSERT INTO devicestatus (device_id, power, online, faults, heartbeat_s, "
                               "buffered) VALUES ('qp-0001', 'on', true, '', 30, 5)"))
         db.upgrade(db_url)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT raw, seq FROM rejectedmessage")).one() == ("{窗口".encode(), None)
+            row = conn.execute(text("SELECT raw, seq FROM rejectedmessage")).one()
+            assert (bytes(row[0]), row[1]) == ("{窗口".encode(), None)
             conn.execute(text("UPDATE devicestatus SET buffered = 9007199254740991"))
             assert conn.execute(text("SELECT buffered FROM devicestatus")).scalar_one() == 2 ** 53 - 1
     finally:
