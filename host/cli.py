@@ -42,6 +42,11 @@ from host.cli_review import register as _register_review  # noqa: E402
 
 _register_review(app)
 
+# Kept-aside messages (issue 10): `evalpad rejected list | replay`, host/cli_rejected.py.
+from host.cli_rejected import register as _register_rejected  # noqa: E402
+
+_register_rejected(app)
+
 # Pads over USB (issue 3): `evalpad pad build | provision | deploy`, host/provision/.
 from host.provision.cli import pad_app as _pad_app  # noqa: E402
 

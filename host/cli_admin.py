@@ -254,27 +254,20 @@ def device_unassign(device_id: str, reason: Reason = "") -> None:
 
 @device_app.command("replay")
 def device_replay(device_id: str) -> None:
-    """Store the pad's held-back events (rejected while it was unknown or on no window)."""
+    """Store the pad's held-back events (kept while it was unknown or on no window); see also
+    `evalpad rejected`."""
     from sqlmodel import col, func, select
 
-    from host import audit
+    from host.ingest.replay import replay_request
     from host.models.events import RejectedMessage
 
     with _db() as (settings, session):
         fleet.get_device(session, device_id)
-        try:
-            from host.ingest.replay import replay_for_device
-        except ImportError:
-            raise _fail(Invalid("this evalpad has no replay (host.ingest.replay)", "update evalpad"))
-        placed = replay_for_device(session.get_bind(), device_id, CLOCK,  # type: ignore[arg-type]
-                                   prefix=settings.mqtt_prefix)
-        audit.record(session, at_ms=CLOCK.now_ms(), actor=_actor(), action="rejected.replay",
-                     subject=device_id, result=placed)
-        session.commit()
+        placed = replay_request(session.get_bind(), CLOCK, _actor(), device=device_id,  # type: ignore[arg-type]
+                                prefix=settings.mqtt_prefix).replayed
         left = session.exec(select(func.count()).select_from(RejectedMessage).where(
             RejectedMessage.device_id == device_id, col(RejectedMessage.replayed_ms).is_(None))).one()
-        typer.echo(f"{placed} held-back messages of {device_id} placed; {left} still held "
-                   "(the pad gets its acks when it next resends them)")
+        typer.echo(f"{placed} held-back messages of {device_id} placed; {left} still held")
 
 
 @device_app.command("retire")

@@ -17,6 +17,12 @@ BAD_FIELD = "bad_field"            # a field has the wrong type or an out-of-ran
 CODES = (TOO_LARGE, NOT_UTF8, NOT_JSON, NOT_OBJECT, BAD_VERSION, BAD_DEVICE,
          DEVICE_MISMATCH, BAD_TOPIC, UNKNOWN_TYPE, MISSING_FIELD, BAD_FIELD)
 
+# Reasons a host names in an ack's ``rej`` beside the codes above (Delivery 5 and 6). A pad
+# treats any code alike (it counts the event as rejected), so hosts may add codes.
+CONFLICT = "conflict"              # the seq is stored with other content: kept beside it, raised to IT
+HOST_ERROR = "host_error"          # the host failed on this event: kept with the error, replayable
+REJ_CODES = CODES + (CONFLICT, HOST_ERROR)  # noqa: RUF005 (plain tuple + for MicroPython)
+
 
 class ProtocolError(ValueError):
     """A refused payload: ``code`` (one of CODES), ``field`` (or None), message."""

@@ -9,7 +9,7 @@ what a host would refuse.  ``encode`` gives the compact UTF-8 bytes for the wire
 import json
 import sys
 
-from protocol import spec
+from protocol import acks, spec
 from protocol.errors import (
     BAD_DEVICE,
     BAD_FIELD,
@@ -104,22 +104,75 @@ def _is_uint(x: object) -> bool:
     return type(x) is int and 0 <= x < spec.UINT_LIMIT  # type: ignore[operator]
 
 
+def _is_int(x: object) -> bool:
+    return type(x) is int and -spec.UINT_LIMIT < x < spec.UINT_LIMIT  # type: ignore[operator]
+
+
+_IDENT_FIRST = "abcdefghijklmnopqrstuvwxyz"
+_IDENT_REST = _IDENT_FIRST + "0123456789_"
+
+
+def is_ident(x: object) -> bool:
+    """An event type name or rej code: 1-32 of a-z, 0-9 and '_', starting with a letter."""
+    if type(x) is not str or not 0 < len(x) <= spec.IDENT_MAX or x[0] not in _IDENT_FIRST:  # type: ignore[arg-type]
+        return False
+    for ch in x:  # type: ignore[attr-defined]
+        if ch not in _IDENT_REST:
+            return False
+    return True
+
+
+def _plain_problem(x: object) -> object:
+    """None if ``x`` is JSON any receiver can store and show: text without NUL or lone
+    surrogates, integers as "int", finite numbers, at most MAX_DEPTH levels; else what is wrong.
+    A walk with its own stack: MicroPython's C stack is small."""
+    todo = [(x, 1)]
+    while todo:
+        v, depth = todo.pop()
+        t = type(v)
+        if v is None or t is bool:
+            continue
+        if t is int:
+            if not _is_int(v):
+                return "an integer beyond 2^53-1"
+        elif t is float:
+            if v - v != 0.0:  # type: ignore[operator]  # inf or nan (JSON 1e400 reads as inf)
+                return "a number that is not finite"
+        elif t is str:
+            if not _is_text(v):  # type: ignore[arg-type]
+                return "text with NUL or a lone surrogate"
+        elif t is list or t is dict:
+            if depth >= spec.MAX_DEPTH:
+                return "nested deeper than {} levels".format(spec.MAX_DEPTH)
+            if t is dict:
+                for k in v:  # type: ignore[attr-defined]
+                    if not _is_text(k):
+                        return "a key with NUL or a lone surrogate"
+                    todo.append((v[k], depth + 1))  # type: ignore[index]
+            else:
+                for item in v:  # type: ignore[attr-defined]
+                    todo.append((item, depth + 1))
+        else:  # pragma: no cover - json gives nothing else
+            return "a " + t.__name__
+    return None
+
+
 def _check_value(name: str, kind: object, x: object) -> None:
     if type(kind) is tuple:
         if x not in kind:
             raise _bad(name, "one of " + ", ".join(kind), x)
     elif kind == "uint":
         if not _is_uint(x):
-            raise _bad(name, "an integer from 0 to 2^63-1", x)
+            raise _bad(name, "an integer from 0 to 2^53-1", x)
     elif kind == "int":
-        if type(x) is not int or not -spec.UINT_LIMIT <= x < spec.UINT_LIMIT:  # type: ignore[operator]
-            raise _bad(name, "an integer", x)
+        if not _is_int(x):
+            raise _bad(name, "an integer from -(2^53-1) to 2^53-1", x)
     elif kind == "pos":
         if type(x) is not int or not 1 <= x <= spec.MAX_SETTING:  # type: ignore[operator]
             raise _bad(name, "whole seconds from 1 to {}".format(spec.MAX_SETTING), x)
     elif kind == "ts":
         if x is not None and not _is_uint(x):
-            raise _bad(name, "Unix time in milliseconds (an integer >= 0) or null", x)
+            raise _bad(name, "Unix time in milliseconds (an integer from 0 to 2^53-1) or null", x)
     elif kind == "bool":
         if type(x) is not bool:
             raise _bad(name, "true or false", x)
@@ -133,6 +186,16 @@ def _check_value(name: str, kind: object, x: object) -> None:
         if type(x) is not str or len(x) > spec.MAX_STR or not _is_text(x):  # type: ignore[arg-type]
             raise _bad(name, "a string of at most {} characters, without NUL or lone surrogates".format(
                 spec.MAX_STR), x)
+    elif kind == "ident":
+        if not is_ident(x):
+            raise _bad(name, "a name of 1-{} lowercase letters, digits and '_', starting with a "
+                       "letter".format(spec.IDENT_MAX), x)
+    elif kind == "rej":
+        if type(x) is not list:
+            raise _bad(name, "a list of [seq, code] pairs", x)
+        for r in x:  # type: ignore[attr-defined]
+            if type(r) is not list or len(r) != 2 or not _is_uint(r[0]) or not is_ident(r[1]):
+                raise _bad(name, "a list of [seq, code] pairs (seq 0 to 2^53-1, code a name)", r)
     elif kind == "strs":
         if type(x) is not list:
             raise _bad(name, "a list of strings", x)
@@ -144,7 +207,7 @@ def _check_value(name: str, kind: object, x: object) -> None:
         for r in x:  # type: ignore[attr-defined]
             if (type(r) is not list or len(r) != 2 or not _is_uint(r[0]) or not _is_uint(r[1])
                     or r[0] > r[1]):
-                raise _bad(name, "a list of [from, to] pairs with 0 <= from <= to", r)
+                raise _bad(name, "a list of [from, to] pairs with 0 <= from <= to <= 2^53-1", r)
     elif kind == "sha256":
         if type(x) is not str or len(x) != 64 or x.strip("0123456789abcdef"):  # type: ignore[attr-defined,arg-type]
             raise _bad(name, "a SHA-256 as 64 lower-case hex digits", x)
@@ -186,9 +249,25 @@ def _typed(msg: dict, table: dict, what: str) -> tuple:
 # -- events --------------------------------------------------------------------------
 
 def check_event(msg: dict, dev: object = None) -> dict:
-    """Validate a decoded event; ``dev`` is the topic's device. Returns the known fields."""
+    """Validate a decoded event; ``dev`` is the topic's device. Returns the known fields.
+
+    An event of a type this receiver does not know (a later contract version's) is accepted
+    when its envelope is valid and its type is a name (``is_ident``): it is returned with
+    every field as it came, provided each is plain JSON any receiver can store (Delivery 6).
+    """
     _check_version(msg)
     _check_dev(msg, dev)
+    t = msg.get("type")
+    if "type" in msg and is_ident(t) and t not in spec.EVENT_TYPES:
+        out = _take(msg, spec.ENVELOPE, {})
+        for name in msg:
+            if name not in out:
+                problem = _plain_problem(msg[name])
+                if problem is not None:
+                    raise ProtocolError(BAD_FIELD, "field {!r} of event type {!r} holds {}".format(
+                        name, t, problem), name)
+                out[name] = msg[name]
+        return out
     _, extra = _typed(msg, spec.EVENT_TYPES, "event")
     out = _take(msg, spec.ENVELOPE, {})
     return _take(msg, extra, out)
@@ -249,15 +328,39 @@ def power_off(dev: str) -> dict:
 
 def check_ack(msg: dict) -> dict:
     _check_version(msg)
-    return _take(msg, spec.ACK_FIELDS, {})
+    out = _take(msg, spec.ACK_FIELDS, {})
+    for r in out.get("rej", ()):
+        # Each message stands alone (a host splits long acks): what it rejects, it acknowledges.
+        if not acks.covers(out["ack"], r[0]):
+            raise _bad("rej", "seqs inside the message's ack ranges", r)
+    return out
 
 
 def parse_ack(payload: object) -> dict:
     return check_ack(decode(payload))
 
 
-def ack(ranges: list) -> dict:
-    return check_ack({"v": spec.VERSION, "ack": [list(r) for r in ranges]})
+def ack(ranges: list, rej: object = None) -> dict:
+    """``rej``: [[seq, code], ...] of acked seqs the host rejected (left out when empty)."""
+    msg = {"v": spec.VERSION, "ack": [list(r) for r in ranges]}
+    if rej:
+        msg["rej"] = [list(r) for r in rej]  # type: ignore[attr-defined]
+    return check_ack(msg)
+
+
+def readable_seq(payload: object, limit: int = 4 * spec.MAX_PAYLOAD) -> object:
+    """The ``seq`` of an event payload a receiver refused, if it can still be read (a JSON
+    object of ``v`` 1 with a valid ``seq``, up to ``limit`` bytes), else None. Delivery 5:
+    a host acknowledges such a refused event (naming it in ``rej``), never an unreadable one."""
+    try:
+        msg = decode(payload, limit)
+    except ProtocolError:
+        return None
+    v = msg.get("v")
+    seq = msg.get("seq")
+    if type(v) is int and v == spec.VERSION and _is_uint(seq):
+        return seq
+    return None
 
 
 # -- commands --------------------------------------------------------------------------

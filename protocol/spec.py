@@ -1,8 +1,8 @@
 """Contract version 1 as data: limits, topic kinds, and the fields of every message.
 
 Each field is ``(name, kind, required)``.  Kinds (checked in ``messages``):
-    "uint"    int, 0 <= x < 2**63 (fits a PostgreSQL bigint)
-    "int"     any int in the bigint range (rssi is negative)
+    "uint"    int, 0 <= x < 2**53 (JSON-safe: see UINT_LIMIT)
+    "int"     int, -2**53 < x < 2**53 (rssi is negative)
     "pos"     int, 1 <= x <= MAX_SETTING (settings in seconds)
     "ts"      "uint" or null: Unix milliseconds UTC, null if the clock was never set
     "bool"    true or false
@@ -12,6 +12,8 @@ Each field is ``(name, kind, required)``.  Kinds (checked in ``messages``):
     "strs"    list of "str"
     "ranges"  list of [from, to] inclusive, 0 <= from <= to
     "sha256"  64 lower-case hex digits (a SHA-256)
+    "ident"   a name: 1-32 of a-z, 0-9, '_', starting with a letter (event types, rej codes)
+    "rej"     list of [seq, code]: "uint" and "ident", each seq inside the message's ack ranges
     tuple     one of these strings (an enum)
 """
 
@@ -20,7 +22,13 @@ PREFIX = "evalpad/v1"
 MAX_PAYLOAD = 1024          # bytes of UTF-8 JSON, per the contract
 MAX_STR = 256               # longest string field; the payload limit bounds the rest
 MAX_SETTING = 86400         # a day: no pad setting in seconds is longer
-UINT_LIMIT = 1 << 63
+# Every integer on the wire lies strictly between -2**53 and 2**53: JSON-safe (JavaScript
+# and every JSON library read it exactly), and the sum or difference of any two fits a
+# signed 64-bit column, which is what a host's time arithmetic needs (ts - up, anchor + up).
+UINT_LIMIT = 1 << 53
+IDENT_MAX = 32              # longest event type name or rej code
+MAX_DEPTH = 8               # JSON levels of an event of a type this receiver does not know (the
+                            # message itself is level 1)
 
 # Topic kinds: direction, QoS and retain per the contract's table.
 EVENT = "event"
@@ -50,7 +58,7 @@ ENVELOPE = (
     ("boot", "uint", True),
     ("up", "uint", True),
     ("ts", "ts", True),
-    ("type", "str", True),
+    ("type", "ident", True),
 )
 
 # Extra fields of each event type.
@@ -79,13 +87,16 @@ STATE_FIELDS = (
     ("up", "uint", False),
     ("ts", "ts", False),
     ("buffered", "uint", False),
+    ("rejected", "uint", False),   # events the host acked as rejected (rej), ever: persisted
     ("mem_free", "uint", False),
     ("rssi", "int", False),
     ("faults", "strs", False),
     ("reason", "str", False),      # e.g. "power_off" on a graceful switch-off
 )
 
-ACK_FIELDS = (("v", "uint", True), ("ack", "ranges", True))
+# ``rej`` names the acked seqs the host rejected (Delivery 5): kept there with the reason,
+# replayable once the cause is fixed; the pad drops them like any acked seq and counts them.
+ACK_FIELDS = (("v", "uint", True), ("ack", "ranges", True), ("rej", "rej", False))
 
 COMMAND_ENVELOPE = (
     ("v", "uint", True),

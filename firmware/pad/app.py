@@ -306,7 +306,8 @@ class PadApp:
 
     def state_message(self, up: int) -> dict:
         fields = {"fw": self.fw, "boot": self.boot, "up": up, "ts": self.clock.now_ms(),
-                  "buffered": self.log.unacked(), "mem_free": self.hal.mem_free(),
+                  "buffered": self.log.unacked(), "rejected": self.log.rejected,
+                  "mem_free": self.hal.mem_free(),
                   "faults": self.health.fault_codes()}
         rssi = self.hal.rssi()
         if rssi is not None:

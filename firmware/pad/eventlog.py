@@ -6,7 +6,7 @@ citizen sees "thank you"; the sender publishes from here until the host acknowle
 On flash (directory ``log/``)::
 
     s0000001024          a segment: records whose seqs start at 1024 (name = first seq)
-    meta                 {"acked": [[a, b], ...], "dropped": n} written whole (tmp + rename)
+    meta                 {"acked": [[a, b], ...], "dropped": n, "rejected": n} written whole (tmp + rename)
     boot                 the boot counter, written whole
 
 A record is ``E7 | len u16 | body | crc32 u32`` (little-endian; the CRC covers the magic,
@@ -93,6 +93,7 @@ class EventLog:
         self.segs = []        # type: list[list[int]]  # [first_seq, count, size] oldest first; last = active
         self.acked = []       # type: list[list[int]]  # merged inclusive ranges, at or above the oldest seq
         self.dropped = 0      # events lost to the full-log policy, ever (persisted)
+        self.rejected = 0     # events the host acked as rejected (rej), ever (persisted; state)
         self.corrupt = 0      # damaged records skipped at recovery (this boot)
         self.torn = 0         # torn tails cut off at recovery (this boot)
         self.max_boot = 0     # highest boot number found in the records
@@ -123,7 +124,8 @@ class EventLog:
         """Persist acked ranges and counters (the app calls it after acks, throttled)."""
         floor = self.next_seq - 1
         self.files.write_small(DIR + "/meta", json.dumps(
-            {"acked": self.acked, "dropped": self.dropped, "floor": floor}).encode())
+            {"acked": self.acked, "dropped": self.dropped, "rejected": self.rejected,
+             "floor": floor}).encode())
 
     # -- appending ------------------------------------------------------------------------
 
@@ -290,6 +292,10 @@ class EventLog:
             if b >= low:
                 keep.append([max(a, low), b])
         self.acked = keep
+
+    def is_pending(self, seq: int) -> bool:
+        """In the log and not yet acknowledged."""
+        return bool(self.segs) and self.segs[0][0] <= seq < self.next_seq and not self.is_acked(seq)
 
     def is_acked(self, seq: int) -> bool:
         for a, b in self.acked:

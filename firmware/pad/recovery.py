@@ -131,6 +131,7 @@ def _load_meta(log: "EventLog") -> int:
         meta = json.loads(raw) if raw else {}
         log.acked = [list(r) for r in meta.get("acked", [])]
         log.dropped = int(meta.get("dropped", 0))
+        log.rejected = int(meta.get("rejected", 0))
         return int(meta.get("floor", 0))
     except (ValueError, TypeError):
         return 0   # a damaged meta only costs resends: the host dedups by seq

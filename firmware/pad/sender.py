@@ -1,7 +1,9 @@
 """Publish the log's unacknowledged events in seq order; forget them when the host acks.
 
-Contract delivery rules 2 and 3: events go out in ``seq`` order and again after every
-reconnect until acknowledged by ack ranges.  At most ``PER_STEP`` publishes per loop step
+Contract delivery rules 2, 3 and 5: events go out in ``seq`` order and again after every
+reconnect until acknowledged by ack ranges; an acked seq the host rejected (named in the
+ack's ``rej``: kept on the host, replayable there) is dropped too, and counted in the log's
+persisted ``rejected`` (the state reports it).  At most ``PER_STEP`` publishes per loop step
 (each waits for its PUBACK, bounded by the socket timeout) keep the buttons responsive, and
 at most ``WINDOW`` events may be out without an ack; if the host says nothing for
 ``RESEND_MS`` the sender starts again from the first unacknowledged event (the host stores
@@ -80,11 +82,17 @@ class Sender:
     def on_ack(self, payload: bytes, up: int) -> int:
         """Apply an ack message; returns how many seqs it named.  Bad acks are counted, not fatal."""
         try:
-            ranges = messages.parse_ack(payload)["ack"]
+            msg = messages.parse_ack(payload)
         except ValueError:
             self.bad_acks += 1
             return 0
-        self.log.ack(ranges)
+        ranges = msg["ack"]
+        log = self.log
+        for r in msg.get("rej", ()):
+            # Counted once: an ack that comes again (lost PUBACK, resend) finds it gone.
+            if log.is_pending(r[0]):
+                log.rejected += 1
+        log.ack(ranges)
         self.progress_at = up
         n = acks.count(acks.merge(ranges))
         self.acked += n

@@ -173,6 +173,8 @@ class DeviceStatusPublic(Out):
     boot: int | None
     up_ms: int | None
     buffered: int | None
+    rejected: int | None = Field(default=None,
+                                 description="events the host acked as rejected, as the pad counts them")
     mem_free: int | None
     rssi: int | None
     faults: list[str]
@@ -184,19 +186,43 @@ class RejectedPublic(Out):
     received_ms: int
     topic: str
     device_id: str | None
+    seq: int | None = Field(description="the event's seq when it could be read (then the pad got an ack)")
     code: str
     reason: str
-    payload: str
+    payload: str = Field(description="readable copy: undecodable bytes and NUL as \\xNN escapes")
+    raw_base64: str = Field(description="the bytes exactly as they arrived")
     replayed_ms: int | None
 
 
+class ConflictPublic(Out):
+    id: int
+    device_id: str
+    seq: int
+    received_ms: int
+    stored: dict = Field(description="the stored event (which stands)")
+    body: dict = Field(description="the other content sent with the same seq")
+    raw_base64: str
+    fault_id: int | None
+
+
 class ReplayIn(BaseModel):
-    device: str
+    """What to replay (every filter given applies): a pad's pending messages, rows by id, or a code."""
+
+    device: str | None = None
+    ids: list[int] | None = Field(default=None, max_length=1000)
+    code: str | None = None
+    reason: str = Field(default="", max_length=2000,
+                        description="what was fixed (required with ids or code; R12)")
 
 
 class ReplayOut(BaseModel):
-    device: str
-    result: Any = Field(description="what the ingest's replay reported (e.g. how many were stored)")
+    device: str | None
+    result: int = Field(description="how many messages were placed (stored, already stored, or conflicts)")
+    stored: int
+    duplicates: int
+    conflicts: int
+    still: dict[str, int] = Field(description="messages refused again, by reason code")
+    skipped: int = Field(description="rows that are no event, or were replayed before")
 
 
 # -- commands ------------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ class Liveness:
     def _state(self, session: Session, st: DeviceStatus, fact: Fact) -> None:
         msg = fact.state or {}
         for field, attr in (("fw", "fw"), ("boot", "boot"), ("up", "up_ms"), ("buffered", "buffered"),
-                            ("mem_free", "mem_free"), ("rssi", "rssi")):
+                            ("rejected", "rejected"), ("mem_free", "mem_free"), ("rssi", "rssi")):
             if field in msg:
                 setattr(st, attr, msg[field])
         if "faults" in msg:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlmodel import Session, SQLModel, col
 
-from host.models import Assignment, Device, Event, RejectedMessage
+from host.models import Assignment, Device, Event, EventConflict, RejectedMessage
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 UNKNOWN_DEVICE = "unknown_device"   # no Device row: register it (`evalpad device add`)
 UNASSIGNED = "unassigned"           # known, but on no window at the event's time (R10)
 UNEXPECTED_KIND = "unexpected_kind"  # a contract topic the host does not take (ack, cmd)
-# Held back, not refused: the pad keeps these (no ack) and replay stores them once placed.
+# Held back, not refused: acknowledged without rej (Delivery 5), stored by replay once the
+# pad is registered or assigned.
 REPLAYABLE = (UNKNOWN_DEVICE, UNASSIGNED)
 
 
@@ -102,30 +104,93 @@ def window_at(history: list[Assignment], at_ms: int) -> int | None:
 
 
 def payload_text(payload: bytes) -> str:
-    """The payload as text for people, losing nothing: undecodable bytes become \\xNN escapes."""
-    return payload.decode("utf-8", "backslashreplace")
+    """The payload as text for people, losing nothing the raw bytes do not keep anyway:
+    undecodable bytes become \\xNN escapes, and so does NUL (PostgreSQL text cannot hold it)."""
+    return payload.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
 
 
-def reject(session: Session, topic: str, payload: bytes, received_ms: int, code: str, reason: str,
-           device_id: str | None, state: bool = False) -> None:
-    """Keep a refused or held-back message with its reason.
+def safe_text(value: str) -> str:
+    """Any str (lone surrogates, NUL) as text every database stores: both as backslash escapes."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
-    A held-back event the pad sends again (it resends until acknowledged) is kept once; a
-    held-back state (latest wins, it is retained) keeps one row per pad, updated.
+
+def rejection(topic: str, payload: bytes, received_ms: int, code: str, reason: str, device_id: str | None,
+              seq: int | None = None, state: bool = False) -> dict[str, Any]:
+    """A RejectedMessage row: the raw bytes as they came, and text that can always be stored."""
+    return {"received_ms": received_ms, "topic": safe_text(topic)[:256], "device_id": device_id,
+            "seq": seq, "code": code, "reason": safe_text(reason), "payload": payload_text(payload),
+            "raw": bytes(payload), "state": state}
+
+
+def keep_rejected(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Keep refused or held-back messages; returns how many rows were written.
+
+    An event the pad sends again (after a lost ack, or a redelivery) is kept once: a pending
+    row of the same pad, seq, code and bytes stands. A held-back state (latest wins, it is
+    retained) keeps one pending row per pad, updated.
     """
-    text = payload_text(payload)
-    if code in REPLAYABLE:
-        q = select(RejectedMessage).where(col(RejectedMessage.device_id) == device_id,
-                                          col(RejectedMessage.code) == code,
-                                          col(RejectedMessage.replayed_ms).is_(None))
-        q = q.where(col(RejectedMessage.topic) == topic) if state else q.where(
-            col(RejectedMessage.payload) == text)
-        row = session.scalars(q.limit(1)).first()
-        if row is not None:
-            if state:
-                row.payload, row.received_ms, row.reason = text, received_ms, reason
-                session.add(row)
-            return
-    log.info("rejected %s from %s: %s: %s", topic, device_id or "?", code, reason)
-    session.add(RejectedMessage(received_ms=received_ms, topic=topic[:256], device_id=device_id,
-                                code=code, reason=reason, payload=text))
+    if not rows:
+        return 0
+    fresh: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    keyed = [r for r in rows if r["seq"] is not None and not r["state"]]
+    if keyed:
+        q = select(col(RejectedMessage.device_id), col(RejectedMessage.seq), col(RejectedMessage.code),
+                   col(RejectedMessage.raw)).where(
+            col(RejectedMessage.device_id).in_({r["device_id"] for r in keyed}),
+            col(RejectedMessage.seq).in_({r["seq"] for r in keyed}),
+            col(RejectedMessage.replayed_ms).is_(None))
+        seen = {tuple(r) for r in session.execute(q)}
+    for r in rows:
+        if r["state"] and r["code"] in REPLAYABLE and _update_held_state(session, r):
+            continue
+        key = (r["device_id"], r["seq"], r["code"], r["raw"])
+        if r["seq"] is not None and not r["state"]:
+            if key in seen:
+                continue
+            seen.add(key)
+        log.info("rejected %s from %s: %s: %s", r["topic"], r["device_id"] or "?", r["code"], r["reason"])
+        fresh.append({k: v for k, v in r.items() if k != "state"})
+    if fresh:   # Core executemany: one statement for the batch
+        session.execute(insert(RejectedMessage.__table__), fresh)  # type: ignore[attr-defined]
+    return len(fresh)
+
+
+def _update_held_state(session: Session, r: dict[str, Any]) -> bool:
+    row = session.scalars(select(RejectedMessage).where(
+        col(RejectedMessage.device_id) == r["device_id"], col(RejectedMessage.code) == r["code"],
+        col(RejectedMessage.topic) == r["topic"],
+        col(RejectedMessage.replayed_ms).is_(None)).limit(1)).first()
+    if row is None:
+        return False
+    row.payload, row.raw, row.received_ms, row.reason = r["payload"], r["raw"], r["received_ms"], r["reason"]
+    session.add(row)
+    return True
+
+
+def canonical(msg: Any) -> str:
+    """The parsed message as one string: equal for the same content whatever the bytes were
+    (whitespace, key order, escapes); ``true`` and ``1`` stay different."""
+    return json.dumps(msg, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def stored_bodies(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict]:
+    """The stored message of each ``(device_id, seq)`` that is stored."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    q = select(col(Event.device_id), col(Event.seq), col(Event.body)).where(
+        col(Event.device_id).in_({d for d, _ in keys}), col(Event.seq).in_({s for _, s in keys}))
+    return {(d, s): b for d, s, b in session.execute(q) if (d, s) in keys}
+
+
+def keep_conflicts(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str, int]]:
+    """Keep conflicting events (each different content once); returns ``(id, device_id, seq)``
+    of those kept now (the others were kept before)."""
+    for r in rows:
+        r["digest"] = hashlib.sha256(canonical(r["body"]).encode()).hexdigest()
+    # Within one batch the same conflicting content may come twice: once is enough.
+    unique = list({(r["device_id"], r["seq"], r["digest"]): r for r in rows}.values())
+    kept = insert_ignore(session, EventConflict, unique, ["device_id", "seq", "digest"],
+                         returning=("id", "device_id", "seq"))
+    return [(i, d, s) for i, d, s in kept]

@@ -4,6 +4,11 @@ The order is what makes delivery exactly-once (protocol.md "Delivery" 3-4): a pa
 is acknowledged to the pad only once committed, and the broker's copy is released
 (PUBACK) only after that, so a crash anywhere means redelivery, and redelivery of a
 stored event is a duplicate that is acknowledged again and otherwise ignored.
+
+Poison: a batch that fails for any reason but the database being away is taken apart and
+each message committed alone, so one bad message never holds back another; a message that
+still fails alone is kept as ``host_error`` with its raw bytes (acknowledged, named in
+``rej``) and released, so it cannot fail again after a restart.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from sqlmodel import Session, col
 from host import metrics
 from host.clock import Clock
 from host.ingest import store
+from host.ingest.acking import ack_payloads
 from host.ingest.batch import BatchProcessor, Outcome
 from host.ingest.inbox import Inbox, Received
 from host.ingest.liveness import HOST_BEAT_MS, ON, Liveness
 from host.models import DeviceStatus, HostDowntime
-from protocol import acks, messages, spec, topics
+from protocol import messages, spec, topics
+from protocol.errors import HOST_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +48,9 @@ BATCH_GATHER_S = 0.005
 TICK_S = 0.2
 # Liveness is kept precise to the second (issue 4), so silence is checked every second.
 SWEEP_EVERY_MS = 1_000
-# One ack message holds at most this many ranges: 20 ranges of the largest seqs stay
-# under the contract's 1024-byte payload limit.
-ACK_RANGES_PER_MESSAGE = 20
 # Database unreachable or locked: retry the same batch (nothing is acked meanwhile),
 # backing off to this at most.
 RETRY_MAX_S = 5.0
-HOST_ERROR = "host_error"   # a bug of ours on this message; kept with the error, never lost
-
-
-def ack_payloads(seqs: set[int]) -> list[bytes]:
-    """The ack message(s) for ``seqs``: merged ranges, split to fit the payload limit."""
-    ranges = acks.to_ranges(seqs)
-    return [messages.encode(messages.ack(ranges[i:i + ACK_RANGES_PER_MESSAGE]))
-            for i in range(0, len(ranges), ACK_RANGES_PER_MESSAGE)]
 
 
 class Acker(Protocol):
@@ -133,12 +129,9 @@ class Writer:
         except OperationalError:
             raise                       # only while stopping with the database away
         except Exception as exc:
-            if len(items) <= 1:
-                self._keep_failed(items, exc)
-                return None
-            log.warning("batch of %s failed (%s); storing its messages one by one", len(items), exc)
+            log.warning("batch of %s failed (%r); committing its messages one by one", len(items), exc)
             for item in items:
-                self.step([item])
+                self._alone(item, now)
             return None
         if sweep:
             self._last_sweep = now
@@ -146,6 +139,18 @@ class Writer:
             self._last_beat = now
         self._acknowledge(items, out)
         return out
+
+    def _alone(self, item: Received, now: int) -> None:
+        """One message of a failed batch in its own commit (no sweep or beat: those are not
+        the message's, and retry on the next step); kept as host_error if it fails alone."""
+        try:
+            out = self._commit([item], now, False, False)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            self._keep_failed(item, exc)
+            return
+        self._acknowledge([item], out)
 
     def _commit(self, items: list[Received], now: int, sweep: bool, beat: bool) -> Outcome:
         delay = 0.1
@@ -180,7 +185,7 @@ class Writer:
 
     def _acknowledge(self, items: list[Received], out: Outcome) -> None:
         for dev, seqs in out.acks.items():
-            for payload in ack_payloads(seqs):
+            for payload in ack_payloads(seqs, out.rej.get(dev)):
                 self.link.publish(topics.topic(dev, spec.ACK, self.prefix), payload)
         done = self.clock.now_ms()
         placed = set(out.placed)
@@ -192,21 +197,40 @@ class Writer:
             metrics.EVENTS_INGESTED.labels("stored").inc(out.stored)
         if out.duplicates:
             metrics.EVENTS_INGESTED.labels("duplicate").inc(out.duplicates)
+        if out.conflicts:
+            metrics.EVENTS_INGESTED.labels("conflict").inc(out.conflicts)
         for code, n in out.rejected.items():
             metrics.MESSAGES_REJECTED.labels(code).inc(n)
         self.batches += 1
         if self.on_batch is not None:
             self.on_batch(out)
 
-    def _keep_failed(self, items: list[Received], exc: Exception) -> None:
-        """A message that makes our code fail is kept as rejected with the error, then released."""
-        log.error("could not process %s: %r; kept as %s", [i.topic for i in items], exc, HOST_ERROR,
-                  exc_info=exc)
-        with Session(self.engine) as session:
-            for item in items:
-                store.reject(session, item.topic, item.payload, item.received_ms, HOST_ERROR,
-                             f"the host failed on this message: {exc!r}. Report it with this row.", None)
-            session.commit()
-        for item in items:
-            self.link.ack(item)
-            metrics.MESSAGES_REJECTED.labels(HOST_ERROR).inc()
+    def _keep_failed(self, item: Received, exc: Exception) -> None:
+        """A message that makes our code fail alone is kept as host_error with its raw bytes,
+        acknowledged when its seq can be read (named in rej), then released (PUBACK): it is
+        replayable once the bug is fixed, and cannot fail again after a restart."""
+        log.error("could not process %s: %r; kept as %s", item.topic, exc, HOST_ERROR, exc_info=exc)
+        dev, seq = None, None
+        try:
+            dev, kind = topics.parse_topic(item.topic, self.prefix)
+            seq = messages.readable_seq(item.payload) if kind == spec.EVENT else None
+        except ValueError:
+            pass
+        row = store.rejection(item.topic, item.payload, item.received_ms, HOST_ERROR,
+                              f"the host failed on this message: {exc!r}. Report it with this row; "
+                              "replay it once the host is fixed.", dev, seq)  # type: ignore[arg-type]
+        try:
+            with Session(self.engine) as session:
+                store.keep_rejected(session, [row])
+                session.commit()
+        except OperationalError:
+            raise
+        except Exception:
+            # Cannot even be recorded: not acknowledged, not released; the broker keeps it.
+            log.exception("could not keep %s as %s either; left with the broker", item.topic, HOST_ERROR)
+            return
+        out = Outcome()
+        if dev is not None and seq is not None:
+            out.ack(0, dev, seq, HOST_ERROR)  # type: ignore[arg-type]
+        out.rejected[HOST_ERROR] += 1
+        self._acknowledge([item], out)

@@ -16,7 +16,7 @@ from host.models.calendar import (
                                    WindowSchedule,
 )
 from host.models.commands import Command
-from host.models.events import BootAnchor, Event, RejectedMessage
+from host.models.events import BootAnchor, Event, EventConflict, RejectedMessage
 from host.models.faults import Fault, FaultEvidence
 from host.models.fleet import Assignment, AssignmentCorrection, Device, Window
 from host.models.liveness import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
@@ -40,6 +40,7 @@ __all__ = [
                                    "Device",
                                    "DeviceStatus",
                                    "Event",
+                                   "EventConflict",
                                    "Fault",
                                    "FaultEvidence",
                                    "HostBeat",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -27,7 +27,7 @@ class Event(SQLModel, table=True):
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     boot: int = Field(sa_column=Column(BigInteger, nullable=False))
     up_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
-    type: str = Field(max_length=16, index=True)
+    type: str = Field(max_length=32, index=True)       # contract type, or a later version's (Delivery 6)
     pad_ts_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
     at_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     time_derived: bool = False
@@ -41,17 +41,49 @@ class Event(SQLModel, table=True):
 class RejectedMessage(SQLModel, table=True):
     """A payload the host refused or could not place yet; kept with the reason, never thrown away.
 
-    ``replayed_ms`` is set once a later registration or assignment let it be stored.
+    ``raw`` is exactly the bytes that arrived (whatever they are); ``payload`` is a copy for
+    people that any database's text can hold (undecodable bytes and NUL as backslash escapes).
+    ``seq`` is the event's seq when it could be read: then the pad got an ack (Delivery 5),
+    naming it in ``rej`` unless it was only held back (unknown_device, unassigned).
+    ``replayed_ms`` is set once a replay stored it (after registration, assignment or a fix).
     """
+
+    # A resent event is looked up by pad and seq (kept once): without it each batch of a busy
+    # pad's rejections scanned all of that pad's rows.
+    __table_args__ = (Index("ix_rejectedmessage_device_seq", "device_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     received_ms: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     topic: str = Field(max_length=256)
     device_id: str | None = Field(default=None, max_length=64, index=True)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger))
     code: str = Field(max_length=32, index=True)       # protocol.errors code, or unknown_device, ...
     reason: str = Field(sa_column=Column(Text, nullable=False))
-    payload: str = Field(sa_column=Column(Text, nullable=False))   # full text (<= 1 KiB) or excerpt
+    payload: str = Field(sa_column=Column(Text, nullable=False))   # readable copy of raw
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     replayed_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class EventConflict(SQLModel, table=True):
+    """A repeated ``(device_id, seq)`` whose content differs from the stored event (Delivery 6).
+
+    Kept beside the stored event, which it never replaces: ``stored`` is the stored event's
+    message, ``body`` the conflicting one (``raw`` its bytes). Each different content is kept
+    once (``digest``); the pad fault it raised to IT is ``fault_id``.
+    """
+
+    __table_args__ = (UniqueConstraint("device_id", "seq", "digest", name="uq_conflict_device_seq_digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: str = Field(max_length=32, index=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    received_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
+    topic: str = Field(max_length=256)
+    stored: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    digest: str = Field(max_length=64)                 # sha256 of the canonical JSON of body
+    fault_id: int | None = Field(default=None, foreign_key="fault.id")
 
 
 class BootAnchor(SQLModel, table=True):

@@ -46,12 +46,14 @@ class DeviceStatus(SQLModel, table=True):
     mode: str | None = Field(default=None, max_length=16)
     since_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
     last_seen_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
-    fw: str | None = Field(default=None, max_length=32)
+    fw: str | None = Field(default=None, max_length=256)    # the contract allows 256 characters
     boot: int | None = Field(default=None, sa_column=Column(BigInteger))
     up_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
-    buffered: int | None = None
-    mem_free: int | None = None
-    rssi: int | None = None
+    # BIGINT: the contract's integers reach 2^53-1 (protocol.spec.UINT_LIMIT).
+    buffered: int | None = Field(default=None, sa_column=Column(BigInteger))
+    rejected: int | None = Field(default=None, sa_column=Column(BigInteger))   # events acked in rej
+    mem_free: int | None = Field(default=None, sa_column=Column(BigInteger))
+    rssi: int | None = Field(default=None, sa_column=Column(BigInteger))
     faults: str = Field(default="", max_length=256)     # comma-separated fault codes
     last_reset_cause: str | None = Field(default=None, max_length=16)
     # The pad's heartbeat period; a `config` command that changes it should update this,

@@ -19,9 +19,11 @@ from host.broker import accounts
 from host.clock import Clock, local, parse_time
 from host.errors import ServiceError
 from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
-from host.models.events import RejectedMessage
+from host.ingest.replay import replay_request
+from host.models.events import EventConflict, RejectedMessage
 from host.models.liveness import DeviceStatus
 from host.releases import rollout
+from host.web import labels
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 from host.web.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 
@@ -167,11 +169,42 @@ def provision(
 
 
 @router.get("/rejected", response_class=HTMLResponse, include_in_schema=False)
-def rejected(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
-    rows = session.exec(
-        select(RejectedMessage).order_by(col(RejectedMessage.received_ms).desc()).limit(REJECTED_SHOWN)
-    ).all()
-    return render(request, "it/rejected.html", viewer, rows=rows)
+def rejected(request: Request, session: DB, viewer: Reader, code: str = "", device: str = "",
+             show: str = "pending") -> HTMLResponse:
+    """拒收消息: what the host kept aside (raw bytes and reason), newest first; conflicts beside."""
+    q = select(RejectedMessage).order_by(col(RejectedMessage.received_ms).desc()).limit(REJECTED_SHOWN)
+    if code:
+        q = q.where(col(RejectedMessage.code) == code)
+    if device:
+        q = q.where(col(RejectedMessage.device_id) == device.strip())
+    if show != "all":
+        q = q.where(col(RejectedMessage.replayed_ms).is_(None))
+    conflicts = session.exec(select(EventConflict).order_by(col(EventConflict.id).desc())
+                             .limit(REJECTED_SHOWN)).all()
+    return render(request, "it/rejected.html", viewer, rows=session.exec(q).all(), conflicts=conflicts,
+                  code=code, device=device, show=show, codes=labels.REJECT_CODE)
+
+
+@router.post("/rejected/replay", include_in_schema=False)
+def replay_rejected(request: Request, clock: ClockDep, viewer: Worker,
+                    ids: Annotated[list[int] | None, Form()] = None,
+                    reason: Annotated[str, Form()] = "") -> Response:
+    """重放: the chosen messages once their cause is fixed (with what was fixed; audited, R12)."""
+    if not ids:
+        return back("/it/rejected", err="请先勾选要重放的消息。")
+    if not reason.strip():
+        return back("/it/rejected", err="重放必须写明修复了什么（记入审计）。")
+    try:
+        result = replay_request(request.app.state.engine, clock, viewer.principal.actor, ids=ids,
+                                reason=reason, publish=request.app.state.publish,
+                                prefix=request.app.state.settings.mqtt_prefix)
+    except ServiceError as exc:
+        return back("/it/rejected", err=f"重放未完成：{exc.detail}")
+    still = "，".join(f"{labels.REJECT_CODE.get(c, c)} {n} 条" for c, n in sorted(result.still.items()))
+    text = (f"已重放 {result.replayed} 条：新入库 {result.stored}，此前已入库 {result.duplicates}，"
+            f"序号冲突 {result.conflicts}。" + (f"仍被拒收：{still}。" if still else "")
+            + (f"跳过 {result.skipped} 条（不是事件或此前已重放）。" if result.skipped else ""))
+    return back("/it/rejected", ok=text)
 
 
 def _moves(pairs: list[tuple[str, str]]) -> list[corrections.Move]:

@@ -50,6 +50,26 @@ UPDATE_STATE_CHINESE = {"waiting": "等待", "sent": "更新中", "ok": "已更�
                         "skipped": "已跳过"}
 ROLLOUT_STATE_CHINESE = {"running": "进行中", "stopped": "已自动停止", "done": "已完成"}
 
+# Why the host kept a message aside (protocol.errors, host.ingest.store): 拒收 or 暂存.
+REJECT_CODE = {
+    "too_large": "消息超过 1024 字节",
+    "not_utf8": "不是 UTF-8 文本",
+    "not_json": "不是 JSON",
+    "not_object": "不是 JSON 对象",
+    "bad_version": "协议版本不符",
+    "bad_device": "设备编号无效",
+    "device_mismatch": "设备编号与主题不符",
+    "bad_topic": "主题不在协议内",
+    "unknown_type": "事件类型名无效",
+    "missing_field": "缺少必填字段",
+    "bad_field": "字段值无效",
+    "conflict": "序号重复且内容不同",
+    "host_error": "主机处理出错",
+    "unknown_device": "评价器未登记（暂存）",
+    "unassigned": "评价器当时未分配窗口（暂存）",
+    "unexpected_kind": "主机不接收此类主题",
+}
+
 
 def state_of(online: bool | None, mode: str | None, faults: str = "") -> str:
     """The board's state key of a pad from its live status."""

@@ -117,6 +117,7 @@ def test_rejected_list(api: Api) -> None:
                     code=code,
                     reason="why",
                     payload="{}",
+                    raw=b"{}",
                     replayed_ms=T0 + 100 if i == 2 else None,
                 )
             )

@@ -3,6 +3,8 @@ admin registers it and assigns it from the right time (R10), through the API's r
 
 from __future__ import annotations
 
+import base64
+
 from sqlmodel import Session
 
 from host.ingest.batch import BatchProcessor
@@ -97,3 +99,52 @@ def test_a_backdated_assignment_only_fills_a_gap(api: Api) -> None:
     r = assign("pad-a02", "A03", left - 1)
     assert r.status_code == 409 and f"since_ms >= {left}" in r.json()["fix"]
     assert assign("pad-a02", "A03", left).status_code == 200
+
+
+def test_a_rejected_event_is_kept_whole_and_replayed_with_a_reason_once(api: Api) -> None:
+    """Delivery 5: a rejected event (here the host failed on it: host_error) is kept with its
+    raw bytes; once fixed, the IT section replays it, with a reason, exactly once (R12)."""
+    from host.ingest import store
+
+    it = api.auth("it")
+    payload = messages.encode(messages.event("pad-a01", 41, 1, 1000, T0 + 500, "eval", rating="unsatisfied",
+                                             prompted=False))
+    with Session(api.engine) as s:
+        store.keep_rejected(s, [store.rejection("evalpad/v1/pad-a01/event", payload, T0 + 600, "host_error",
+                                                "the host failed on this message", "pad-a01", 41)])
+        s.commit()
+    [row] = api.client.get(f"{V1}/rejected?code=host_error", headers=it).json()["items"]
+    assert (row["seq"], base64.b64decode(row["raw_base64"])) == (41, payload)
+
+    r = api.client.post(f"{V1}/rejected/replay", headers=it, json={"ids": [row["id"]]})
+    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    r = api.client.post(f"{V1}/rejected/replay", headers=it,
+                        json={"ids": [row["id"]], "reason": "fixed in 1.0.1"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["result"], r.json()["stored"]) == (1, 1)
+    again = api.client.post(f"{V1}/rejected/replay", headers=it, json={"ids": [row["id"]], "reason": "again"})
+    assert (again.json()["result"], again.json()["skipped"]) == (0, 1)
+    events = api.client.get(f"{V1}/events?device=pad-a01", headers=it).json()
+    assert [(e["seq"], e["rating"]) for e in events["items"] if e["seq"] == 41] == [(41, "unsatisfied")]
+    audit = api.client.get(f"{V1}/audit?action=rejected.replay", headers=api.auth("admin")).json()
+    assert sorted((a["actor"], a["reason"], a["detail"]["replayed"]) for a in audit["items"]) == [
+        ("it", "again", 0), ("it", "fixed in 1.0.1", 1)]
+
+
+def test_conflicts_are_listed_with_both_payloads(api: Api) -> None:
+    def arrive(rating: str) -> None:
+        payload = messages.encode(messages.event("pad-a01", 9, 1, 9000, T0 + 300, "eval", rating=rating,
+                                                 prompted=False))
+        with Session(api.engine) as s:
+            BatchProcessor(Liveness(3.0, "test")).process(s, [Received(
+                topic="evalpad/v1/pad-a01/event", payload=payload, received_ms=T0 + 400, mid=1, qos=1,
+                retained=False, generation=0)])
+            s.commit()
+
+    arrive("satisfied")
+    arrive("unsatisfied")
+    page = api.client.get(f"{V1}/rejected/conflicts?device=pad-a01", headers=api.auth("it")).json()
+    assert page["total"] == 1
+    c = page["items"][0]
+    assert (c["seq"], c["stored"]["rating"], c["body"]["rating"]) == (9, "satisfied", "unsatisfied")
+    assert c["fault_id"] is not None

@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{V1}/status"): ALL,
     ("GET", f"{V1}/status/{{device_id}}"): ALL,
     ("GET", f"{V1}/rejected"): FLEET,
+    ("GET", f"{V1}/rejected/conflicts"): FLEET,
     ("POST", f"{V1}/rejected/replay"): FLEET,
     ("GET", "/metrics"): FLEET,
     ("GET", f"{V1}/audit"): frozenset({"admin", "management", "it"}),

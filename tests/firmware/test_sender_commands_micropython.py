@@ -240,3 +240,50 @@ def test_config_and_display_kept_on_flash(commanded: dict) -> None:
 def test_reboot_command_answers_then_reboots(commanded: dict) -> None:
     assert commanded["rebooted"] is True
     assert commanded["last"][-1] == ["cmd_result", True, "rebooting"]
+
+
+REJECTED = r'''
+import json
+import padkit as k
+from protocol import messages
+
+app, hal, scr = k.make_app(k.fresh_dir("/rej"))
+log, snd = app.log, app.sender
+first = log.next_seq
+for i in range(10):
+    app.record([("eval", {"rating": "satisfied", "svc": None, "prompted": False})], 100 + i)
+top = log.next_seq - 1
+out = {"first": first, "top": top}
+
+def ack(ranges, rej=None):
+    app.net.inbox.append(("ack", messages.encode(messages.ack(ranges, rej))))
+    app.net.connected = False      # no network work beyond applying the ack
+    k.run_ms(app, hal, 10)
+
+ack([[1, first + 4]], [[first + 1, "bad_field"], [first + 3, "conflict"]])
+out["after_first"] = [log.rejected, log.unacked()]
+ack([[1, first + 4]], [[first + 1, "bad_field"], [first + 3, "conflict"]])   # the same ack again
+out["after_repeat"] = log.rejected
+ack([[first + 5, top]], [[first + 6, "quota_exceeded"]])                    # a code hosts may add
+out["after_all"] = [log.rejected, log.unacked(), log.next_unacked(0)]
+snd_bad = snd.on_ack(b'{"v":1,"ack":[[1,2]],"rej":[[3,"bad_field"]]}', 5000)  # rej outside its ranges
+out["bad"] = [snd_bad, snd.bad_acks, log.rejected]
+out["state"] = app.state_message(0)["rejected"]
+messages.parse_state(messages.encode(app.state_message(0)))                # the contract takes it
+log.save_meta()
+app2, hal2, scr2 = k.make_app("/rej")
+out["after_restart"] = [app2.log.rejected, app2.state_message(0)["rejected"]]
+print(json.dumps(out))
+'''
+
+
+def test_rejected_seqs_are_dropped_counted_once_and_reported_in_the_state(micropython: object) -> None:
+    """Delivery 5: the pad drops every acked seq, rejected ones too, and counts those (persisted)."""
+    r = micropython.run_json(REJECTED, files={"/lib/padkit.py": KIT})  # type: ignore[attr-defined]
+    assert r["top"] - r["first"] == 9
+    assert r["after_first"][0] == 2                      # two rejected among the acked ones
+    assert r["after_repeat"] == 2, "an ack that comes again does not count twice"
+    assert r["after_all"] == [3, 0, None]                # nothing left to resend
+    assert r["bad"] == [0, 1, 3]                         # refused by the contract: not applied
+    assert r["state"] == 3
+    assert r["after_restart"] == [3, 3]

@@ -111,3 +111,25 @@ def test_revisions_form_one_chain_from_the_initial_one() -> None:
     assert [r.revision for r in revisions if r.down_revision is None] == ["0001"], (
         "host/migrations/versions must hold one initial revision, 0001_initial_schema.py")
     assert len(scripts.get_heads()) == 1, "revisions branch: chain each new one on the previous head"
+
+
+def test_0005_keeps_rejected_messages_from_before_as_bytes(db_url: str) -> None:
+    """Rows kept before revision 0005 had only text: they get it back as raw UTF-8 bytes."""
+    db.upgrade(db_url, "0004")
+    engine = db.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rejectedmessage (received_ms, topic, device_id, code, reason, "
+                              "payload) VALUES (1, 'evalpad/v1/qp-0001/event', 'qp-0001', 'not_json', 'r', "
+                              "'{窗口')"))
+            conn.execute(text("INSERT INTO device (id, label, registered_ms) VALUES ('qp-0001', '', 0)"))
+            conn.execute(text("INSERT INTO devicestatus (device_id, power, online, faults, heartbeat_s, "
+                              "buffered) VALUES ('qp-0001', 'on', true, '', 30, 5)"))
+        db.upgrade(db_url)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT raw, seq FROM rejectedmessage")).one()
+            assert (bytes(row[0]), row[1]) == ("{窗口".encode(), None)
+            conn.execute(text("UPDATE devicestatus SET buffered = 9007199254740991"))
+            assert conn.execute(text("SELECT buffered FROM devicestatus")).scalar_one() == 2 ** 53 - 1
+    finally:
+        engine.dispose()

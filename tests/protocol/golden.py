@@ -15,7 +15,7 @@ from typing import Any
 
 GOLDEN = Path(__file__).with_name("golden")
 FILL_FIELD = "zz_fill"          # an unknown field (receivers ignore it) used to reach an exact size
-PAYLOAD_OPS = ("parse", "decode", "unwrap")
+PAYLOAD_OPS = ("parse", "decode", "unwrap", "readable_seq")
 BUILDER_OPS = ("event", "state", "will", "power_off", "ack", "command")
 _CASE_KEYS = {"name", "op", "kind", "dev", "json", "text", "hex", "with", "without", "size", "as_text", "as",
               "args", "kwargs", "expect", "expect_with", "expect_without", "error", "raises", "why"}
@@ -128,6 +128,7 @@ def load_file(path: Path) -> list[dict[str, Any]]:
             if "as" in case:            # "bytearray" or "memoryview" instead of bytes
                 payload["as"] = case["as"]
             args: list[Any] = [case["kind"], payload, case.get("dev")] if op == "parse" else [payload]
+            args.extend(case.get("args", []))       # e.g. readable_seq's limit
         else:
             args = list(case.get("args", []))
             if "size" in case:

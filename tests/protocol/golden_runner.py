@@ -76,6 +76,7 @@ OPS = {  # type: dict
     "command": lambda *a, **k: _built("cmd", messages.command(*a, **k)),
     "encode": _encode,
     "is_expired": messages.is_expired,
+    "readable_seq": messages.readable_seq,
     "to_ranges": acks.to_ranges,
     "merge": acks.merge,
     "unacked": acks.unacked,

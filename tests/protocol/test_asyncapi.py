@@ -99,13 +99,16 @@ def constraints(node: Any) -> dict[str, Any]:
     """The validation keywords of a property, following $refs (descriptions dropped)."""
     node = resolve(node)
     out = {k: node[k] for k in KEYWORDS if k in node}
-    if "items" in out:
+    if isinstance(out.get("items"), list):        # a tuple: [seq, code] of an ack's rej
+        out["items"] = [constraints(i) for i in out["items"]]
+    elif "items" in out:
         out["items"] = constraints(out["items"])
     return out
 
 
 NAME = {"type": "string", "minLength": 1, "maxLength": spec.MAX_STR}
 UINT = {"type": "integer", "minimum": 0, "maximum": UINT_MAX}
+IDENT = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,%d}$" % (spec.IDENT_MAX - 1)}
 
 
 def expected(name: str, kind: Any) -> dict[str, Any]:
@@ -118,7 +121,7 @@ def expected(name: str, kind: Any) -> dict[str, Any]:
         return {"type": "string", "enum": list(kind)}
     table: dict[str, dict[str, Any]] = {
         "uint": UINT,
-        "int": {"type": "integer", "minimum": -spec.UINT_LIMIT, "maximum": UINT_MAX},
+        "int": {"type": "integer", "minimum": -UINT_MAX, "maximum": UINT_MAX},
         "pos": {"type": "integer", "minimum": 1, "maximum": spec.MAX_SETTING},
         "ts": {"type": ["integer", "null"], "minimum": 0, "maximum": UINT_MAX},
         "bool": {"type": "boolean"},
@@ -128,6 +131,9 @@ def expected(name: str, kind: Any) -> dict[str, Any]:
         "strs": {"type": "array", "items": NAME},
         "ranges": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": UINT}},
         "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "ident": IDENT,
+        "rej": {"type": "array",
+                "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": [UINT, IDENT]}},
     }
     return dict(table[kind])
 
@@ -176,6 +182,8 @@ def test_every_ref_resolves() -> None:
 
 def test_error_codes_and_limit_match() -> None:
     assert DOC["x-evalpad-error-codes"] == list(errors.CODES)
+    assert DOC["x-evalpad-rej-codes"] == list(errors.REJ_CODES)
+    assert all(messages.is_ident(code) for code in errors.REJ_CODES)
     assert DOC["x-evalpad-max-payload-bytes"] == spec.MAX_PAYLOAD
 
 
@@ -220,11 +228,26 @@ def test_device_pattern_agrees_with_is_device_id() -> None:
 
 # -- messages <-> spec.py ---------------------------------------------------------------------
 
+OTHER = "other"     # events of a type this host does not know (Delivery 6)
+
+
 def test_every_event_type_is_documented_and_back() -> None:
     msgs = channel_messages("event")
-    assert sorted(msgs) == sorted(spec.EVENT_TYPES)
+    assert sorted(msgs) == sorted([*spec.EVENT_TYPES, OTHER])
     for name, msg in msgs.items():
         assert msg["name"] == name
+
+
+def test_other_event_is_any_type_but_the_known_ones() -> None:
+    schema = payload_schema(channel_messages("event")[OTHER])
+    props, _, _ = flatten(schema)
+    assert sorted(props) == sorted(f[0] for f in spec.ENVELOPE)
+    assert schema["allOf"][1]["properties"]["type"] == {"not": {"enum": list(spec.EVENT_TYPES)}}
+    validator = validator_for(channel_messages("event")[OTHER])
+    example = dict(CONTRACT_EXAMPLES[("event", "eval")])
+    assert not validator.is_valid(example)
+    assert validator.is_valid({**example, "type": "survey", "answers": [1, 2]})
+    assert not validator.is_valid({**example, "type": "Survey"})
 
 
 def test_every_command_type_is_documented_and_back() -> None:
@@ -241,6 +264,7 @@ def test_state_and_ack_messages() -> None:
 
 @pytest.mark.parametrize("event_type", sorted(spec.EVENT_TYPES))
 def test_event_fields_match(event_type: str) -> None:
+    """(``type`` of the envelope is an ident; each known type narrows it with ``const``.)"""
     schema = payload_schema(channel_messages("event")[event_type])
     assert_fields(f"event {event_type}", schema, spec.ENVELOPE + spec.EVENT_TYPES[event_type], event_type)
 
@@ -304,7 +328,7 @@ def test_example_parses_and_validates(kind: str, name: str, example: str, payloa
     # Examples carry only contract fields, so parse keeps them all.
     assert golden.strict_equal(parsed, payload)
     if kind in (spec.EVENT, spec.CMD):
-        assert parsed["type"] == name
+        assert parsed["type"] == name or (name == OTHER and parsed["type"] not in spec.EVENT_TYPES)
     validator_for(channel_messages(kind)[name]).validate(payload)
 
 
@@ -323,6 +347,13 @@ BEYOND_SCHEMA = {
     "events/eval-svc-with-nul", "events/fault-detail-lone-surrogate",
     # from <= to within a range: no keyword compares two items.
     "ack/reversed-range", "ack/one-bad-range-among-good",
+    # A rej seq must lie inside the same message's ack ranges: no keyword compares two fields.
+    "ack/rej-seq-outside-the-ack-ranges",
+    # The fields of an unknown event type (Delivery 6) are any plain JSON: their bounds (text,
+    # integers, finite numbers, depth) apply at every depth, which the document says in words.
+    "events/type-unknown-too-deep", "events/type-unknown-field-huge-int",
+    "events/type-unknown-field-with-nul", "events/type-unknown-key-with-nul",
+    "events/type-unknown-field-infinite",
 }
 
 

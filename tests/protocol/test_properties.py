@@ -27,6 +27,7 @@ device_ids = st.from_regex(r"[a-z0-9][a-z0-9-]{2,31}", fullmatch=True)
 names = st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=spec.MAX_STR)
 texts = st.text(st.characters(exclude_characters="\x00"), max_size=spec.MAX_STR)
 uints = st.integers(0, UINT_MAX)
+idents = st.from_regex(r"[a-z][a-z0-9_]{0,31}", fullmatch=True)
 
 
 def value_of(kind: Any) -> st.SearchStrategy[Any]:
@@ -36,7 +37,7 @@ def value_of(kind: Any) -> st.SearchStrategy[Any]:
     pairs = st.tuples(uints, uints).map(lambda p: [min(p), max(p)])
     return {
         "uint": uints,
-        "int": st.integers(-spec.UINT_LIMIT, UINT_MAX),
+        "int": st.integers(-UINT_MAX, UINT_MAX),
         "pos": st.integers(1, spec.MAX_SETTING),
         "ts": st.none() | uints,
         "bool": st.booleans(),
@@ -46,6 +47,8 @@ def value_of(kind: Any) -> st.SearchStrategy[Any]:
         "strs": st.lists(names, max_size=3),
         "ranges": st.lists(pairs, max_size=5),
         "sha256": st.text("0123456789abcdef", min_size=64, max_size=64),
+        "ident": idents,
+        "rej": st.lists(st.tuples(uints, idents).map(list), max_size=3),
     }[kind]
 
 
@@ -74,6 +77,9 @@ def valid_messages(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
             msg.setdefault("mode", draw(st.sampled_from(spec.MODES)))
     elif kind == spec.ACK:
         msg = draw(fields(spec.ACK_FIELDS, {"v": 1}))
+        if "rej" in msg:     # what a message rejects, it acknowledges: seqs from its own ranges
+            msg["rej"] = [[draw(st.integers(*draw(st.sampled_from(msg["ack"])))), code]
+                          for _, code in msg["rej"]] if msg["ack"] else []
     else:
         t = draw(st.sampled_from(sorted(spec.COMMAND_TYPES)))
         msg = draw(fields(spec.COMMAND_ENVELOPE + spec.COMMAND_TYPES[t], {"v": 1, "type": t}))

@@ -449,3 +449,43 @@ def test_r11_management_report_of_a_closed_month_lists_a_late_correction(app_sit
                             actor="tech", reason="补登换装")
     page = app_site.login("mgmt").get("/management?month=2026-11").text
     assert 'id="late-corrections"' in page and "pad-spare→A01" in page and "补登换装" in page
+
+
+def test_it_replays_a_rejected_event_from_its_page_once_with_a_reason(db_url: str, tmp_path: Path) -> None:
+    """信息技术科 · 拒收消息: a kept event is replayed once its cause is fixed (Delivery 5),
+    never stored twice, and the replay is in the audit trail with who and why (R12)."""
+    from host.ingest import store
+    from host.models.events import RejectedMessage
+
+    site = Site(tmp_path, url=db_url)
+    site.clock.advance(60_000)                     # the pad has been on A01 for a minute
+    try:
+        event = messages.encode(messages.event("pad-a01", 33, 1, 500, site.clock.now_ms() - 1000, "eval",
+                                               rating="satisfied", prompted=True))
+        with Session(site.engine) as s:
+            store.keep_rejected(s, [store.rejection("evalpad/v1/pad-a01/event", event, site.clock.now_ms(),
+                                                    "host_error", "the host failed: KeyError('x')",
+                                                    "pad-a01", 33)])
+            s.commit()
+            row_id = s.exec(select(RejectedMessage)).one().id
+        tech = site.login("tech")
+        page = tech.get("/it/rejected").text
+        assert "主机处理出错" in page and f'name="ids" value="{row_id}"' in page
+        token = csrf_of(tech, "/it/rejected")
+        r = tech.post("/it/rejected/replay", data={"ids": str(row_id), "reason": "", "csrf": token})
+        assert flash(tech, r) == "err"
+        r = tech.post("/it/rejected/replay", data={"ids": str(row_id), "reason": "主机已修复", "csrf": token})
+        assert r.status_code == 303
+        shown = tech.get(r.headers["location"]).text
+        assert 'class="flash ok"' in shown and "已重放 1 条" in shown
+        r = tech.post("/it/rejected/replay", data={"ids": str(row_id), "reason": "再来一次", "csrf": token})
+        assert "已重放 0 条" in tech.get(r.headers["location"]).text
+        with Session(site.engine) as s:
+            assert [e.seq for e in s.exec(select(Event)).all()] == [33]
+        assert [(a.reason, a.detail["replayed"]) for a in audited(site, "rejected.replay", "tech")] == [
+            ("主机已修复", 1), ("再来一次", 0)]
+        assert tech.get("/it/rejected?show=all").status_code == 200
+        assert site.login("clerk").post("/it/rejected/replay", data={"ids": str(row_id), "reason": "x",
+                                                                     "csrf": token}).status_code == 403
+    finally:
+        site.engine.dispose()

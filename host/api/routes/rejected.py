@@ -1,20 +1,34 @@
-"""Rejected messages (kept with the reason, never thrown away) and their replay."""
+"""Rejected messages (kept with the raw bytes and the reason, never thrown away), conflicts,
+and their replay once the cause is fixed (protocol.md Delivery 5-6)."""
 
 from __future__ import annotations
 
-import importlib
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, func, select
 
-from host import audit, fleet
+from host import fleet
 from host.api.deps import ClockDep, FleetEditor, PublishDep, SessionDep, SettingsDep
-from host.api.schemas import DEFAULT_PAGE, MAX_PAGE, Page, RejectedPublic, ReplayIn, ReplayOut
-from host.errors import Unavailable
-from host.models.events import RejectedMessage
+from host.api.schemas import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    ConflictPublic,
+    Page,
+    RejectedPublic,
+    ReplayIn,
+    ReplayOut,
+)
+from host.ingest.replay import replay_request
+from host.models.events import EventConflict, RejectedMessage
 
 router = APIRouter(prefix="/rejected", tags=["rejected"])
+
+
+def _public(r: RejectedMessage) -> RejectedPublic:
+    return RejectedPublic.model_validate({**r.model_dump(exclude={"raw"}),
+                                          "raw_base64": base64.b64encode(r.raw).decode()})
 
 
 @router.get("", response_model=Page[RejectedPublic])
@@ -34,26 +48,34 @@ def rejected(who: FleetEditor, session: SessionDep, device: str | None = None,
     total = session.exec(select(func.count()).select_from(RejectedMessage).where(*conds)).one()
     q = (select(RejectedMessage).where(*conds)
          .order_by(col(RejectedMessage.received_ms), col(RejectedMessage.id)).limit(limit).offset(offset))
-    items = [RejectedPublic.model_validate(r) for r in session.exec(q)]
+    items = [_public(r) for r in session.exec(q)]
     return Page[RejectedPublic](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/conflicts", response_model=Page[ConflictPublic])
+def conflicts(who: FleetEditor, session: SessionDep, device: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+              offset: Annotated[int, Query(ge=0)] = 0) -> Page[ConflictPublic]:
+    """Repeated seqs with other content, kept beside the stored event (each raised to IT)."""
+    conds = [col(EventConflict.device_id) == device] if device is not None else []
+    total = session.exec(select(func.count()).select_from(EventConflict).where(*conds)).one()
+    q = (select(EventConflict).where(*conds).order_by(col(EventConflict.id)).limit(limit).offset(offset))
+    items = [ConflictPublic.model_validate({**c.model_dump(exclude={"raw", "digest"}),
+                                            "raw_base64": base64.b64encode(c.raw).decode()})
+             for c in session.exec(q)]
+    return Page[ConflictPublic](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("/replay", response_model=ReplayOut)
 def replay(body: ReplayIn, who: FleetEditor, session: SessionDep, clock: ClockDep, publish: PublishDep,
            settings: SettingsDep, request: Request) -> ReplayOut:
-    """Store a device's held messages now that it is registered and assigned (the ingest does it)."""
-    fleet.get_device(session, body.device)
-    try:
-        module = importlib.import_module("host.ingest.replay")
-    except ImportError:
-        module = None
-    fn = getattr(module, "replay_for_device", None)
-    if fn is None:
-        raise Unavailable("this host has no replay (host.ingest.replay.replay_for_device is missing)",
-                          "update evalpad; the held messages stay stored until then")
-    result = fn(request.app.state.engine, body.device, clock, publish=publish, prefix=settings.mqtt_prefix)
-    shown = result if isinstance(result, (int, str, dict, list)) else repr(result)
-    audit.record(session, at_ms=clock.now_ms(), actor=who.actor, action="rejected.replay",
-                 subject=body.device, result=shown)
-    session.commit()
-    return ReplayOut(device=body.device, result=result)
+    """Replay kept events once their cause is fixed: a pad's held-back events after its
+    registration or assignment, or rejected ones (by id or code, with a reason). Idempotent:
+    an event is stored at most once. Audited (rejected.replay)."""
+    if body.device is not None:
+        fleet.get_device(session, body.device)
+    result = replay_request(request.app.state.engine, clock, who.actor, device=body.device, ids=body.ids,
+                            code=body.code, reason=body.reason, publish=publish, prefix=settings.mqtt_prefix)
+    return ReplayOut(device=body.device, result=result.replayed, stored=result.stored,
+                     duplicates=result.duplicates, conflicts=result.conflicts, still=dict(result.still),
+                     skipped=result.skipped)

@@ -21,7 +21,8 @@ def _public(st: DeviceStatus, window: str | None) -> DeviceStatusPublic:
     return DeviceStatusPublic(
         device_id=st.device_id, window=window, online=st.online, mode=st.mode, since_ms=st.since_ms,
         last_seen_ms=st.last_seen_ms, fw=st.fw, boot=st.boot, up_ms=st.up_ms, buffered=st.buffered,
-        mem_free=st.mem_free, rssi=st.rssi, faults=faults, last_reset_cause=st.last_reset_cause)
+        rejected=st.rejected, mem_free=st.mem_free, rssi=st.rssi, faults=faults,
+        last_reset_cause=st.last_reset_cause)
 
 
 def _rows(session: Session, window_id: int | None = None, device_id: str | None = None):  # type: ignore[no-untyped-def]
