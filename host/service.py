@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from host.broker.mosquitto import HOST_USER, BrokerError, Mosquitto
+from host.broker.mosquitto import BrokerError, Mosquitto
 from host.clock import Clock, SystemClock
 from host.db import make_engine, upgrade
 from host.faults.sweep import Sweeper
@@ -43,12 +43,12 @@ def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
     password = secrets.token_urlsafe(18)   # a new host password each start; only its hash is on disk
     try:
         server.write_config()
-        server.add_user(HOST_USER, password)
+        server.add_user(settings.instance, password)   # this instance's account (Delivery 7)
         server.start()
     except BrokerError as exc:
         raise HostStartError(str(exc)) from None
     try:
-        yield BrokerAddress("127.0.0.1", server.port, HOST_USER, password)
+        yield BrokerAddress("127.0.0.1", server.port, settings.instance, password)
     finally:
         server.stop()
 

@@ -6,10 +6,12 @@ One Settings object; every bad value fails fast with the variable's name and wha
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account
 from protocol import spec
 
 
@@ -27,7 +29,8 @@ class Settings(BaseSettings):
                              "must reach it; authentication and the ACL are always on).")
     share_group: str = Field("", description="MQTT shared-subscription group; set it when several "
                              "host instances split the load.")
-    instance: str = Field("host-1", description="This host instance's name (client id, downtime log).")
+    instance: str = Field("host-1", description="This host instance's name: its broker account and MQTT "
+                          "client id (protocol.md Delivery 7), and its name in the downtime log.")
     heartbeat_timeout_factor: float = Field(3.0, gt=1.0, description="A pad is off after this many "
                                             "missed heartbeats.")
     http_host: str = "127.0.0.1"
@@ -40,6 +43,26 @@ class Settings(BaseSettings):
             raise ValueError("EVALPAD_MQTT_PREFIX must look like 'evalpad/v1' (no wildcards, "
                              "no leading or trailing '/')")
         return v
+
+    @field_validator("instance")
+    @classmethod
+    def _instance(cls, v: str) -> str:
+        if not is_host_account(v):
+            raise ValueError(f"EVALPAD_INSTANCE {v!r} must look like {HOST_ACCOUNT_FORM}: it is this "
+                             "instance's broker account and MQTT client id")
+        return v
+
+    @model_validator(mode="after")
+    def _own_account(self) -> Settings:
+        # The broker makes the user name the client id: two instances on one account would
+        # knock each other off and share (and wipe) one persistent session.
+        user = urlsplit(self.mqtt_url).username if self.mqtt_url else None
+        if user is not None and unquote(user) != self.instance:
+            raise ValueError(f"EVALPAD_MQTT_URL logs in as {unquote(user)!r} but EVALPAD_INSTANCE is "
+                             f"{self.instance!r}: each instance uses its own broker account, named like "
+                             "the instance (create it with `evalpad broker host-account "
+                             f"{self.instance}` and put the URL it prints here)")
+        return self
 
     @property
     def db_url(self) -> str:

@@ -55,7 +55,7 @@ def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: P
 
         wait_for(healthy, timeout=30, what="/healthz ok with the broker connected")
         assert (tmp_path / "data" / "evalpad.db").exists()
-        assert "evalpad-host:" in (tmp_path / "data" / "broker" / "passwd").read_text()
+        assert "host-1:" in (tmp_path / "data" / "broker" / "passwd").read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, log.read_text()
     finally:
