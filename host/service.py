@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from host.broker.builtin import BuiltinBroker
 from host.broker.mosquitto import BrokerError, Mosquitto
 from host.clock import Clock, SystemClock
 from host.db import make_engine, upgrade
@@ -40,17 +41,16 @@ def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
     # authentication and the ACL are on, docs/deploy.md shows TLS for production.
     server = Mosquitto(settings.data_dir / "broker", port=settings.broker_port, bind=settings.broker_bind,
                        prefix=settings.mqtt_prefix)
+    broker = BuiltinBroker(server)   # replaces the one a crashed host left, restarts it if it dies
     password = secrets.token_urlsafe(18)   # a new host password each start; only its hash is on disk
     try:
-        server.write_config()
-        server.add_user(settings.instance, password)   # this instance's account (Delivery 7)
-        server.start()
+        broker.start(settings.instance, password)   # this instance's own account (Delivery 7)
     except BrokerError as exc:
         raise HostStartError(str(exc)) from None
     try:
         yield BrokerAddress("127.0.0.1", server.port, settings.instance, password)
     finally:
-        server.stop()
+        broker.stop()
 
 
 def _find_create_app():  # type: ignore[no-untyped-def]
