@@ -82,7 +82,7 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
             pipeline.start()
             # The review sweep keeps the fault log (R7) and violation candidates (R6) current;
             # only the full service runs it, not the bare ingest (`python -m host.ingest`).
-            sweeper = Sweeper(engine, clock) if http else None
+            sweeper = Sweeper(engine, clock, busy=pipeline.busy) if http else None
             if sweeper is not None:
                 sweeper.start()
             try:
