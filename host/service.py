@@ -20,6 +20,7 @@ from host.broker.builtin import BuiltinBroker
 from host.broker.mosquitto import BrokerError, Mosquitto
 from host.clock import Clock, SystemClock
 from host.db import make_engine, upgrade
+from host.faults.flood import FloodWatch
 from host.faults.sweep import Sweeper
 from host.ingest.mqtt import BrokerAddress, parse_mqtt_url
 from host.ingest.pipeline import IngestPipeline
@@ -80,11 +81,14 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
         with broker_for(settings) as address:
             pipeline = IngestPipeline(settings, engine, clock, address)
             pipeline.start()
-            # The review sweep keeps the fault log (R7) and violation candidates (R6) current;
-            # only the full service runs it, not the bare ingest (`python -m host.ingest`).
+            # The review sweep keeps the fault log (R7) and violation candidates (R6) current,
+            # the flood watch flags a pad's flood of evaluations within a minute; only the full
+            # service runs them, not the bare ingest (`python -m host.ingest`).
             sweeper = Sweeper(engine, clock, busy=pipeline.busy) if http else None
-            if sweeper is not None:
-                sweeper.start()
+            floods = FloodWatch(engine, clock, settings.flood_evals_per_minute) if http else None
+            for job in (sweeper, floods):
+                if job is not None:
+                    job.start()
             try:
                 create_app = _find_create_app() if http else None
                 if create_app is not None:
@@ -95,8 +99,9 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                         log.warning("host.api.app is missing: running the ingest without the HTTP API")
                     stopping.wait()
             finally:
-                if sweeper is not None:
-                    sweeper.stop()
+                for job in (sweeper, floods):
+                    if job is not None:
+                        job.stop()
                 pipeline.stop()
     finally:
         for sig, handler in previous.items():

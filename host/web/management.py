@@ -21,6 +21,7 @@ from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth.roles import Role
 from host.clock import Clock, local
 from host.errors import ServiceError
+from host.faults.flood import open_floods
 from host.models.events import Event
 from host.rules.calendar import CalendarMissing
 from host.rules.month_span import parse_month
@@ -163,6 +164,7 @@ def violation_queue(
         month=m,
         status=status,
         rows=rows,
+        floods=open_floods(session),
         numbers=window_numbers(session),
         points=violations_points(),
     )

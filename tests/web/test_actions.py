@@ -9,6 +9,8 @@ import openpyxl
 from sqlmodel import Session, col, select
 
 from host import violations
+from host.faults.flood import EVAL_FLOOD, FLOOD_TEXT
+from host.faults.log import open_fault
 from host.models.audit import AuditEntry
 from host.models.calendar import CalendarDay
 from host.models.events import Event
@@ -383,3 +385,15 @@ def test_bad_input_gets_a_clear_chinese_message_and_stores_nothing(app_site: Sit
     assert "err=" in r.headers["location"]  # a waiver needs its reason (R8)
     r = mgmt.post("/board/notes", data={"window": "Z99", "note": "x", "csrf": token})
     assert r.status_code == 404 and "找不到" in r.text
+
+
+def test_the_management_section_sees_an_open_flood_above_its_queue(app_site: Site) -> None:
+    """Issue 10: a flood of evaluations (host.faults.flood) is shown on the violations page
+    until IT resolves it; its evaluations are in the queue below as candidates."""
+    with Session(app_site.engine) as s:
+        wid = s.exec(select(Window.id).where(Window.number == "A01")).one()
+        open_fault(s, source="host", code=EVAL_FLOOD, at_ms=1_795_600_000_000, now_ms=1_795_600_060_000,
+                   device_id="pad-a01", window_id=wid, detail=FLOOD_TEXT.format(threshold=20))
+        s.commit()
+    page = app_site.login("mgmt").get("/management/violations?month=2026-11").text
+    assert 'data-flood="pad-a01"' in page and "疑似脚本刷评" in page and "窗口 A01" in page
