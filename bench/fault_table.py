@@ -300,8 +300,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         rec = f"{r.recovered_s:.1f} s" if r.recovered_s is not None else "-"
-        print(f"| {r.fault} | {r.database} | {r.sent} ({r.sent_at_fault}) | {r.stored} | {r.lost} | {r.doubled} | {r.unacked} "
-              f"| {rec} |")
+        print(f"| {r.fault} | {r.database} | {r.sent} ({r.sent_at_fault}) | {r.stored} | {r.lost} "
+              f"| {r.doubled} | {r.unacked} | {rec} |")
     print(f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
