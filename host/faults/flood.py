@@ -45,7 +45,7 @@ EVAL_FLOOD = "eval_flood"
 # Looked at this often: a flood is on both lists within this plus one check (well under a
 # minute), and a check reads only what was stored since the last one.
 CHECK_EVERY_S = 10.0
-FLOOD_TEXT = ("评价过多：1 分钟内超过 {threshold} 次评价，不是群众在按键。"
+FLOOD_TEXT = ("评价过多：1 分钟内 {threshold} 次以上评价，不是群众在按键。"
               "疑似有人用该评价器的账号以脚本刷评，或按键故障。"
               "请核查评价器，必要时在“信息技术科 · 评价器”重置其代理密码。"
               "这些评价已列入管理科的违规线索（连续评价），确认后作废。")
@@ -110,7 +110,7 @@ def _flag(session: Session, dev: str, burst: Sequence[Any], now_ms: int, thresho
     session.commit()
     total = int(session.scalar(sa_select(func.count()).select_from(FaultEvidence).where(
         col(FaultEvidence.fault_id) == fault.id)) or 0)
-    log.warning("pad %s: %s evaluations from %s to %s (more than %s a minute); IT fault %s %s",
+    log.warning("pad %s: %s evaluations from %s to %s (%s or more within a minute); IT fault %s %s",
                 dev, total, local(start).strftime("%H:%M:%S"), local(end).strftime("%H:%M:%S"), threshold,
                 fault.id, "opened" if opened else "updated")
     added = 0
