@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     instance: str = Field("host-1", description="This host instance's name: its broker account and MQTT "
                           "client id (protocol.md Delivery 7), and its name in the downtime log.")
     flood_evals_per_minute: int = Field(DEFAULT_EVALS_PER_MINUTE, ge=2, description="This many "
-                                        "evaluations or more from one pad within a minute is a flood, flagged "
-                                        "to IT and the management section (host.rules.floods says why 20).")
+                                        "evaluations or more from one pad within a minute is a flood, "
+                                        "flagged to IT and the management section (host.rules.floods "
+                                        "says why 20).")
     heartbeat_timeout_factor: float = Field(3.0, gt=1.0, description="A pad is off after this many "
                                             "missed heartbeats.")
     http_host: str = "127.0.0.1"
