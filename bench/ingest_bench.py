@@ -35,10 +35,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from host.broker.mosquitto import HOST_USER, Mosquitto, hash_password, write_passwords  # noqa: E402
+from host.broker.mosquitto import Mosquitto, hash_password, write_passwords  # noqa: E402
 from protocol import acks, messages, spec, topics  # noqa: E402
 
 T0 = 1_795_600_000_000
+HOST = "host-bench"     # the ingest's instance = its broker account = its client id
 PG_ADMIN_URL = os.environ.get("EVALPAD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -49,7 +50,7 @@ def dev_id(i: int) -> str:
 def start_broker(directory: Path, pads: int) -> tuple[Mosquitto, str]:
     server = Mosquitto(directory)
     host_password = secrets.token_urlsafe(12)
-    users = {HOST_USER: hash_password(host_password)}
+    users = {HOST: hash_password(host_password)}
     users.update({dev_id(i): hash_password("pw-" + dev_id(i)) for i in range(pads)})
     server.write_config()
     write_passwords(server.password_file, users)   # all at once: no reload per pad
@@ -121,7 +122,7 @@ def run_relay(pads: int, events: int) -> dict:
             last = [0.0]
             finished = threading.Event()
             sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-relay", clean_session=True)
-            sub.username_pw_set(HOST_USER, host_password)
+            sub.username_pw_set(HOST, host_password)
 
             def on_message(client, userdata, msg):  # type: ignore[no-untyped-def]
                 got[0] += 1
@@ -168,9 +169,9 @@ def run_ingest(pads: int, events: int, db_url: str) -> dict:
         s.commit()
     with tempfile.TemporaryDirectory() as tmp:
         server, host_password = start_broker(Path(tmp) / "broker", pads)
-        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": "bench",
+        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": HOST,
                "EVALPAD_DATA_DIR": str(Path(tmp) / "data"), "EVALPAD_LOG_LEVEL": "WARNING",
-               "EVALPAD_MQTT_URL": f"mqtt://{HOST_USER}:{host_password}@127.0.0.1:{server.port}"}
+               "EVALPAD_MQTT_URL": f"mqtt://{HOST}:{host_password}@127.0.0.1:{server.port}"}
         host = subprocess.Popen([sys.executable, "-m", "host.ingest"], env=env, cwd=tmp)
         try:
             _wait_connected(server, host)
@@ -206,7 +207,7 @@ def _wait_connected(server: Mosquitto, host: subprocess.Popen) -> None:
     while time.monotonic() < deadline:
         if host.poll() is not None:
             raise SystemExit("the ingest process exited at start")
-        if "evalpad.host.bench" in server.log_file.read_text(errors="replace"):
+        if f"as {HOST}" in server.log_file.read_text(errors="replace"):
             time.sleep(0.5)             # subscribed just after connecting
             return
         time.sleep(0.1)

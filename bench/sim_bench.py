@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from host.broker.mosquitto import HOST_USER, Mosquitto, hash_password, read_passwords, write_passwords
+from host.broker.mosquitto import Mosquitto, hash_password, read_passwords, write_passwords
 from host.clock import ManualClock, SystemClock
 from host.db import make_engine, upgrade
 from simulator import scenario as scenarios
 from simulator.engine import QUANTUM_MS
 from simulator.host_link import register_hall
 from simulator.pad import SimPad
-from simulator.run import HostProcess, simulate
+from simulator.run import SIM_HOST, HostProcess, simulate
 from simulator.scenario import PadSettings, Scenario
 
 
@@ -134,7 +134,7 @@ def host(args: argparse.Namespace) -> None:
     broker = Mosquitto(work / "broker")
     broker.start()
     host_pw = secrets.token_urlsafe(12)
-    broker.add_user(HOST_USER, host_pw)
+    broker.add_user(SIM_HOST, host_pw)
     db_url = f"sqlite:///{work / 'evalpad.db'}"
     upgrade(db_url)
     engine = make_engine(db_url)
@@ -144,7 +144,7 @@ def host(args: argparse.Namespace) -> None:
     register_hall(engine, sc, ManualClock(clock.now_ms() - 60_000))
     print(f"registered {args.pads} windows and pads in {time.monotonic() - t0:.1f} s")
     proc = HostProcess({"EVALPAD_DATABASE_URL": db_url, "EVALPAD_DATA_DIR": str(work),
-                        "EVALPAD_MQTT_URL": f"mqtt://{HOST_USER}:{host_pw}@{broker.bind}:{broker.port}"},
+                        "EVALPAD_MQTT_URL": f"mqtt://{SIM_HOST}:{host_pw}@{broker.bind}:{broker.port}"},
                        work, None)
     ps: list[SimPad] = []
     try:

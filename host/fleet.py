@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from host import audit
+from host.broker.identity import HOST_ACCOUNT_PREFIX, reserved_for_hosts
 from host.clock import Clock
 from host.errors import Conflict, Invalid, NotFound
 from host.models.fleet import Assignment, Device, Window
@@ -97,6 +98,10 @@ def add_device(session: Session, *, device_id: str, clock: Clock, actor: str, la
         raise Invalid(f"device id {device_id!r} is not allowed",
                       "use 3-32 characters of a-z, 0-9 and '-', starting with a letter or digit "
                       "(it is the pad's MQTT client id and broker user name)")
+    if reserved_for_hosts(device_id):
+        raise Invalid(f"device id {device_id!r} starts with {HOST_ACCOUNT_PREFIX!r}, which names the "
+                      "host instances' broker accounts (their client ids)",
+                      "give the pad an id that does not start with 'host-', e.g. qp-0107")
     existing = session.get(Device, device_id)
     if existing is not None:
         if existing.retired_ms is not None:

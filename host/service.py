@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from host.broker.mosquitto import HOST_USER, BrokerError, Mosquitto
+from host.broker.builtin import BuiltinBroker
+from host.broker.mosquitto import BrokerError, Mosquitto
 from host.clock import Clock, SystemClock
 from host.db import make_engine, upgrade
+from host.faults.flood import FloodWatch
 from host.faults.sweep import Sweeper
 from host.ingest.mqtt import BrokerAddress, parse_mqtt_url
 from host.ingest.pipeline import IngestPipeline
@@ -41,17 +43,16 @@ def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
     # authentication and the ACL are on, docs/deploy.md shows TLS for production.
     server = Mosquitto(settings.data_dir / "broker", port=settings.broker_port, bind=settings.broker_bind,
                        prefix=settings.mqtt_prefix)
+    broker = BuiltinBroker(server)   # replaces the one a crashed host left, restarts it if it dies
     password = secrets.token_urlsafe(18)   # a new host password each start; only its hash is on disk
     try:
-        server.write_config()
-        server.add_user(HOST_USER, password)
-        server.start()
+        broker.start(settings.instance, password)   # this instance's own account (Delivery 7)
     except BrokerError as exc:
         raise HostStartError(str(exc)) from None
     try:
-        yield BrokerAddress("127.0.0.1", server.port, HOST_USER, password)
+        yield BrokerAddress("127.0.0.1", server.port, settings.instance, password)
     finally:
-        server.stop()
+        broker.stop()
 
 
 def _find_create_app():  # type: ignore[no-untyped-def]
@@ -81,16 +82,17 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
         with broker_for(settings) as address:
             pipeline = IngestPipeline(settings, engine, clock, address)
             pipeline.start()
-            # The review sweep keeps the fault log (R7) and violation candidates (R6) current;
-            # only the full service runs it, not the bare ingest (`python -m host.ingest`).
-            sweeper = Sweeper(engine, clock) if http else None
-            if sweeper is not None:
-                sweeper.start()
-            # Rollouts (`evalpad fleet update`) need the release files served: the full service only.
+            # The review sweep keeps the fault log (R7) and violation candidates (R6) current,
+            # the flood watch flags a pad's flood of evaluations within a minute, and rollouts
+            # (`evalpad fleet update`) need the release files served: only the full service runs
+            # them, not the bare ingest (`python -m host.ingest`).
+            sweeper = Sweeper(engine, clock, busy=pipeline.busy) if http else None
+            floods = FloodWatch(engine, clock, settings.flood_evals_per_minute) if http else None
             rollouts = RolloutDriver(engine, clock, pipeline.publish, settings.ota_url,
                                      settings.mqtt_prefix, settings.rollout_tick_s) if http else None
-            if rollouts is not None:
-                rollouts.start()
+            for job in (sweeper, floods, rollouts):
+                if job is not None:
+                    job.start()
             try:
                 create_app = _find_create_app() if http else None
                 if create_app is not None:
@@ -101,10 +103,9 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                         log.warning("host.api.app is missing: running the ingest without the HTTP API")
                     stopping.wait()
             finally:
-                if rollouts is not None:
-                    rollouts.stop()
-                if sweeper is not None:
-                    sweeper.stop()
+                for job in (rollouts, sweeper, floods):
+                    if job is not None:
+                        job.stop()
                 pipeline.stop()
     finally:
         for sig, handler in previous.items():

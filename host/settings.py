@@ -8,10 +8,13 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account
+from host.rules.floods import DEFAULT_EVALS_PER_MINUTE
 from protocol import spec
 
 
@@ -29,7 +32,12 @@ class Settings(BaseSettings):
                              "must reach it; authentication and the ACL are always on).")
     share_group: str = Field("", description="MQTT shared-subscription group; set it when several "
                              "host instances split the load.")
-    instance: str = Field("host-1", description="This host instance's name (client id, downtime log).")
+    instance: str = Field("host-1", description="This host instance's name: its broker account and MQTT "
+                          "client id (protocol.md Delivery 7), and its name in the downtime log.")
+    flood_evals_per_minute: int = Field(DEFAULT_EVALS_PER_MINUTE, ge=2, description="This many "
+                                        "evaluations or more from one pad within a minute is a flood, "
+                                        "flagged to IT and the management section (host.rules.floods "
+                                        "says why 20).")
     heartbeat_timeout_factor: float = Field(3.0, gt=1.0, description="A pad is off after this many "
                                             "missed heartbeats.")
     http_host: str = "127.0.0.1"
@@ -66,6 +74,7 @@ class Settings(BaseSettings):
     def ota_url(self) -> str:
         """Where the pads fetch releases from (the update command's manifest URL starts so)."""
         return self.ota_base_url or f"http://{self.http_host}:{self.http_port}"
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxies(cls, v: object) -> object:
@@ -77,6 +86,26 @@ class Settings(BaseSettings):
                 raise ValueError(f"EVALPAD_TRUSTED_PROXIES: {p!r} is not an address or network "
                                  "(write e.g. 127.0.0.1 or 10.0.0.0/8, comma-separated)")
         return items
+
+    @field_validator("instance")
+    @classmethod
+    def _instance(cls, v: str) -> str:
+        if not is_host_account(v):
+            raise ValueError(f"EVALPAD_INSTANCE {v!r} must look like {HOST_ACCOUNT_FORM}: it is this "
+                             "instance's broker account and MQTT client id")
+        return v
+
+    @model_validator(mode="after")
+    def _own_account(self) -> Settings:
+        # The broker makes the user name the client id: two instances on one account would
+        # knock each other off and share (and wipe) one persistent session.
+        user = urlsplit(self.mqtt_url).username if self.mqtt_url else None
+        if user is not None and unquote(user) != self.instance:
+            raise ValueError(f"EVALPAD_MQTT_URL logs in as {unquote(user)!r} but EVALPAD_INSTANCE is "
+                             f"{self.instance!r}: each instance uses its own broker account, named like "
+                             "the instance (create it with `evalpad broker host-account "
+                             f"{self.instance}` and put the URL it prints here)")
+        return self
 
     @property
     def db_url(self) -> str:

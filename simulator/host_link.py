@@ -130,7 +130,7 @@ class InProcessHost:
     """The host's ingest on the simulator's clock, in this process (no HTTP)."""
 
     def __init__(self, db_url: str, clock: Clock, address: BrokerAddress, data_dir: Path,
-                 instance: str = "sim-host") -> None:
+                 instance: str = "host-sim") -> None:
         upgrade(db_url)
         self.db_url = db_url
         self.engine = make_engine(db_url)

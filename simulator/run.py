@@ -23,7 +23,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
-from host.broker.mosquitto import HOST_USER, Mosquitto
+from host.broker.mosquitto import Mosquitto
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, HostBeat, Window
@@ -45,6 +45,7 @@ SUBSCRIBE_GRACE_S = 0.5       # the host subscribes right after its first beat
 HOST_STOP_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_S = 10.0
 HEARTBEAT_TIMEOUT_FACTOR = 3  # host.settings.Settings.heartbeat_timeout_factor's default
+SIM_HOST = "host-sim"         # the simulated host's instance name = its broker account (Delivery 7)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class HostProcess:
     """
 
     def __init__(self, env: dict[str, str], data_dir: Path, clock_file: Path | None, *,
-                 http: bool = False, instance: str = "sim-host") -> None:
+                 http: bool = False, instance: str = SIM_HOST) -> None:
         self.instance = instance
         full = {**os.environ, "EVALPAD_INSTANCE": instance, **env}
         cmd = [sys.executable, "-m", "simulator.host_process"]
@@ -175,7 +176,7 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
     if own_broker:
         server.write_config()
         server.start()
-    server.add_user(HOST_USER, host_password)
+    server.add_user(SIM_HOST, host_password)   # its own account = its client id
     db_url = db_url or f"sqlite:///{(workdir / 'evalpad.db').resolve()}"
     upgrade(db_url)
     engine = make_engine(db_url)
@@ -190,7 +191,7 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
             pads[w.number] = SimPad(w.number, dev, workdir / "pads" / dev, (server.bind, server.port),
                                     passwords[dev], sc.pads, w.name)
         host = HostProcess({"EVALPAD_DATABASE_URL": db_url, "EVALPAD_DATA_DIR": str(workdir),
-                            "EVALPAD_MQTT_URL": f"mqtt://{HOST_USER}:{host_password}@{server.bind}:{server.port}"},
+                            "EVALPAD_MQTT_URL": f"mqtt://{SIM_HOST}:{host_password}@{server.bind}:{server.port}"},
                            workdir, workdir / "clock")
         host.wait_started(engine)
         feed = QueueFeed(engine, clock, _no_publish)

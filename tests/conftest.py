@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from host.broker.mosquitto import HOST_USER, BrokerError, Mosquitto, find_mosquitto
+from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto
 from tests.support import micropython as mp
 from tests.support.services import missing, throwaway_postgres
 
@@ -23,15 +23,32 @@ def micropython() -> object:
 
 
 class Broker:
-    """A running private Mosquitto plus the credentials to talk to it."""
+    """A running private Mosquitto plus the credentials to talk to it.
+
+    ``host_user``/``host_password`` is the account of host instance ``host-1``. The broker
+    makes the user name the client id (protocol.md Delivery 7), so two clients on one
+    account knock each other off: anything that runs beside an ingest (a watcher, a second
+    instance) needs its own host account (``add_host``).
+    """
+
+    HOST = "host-1"
 
     def __init__(self, server: Mosquitto) -> None:
         self.server = server
         self.host = server.bind
         self.port = server.port
-        self.host_password = secrets.token_urlsafe(12)
-        server.add_user(HOST_USER, self.host_password)
-        self.host_user = HOST_USER
+        self.host_user = self.HOST
+        self.host_password = self.add_host(self.HOST)
+
+    def add_host(self, instance: str) -> str:
+        """Give a host instance (or a test's watcher) its own account; returns its password."""
+        password = secrets.token_urlsafe(12)
+        self.server.add_user(instance, password)
+        return password
+
+    def host_url(self, instance: str = HOST) -> str:
+        password = self.host_password if instance == self.HOST else self.add_host(instance)
+        return f"mqtt://{instance}:{password}@{self.host}:{self.port}"
 
     def add_pad(self, dev: str) -> str:
         """Give a pad an account (username = device id); returns its password."""

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account, reserved_for_hosts
 from host.broker.mosquitto import (
-    HOST_USER,
+    host_accounts,
     new_password,
     read_passwords,
     remove_user,
@@ -48,20 +49,28 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def issue_pad_password(directory: Path, device_id: str, prefix: str = spec.PREFIX) -> str:
-    """Create (or replace) the pad's broker password; returns it (show it once, never store it)."""
+def _issue(directory: Path, user: str, prefix: str) -> str:
     password = new_password()
     with _locked(directory):
-        set_password(directory / PASSWD, device_id, password)
-        write_acl(directory / ACL, prefix)
+        set_password(directory / PASSWD, user, password)
+        write_acl(directory / ACL, prefix, host_accounts(directory / PASSWD))
     reload_running(directory)
-    log.info("broker account for %s written in %s", device_id, directory)
+    log.info("broker account for %s written in %s", user, directory)
     return password
 
 
-def issue_host_password(directory: Path, prefix: str = spec.PREFIX) -> str:
-    """Create (or replace) the host's own account (production: a broker evalpad does not start)."""
-    return issue_pad_password(directory, HOST_USER, prefix)
+def issue_pad_password(directory: Path, device_id: str, prefix: str = spec.PREFIX) -> str:
+    """Create (or replace) the pad's broker password; returns it (show it once, never store it)."""
+    if reserved_for_hosts(device_id):
+        raise ValueError(f"{device_id!r} is in the host instances' name space, not a pad's")
+    return _issue(directory, device_id, prefix)
+
+
+def issue_host_password(directory: Path, instance: str, prefix: str = spec.PREFIX) -> str:
+    """Create (or replace) one host instance's account (user = client id = ``instance``)."""
+    if not is_host_account(instance):
+        raise ValueError(f"host account {instance!r} must look like {HOST_ACCOUNT_FORM}")
+    return _issue(directory, instance, prefix)
 
 
 def revoke_pad(directory: Path, device_id: str) -> bool:

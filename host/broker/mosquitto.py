@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 from string import Template
 
+from host.broker.identity import is_host_account
 from protocol import spec
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-HOST_USER = "evalpad-host"
 # Mosquitto 2's password hash: PBKDF2-HMAC-SHA512, 101 rounds, 12-byte salt ("$7$").
 _HASH_ROUNDS = 101
 _SALT_BYTES = 12
@@ -91,10 +91,27 @@ def remove_user(path: Path, user: str) -> bool:
     return found
 
 
-def write_acl(path: Path, prefix: str = spec.PREFIX, host_user: str = HOST_USER) -> None:
-    text = Template((HERE / "acl.template").read_text()).substitute(host_user=host_user, prefix=prefix)
+def host_accounts(password_file: Path) -> list[str]:
+    """The host instances' accounts among the broker's users (host.broker.identity)."""
+    return sorted(u for u in read_passwords(password_file) if is_host_account(u))
+
+
+def write_acl(path: Path, prefix: str = spec.PREFIX, hosts: list[str] | tuple[str, ...] = ()) -> None:
+    """The ACL: each host account reads every pad's event and state and writes every pad's
+    ack and cmd; each pad only its own topics (acl.template)."""
+    blocks = "".join(Template(HOST_RULES).substitute(user=h, prefix=prefix) for h in hosts)
+    text = Template((HERE / "acl.template").read_text()).substitute(host_rules=blocks, prefix=prefix)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+HOST_RULES = """user ${user}
+topic read ${prefix}/+/event
+topic read ${prefix}/+/state
+topic write ${prefix}/+/ack
+topic write ${prefix}/+/cmd
+
+"""
 
 
 def free_port() -> int:
@@ -131,7 +148,7 @@ class Mosquitto:
         (self.directory / "store").mkdir(exist_ok=True)
         if not self.password_file.exists():
             write_passwords(self.password_file, {})
-        write_acl(self.acl_file, self.prefix)
+        write_acl(self.acl_file, self.prefix, host_accounts(self.password_file))
         text = Template((HERE / "mosquitto.conf.template").read_text()).substitute(
             run_user=getpass.getuser(), port=self.port, bind=self.bind, password_file=self.password_file,
             acl_file=self.acl_file, persistence_dir=self.directory / "store",
@@ -140,7 +157,9 @@ class Mosquitto:
         return self.conf_file
 
     def add_user(self, user: str, password: str) -> None:
+        """A pad (user = device id) or a host instance (user = host-N, host.broker.identity)."""
         set_password(self.password_file, user, password)
+        write_acl(self.acl_file, self.prefix, host_accounts(self.password_file))
         self.reload()
 
     def start(self) -> None:

@@ -15,12 +15,13 @@ from host.faults.log import (
     window_of,
 )
 from host.faults.queries import FaultSummary, network_outage_spans, pad_fault_spans, summary
-from host.faults.sweep import Sweeper, SweepResult, sweep, windows_with_news
+from host.faults.sweep import GiveWay, Sweeper, SweepResult, sweep, windows_with_news
 
 __all__ = [
     "VERDICTS",
     "FaultRules",
     "FaultSummary",
+    "GiveWay",
     "SweepResult",
     "Sweeper",
     "acknowledge",

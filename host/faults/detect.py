@@ -8,7 +8,9 @@
 - ``detect_silent``: a pad silent (off, not switched off by its key) in working hours.
 
 Each fact feeds at most one fault (host.models.faults.FaultEvidence), so running these
-again changes nothing.
+again changes nothing. They commit after each fact (or window) that changed something: on
+SQLite the write lock lasts from the first write to the commit, and the ingest's writer
+must never wait for a whole sweep (issue 10).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def sync_pad_events(session: Session, span: Span, *, now_ms: int, rules: FaultRu
             opened += new
         else:
             _clear(session, e, code, now_ms)
+        session.commit()
     opened += _watchdog(session, span, now_ms, rules)
     session.commit()
     return opened
@@ -149,6 +152,7 @@ def _watchdog(session: Session, span: Span, now_ms: int, rules: FaultRules) -> i
             if fault is not None:
                 fault.started_ms = min(fault.started_ms, burst[0].at_ms)
                 session.add(fault)
+            session.commit()
     return opened
 
 
@@ -197,8 +201,8 @@ def detect_outages(session: Session, span: Span, *, now_ms: int,
         for rid in o.record_ids:
             if rid not in linked:
                 session.add(FaultEvidence(fault_id=row.id, interval_id=rid))
+        session.commit()
         out.append(row)
-    session.commit()
     return out
 
 
@@ -238,5 +242,5 @@ def detect_silent(session: Session, working: Mapping[int, Sequence[Span]], *, no
                     session.add(row)
                 done.add(r.id)  # type: ignore[arg-type]
                 opened += new
-    session.commit()
+            session.commit()
     return opened

@@ -5,6 +5,8 @@ enqueued but not yet committed would be lost if the host died (``kill -9``) in b
 broker would consider it delivered. Hence ``manual_ack=True``: the writer calls ``ack`` after
 the commit, and a persistent session (``clean_session=False``, stable client id per instance)
 makes the broker redeliver every message that was not acknowledged when we come back.
+The client id is the instance's name, which is also its broker account: the broker enforces
+client id = user name (protocol.md Delivery 7), so no pad can take over this session.
 """
 
 from __future__ import annotations
@@ -56,12 +58,6 @@ def parse_mqtt_url(url: str) -> BrokerAddress:
                          password=unquote(parts.password) if parts.password else None, tls=tls)
 
 
-def client_id_for(instance: str) -> str:
-    # '.' cannot occur in a device id (protocol.topics.is_device_id), so no pad can take
-    # over the host's session by choosing this client id.
-    return "evalpad.host." + instance
-
-
 class IngestClient:
     """One paho client: events (shared subscription when ``group``), state (plain), publishes."""
 
@@ -79,7 +75,7 @@ class IngestClient:
         self.generation = 0
         self.connected = threading.Event()
         self._closing = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id_for(instance),
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=address.username or instance,
                                    clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
         if address.username:
             self._client.username_pw_set(address.username, address.password)

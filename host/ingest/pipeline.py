@@ -50,5 +50,9 @@ class IngestPipeline:
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos, retain)
 
+    def busy(self) -> bool:
+        """Messages wait for the writer: background work gives way (host.faults.sweep.GiveWay)."""
+        return self.inbox.depth() > 0
+
     def connected(self) -> bool:
         return self.client.connected.is_set()

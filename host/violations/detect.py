@@ -10,7 +10,7 @@ Reviewed candidates (confirmed, dismissed) are never touched by detection (R12).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -113,53 +113,70 @@ def detect(session: Session, window_id: int, month: str, *, working: Sequence[Sp
     stored = {c.key: c for c in session.exec(select(ViolationCandidate).where(
         ViolationCandidate.window_id == window_id, col(ViolationCandidate.at_ms) >= span.start_ms,
         col(ViolationCandidate.at_ms) < span.end_ms, ViolationCandidate.source == DETECTOR)).all()}
+    elsewhere = _by_key(session, [c.key for c in found if c.key not in stored])
     added = restored = withdrawn = 0
-    for c in found:
-        row = stored.get(c.key) or session.exec(
-            select(ViolationCandidate).where(ViolationCandidate.key == c.key)).first()
-        if row is None:
-            session.add(ViolationCandidate(
-                key=c.key, window_id=window_id, kind=c.kind, at_ms=c.at_ms,
-                subject_event_id=c.subject_event_id, service_session_id=c.service_session_id,
-                evidence=list(c.evidence), reasons=list(c.reasons), detail=c.detail,
-                detected_ms=now_ms))
-            added += 1
-            continue
-        if row.status in ("open", "withdrawn"):
-            # Derived data follows the facts while nobody has decided on it yet -- its window too,
-            # when a corrected assignment history put its events on another window (R10).
-            if row.window_id != window_id:
-                audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.reattribute",
-                             subject=f"violation:{row.id}", reason="its events belong to another window "
-                             "(assignment corrected, R10)", key=row.key, before=row.window_id,
-                             after=window_id)
-                row.window_id = window_id
-                session.add(row)
-            fresh = (list(c.evidence), list(c.reasons), c.detail, c.at_ms)
-            if (list(row.evidence), list(row.reasons), row.detail, row.at_ms) != fresh:
-                row.evidence, row.reasons, row.detail, row.at_ms = fresh
-            if row.status == "withdrawn":
-                row.status = "open"
-                session.add(row)
-                restored += 1
-                audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.restore",
-                             subject=f"violation:{row.id}", reason="the facts support it again",
-                             key=row.key)
-    keys = {c.key for c in found}
-    for key, row in stored.items():
-        if key in keys or row.status != "open" or not set(row.reasons) <= checks:
-            continue
-        row.status = "withdrawn"
-        withdrawn += 1
-        session.add(row)
-        audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.withdraw",
-                     subject=f"violation:{row.id}", reason="the facts no longer support it "
-                     "(e.g. a late event arrived)", key=row.key)
+    # Every read is done above; from here on only changes, which the commit writes in one go.
+    # On SQLite the write lock is taken at the first write and held to the commit: a query
+    # between two writes (autoflush) would keep the ingest's writer waiting (issue 10).
+    with session.no_autoflush:
+        for c in found:
+            row = stored.get(c.key) or elsewhere.get(c.key)
+            if row is None:
+                session.add(ViolationCandidate(
+                    key=c.key, window_id=window_id, kind=c.kind, at_ms=c.at_ms,
+                    subject_event_id=c.subject_event_id, service_session_id=c.service_session_id,
+                    evidence=list(c.evidence), reasons=list(c.reasons), detail=c.detail,
+                    detected_ms=now_ms))
+                added += 1
+                continue
+            if row.status in ("open", "withdrawn"):
+                # Derived data follows the facts while nobody has decided on it yet -- its window
+                # too, when a corrected assignment history put its events on another window (R10).
+                if row.window_id != window_id:
+                    audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.reattribute",
+                                 subject=f"violation:{row.id}", reason="its events belong to another "
+                                 "window (assignment corrected, R10)", key=row.key, before=row.window_id,
+                                 after=window_id)
+                    row.window_id = window_id
+                    session.add(row)
+                fresh = (list(c.evidence), list(c.reasons), c.detail, c.at_ms)
+                if (list(row.evidence), list(row.reasons), row.detail, row.at_ms) != fresh:
+                    row.evidence, row.reasons, row.detail, row.at_ms = fresh
+                if row.status == "withdrawn":
+                    row.status = "open"
+                    session.add(row)
+                    restored += 1
+                    audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.restore",
+                                 subject=f"violation:{row.id}", reason="the facts support it again",
+                                 key=row.key)
+        keys = {c.key for c in found}
+        for key, row in stored.items():
+            if key in keys or row.status != "open" or not set(row.reasons) <= checks:
+                continue
+            row.status = "withdrawn"
+            withdrawn += 1
+            session.add(row)
+            audit.record(session, at_ms=now_ms, actor=SYSTEM, action="violation.withdraw",
+                         subject=f"violation:{row.id}", reason="the facts no longer support it "
+                         "(e.g. a late event arrived)", key=row.key)
     session.commit()
     if added or withdrawn or restored:
         log.info("violations %s window %s: +%d, withdrawn %d, restored %d",
                  month, window_id, added, withdrawn, restored)
     return DetectResult(added=added, withdrawn=withdrawn, restored=restored, total=len(found))
+
+
+# Keys per query: well under SQLite's bound on parameters of one statement.
+KEYS_PER_QUERY = 500
+
+
+def _by_key(session: Session, keys: list[str]) -> dict[str, ViolationCandidate]:
+    out: dict[str, ViolationCandidate] = {}
+    for i in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[i:i + KEYS_PER_QUERY]
+        out.update((r.key, r) for r in session.exec(
+            select(ViolationCandidate).where(col(ViolationCandidate.key).in_(chunk))).all())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +186,12 @@ class MonthDetection:
 
 
 def detect_month(session: Session, month: str, *, now_ms: int, window_ids: Sequence[int] | None = None,
-                 within: Span | None = None) -> MonthDetection:
+                 within: Span | None = None, pace: Callable[[], None] | None = None) -> MonthDetection:
     """Detect for every (or the given) active window of a month, with the center's configuration:
     working hours from the calendar (host.scoring.report.working_spans) and the configured
     minimum interval (R6). A window whose calendar data is missing is still checked for
     everything but "outside working hours", and the gap is reported, never guessed (R5).
+    ``pace`` is called after each window (the background sweep gives way to the ingest there).
     """
     from host.models.fleet import Window
     from host.scoring.config import load_config
@@ -196,4 +214,6 @@ def detect_month(session: Session, month: str, *, now_ms: int, window_ids: Seque
                             "'outside working hours' not checked (R5, R6)")
         results[w.id] = detect(session, w.id, month, working=working, now_ms=now_ms, config=violation_rules,
                                within=within)
+        if pace is not None:
+            pace()
     return MonthDetection(results, tuple(dict.fromkeys(warnings)))

@@ -24,6 +24,7 @@ from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth import policy
 from host.clock import Clock, local
 from host.errors import ServiceError
+from host.faults.flood import open_floods
 from host.models.events import Event
 from host.rules.calendar import CalendarMissing
 from host.rules.month_span import parse_month
@@ -161,6 +162,7 @@ def violation_queue(
         month=m,
         status=status,
         rows=rows,
+        floods=open_floods(session),
         numbers=window_numbers(session),
         points=violations_points(),
     )

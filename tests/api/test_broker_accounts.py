@@ -36,7 +36,9 @@ def test_device_add_gives_a_working_account_locked_to_its_own_topics(live_api) -
     password = r.json()["broker"]["password"]
     assert (api.settings.data_dir / "broker" / "passwd").read_text().count("qp-0107:") == 1
 
-    watcher = MqttClient(broker.port, broker.host_user, broker.host_password, client_id="watcher")
+    # A second host account: the API's publisher is host-1, and the broker makes the user name
+    # the client id (Delivery 7), so sharing its account would knock it off.
+    watcher = MqttClient(broker.port, "host-watch", broker.add_host("host-watch"), client_id="host-watch")
     assert watcher.wait_connected()
     watcher.subscribe("evalpad/v1/#")
     victim_pw = api.client.post(f"{V1}/devices/pad-a02/password", headers=it, json={}).json()["password"]
@@ -73,7 +75,7 @@ def test_device_add_gives_a_working_account_locked_to_its_own_topics(live_api) -
 
         time.sleep(SILENCE_S)
         seen = _drain(watcher)
-        assert [t for t, _ in seen] == ["evalpad/v1/pad-a02/cmd"], seen  # only the host's own command
+        assert seen == [], seen   # no forged event or state came after the pad's own event
         assert _drain(pad) == [] and _drain(victim) == []
 
         # Retire: the account is gone; the pad cannot log in again.

@@ -79,6 +79,49 @@ def test_device_add_credentials_work_on_the_real_broker_until_retired(env: dict[
     again.close()
 
 
+@pytest.mark.broker
+def test_host_account_per_instance_on_the_real_broker(env: dict[str, str], broker) -> None:  # type: ignore[no-untyped-def]
+    """`evalpad broker host-account host-2`: its own account (user = client id, Delivery 7),
+    reading pads' events; the password goes to an owner-only file or is printed once."""
+    env_file = Path(env["EVALPAD_DATA_DIR"]) / "host-2.env"
+    out = run(env, "broker", "host-account", "host-2", "--env-file", str(env_file))
+    assert str(env_file) in out and "mqtt://" not in out          # the secret is not printed
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    lines = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert lines["EVALPAD_INSTANCE"] == "host-2"
+    url = lines["EVALPAD_MQTT_URL"]
+    password = re.match(r"mqtt://host-2:(\S+)@127\.0\.0\.1:1883$", url).group(1)  # type: ignore[union-attr]
+    assert Settings(instance="host-2", mqtt_url=url).instance == "host-2"  # type: ignore[call-arg]
+    host2 = MqttClient(broker.port, "host-2", password, client_id="host-2")
+    assert host2.wait_connected()
+    host2.subscribe("$share/evalpad/evalpad/v1/+/event")
+    pad = MqttClient(broker.port, "pad-7", broker.add_pad("pad-7"))
+    assert pad.wait_connected()
+    pad.publish("evalpad/v1/pad-7/event", b"hello")
+    assert host2.get() == ("evalpad/v1/pad-7/event", b"hello")
+    for c in (pad, host2):
+        c.close()
+    printed = run(env, "broker", "host-account", "host-3")
+    assert re.search(r"^EVALPAD_MQTT_URL=mqtt://host-3:\S+@127\.0\.0\.1:1883$", printed, re.M)
+    assert "EVALPAD_INSTANCE=host-3" in printed
+    accounts = set(read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd"))
+    assert {"host-1", "host-2", "host-3"} <= accounts
+    assert "host-x_1" in run(env, "broker", "host-account", "host-x_1", code=1)
+    out = run(env, "device", "add", "host-9", code=1)               # a pad may not take a host's name
+    assert "host-" in out and "fix:" in out
+    assert "host-9" not in read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")
+
+
+def test_an_instance_must_log_in_with_its_own_account() -> None:
+    """Two instances on one account would share one client id and knock each other off."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="own broker account"):
+        Settings(instance="host-2", mqtt_url="mqtt://host-1:pw@127.0.0.1:1883")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="EVALPAD_INSTANCE"):
+        Settings(instance="evalpad-host")  # type: ignore[call-arg]
+
+
 def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
     assert run(env, "user", "list").strip() == ""  # no default account
     out = run(env, "user", "add", "root", "--role", "admin", input="too short\ntoo short\n", code=1)

@@ -42,7 +42,7 @@ def _pad(broker: Any, clients: Callable[..., Client], dev: str, **kw: Any) -> Cl
     return c
 
 
-def _host(broker: Any, clients: Callable[..., Client], client_id: str = "evalpad-host-test",
+def _host(broker: Any, clients: Callable[..., Client], client_id: str = "host-1",
           **kw: Any) -> Client:
     c = clients(client_id, broker.host_user, broker.host_password, **kw)
     assert not c.connect().is_failure
@@ -149,7 +149,7 @@ def test_will_is_published_when_a_pad_dies(broker: Any, clients: Callable[..., C
 
 
 def test_queued_qos1_survives_a_broker_restart(broker: Any, clients: Callable[..., Client]) -> None:
-    host = _host(broker, clients, "evalpad-host-queue", clean_session=False)
+    host = _host(broker, clients, "host-1", clean_session=False)
     host.subscribe(topics.subscription("event"))
     host.close()                         # offline, persistent session: the broker queues for it
     pad = _pad(broker, clients, PAD)
@@ -158,14 +158,14 @@ def test_queued_qos1_survives_a_broker_restart(broker: Any, clients: Callable[..
         pad.publish(topic, payload)
     pad.close()
     broker.server.restart()
-    host = _host(broker, clients, "evalpad-host-queue", clean_session=False)
+    host = _host(broker, clients, "host-1", clean_session=False)
     assert host.wait_for(len(sent)) == sent
 
 
 @pytest.mark.slow
 def test_burst_to_an_offline_subscriber_loses_nothing(broker: Any, clients: Callable[..., Client]) -> None:
     """The raised queue limit: Mosquitto's default (1000) would drop 19,000 of these."""
-    host = _host(broker, clients, "evalpad-host-burst", clean_session=False)
+    host = _host(broker, clients, "host-1", clean_session=False)
     host.subscribe(topics.subscription("event"))
     host.close()
     pad = _pad(broker, clients, PAD)
@@ -176,7 +176,7 @@ def test_burst_to_an_offline_subscriber_loses_nothing(broker: Any, clients: Call
     assert last is not None
     last.wait_for_publish(60)
     assert last.is_published()
-    host = _host(broker, clients, "evalpad-host-burst", clean_session=False)
+    host = _host(broker, clients, "host-1", clean_session=False)
     got = host.wait_for(BURST, timeout=60)
     seqs = [int(payload) for _, payload in got]
     assert len(seqs) == BURST and seqs == list(range(BURST))
@@ -200,18 +200,79 @@ def test_oversized_packet_is_refused_by_the_broker(broker: Any, clients: Callabl
     assert disconnected, "the broker kept a client that sent an 8 KiB packet"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "KNOWN GAP (host/broker): Mosquitto lets any authenticated pad connect with another pad's "
-    "client id, which disconnects that pad (over and over, if it keeps trying). Fix in the broker "
-    "config, e.g. use_username_as_clientid with one broker account per host instance; then "
-    "remove this marker."))
 def test_pad_cannot_take_over_another_pads_client_id(broker: Any, clients: Callable[..., Client]) -> None:
+    """Protocol Delivery 7: the broker makes the user name the client id, so a pad's account
+    asking for another pad's id gets its own id, and the other pad stays connected."""
     victim = _pad(broker, clients, OTHER)
     dropped: list[Any] = []
     victim.mqtt.on_disconnect = lambda *a: dropped.append(a)
     attacker = clients(OTHER, PAD, broker.add_pad(PAD))     # PAD's account, OTHER's client id
-    attacker.connect()
-    deadline = time.monotonic() + 2       # a takeover drops the victim at once; give it time to show
-    while not dropped and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert not attacker.connect().is_failure
+    # Proof that the attacker's connection is complete: it can publish in its own name.
+    host = _host(broker, clients)
+    host.subscribe(topics.subscription("event"))
+    attacker.publish(topics.topic(PAD, "event"), b"marker")
+    assert host.wait_for(1) == [(topics.topic(PAD, "event"), b"marker")]
+    victim.publish(topics.topic(OTHER, "event"), b"still here")
+    assert host.wait_for(2)[1:] == [(topics.topic(OTHER, "event"), b"still here")]
     assert not dropped, "a pad's connection was taken over by another pad's account"
+
+
+@pytest.mark.parametrize("stolen_id", ["host-1", "evalpad.host.host-1"])
+def test_pad_cannot_take_over_or_wipe_the_hosts_session(broker: Any, clients: Callable[..., Client],
+                                                        stolen_id: str) -> None:
+    """A pad asking for the host's client id (now or as it used to be) with a clean session
+    neither drops the host nor wipes its persistent session: QoS 1 events queued for the
+    host while it is away are all delivered when it comes back."""
+    host = _host(broker, clients, "host-1", clean_session=False)
+    host.subscribe(topics.subscription("event"))
+    dropped: list[Any] = []
+    host.mqtt.on_disconnect = lambda *a: dropped.append(a)
+    pad = _pad(broker, clients, PAD)
+    attacker = clients(stolen_id, OTHER, broker.add_pad(OTHER), clean_session=True)
+    assert not attacker.connect().is_failure
+    pad.publish(topics.topic(PAD, "event"), _event(PAD, 1))
+    assert host.wait_for(1) == [(topics.topic(PAD, "event"), _event(PAD, 1))]
+    assert not dropped, "the host was knocked off by a pad's account"
+    host.close()                                   # away: the broker queues for its session
+    sent = [(topics.topic(PAD, "event"), _event(PAD, seq)) for seq in range(2, 12)]
+    for topic, payload in sent:
+        pad.publish(topic, payload)
+    attacker.close()
+    # And again while the host is away, with a clean session that would wipe the host's.
+    again = clients(stolen_id, OTHER, broker.add_pad(OTHER), clean_session=True)
+    assert not again.connect().is_failure
+    again.close()
+    host = _host(broker, clients, "host-1", clean_session=False)
+    assert host.connack is not None
+    assert host.wait_for(len(sent)) == sent, "the host's queued events were wiped"
+
+
+def test_each_host_instance_has_its_own_account_reading_events_writing_acks(
+        broker: Any, clients: Callable[..., Client]) -> None:
+    """Two instances, two accounts, one shared subscription: each event reaches exactly one
+    of them; a host account may write a pad's ack and cmd but not its event or state."""
+    one = _host(broker, clients, "host-1")
+    two = clients("host-2", "host-2", broker.add_host("host-2"))
+    assert not two.connect().is_failure
+    for h in (one, two):
+        h.subscribe("$share/evalpad/" + topics.subscription("event"))
+    pad = _pad(broker, clients, PAD)
+    pad.subscribe(topics.topic(PAD, "ack"))
+    sent = [(topics.topic(PAD, "event"), _event(PAD, seq)) for seq in range(1, 41)]
+    for topic, payload in sent:
+        pad.publish(topic, payload)
+    deadline = time.monotonic() + 10
+    while len(one.messages()) + len(two.messages()) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(one.messages() + two.messages()) == sorted(sent)
+    assert one.messages() and two.messages(), "the shared subscription did not split the events"
+    spy = clients("host-3", "host-3", broker.add_host("host-3"))
+    assert not spy.connect().is_failure
+    spy.subscribe(topics.subscription("event"))
+    two.publish(topics.topic(PAD, "event"), _event(PAD, 99))     # a host may not forge a pad's event
+    ack = messages.encode(messages.ack([[1, 40]]))
+    two.publish(topics.topic(PAD, "ack"), ack)
+    assert pad.wait_for(1) == [(topics.topic(PAD, "ack"), ack)]
+    pad.publish(topics.topic(PAD, "event"), b"marker")
+    assert spy.wait_for(1) == [(topics.topic(PAD, "event"), b"marker")]

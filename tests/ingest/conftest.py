@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from host.clock import Clock, ManualClock
 from host.db import make_engine, upgrade
-from host.ingest.mqtt import BrokerAddress
+from host.ingest.mqtt import parse_mqtt_url
 from host.ingest.pipeline import IngestPipeline
 from host.models import Assignment, Device, Event, Window
 from host.settings import Settings
@@ -75,9 +75,10 @@ def wait_for(cond: Callable[[], Any], timeout: float = 15.0, what: str = "condit
 
 
 def settings_for(broker: Any, db_url: str, **kw: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": db_url, "instance": "test-1",
-                              "mqtt_url": f"mqtt://{broker.host_user}:{broker.host_password}@"
-                                          f"{broker.host}:{broker.port}"}
+    """Settings of an ingest instance (default ``host-1``) logging in with its own account."""
+    instance = kw.pop("instance", broker.HOST)
+    values: dict[str, Any] = {"database_url": db_url, "instance": instance,
+                              "mqtt_url": broker.host_url(instance)}
     values.update(kw)
     return Settings(**values)
 
@@ -94,7 +95,8 @@ def start_ingest(broker: Any, db_url: str, engine: Engine) -> Iterator[Callable[
 
     def start(clock: Clock | None = None, **kw: Any) -> IngestPipeline:
         settings = settings_for(broker, db_url, **kw)
-        address = BrokerAddress(broker.host, broker.port, broker.host_user, broker.host_password)
+        assert settings.mqtt_url is not None
+        address = parse_mqtt_url(settings.mqtt_url)
         pipeline = IngestPipeline(settings, engine, clock or ManualClock(T0), address)
         pipeline.start()
         assert pipeline.client.connected.wait(10), "ingest did not connect"
@@ -114,8 +116,7 @@ class IngestProcess:
         self.log = workdir / f"ingest-{instance}.log"
         env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": instance,
                "EVALPAD_SHARE_GROUP": group, "EVALPAD_DATA_DIR": str(workdir / "data"),
-               "EVALPAD_MQTT_URL": f"mqtt://{broker.host_user}:{broker.host_password}@"
-                                   f"{broker.host}:{broker.port}"}
+               "EVALPAD_MQTT_URL": broker.host_url(instance)}
         self.args = ([sys.executable, "-m", "host.ingest"], env, workdir)
         self.proc: subprocess.Popen[bytes] | None = None
 

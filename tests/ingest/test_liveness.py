@@ -121,7 +121,7 @@ def test_host_downtime_is_recorded_and_pads_are_unknown_meanwhile(broker, engine
     start_ingest(clock)
     with Session(engine) as s:
         gaps = s.exec(select(HostDowntime)).all()
-    assert [(g.instance, g.start_ms - T0, g.end_ms - T0) for g in gaps] == [("test-1", 60 * S, 660 * S)]
+    assert [(g.instance, g.start_ms - T0, g.end_ms - T0) for g in gaps] == [("host-1", 60 * S, 660 * S)]
     # The retained heartbeat from before the gap proves nothing about the gap.
     assert power(engine, "qp-0204") == [("on", 0, 60, "state"), ("unknown", 60, None, "host_down")]
     assert power(engine, "qp-0205") == [("on", 0, 30, "state"), ("off", 30, None, "power_off")]

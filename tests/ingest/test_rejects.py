@@ -75,10 +75,13 @@ def test_bad_payloads_are_rejected_with_reasons_while_good_events_flow(broker, e
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the database plays no part here
 def test_a_topic_outside_the_contract_is_kept_as_bad_device(broker, engine, start_ingest):
-    """Only the host account could publish there (the ACL stops pads); still nothing is lost."""
+    """Only an account named like that topic (made by hand, not by evalpad) could publish
+    there: the ACL stops pads and hosts (Delivery 7). Still nothing is lost."""
     start_ingest()
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="tester")
-    c.username_pw_set(broker.host_user, broker.host_password)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="NOT_A_PAD")
+    password = "made-by-hand"
+    broker.server.add_user("NOT_A_PAD", password)
+    c.username_pw_set("NOT_A_PAD", password)
     c.connect(broker.host, broker.port)
     c.loop_start()
     c.publish("evalpad/v1/NOT_A_PAD/event", b'{"v":1}', qos=1).wait_for_publish(5)

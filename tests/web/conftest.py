@@ -115,7 +115,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     settings = Settings(
         data_dir=tmp,
         database_url=url,
-        instance="web-test",  # type: ignore[call-arg]
+        instance=broker.host_user,  # type: ignore[call-arg]
         mode="development",  # plain http on 127.0.0.1, as `evalpad demo`
         mqtt_url=f"mqtt://{broker.host_user}:{broker.host_password}@{broker.host}:{broker.port}",
     )

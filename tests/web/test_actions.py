@@ -9,6 +9,8 @@ import openpyxl
 from sqlmodel import Session, col, select
 
 from host import violations
+from host.faults.flood import EVAL_FLOOD, FLOOD_TEXT
+from host.faults.log import open_fault
 from host.models.audit import AuditEntry
 from host.models.calendar import CalendarDay
 from host.models.events import Event
@@ -489,3 +491,15 @@ def test_it_replays_a_rejected_event_from_its_page_once_with_a_reason(db_url: st
                                                                      "csrf": token}).status_code == 403
     finally:
         site.engine.dispose()
+
+
+def test_the_management_section_sees_an_open_flood_above_its_queue(app_site: Site) -> None:
+    """Issue 10: a flood of evaluations (host.faults.flood) is shown on the violations page
+    until IT resolves it; its evaluations are in the queue below as candidates."""
+    with Session(app_site.engine) as s:
+        wid = s.exec(select(Window.id).where(Window.number == "A01")).one()
+        open_fault(s, source="host", code=EVAL_FLOOD, at_ms=1_795_600_000_000, now_ms=1_795_600_060_000,
+                   device_id="pad-a01", window_id=wid, detail=FLOOD_TEXT.format(threshold=20))
+        s.commit()
+    page = app_site.login("mgmt").get("/management/violations?month=2026-11").text
+    assert 'data-flood="pad-a01"' in page and "疑似脚本刷评" in page and "窗口 A01" in page
