@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
-from host.broker.mosquitto import HOST_USER, BrokerError, Mosquitto, find_mosquitto, free_port
+from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto, free_port
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, PadUpdate, Rollout
@@ -26,7 +26,7 @@ from host.releases.build import build_release
 from simulator import scenario
 from simulator.host_link import accounts_in, pad_accounts, register_hall
 from simulator.pad import RATING_HOLD_MS, SimPad
-from simulator.run import HostProcess
+from simulator.run import SIM_HOST, HostProcess
 from simulator.shared_clock import SharedClock
 from tests.support.services import missing
 
@@ -48,7 +48,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     server.write_config()
     server.start()
     host_password = secrets.token_urlsafe(12)
-    server.add_user(HOST_USER, host_password)
+    server.add_user(SIM_HOST, host_password)     # the host's own account = its client id
     sc = scenario.load("qingpu-hall")
     db_url = f"sqlite:///{(work / 'evalpad.db').resolve()}"
     upgrade(db_url)
@@ -73,7 +73,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
                            sc.pads, w.name)
     http_port = free_port()
     host = HostProcess({"EVALPAD_DATABASE_URL": db_url, "EVALPAD_DATA_DIR": str(work),
-                        "EVALPAD_MQTT_URL": f"mqtt://{HOST_USER}:{host_password}@{server.bind}:{server.port}",
+                        "EVALPAD_MQTT_URL": f"mqtt://{SIM_HOST}:{host_password}@{server.bind}:{server.port}",
                         "EVALPAD_HTTP_PORT": str(http_port), "EVALPAD_ROLLOUT_TICK_S": "0.3"},
                        work, work / "clock", http=True)
     try:
