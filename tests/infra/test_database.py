@@ -14,7 +14,8 @@ from sqlmodel import SQLModel
 from host import db
 from tests.support.services import PG_ADMIN_URL, throwaway_postgres
 
-REGEN_HINT = "host/models and the Alembic revision differ: run scripts/regen-migration and commit the result"
+REGEN_HINT = ("host/models and the Alembic revisions differ: run scripts/new-migration \"what changed\", "
+              "review the new revision and commit it")
 
 
 def _pg_databases() -> set[str]:
@@ -102,7 +103,7 @@ def test_pg_url_fixture_gives_an_empty_database(pg_url: str) -> None:
 
 
 def test_revisions_form_one_chain_from_the_initial_one() -> None:
-    """One initial revision (0001, regenerated from the models), and each later revision
+    """One initial revision (0001, the first schema), and each later revision
     added on top of the chain: one base, one head, no branches."""
     from alembic.script import ScriptDirectory
 
