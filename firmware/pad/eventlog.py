@@ -143,7 +143,9 @@ class EventLog:
                 extra[k] = msg[k]
         body = struct.pack(HEAD, seq, boot, up, -1 if ts is None else ts, TYPES.index(type))
         if extra:
-            body += json.dumps(extra, separators=(",", ":")).encode()
+            # The contract's dumps: raw UTF-8 on CPython too (the simulator), never \uXXXX
+            # escapes, which can push a record past MAX_BODY and the recovery scan's limit.
+            body += messages.dumps(extra)
         rec = frame(body)
         try:
             if self.segs[-1][1] >= SEG_RECORDS:
