@@ -24,7 +24,7 @@ from firmware.pad.modes import PROMPT, THANKS, Modes
 from firmware.pad.net import Net
 from firmware.pad.sender import Sender
 from firmware.pad.settings import Config, load_identity
-from protocol import messages, spec
+from protocol import pad, wire
 
 if TYPE_CHECKING:
     from firmware.hal.board import Board
@@ -203,7 +203,7 @@ class PadApp:
         if net.connected:
             period = self.config.get("heartbeat_s") * 1000
             if self.state_due or up - self.last_state >= period:
-                if net.publish(spec.STATE, self.state_message(up), up, True):
+                if net.publish(wire.STATE, self.state_message(up), up, True):
                     self.state_due = False
                     self.last_state = up
             self._inputs(self.clock.up_ms())
@@ -312,7 +312,7 @@ class PadApp:
         rssi = self.hal.rssi()
         if rssi is not None:
             fields["rssi"] = rssi
-        return messages.state(self.dev, self.modes.state_mode(self.health.faults), **fields)
+        return pad.state(self.dev, self.modes.state_mode(self.health.faults), fields)
 
     # -- going down ------------------------------------------------------------------------
 
@@ -327,7 +327,7 @@ class PadApp:
             for _ in range(64):    # send what is pending, briefly: the log keeps the rest
                 if not self.sender.step(up):
                     break
-            self.net.publish(spec.STATE, messages.power_off(self.dev), up, True)
+            self.net.publish(wire.STATE, pad.power_off(self.dev), up, True)
             self.net.disconnect(up)
         self._save_meta(up)
         self.log.close()

@@ -12,8 +12,8 @@ and ``update`` (the command; the app runs it and answers when it is done).
 import json
 
 from firmware.hal import TYPE_CHECKING
-from protocol import messages
 from protocol.errors import ProtocolError
+from protocol.to_pad import is_expired, parse_command
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,7 +40,7 @@ class Commands:
     def handle(self, payload: bytes, up: int) -> list:
         """Execute one command; returns the events to log (the cmd_result last)."""
         try:
-            cmd = messages.parse_command(payload)
+            cmd = parse_command(payload)
         except ProtocolError as exc:
             self.rejected += 1
             cid = _raw_id(payload)
@@ -53,7 +53,7 @@ class Commands:
         self.recent.append(cid)
         if len(self.recent) > RECENT_IDS:
             self.recent.pop(0)
-        if messages.is_expired(cmd, self.clock.now_ms()):
+        if is_expired(cmd, self.clock.now_ms()):
             return [("cmd_result", {"id": cid, "ok": False, "detail": "expired"})]
         try:
             events, detail = self._run(cmd, up)
