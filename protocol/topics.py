@@ -1,6 +1,6 @@
 """Topic names: ``<prefix>/<device>/<kind>``; prefix ``evalpad/v1`` unless configured."""
 
-from protocol import spec
+from protocol import wire
 from protocol.errors import BAD_DEVICE, BAD_TOPIC, ProtocolError
 
 _ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -24,16 +24,16 @@ def check_device_id(dev: object) -> str:
     return dev  # type: ignore[return-value]
 
 
-def topic(dev: str, kind: str, prefix: str = spec.PREFIX) -> str:
+def topic(dev: str, kind: str, prefix: str = wire.PREFIX) -> str:
     """The topic of one message kind (event, state, ack, cmd) for a device."""
-    if kind not in spec.TOPIC_KINDS:
+    if kind not in wire.TOPIC_KINDS:
         raise ProtocolError(BAD_TOPIC, "unknown topic kind {!r}".format(kind))
     return prefix + "/" + check_device_id(dev) + "/" + kind
 
 
-def subscription(kind: str, prefix: str = spec.PREFIX, group: str = "") -> str:
+def subscription(kind: str, prefix: str = wire.PREFIX, group: str = "") -> str:
     """Filter for one kind from every device; ``group`` makes it an MQTT shared subscription."""
-    if kind not in spec.TOPIC_KINDS:
+    if kind not in wire.TOPIC_KINDS:
         raise ProtocolError(BAD_TOPIC, "unknown topic kind {!r}".format(kind))
     if "/" in group or "+" in group or "#" in group:
         raise ProtocolError(BAD_TOPIC, "shared-subscription group {!r} must not hold '/', '+' or '#'".format(
@@ -42,13 +42,13 @@ def subscription(kind: str, prefix: str = spec.PREFIX, group: str = "") -> str:
     return "$share/" + group + "/" + flt if group else flt
 
 
-def parse_topic(name: str, prefix: str = spec.PREFIX) -> tuple:
+def parse_topic(name: str, prefix: str = wire.PREFIX) -> tuple:
     """``(device, kind)`` of a contract topic, or ProtocolError(bad_topic / bad_device)."""
     head = prefix + "/"
     if type(name) is not str or not name.startswith(head):
         raise ProtocolError(BAD_TOPIC, "topic {!r} is not under {!r}".format(name, head))
     parts = name[len(head):].split("/")
-    if len(parts) != 2 or parts[1] not in spec.TOPIC_KINDS:
+    if len(parts) != 2 or parts[1] not in wire.TOPIC_KINDS:
         raise ProtocolError(BAD_TOPIC, "topic {!r} is not {}<device>/<{}>".format(
-            name, head, "|".join(spec.TOPIC_KINDS)))
+            name, head, "|".join(wire.TOPIC_KINDS)))
     return check_device_id(parts[0]), parts[1]

@@ -25,7 +25,7 @@ from typing import Any
 from firmware.hal import PowerCut, Reboot
 from firmware.hal.fake import FakeHal
 from firmware.hal.netsock import SocketModule
-from firmware.main import choose, crashed
+from firmware.loader import choose, crashed
 from firmware.pad import settings as pad_settings
 from firmware.pad.app import PadApp
 from simulator.scenario import PadSettings
@@ -107,7 +107,7 @@ class SimPad:
             hal.set_button(name, True)
         self.hal = hal
         self.expect.reset()
-        # The loader's choice (firmware/main.py): the slot, a trial, a rollback. Under CPython both
+        # The loader's choice (firmware/loader.py): the slot, a trial, a rollback. Under CPython both
         # slots run this repository's firmware; the pointer names the release that runs.
         self.slot, self.pointer = choose(hal.files)
         self.app = PadApp(hal, None, None, (self.slot, self.pointer))

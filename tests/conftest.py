@@ -57,12 +57,13 @@ class Broker:
         return password
 
 
-def _start_broker(directory: Path) -> Mosquitto:
+def _start_broker(directory: Path, prefix: str | None = None) -> Mosquitto:
+    """A private Mosquitto from the project's config (``prefix``: the topics' prefix)."""
     try:
         find_mosquitto()
     except BrokerError as exc:
         missing(str(exc))
-    server = Mosquitto(directory)
+    server = Mosquitto(directory) if prefix is None else Mosquitto(directory, prefix=prefix)
     server.start()
     return server
 

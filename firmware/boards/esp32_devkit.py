@@ -69,7 +69,7 @@ class Ssd1306Display:
 class Esp32Board:
     BUTTONS = ("satisfied", "unsatisfied", "staff", "power")
 
-    def __init__(self, safe: bool = False) -> None:
+    def __init__(self, with_display: bool = True) -> None:
         self.files = Files("")
         self._pins = [machine.Pin(PINS[n], machine.Pin.IN, machine.Pin.PULL_UP) for n in self.BUTTONS]
         self._latch = [False] * len(self._pins)
@@ -78,8 +78,9 @@ class Esp32Board:
         self._led = machine.Pin(LED_PIN, machine.Pin.OUT)
         self.display: "Display | None" = None
         try:
-            self.display = Ssd1306Display(machine.I2C(0, sda=machine.Pin(I2C_SDA),
-                                                      scl=machine.Pin(I2C_SCL), freq=I2C_FREQ))
+            if with_display:
+                self.display = Ssd1306Display(machine.I2C(0, sda=machine.Pin(I2C_SDA),
+                                                          scl=machine.Pin(I2C_SCL), freq=I2C_FREQ))
         except Exception:   # absent or dead display: the self-check reports it, the pad runs on
             self.display = _NoDisplay()
         self.wlan = network.WLAN(network.STA_IF)

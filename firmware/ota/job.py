@@ -7,7 +7,7 @@ ends, with the rest of ``firmware.ota``.
 from firmware.hal import TYPE_CHECKING
 from firmware.ota.update import Update
 from firmware.pad import forget
-from protocol import messages
+from protocol.fields import decode, dumps
 
 if TYPE_CHECKING:
     from firmware.pad.app import PadApp
@@ -34,7 +34,7 @@ def start(app: "PadApp", cmd: dict, up: int) -> list:
     job = {"id": cid, "release": cmd["release"], "url": cmd["url"], "sha256": cmd["sha256"],
            "trial_s": cmd.get("trial_s"), "faults": app.health.fault_codes()}
     app.files.mkdir("ota")
-    app.files.write_small(JOB_FILE, messages.dumps(job))
+    app.files.write_small(JOB_FILE, dumps(job))
     resume(app, up)
     return out
 
@@ -43,7 +43,7 @@ def resume(app: "PadApp", up: int) -> None:
     """Carry on with the job on flash (after a restart, or just accepted)."""
     raw = app.files.read_small(JOB_FILE)
     try:
-        job = messages.decode(raw, 4096)
+        job = decode(raw, 4096)
         app.update = Update(app.files, app.hal.socket_module(), job, app.slot)
     except (ValueError, KeyError) as exc:
         app.files.remove(JOB_FILE)           # damaged: the host sends the update again

@@ -131,7 +131,7 @@ class Update:
         except (ValueError, UnicodeError):
             raise Refused("manifest is not JSON")
         entries = check_manifest(parsed, self.job["release"])
-        parsed = None
+        parsed = manifest = None        # only the file list stays in the heap while downloading
         yield from self._clear()
         base = self.job["url"].rsplit("/", 1)[0] + "/"
         for path, size, sha in entries:
@@ -141,7 +141,7 @@ class Update:
             got = yield from self._feed(self.dir + "/" + path, h)
             if got != size or hexlify(h.digest()).decode() != sha:
                 raise Refused("{} changed on flash after download".format(path))
-        self.files.write_small(self.dir + "/release.json", manifest)
+        self.files.write_small(self.dir + "/release.json", self._kept_manifest())
         yield
         self._switch()
         self.finish()
@@ -173,6 +173,13 @@ class Update:
         if sha_hex(data) != want:
             raise Refused("manifest SHA-256 {} is not the command's {}".format(sha_hex(data)[:12], want[:12]))
         f.write_small(MANIFEST, data)
+        return data
+
+    def _kept_manifest(self) -> bytes:
+        """The manifest kept on flash (``ota/manifest``), checked against the command again."""
+        data = self.files.read_small(MANIFEST)
+        if data is None or sha_hex(data) != self.job["sha256"]:
+            raise Refused("the kept manifest changed on flash")
         return data
 
     def _clear(self):

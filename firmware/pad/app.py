@@ -15,16 +15,16 @@ the program runs as slot "a" and leaves the pointer alone.
 """
 
 from firmware.hal import TYPE_CHECKING
+from firmware.pad import forget
 from firmware.pad.buttons import Buttons
 from firmware.pad.clock import Clock
-from firmware.pad.commands import Commands
 from firmware.pad.eventlog import EventLog, LogError
 from firmware.pad.health import Health
 from firmware.pad.modes import PROMPT, THANKS, Modes
 from firmware.pad.net import Net
 from firmware.pad.sender import Sender
 from firmware.pad.settings import Config, load_identity
-from protocol import messages, spec
+from protocol import pad, wire
 
 if TYPE_CHECKING:
     from firmware.hal.board import Board
@@ -51,6 +51,12 @@ def _slots():   # -> the firmware.pad.slots module
     return slots
 
 
+def _commands():   # -> the firmware.pad.commands module
+    """The host's commands: while one is handled."""
+    from firmware.pad import commands
+    return commands
+
+
 def _ota():   # -> the firmware.ota.job module
     """An update's code: only while one runs."""
     from firmware.ota import job
@@ -74,7 +80,8 @@ class PadApp:
         self.modes = Modes(self.dev, self.boot, self.config)
         self.net = Net(hal, self.ident)
         self.sender = Sender(self.log, self.net)
-        self.commands = Commands(self.modes, self.config, self.clock, self._selftest)
+        self.cmd_ids = []          # type: list[str]  # recent command ids (redelivery runs once)
+        self.cmds_refused = 0      # commands that did not parse
         self.screen = None if self.health.safe_mode else screen
         self.off = False
         self.reboot_at = None      # type: int | None
@@ -203,7 +210,7 @@ class PadApp:
         if net.connected:
             period = self.config.get("heartbeat_s") * 1000
             if self.state_due or up - self.last_state >= period:
-                if net.publish(spec.STATE, self.state_message(up), up, True):
+                if net.publish(wire.STATE, self.state_message(up), up, True):
                     self.state_due = False
                     self.last_state = up
             self._inputs(self.clock.up_ms())
@@ -219,15 +226,17 @@ class PadApp:
             self.request_reboot(up, "long outage", 0)
 
     def _command(self, payload: bytes, up: int) -> None:
-        commands = self.commands
-        self.record(commands.handle(payload, up), up)
-        if commands.reboot:
-            commands.reboot = False
+        handler = _commands().Commands(self.modes, self.config, self.clock, self._selftest,
+                                       self.cmd_ids)
+        self.record(handler.handle(payload, up), up)
+        self.cmds_refused += handler.rejected
+        reboot, update = handler.reboot, handler.update
+        handler = None
+        forget("firmware.pad.commands")
+        if reboot:
             self.request_reboot(up, "host reboot command")
-        if commands.update is not None:
-            cmd = commands.update
-            commands.update = None
-            self.record(_ota().start(self, cmd, up), up)
+        if update is not None:
+            self.record(_ota().start(self, update, up), up)
 
     def _save_meta(self, up: int) -> None:
         try:
@@ -312,7 +321,7 @@ class PadApp:
         rssi = self.hal.rssi()
         if rssi is not None:
             fields["rssi"] = rssi
-        return messages.state(self.dev, self.modes.state_mode(self.health.faults), **fields)
+        return pad.state(self.dev, self.modes.state_mode(self.health.faults), fields)
 
     # -- going down ------------------------------------------------------------------------
 
@@ -327,7 +336,7 @@ class PadApp:
             for _ in range(64):    # send what is pending, briefly: the log keeps the rest
                 if not self.sender.step(up):
                     break
-            self.net.publish(spec.STATE, messages.power_off(self.dev), up, True)
+            self.net.publish(wire.STATE, pad.power_off(self.dev), up, True)
             self.net.disconnect(up)
         self._save_meta(up)
         self.log.close()

@@ -7,13 +7,17 @@ logged.  A repeated id (MQTT QoS 1 may redeliver) is executed once.
 
 What only the app can do is left for it, as requests: ``reboot`` (after the result is out)
 and ``update`` (the command; the app runs it and answers when it is done).
+
+Commands are rare: the app loads this module for each one and drops it after (its bytecode
+would otherwise sit in the heap for good), so what must outlive a command -- the recent ids --
+is the app's list, handed in.
 """
 
 import json
 
 from firmware.hal import TYPE_CHECKING
-from protocol import messages
 from protocol.errors import ProtocolError
+from protocol.to_pad import is_expired, parse_command
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,22 +31,22 @@ RECENT_IDS = 16       # ids remembered against redelivery (redeliveries come wit
 
 class Commands:
     def __init__(self, modes: "Modes", config: "Config", clock: "Clock",
-                 selftest: "Callable[[int], tuple]") -> None:
+                 selftest: "Callable[[int], tuple]", recent: list) -> None:
         self.modes = modes
         self.config = config
         self.clock = clock
         self.selftest = selftest          # up -> (fault events, active fault codes)
-        self.recent = []  # type: list[str]
-        self.rejected = 0
+        self.recent = recent              # ids handled lately (the app keeps the list)
+        self.rejected = False             # the command did not parse
         self.reboot = False               # a reboot command was answered: restart soon
         self.update = None  # type: dict | None  # an update command for the app to carry out
 
     def handle(self, payload: bytes, up: int) -> list:
         """Execute one command; returns the events to log (the cmd_result last)."""
         try:
-            cmd = messages.parse_command(payload)
+            cmd = parse_command(payload)
         except ProtocolError as exc:
-            self.rejected += 1
+            self.rejected = True
             cid = _raw_id(payload)
             if cid is None:
                 return []
@@ -53,7 +57,7 @@ class Commands:
         self.recent.append(cid)
         if len(self.recent) > RECENT_IDS:
             self.recent.pop(0)
-        if messages.is_expired(cmd, self.clock.now_ms()):
+        if is_expired(cmd, self.clock.now_ms()):
             return [("cmd_result", {"id": cid, "ok": False, "detail": "expired"})]
         try:
             events, detail = self._run(cmd, up)

@@ -38,7 +38,10 @@ except ImportError:  # pragma: no cover - every MicroPython port we target has i
 
 from firmware.hal import TYPE_CHECKING
 from firmware.pad import forget
-from protocol import acks, messages, spec
+from protocol import acks
+from protocol.fields import dumps, encode
+from protocol.pad import event
+from protocol.wire import MAX_PAYLOAD
 
 if TYPE_CHECKING:
     from typing import Any
@@ -50,7 +53,7 @@ HEAD = "<IIQqB"                 # seq, boot, up, ts (-1 = null), type index
 HEAD_SIZE = struct.calcsize(HEAD)
 FRAME = 3                       # magic + u16 length before the body
 TRAILER = 4                     # crc32 after it
-MAX_BODY = spec.MAX_PAYLOAD     # an event never exceeds the wire's limit
+MAX_BODY = MAX_PAYLOAD          # an event never exceeds the wire's limit
 # Index on flash of each event type: append only (an old index must keep its meaning).
 TYPES = ("boot", "eval", "press_ignored", "prompt", "prompt_end", "pause", "resume",
          "power_off", "fault", "fault_clear", "fault_report", "cmd_result")
@@ -81,7 +84,7 @@ def decode_body(dev: str, body: bytes) -> dict:
     seq, boot, up, ts, t = struct.unpack_from(HEAD, body, 0)
     extra = body[HEAD_SIZE:]
     fields = json.loads(extra) if extra else {}
-    return messages.event(dev, seq, boot, up, None if ts < 0 else ts, TYPES[t], **fields)
+    return event(dev, seq, boot, up, None if ts < 0 else ts, TYPES[t], fields)
 
 
 class EventLog:
@@ -135,15 +138,17 @@ class EventLog:
         Raises ProtocolError (a ValueError) for an event the contract refuses -- nothing is
         written -- and LogError on flash errors."""
         seq = self.next_seq
-        msg = messages.event(self.dev, seq, boot, up, ts, type, **fields)
-        messages.encode(msg)    # refuses (too_large) what could never be sent: never log it
+        msg = event(self.dev, seq, boot, up, ts, type, fields)
+        encode(msg)    # refuses (too_large) what could never be sent: never log it
         extra = {}
         for k in msg:
             if k not in _ENVELOPE:
                 extra[k] = msg[k]
         body = struct.pack(HEAD, seq, boot, up, -1 if ts is None else ts, TYPES.index(type))
         if extra:
-            body += json.dumps(extra, separators=(",", ":")).encode()
+            # The contract's dumps: raw UTF-8 on CPython too (the simulator), never \uXXXX
+            # escapes, which can push a record past MAX_BODY and the recovery scan's limit.
+            body += dumps(extra)
         rec = frame(body)
         try:
             if self.segs[-1][1] >= SEG_RECORDS:

@@ -3,7 +3,7 @@
 What it adds to umqtt.simple (which has no reconnect and blocks):
 * Wi-Fi (re)join and MQTT (re)connect with exponential backoff, ``BACKOFF_MIN_MS`` to
   ``BACKOFF_MAX_MS``; client id = device id; the pad's own broker account.
-* The will (``protocol.messages.will``) set at every connect, retained on the state topic.
+* The will (``protocol.pad.will``) set at every connect, retained on the state topic.
 * Re-subscription to ``ack`` and ``cmd`` after every reconnect (clean sessions: the broker
   keeps nothing for us, and the event log makes that safe).
 * Keepalive pings when idle; a ping not answered within ``PING_WAIT_MS`` drops the link.
@@ -15,7 +15,8 @@ What it adds to umqtt.simple (which has no reconnect and blocks):
 
 from firmware.hal import TYPE_CHECKING
 from firmware.lib.umqtt import simple
-from protocol import messages, spec, topics
+from protocol import pad, topics, wire
+from protocol.fields import encode
 
 if TYPE_CHECKING:
     from firmware.hal.board import Board
@@ -33,9 +34,9 @@ class Net:
         self.hal = hal
         self.ident = ident
         self.dev = ident["dev"]
-        prefix = ident.get("mqtt_prefix") or spec.PREFIX
+        prefix = ident.get("mqtt_prefix") or wire.PREFIX
         self.topic = {}  # type: dict[str, bytes]
-        for kind in spec.TOPIC_KINDS:
+        for kind in wire.TOPIC_KINDS:
             self.topic[kind] = topics.topic(self.dev, kind, prefix).encode()
         self.sockets = hal.socket_module()
         self.client = None    # type: simple.MQTTClient | None
@@ -82,14 +83,14 @@ class Net:
         c = simple.MQTTClient(self.dev.encode(), ident["mqtt_host"], int(ident["mqtt_port"]),
                               _b(ident["mqtt_user"]), _b(ident["mqtt_password"]), KEEPALIVE_S)
         c.set_callback(self._on_message)
-        c.set_last_will(self.topic[spec.STATE], messages.encode(messages.will(self.dev)),
+        c.set_last_will(self.topic[wire.STATE], encode(pad.will(self.dev)),
                         retain=True, qos=1)
         simple.socket = self.sockets    # umqtt's one injection point (see lib/umqtt/simple.py)
         self.client = c
         try:
             c.connect()
-            c.subscribe(self.topic[spec.ACK], qos=1)
-            c.subscribe(self.topic[spec.CMD], qos=1)
+            c.subscribe(self.topic[wire.ACK], qos=1)
+            c.subscribe(self.topic[wire.CMD], qos=1)
         except Exception as exc:
             self.failures += 1
             self.drop("connect: {!r}".format(exc), up)
@@ -116,7 +117,7 @@ class Net:
 
     def _on_message(self, topic: bytes, payload: bytes) -> None:
         # A callback only queues (the app handles it after this step).
-        kind = "ack" if topic == self.topic[spec.ACK] else "cmd"
+        kind = "ack" if topic == self.topic[wire.ACK] else "cmd"
         self.inbox.append((kind, payload))
 
     def _backoff(self, up: int) -> None:
@@ -129,7 +130,7 @@ class Net:
         """Publish one message at QoS 1 (waits for PUBACK, bounded).  False if the link died."""
         if not self.connected:
             return False
-        payload = messages.encode(msg)      # a ProtocolError here is the message's fault, not the link's
+        payload = encode(msg)      # a ProtocolError here is the message's fault, not the link's
         client = self.client
         try:
             assert client is not None        # connected

@@ -11,7 +11,8 @@ each (dev, seq) once, so a resend is harmless).
 """
 
 from firmware.hal import TYPE_CHECKING
-from protocol import acks, messages
+from protocol import acks
+from protocol.to_pad import parse_ack
 
 if TYPE_CHECKING:
     from firmware.pad.eventlog import EventLog
@@ -82,7 +83,7 @@ class Sender:
     def on_ack(self, payload: bytes, up: int) -> int:
         """Apply an ack message; returns how many seqs it named.  Bad acks are counted, not fatal."""
         try:
-            msg = messages.parse_ack(payload)
+            msg = parse_ack(payload)
         except ValueError:
             self.bad_acks += 1
             return 0

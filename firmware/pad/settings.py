@@ -7,15 +7,16 @@
      "mqtt_prefix": "evalpad/v1", "ntp_host": "ntp.aliyun.com", "window": "..."}
 
 ``config.json`` holds what the host's ``config`` command sets (heartbeat_s,
-prompt_timeout_s, thanks_s, min_interval_s), defaulting to ``protocol.spec.DEFAULT_CONFIG``;
+prompt_timeout_s, thanks_s, min_interval_s), defaulting to ``protocol.to_pad.DEFAULT_CONFIG``;
 ``display.json`` what its ``display`` command last said (``DISPLAY_KEYS``).
 """
 
 import json
 
 from firmware.hal import TYPE_CHECKING
-from protocol import spec
+from protocol.to_pad import CONFIG_KEYS, DEFAULT_CONFIG
 from protocol.topics import check_device_id
+from protocol.wire import PREFIX
 
 if TYPE_CHECKING:
     from firmware.hal.files import Files
@@ -28,7 +29,7 @@ DISPLAY_FILE = "display.json"
 DISPLAY_KEYS = ("window", "staff", "staff_id", "window_bmp", "staff_bmp")
 REQUIRED = ("dev", "wifi_ssid", "mqtt_host")
 OPTIONAL = {"wifi_password": "", "mqtt_port": 1883, "mqtt_user": None, "mqtt_password": None,
-            "mqtt_prefix": spec.PREFIX, "ntp_host": "pool.ntp.org", "window": ""}
+            "mqtt_prefix": PREFIX, "ntp_host": "pool.ntp.org", "window": ""}
 PROVISION_HINT = "provision the pad over USB with `evalpad pad provision`"
 
 
@@ -69,7 +70,7 @@ class Config:
 
     def __init__(self, files: "Files") -> None:
         self.files = files
-        self.values = dict(spec.DEFAULT_CONFIG)
+        self.values = dict(DEFAULT_CONFIG)
         self.display = {}  # type: dict[str, str]
         for key in DISPLAY_KEYS:
             self.display[key] = ""
@@ -93,7 +94,7 @@ class Config:
     def update(self, changes: dict) -> dict:
         """Apply the known keys of ``changes`` (already validated by protocol) and persist."""
         applied = {}
-        for key in spec.CONFIG_KEYS:
+        for key in CONFIG_KEYS:
             if key in changes:
                 self.values[key] = changes[key]
                 applied[key] = changes[key]

@@ -4,7 +4,9 @@ Every ``.py`` of ``firmware/`` and ``protocol/`` becomes ``lib/<same path>.mpy``
 ``sys.path`` has ``/lib``, so ``import firmware.pad.screen`` finds it); precompiled
 bytecode saves the pad the RAM and seconds of compiling source at boot.  The entry
 points ``firmware/main.py`` and ``firmware/boot.py`` stay source and go to the root,
-since MicroPython only runs ``/boot.py`` and ``/main.py`` as files.
+since MicroPython only runs ``/boot.py`` and ``/main.py`` as files; the loader
+(``firmware/loader.py``, which ``/main.py`` imports) is compiled to ``/loader.mpy``, outside
+both program slots (an update never replaces it).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("firmware", "protocol")
 ENTRY_POINTS = ("main.py", "boot.py")      # firmware/<name> -> /<name>, kept as source
+ROOT_MODULES = ("loader.py",)              # firmware/<name> -> /<name>.mpy, outside the slots
 LIB = "lib"
 DEFAULT_OUT = Path("build") / "pad"        # relative to where the operator runs evalpad
 COMPILE_TIMEOUT_S = 60
@@ -75,11 +78,15 @@ def build(out: Path = DEFAULT_OUT, root: Path = ROOT, sources: tuple[str, ...] =
     for top in sources:
         for source in sorted((root / top).rglob("*.py")):
             rel = source.relative_to(root).as_posix()
-            if top == "firmware" and source.parent == root / top and source.name in ENTRY_POINTS:
+            at_root = top == "firmware" and source.parent == root / top
+            if at_root and source.name in ENTRY_POINTS:
                 target_rel = source.name
                 shutil.copyfile(source, out / target_rel)
             else:
-                target_rel = "{}/{}".format(LIB, rel[:-3] + ".mpy")
+                if at_root and source.name in ROOT_MODULES:
+                    target_rel = source.name[:-3] + ".mpy"
+                else:
+                    target_rel = "{}/{}".format(LIB, rel[:-3] + ".mpy")
                 target = out / target_rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _mpy_cross(source, target, rel)

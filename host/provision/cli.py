@@ -125,7 +125,7 @@ def deploy_cmd(
             for stale in padfs.prune(repl, PROGRAM_DIRS, deployed):
                 typer.echo("removed stale {}".format(stale))
             # The deployed program (slot "a") is the one that runs from now on: drop the
-            # update pointer and slot a's old release manifest (firmware/main.py, the loader).
+            # update pointer and slot a's old release manifest (firmware/loader.py, the loader).
             for stale in SLOT_FILES:
                 if padfs.remove(repl, stale):
                     typer.echo("removed {}".format(stale))

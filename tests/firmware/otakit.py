@@ -1,6 +1,6 @@
 """Updates under the real MicroPython: releases on a fake web server, pads booted by the loader.
 
-Mounted as /lib/otakit.py.  ``boot`` is a start of the pad: the loader (firmware/main.py,
+Mounted as /lib/otakit.py.  ``boot`` is a start of the pad: the loader (firmware/loader.py,
 run as on the device: ``main(files, start, restart)``) chooses the slot, and ``start``
 imports the program *from that slot's .mpy files* (the project's sources are taken off
 ``sys.path``), on a fake board whose flash is the pad's directory.  Everything a pad keeps
@@ -57,7 +57,7 @@ def unpack(tree_b64, dest):
 
 def loader():
     if not LOADER:
-        with open("/lib/firmware/main.py") as f:
+        with open("/lib/firmware/loader.py") as f:
             src = f.read()
         LOADER["__name__"] = "loader"
         exec(src, LOADER)

@@ -8,6 +8,7 @@ import os
 
 from firmware.hal.fake import FakeHal
 from firmware.pad.app import LOOP_MS, PadApp
+from protocol import messages
 
 IDENT = {"dev": "qp-0107", "wifi_ssid": "hall", "wifi_password": "pw", "mqtt_host": "127.0.0.1",
          "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "pw",
@@ -77,8 +78,13 @@ def tap(app: object, hal: object, name: str, hold_ms: int = 120, after_ms: int =
 
 
 def events(app: object, since: int = 0) -> list:
-    """Every event in the log with seq > since, as protocol dicts."""
-    return app.log.read(since + 1, 100000)  # type: ignore[attr-defined]
+    """Every event in the log with seq > since, as protocol dicts -- each one held to the
+    host's full check (the pad builds its events without the host's tables: protocol/pad.py)."""
+    evs = app.log.read(since + 1, 100000)  # type: ignore[attr-defined]
+    for e in evs:
+        if messages.check_event(e) != e:
+            raise AssertionError("the host would store this event otherwise: {!r}".format(e))
+    return evs
 
 
 def brief(evs: list) -> list:

@@ -23,6 +23,7 @@ from firmware.hal.netsock import SocketModule
 from firmware.pad import app as app_mod
 from firmware.pad.app import LOOP_MS, PadApp
 from protocol import acks, messages
+from tests.conftest import Broker, _start_broker
 from tests.firmware.padkit import IDENT, RecordingScreen
 
 pytestmark = pytest.mark.broker
@@ -266,3 +267,37 @@ def test_idle_link_is_kept_by_pings_and_heartbeats_and_a_hung_broker_is_noticed(
         proc.send_signal(signal.SIGCONT)
     pad.drive(lambda: pad.app.net.connected, timeout_s=30)
     assert pad.app.net.connects == 2
+
+
+def test_a_pad_whose_topics_are_longer_than_122_bytes_subscribes_and_hears_the_host(
+        tmp_path: Path) -> None:
+    """A deployment prefix can make a topic long: umqtt's SUBSCRIBE must encode its remaining
+    length as MQTT's variable-length integer (above 127 bytes it takes two), as upstream's fix does."""
+    center = "qingpu-district-administrative-service-center"
+    prefix = "evalpad/v1/{}/{}/hall-2/floor-3".format(center, center)
+    ack_topic = "{}/{}/ack".format(prefix, DEV)
+    assert len(ack_topic) > 122                  # SUBSCRIBE's remaining length > 127
+    server = _start_broker(tmp_path / "broker", prefix=prefix)
+    try:
+        broker = Broker(server)
+        pad = Pad(tmp_path / "pad", broker)
+        pad.ident["mqtt_prefix"] = prefix
+        pad.app = PadApp(pad.hal, pad.screen, pad.ident)
+        host = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=broker.host_user)
+        host.username_pw_set(broker.host_user, broker.host_password)
+        host.connect(broker.host, broker.port)
+        host.loop_start()
+        try:
+            pad.drive(lambda: pad.app.net.connected)
+            cmd = messages.encode(messages.command("c-long", "pause", reason="lunch"))
+            host.publish("{}/{}/cmd".format(prefix, DEV), cmd, qos=1).wait_for_publish(5)
+            pad.drive(lambda: pad.app.modes.mode == "paused")
+            seq = pad.app.log.next_seq - 1
+            host.publish(ack_topic, messages.encode(messages.ack([[1, seq]])), qos=1).wait_for_publish(5)
+            pad.drive(lambda: pad.app.log.unacked() == 0)
+        finally:
+            host.loop_stop()
+            host.disconnect()
+        assert pad.app.net.connects == 1 and pad.app.net.failures == 0
+    finally:
+        server.stop()

@@ -13,8 +13,10 @@ import pytest
 from firmware.hal.fake import FakeFiles, FakeHal
 from firmware.hal.netsock import SocketModule, TimeoutSocket
 from firmware.lib.umqtt import simple
+from firmware.pad import eventlog
 from firmware.pad import net as net_mod
 from firmware.pad.app import PadApp
+from firmware.pad.eventlog import EventLog
 from firmware.pad.settings import Config, SettingsError, load_identity
 from protocol import messages, spec
 from tests.firmware.padkit import IDENT, RecordingScreen
@@ -159,3 +161,28 @@ def test_an_event_too_large_for_the_wire_is_logged_shortened_not_stalling_the_se
     assert app.refused == 2
     for e in evs:
         assert len(messages.encode(e)) <= spec.MAX_PAYLOAD
+
+
+# -- the log under CPython (the simulator runs the firmware there) ---------------------
+
+def test_long_chinese_text_in_an_event_survives_the_logs_recovery_scan(tmp_path: Path) -> None:
+    """256 Chinese characters are 768 bytes of UTF-8 -- the event fits the wire -- but 1,536
+    bytes as CPython's default JSON escapes, past a record's limit: the recovery at the next
+    start would call the record damaged and forget the unacked event."""
+    files = FakeFiles(str(tmp_path))
+    log = EventLog(files, "qp-0107")
+    reason = "午休" * 128
+    seq = log.append("pause", 1, 10, None, {"reason": reason})
+    log.close()
+    again = EventLog(files, "qp-0107")          # the next start
+    assert again.corrupt == 0
+    (ev,) = again.read(seq, 1)
+    assert ev["type"] == "pause" and ev["reason"] == reason
+    assert again.unacked() == 1
+
+
+def test_the_log_has_an_index_for_every_event_type_of_the_contract() -> None:
+    """A record stores its type as an index into eventlog.TYPES: a type the contract gains
+    must get one (appended: an old index keeps its meaning), or the pad cannot log it."""
+    assert sorted(eventlog.TYPES) == sorted(spec.EVENT_TYPES)
+    assert len(set(eventlog.TYPES)) == len(eventlog.TYPES)

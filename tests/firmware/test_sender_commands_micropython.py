@@ -176,7 +176,7 @@ out["prompt_source"] = [e["source"] for e in evs if e["type"] == "prompt"]
 out["ts_after_time"] = [e["ts"] for e in evs if e["type"] == "cmd_result"][1:3]
 out["cmd_ids"] = [e["id"] for e in evs if e["type"] == "cmd_result"]
 out["screen_info"] = scr.calls[-1][2]
-out["rejected"] = app.commands.rejected
+out["rejected"] = app.cmds_refused
 # config and display survive a restart
 app2, hal2, scr2 = k.make_app("/cmds")
 out["config_after_restart"] = app2.config.values

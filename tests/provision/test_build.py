@@ -23,6 +23,9 @@ def test_every_source_file_is_in_the_tree(tmp_path: Path) -> None:
         data = (result.out / f.target).read_bytes()
         if f.source.name in builder.ENTRY_POINTS and f.source.parent.name == "firmware":
             assert f.target == f.source.name and data == f.source.read_bytes()   # main.py stays .py
+        elif f.source.name in builder.ROOT_MODULES and f.source.parent.name == "firmware":
+            assert f.target == f.source.name[:-3] + ".mpy"     # the loader: outside the slots
+            assert data[:2] == MPY_MAGIC + bytes([MPY_VERSION]), f.target
         else:
             assert f.target == "lib/" + f.source.relative_to(builder.ROOT).as_posix()[:-3] + ".mpy"
             assert data[:2] == MPY_MAGIC + bytes([MPY_VERSION]), f.target

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,3 +58,32 @@ def run_json(code: str, **kw: object) -> object:
     """Run code whose last printed line is JSON; return that value."""
     out = run(code, **kw)  # type: ignore[arg-type]
     return json.loads(out.strip().splitlines()[-1])
+
+
+def run_json_each(codes: list[str], files: dict[str, str] | None = None, heapsize: int = 4 << 20,
+                  timeout: float = 600) -> list:
+    """Run each of ``codes`` in its own interpreter, all at once (a long sweep split in shards
+    uses every core); returns each one's last printed JSON line, in order."""
+    procs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            for i, code in enumerate(codes):
+                job = Path(tmp) / "job{}.json".format(i)
+                job.write_text(json.dumps({"code": code, "files": project_files(files),
+                                           "heapsize": heapsize}))
+                with job.open() as stdin:
+                    procs.append(subprocess.Popen(["node", str(RUNNER)], stdin=stdin, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                                  env={**os.environ}))
+            outs = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=timeout)
+                if proc.returncode != 0:
+                    raise MicroPythonError(f"MicroPython raised:\n{err}\n--- stdout ---\n{out}")
+                outs.append(json.loads(out.strip().splitlines()[-1]))
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    return outs

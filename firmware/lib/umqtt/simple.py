@@ -20,7 +20,7 @@
 #   CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR
 #   THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 #
-# evalpad's changes (the only ones; everything below the imports is the upstream code):
+# evalpad's changes (the only ones; below the imports, only change 3 departs from 1.3.4):
 #   1. The three imports fall back to the CPython names (socket, struct, binascii), and
 #      `socket` is None where the port has none (the wasm interpreter), so the module imports
 #      everywhere.  evalpad assigns `umqtt.simple.socket` to a `firmware.hal.netsock.
@@ -28,6 +28,10 @@
 #      never block longer than a short timeout, even after umqtt's setblocking(True).
 #   2. The two linter directives below (ruff, mypy): the upstream code is kept as it is,
 #      not restyled or annotated.
+#   3. subscribe() encodes the packet's Remaining Length as MQTT's variable byte integer, as
+#      connect() and publish() do: upstream's later fix (micropython-lib issue #969, pull
+#      request #1142; 1.3.4 packed it in one byte, so a topic over 122 bytes broke the
+#      SUBSCRIBE).  The SUBACK's packet id is compared after that variable-length header.
 # ruff: noqa
 # mypy: ignore-errors
 try:
@@ -187,11 +191,18 @@ class MQTTClient:
 
     def subscribe(self, topic, qos=0):
         assert self.cb is not None, "Subscribe callback is not set"
-        pkt = bytearray(b"\x82\0\0\0")
+        pkt = bytearray(b"\x82\0\0\0\0\0\0")
         self.pid += 1
-        struct.pack_into("!BH", pkt, 1, 2 + 2 + len(topic) + 1, self.pid)
+        sz = 2 + 2 + len(topic) + 1
+        i = 1
+        while sz > 0x7f:
+            pkt[i] = (sz & 0x7f) | 0x80
+            sz >>= 7
+            i += 1
+        pkt[i] = sz
+        struct.pack_into("!H", pkt, i + 1, self.pid)
         #print(hex(len(pkt)), hexlify(pkt, ":"))
-        self.sock.write(pkt)
+        self.sock.write(pkt, i + 3)
         self._send_str(topic)
         self.sock.write(qos.to_bytes(1, "little"))
         while 1:
@@ -199,7 +210,7 @@ class MQTTClient:
             if op == 0x90:
                 resp = self.sock.read(4)
                 #print(resp)
-                assert resp[1] == pkt[2] and resp[2] == pkt[3]
+                assert resp[1] == pkt[i + 1] and resp[2] == pkt[i + 2]
                 if resp[3] == 0x80:
                     raise MQTTException(resp[3])
                 return
