@@ -30,7 +30,9 @@ from sqlmodel import Session, col, select
 
 from host import audit
 from host import commands as pad_commands
-from host.clock import Clock, local
+from host.calendar.config import RuleConfig, load_config
+from host.calendar.hours import working_now
+from host.clock import Clock
 from host.errors import Conflict, Invalid
 from host.metrics import PAD_UPDATE
 from host.models.commands import Command
@@ -38,9 +40,6 @@ from host.models.fleet import Assignment, Device
 from host.models.liveness import DeviceStatus
 from host.models.releases import PadUpdate, Release, Rollout
 from host.releases import store
-from host.rules.calendar import is_summer
-from host.rules.sessions import ORDINARY, sessions_for_day
-from host.scoring.config import RuleConfig, load_config
 from protocol import spec
 
 log = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def advance(session: Session, *, clock: Clock, publish: pad_commands.Publish | C
         st = status.get(p.device_id)
         if st is None or st.power != "on" or st.mode == "prompt":
             continue                      # off, or a citizen is being asked to rate: later
-        if config is not None and _working(config, windows.get(p.device_id), now):
+        if config is not None and working_now(config, windows.get(p.device_id), now):
             continue
         _send(session, p, rel, st, clock=clock, publish=publish, base_url=base_url, prefix=prefix,
               trial_s=trial_s)
@@ -232,17 +231,6 @@ def _windows(session: Session) -> dict[str, int]:
     q = select(Assignment.device_id, Assignment.window_id).where(col(Assignment.end_ms).is_(None))
     return dict(session.exec(q).all())
 
-
-def _working(config: RuleConfig, window_id: int | None, now_ms: int) -> bool:
-    """Whether ``now_ms`` is inside a working session of the window (R5; ordinary schedule if none)."""
-    day = local(now_ms).date()
-    try:
-        kind = config.calendar.kind(day)
-    except LookupError:
-        return True                       # no calendar for the day: assume working, never guess
-    schedule = config.schedule(window_id) if window_id is not None else ORDINARY
-    return any(s.span.start_ms <= now_ms < s.span.end_ms
-               for s in sessions_for_day(day, kind, is_summer(day, config.summer), schedule))
 
 
 def export_metrics(session: Session) -> None:

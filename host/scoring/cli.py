@@ -17,13 +17,14 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
+from host.calendar import config
+from host.calendar.hours import calendar_error
 from host.clock import Clock, SystemClock, local
 from host.errors import ServiceError
 from host.models.calendar import CalendarDay, CalendarYear, WindowDay, WindowSchedule
 from host.models.fleet import Window
 from host.rules.calendar import CalendarMissing
 from host.rules.score import shown
-from host.scoring import calendar_error, config
 
 report_app = typer.Typer(help="Monthly, quarterly and annual reports (R2-R5, R8-R10).", no_args_is_help=True)
 month_app = typer.Typer(help="Close and reopen a month (R11).", no_args_is_help=True)
@@ -97,8 +98,8 @@ def _window_id(session: Session, number: str) -> int:
 @report_app.command("month")
 def report_month(month: str, fmt: FormatOpt = "table", window: WindowOpt = None, out: OutOpt = None) -> None:
     """The monthly report: every component of each window's score (closed month: as fed back, R11)."""
-    from host.scoring.months import view_json
-    from host.scoring.report import month_view
+    from host.scoring.months import month_view
+    from host.scoring.view import view_json
 
     if fmt not in FORMATS:
         raise _fail(ServiceError(f"format {fmt!r} is not one of {', '.join(FORMATS)}"))
@@ -230,8 +231,8 @@ def _date(text: str) -> date:
 @calendar_app.command("show")
 def calendar_show(year: Annotated[int, typer.Argument(help="e.g. 2027")]) -> None:
     """Working days, the operator's entries, the summer schedule and rule settings of a year (R5)."""
+    from host.calendar.config import load_config, settings_values
     from host.rules.calendar import DayKind
-    from host.scoring.config import load_config, settings_values
 
     with _db() as session:
         cfg = load_config(session)

@@ -17,7 +17,7 @@ from host.clock import Clock
 from host.rules.month_span import month_span
 from host.rules.score import PeriodScore, period_scores
 from host.rules.types import MonthScore
-from host.scoring.report import month_view
+from host.scoring.months import month_view
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")

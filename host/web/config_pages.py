@@ -18,9 +18,9 @@ from host import fleet
 from host.auth import policy
 from host.auth.roles import Role
 from host.auth.users import create_user, disable_user, list_users
+from host.calendar import config
 from host.errors import ServiceError
 from host.models.calendar import CalendarDay, CalendarYear, WindowDay, WindowSchedule
-from host.scoring import config
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from host.faults.flood import open_floods
 from host.models.events import Event
 from host.rules.calendar import CalendarMissing
 from host.rules.month_span import parse_month
-from host.scoring.months import close_month, history, reopen_month, view_json
-from host.scoring.report import month_view
+from host.scoring.months import close_month, history, month_view, reopen_month
+from host.scoring.view import view_json
 from host.volume.limits import MAX_FILE_BYTES
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 

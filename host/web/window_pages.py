@@ -18,8 +18,8 @@ from host.models.commands import Command
 from host.models.events import Event
 from host.models.liveness import ModeInterval, PowerInterval
 from host.rules.calendar import CalendarMissing
-from host.scoring.months import view_json
-from host.scoring.report import month_view
+from host.scoring.months import month_view
+from host.scoring.view import view_json
 from host.web import labels
 from host.web.board import day_start_ms, snapshot
 from host.web.core import DB, ClockDep, PageForbidden, Viewer, action, back, fmt_time, page, render
