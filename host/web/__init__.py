@@ -1,6 +1,6 @@
 """The web pages (网页), in Simplified Chinese, served by the host next to the REST API.
 
-``mount_web(app)`` adds the pages to the app ``host.api.app.create_app`` built: the hall board
+``mount_web(app)`` adds the pages to the app ``host.app.create_app`` built: the hall board
 (大厅看板), window pages, 管理科, 信息技术科 and 配置, with sessions, CSRF and login throttling
 (host.web.security). Static files, including the chart library copied from npm
 (node_modules/echarts, by ``./dev setup``), are served from /static; never a CDN.

@@ -80,7 +80,6 @@ def _control_operations() -> set[tuple[str, str]]:
     """The operations of this side's routers (other issues mount their own routers too)."""
     from fastapi.routing import APIRoute
 
-    from host.api.app import API_PREFIX
     from host.api.routes import (
         assignments,
         audit,
@@ -95,6 +94,7 @@ def _control_operations() -> set[tuple[str, str]]:
         users,
         windows,
     )
+    from host.app import API_PREFIX
 
     out = set()
     for module in (

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from host.api.app import create_app
+from host.app import create_app
 from host.broker.mosquitto import read_passwords
 from host.cli import app
 from host.clock import SystemClock
