@@ -73,6 +73,16 @@ def list_windows(session: Session, include_retired: bool = False) -> list[Window
     return list(session.exec(q))
 
 
+def window_names(session: Session) -> dict[int, str]:
+    """Window id -> "A07 公安分局出入境", every window ever (a list or an export names them so)."""
+    return {w.id: f"{w.number} {w.name}" for w in session.exec(select(Window)).all() if w.id is not None}
+
+
+def window_numbers(session: Session) -> dict[int, str]:
+    """Window id -> its number, e.g. "A07"."""
+    return {w.id: w.number for w in session.exec(select(Window)).all() if w.id is not None}
+
+
 def retire_window(session: Session, *, number: str, clock: Clock, actor: str, reason: str = "") -> Window:
     """Take a window out of service. Its history stays; a pad still on it must be moved first."""
     win = get_window(session, number)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from host.audit import record
 from host.clock import Clock
@@ -67,6 +67,34 @@ class RuleConfig:
         if year in self.summer:
             return self.summer[year], False
         return default_summer(year), True
+
+
+def calendar_entries(session: Session, year: int | None = None,
+                     newest: int | None = None) -> list[CalendarDay]:
+    """The operator's calendar entries (R5): of ``year`` in date order, or the ``newest`` first."""
+    q = select(CalendarDay)
+    if year is not None:
+        q = q.where(col(CalendarDay.day) >= date(year, 1, 1), col(CalendarDay.day) <= date(year, 12, 31))
+    q = q.order_by(col(CalendarDay.day).desc() if newest else col(CalendarDay.day))
+    return list(session.exec(q.limit(newest) if newest else q).all())
+
+
+def declared_year(session: Session, year: int) -> CalendarYear | None:
+    return session.get(CalendarYear, year)
+
+
+def declared_years(session: Session) -> list[CalendarYear]:
+    return list(session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all())
+
+
+def window_schedules(session: Session) -> list[WindowSchedule]:
+    return list(session.exec(select(WindowSchedule)).all())
+
+
+def window_days(session: Session, newest: int | None = None) -> list[WindowDay]:
+    """Single dates marked on a window (closed, noon duty): in date order, or the ``newest`` first."""
+    q = select(WindowDay).order_by(col(WindowDay.day).desc() if newest else col(WindowDay.day))
+    return list(session.exec(q.limit(newest) if newest else q).all())
 
 
 def settings_values(session: Session) -> dict[str, RuleSetting | None]:

@@ -23,13 +23,12 @@ from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from host import audit, fleet, violations
+from host import audit, fleet, labels, violations
 from host.auth.roles import ALL_ROLES, Role
 from host.clock import RULES_TZ, Clock, local
 from host.models.events import Event
 from host.models.fleet import Assignment
 from host.models.liveness import DeviceStatus
-from host.web import labels
 from host.web.core import DB, ClockDep, Viewer, action, back, fmt_time, page, render
 
 log = logging.getLogger(__name__)

@@ -7,20 +7,18 @@ section's. Every change is made by the domain functions, which audit it (R12).
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import col, select
 
 from host import fleet
 from host.auth import policy
 from host.auth.roles import Role
 from host.auth.users import create_user, disable_user, list_users
 from host.calendar import config
+from host.clock import parse_day
 from host.errors import ServiceError
-from host.models.calendar import CalendarDay, CalendarYear, WindowDay, WindowSchedule
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 
 log = logging.getLogger(__name__)
@@ -30,6 +28,7 @@ Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
 WindowEditor = Annotated[Viewer, Depends(action(*policy.WINDOWS_EDIT))]
 FleetEditor = Annotated[Viewer, Depends(action(*policy.FLEET))]
 CATEGORIES = ("general", "police_traffic")
+CALENDAR_SHOWN = 60           # the newest entries; `evalpad calendar show YEAR` lists a whole year
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
@@ -44,10 +43,10 @@ def overview(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
         pads=pads,
         devices=fleet.list_devices(session),
         categories=CATEGORIES,
-        days=session.exec(select(CalendarDay).order_by(col(CalendarDay.day).desc()).limit(60)).all(),
-        years=session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all(),
-        schedules={s.window_id: s for s in session.exec(select(WindowSchedule))},
-        window_days=session.exec(select(WindowDay).order_by(col(WindowDay.day).desc()).limit(60)).all(),
+        days=config.calendar_entries(session, newest=CALENDAR_SHOWN),
+        years=config.declared_years(session),
+        schedules={s.window_id: s for s in config.window_schedules(session)},
+        window_days=config.window_days(session, newest=CALENDAR_SHOWN),
         numbers={w.id: w.number for w in windows},
     )
 
@@ -122,7 +121,7 @@ def calendar_day(
             config.set_calendar_days(
                 session,
                 clock,
-                [date.fromisoformat(day)],
+                [parse_day(day)],
                 working,
                 by=viewer.principal.actor,
                 reason=reason.strip(),

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from host import corrections, exports, faults, fleet
+from host import corrections, exports, faults, fleet, labels
 from host.api.params import Id
 from host.api.routes.devices import broker_note
 from host.api.routes.review_common import download, window_names, window_numbers
@@ -20,12 +20,11 @@ from host.clock import Clock, local, parse_time
 from host.errors import ServiceError
 from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
 from host.ingest.replay import replay_request
+from host.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 from host.models.events import EventConflict, RejectedMessage
 from host.models.liveness import DeviceStatus
 from host.releases import rollout
-from host.web import labels
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
-from host.web.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/it")

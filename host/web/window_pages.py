@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from host import commands, faults, fleet
+from host import commands, faults, fleet, labels
 from host.auth import policy
 from host.auth.roles import ALL_ROLES, Role
 from host.clock import Clock, local
@@ -20,7 +20,6 @@ from host.models.liveness import ModeInterval, PowerInterval
 from host.rules.calendar import CalendarMissing
 from host.scoring.months import month_view
 from host.scoring.view import view_json
-from host.web import labels
 from host.web.board import day_start_ms, snapshot
 from host.web.core import DB, ClockDep, PageForbidden, Viewer, action, back, fmt_time, page, render
 

@@ -52,9 +52,9 @@ def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
     run(env, "device", "assign", "qp-0107", "--window", "A08", "-r", "swap")
     assert re.search(r"qp-0107\s+A08", run(env, "device", "list"))
     out = run(env, "device", "assign", "qp-0107", "--window", "A08", code=1)
-    assert "already sits on window A08" in out and "fix: nothing to do" in out
+    assert "already sits on window A08" in out and "办法：nothing to do" in out
     out = run(env, "device", "add", "Bad_Id", code=1)
-    assert "not allowed" in out and "fix:" in out
+    assert "not allowed" in out and "办法：" in out
     run(env, "device", "retire", "qp-0107", "-r", "broken")
     assert "qp-0107" not in run(env, "device", "list")
     assert "retired" in run(env, "device", "list", "--all")
@@ -108,7 +108,7 @@ def test_host_account_per_instance_on_the_real_broker(env: dict[str, str], broke
     assert {"host-1", "host-2", "host-3"} <= accounts
     assert "host-x_1" in run(env, "broker", "host-account", "host-x_1", code=1)
     out = run(env, "device", "add", "host-9", code=1)               # a pad may not take a host's name
-    assert "host-" in out and "fix:" in out
+    assert "host-" in out and "办法：" in out
     assert "host-9" not in read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")
 
 
