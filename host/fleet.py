@@ -78,6 +78,11 @@ def window_names(session: Session) -> dict[int, str]:
     return {w.id: f"{w.number} {w.name}" for w in session.exec(select(Window)).all() if w.id is not None}
 
 
+def window_number(session: Session, window_id: int | None) -> str | None:
+    win = session.get(Window, window_id) if window_id is not None else None
+    return win.number if win else None
+
+
 def window_numbers(session: Session) -> dict[int, str]:
     """Window id -> its number, e.g. "A07"."""
     return {w.id: w.number for w in session.exec(select(Window)).all() if w.id is not None}

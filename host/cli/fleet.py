@@ -29,10 +29,9 @@ SinceOpt = Annotated[str | None, typer.Option(
     "of the record: for a pad that sent events before it was registered")]
 
 
-def broker_note(broker_dir: Path) -> None:
-    if accounts.running_pid(broker_dir) is None:
-        typer.echo("note: no running Mosquitto reads these files: it takes "
-                   "them when it starts, or run `systemctl reload evalpad-mosquitto`.")
+def broker_note(broker_dir: Path, external: bool = False) -> None:
+    if note := accounts.pending_note(broker_dir, external):
+        typer.echo(f"note: {note}")
 
 
 # -- windows ---------------------------------------------------------------------------------
@@ -196,4 +195,4 @@ def device_retire(device_id: str, reason: Reason = "") -> None:
         accounts.revoke_pad(settings.data_dir / "broker", device_id)   # first: fail closed (see the API)
         session.commit()
         typer.echo(f"device {device_id} retired; its broker account is removed")
-        broker_note(settings.data_dir / "broker")
+        broker_note(settings.data_dir / "broker", external=bool(settings.mqtt_url))

@@ -67,6 +67,24 @@ def tallies(session: Session, span: Span, window_ids: Collection[int] | None = N
     return {int(w): Tally(int(n), int(s or 0)) for w, n, s in session.exec(q).all() if w is not None}
 
 
+def events_by_id(session: Session, ids: Collection[int]) -> dict[int, Event]:
+    """The events behind a deduction (its evidence), by id."""
+    if not ids:
+        return {}
+    rows = session.exec(select(Event).where(col(Event.id).in_(list(ids)))).all()
+    return {e.id: e for e in rows if e.id is not None}
+
+
+def ratings_since(session: Session, since_ms: int) -> list[tuple[int, str | None]]:
+    """(pressed at, rating) of every evaluation pressed since ``since_ms`` (R1)."""
+    q = select(Event.at_ms, Event.rating).where(Event.type == EVAL, col(Event.at_ms) >= since_ms)
+    return list(session.exec(q).all())
+
+
+def evaluation_count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Event).where(Event.type == EVAL)).one())
+
+
 def late_events(session: Session, span: Span, after_ms: int, window_ids: Collection[int] | None = None,
                 limit: int = 1000) -> list[Event]:
     """Events of the month that arrived after ``after_ms`` (a month close, R11)."""

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from host import audit, fleet, labels, violations
 from host.auth.roles import ALL_ROLES, Role
 from host.clock import RULES_TZ, Clock, local
+from host.models.audit import AuditEntry
 from host.models.events import Event
 from host.models.fleet import Assignment
 from host.models.liveness import DeviceStatus
@@ -178,8 +179,6 @@ def board_stream(request: Request, viewer: Annotated[Viewer, Depends(page(*BOARD
 
 def recent_notes(session: Session, now_ms: int, limit: int = 20) -> list[Any]:
     """Today's patrol notes, newest first (stored in the audit trail: who, when, what, R12)."""
-    from host.models.audit import AuditEntry
-
     q = (
         select(AuditEntry)
         .where(AuditEntry.action == PATROL_NOTE, col(AuditEntry.at_ms) >= day_start_ms(now_ms))

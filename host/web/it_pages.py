@@ -11,9 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
 from host import corrections, exports, faults, fleet, labels
+from host.api.download import download
 from host.api.params import Id
-from host.api.routes.devices import broker_note
-from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth import policy
 from host.broker import accounts
 from host.clock import Clock, local, parse_time
@@ -44,7 +43,7 @@ def fault_log(request: Request, session: DB, viewer: Reader, status: str = "") -
         viewer,
         rows=rows,
         status=status,
-        numbers=window_numbers(session),
+        numbers=fleet.window_numbers(session),
         statuses=STATUS_CHINESE,
         verdicts=VERDICTS,
         verdict_zh=VERDICT_CHINESE,
@@ -57,7 +56,7 @@ def fault_export(fmt: str, session: DB, viewer: Reader) -> Response:
     if fmt not in ("csv", "xlsx"):
         return back("/it/faults", err="不支持的导出格式。")
     write = exports.fault_log_csv if fmt == "csv" else exports.fault_log_xlsx
-    return download(write(faults.list_faults(session), window_names(session)), fmt, "faults")
+    return download(write(faults.list_faults(session), fleet.window_names(session)), fmt, "faults")
 
 
 @router.post("/faults/{fault_id}/{step}", include_in_schema=False)
@@ -161,7 +160,8 @@ def provision(
         request,
         session,
         viewer,
-        credentials={"username": device_id, "password": password, "note": broker_note(settings)},
+        credentials={"username": device_id, "password": password,
+                     "note": accounts.pending_note(broker_dir, external=bool(settings.mqtt_url))},
     )
     resp.headers["Cache-Control"] = "no-store"  # the password must not linger in a cache
     return resp

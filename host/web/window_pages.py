@@ -115,9 +115,7 @@ def _month_json(session: Session, clock: Clock, window_id: int) -> tuple[dict[st
 
 @router.get("/windows/mine", include_in_schema=False)
 def my_window(session: DB, viewer: Annotated[Viewer, Depends(page(Role.STAFF))]) -> Response:
-    from host.api.views import window_number
-
-    number = window_number(session, viewer.principal.window_id)
+    number = fleet.window_number(session, viewer.principal.window_id)
     return RedirectResponse(f"/windows/{number}" if number else "/board", status_code=303)
 
 

@@ -28,14 +28,7 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 
 
 def broker_note(settings: Settings) -> str:
-    """What the operator must still do for the account to work, if anything."""
-    broker_dir = settings.data_dir / "broker"
-    if accounts.running_pid(broker_dir) is not None:
-        return ""                     # the running broker has reread the files
-    if settings.mqtt_url:
-        return (f"no running Mosquitto reads {broker_dir}/passwd: if EVALPAD_MQTT_URL's broker is "
-                "another one (e.g. EMQX), add this account there too")
-    return "the broker takes this account when it starts (evalpad serve starts it)"
+    return accounts.pending_note(settings.data_dir / "broker", external=bool(settings.mqtt_url))
 
 
 @router.get("", response_model=list[DevicePublic])
