@@ -16,7 +16,6 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -27,7 +26,7 @@ from host.db import make_engine, upgrade
 from host.errors import Invalid, ServiceError
 from host.rules.calendar import CalendarMissing
 from host.rules.month_span import parse_month, period_months
-from host.settings import Settings
+from host.settings import BadSettings, Settings, from_env
 
 CLOCK: Clock = SystemClock()
 
@@ -66,9 +65,9 @@ def fail(exc: Exception, code: int = 1) -> typer.Exit:
 def load_settings() -> Settings:
     """Settings from EVALPAD_* and .env; a bad value exits 2 naming the variable."""
     try:
-        return Settings()  # type: ignore[call-arg]  # from EVALPAD_*
-    except ValidationError as exc:
-        say_error(f"设置有误：{exc}", "改正上面点名的 EVALPAD_* 环境变量（或 .env 文件）后重试")
+        return from_env()
+    except BadSettings as exc:
+        say_error(f"设置有误：{exc.detail}", "改正上面点名的 EVALPAD_* 环境变量（或 .env 文件）后重试")
         raise typer.Exit(code=2) from None
 
 

@@ -54,7 +54,7 @@ def mount_web(app: FastAPI) -> None:
     """Add the pages to ``app`` (its state holds settings, engine, clock and publish)."""
     settings = app.state.settings
     secure = settings.mode != "development"     # plain http only for the demo on this machine
-    jar = CookieJar(load_key(settings.data_dir), secure)
+    jar = CookieJar(load_key(settings.data_dir, settings.web_key), secure)
     app.state.web = WebState(jar=jar, templates=make_templates())
 
     @app.get("/static/vendor/{name}", include_in_schema=False)

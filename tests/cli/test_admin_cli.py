@@ -232,3 +232,13 @@ def test_device_added_late_with_since_and_replay(env: dict[str, str]) -> None:
     out = run(env, "device", "replay", "pad-late")
     assert "2 held-back messages of pad-late placed; 0 still held" in out
     assert "0 held-back messages" in run(env, "device", "replay", "pad-late")
+
+
+@pytest.mark.parametrize("name,value", [("EVALPAD_WEB_KEY", "not-hex"), ("EVALPAD_WEB_KEY", "abcd"),
+                                        ("EVALPAD_LOG_LEVEL", "LOUD")])
+def test_a_bad_setting_stops_the_host_at_start_naming_it(env: dict[str, str], name: str, value: str) -> None:
+    """Every EVALPAD_* setting is checked when the host starts (host.settings), with the variable's
+    name and what to write: a site key that is not hex (was a bare ValueError once the pages were
+    mounted) or too short, a log level nobody knows."""
+    out = run({**env, name: value}, "db", "upgrade", code=2)
+    assert "错误：设置有误" in out and name in out
