@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from host import audit, fleet, labels, violations
-from host.auth.roles import ALL_ROLES, Role
+from host.auth import policy
+from host.auth.roles import Role
 from host.clock import RULES_TZ, Clock, local
 from host.models.audit import AuditEntry
 from host.models.events import Event
@@ -47,7 +48,7 @@ PATROL_NOTE = "patrol.note"
 # What a patrol can see with their own eyes (R6); consecutive and self evaluations need the
 # evaluation event and are found by the detector instead.
 PATROL_VIOLATIONS = ("no_prompt", "refused")
-BOARD_ROLES = ALL_ROLES
+BOARD_ROLES = policy.EVERYONE
 
 
 def day_start_ms(now_ms: int) -> int:
@@ -194,7 +195,7 @@ def patrol_note(
     clock: ClockDep,
     window: Annotated[str, Form()],
     note: Annotated[str, Form()],
-    viewer: Annotated[Viewer, Depends(action(Role.PATROL, Role.ADMIN, Role.MANAGEMENT))],
+    viewer: Annotated[Viewer, Depends(action(*policy.REPORT_VIOLATION))],
     violation: Annotated[str, Form()] = "",
 ) -> Response:
     """巡查记录: a patrol's note against a window, kept with who and when; optionally also an

@@ -24,7 +24,7 @@ from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/config")
 
-Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
+Reader = Annotated[Viewer, Depends(page(*policy.OVERSIGHT))]
 WindowEditor = Annotated[Viewer, Depends(action(*policy.WINDOWS_EDIT))]
 FleetEditor = Annotated[Viewer, Depends(action(*policy.FLEET))]
 CATEGORIES = ("general", "police_traffic")

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from host import commands, faults, fleet, labels
 from host.auth import policy
-from host.auth.roles import ALL_ROLES, Role
+from host.auth.roles import Role
 from host.clock import Clock, local
 from host.errors import ServiceError
 from host.models.commands import Command
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 DAY_MS = 86_400_000
-WINDOW_READERS = ALL_ROLES
+WINDOW_READERS = policy.EVERYONE
 # What a window's staff may do from their desk: what their pad's keys do (host.api.routes.commands).
 DESK_COMMANDS = ("prompt", "pause", "resume")
 
@@ -114,7 +114,7 @@ def _month_json(session: Session, clock: Clock, window_id: int) -> tuple[dict[st
 
 
 @router.get("/windows/mine", include_in_schema=False)
-def my_window(session: DB, viewer: Annotated[Viewer, Depends(page(Role.STAFF))]) -> Response:
+def my_window(session: DB, viewer: Annotated[Viewer, Depends(page(*policy.OWN_WINDOW))]) -> Response:
     number = fleet.window_number(session, viewer.principal.window_id)
     return RedirectResponse(f"/windows/{number}" if number else "/board", status_code=303)
 

@@ -17,11 +17,11 @@ Reviewer = Annotated[Principal, Depends(require(*policy.REVIEW))]
 # Reads of one window's review: management, and that window's own staff (feedback, R11).
 ReviewReader = Annotated[Principal, Depends(require(*policy.MONTH_SCORES))]
 # R6: a complaint or patrol record may flag a candidate.
-ViolationReporter = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.PATROL))]
+ViolationReporter = Annotated[Principal, Depends(require(*policy.REPORT_VIOLATION))]
 # R7: the IT section keeps the repair log; everyone may read it and report a problem.
 FaultWorker = Annotated[Principal, Depends(require(*policy.FLEET))]
-FaultUser = Annotated[Principal, Depends(require(*tuple(Role)))]
-SummaryReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
+FaultUser = Annotated[Principal, Depends(require(*policy.EVERYONE))]
+SummaryReader = Annotated[Principal, Depends(require(*policy.OVERSIGHT))]
 
 
 def window_id(session: Session, number: str | None, who: Principal) -> int | None:
