@@ -190,6 +190,7 @@ def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str
         row.value, row.by, row.reason, row.at_ms = value, by, reason, now
     session.add(row)
     record(session, at_ms=now, actor=by, action="setting.set", subject=key, reason=reason, old=old, new=value)
+    session.commit()
     return row
 
 
@@ -213,6 +214,7 @@ def set_calendar_days(session: Session, clock: Clock, days: Iterable[date], work
         record(session, at_ms=now, actor=by, action="calendar.set", subject=day.isoformat(), reason=reason,
                old=old, new=working)
         n += 1
+    session.commit()
     return n
 
 
@@ -227,6 +229,7 @@ def declare_year(session: Session, clock: Clock, year: int, *, by: str, reason: 
         row.by, row.reason, row.at_ms = by, reason, now
         session.add(row)
     record(session, at_ms=now, actor=by, action="calendar.year", subject=str(year), reason=reason)
+    session.commit()
 
 
 def set_summer(session: Session, clock: Clock, year: int, start: date, end: date, *, by: str,
@@ -245,6 +248,7 @@ def set_summer(session: Session, clock: Clock, year: int, start: date, end: date
     session.add(row)
     record(session, at_ms=now, actor=by, action="calendar.summer", subject=str(year), reason=reason,
            old=old, new=f"{start}..{end}")
+    session.commit()
 
 
 def set_window_schedule(session: Session, clock: Clock, window_id: int, *, noon_duty_weekdays: str = "",
@@ -266,6 +270,7 @@ def set_window_schedule(session: Session, clock: Clock, window_id: int, *, noon_
     session.add(row)
     record(session, at_ms=now, actor=by, action="window.schedule", subject=str(window_id), reason=reason,
            old=old, new=values)
+    session.commit()
 
 
 def set_window_day(session: Session, clock: Clock, window_id: int, day: date, kind: str, on: bool, *,
@@ -283,3 +288,6 @@ def set_window_day(session: Session, clock: Clock, window_id: int, day: date, ki
         session.delete(row)
     record(session, at_ms=now, actor=by, action=f"window.{kind}", subject=f"{window_id}:{day}",
            reason=reason, on=on)
+    session.commit()
+
+

@@ -73,7 +73,6 @@ def calendar_set(days: Annotated[list[str], typer.Argument(help="dates YYYY-MM-D
     with open_db() as (_, session):
         dates = [as_day(d) for d in days[:-1]]
         n = config.set_calendar_days(session, clock(), dates, working, by=by, reason=reason)
-        session.commit()
     typer.echo(f"{n} date(s) set to {days[-1]}")
 
 
@@ -82,7 +81,6 @@ def calendar_year(year: int, by: By, reason: Why) -> None:
     """Declare a year's holidays and make-up days entered; its other dates follow Mon-Fri (R5)."""
     with open_db() as (_, session):
         config.declare_year(session, clock(), year, by=by, reason=reason)
-        session.commit()
     typer.echo(f"{year} declared: dates without an entry follow the ordinary week")
 
 
@@ -91,7 +89,6 @@ def calendar_summer(year: int, start: str, end: str, by: By, reason: Why) -> Non
     """Set the summer schedule (夏令时, afternoon from 13:30) of a year: START END inclusive (R5)."""
     with open_db() as (_, session):
         config.set_summer(session, clock(), year, as_day(start), as_day(end), by=by, reason=reason)
-        session.commit()
     typer.echo(f"summer schedule {year}: {start} .. {end}")
 
 
@@ -106,7 +103,6 @@ def calendar_window(number: str, by: By, reason: Why,
         config.set_window_schedule(session, clock(), wid, noon_duty_weekdays=noon_duty,
                                    saturday_spans=saturday, closed_weekdays=closed_weekdays, by=by,
                                    reason=reason)
-        session.commit()
     typer.echo(f"window {number}: hours set")
 
 
@@ -119,7 +115,6 @@ def calendar_window_day(number: str, day: str,
     with open_db() as (_, session):
         wid = as_window(session, number)
         config.set_window_day(session, clock(), wid, as_day(day), kind, not remove, by=by, reason=reason)
-        session.commit()
     typer.echo(f"window {number}: {day} {kind} {'removed' if remove else 'set'}")
 
 
@@ -129,5 +124,4 @@ def calendar_setting(key: Annotated[str, typer.Argument(help=", ".join(config.DE
     """Change a rule setting: grace_ms (R5), min_interval_ms (R6), placard_categories (R5a)."""
     with open_db() as (_, session):
         config.set_setting(session, clock(), key, value, by=by, reason=reason)
-        session.commit()
     typer.echo(f"{key} = {value}")

@@ -45,7 +45,6 @@ def window_add(number: str, name: Annotated[str, typer.Option("--name", help="e.
     with open_db() as (_, session):
         win = fleet.add_window(session, number=number, name=name, department=department, category=category,
                                clock=clock(), actor=actor(), reason=reason)
-        session.commit()
         typer.echo(f"window {win.number} added: {win.name}")
 
 
@@ -64,7 +63,6 @@ def window_retire(number: str, reason: Reason = "") -> None:
     """Take a window out of service (its history stays)."""
     with open_db() as (_, session):
         fleet.retire_window(session, number=number, clock=clock(), actor=actor(), reason=reason)
-        session.commit()
         typer.echo(f"window {number} retired")
 
 
@@ -75,15 +73,11 @@ def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, t
                since: SinceOpt = None, reason: Reason = "") -> None:
     """Register a pad, create its broker account and print its credentials (once)."""
     with open_db() as (settings, session):
-        fleet.add_device(session, device_id=device_id, window_number=window, label=label, clock=clock(),
-                         actor=actor(), reason=reason, since_ms=as_moment(since, "--since"))
         broker_dir = settings.data_dir / "broker"
-        password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
-        try:
-            session.commit()
-        except Exception:
-            accounts.revoke_pad(broker_dir, device_id)
-            raise
+        _, password = fleet.register_pad(session, device_id=device_id, window_number=window, label=label,
+                                         clock=clock(), actor=actor(), reason=reason,
+                                         since_ms=as_moment(since, "--since"), broker_dir=broker_dir,
+                                         prefix=settings.mqtt_prefix)
         typer.echo(f"device {device_id} registered" + (f" on window {window}" if window else ""))
         typer.echo("broker credentials (shown only now; put them on the pad's config):")
         typer.echo(f"  username: {device_id}")
@@ -113,7 +107,6 @@ def device_assign(device_id: str, window: Annotated[str, typer.Option("--window"
     with open_db() as (_, session):
         a = fleet.assign(session, device_id=device_id, window_number=window, clock=clock(), actor=actor(),
                          reason=reason, since_ms=as_moment(since, "--since"))
-        session.commit()
         typer.echo(f"device {device_id} on window {window} since {when(a.start_ms)}")
 
 
@@ -170,7 +163,6 @@ def device_unassign(device_id: str, reason: Reason = "") -> None:
     """Take a pad off its window (e.g. sent for repair)."""
     with open_db() as (_, session):
         fleet.unassign(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason)
-        session.commit()
         typer.echo(f"device {device_id} is on no window now")
 
 
@@ -191,8 +183,7 @@ def device_replay(device_id: str) -> None:
 def device_retire(device_id: str, reason: Reason = "") -> None:
     """Retire a pad for good: its assignment ends and its broker account is removed."""
     with open_db() as (settings, session):
-        fleet.retire_device(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason)
-        accounts.revoke_pad(settings.data_dir / "broker", device_id)   # first: fail closed (see the API)
-        session.commit()
+        fleet.retire_device(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason,
+                            broker_dir=settings.data_dir / "broker")
         typer.echo(f"device {device_id} retired; its broker account is removed")
         broker_note(settings.data_dir / "broker", external=bool(settings.mqtt_url))

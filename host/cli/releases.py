@@ -35,7 +35,6 @@ def release_cmd(version: Annotated[str, typer.Option("--version", help="版本�
                 raise fail(exc, 2) from None
             row = store.add_release(session, built=Path(tmp) / version, data_dir=settings.data_dir,
                                     clock=clock(), actor=actor(by), note=note)
-            session.commit()
         typer.echo(f"版本 {row.version}：{row.files} 个文件，{row.size_bytes / 1024:.1f} KB，"
                    f"清单 SHA-256 {row.manifest_sha256}")
         typer.echo(f"推送：evalpad fleet update --release {row.version}")
@@ -70,7 +69,6 @@ def fleet_update(
         row = rollout.start_rollout(session, release=release, clock=clock(), actor=actor(by), canary=canary,
                                     window_time=window_time, max_failed_share=max_failed, devices=device,
                                     reason=reason)
-        session.commit()
         typer.echo(f"推送 #{row.id}：版本 {row.release}，先更新 {row.canary} 台；"
                    f"运行中的主机（evalpad serve）将执行。进度：evalpad fleet status")
 
@@ -99,5 +97,4 @@ def fleet_stop(reason: Annotated[str, typer.Option("--reason", "-r", help="原�
     """停止正在进行的推送（已在更新的评价器会完成它们的更新）。"""
     with open_db() as (_, session):
         row = rollout.stop_rollout(session, clock=clock(), actor=actor(by), reason=reason)
-        session.commit()
         typer.echo(f"推送 #{row.id} 已停止。")

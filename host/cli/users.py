@@ -44,7 +44,6 @@ def user_add(name: str,
     with open_db() as (_, session):
         create_user(session, name=name, role=role, password=password, clock=clock(), actor=actor(),
                     window_number=window, reason=reason)
-        session.commit()
         typer.echo(f"user {name} added as {role}" + (f" of window {window}" if window else ""))
 
 
@@ -63,7 +62,6 @@ def user_disable(name: str, reason: Reason = "") -> None:
     """Disable a user: their password and every token stop working now (history stays)."""
     with open_db() as (_, session):
         disable_user(session, name, clock=clock(), actor=actor(), reason=reason)
-        session.commit()
         typer.echo(f"user {name} disabled")
 
 
@@ -94,7 +92,6 @@ def token_revoke(token_id: int, user: Annotated[str, typer.Option("--user", "-u"
     with open_db() as (_, session):
         revoke_token_id(session, get_user(session, user), token_id, clock=clock(), actor=actor(),
                         reason=reason)
-        session.commit()
         typer.echo(f"token {token_id} of {user} revoked")
 
 
@@ -115,7 +112,6 @@ def token_create(user: Annotated[str, typer.Option("--user", "-u", help="the use
         token, secret = create_machine_token(session, u, name=name, scope=scope, windows=window or [],
                                              days=days, clock=clock(), actor=actor(), reason=reason)
         windows = window_numbers_of(session, token)
-        session.commit()
         where = f"，窗口 {'、'.join(windows)}" if windows else ""
         typer.echo(f"已为 {user}（{u.role}）创建令牌：范围 {token.scope}{where}，{days} 天后到期"
                    f"（{when(token.expires_ms)} 到期）。令牌只显示这一次：")

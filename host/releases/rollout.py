@@ -66,7 +66,7 @@ class Progress:
 def start_rollout(session: Session, *, release: str, clock: Clock, actor: str, canary: int = 1,
                   window_time: bool = False, max_failed_share: float = DEFAULT_MAX_FAILED_SHARE,
                   devices: list[str] | None = None, reason: str = "") -> Rollout:
-    """Plan a rollout of ``release`` to ``devices`` (default: every pad in service). The caller commits."""
+    """Plan a rollout of ``release`` to ``devices`` (default: every pad in service); commits."""
     rel = store.get_release(session, release)
     if rel.min_contract > spec.VERSION:
         raise Invalid(f"release {release} needs contract v{rel.min_contract}; "
@@ -99,6 +99,7 @@ def start_rollout(session: Session, *, release: str, clock: Clock, actor: str, c
     audit.record(session, at_ms=now, actor=actor, action="rollout.start", subject=release, reason=reason,
                  rollout=row.id, pads=len(pads), canary=row.canary, window_time=window_time,
                  max_failed_share=max_failed_share)
+    session.commit()
     return row
 
 
@@ -109,6 +110,7 @@ def stop_rollout(session: Session, *, clock: Clock, actor: str, reason: str) -> 
     _stop(session, row, f"stopped by {actor}: {reason}", clock.now_ms())
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="rollout.stop", subject=row.release,
                  reason=reason, rollout=row.id)
+    session.commit()
     return row
 
 

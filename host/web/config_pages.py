@@ -71,7 +71,6 @@ def add_window(
             clock=clock,
             actor=viewer.principal.actor,
         )
-        session.commit()
     except ServiceError as exc:
         return back("/config", err=f"新增窗口未完成：{exc.detail}")
     return back("/config", ok=f"已新增窗口 {number}。")
@@ -95,7 +94,6 @@ def assign(
             actor=viewer.principal.actor,
             reason=reason.strip(),
         )
-        session.commit()
     except ServiceError as exc:
         return back("/config", err=f"分配未完成：{exc.detail}")
     return back("/config", ok=f"评价器 {device_id} 已分配到窗口 {window}。")
@@ -126,7 +124,6 @@ def calendar_day(
                 by=viewer.principal.actor,
                 reason=reason.strip(),
             )
-        session.commit()
     except (ServiceError, ValueError, KeyError) as exc:
         return back("/config", err=f"日历未更新：{getattr(exc, 'detail', exc)}")
     return back("/config", ok="工作日历已更新。")
@@ -156,7 +153,6 @@ def schedule(
             by=viewer.principal.actor,
             reason=reason.strip(),
         )
-        session.commit()
     except (ServiceError, ValueError) as exc:
         return back("/config", err=f"作息未更新：{getattr(exc, 'detail', exc)}")
     return back("/config", ok=f"窗口 {window} 的作息已更新。")
@@ -205,7 +201,6 @@ def add_user(
             window_number=window or None,
             reason=reason.strip(),
         )
-        session.commit()
     except ServiceError as exc:
         return back("/config/users", err=f"新增账号未完成：{exc.detail}")
     return back("/config/users", ok=f"已新增账号 {name.strip()}。")
@@ -218,7 +213,6 @@ def disable(
     """停用账号: every session and token of the user stops working at once."""
     try:
         disable_user(session, name, clock=clock, actor=viewer.principal.actor, reason=reason.strip())
-        session.commit()
     except ServiceError as exc:
         return back("/config/users", err=f"停用未完成：{exc.detail}")
     return back("/config/users", ok=f"已停用账号 {name}。")

@@ -138,24 +138,13 @@ def provision(
     broker_dir = settings.data_dir / "broker"
     device_id = device_id.strip()
     try:
-        fleet.add_device(
-            session,
-            device_id=device_id,
-            label=label.strip(),
-            window_number=window or None,
-            clock=clock,
-            actor=viewer.principal.actor,
-            reason=reason.strip(),
-        )
-        password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
+        _, password = fleet.register_pad(session, device_id=device_id, label=label.strip(),
+                                         window_number=window or None, clock=clock,
+                                         actor=viewer.principal.actor, reason=reason.strip(),
+                                         broker_dir=broker_dir, prefix=settings.mqtt_prefix)
     except ServiceError as exc:
         session.rollback()
         return back("/it/devices", err=f"登记未完成：{exc.detail}")
-    try:
-        session.commit()
-    except Exception:
-        accounts.revoke_pad(broker_dir, device_id)  # no broker account without a registered pad
-        raise
     resp = _devices_page(
         request,
         session,
