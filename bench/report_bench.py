@@ -34,7 +34,7 @@ from sqlmodel import Session
 from host.clock import RULES_TZ, ManualClock, to_ms
 from host.db import make_engine, upgrade
 from host.rules.calendar import Calendar
-from host.scoring.report import month_view
+from host.scoring.months import month_view
 
 MONTH = "2026-11"
 FIRST, NEXT = date(2026, 11, 1), date(2026, 12, 1)

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from host import fleet
-from host.api.app import create_app
+from host.app import create_app
 from host.auth.users import create_user
 from host.clock import ManualClock
 from host.db import make_engine, upgrade

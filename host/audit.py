@@ -13,7 +13,7 @@ MAX_REASON = 2000   # a paragraph; longer text belongs in an attached document
 
 def record(session: Session, *, at_ms: int, actor: str, action: str, subject: str = "",
            reason: str = "", **detail: Any) -> AuditEntry:
-    """Add one audit entry to ``session`` (the caller commits it with the change itself)."""
+    """Add one audit entry to ``session``; the service making the change commits both together."""
     entry = AuditEntry(at_ms=at_ms, actor=actor, action=action, subject=subject,
                        reason=reason[:MAX_REASON], detail=detail)
     session.add(entry)

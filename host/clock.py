@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,17 @@ def to_ms(dt: datetime) -> int:
 
 TIME_FORMS = ("2026-10-19 09:00, 2026-10-19 09:00:30 (Asia/Shanghai), "
               "2026-10-19T01:00:30Z or 2026-10-19T09:00:30+08:00 (ISO 8601), or Unix ms like the API")
+
+
+def parse_day(text: str) -> date:
+    """A date a person types, ``2027-02-06`` (Asia/Shanghai's calendar) -> date; ValueError saying
+    how to write it."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"date {text!r}: write YYYY-MM-DD, e.g. 2027-02-06") from None
 
 
 def parse_time(text: str) -> int:

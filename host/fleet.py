@@ -1,8 +1,9 @@
 """The fleet: windows (窗口), pads (评价器) and which pad sits on which window (R10).
 
-Used by both the CLI and the API. Every change writes an AuditEntry with who, when and
-why (R12) in the same transaction; the caller commits. Assignment history is never edited
-in place: moving a pad closes its open interval and opens a new one (R10).
+Used by the CLI, the API and the pages. Every change writes an AuditEntry with who, when and
+why (R12) and commits it with the change (docs/architecture.md: one transaction rule).
+Assignment history is never edited in place: moving a pad closes its open interval and opens
+a new one (R10).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
 from host import audit
+from host.broker import accounts
 from host.broker.identity import HOST_ACCOUNT_PREFIX, reserved_for_hosts
 from host.clock import Clock
 from host.errors import Conflict, Invalid, NotFound
@@ -56,6 +59,7 @@ def add_window(session: Session, *, number: str, name: str, clock: Clock, actor:
     session.flush()
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="window.add", subject=number,
                  reason=reason, name=win.name, department=department, category=category)
+    session.commit()
     return win
 
 
@@ -73,6 +77,21 @@ def list_windows(session: Session, include_retired: bool = False) -> list[Window
     return list(session.exec(q))
 
 
+def window_names(session: Session) -> dict[int, str]:
+    """Window id -> "A07 公安分局出入境", every window ever (a list or an export names them so)."""
+    return {w.id: f"{w.number} {w.name}" for w in session.exec(select(Window)).all() if w.id is not None}
+
+
+def window_number(session: Session, window_id: int | None) -> str | None:
+    win = session.get(Window, window_id) if window_id is not None else None
+    return win.number if win else None
+
+
+def window_numbers(session: Session) -> dict[int, str]:
+    """Window id -> its number, e.g. "A07"."""
+    return {w.id: w.number for w in session.exec(select(Window)).all() if w.id is not None}
+
+
 def retire_window(session: Session, *, number: str, clock: Clock, actor: str, reason: str = "") -> Window:
     """Take a window out of service. Its history stays; a pad still on it must be moved first."""
     win = get_window(session, number)
@@ -86,6 +105,7 @@ def retire_window(session: Session, *, number: str, clock: Clock, actor: str, re
     session.add(win)
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="window.retire", subject=number,
                  reason=reason)
+    session.commit()
     return win
 
 
@@ -93,7 +113,45 @@ def retire_window(session: Session, *, number: str, clock: Clock, actor: str, re
 
 def add_device(session: Session, *, device_id: str, clock: Clock, actor: str, label: str = "",
                window_number: str | None = None, reason: str = "", since_ms: int | None = None) -> Device:
-    """Register a pad (and, with ``window_number``, assign it). Broker accounts: host.broker.accounts."""
+    """Register a pad (and, with ``window_number``, assign it), without a broker account
+    (``register_pad`` makes both)."""
+    dev = _add_device(session, device_id=device_id, clock=clock, actor=actor, label=label,
+                      window_number=window_number, reason=reason, since_ms=since_ms)
+    session.commit()
+    return dev
+
+
+def register_pad(session: Session, *, device_id: str, clock: Clock, actor: str, broker_dir: Path,
+                 prefix: str, label: str = "", window_number: str | None = None, reason: str = "",
+                 since_ms: int | None = None) -> tuple[Device, str]:
+    """Register a pad and create its broker account: both or neither. Returns the pad and its
+    broker password (shown once; only its hash is kept)."""
+    dev = _add_device(session, device_id=device_id, clock=clock, actor=actor, label=label,
+                      window_number=window_number, reason=reason, since_ms=since_ms)
+    password = accounts.issue_pad_password(broker_dir, device_id, prefix)
+    try:
+        session.commit()
+    except Exception:
+        accounts.revoke_pad(broker_dir, device_id)   # no account without a registered pad
+        raise
+    return dev, password
+
+
+def new_pad_password(session: Session, *, device_id: str, clock: Clock, actor: str, broker_dir: Path,
+                     prefix: str, reason: str = "") -> str:
+    """Replace a pad's broker password (e.g. it was reflashed); audited; shown once."""
+    dev = get_device(session, device_id)
+    if dev.retired_ms is not None:
+        raise Conflict(f"device {device_id} is retired", "register the replacement pad under a new id")
+    audit.record(session, at_ms=clock.now_ms(), actor=actor, action="device.password", subject=device_id,
+                 reason=reason)
+    password = accounts.issue_pad_password(broker_dir, device_id, prefix)
+    session.commit()
+    return password
+
+
+def _add_device(session: Session, *, device_id: str, clock: Clock, actor: str, label: str,
+                window_number: str | None, reason: str, since_ms: int | None) -> Device:
     if not is_device_id(device_id):
         raise Invalid(f"device id {device_id!r} is not allowed",
                       "use 3-32 characters of a-z, 0-9 and '-', starting with a letter or digit "
@@ -116,8 +174,8 @@ def add_device(session: Session, *, device_id: str, clock: Clock, actor: str, la
     audit.record(session, at_ms=now, actor=actor, action="device.add", subject=device_id, reason=reason,
                  label=label, window=window_number)
     if win is not None:
-        assign(session, device_id=device_id, window_number=win.number, clock=clock, actor=actor,
-               reason=reason or "registered", since_ms=since_ms)
+        _assign(session, device_id=device_id, window_number=win.number, clock=clock, actor=actor,
+                reason=reason or "registered", since_ms=since_ms)
     return dev
 
 
@@ -201,6 +259,15 @@ def _check_backdate(session: Session, device_id: str, win: Window, since: int, n
 
 def assign(session: Session, *, device_id: str, window_number: str, clock: Clock, actor: str,
            reason: str = "", since_ms: int | None = None) -> Assignment:
+    """Put a pad on a window from now on, or from ``since_ms`` (R10); see ``_assign``."""
+    new = _assign(session, device_id=device_id, window_number=window_number, clock=clock, actor=actor,
+                  reason=reason, since_ms=since_ms)
+    session.commit()
+    return new
+
+
+def _assign(session: Session, *, device_id: str, window_number: str, clock: Clock, actor: str,
+            reason: str = "", since_ms: int | None = None) -> Assignment:
     """Put a pad on a window from now on, or from ``since_ms`` (R10).
 
     The pad's previous interval is closed and a new one opened. A pad already on that
@@ -253,11 +320,15 @@ def unassign(session: Session, *, device_id: str, clock: Clock, actor: str, reas
     _close(session, mine, now)
     audit.record(session, at_ms=now, actor=actor, action="device.unassign", subject=device_id,
                  reason=reason, window_id=mine.window_id)
+    session.commit()
     return mine
 
 
-def retire_device(session: Session, *, device_id: str, clock: Clock, actor: str, reason: str = "") -> Device:
-    """Retire a pad for good: its assignment ends now; its broker account is removed by the caller."""
+def retire_device(session: Session, *, device_id: str, clock: Clock, actor: str, reason: str = "",
+                  broker_dir: Path | None = None) -> Device:
+    """Retire a pad for good: its assignment ends now, and its broker account in ``broker_dir`` is
+    removed first: if the commit then fails the pad is locked out but still registered (retire it
+    again), never the other way round (a retired pad that can still log in)."""
     dev = lock_device(session, device_id)
     if dev.retired_ms is not None:
         raise Conflict(f"device {device_id} is already retired", "nothing to do")
@@ -269,6 +340,9 @@ def retire_device(session: Session, *, device_id: str, clock: Clock, actor: str,
     session.add(dev)
     audit.record(session, at_ms=now, actor=actor, action="device.retire", subject=device_id, reason=reason,
                  window_id=mine.window_id if mine else None)
+    if broker_dir is not None:
+        accounts.revoke_pad(broker_dir, device_id)
+    session.commit()
     return dev
 
 

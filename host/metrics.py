@@ -1,4 +1,4 @@
-"""Prometheus metrics of the ingest (issue 4 "Operations"); the API mounts ``/metrics`` from here.
+"""Prometheus metrics of the ingest and rollouts; the API serves them at ``/metrics`` (host.api.routes.ops).
 
 They live in prometheus-client's default registry (``REGISTRY``), beside the process
 metrics, which is what the API's ``/metrics`` serves. Defined once at import, so several
@@ -7,9 +7,9 @@ ingest pipelines in one process (tests) share them.
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, make_asgi_app
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
-__all__ = ["REGISTRY", "asgi_app"]
+__all__ = ["REGISTRY"]
 
 EVENTS_INGESTED = Counter(
     "evalpad_events_ingested", "Events taken from pads, by result: stored (new) or duplicate "
@@ -31,7 +31,3 @@ PAD_UPDATE = Gauge(
     "evalpad_pad_update", "Each pad's part in the newest rollout (1 for its current state: waiting, sent, "
     "ok, failed, skipped); host.releases.rollout.", ["device", "release", "state"], registry=REGISTRY)
 
-
-def asgi_app():  # type: ignore[no-untyped-def]
-    """An ASGI app serving the metrics above (mount it at ``/metrics``)."""
-    return make_asgi_app(registry=REGISTRY)

@@ -1,21 +1,22 @@
 """The host runtime that ``evalpad serve`` runs: database, broker, ingest, and the HTTP API.
 
 settings -> database (Alembic upgrade) -> broker (the configured one, or Mosquitto started
-in ``data_dir/broker``) -> ingest pipeline -> uvicorn serving ``host.api.app.create_app``.
+in ``data_dir/broker``) -> ingest pipeline -> uvicorn serving ``host.app.create_app``.
 SIGINT or SIGTERM stops it cleanly: the ingest drains its queue, commits and acknowledges.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import secrets
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
+import uvicorn
+
+from host.app import create_app, server_config
 from host.broker.builtin import BuiltinBroker
 from host.broker.mosquitto import BrokerError, Mosquitto
 from host.clock import Clock, SystemClock
@@ -55,16 +56,6 @@ def broker_for(settings: Settings) -> Iterator[BrokerAddress]:
         broker.stop()
 
 
-def _find_create_app():  # type: ignore[no-untyped-def]
-    try:
-        module = importlib.import_module("host.api.app")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("host.api", "host.api.app"):
-            raise
-        return None
-    return getattr(module, "create_app", None)
-
-
 def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> None:
     """Run until SIGINT/SIGTERM. ``http=False`` runs the ingest alone (``python -m host.ingest``)."""
     clock = clock or SystemClock()
@@ -94,13 +85,14 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                 if job is not None:
                     job.start()
             try:
-                create_app = _find_create_app() if http else None
-                if create_app is not None:
-                    _serve_http(create_app(settings, engine, clock, pipeline.publish,
-                                           broker_status=pipeline.connected), settings)
+                if http:
+                    # uvicorn handles SIGINT/SIGTERM itself while it runs, then hands the signal
+                    # back to the handlers installed above (which only set an event). No proxy
+                    # headers: settings.trusted_proxies decides (host.app.server_config).
+                    app = create_app(settings, engine, clock, pipeline.publish,
+                                     broker_status=pipeline.connected)
+                    uvicorn.Server(server_config(app, settings)).run()
                 else:
-                    if http:
-                        log.warning("host.api.app is missing: running the ingest without the HTTP API")
                     stopping.wait()
             finally:
                 for job in (rollouts, sweeper, floods):
@@ -112,12 +104,3 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
             signal.signal(sig, handler)
         engine.dispose()
 
-
-def _serve_http(app: Any, settings: Settings) -> None:
-    import uvicorn
-
-    from host.api.app import server_config  # no proxy headers: settings.trusted_proxies decides
-
-    # uvicorn handles SIGINT/SIGTERM itself while it runs, then hands the signal back to
-    # the handlers installed above (which only set an event).
-    uvicorn.Server(server_config(app, settings)).run()

@@ -1,6 +1,7 @@
 """Host settings: environment variables (EVALPAD_*) and an optional file, checked at start.
 
-One Settings object; every bad value fails fast with the variable's name and what to do.
+One Settings object, the only reader of the host's environment; ``from_env`` refuses every bad
+value at start with the variable's name and what to write instead (``BadSettings``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account
+from host.errors import Invalid
 from host.rules.floods import DEFAULT_EVALS_PER_MINUTE
 from protocol import spec
+
+MIN_WEB_KEY_BYTES = 32    # as strong as the key the host makes itself (host.web.security)
 
 
 class Settings(BaseSettings):
@@ -49,6 +53,11 @@ class Settings(BaseSettings):
     mode: Literal["production", "development"] = Field(
         "production", description="development: cookies without Secure, for plain http on this machine "
         "(`evalpad demo` sets it); production (default): Secure cookies, HTTPS at the reverse proxy.")
+    web_key: str | None = Field(None, description="The pages' site key (signs CSRF tokens and one-time "
+                                "messages), hex, at least 32 bytes (`openssl rand -hex 32`); give all host "
+                                "instances the same. Default: made once in data_dir/web-session.key.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="How much `python -m host.ingest` logs (`evalpad serve` takes --log-level).")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated addresses or networks (e.g. 127.0.0.1, "
         "10.0.0.0/8) of reverse proxies whose X-Forwarded-For names the client. Default: none, "
@@ -87,6 +96,21 @@ class Settings(BaseSettings):
                                  "(write e.g. 127.0.0.1 or 10.0.0.0/8, comma-separated)")
         return items
 
+    @field_validator("web_key")
+    @classmethod
+    def _web_key(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            key = bytes.fromhex(v)
+        except ValueError:
+            raise ValueError("EVALPAD_WEB_KEY must be hex digits (0-9, a-f): make one with "
+                             "`openssl rand -hex 32`") from None
+        if len(key) < MIN_WEB_KEY_BYTES:
+            raise ValueError(f"EVALPAD_WEB_KEY is {len(key)} bytes; it needs at least {MIN_WEB_KEY_BYTES} "
+                             "(64 hex digits): make one with `openssl rand -hex 32`")
+        return v
+
     @field_validator("instance")
     @classmethod
     def _instance(cls, v: str) -> str:
@@ -110,3 +134,22 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'evalpad.db').resolve()}"
+
+
+class BadSettings(Invalid):
+    """An EVALPAD_* value the host cannot run with; the message names each one."""
+
+
+def from_env() -> Settings:
+    """Settings from EVALPAD_* and .env, or BadSettings naming every bad variable and what is wrong."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # from EVALPAD_*
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            name = "EVALPAD_" + "_".join(str(p) for p in e["loc"]).upper() if e["loc"] else ""
+            said = str(e["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name} = {e['input']!r}: {said}" if name and name not in said else said)
+        raise BadSettings("; ".join(lines), "correct these EVALPAD_* variables (or the .env file) and "
+                          "start again (docs/deploy.md lists them)") from None
+

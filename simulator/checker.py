@@ -15,9 +15,10 @@ from datetime import date
 
 from sqlmodel import Session
 
+from host.calendar.hours import month_days
 from host.clock import Clock
 from host.rules.score import shown
-from host.scoring.report import MonthView, month_days
+from host.scoring.view import MonthView
 from simulator.scenario import Scenario
 from simulator.truth import TruthResult
 
@@ -51,8 +52,8 @@ def _closures(results: object, days: set[date]) -> tuple[int, int]:
 
 
 def host_candidates(session: Session, month: str, clock: Clock, window_id: int) -> Counter[str]:
-    from host.scoring.config import load_config
-    from host.scoring.report import working_spans
+    from host.calendar.config import load_config
+    from host.calendar.hours import working_spans
     from host.violations.detect import candidates_for
 
     config = load_config(session)

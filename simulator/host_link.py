@@ -51,7 +51,7 @@ def register_hall(engine: Engine, sc: Scenario, clock: Clock, *, actor: str = AC
     Assignments start at the clock's now, so set the clock to before the first simulated
     moment. Returns the device ids that were new.
     """
-    from host.scoring.config import set_window_schedule
+    from host.calendar.config import set_window_schedule
 
     added: list[str] = []
     with Session(engine) as s:

@@ -28,7 +28,8 @@ from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, HostBeat, Window
 from host.rules.month_span import month_of
-from host.scoring.report import MonthView, month_view
+from host.scoring.months import month_view
+from host.scoring.view import MonthView
 from simulator.checker import Row, compare, host_candidates
 from simulator.engine import QUANTUM_MS, HallEngine, Stats
 from simulator.host_link import QueueFeed, accounts_in, pad_accounts, register_hall

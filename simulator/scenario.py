@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from host.calendar.config import DEFAULT_PLACARD  # 交警 治安 出入境 may use the work placard (R5a)
 from host.clock import RULES_TZ, to_ms
-from host.scoring.config import DEFAULT_PLACARD  # 交警 治安 出入境 may use the work placard (R5a)
 from protocol import spec, topics
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"

@@ -10,7 +10,7 @@ one piece of it (``firmware/ota``) follows the network work.
     app = PadApp(hal, screen)      # screen: object with show(mode, info) or None
     app.run()                      # forever on the device; run(steps=n) in tests
 
-``boot`` is what the loader (``firmware/main.py``) chose: ``(slot, pointer)``; without it
+``boot`` is what the loader (``firmware/loader.py``) chose: ``(slot, pointer)``; without it
 the program runs as slot "a" and leaves the pointer alone.
 """
 

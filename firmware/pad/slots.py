@@ -1,4 +1,4 @@
-"""The running program's side of the slot pointer (its format: the loader, firmware/main.py).
+"""The running program's side of the slot pointer (its format: the loader, firmware/loader.py).
 
 * ``report``: a ``cmd_result`` the pointer holds (an update that confirmed, or that the
   loader rolled back) is logged, then dropped from the pointer (``reported``).  A power cut

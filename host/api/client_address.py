@@ -3,7 +3,7 @@
 ``X-Forwarded-For`` is believed only when the peer is one of ``trusted_proxies`` (a setting;
 default none, not even loopback: anyone on the machine could send the header). The list is
 read from the right, skipping trusted proxies; the first other address is the client. The
-server itself must not rewrite the peer from the header (host.api.app.server_config).
+server itself must not rewrite the peer from the header (host.app.server_config).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from host.api.client_address import client_address
 from host.auth import policy
-from host.auth.roles import ALL_ROLES, Principal, Role
+from host.auth.roles import Principal, Role
 from host.auth.scopes import SAFE_METHODS, Scope
 from host.auth.users import principal_for_token
 from host.clock import Clock
@@ -128,14 +128,14 @@ def check_every_route_guarded(routers: Iterable[tuple[str, APIRouter]]) -> None:
         raise RuntimeError(f"routes without require(...): {bare}")
 
 
-_STAFF_AND_UP = (Role.ADMIN, Role.MANAGEMENT, Role.IT, Role.STAFF)
-
-AnyUser = Annotated[Principal, Depends(require(*ALL_ROLES))]
+# Readable aliases of host.auth.policy's rows.
+AnyUser = Annotated[Principal, Depends(require(*policy.EVERYONE))]
 Admin = Annotated[Principal, Depends(require(*policy.USERS))]
 WindowEditor = Annotated[Principal, Depends(require(*policy.WINDOWS_EDIT))]
-FleetReader = Annotated[Principal, Depends(require(*ALL_ROLES))]
+FleetReader = Annotated[Principal, Depends(require(*policy.EVERYONE))]
 FleetEditor = Annotated[Principal, Depends(require(*policy.FLEET))]
-EventReader = Annotated[Principal, Depends(require(*_STAFF_AND_UP))]
-Operator = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT, Role.STAFF))]   # commands to pads
-QueueClient = Annotated[Principal, Depends(require(*_STAFF_AND_UP, queue_hook=True))]  # the queue-system hook
-MetricsReader = Annotated[Principal, Depends(require(Role.ADMIN, Role.IT))]
+EventReader = Annotated[Principal, Depends(require(*policy.DESK))]
+Operator = Annotated[Principal, Depends(require(*policy.PAD_COMMANDS))]                 # commands to pads
+QueueClient = Annotated[Principal, Depends(require(*policy.DESK, queue_hook=True))]   # the queue-system hook
+MetricsReader = Annotated[Principal, Depends(require(*policy.FLEET))]
+Overseer = Annotated[Principal, Depends(require(*policy.OVERSIGHT))]                  # audit, summaries

@@ -1,4 +1,5 @@
-"""The URL and form parameters many routes share, checked in one place for the API and the pages.
+"""The URL and form parameters many routes share, checked in one place for the API and the pages
+(with the patterns the CLI parses by: host.rules.month_span, host.clock).
 
 A malformed month (``2026-13``, ``../../x``, full-width digits), period, year, id or time is a
 422 before the route runs: a problem naming the parameter (API) or a page in Chinese saying
@@ -13,8 +14,8 @@ from typing import Annotated
 from fastapi import Form, Path, Query
 from pydantic import Field
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"             # ASCII digits only: 2026-10
-PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"                  # a year (2026) or a quarter (2026-Q4)
+from host.rules.month_span import MONTH_PATTERN, PERIOD_PATTERN
+
 MAX_ID = 2**31 - 1                                        # an INTEGER primary key
 MAX_MS = 2**53                                            # Unix ms far past any real time
 MAX_OFFSET = 10**9

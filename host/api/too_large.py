@@ -2,7 +2,7 @@
 
 FastAPI's body limit (host.api.limits) answers a body that declares itself too large with a
 bare ``text/plain`` 413 from outside the app's own error handlers; this wraps the whole app
-(host.api.app.EvalpadAPI) and replaces that answer, before anything of the body is read.
+(host.app.EvalpadAPI) and replaces that answer, before anything of the body is read.
 """
 
 from __future__ import annotations

@@ -12,13 +12,6 @@ from host.models.fleet import Assignment, Window
 from host.models.users import User
 
 
-def window_number(session: Session, window_id: int | None) -> str | None:
-    if window_id is None:
-        return None
-    win = session.get(Window, window_id)
-    return win.number if win else None
-
-
 def window_public(session: Session, win: Window) -> WindowPublic:
     pad = fleet.current_device(session, win)
     return WindowPublic(number=win.number, name=win.name, department=win.department,
@@ -32,12 +25,12 @@ def device_public(view: DeviceView) -> DevicePublic:
 
 
 def assignment_public(session: Session, a: Assignment) -> AssignmentPublic:
-    return AssignmentPublic(device=a.device_id, window=window_number(session, a.window_id) or "?",
+    return AssignmentPublic(device=a.device_id, window=fleet.window_number(session, a.window_id) or "?",
                             start_ms=a.start_ms, end_ms=a.end_ms, by=a.by, reason=a.reason)
 
 
 def user_public(session: Session, u: User) -> UserPublic:
-    return UserPublic(name=u.name, role=u.role, window=window_number(session, u.window_id),
+    return UserPublic(name=u.name, role=u.role, window=fleet.window_number(session, u.window_id),
                       created_ms=u.created_ms, disabled=u.disabled_ms is not None)
 
 

@@ -57,6 +57,7 @@ def create_user(session: Session, *, name: str, role: str, password: str | None,
     session.flush()
     audit.record(session, at_ms=user.created_ms, actor=actor, action="user.add", subject=name,
                  reason=reason, role=r.value, window=window_number, token_only=password is None)
+    session.commit()
     return user
 
 
@@ -98,6 +99,7 @@ def issue_token(session: Session, user: User, *, clock: Clock, name: str, ttl_ms
         audit.record(session, at_ms=now, actor=actor, action="token.create", subject=user.name,
                      reason=reason, name=name, expires_ms=expires, scope=Scope(scope).value,
                      windows=windows)
+    session.commit()
     return secret
 
 
@@ -121,6 +123,7 @@ def create_machine_token(session: Session, user: User, *, name: str, scope: str,
                          reason=reason, scope=sc, windows=ids or None)
     session.flush()
     token = session.exec(select(ApiToken).where(ApiToken.digest == token_digest(secret))).one()
+    session.commit()
     return token, secret
 
 
@@ -171,6 +174,7 @@ def revoke_token_id(session: Session, user: User, token_id: int, *, clock: Clock
         session.add(token)
         audit.record(session, at_ms=token.revoked_ms, actor=actor, action="token.revoke", subject=user.name,
                      reason=reason, token_id=token_id, name=token.name)
+    session.commit()
     return token
 
 
@@ -185,6 +189,7 @@ def disable_user(session: Session, name: str, *, clock: Clock, actor: str, reaso
     session.add(user)
     audit.record(session, at_ms=user.disabled_ms, actor=actor, action="user.disable", subject=name,
                  reason=reason)
+    session.commit()
     return user
 
 
@@ -194,4 +199,5 @@ def revoke_token(session: Session, secret: str, clock: Clock) -> bool:
         return False
     token.revoked_ms = clock.now_ms()
     session.add(token)
+    session.commit()
     return True

@@ -156,3 +156,15 @@ def reload_running(directory: Path) -> bool:
     time.sleep(RELOAD_SETTLE_S)
     log.info("mosquitto (pid %s) reloaded its accounts", pid)
     return True
+
+
+def pending_note(directory: Path, external: bool) -> str:
+    """What the operator must still do for an account just written to ``directory`` to work
+    ("" if a running Mosquitto has reread the files). ``external``: EVALPAD_MQTT_URL is set."""
+    if running_pid(directory) is not None:
+        return ""
+    if external:
+        return (f"no running Mosquitto reads {directory}/passwd: if EVALPAD_MQTT_URL's broker is "
+                "another one (e.g. EMQX), add this account there too")
+    return ("the broker takes this account when it starts (evalpad serve starts it; a Mosquitto run "
+            "by systemd: `systemctl reload evalpad-mosquitto`)")

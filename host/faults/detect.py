@@ -43,8 +43,6 @@ DEFAULT_WATCHDOG_WINDOW_MS = 3_600_000
 # A pad silent this long inside working hours is reported to IT (heartbeat loss for 10 min is
 # far beyond a Wi-Fi hiccup, and well before the grace period piles up closures).
 DEFAULT_SILENT_MS = 600_000
-# Off causes that are a person's act, not a silence: the pad said it was being switched off.
-DELIBERATE_OFF = frozenset({"power_off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +223,7 @@ def detect_silent(session: Session, working: Mapping[int, Sequence[Span]], *, no
                 col(Assignment.start_ms) <= col(PowerInterval.start_ms),
                 (col(Assignment.end_ms).is_(None)) | (col(Assignment.end_ms) > col(PowerInterval.start_ms))
             )).all()
-            fresh = [r for r in rows if r.cause not in DELIBERATE_OFF]
+            fresh = [r for r in rows if r.cause not in rules.outages.ignored_causes]   # a person's act
             done = _linked_intervals(session, [r.id for r in fresh if r.id is not None])
             for r in fresh:
                 end = r.end_ms if r.end_ms is not None else now_ms

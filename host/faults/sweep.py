@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from host.calendar.hours import working_within
 from host.clock import Clock
 from host.faults.detect import FaultRules, detect_outages, detect_silent, sync_pad_events
 from host.models.events import Event
-from host.models.fleet import Window
 from host.models.service import ServiceSession
 from host.rules.month_span import month_of
 from host.rules.types import Span
+from host.violations.detect import detect_month
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +78,6 @@ class SweepResult:
     warnings: tuple[str, ...] = ()
 
 
-def _working_today(session: Session, span: Span) -> tuple[dict[int, list[Span]], list[str]]:
-    """Each active window's working sessions overlapping ``span`` (R5), from the center's calendar."""
-    from host.scoring.config import load_config
-    from host.scoring.report import working_spans
-
-    config = load_config(session)
-    months = sorted({month_of(span.start_ms), month_of(max(span.start_ms, span.end_ms - 1))})
-    out: dict[int, list[Span]] = {}
-    warnings: list[str] = []
-    for w in session.exec(select(Window).where(col(Window.active).is_(True))).all():
-        assert w.id is not None
-        spans: list[Span] = []
-        for m in months:
-            try:
-                spans += [s for s in working_spans(session, w.id, m, config) if s.overlap_ms(span) > 0]
-            except LookupError as exc:       # the calendar has no data: say so, never guess (R5)
-                warnings.append(str(exc))
-        out[w.id] = spans
-    return out, list(dict.fromkeys(warnings))
-
-
 def windows_with_news(session: Session, since_ms: int) -> list[int]:
     """Windows with events received, or queue sessions started or ended, since ``since_ms``."""
     got = set(session.exec(select(Event.window_id).where(col(Event.received_ms) >= since_ms,
@@ -117,14 +97,12 @@ def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_
     ``since_ms`` (the previous sweep's time) limits candidate detection to windows with new
     facts since then; the first sweep looks at every window. ``pace`` runs between steps.
     """
-    from host.violations.detect import detect_month
-
     span = Span(now_ms - lookback_ms, now_ms + 1)
     opened = sync_pad_events(session, span, now_ms=now_ms, rules=rules)
     pace()
     outages = detect_outages(session, span, now_ms=now_ms, rules=rules)
     pace()
-    working, warnings = _working_today(session, span)
+    working, warnings = working_within(session, span)
     pace()
     # Only what has already happened: a working session still running is judged up to now.
     clipped = {w: [Span(s.start_ms, min(s.end_ms, now_ms)) for s in spans if s.start_ms < now_ms]

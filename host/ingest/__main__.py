@@ -7,16 +7,19 @@ deployments that run the ingest and the API as separate processes.
 from __future__ import annotations
 
 import logging
-import os
+import sys
 
 from host.service import run
-from host.settings import Settings
+from host.settings import BadSettings, from_env
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("EVALPAD_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(Settings(), http=False)  # type: ignore[call-arg]  # from EVALPAD_*
+    try:
+        settings = from_env()
+    except BadSettings as exc:
+        sys.exit(f"错误：设置有误：{exc.detail}")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(settings, http=False)
 
 
 if __name__ == "__main__":

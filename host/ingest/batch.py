@@ -12,7 +12,6 @@ Nothing is published here: acks go out only after the commit.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from host.commands import record_result
 from host.faults.log import open_fault
 from host.ingest import store
 from host.ingest.inbox import Received
@@ -36,21 +36,6 @@ log = logging.getLogger(__name__)
 RecordResult = Callable[[Session, Event], Any]
 STORED, DUPLICATE = "stored", "duplicate"
 SEQ_CONFLICT = "seq_conflict"      # the IT fault a conflict raises (host.faults)
-
-
-def find_record_result() -> RecordResult | None:
-    """``host.commands.record_result`` (the API's command log), if that module exists."""
-    try:
-        module = importlib.import_module("host.commands")
-    except ModuleNotFoundError as exc:
-        if exc.name != "host.commands":
-            raise                       # a broken import inside it must not pass silently
-        log.warning("host.commands is missing: cmd_result events are stored but not matched to commands")
-        return None
-    fn = getattr(module, "record_result", None)
-    if fn is None:
-        log.warning("host.commands has no record_result: cmd_result events are not matched to commands")
-    return fn
 
 
 @dataclass
@@ -105,7 +90,8 @@ class _Pending:
 
 class BatchProcessor:
     def __init__(self, liveness: Liveness, anchors: BootAnchors | None = None, prefix: str = spec.PREFIX,
-                 record_result: RecordResult | None = None) -> None:
+                 record_result: RecordResult | None = record_result) -> None:
+        """``record_result``: where a pad's cmd_result lands (the command log, host.commands)."""
         self.liveness = liveness
         self.anchors = anchors or BootAnchors()
         self.prefix = prefix

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.engine import Engine
 
 from host.clock import Clock
-from host.ingest.batch import BatchProcessor, find_record_result
+from host.ingest.batch import BatchProcessor
 from host.ingest.inbox import Inbox
 from host.ingest.liveness import Liveness
 from host.ingest.mqtt import BrokerAddress, IngestClient
@@ -28,7 +28,7 @@ class IngestPipeline:
         self.client = IngestClient(address, settings.instance, self.inbox, clock,
                                    settings.mqtt_prefix, settings.share_group)
         liveness = Liveness(settings.heartbeat_timeout_factor, settings.instance)
-        processor = BatchProcessor(liveness, prefix=settings.mqtt_prefix, record_result=find_record_result())
+        processor = BatchProcessor(liveness, prefix=settings.mqtt_prefix)
         self.writer = Writer(engine, self.inbox, self.client, processor, clock, settings.mqtt_prefix)
         self.downtime: HostDowntime | None = None
 

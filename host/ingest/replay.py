@@ -25,7 +25,7 @@ from host import audit
 from host.clock import Clock
 from host.errors import Invalid
 from host.ingest.acking import ack_payloads
-from host.ingest.batch import BatchProcessor, Outcome, find_record_result
+from host.ingest.batch import BatchProcessor, Outcome
 from host.ingest.inbox import Received
 from host.ingest.liveness import Liveness
 from host.models import RejectedMessage
@@ -64,7 +64,7 @@ def replay_rejected(engine: Engine, clock: Clock, *, device: str | None = None,
     ``publish`` (the ingest client's) sends the pads acks for what is placed: they already
     had one when it was recorded, unless it was held before acks of held events existed.
     """
-    processor = BatchProcessor(Liveness(3.0, "replay"), prefix=prefix, record_result=find_record_result())
+    processor = BatchProcessor(Liveness(3.0, "replay"), prefix=prefix)
     result = ReplayResult()
     with Session(engine) as session:
         q = select(RejectedMessage).order_by(col(RejectedMessage.received_ms), col(RejectedMessage.id))

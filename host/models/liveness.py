@@ -56,8 +56,8 @@ class DeviceStatus(SQLModel, table=True):
     rssi: int | None = Field(default=None, sa_column=Column(BigInteger))
     faults: str = Field(default="", max_length=256)     # comma-separated fault codes
     last_reset_cause: str | None = Field(default=None, max_length=16)
-    # The pad's heartbeat period; a `config` command that changes it should update this,
-    # since the ingest declares the pad off after heartbeat_timeout_factor x heartbeat_s.
+    # The pad's heartbeat period, learnt when the pad confirms a `config` command that sets it
+    # (host.ingest.batch): the ingest declares the pad off after heartbeat_timeout_factor x heartbeat_s.
     heartbeat_s: int = Field(default=spec.DEFAULT_CONFIG["heartbeat_s"])
 
 

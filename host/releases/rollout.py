@@ -30,7 +30,9 @@ from sqlmodel import Session, col, select
 
 from host import audit
 from host import commands as pad_commands
-from host.clock import Clock, local
+from host.calendar.config import RuleConfig, load_config
+from host.calendar.hours import working_now
+from host.clock import Clock
 from host.errors import Conflict, Invalid
 from host.metrics import PAD_UPDATE
 from host.models.commands import Command
@@ -38,9 +40,6 @@ from host.models.fleet import Assignment, Device
 from host.models.liveness import DeviceStatus
 from host.models.releases import PadUpdate, Release, Rollout
 from host.releases import store
-from host.rules.calendar import is_summer
-from host.rules.sessions import ORDINARY, sessions_for_day
-from host.scoring.config import RuleConfig, load_config
 from protocol import spec
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ class Progress:
 def start_rollout(session: Session, *, release: str, clock: Clock, actor: str, canary: int = 1,
                   window_time: bool = False, max_failed_share: float = DEFAULT_MAX_FAILED_SHARE,
                   devices: list[str] | None = None, reason: str = "") -> Rollout:
-    """Plan a rollout of ``release`` to ``devices`` (default: every pad in service). The caller commits."""
+    """Plan a rollout of ``release`` to ``devices`` (default: every pad in service); commits."""
     rel = store.get_release(session, release)
     if rel.min_contract > spec.VERSION:
         raise Invalid(f"release {release} needs contract v{rel.min_contract}; "
@@ -100,6 +99,7 @@ def start_rollout(session: Session, *, release: str, clock: Clock, actor: str, c
     audit.record(session, at_ms=now, actor=actor, action="rollout.start", subject=release, reason=reason,
                  rollout=row.id, pads=len(pads), canary=row.canary, window_time=window_time,
                  max_failed_share=max_failed_share)
+    session.commit()
     return row
 
 
@@ -110,6 +110,7 @@ def stop_rollout(session: Session, *, clock: Clock, actor: str, reason: str) -> 
     _stop(session, row, f"stopped by {actor}: {reason}", clock.now_ms())
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="rollout.stop", subject=row.release,
                  reason=reason, rollout=row.id)
+    session.commit()
     return row
 
 
@@ -168,7 +169,7 @@ def advance(session: Session, *, clock: Clock, publish: pad_commands.Publish | C
         st = status.get(p.device_id)
         if st is None or st.power != "on" or st.mode == "prompt":
             continue                      # off, or a citizen is being asked to rate: later
-        if config is not None and _working(config, windows.get(p.device_id), now):
+        if config is not None and working_now(config, windows.get(p.device_id), now):
             continue
         _send(session, p, rel, st, clock=clock, publish=publish, base_url=base_url, prefix=prefix,
               trial_s=trial_s)
@@ -232,17 +233,6 @@ def _windows(session: Session) -> dict[str, int]:
     q = select(Assignment.device_id, Assignment.window_id).where(col(Assignment.end_ms).is_(None))
     return dict(session.exec(q).all())
 
-
-def _working(config: RuleConfig, window_id: int | None, now_ms: int) -> bool:
-    """Whether ``now_ms`` is inside a working session of the window (R5; ordinary schedule if none)."""
-    day = local(now_ms).date()
-    try:
-        kind = config.calendar.kind(day)
-    except LookupError:
-        return True                       # no calendar for the day: assume working, never guess
-    schedule = config.schedule(window_id) if window_id is not None else ORDINARY
-    return any(s.span.start_ms <= now_ms < s.span.end_ms
-               for s in sessions_for_day(day, kind, is_summer(day, config.summer), schedule))
 
 
 def export_metrics(session: Session) -> None:

@@ -37,7 +37,7 @@ def releases_dir(data_dir: Path) -> Path:
 
 def add_release(session: Session, *, built: Path, data_dir: Path, clock: Clock, actor: str,
                 note: str = "") -> Release:
-    """Keep the release built into ``built`` (host.releases.build); the caller commits."""
+    """Keep the release built into ``built`` (host.releases.build); commits."""
     try:
         data = (built / MANIFEST).read_bytes()
         doc = manifest.parse(data)
@@ -61,6 +61,7 @@ def add_release(session: Session, *, built: Path, data_dir: Path, clock: Clock, 
     session.add(row)
     audit.record(session, at_ms=row.created_ms, actor=actor, action="release.add", subject=version,
                  reason=note, manifest_sha256=row.manifest_sha256, files=row.files)
+    session.commit()
     return row
 
 

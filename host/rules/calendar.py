@@ -4,7 +4,7 @@ The official calendar, including make-up working days (调休), comes from ``chi
 per-date overrides the operator entered win. A date the library has no data for and no
 operator entry covers is an error the operator sees (``CalendarMissing``), never a guess (R5).
 
-Pure: the database layer (host.scoring.settings) passes overrides in.
+Pure: the database layer (host.calendar.config) passes overrides in.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""A calendar month ("2026-10") of the rules as a span of Unix ms in Asia/Shanghai (R2, R10)."""
+"""A calendar month ("2026-10") of the rules as a span of Unix ms in Asia/Shanghai (R2, R10), and
+the one way a month or a period (a quarter, a year) is written: the CLI parses with these
+functions, the API and the pages check the same patterns (host.api.params)."""
 
 from __future__ import annotations
 
@@ -8,15 +10,28 @@ from datetime import datetime
 from host.clock import RULES_TZ, local, to_ms
 from host.rules.types import Span
 
-_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")   # ASCII digits: "２０２６-１０" is no month key
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"     # ASCII digits only: "２０２６-１０" is no month key
+PERIOD_PATTERN = r"^[0-9]{4}(-Q[1-4])?$"          # a year (2026) or a quarter (2026-Q4)
+_MONTH = re.compile(MONTH_PATTERN)
+_PERIOD = re.compile(PERIOD_PATTERN)
 
 
 def parse_month(text: str) -> tuple[int, int]:
     """'2026-10' -> (2026, 10); anything else is refused with what to write instead."""
-    m = _MONTH.match(text.strip()) if isinstance(text, str) else None
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    if not isinstance(text, str) or not _MONTH.match(text):
         raise ValueError(f"month {text!r} is not a month: write it as YYYY-MM, e.g. 2026-10")
-    return int(m.group(1)), int(m.group(2))
+    return int(text[:4]), int(text[5:7])
+
+
+def period_months(period: str) -> list[str]:
+    """'2026-Q4' -> ['2026-10', '2026-11', '2026-12']; '2026' -> its twelve months."""
+    if not isinstance(period, str) or not _PERIOD.match(period):
+        raise ValueError(f"period {period!r}: write a quarter as YYYY-Qn (e.g. 2026-Q4) or a year as YYYY")
+    year = int(period[:4])
+    if len(period) == 4:
+        return [f"{year}-{mon:02d}" for mon in range(1, 13)]
+    q = int(period[-1])
+    return [f"{year}-{mon:02d}" for mon in range(3 * q - 2, 3 * q + 1)]
 
 
 def month_span(month: str) -> Span:

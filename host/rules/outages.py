@@ -27,7 +27,8 @@ DEFAULT_MIN_PADS = 5
 DEFAULT_MIN_SHARE = 0.5
 # The outage ends when 80 % of its pads are back; stragglers are judged on their own.
 DEFAULT_RETURN_SHARE = 0.8
-# A pad switched off with its power key is a person's act, never a network fault.
+# A pad switched off with its power key is a person's act, never a network fault nor a silent
+# pad (host.faults.detect reads the same list for both).
 DEFAULT_IGNORED_CAUSES = frozenset({"power_off"})
 
 

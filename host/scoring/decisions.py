@@ -14,12 +14,16 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
+from host.faults.queries import network_outage_spans, pad_fault_spans
 from host.models.review import ViolationCandidate
 from host.models.service import ServiceSession
 from host.models.volume import MonthlyVolume
 from host.models.waivers import Waiver
 from host.rules.tenure import PadExcuse
 from host.rules.types import Deduction, Span
+from host.violations.review import confirmed_deductions, voided_event_ids
+from host.volume import IMPORT, volume_for
+from host.waivers import waivers_for
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +39,6 @@ def windows_with_confirmed(session: Session, span: Span) -> set[int]:
 
 def confirmed(session: Session, window_id: int, month: str) -> tuple[list[Deduction], set[int]]:
     """R6: the window's confirmed violations as deductions, and the evaluations they void (R2)."""
-    from host.violations.review import confirmed_deductions, voided_event_ids
-
     return confirmed_deductions(session, window_id, month), voided_event_ids(session, window_id, month)
 
 
@@ -48,8 +50,6 @@ def windows_with_waivers(session: Session, month: str) -> set[int]:
 
 def waivers(session: Session, window_id: int, month: str) -> dict[str, str]:
     """R8: deduction_key -> the management section's written reason."""
-    from host.waivers import waivers_for
-
     return dict(waivers_for(session, window_id, month))
 
 
@@ -58,16 +58,12 @@ def pad_faults(session: Session, device_ids: Iterable[str], span: Span) -> list[
     devices = sorted(set(device_ids))
     if not devices:
         return []
-    from host.faults import pad_fault_spans
-
     return [PadExcuse(s, f"fault:{fid}", frozenset(pads))
             for s, fid, pads in pad_fault_spans(session, devices, span)]
 
 
 def network_outages(session: Session, span: Span) -> list[PadExcuse]:
     """R7: mass outages (many pads offline together): one network fault, not a closure per pad."""
-    from host.faults import network_outage_spans
-
     return [PadExcuse(s, f"network_outage:{fid}", frozenset(devices))
             for s, fid, devices in network_outage_spans(session, span)]
 
@@ -79,8 +75,6 @@ def volumes(session: Session, month: str, window_ids: Sequence[int]) -> dict[int
     rule: the latest import supersedes) comes from one query; only windows without an
     import but with queue-system sessions are asked one by one.
     """
-    from host.volume import IMPORT, volume_for
-
     wanted = set(window_ids)
     q = select(MonthlyVolume).where(MonthlyVolume.month == month).order_by(col(MonthlyVolume.id))
     sq = select(ServiceSession.window_id).distinct()

@@ -1,7 +1,10 @@
 """Facts of one month from the database, shaped for the pure rules (R2, R5, R10).
 
-Evaluation counts are aggregated in SQL (GROUP BY window); power intervals are attributed
-to windows through the assignment history (R10) and clipped to the month.
+``load_month`` reads everything one month's judgement needs (``MonthFacts``: the calendar,
+the windows, their counts, power, pads and the people's decisions) in a fixed number of
+queries; host.scoring.report judges it without the database. Evaluation counts are
+aggregated in SQL (GROUP BY window); power intervals are attributed to windows through the
+assignment history (R10) and clipped to the month.
 """
 
 from __future__ import annotations
@@ -9,17 +12,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, time
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from host.calendar.config import RuleConfig, load_config
+from host.calendar.hours import day_kinds, month_days
 from host.models.events import Event
 from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
+from host.rules.calendar import DayKind
 from host.rules.closures import Raw, WindowPower
-from host.rules.tenure import Tenure
-from host.rules.types import Span
+from host.rules.month_span import month_span
+from host.rules.sessions import at
+from host.rules.tenure import PadExcuse, Tenure
+from host.rules.types import Deduction, Span
+from host.scoring import decisions
+from host.scoring.view import WindowInfo
 
 EVAL = "eval"                 # protocol.spec EVENT_TYPES: a citizen's press that counts (R1)
 SATISFIED = "satisfied"
@@ -54,6 +65,24 @@ def tallies(session: Session, span: Span, window_ids: Collection[int] | None = N
     if only_ids is not None:
         q = q.where(col(Event.id).in_(list(only_ids)))
     return {int(w): Tally(int(n), int(s or 0)) for w, n, s in session.exec(q).all() if w is not None}
+
+
+def events_by_id(session: Session, ids: Collection[int]) -> dict[int, Event]:
+    """The events behind a deduction (its evidence), by id."""
+    if not ids:
+        return {}
+    rows = session.exec(select(Event).where(col(Event.id).in_(list(ids)))).all()
+    return {e.id: e for e in rows if e.id is not None}
+
+
+def ratings_since(session: Session, since_ms: int) -> list[tuple[int, str | None]]:
+    """(pressed at, rating) of every evaluation pressed since ``since_ms`` (R1)."""
+    q = select(Event.at_ms, Event.rating).where(Event.type == EVAL, col(Event.at_ms) >= since_ms)
+    return list(session.exec(q).all())
+
+
+def evaluation_count(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Event).where(Event.type == EVAL)).one())
 
 
 def late_events(session: Session, span: Span, after_ms: int, window_ids: Collection[int] | None = None,
@@ -155,3 +184,69 @@ def first_pad(session: Session, window_ids: Collection[int] | None = None) -> di
     if window_ids is not None:
         q = q.where(col(Assignment.window_id).in_(list(window_ids)))
     return {int(w): int(t) for w, t in session.connection().execute(q).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFacts:
+    """What the judgement of one month reads (R2-R10), loaded once, judged without the database.
+
+    ``until_ms``: facts count up to here (the month so far, while it runs). Per window id:
+    counts, counts voided by confirmed violations (R2, R6), confirmed violations, waivers (R8),
+    V (R3), power facts and tenures (R10), first pad (R5). For the whole month: host downtime,
+    mass outages, and IT-confirmed pad faults of every pad that sat on a window (R7).
+    """
+
+    month: str
+    span: Span
+    now_ms: int
+    until_ms: int
+    config: RuleConfig
+    kinds: dict[date, DayKind]            # the days judged so far (R5)
+    windows: tuple[WindowInfo, ...]
+    ranked: bool                          # every window (a rank compares them all), not a subset
+    tallies: dict[int, Tally]
+    voided: dict[int, Tally]
+    violations: dict[int, list[Deduction]]
+    waivers: dict[int, dict[str, str]]
+    volumes: dict[int, tuple[int | None, str]]
+    power: dict[int, WindowPower]
+    tenures: dict[int, list[Tenure]]
+    first_pad: dict[int, int]
+    host_down: list[Span]
+    outages: list[PadExcuse]
+    pad_faults: list[PadExcuse]
+
+
+def load_month(session: Session, month: str, now_ms: int,
+               window_ids: Collection[int] | None = None) -> MonthFacts:
+    """The facts and decisions of ``month`` as they stand at ``now_ms`` (all windows, or these).
+    A judged day without calendar data raises CalendarMissing (R5: never a guess)."""
+    span = month_span(month)
+    until = max(span.start_ms, min(span.end_ms, now_ms))
+    config = load_config(session)
+    kinds = day_kinds(config.calendar, [d for d in month_days(month) if at(d, time(0)) < until])
+    wins = windows(session, span, window_ids)
+    ids = [w.id for w in wins if w.id is not None]
+    scope = ids if window_ids is not None else None
+    violations: dict[int, list[Deduction]] = {}
+    voided: set[int] = set()
+    for wid in decisions.windows_with_confirmed(session, span) & set(ids):
+        violations[wid], v = decisions.confirmed(session, wid, month)
+        voided |= v
+    power, tenures = power_by_window(session, span, until, scope)
+    pads = {t.device_id for ts in tenures.values() for t in ts}
+    return MonthFacts(
+        month=month, span=span, now_ms=now_ms, until_ms=until, config=config, kinds=kinds,
+        windows=tuple(WindowInfo(w.id, w.number, w.name, w.category) for w in wins if w.id is not None),
+        ranked=window_ids is None,
+        tallies=tallies(session, span, scope),
+        voided=tallies(session, span, scope, only_ids=voided) if voided else {},
+        violations=violations,
+        waivers={wid: decisions.waivers(session, wid, month)
+                 for wid in decisions.windows_with_waivers(session, month) & set(ids)},
+        volumes=decisions.volumes(session, month, ids),
+        power=power, tenures=tenures, first_pad=first_pad(session, scope),
+        host_down=host_downtime(session, span),
+        outages=decisions.network_outages(session, Span(span.start_ms, until)) if until > span.start_ms
+        else [],
+        pad_faults=decisions.pad_faults(session, pads, span))

@@ -1,4 +1,5 @@
-"""Month close and reopen (R11) with the audit trail (R12), and the closed report snapshot.
+"""The month as the report shows it (``month_view``), and its close and reopen (R11) with the
+audit trail (R12).
 
 Closing stores the report as computed at that moment: what is fed back to each window
 (次月反馈). Events that arrive later for that month are stored by the ingest and listed as
@@ -8,19 +9,22 @@ late on the report; they change it only after a reopen (logged) and a new close.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
-from datetime import date
+from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from host.audit import record
-from host.clock import Clock
+from host.clock import Clock, local
 from host.errors import Conflict
+from host.models.events import Event
 from host.models.months import MonthAction
 from host.rules.month_span import month_span, parse_month
-from host.scoring import serialize
-from host.scoring.report import MonthView, WindowInfo, WindowResult, compute
+from host.rules.types import MonthScore
+from host.scoring import facts, serialize
+from host.scoring.report import compute
+from host.scoring.view import MonthView, view_from_snapshot, view_json
 
 log = logging.getLogger(__name__)
 
@@ -47,31 +51,30 @@ def history(session: Session, month: str) -> list[MonthAction]:
                              .order_by(col(MonthAction.at_ms), col(MonthAction.id))).all())
 
 
-def view_json(view: MonthView) -> dict[str, Any]:
-    return {
-        "month": view.month, "status": view.status, "computed_ms": view.computed_ms,
-        "until_ms": view.until_ms,
-        "assumptions": list(view.assumptions), "closed": view.closed, "late_events": list(view.late_events),
-        "late_corrections": list(view.late_corrections),
-        "windows": [{
-            "window": asdict(r.window), "rank": r.rank, "pads": list(r.pads), "notes": list(r.notes),
-            "closed_days": [d.isoformat() for d in r.closed_days],
-            "score": serialize.score_json(r.score),
-            "closures": [serialize.closure_json(c) for c in r.closures]} for r in view.results],
-    }
+def month_view(session: Session, month: str, clock: Clock,
+               window_ids: Collection[int] | None = None) -> MonthView:
+    """The month as the report shows it: the closed snapshot if closed (R11), else computed now."""
+    closed = closed_action(session, month)
+    if closed is None:
+        return compute(session, month, clock, window_ids)
+    view = view_from_snapshot(closed)
+    if window_ids is not None:
+        view = replace(view, results=tuple(r for r in view.results if r.window.id in set(window_ids)))
+    span = month_span(month)
+    late = facts.late_events(session, span, closed.at_ms, window_ids)
+    corrections = facts.late_corrections(session, month, span, closed.at_ms, window_ids)
+    return replace(view, late_events=tuple(_late(e) for e in late), late_corrections=tuple(corrections))
 
 
-def view_from_snapshot(action: MonthAction) -> MonthView:
-    snap = action.snapshot or {}
-    results = tuple(WindowResult(
-        window=WindowInfo(**w["window"]), score=serialize.score_from(w["score"]),
-        closures=tuple(serialize.closure_from(c) for c in w["closures"]), pads=tuple(w["pads"]),
-        closed_days=tuple(date.fromisoformat(d) for d in w["closed_days"]), notes=tuple(w["notes"]),
-        rank=w["rank"]) for w in snap.get("windows", []))
-    return MonthView(month=action.month, status="closed", computed_ms=snap.get("computed_ms", action.at_ms),
-                     until_ms=snap.get("until_ms", action.at_ms), results=results,
-                     assumptions=tuple(snap.get("assumptions", ())),
-                     closed={"by": action.by, "at_ms": action.at_ms, "reason": action.reason})
+def _late(e: Event) -> dict[str, Any]:
+    return {"id": e.id, "device_id": e.device_id, "seq": e.seq, "type": e.type, "at_ms": e.at_ms,
+            "received_ms": e.received_ms, "window_id": e.window_id, "at_local": local(e.at_ms).isoformat(),
+            "rating": e.rating}
+
+
+def month_report(session: Session, month: str, clock: Clock) -> list[MonthScore]:
+    """Every active window's MonthScore for ``month`` (closed: as fed back, R11)."""
+    return [r.score for r in month_view(session, month, clock).results]
 
 
 def close_month(session: Session, month: str, clock: Clock, *, by: str, reason: str) -> MonthAction:

@@ -8,19 +8,15 @@ it was closed (R11).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from host.clock import Clock
-from host.rules.month_span import month_span
+from host.rules.month_span import month_span, period_months
 from host.rules.score import PeriodScore, period_scores
 from host.rules.types import MonthScore
-from host.scoring.report import month_view
-
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
+from host.scoring.months import month_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +26,6 @@ class PeriodView:
     pending: tuple[str, ...]           # months of the period not ended yet
     closed: tuple[str, ...]            # of the counted months, those closed (R11)
     scores: tuple[PeriodScore, ...]
-
-
-def period_months(period: str) -> list[str]:
-    """'2026-Q4' -> ['2026-10', '2026-11', '2026-12']; '2026' -> its twelve months."""
-    text = period.strip()
-    if m := _QUARTER.match(text):
-        year, q = int(m[1]), int(m[2])
-        return [f"{year}-{mon:02d}" for mon in range(3 * q - 2, 3 * q + 1)]
-    if m := _YEAR.match(text):
-        return [f"{int(m[1])}-{mon:02d}" for mon in range(1, 13)]
-    raise ValueError(f"period {period!r}: write a quarter as YYYY-Qn (e.g. 2026-Q4) or a year as YYYY")
 
 
 def period_view(session: Session, period: str, clock: Clock) -> PeriodView:
@@ -54,5 +39,5 @@ def period_view(session: Session, period: str, clock: Clock) -> PeriodView:
         if view.status == "closed":
             closed.append(m)
         monthly.extend(r.score for r in view.results)
-    return PeriodView(period.strip(), tuple(done), tuple(m for m in months if m not in done), tuple(closed),
-                      tuple(period_scores(period.strip(), monthly)))
+    return PeriodView(period, tuple(done), tuple(m for m in months if m not in done), tuple(closed),
+                      tuple(period_scores(period, monthly)))

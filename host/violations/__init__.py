@@ -10,6 +10,7 @@ from host.violations.review import (
     dismiss,
     get_candidate,
     list_candidates,
+    patrol_note,
     report,
     voided_event_ids,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "dismiss",
     "get_candidate",
     "list_candidates",
+    "patrol_note",
     "report",
     "voided_event_ids",
 ]

@@ -18,12 +18,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from host import audit
+from host.calendar.config import load_config
+from host.calendar.hours import working_spans
 from host.models.events import Event
-from host.models.fleet import Assignment
+from host.models.fleet import Assignment, Window
 from host.models.liveness import ModeInterval
 from host.models.review import ViolationCandidate
 from host.models.service import ServiceSession
 from host.rules import violations as rules
+from host.rules.calendar import CalendarMissing
 from host.rules.month_span import month_span
 from host.rules.types import Span
 
@@ -188,15 +191,11 @@ class MonthDetection:
 def detect_month(session: Session, month: str, *, now_ms: int, window_ids: Sequence[int] | None = None,
                  within: Span | None = None, pace: Callable[[], None] | None = None) -> MonthDetection:
     """Detect for every (or the given) active window of a month, with the center's configuration:
-    working hours from the calendar (host.scoring.report.working_spans) and the configured
+    working hours from the calendar (host.calendar.hours.working_spans) and the configured
     minimum interval (R6). A window whose calendar data is missing is still checked for
     everything but "outside working hours", and the gap is reported, never guessed (R5).
     ``pace`` is called after each window (the background sweep gives way to the ingest there).
     """
-    from host.models.fleet import Window
-    from host.scoring.config import load_config
-    from host.scoring.report import working_spans
-
     config = load_config(session)
     violation_rules = rules.ViolationRules(min_interval_ms=config.min_interval_ms)
     q = select(Window).where(Window.active == True)  # noqa: E712 (SQL, not Python truth)
@@ -208,7 +207,7 @@ def detect_month(session: Session, month: str, *, now_ms: int, window_ids: Seque
         assert w.id is not None
         try:
             working: list[Span] | None = working_spans(session, w.id, month, config)
-        except LookupError as exc:          # host.rules.calendar.CalendarMissing
+        except CalendarMissing as exc:
             working = None
             warnings.append(f"window {w.number}: working hours unknown ({exc}); "
                             "'outside working hours' not checked (R5, R6)")

@@ -80,6 +80,15 @@ def dismiss(session: Session, candidate_id: int, *, reviewer: str, reason: str,
 
 def report(session: Session, *, window_id: int, kind: str, at_ms: int, by: str, source: str,
            detail: str, now_ms: int, subject_event_id: int | None = None) -> ViolationCandidate:
+    row = _report(session, window_id=window_id, kind=kind, at_ms=at_ms, by=by, source=source, detail=detail,
+                  now_ms=now_ms, subject_event_id=subject_event_id)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def _report(session: Session, *, window_id: int, kind: str, at_ms: int, by: str, source: str,
+            detail: str, now_ms: int, subject_event_id: int | None = None) -> ViolationCandidate:
     """A candidate from a complaint or patrol record (R6), e.g. 拒绝评议 seen in the hall.
 
     It still needs a confirmation like any other. A voiding kind must name the evaluation.
@@ -104,9 +113,35 @@ def report(session: Session, *, window_id: int, kind: str, at_ms: int, by: str, 
     session.flush()
     audit.record(session, at_ms=now_ms, actor=by, action="violation.report", subject=f"violation:{row.id}",
                  reason=detail.strip(), kind=kind, window_id=window_id, source=source)
-    session.commit()
-    session.refresh(row)
     return row
+
+
+PATROL_NOTE = "patrol.note"            # kept in the audit trail: who, when, what (R12)
+MAX_NOTE = 500
+# What a patrol can see for itself; a consecutive or self-evaluation is tied to one
+# evaluation event and is found by the detector instead.
+PATROL_VIOLATIONS = ("no_prompt", "refused")
+
+
+def patrol_note(session: Session, *, window_id: int, window_number: str, text: str, by: str, now_ms: int,
+                violation: str = "") -> ViolationCandidate | None:
+    """A patrol's note against a window (巡查记录), and with ``violation`` also an R6 candidate
+    (未提示评价/拒绝评价) for the management section to confirm or dismiss: both or neither."""
+    text = " ".join(text.split())
+    if not text:
+        raise Invalid("a patrol note needs what was seen", "write what you saw at the window")
+    if len(text) > MAX_NOTE:
+        raise Invalid(f"a patrol note has at most {MAX_NOTE} characters", "shorten it")
+    if violation and violation not in PATROL_VIOLATIONS:
+        raise Invalid(f"a patrol reports {' or '.join(PATROL_VIOLATIONS)}, not {violation!r}",
+                      "other kinds are found by the detector")
+    audit.record(session, at_ms=now_ms, actor=by, action=PATROL_NOTE, subject=window_number, reason=text)
+    cand = None
+    if violation:
+        cand = _report(session, window_id=window_id, kind=violation, at_ms=now_ms, by=by, source="patrol",
+                       detail=text, now_ms=now_ms)
+    session.commit()
+    return cand
 
 
 def list_candidates(session: Session, *, window_id: int | None = None, month: str | None = None,

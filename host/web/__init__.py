@@ -1,6 +1,6 @@
 """The web pages (网页), in Simplified Chinese, served by the host next to the REST API.
 
-``mount_web(app)`` adds the pages to the app ``host.api.app.create_app`` built: the hall board
+``mount_web(app)`` adds the pages to the app ``host.app.create_app`` built: the hall board
 (大厅看板), window pages, 管理科, 信息技术科 and 配置, with sessions, CSRF and login throttling
 (host.web.security). Static files, including the chart library copied from npm
 (node_modules/echarts, by ``./dev setup``), are served from /static; never a CDN.
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.api import params
 from host.errors import ServiceError
-from host.web import api_docs, auth_pages, board, config_pages, it_pages, management, window_pages
+from host.web import api_docs, auth_pages, board, config_pages, it_pages, window_pages
 from host.web.core import (
     FLASH_HEADER,
     LoginRequired,
@@ -32,6 +32,7 @@ from host.web.core import (
     make_templates,
     render,
 )
+from host.web.management import charts, report, violations, volume, waivers
 from host.web.security import FLASH_COOKIE, FLASH_MAX_AGE_S, CookieJar, load_key
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def mount_web(app: FastAPI) -> None:
     """Add the pages to ``app`` (its state holds settings, engine, clock and publish)."""
     settings = app.state.settings
     secure = settings.mode != "development"     # plain http only for the demo on this machine
-    jar = CookieJar(load_key(settings.data_dir), secure)
+    jar = CookieJar(load_key(settings.data_dir, settings.web_key), secure)
     app.state.web = WebState(jar=jar, templates=make_templates())
 
     @app.get("/static/vendor/{name}", include_in_schema=False)
@@ -70,8 +71,8 @@ def mount_web(app: FastAPI) -> None:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routers = [m.router for m in (auth_pages, board, window_pages, management, it_pages, config_pages,
-                                  api_docs)]
+    routers = [m.router for m in (auth_pages, board, window_pages, report, violations, waivers, volume,
+                                  charts, it_pages, config_pages, api_docs)]
     check_routes(routers)
     for router in routers:
         app.include_router(router)

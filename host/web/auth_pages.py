@@ -125,7 +125,6 @@ def logout(
     request: Request, session: DB, clock: ClockDep, viewer: Annotated[Viewer, Depends(action())]
 ) -> Response:
     revoke_token(session, viewer.token, clock)
-    session.commit()
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/", secure=web(request).jar.secure, httponly=True)
     return resp

@@ -23,13 +23,15 @@ from sqlalchemy import case, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from host import audit, fleet, violations
-from host.auth.roles import ALL_ROLES, Role
+from host import fleet, labels, violations
+from host.auth import policy
+from host.auth.roles import Role
 from host.clock import RULES_TZ, Clock, local
+from host.models.audit import AuditEntry
 from host.models.events import Event
 from host.models.fleet import Assignment
 from host.models.liveness import DeviceStatus
-from host.web import labels
+from host.violations.review import MAX_NOTE, PATROL_NOTE, PATROL_VIOLATIONS
 from host.web.core import DB, ClockDep, Viewer, action, back, fmt_time, page, render
 
 log = logging.getLogger(__name__)
@@ -42,12 +44,7 @@ KEEPALIVE_S = 15.0  # an SSE comment now and then keeps proxies from closing an 
 # wall screen, and a revoked login stops receiving within this time.
 STREAM_S = 30.0
 RETRY_MS = 1000
-MAX_NOTE = 500
-PATROL_NOTE = "patrol.note"
-# What a patrol can see with their own eyes (R6); consecutive and self evaluations need the
-# evaluation event and are found by the detector instead.
-PATROL_VIOLATIONS = ("no_prompt", "refused")
-BOARD_ROLES = ALL_ROLES
+BOARD_ROLES = policy.EVERYONE
 
 
 def day_start_ms(now_ms: int) -> int:
@@ -179,8 +176,6 @@ def board_stream(request: Request, viewer: Annotated[Viewer, Depends(page(*BOARD
 
 def recent_notes(session: Session, now_ms: int, limit: int = 20) -> list[Any]:
     """Today's patrol notes, newest first (stored in the audit trail: who, when, what, R12)."""
-    from host.models.audit import AuditEntry
-
     q = (
         select(AuditEntry)
         .where(AuditEntry.action == PATROL_NOTE, col(AuditEntry.at_ms) >= day_start_ms(now_ms))
@@ -196,7 +191,7 @@ def patrol_note(
     clock: ClockDep,
     window: Annotated[str, Form()],
     note: Annotated[str, Form()],
-    viewer: Annotated[Viewer, Depends(action(Role.PATROL, Role.ADMIN, Role.MANAGEMENT))],
+    viewer: Annotated[Viewer, Depends(action(*policy.REPORT_VIOLATION))],
     violation: Annotated[str, Form()] = "",
 ) -> Response:
     """巡查记录: a patrol's note against a window, kept with who and when; optionally also an
@@ -206,30 +201,14 @@ def patrol_note(
         return back("/board", err="巡查记录不能为空，请写明所见情况。")
     if len(text) > MAX_NOTE:
         return back("/board", err=f"巡查记录最多 {MAX_NOTE} 字，请精简。")
+    if violation and violation not in PATROL_VIOLATIONS:
+        return back("/board", err="巡查只能上报“未提示评价”或“拒绝评价”线索。")
     win = fleet.get_window(session, window)
-    audit.record(
-        session,
-        at_ms=clock.now_ms(),
-        actor=viewer.principal.actor,
-        action=PATROL_NOTE,
-        subject=win.number,
-        reason=text,
-    )
-    if violation:
-        if violation not in PATROL_VIOLATIONS or win.id is None:
-            return back("/board", err="巡查只能上报“未提示评价”或“拒绝评价”线索。")
-        cand = violations.report(
-            session,
-            window_id=win.id,
-            kind=violation,
-            at_ms=clock.now_ms(),
-            by=viewer.principal.actor,
-            source="patrol",
-            detail=text,
-            now_ms=clock.now_ms(),
-        )  # commits the note with it
+    assert win.id is not None
+    cand = violations.patrol_note(session, window_id=win.id, window_number=win.number, text=text,
+                                  by=viewer.principal.actor, now_ms=clock.now_ms(), violation=violation)
+    if cand is not None:
         return back(
             "/board", ok=f"已记录 {win.number} 窗口的巡查情况，并上报违规线索 #{cand.id} 待管理科审核。"
         )
-    session.commit()
     return back("/board", ok=f"已记录 {win.number} 窗口的巡查情况。")

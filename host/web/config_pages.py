@@ -7,29 +7,28 @@ section's. Every change is made by the domain functions, which audit it (R12).
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import col, select
 
 from host import fleet
 from host.auth import policy
 from host.auth.roles import Role
 from host.auth.users import create_user, disable_user, list_users
+from host.calendar import config
+from host.clock import parse_day
 from host.errors import ServiceError
-from host.models.calendar import CalendarDay, CalendarYear, WindowDay, WindowSchedule
-from host.scoring import config
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/config")
 
-Reader = Annotated[Viewer, Depends(page(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
+Reader = Annotated[Viewer, Depends(page(*policy.OVERSIGHT))]
 WindowEditor = Annotated[Viewer, Depends(action(*policy.WINDOWS_EDIT))]
 FleetEditor = Annotated[Viewer, Depends(action(*policy.FLEET))]
 CATEGORIES = ("general", "police_traffic")
+CALENDAR_SHOWN = 60           # the newest entries; `evalpad calendar show YEAR` lists a whole year
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
@@ -44,10 +43,10 @@ def overview(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
         pads=pads,
         devices=fleet.list_devices(session),
         categories=CATEGORIES,
-        days=session.exec(select(CalendarDay).order_by(col(CalendarDay.day).desc()).limit(60)).all(),
-        years=session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all(),
-        schedules={s.window_id: s for s in session.exec(select(WindowSchedule))},
-        window_days=session.exec(select(WindowDay).order_by(col(WindowDay.day).desc()).limit(60)).all(),
+        days=config.calendar_entries(session, newest=CALENDAR_SHOWN),
+        years=config.declared_years(session),
+        schedules={s.window_id: s for s in config.window_schedules(session)},
+        window_days=config.window_days(session, newest=CALENDAR_SHOWN),
         numbers={w.id: w.number for w in windows},
     )
 
@@ -72,7 +71,6 @@ def add_window(
             clock=clock,
             actor=viewer.principal.actor,
         )
-        session.commit()
     except ServiceError as exc:
         return back("/config", err=f"新增窗口未完成：{exc.detail}")
     return back("/config", ok=f"已新增窗口 {number}。")
@@ -96,7 +94,6 @@ def assign(
             actor=viewer.principal.actor,
             reason=reason.strip(),
         )
-        session.commit()
     except ServiceError as exc:
         return back("/config", err=f"分配未完成：{exc.detail}")
     return back("/config", ok=f"评价器 {device_id} 已分配到窗口 {window}。")
@@ -122,12 +119,11 @@ def calendar_day(
             config.set_calendar_days(
                 session,
                 clock,
-                [date.fromisoformat(day)],
+                [parse_day(day)],
                 working,
                 by=viewer.principal.actor,
                 reason=reason.strip(),
             )
-        session.commit()
     except (ServiceError, ValueError, KeyError) as exc:
         return back("/config", err=f"日历未更新：{getattr(exc, 'detail', exc)}")
     return back("/config", ok="工作日历已更新。")
@@ -157,7 +153,6 @@ def schedule(
             by=viewer.principal.actor,
             reason=reason.strip(),
         )
-        session.commit()
     except (ServiceError, ValueError) as exc:
         return back("/config", err=f"作息未更新：{getattr(exc, 'detail', exc)}")
     return back("/config", ok=f"窗口 {window} 的作息已更新。")
@@ -206,7 +201,6 @@ def add_user(
             window_number=window or None,
             reason=reason.strip(),
         )
-        session.commit()
     except ServiceError as exc:
         return back("/config/users", err=f"新增账号未完成：{exc.detail}")
     return back("/config/users", ok=f"已新增账号 {name.strip()}。")
@@ -219,7 +213,6 @@ def disable(
     """停用账号: every session and token of the user stops working at once."""
     try:
         disable_user(session, name, clock=clock, actor=viewer.principal.actor, reason=reason.strip())
-        session.commit()
     except ServiceError as exc:
         return back("/config/users", err=f"停用未完成：{exc.detail}")
     return back("/config/users", ok=f"已停用账号 {name}。")

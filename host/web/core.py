@@ -19,10 +19,10 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+from host import labels
 from host.auth.roles import ALL_ROLES, Principal, Role
 from host.auth.users import principal_for_token
 from host.clock import Clock, local
-from host.web import labels
 from host.web.security import COOKIE, FLASH_COOKIE, CookieJar
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -10,22 +10,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from host import corrections, exports, faults, fleet
+from host import corrections, exports, faults, fleet, labels
+from host.api.download import download
 from host.api.params import Id
-from host.api.routes.devices import broker_note
-from host.api.routes.review_common import download, window_names, window_numbers
 from host.auth import policy
 from host.broker import accounts
 from host.clock import Clock, local, parse_time
 from host.errors import ServiceError
 from host.faults.log import STATUS_CHINESE, VERDICT_CHINESE, VERDICTS
 from host.ingest.replay import replay_request
+from host.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 from host.models.events import EventConflict, RejectedMessage
 from host.models.liveness import DeviceStatus
 from host.releases import rollout
-from host.web import labels
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
-from host.web.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/it")
@@ -45,7 +43,7 @@ def fault_log(request: Request, session: DB, viewer: Reader, status: str = "") -
         viewer,
         rows=rows,
         status=status,
-        numbers=window_numbers(session),
+        numbers=fleet.window_numbers(session),
         statuses=STATUS_CHINESE,
         verdicts=VERDICTS,
         verdict_zh=VERDICT_CHINESE,
@@ -58,7 +56,7 @@ def fault_export(fmt: str, session: DB, viewer: Reader) -> Response:
     if fmt not in ("csv", "xlsx"):
         return back("/it/faults", err="不支持的导出格式。")
     write = exports.fault_log_csv if fmt == "csv" else exports.fault_log_xlsx
-    return download(write(faults.list_faults(session), window_names(session)), fmt, "faults")
+    return download(write(faults.list_faults(session), fleet.window_names(session)), fmt, "faults")
 
 
 @router.post("/faults/{fault_id}/{step}", include_in_schema=False)
@@ -140,29 +138,19 @@ def provision(
     broker_dir = settings.data_dir / "broker"
     device_id = device_id.strip()
     try:
-        fleet.add_device(
-            session,
-            device_id=device_id,
-            label=label.strip(),
-            window_number=window or None,
-            clock=clock,
-            actor=viewer.principal.actor,
-            reason=reason.strip(),
-        )
-        password = accounts.issue_pad_password(broker_dir, device_id, settings.mqtt_prefix)
+        _, password = fleet.register_pad(session, device_id=device_id, label=label.strip(),
+                                         window_number=window or None, clock=clock,
+                                         actor=viewer.principal.actor, reason=reason.strip(),
+                                         broker_dir=broker_dir, prefix=settings.mqtt_prefix)
     except ServiceError as exc:
         session.rollback()
         return back("/it/devices", err=f"登记未完成：{exc.detail}")
-    try:
-        session.commit()
-    except Exception:
-        accounts.revoke_pad(broker_dir, device_id)  # no broker account without a registered pad
-        raise
     resp = _devices_page(
         request,
         session,
         viewer,
-        credentials={"username": device_id, "password": password, "note": broker_note(settings)},
+        credentials={"username": device_id, "password": password,
+                     "note": accounts.pending_note(broker_dir, external=bool(settings.mqtt_url))},
     )
     resp.headers["Cache-Control"] = "no-store"  # the password must not linger in a cache
     return resp

@@ -35,11 +35,11 @@ KEY_BYTES = 32
 FLASH_KINDS = ("ok", "err")
 
 
-def load_key(data_dir: Path) -> bytes:
-    """The site key, created once (0600) in ``data_dir``; EVALPAD_WEB_KEY (hex) overrides it."""
-    env = os.environ.get("EVALPAD_WEB_KEY")
-    if env:
-        return bytes.fromhex(env)
+def load_key(data_dir: Path, given: str | None = None) -> bytes:
+    """The site key: ``given`` (EVALPAD_WEB_KEY, hex, checked by host.settings), else the one
+    created once (0600) in ``data_dir``."""
+    if given:
+        return bytes.fromhex(given)
     path = data_dir / KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)

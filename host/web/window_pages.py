@@ -9,18 +9,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from host import commands, faults, fleet
+from host import commands, faults, fleet, labels
 from host.auth import policy
-from host.auth.roles import ALL_ROLES, Role
+from host.auth.roles import Role
 from host.clock import Clock, local
 from host.errors import ServiceError
 from host.models.commands import Command
 from host.models.events import Event
 from host.models.liveness import ModeInterval, PowerInterval
 from host.rules.calendar import CalendarMissing
-from host.scoring.months import view_json
-from host.scoring.report import month_view
-from host.web import labels
+from host.scoring.months import month_view
+from host.scoring.view import view_json
 from host.web.board import day_start_ms, snapshot
 from host.web.core import DB, ClockDep, PageForbidden, Viewer, action, back, fmt_time, page, render
 
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 DAY_MS = 86_400_000
-WINDOW_READERS = ALL_ROLES
+WINDOW_READERS = policy.EVERYONE
 # What a window's staff may do from their desk: what their pad's keys do (host.api.routes.commands).
 DESK_COMMANDS = ("prompt", "pause", "resume")
 
@@ -115,10 +114,8 @@ def _month_json(session: Session, clock: Clock, window_id: int) -> tuple[dict[st
 
 
 @router.get("/windows/mine", include_in_schema=False)
-def my_window(session: DB, viewer: Annotated[Viewer, Depends(page(Role.STAFF))]) -> Response:
-    from host.api.views import window_number
-
-    number = window_number(session, viewer.principal.window_id)
+def my_window(session: DB, viewer: Annotated[Viewer, Depends(page(*policy.OWN_WINDOW))]) -> Response:
+    number = fleet.window_number(session, viewer.principal.window_id)
     return RedirectResponse(f"/windows/{number}" if number else "/board", status_code=303)
 
 

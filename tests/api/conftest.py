@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from host import fleet
-from host.api.app import create_app
+from host.app import create_app
 from host.auth.users import create_user, issue_token
 from host.clock import ManualClock
 from host.db import make_engine, upgrade

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from host.api.app import create_app
+from host.app import create_app
 from host.broker.mosquitto import read_passwords
 from host.cli import app
 from host.clock import SystemClock
@@ -52,9 +52,9 @@ def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
     run(env, "device", "assign", "qp-0107", "--window", "A08", "-r", "swap")
     assert re.search(r"qp-0107\s+A08", run(env, "device", "list"))
     out = run(env, "device", "assign", "qp-0107", "--window", "A08", code=1)
-    assert "already sits on window A08" in out and "fix: nothing to do" in out
+    assert "already sits on window A08" in out and "办法：nothing to do" in out
     out = run(env, "device", "add", "Bad_Id", code=1)
-    assert "not allowed" in out and "fix:" in out
+    assert "not allowed" in out and "办法：" in out
     run(env, "device", "retire", "qp-0107", "-r", "broken")
     assert "qp-0107" not in run(env, "device", "list")
     assert "retired" in run(env, "device", "list", "--all")
@@ -108,7 +108,7 @@ def test_host_account_per_instance_on_the_real_broker(env: dict[str, str], broke
     assert {"host-1", "host-2", "host-3"} <= accounts
     assert "host-x_1" in run(env, "broker", "host-account", "host-x_1", code=1)
     out = run(env, "device", "add", "host-9", code=1)               # a pad may not take a host's name
-    assert "host-" in out and "fix:" in out
+    assert "host-" in out and "办法：" in out
     assert "host-9" not in read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")
 
 
@@ -232,3 +232,13 @@ def test_device_added_late_with_since_and_replay(env: dict[str, str]) -> None:
     out = run(env, "device", "replay", "pad-late")
     assert "2 held-back messages of pad-late placed; 0 still held" in out
     assert "0 held-back messages" in run(env, "device", "replay", "pad-late")
+
+
+@pytest.mark.parametrize("name,value", [("EVALPAD_WEB_KEY", "not-hex"), ("EVALPAD_WEB_KEY", "abcd"),
+                                        ("EVALPAD_LOG_LEVEL", "LOUD")])
+def test_a_bad_setting_stops_the_host_at_start_naming_it(env: dict[str, str], name: str, value: str) -> None:
+    """Every EVALPAD_* setting is checked when the host starts (host.settings), with the variable's
+    name and what to write: a site key that is not hex (was a bare ValueError once the pages were
+    mounted) or too short, a log level nobody knows."""
+    out = run({**env, name: value}, "db", "upgrade", code=2)
+    assert "错误：设置有误" in out and name in out

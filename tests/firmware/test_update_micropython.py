@@ -1,6 +1,6 @@
 """Updates over the air under the real MicroPython: releases built by `evalpad pad release`
 (mpy-cross), served by a fake web server, installed into the other slot, started by the
-loader (firmware/main.py) from their own .mpy files, confirmed or rolled back.
+loader (firmware/loader.py) from their own .mpy files, confirmed or rolled back.
 
 The broker and web server are in-process fakes here (the wasm interpreter has no sockets);
 tests/firmware/test_update_broker.py runs the same firmware against a real Mosquitto and the

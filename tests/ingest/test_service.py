@@ -37,7 +37,6 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: Path):
-    pytest.importorskip("host.api.app", reason="the HTTP API is not there yet")
     try:
         mosquitto.find_mosquitto()
     except mosquitto.BrokerError as exc:
@@ -132,7 +131,6 @@ def _kill_if_alive(pid: int) -> None:
 
 @pytest.fixture
 def mosquitto_installed() -> None:
-    pytest.importorskip("host.api.app", reason="the HTTP API is not there yet")
     try:
         mosquitto.find_mosquitto()
     except mosquitto.BrokerError as exc:

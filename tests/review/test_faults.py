@@ -10,6 +10,7 @@ from host import faults
 from host.errors import Conflict, Invalid
 from host.models.audit import AuditEntry
 from host.models.faults import Fault
+from host.rules.outages import OutageRules
 from host.rules.types import Span
 from tests.review.conftest import sh
 from tests.review.facts import Hall
@@ -150,6 +151,17 @@ def test_r7_silent_pad_in_working_hours(db: Session, hall: Hall) -> None:
         "host",
     )
     assert long_off
+
+
+def test_r7_one_list_of_deliberate_off_causes_for_silence_and_outages(db: Session, hall: Hall) -> None:
+    """A cause configured as a person's act (the IT section adds "maintenance") is ignored by the
+    silence check as it is by the outage check: one list (host.rules.outages), not two copies."""
+    w = hall.window("A07", device="qp-0107")
+    hall.power("qp-0107", "off", t(9, 0), t(11, 0), cause="maintenance")
+    working = {w: [Span(t(8, 30), t(12, 0))]}
+    rules = faults.FaultRules(outages=OutageRules(ignored_causes=frozenset({"power_off", "maintenance"})))
+    assert faults.detect_silent(db, working, now_ms=NOW, rules=rules) == 0
+    assert faults.detect_silent(db, working, now_ms=NOW) == 1          # the default list: silence
 
 
 def test_r7_mass_outage_is_one_network_fault(db: Session, hall: Hall) -> None:

@@ -7,10 +7,10 @@ from datetime import date, time
 import pytest
 from sqlmodel import select
 
+from host.calendar.config import declare_year, set_calendar_days
 from host.rules.calendar import CalendarMissing
 from host.rules.score import shown
-from host.scoring.config import declare_year, set_calendar_days
-from host.scoring.report import month_view
+from host.scoring.months import month_view
 from tests.scoring.world import MIN, NOV, NOV_END, NOV_START, World, always_on_window, sh
 
 WORKDAY = date(2026, 11, 18)
@@ -60,7 +60,7 @@ def test_r5_grace_exactly_met_and_one_ms_short(world: World) -> None:
 
 
 def test_r5_grace_is_configurable(world: World) -> None:
-    from host.scoring.config import set_setting
+    from host.calendar.config import set_setting
 
     start = sh(WORKDAY, time(10))
     always_on_window(world, offs=((start, start + 4 * MIN),))
@@ -188,8 +188,8 @@ def test_window_retired_mid_month_keeps_its_month(world: World) -> None:
 
 def test_r5_window_hours_from_the_database(world: World) -> None:
     """Noon duty (Wednesdays), Saturday service 09:00-12:00 and a closed date, configured with audit."""
+    from host.calendar.config import set_window_day, set_window_schedule
     from host.models import AuditEntry
-    from host.scoring.config import set_window_day, set_window_schedule
 
     wed, sat, closed = date(2026, 11, 18), date(2026, 11, 21), date(2026, 11, 24)
     offs = ((sh(wed, time(12, 10)), sh(wed, time(12, 40))),          # inside the noon duty session
@@ -211,7 +211,7 @@ def test_r5_window_hours_from_the_database(world: World) -> None:
 
 def test_r5_configured_summer_range_moves_the_afternoon_start(world: World) -> None:
     """15 June: summer by the shipped default (13:30), winter (13:00) once the center sets July-August."""
-    from host.scoring.config import set_summer
+    from host.calendar.config import set_summer
 
     day = date(2026, 6, 15)
     wid = always_on_window(world, offs=((sh(day, time(11, 50)), sh(day, time(13, 10))),),

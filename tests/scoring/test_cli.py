@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from host.cli import app
-from host.scoring import cli as scoring_cli
+from host.cli import common as cli_common
 from tests.scoring.world import World, always_on_window, sh
 
 
@@ -20,7 +20,7 @@ def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("EVALPAD_DATABASE_URL", url)
     monkeypatch.setenv("EVALPAD_DATA_DIR", str(tmp_path))
     world = World(url, sh(date(2026, 12, 2), time(9)))
-    monkeypatch.setattr(scoring_cli, "clock", lambda: world.clock)
+    monkeypatch.setattr(cli_common, "CLOCK", world.clock)
     return world
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import col, select
 
 from host.models import AuditEntry
-from host.scoring.months import MonthStateError, close_month, history, reopen_month
-from host.scoring.periods import period_months, period_view
-from host.scoring.report import month_report, month_view
+from host.rules.month_span import period_months
+from host.scoring.months import MonthStateError, close_month, history, month_report, month_view, reopen_month
+from host.scoring.periods import period_view
 from tests.scoring.world import DAY_MS, NOV, World, always_on_window, sh
 
 WORKDAY = date(2026, 11, 18)

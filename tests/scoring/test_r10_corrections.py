@@ -16,8 +16,7 @@ from host.ingest.batch import BatchProcessor
 from host.ingest.inbox import Received
 from host.ingest.liveness import Liveness
 from host.models import Assignment, AuditEntry, Device, Event, RejectedMessage, Window
-from host.scoring.months import close_month, reopen_month
-from host.scoring.report import month_view
+from host.scoring.months import close_month, month_view, reopen_month
 from protocol import messages
 from tests.scoring.world import DAY_MS, MIN, World, sh
 

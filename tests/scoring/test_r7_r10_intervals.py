@@ -12,7 +12,8 @@ from datetime import date, time
 from fractions import Fraction
 
 from host.rules.score import shown
-from host.scoring.report import WindowResult, month_view
+from host.scoring.months import month_view
+from host.scoring.view import WindowResult
 from tests.scoring.world import DAY_MS, MIN, World, sh
 
 OCT = "2026-10"

@@ -10,7 +10,7 @@ from datetime import date, time
 from fractions import Fraction
 
 from host.rules.score import shown
-from host.scoring.report import month_view
+from host.scoring.months import month_view
 from tests.scoring.world import MIN, NOV, World, always_on_window, sh
 
 WORKDAY = date(2026, 11, 18)                  # a Wednesday

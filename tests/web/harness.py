@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from host import fleet
-from host.api.app import create_app
+from host.app import create_app
 from host.auth.passwords import hash_password
 from host.auth.users import create_user
 from host.clock import ManualClock

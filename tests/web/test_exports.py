@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from host import faults, fleet, violations, waivers
 from host.models.fleet import Window
 from host.rules.types import deduction_key
-from host.scoring.report import month_view
+from host.scoring.months import month_view
 from tests.support.routes import app_routes
 from tests.web.harness import Site
 

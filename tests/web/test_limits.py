@@ -1,4 +1,4 @@
-"""The host as `evalpad serve` runs it (uvicorn with host.api.app.server_config) against what a
+"""The host as `evalpad serve` runs it (uvicorn with host.app.server_config) against what a
 stranger on the network can send: a huge body, a body that never says its length, a spoofed
 X-Forwarded-For from loopback. Raw sockets, so nothing in between helps."""
 
@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from host.api.app import server_config
 from host.api.limits import MAX_BODY_BYTES, MAX_UPLOAD_BODY_BYTES
+from host.app import server_config
 from tests.web.conftest import free_port, wait_for
 from tests.web.harness import Site
 

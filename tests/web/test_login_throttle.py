@@ -14,8 +14,8 @@ import pytest
 from fastapi.params import Form
 from fastapi.testclient import TestClient
 
-from host.api.app import create_app
 from host.api.deps import PUBLIC_PATHS
+from host.app import create_app
 from host.web.core import PUBLIC_PAGES
 from tests.support.routes import AppRoute, app_routes
 from tests.web.harness import PASSWORD, Site

@@ -1,6 +1,6 @@
 """Every route of the app × every role × every method, and every form without or with a wrong CSRF
 token. The routes, their roles and their forms are read from the app (its guards), not a hand list;
-tests/api/test_roles.py keeps the intended matrix of the control API written out by hand."""
+tests/api/test_roles.py holds the API's routes to the intended matrix, named after host.auth.policy."""
 
 from __future__ import annotations
 

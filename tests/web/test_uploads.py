@@ -18,8 +18,8 @@ import uvicorn
 from fastapi import UploadFile
 from sqlmodel import Session, func, select
 
-from host.api.app import server_config
 from host.api.limits import MAX_UPLOAD_BODY_BYTES
+from host.app import server_config
 from host.auth.users import get_user, issue_token
 from host.models.volume import VolumeImport
 from host.volume.limits import MAX_ERRORS_SHOWN

@@ -11,11 +11,12 @@ from sqlmodel import col, func, select
 from host.api.deps import SessionDep, require
 from host.api.params import Offset, TimeMs
 from host.api.schemas import DEFAULT_PAGE, MAX_PAGE, Page
-from host.auth.roles import Principal, Role
+from host.auth import policy
+from host.auth.roles import Principal
 from host.models.audit import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-Auditor = Annotated[Principal, Depends(require(Role.ADMIN, Role.MANAGEMENT, Role.IT))]
+Auditor = Annotated[Principal, Depends(require(*policy.OVERSIGHT))]
 
 
 class AuditPublic(BaseModel):

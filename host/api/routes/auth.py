@@ -37,4 +37,3 @@ def logout(who: AnyUser, session: SessionDep, clock: ClockDep, creds: BearerDep)
     """Revoke the token this request carries."""
     assert creds is not None          # AnyUser already refused a request without one
     revoke_token(session, creds.credentials, clock)
-    session.commit()

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter, status
 
-from host import audit, fleet
+from host import fleet
 from host.api.deps import ClockDep, FleetEditor, FleetReader, SessionDep, SettingsDep
 from host.api.schemas import (
     AssignIn,
@@ -20,7 +20,6 @@ from host.api.schemas import (
 from host.api.views import assignment_public, device_public
 from host.auth.roles import Role
 from host.broker import accounts
-from host.errors import Conflict
 from host.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,14 +27,7 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 
 
 def broker_note(settings: Settings) -> str:
-    """What the operator must still do for the account to work, if anything."""
-    broker_dir = settings.data_dir / "broker"
-    if accounts.running_pid(broker_dir) is not None:
-        return ""                     # the running broker has reread the files
-    if settings.mqtt_url:
-        return (f"no running Mosquitto reads {broker_dir}/passwd: if EVALPAD_MQTT_URL's broker is "
-                "another one (e.g. EMQX), add this account there too")
-    return "the broker takes this account when it starts (evalpad serve starts it)"
+    return accounts.pending_note(settings.data_dir / "broker", external=bool(settings.mqtt_url))
 
 
 @router.get("", response_model=list[DevicePublic])
@@ -50,15 +42,9 @@ def devices(who: FleetReader, session: SessionDep, include_retired: bool = False
 def add_device(body: DeviceCreate, who: FleetEditor, session: SessionDep, clock: ClockDep,
                settings: SettingsDep) -> DeviceCreated:
     """Register a pad and create its broker account. The password is in this response only."""
-    fleet.add_device(session, device_id=body.id, label=body.label, window_number=body.window,
-                     clock=clock, actor=who.actor, reason=body.reason, since_ms=body.since_ms)
-    broker_dir = settings.data_dir / "broker"
-    password = accounts.issue_pad_password(broker_dir, body.id, settings.mqtt_prefix)
-    try:
-        session.commit()
-    except Exception:
-        accounts.revoke_pad(broker_dir, body.id)   # no account without a registered device
-        raise
+    _, password = fleet.register_pad(session, device_id=body.id, label=body.label, window_number=body.window,
+                                     clock=clock, actor=who.actor, reason=body.reason, since_ms=body.since_ms,
+                                     broker_dir=settings.data_dir / "broker", prefix=settings.mqtt_prefix)
     view = fleet.device_view(session, body.id)
     return DeviceCreated(**device_public(view).model_dump(),
                          broker=BrokerCredentials(username=body.id, password=password,
@@ -79,7 +65,6 @@ def assign(device_id: str, body: AssignIn, who: FleetEditor, session: SessionDep
     """Put the pad on a window from now on (R10); a pad already there is taken off it."""
     a = fleet.assign(session, device_id=device_id, window_number=body.window, clock=clock,
                      actor=who.actor, reason=body.reason, since_ms=body.since_ms)
-    session.commit()
     return assignment_public(session, a)
 
 
@@ -87,7 +72,6 @@ def assign(device_id: str, body: AssignIn, who: FleetEditor, session: SessionDep
 def unassign(device_id: str, body: Reason, who: FleetEditor, session: SessionDep,
              clock: ClockDep) -> AssignmentPublic:
     a = fleet.unassign(session, device_id=device_id, clock=clock, actor=who.actor, reason=body.reason)
-    session.commit()
     return assignment_public(session, a)
 
 
@@ -95,11 +79,8 @@ def unassign(device_id: str, body: Reason, who: FleetEditor, session: SessionDep
 def retire(device_id: str, body: Reason, who: FleetEditor, session: SessionDep, clock: ClockDep,
            settings: SettingsDep) -> DevicePublic:
     """Retire the pad for good: assignment closed, broker account removed (it cannot connect again)."""
-    fleet.retire_device(session, device_id=device_id, clock=clock, actor=who.actor, reason=body.reason)
-    # Account first: if the commit then fails the pad is locked out but still registered (retry the
-    # retire), never the other way round (a retired pad that can still log in).
-    accounts.revoke_pad(settings.data_dir / "broker", device_id)
-    session.commit()
+    fleet.retire_device(session, device_id=device_id, clock=clock, actor=who.actor, reason=body.reason,
+                        broker_dir=settings.data_dir / "broker")
     return device_public(fleet.device_view(session, device_id))
 
 
@@ -107,11 +88,7 @@ def retire(device_id: str, body: Reason, who: FleetEditor, session: SessionDep, 
 def new_password(device_id: str, body: Reason, who: FleetEditor, session: SessionDep, clock: ClockDep,
                  settings: SettingsDep) -> BrokerCredentials:
     """Replace the pad's broker password (e.g. a pad was reflashed); shown once."""
-    dev = fleet.get_device(session, device_id)
-    if dev.retired_ms is not None:
-        raise Conflict(f"device {device_id} is retired", "register the replacement pad under a new id")
-    audit.record(session, at_ms=clock.now_ms(), actor=who.actor, action="device.password",
-                 subject=device_id, reason=body.reason)
-    password = accounts.issue_pad_password(settings.data_dir / "broker", device_id, settings.mqtt_prefix)
-    session.commit()
+    password = fleet.new_pad_password(session, device_id=device_id, clock=clock, actor=who.actor,
+                                      reason=body.reason, broker_dir=settings.data_dir / "broker",
+                                      prefix=settings.mqtt_prefix)
     return BrokerCredentials(username=device_id, password=password, note=broker_note(settings))

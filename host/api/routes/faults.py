@@ -7,19 +7,11 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
-from host import exports, faults
+from host import exports, faults, fleet
 from host.api.deps import ClockDep, SessionDep
+from host.api.download import check_format, download
 from host.api.params import Id, MonthQuery, MonthRequired
-from host.api.routes.review_common import (
-    FaultUser,
-    FaultWorker,
-    SummaryReader,
-    check_format,
-    download,
-    window_id,
-    window_names,
-    window_numbers,
-)
+from host.api.routes.review_common import FaultUser, FaultWorker, SummaryReader, window_id
 from host.auth.roles import Role
 from host.models.faults import Fault
 from host.rules.month_span import month_span
@@ -107,7 +99,7 @@ def list_faults(who: FaultUser, session: SessionDep, status: str | None = None, 
                               window_id=window_id(session, window, who),
                               since_ms=span.start_ms if span else None,
                               until_ms=span.end_ms if span else None)
-    numbers = window_numbers(session)
+    numbers = fleet.window_numbers(session)
     return [_public(f, numbers) for f in rows]
 
 
@@ -128,7 +120,7 @@ def export(who: SummaryReader, session: SessionDep, month: MonthQuery = None,
     rows = faults.list_faults(session, since_ms=span.start_ms if span else None,
                               until_ms=span.end_ms if span else None)
     write = exports.fault_log_csv if format == "csv" else exports.fault_log_xlsx
-    return download(write(rows, window_names(session)), format, f"faults-{month or 'all'}")
+    return download(write(rows, fleet.window_names(session)), format, f"faults-{month or 'all'}")
 
 
 @router.post("/sync", response_model=SyncOut)
@@ -148,7 +140,7 @@ def report(body: FaultIn, who: FaultUser, session: SessionDep, clock: ClockDep) 
         who.check_window(faults.window_of(session, body.device_id, clock.now_ms()))
     row = faults.report_fault(session, by=who.actor, detail=body.detail, now_ms=clock.now_ms(),
                               device_id=body.device_id, window_id=wid, started_ms=body.started_ms)
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))
 
 
 @router.get("/{fault_id}", response_model=FaultPublic)
@@ -156,14 +148,14 @@ def fault(fault_id: Id, who: FaultUser, session: SessionDep) -> FaultPublic:
     row = faults.get_fault(session, fault_id)
     if who.role is Role.STAFF:
         who.check_window(row.window_id)
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))
 
 
 @router.post("/{fault_id}/ack", response_model=FaultPublic)
 def ack(fault_id: Id, body: AckIn, who: FaultWorker, session: SessionDep, clock: ClockDep) -> FaultPublic:
     row = faults.acknowledge(session, fault_id, by=who.actor, assignee=body.assignee, note=body.note,
                              now_ms=clock.now_ms())
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))
 
 
 @router.post("/{fault_id}/resolve", response_model=FaultPublic)
@@ -172,7 +164,7 @@ def resolve(fault_id: Id, body: ResolveIn, who: FaultWorker, session: SessionDep
     """Close with a verdict; ``pad_fault`` waives the deductions it overlaps (R7)."""
     row = faults.resolve(session, fault_id, by=who.actor, verdict=body.verdict, notes=body.notes,
                          now_ms=clock.now_ms(), cleared_ms=body.cleared_ms)
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))
 
 
 @router.post("/{fault_id}/reclassify", response_model=FaultPublic)
@@ -180,4 +172,4 @@ def reclassify(fault_id: Id, body: ReclassifyIn, who: FaultWorker, session: Sess
                clock: ClockDep) -> FaultPublic:
     row = faults.reclassify(session, fault_id, by=who.actor, verdict=body.verdict, reason=body.reason,
                             now_ms=clock.now_ms())
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))

@@ -6,11 +6,12 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from host.api.deps import MetricsReader
 from host.api.schemas import Health
+from host.metrics import REGISTRY  # defines the ingest's metrics in it
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])

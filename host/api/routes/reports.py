@@ -18,14 +18,16 @@ from host.api.deps import AnyUser, ClockDep, SessionDep, require
 from host.api.params import Month, Period, Year
 from host.auth import policy
 from host.auth.roles import Principal, Role
+from host.calendar import config
+from host.calendar.hours import calendar_error
 from host.errors import Invalid, NotFound
 from host.models.fleet import Window
 from host.rules.calendar import CalendarMissing
 from host.rules.score import shown
-from host.scoring import calendar_error, config, serialize
-from host.scoring.months import close_month, history, reopen_month, view_json
+from host.scoring import serialize
+from host.scoring.months import close_month, history, month_view, reopen_month
 from host.scoring.periods import period_view
-from host.scoring.report import month_view
+from host.scoring.view import view_json
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Management = Annotated[Principal, Depends(require(*policy.REVIEW))]

@@ -33,7 +33,6 @@ def users(who: Admin, session: SessionDep) -> list[UserPublic]:
 def add_user(body: UserCreate, who: Admin, session: SessionDep, clock: ClockDep) -> UserPublic:
     user = create_user(session, name=body.name, role=body.role, password=body.password, clock=clock,
                        actor=who.actor, window_number=body.window, reason=body.reason)
-    session.commit()
     return user_public(session, user)
 
 
@@ -51,7 +50,6 @@ def add_token(name: str, body: TokenCreate, who: Admin, session: SessionDep, clo
                                          windows=body.windows, days=body.days, clock=clock, actor=who.actor,
                                          reason=body.reason)
     windows = window_numbers_of(session, token)
-    session.commit()
     return TokenOut(token=secret, expires_ms=token.expires_ms, scope=token.scope, windows=windows)
 
 
@@ -59,7 +57,6 @@ def add_token(name: str, body: TokenCreate, who: Admin, session: SessionDep, clo
 def disable(name: str, body: Reason, who: Admin, session: SessionDep, clock: ClockDep) -> UserPublic:
     """Disable a user: their password and every token stop working now."""
     user = disable_user(session, name, clock=clock, actor=who.actor, reason=body.reason)
-    session.commit()
     return user_public(session, user)
 
 
@@ -74,5 +71,4 @@ def revoke(name: str, token_id: Id, body: Reason, who: Admin, session: SessionDe
            clock: ClockDep) -> TokenPublic:
     t = revoke_token_id(session, get_user(session, name), token_id, clock=clock, actor=who.actor,
                         reason=body.reason)
-    session.commit()
     return _public(session, t)

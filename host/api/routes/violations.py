@@ -8,19 +8,11 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from host import exports, violations
+from host import exports, fleet, violations
 from host.api.deps import ClockDep, SessionDep
+from host.api.download import check_format, download
 from host.api.params import Id, MonthField, MonthQuery, MonthRequired
-from host.api.routes.review_common import (
-    Reviewer,
-    ReviewReader,
-    ViolationReporter,
-    check_format,
-    download,
-    window_id,
-    window_names,
-    window_numbers,
-)
+from host.api.routes.review_common import Reviewer, ReviewReader, ViolationReporter, window_id
 from host.auth.roles import Role
 from host.models.review import ViolationCandidate
 from host.rules import violations as rules
@@ -97,7 +89,7 @@ def list_candidates(who: ReviewReader, session: SessionDep, month: MonthQuery = 
     """Candidates (staff: their own window's), oldest first."""
     rows = violations.list_candidates(session, window_id=window_id(session, window, who),
                                       month=month, status=status, kind=kind)
-    numbers = window_numbers(session)
+    numbers = fleet.window_numbers(session)
     return [_public(session, c, numbers) for c in rows]
 
 
@@ -109,7 +101,7 @@ def export(who: Reviewer, session: SessionDep, month: MonthRequired, format: str
     newest = {c.id: ds[-1] for c in rows
               if c.id is not None and (ds := violations.decisions_of(session, c.id))}
     write = exports.violations_csv if format == "csv" else exports.violations_xlsx
-    return download(write(rows, window_names(session), newest), format, f"violations-{month}")
+    return download(write(rows, fleet.window_names(session), newest), format, f"violations-{month}")
 
 
 @router.post("/detect", response_model=DetectOut)
@@ -130,7 +122,7 @@ def report(body: ReportIn, who: ViolationReporter, session: SessionDep, clock: C
     row = violations.report(session, window_id=wid, kind=body.kind, at_ms=body.at_ms, by=who.actor,
                             source=body.source, detail=body.detail, now_ms=clock.now_ms(),
                             subject_event_id=body.subject_event_id)
-    return _public(session, row, window_numbers(session))
+    return _public(session, row, fleet.window_numbers(session))
 
 
 @router.get("/{candidate_id}", response_model=CandidatePublic)
@@ -138,7 +130,7 @@ def candidate(candidate_id: Id, who: ReviewReader, session: SessionDep) -> Candi
     row = violations.get_candidate(session, candidate_id)
     if who.role is Role.STAFF:
         who.check_window(row.window_id)
-    return _public(session, row, window_numbers(session))
+    return _public(session, row, fleet.window_numbers(session))
 
 
 @router.post("/{candidate_id}/confirm", response_model=CandidatePublic)
@@ -147,7 +139,7 @@ def confirm(candidate_id: Id, body: DecisionIn, who: Reviewer, session: SessionD
     """Confirm: it deducts; a consecutive or self-evaluation also voids its evaluation (R2, R6)."""
     row = violations.confirm(session, candidate_id, reviewer=who.actor, reason=body.reason,
                              now_ms=clock.now_ms())
-    return _public(session, row, window_numbers(session))
+    return _public(session, row, fleet.window_numbers(session))
 
 
 @router.post("/{candidate_id}/dismiss", response_model=CandidatePublic)
@@ -155,4 +147,4 @@ def dismiss(candidate_id: Id, body: DecisionIn, who: Reviewer, session: SessionD
             clock: ClockDep) -> CandidatePublic:
     row = violations.dismiss(session, candidate_id, reviewer=who.actor, reason=body.reason,
                              now_ms=clock.now_ms())
-    return _public(session, row, window_numbers(session))
+    return _public(session, row, fleet.window_numbers(session))

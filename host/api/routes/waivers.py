@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from host import waivers
+from host import fleet, waivers
 from host.api.deps import ClockDep, SessionDep
 from host.api.params import Id, MonthField, MonthQuery
-from host.api.routes.review_common import Reviewer, ReviewReader, window_id, window_numbers
+from host.api.routes.review_common import Reviewer, ReviewReader, window_id
 from host.models.waivers import Waiver
 
 router = APIRouter(prefix="/waivers", tags=["waivers (R8)"])
@@ -50,7 +50,7 @@ def list_waivers(who: ReviewReader, session: SessionDep, month: MonthQuery = Non
                  include_revoked: bool = False) -> list[WaiverPublic]:
     rows = waivers.list_waivers(session, window_id=window_id(session, window, who),
                                 month=month, include_revoked=include_revoked)
-    numbers = window_numbers(session)
+    numbers = fleet.window_numbers(session)
     return [_public(w, numbers) for w in rows]
 
 
@@ -60,11 +60,11 @@ def create(body: WaiverIn, who: Reviewer, session: SessionDep, clock: ClockDep) 
     assert wid is not None
     row = waivers.create_waiver(session, window_id=wid, month=body.month, key=body.key,
                                 reason=body.reason, by=who.actor, now_ms=clock.now_ms())
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))
 
 
 @router.post("/{waiver_id}/revoke", response_model=WaiverPublic)
 def revoke(waiver_id: Id, body: RevokeIn, who: Reviewer, session: SessionDep,
            clock: ClockDep) -> WaiverPublic:
     row = waivers.revoke_waiver(session, waiver_id, reason=body.reason, by=who.actor, now_ms=clock.now_ms())
-    return _public(row, window_numbers(session))
+    return _public(row, fleet.window_numbers(session))

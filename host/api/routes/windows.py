@@ -25,7 +25,6 @@ def windows(who: AnyUser, session: SessionDep, include_retired: bool = False) ->
 def add_window(body: WindowCreate, who: WindowEditor, session: SessionDep, clock: ClockDep) -> WindowPublic:
     win = fleet.add_window(session, number=body.number, name=body.name, department=body.department,
                            category=body.category, clock=clock, actor=who.actor, reason=body.reason)
-    session.commit()
     return window_public(session, win)
 
 
@@ -40,5 +39,4 @@ def window(number: str, who: AnyUser, session: SessionDep) -> WindowPublic:
 def retire_window(number: str, body: Reason, who: WindowEditor, session: SessionDep,
                   clock: ClockDep) -> WindowPublic:
     win = fleet.retire_window(session, number=number, clock=clock, actor=who.actor, reason=body.reason)
-    session.commit()
     return window_public(session, win)

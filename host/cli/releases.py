@@ -1,78 +1,40 @@
-"""`evalpad pad release|releases` and `evalpad fleet update|status|stop`: releases over the air.
+"""`evalpad pad release|releases` and `evalpad fleet update|status|stop`: releases over the air
+(host.releases).
 
 Messages are for the IT section, in Chinese; codes (states, versions) stay as they are.
 """
 
 from __future__ import annotations
 
-import getpass
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
 
-from host.clock import SystemClock, local
-from host.errors import ServiceError
+from host.cli.common import actor, clock, fail, open_db, when
+from host.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 from host.releases import rollout, store
 from host.releases.build import build_release
 from host.releases.manifest import ManifestError
-from host.settings import Settings
-from host.web.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 
 fleet_app = typer.Typer(help="全部评价器的程序更新（空中升级）：update / status / stop。",
                         no_args_is_help=True)
-CLOCK = SystemClock()
 By = Annotated[str, typer.Option("--by", help="谁（记入审计记录，R12）；默认 cli:<系统用户>")]
-
-
-def _actor(by: str) -> str:
-    return by or f"cli:{getpass.getuser()}"
-
-
-@contextmanager
-def _db() -> Iterator[tuple[Settings, Session]]:
-    from host.cli_admin import load_settings
-    from host.db import make_engine, upgrade
-
-    settings = load_settings()
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
-    try:
-        with Session(engine) as session:
-            try:
-                yield settings, session
-            except ServiceError as exc:
-                session.rollback()
-                typer.secho(f"错误：{exc.detail}", fg=typer.colors.RED, err=True)
-                if exc.fix:
-                    typer.echo(f"  办法：{exc.fix}", err=True)
-                raise typer.Exit(code=1) from None
-    finally:
-        engine.dispose()
-
-
-def _when(ms: int | None) -> str:
-    return local(ms).strftime("%Y-%m-%d %H:%M") if ms is not None else "-"
 
 
 def release_cmd(version: Annotated[str, typer.Option("--version", help="版本号，例如 1.1.0（不可重复）")],
                 note: Annotated[str, typer.Option("--note", help="说明（改了什么）")] = "",
                 by: By = "") -> None:
     """编译程序（mpy-cross）为一个版本，带清单（每个文件的大小和 SHA-256），交由主机保存。"""
-    with _db() as (settings, session):
+    with open_db() as (settings, session):
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 build_release(version, Path(tmp) / version)
             except ManifestError as exc:
-                typer.secho(f"错误：{exc}", fg=typer.colors.RED, err=True)
-                raise typer.Exit(code=2) from None
+                raise fail(exc, 2) from None
             row = store.add_release(session, built=Path(tmp) / version, data_dir=settings.data_dir,
-                                    clock=CLOCK, actor=_actor(by), note=note)
-            session.commit()
+                                    clock=clock(), actor=actor(by), note=note)
         typer.echo(f"版本 {row.version}：{row.files} 个文件，{row.size_bytes / 1024:.1f} KB，"
                    f"清单 SHA-256 {row.manifest_sha256}")
         typer.echo(f"推送：evalpad fleet update --release {row.version}")
@@ -80,13 +42,13 @@ def release_cmd(version: Annotated[str, typer.Option("--version", help="版本�
 
 def releases_cmd() -> None:
     """主机保存的版本，以及各版本正在运行的评价器数。"""
-    with _db() as (_, session):
+    with open_db() as (_, session):
         views = store.list_releases(session)
         if not views:
             typer.echo("还没有版本：evalpad pad release --version 1.0.0")
         for v in views:
             r = v.release
-            typer.echo(f"{r.version:<16} {_when(r.created_ms)}  {r.files:>3} 个文件  "
+            typer.echo(f"{r.version:<16} {when(r.created_ms)}  {r.files:>3} 个文件  "
                        f"{v.pads:>4} 台在运行  {r.note}")
 
 
@@ -103,11 +65,10 @@ def fleet_update(
     by: By = "",
 ) -> None:
     """向评价器推送一个版本：先金丝雀，默认只在工作时间外、从不在提示评价或致谢时；由运行中的主机执行。"""
-    with _db() as (_, session):
-        row = rollout.start_rollout(session, release=release, clock=CLOCK, actor=_actor(by), canary=canary,
+    with open_db() as (_, session):
+        row = rollout.start_rollout(session, release=release, clock=clock(), actor=actor(by), canary=canary,
                                     window_time=window_time, max_failed_share=max_failed, devices=device,
                                     reason=reason)
-        session.commit()
         typer.echo(f"推送 #{row.id}：版本 {row.release}，先更新 {row.canary} 台；"
                    f"运行中的主机（evalpad serve）将执行。进度：evalpad fleet status")
 
@@ -115,7 +76,7 @@ def fleet_update(
 @fleet_app.command("status")
 def fleet_status() -> None:
     """最近一次推送的进度：每台评价器的运行版本、目标、状态和最后的错误。"""
-    with _db() as (_, session):
+    with open_db() as (_, session):
         prog = rollout.progress(session)
         if prog is None:
             typer.echo("还没有推送。")
@@ -134,13 +95,6 @@ def fleet_status() -> None:
 def fleet_stop(reason: Annotated[str, typer.Option("--reason", "-r", help="原因（必填，记入审计记录）")],
                by: By = "") -> None:
     """停止正在进行的推送（已在更新的评价器会完成它们的更新）。"""
-    with _db() as (_, session):
-        row = rollout.stop_rollout(session, clock=CLOCK, actor=_actor(by), reason=reason)
-        session.commit()
+    with open_db() as (_, session):
+        row = rollout.stop_rollout(session, clock=clock(), actor=actor(by), reason=reason)
         typer.echo(f"推送 #{row.id} 已停止。")
-
-
-def register(app: typer.Typer, pad_app: typer.Typer) -> None:
-    pad_app.command("release")(release_cmd)
-    pad_app.command("releases")(releases_cmd)
-    app.add_typer(fleet_app, name="fleet")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from host.broker.mosquitto import set_password
+from host.cli.common import fail
 from host.provision import build as builder
 from host.provision import identity, padfs
 from host.provision.rawrepl import ANSWER_TIMEOUT_S, BAUD, RawRepl, ReplError, open_port
@@ -20,11 +22,6 @@ SLOT_FILES = ("/slot", "/slot.tmp", "/lib/release.json")      # the loader's poi
 PORT_HELP = "the pad's USB serial port, e.g. /dev/ttyUSB0 (list: python -m serial.tools.list_ports)"
 
 
-def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    typer.echo("error: {}".format(exc), err=True)
-    return typer.Exit(code)
-
-
 def _kb(n: int) -> str:
     return "{:.1f} KB".format(n / 1024)
 
@@ -36,7 +33,7 @@ def build_cmd(out: Annotated[Path, typer.Option(help="where to write the deploy 
     try:
         result = builder.build(out)
     except builder.BuildError as exc:
-        raise _fail(exc)
+        raise fail(exc)
     for f in result.files:
         typer.echo("{:<48} {:>8} -> {:>8}".format(f.target, f.source_bytes, f.target_bytes))
     typer.echo("{} files, {} of source -> {} on the pad, in {}".format(
@@ -68,7 +65,7 @@ def provision_cmd(
         ident = identity.make_identity(dev, wifi_ssid, wifi_password, mqtt_host, mqtt_port,
                                        mqtt_password, prefix, ntp_host, window)
     except identity.IdentityError as exc:
-        raise _fail(exc, 2)
+        raise fail(exc, 2)
     try:
         with RawRepl(open_port(port, baud), answer_timeout=timeout) as repl:
             padfs.feed_watchdog(repl)
@@ -76,11 +73,9 @@ def provision_cmd(
             if reset:
                 repl.soft_reset()
     except ReplError as exc:
-        raise _fail(exc)
+        raise fail(exc)
     typer.echo("{}: wrote {} on {}".format(dev, identity.PATH, port))
     if broker_passwords is not None:
-        from host.broker.mosquitto import set_password
-
         set_password(broker_passwords, dev, ident["mqtt_password"])
         typer.echo("{}: broker account set in {} (reload Mosquitto to apply)".format(dev, broker_passwords))
     elif not mqtt_password:
@@ -132,5 +127,5 @@ def deploy_cmd(
             if reset:
                 repl.soft_reset()
     except (ReplError, builder.BuildError) as exc:
-        raise _fail(exc)
+        raise fail(exc)
     typer.echo("deployed {} files ({}) to {}".format(len(files), _kb(total), port))

@@ -1,4 +1,4 @@
-"""``evalpad simulate`` and ``evalpad demo`` (registered in host/cli.py)."""
+"""``evalpad simulate`` and ``evalpad demo``: the simulated hall (simulator/) on the real host."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import Progress
 
+from host.cli.common import fail, load_settings
+from simulator import checker
+from simulator import scenario as scenarios
+from simulator.demo import run_demo
+from simulator.run import simulate as play
 from simulator.scenario import ScenarioError
 
 
@@ -24,27 +31,18 @@ def simulate(
 ) -> None:
     """Play a scenario on the real firmware, broker and host, then compare the host's report with
     the ground truth window by window (模拟)."""
-    from rich.console import Console
-
-    from simulator import checker
-    from simulator import scenario as scenarios
-    from simulator.run import simulate as play
-
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     console = Console()
     try:
         sc = scenarios.load(scenario)
     except ScenarioError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2)
+        raise fail(exc, 2) from None
     work = workdir or Path(tempfile.mkdtemp(prefix="evalpad-sim-"))
     console.print(f"[bold]{sc.hall.name}[/bold]: {len(sc.hall.windows)} windows, "
                   f"{sc.period.start} to {sc.period.end}; work directory {work}")
     t0 = time.monotonic()
     total = sc.end_ms - sc.start_ms
-    from rich.progress import Progress
-
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("simulating", total=total)
         out = play(sc, work, speed=speed or None,
@@ -67,10 +65,5 @@ def demo() -> None:
 
     Uses the host's embedded defaults (SQLite in ./data, Mosquitto started by the host).
     Ctrl-C stops everything; the data stays for the next start."""
-    from rich.console import Console
-
-    from host.settings import Settings
-    from simulator.demo import run_demo
-
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_demo(Settings(), Console())  # type: ignore[call-arg]
+    run_demo(load_settings(), Console())

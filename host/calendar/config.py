@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from host.audit import record
 from host.clock import Clock
@@ -67,6 +67,34 @@ class RuleConfig:
         if year in self.summer:
             return self.summer[year], False
         return default_summer(year), True
+
+
+def calendar_entries(session: Session, year: int | None = None,
+                     newest: int | None = None) -> list[CalendarDay]:
+    """The operator's calendar entries (R5): of ``year`` in date order, or the ``newest`` first."""
+    q = select(CalendarDay)
+    if year is not None:
+        q = q.where(col(CalendarDay.day) >= date(year, 1, 1), col(CalendarDay.day) <= date(year, 12, 31))
+    q = q.order_by(col(CalendarDay.day).desc() if newest else col(CalendarDay.day))
+    return list(session.exec(q.limit(newest) if newest else q).all())
+
+
+def declared_year(session: Session, year: int) -> CalendarYear | None:
+    return session.get(CalendarYear, year)
+
+
+def declared_years(session: Session) -> list[CalendarYear]:
+    return list(session.exec(select(CalendarYear).order_by(col(CalendarYear.year))).all())
+
+
+def window_schedules(session: Session) -> list[WindowSchedule]:
+    return list(session.exec(select(WindowSchedule)).all())
+
+
+def window_days(session: Session, newest: int | None = None) -> list[WindowDay]:
+    """Single dates marked on a window (closed, noon duty): in date order, or the ``newest`` first."""
+    q = select(WindowDay).order_by(col(WindowDay.day).desc() if newest else col(WindowDay.day))
+    return list(session.exec(q.limit(newest) if newest else q).all())
 
 
 def settings_values(session: Session) -> dict[str, RuleSetting | None]:
@@ -162,6 +190,7 @@ def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str
         row.value, row.by, row.reason, row.at_ms = value, by, reason, now
     session.add(row)
     record(session, at_ms=now, actor=by, action="setting.set", subject=key, reason=reason, old=old, new=value)
+    session.commit()
     return row
 
 
@@ -185,6 +214,7 @@ def set_calendar_days(session: Session, clock: Clock, days: Iterable[date], work
         record(session, at_ms=now, actor=by, action="calendar.set", subject=day.isoformat(), reason=reason,
                old=old, new=working)
         n += 1
+    session.commit()
     return n
 
 
@@ -199,6 +229,7 @@ def declare_year(session: Session, clock: Clock, year: int, *, by: str, reason: 
         row.by, row.reason, row.at_ms = by, reason, now
         session.add(row)
     record(session, at_ms=now, actor=by, action="calendar.year", subject=str(year), reason=reason)
+    session.commit()
 
 
 def set_summer(session: Session, clock: Clock, year: int, start: date, end: date, *, by: str,
@@ -217,6 +248,7 @@ def set_summer(session: Session, clock: Clock, year: int, start: date, end: date
     session.add(row)
     record(session, at_ms=now, actor=by, action="calendar.summer", subject=str(year), reason=reason,
            old=old, new=f"{start}..{end}")
+    session.commit()
 
 
 def set_window_schedule(session: Session, clock: Clock, window_id: int, *, noon_duty_weekdays: str = "",
@@ -238,6 +270,7 @@ def set_window_schedule(session: Session, clock: Clock, window_id: int, *, noon_
     session.add(row)
     record(session, at_ms=now, actor=by, action="window.schedule", subject=str(window_id), reason=reason,
            old=old, new=values)
+    session.commit()
 
 
 def set_window_day(session: Session, clock: Clock, window_id: int, day: date, kind: str, on: bool, *,
@@ -255,3 +288,6 @@ def set_window_day(session: Session, clock: Clock, window_id: int, day: date, ki
         session.delete(row)
     record(session, at_ms=now, actor=by, action=f"window.{kind}", subject=f"{window_id}:{day}",
            reason=reason, on=on)
+    session.commit()
+
+

@@ -1,4 +1,5 @@
-"""The Chinese words the pages show, taken from the rules (rules.md) where they have one."""
+"""The Chinese words people see for the codes kept in English inside (pages, CLI messages), taken
+from the rules (rules.md) where they have one: one table, translated at the edge."""
 
 from __future__ import annotations
 

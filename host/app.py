@@ -1,12 +1,12 @@
-"""Build the FastAPI application: ``create_app(settings, engine, clock, publish)``.
+"""The host's HTTP application: ``create_app(settings, engine, clock, publish)`` mounts the REST
+API (host.api), the release files for the pads (host.releases.web) and the pages (host.web).
 
-Everything the API needs is passed in (no globals), so `evalpad serve` wires the ingest's
+Everything the app needs is passed in (no globals), so `evalpad serve` wires the ingest's
 MQTT publish and the tests wire a real broker, a throwaway database and a manual clock.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -26,11 +26,16 @@ from host.api.routes import (
     commands,
     devices,
     events,
+    faults,
     ops,
     rejected,
+    reports,
     sessions,
     status,
     users,
+    violations,
+    volume,
+    waivers,
     windows,
 )
 from host.api.too_large import ExplainTooLarge
@@ -38,10 +43,14 @@ from host.clock import Clock
 from host.commands import Publish
 from host.releases import web as ota_web
 from host.settings import Settings
+from host.web import mount_web
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+# Every router under /api/v1, one per resource (host/api/routes/).
+API_ROUTERS = (auth, users, windows, sessions, devices, commands, assignments, events, status, rejected,
+               audit, violations, faults, volume, waivers, reports)
 BrokerStatus = Callable[[], bool | None]
 
 
@@ -65,10 +74,6 @@ def server_config(app: FastAPI, settings: Settings, **kw: Any) -> uvicorn.Config
 def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publish,
                broker_status: BrokerStatus | None = None) -> FastAPI:
     """The API app. ``broker_status`` (optional) says whether the ingest's MQTT client is connected."""
-    try:   # the ingest's metrics live in the default registry once imported
-        importlib.import_module("host.metrics")
-    except ImportError:
-        log.info("host.metrics not present; /metrics shows the process metrics only")
     app = EvalpadAPI(title="evalpad host API", version="1",
                   description="Evaluation pads (评价器): fleet, events, live status, commands, and the "
                   "queue-system hook. Every route needs a bearer token except sign-in and /healthz. "
@@ -82,15 +87,10 @@ def create_app(settings: Settings, engine: Engine, clock: Clock, publish: Publis
     app.state.publish = publish
     app.state.broker_status = broker_status
     problems.install(app)
-    mounted = [(API_PREFIX, m.router) for m in (auth, users, windows, sessions, devices, commands,
-                                                 assignments, events, status, rejected, audit)]
-    mounted.append(("", ops.router))
-    for name in ("violations", "faults", "volume", "waivers"):           # issue 5 review (R3, R6-R8)
-        mounted.append((API_PREFIX, importlib.import_module(f"host.api.routes.{name}").router))
-    mounted.append((API_PREFIX, importlib.import_module("host.api.routes.reports").router))  # issue 5 scoring
-    mounted.append(("", ota_web.router))     # release files for the pads (public: PUBLIC_PATHS)
+    mounted = [(API_PREFIX, m.router) for m in API_ROUTERS]
+    mounted += [("", ops.router), ("", ota_web.router)]   # /healthz, /metrics; the pads' release files
     check_every_route_guarded(mounted)
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
-    importlib.import_module("host.web").mount_web(app)     # issue 6: the Chinese web pages (own guards)
+    mount_web(app)                                       # the Chinese pages (their own guards)
     return app

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from sqlmodel import col, select
 
-from host.cli_admin import CLOCK, _actor, _db, _when
+from host.cli.common import actor, clock, engine_of, open_db, when
 from host.ingest.replay import replay_request
+from host.labels import REJECT_CODE
 from host.models.events import RejectedMessage
-from host.web.labels import REJECT_CODE
 
 rejected_app = typer.Typer(help="拒收与暂存的消息（原样保存）：查看、修复原因后重放。", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="修复了什么�
 def rejected_list(device: DeviceOpt = None, code: CodeOpt = None, all_: AllOpt = False,
                   limit: LimitOpt = 50) -> None:
     """列出拒收或暂存的消息（默认只列未重放的）。"""
-    with _db() as (_, session):
+    with open_db() as (_, session):
         q = select(RejectedMessage).order_by(col(RejectedMessage.id).desc()).limit(limit)
         if device:
             q = q.where(col(RejectedMessage.device_id) == device)
@@ -42,9 +42,9 @@ def rejected_list(device: DeviceOpt = None, code: CodeOpt = None, all_: AllOpt =
             typer.echo("没有符合条件的消息。")
             return
         for r in rows:
-            state = f"已重放 {_when(r.replayed_ms)}" if r.replayed_ms else "待处理"
+            state = f"已重放 {when(r.replayed_ms)}" if r.replayed_ms else "待处理"
             seq = f"序号 {r.seq}" if r.seq is not None else "序号不可读（未确认）"
-            typer.echo(f"#{r.id}  {_when(r.received_ms)}  {r.device_id or '—'}  {seq}  "
+            typer.echo(f"#{r.id}  {when(r.received_ms)}  {r.device_id or '—'}  {seq}  "
                        f"{REJECT_CODE.get(r.code, r.code)}（{r.code}）  {state}")
             typer.echo(f"      原因：{r.reason}")
             typer.echo(f"      内容：{r.payload[:160]}")
@@ -54,9 +54,9 @@ def rejected_list(device: DeviceOpt = None, code: CodeOpt = None, all_: AllOpt =
 def rejected_replay(ids: IdsArg = None, device: DeviceOpt = None, code: CodeOpt = None,
                     reason: ReasonOpt = "") -> None:
     """修复原因后重放：按编号、评价器或原因代码；同一事件绝不重复入库。"""
-    with _db() as (settings, session):
-        engine = session.get_bind()
-        result = replay_request(engine, CLOCK, _actor(), device=device, ids=ids or None, code=code,  # type: ignore[arg-type]
+    with open_db() as (settings, session):
+        engine = engine_of(session)
+        result = replay_request(engine, clock(), actor(), device=device, ids=ids or None, code=code,
                                 reason=reason, prefix=settings.mqtt_prefix)
     still = "，".join(f"{REJECT_CODE.get(c, c)} {n} 条" for c, n in sorted(result.still.items()))
     typer.echo(f"已重放 {result.replayed} 条：新入库 {result.stored}，此前已入库 {result.duplicates}，"
@@ -65,7 +65,3 @@ def rejected_replay(ids: IdsArg = None, device: DeviceOpt = None, code: CodeOpt 
         typer.echo(f"仍被拒收：{still}（原因未消除，记录保留）。")
     if result.skipped:
         typer.echo(f"跳过 {result.skipped} 条（不是事件，或此前已重放）。")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(rejected_app, name="rejected")

@@ -11,15 +11,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from host import exports, faults, violations, volume, waivers
-from host.cli_admin import CLOCK, _actor, _db, _when, time_ms
+from host import exports, faults, fleet, violations, volume, waivers
+from host.cli.common import (
+    By,
+    DeviceOpt,
+    Month,
+    MonthOpt,
+    Reason,
+    Window,
+    WindowOpt,
+    actor,
+    as_moment,
+    as_month,
+    as_window,
+    clock,
+    fail,
+    open_db,
+    output_format,
+    when,
+)
 from host.clock import TIME_FORMS
 from host.errors import Invalid
-from host.models.fleet import Window
 from host.models.review import ViolationDecision
-from host.rules.month_span import month_span, parse_month
+from host.rules.month_span import month_span
 from host.rules.types import Span
 
 volume_app = typer.Typer(help="Monthly volume 业务受理量 (R3): import the business system's export.",
@@ -30,42 +46,14 @@ faults_app = typer.Typer(help="The IT fault log 报修记录 (R7): sync, report,
                          no_args_is_help=True)
 waive_app = typer.Typer(help="Management waivers of single deductions (R8).", no_args_is_help=True)
 
-By = Annotated[str | None, typer.Option("--by", help="who decides (default cli:<os user>)")]
-Reason = Annotated[str, typer.Option("--reason", "-r", help="why (kept with the decision, R12)")]
-MonthOpt = Annotated[str | None, typer.Option("--month", "-m", help="YYYY-MM, e.g. 2026-10")]
-Month = Annotated[str, typer.Option("--month", "-m", help="YYYY-MM, e.g. 2026-10")]
-WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="window number, e.g. A07")]
 Format = Annotated[str, typer.Option("--format", "-f", help="csv or xlsx")]
-DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="pad device id")]
 StatusOpt = Annotated[str | None, typer.Option(help="open|confirmed|dismissed|withdrawn")]
 KindOpt = Annotated[str | None, typer.Option(help="no_prompt|refused|consecutive|self_eval|stuck_button")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="file to write")]
 
 
-def _month(text: str) -> str:
-    try:
-        parse_month(text)
-    except ValueError as exc:
-        raise Invalid(str(exc)) from exc
-    return text
-
-
 def _window_id(session: Session, number: str | None) -> int | None:
-    if number is None:
-        return None
-    from host import fleet
-
-    return fleet.get_window(session, number).id
-
-
-def _names(session: Session) -> dict[int, str]:
-    return {w.id: f"{w.number} {w.name}" for w in session.exec(select(Window)).all() if w.id is not None}
-
-
-def _format(fmt: str) -> str:
-    if fmt not in ("csv", "xlsx"):
-        raise Invalid(f"format {fmt!r} is not csv or xlsx")
-    return fmt
+    return as_window(session, number) if number is not None else None
 
 
 # -- volume (R3) ------------------------------------------------------------------------------------
@@ -75,20 +63,17 @@ def volume_import(file: Path, preview: Annotated[bool, typer.Option(
         "--preview", help="check and show, store nothing")] = False, by: By = None) -> None:
     """Import a CSV or Excel file (窗口号, 月份, 业务受理量). Any bad row: nothing is imported."""
     if not file.is_file():
-        typer.secho(f"error: {file} is not a file", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1)
-    with _db() as (_, session):
+        raise fail(Invalid(f"{file} is not a file", "give the path of the business system's export"))
+    with open_db() as (_, session):
         try:
-            report = volume.import_volume(session, file.name, file.read_bytes(), by=by or _actor(),
-                                          now_ms=CLOCK.now_ms(), preview=preview)
+            report = volume.import_volume(session, file.name, file.read_bytes(), by=actor(by),
+                                          now_ms=clock().now_ms(), preview=preview)
         except volume.VolumeImportError as exc:
-            typer.secho(f"error: {file.name}: {len(exc.errors)} row(s) with errors; nothing was imported",
-                        fg=typer.colors.RED, err=True)
             for e in exc.errors:
                 typer.echo(f"  {e}", err=True)
-            typer.echo("  fix: correct these rows and import the whole file again (--preview to check)",
-                       err=True)
-            raise typer.Exit(code=1)
+            raise fail(Invalid(f"{file.name}: {len(exc.errors)} row(s) with errors (above); nothing was "
+                               "imported", "correct these rows and import the whole file again "
+                               "(--preview to check)")) from None
         for r in report.rows:
             typer.echo(f"row {r.row:>4}  {r.window:<8} {r.month}  {r.volume}")
         for e in report.errors:
@@ -103,12 +88,11 @@ def volume_import(file: Path, preview: Annotated[bool, typer.Option(
 
 
 @volume_app.command("show")
-def volume_show(window: Annotated[str, typer.Option("--window", "-w")], month: Month) -> None:
+def volume_show(window: Window, month: Month) -> None:
     """V of a window and month, and where it came from (import, queue, none)."""
-    with _db() as (_, session):
-        wid = _window_id(session, window)
-        assert wid is not None
-        v, source = volume.volume_for(session, wid, _month(month))
+    with open_db() as (_, session):
+        wid = as_window(session, window)
+        v, source = volume.volume_for(session, wid, as_month(month))
         typer.echo(f"{window} {month}: V = {'-' if v is None else v} (source: {source})")
 
 
@@ -117,9 +101,9 @@ def volume_show(window: Annotated[str, typer.Option("--window", "-w")], month: M
 @violations_app.command("detect")
 def violations_detect(month: Month, window: WindowOpt = None) -> None:
     """Flag candidates for a month (all active windows, or one); safe to run again."""
-    with _db() as (_, session):
+    with open_db() as (_, session):
         wid = _window_id(session, window)
-        done = violations.detect_month(session, _month(month), now_ms=CLOCK.now_ms(),
+        done = violations.detect_month(session, as_month(month), now_ms=clock().now_ms(),
                                        window_ids=[wid] if wid is not None else None)
         for w in done.warnings:
             typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
@@ -132,12 +116,12 @@ def violations_detect(month: Month, window: WindowOpt = None) -> None:
 def violations_list(month: MonthOpt = None, window: WindowOpt = None,
                     status: StatusOpt = None, kind: KindOpt = None) -> None:
     """Candidates with their evidence (event ids) and where review stands."""
-    with _db() as (_, session):
-        names = _names(session)
+    with open_db() as (_, session):
+        names = fleet.window_names(session)
         rows = violations.list_candidates(session, window_id=_window_id(session, window),
-                                          month=_month(month) if month else None, status=status, kind=kind)
+                                          month=as_month(month) if month else None, status=status, kind=kind)
         for c in rows:
-            typer.echo(f"#{c.id:<5} {_when(c.at_ms)}  {names.get(c.window_id, c.window_id)!s:<16} "
+            typer.echo(f"#{c.id:<5} {when(c.at_ms)}  {names.get(c.window_id, c.window_id)!s:<16} "
                        f"{c.kind:<12} {c.status:<10} events {','.join(map(str, c.evidence)) or '-'}  "
                        f"{c.detail}")
         typer.echo(f"{len(rows)} candidate(s)")
@@ -145,7 +129,7 @@ def violations_list(month: MonthOpt = None, window: WindowOpt = None,
 
 @violations_app.command("report")
 def violations_report(
-        window: Annotated[str, typer.Option("--window", "-w", help="window number, e.g. A07")],
+        window: Window,
         kind: Annotated[str, typer.Option(help="no_prompt|refused|consecutive|self_eval")],
         source: Annotated[str, typer.Option(help="complaint|patrol: where the record comes from")],
         detail: Annotated[str, typer.Option("--detail", help="what was seen or complained about")],
@@ -155,22 +139,21 @@ def violations_report(
         = None,
         by: By = None) -> None:
     """A candidate from a complaint or patrol record (R6); it still needs a confirmation."""
-    with _db() as (_, session):
-        wid = _window_id(session, window)
-        assert wid is not None
-        now = CLOCK.now_ms()
-        at_ms = time_ms(at, "--at")
+    with open_db() as (_, session):
+        wid = as_window(session, window)
+        now = clock().now_ms()
+        at_ms = as_moment(at, "--at")
         c = violations.report(session, window_id=wid, kind=kind, at_ms=now if at_ms is None else at_ms,
-                              by=by or _actor(), source=source, detail=detail, now_ms=now,
+                              by=actor(by), source=source, detail=detail, now_ms=now,
                               subject_event_id=event)
-        typer.echo(f"candidate #{c.id} ({c.kind}, {c.source}) at {_when(c.at_ms)} on {window}: open, "
+        typer.echo(f"candidate #{c.id} ({c.kind}, {c.source}) at {when(c.at_ms)} on {window}: open, "
                    f"to confirm or dismiss (evalpad violations confirm|dismiss {c.id} --reason ...)")
 
 
 def _decide(candidate_id: int, decision: str, reason: str, by: str | None) -> None:
-    with _db() as (_, session):
-        row = violations.decide(session, candidate_id, decision, reviewer=by or _actor(), reason=reason,
-                                now_ms=CLOCK.now_ms())
+    with open_db() as (_, session):
+        row = violations.decide(session, candidate_id, decision, reviewer=actor(by), reason=reason,
+                                now_ms=clock().now_ms())
         typer.echo(f"candidate #{row.id} ({row.kind}) is {row.status}")
 
 
@@ -189,14 +172,14 @@ def violations_dismiss(candidate_id: int, reason: Reason, by: By = None) -> None
 @violations_app.command("export")
 def violations_export(month: Month, out: Out, fmt: Format = "xlsx") -> None:
     """The month's candidates and decisions as a printable sheet (Chinese headers)."""
-    with _db() as (_, session):
-        rows = violations.list_candidates(session, month=_month(month))
+    with open_db() as (_, session):
+        rows = violations.list_candidates(session, month=as_month(month))
         newest: dict[int, ViolationDecision] = {}
         for c in rows:
             if c.id is not None and (ds := violations.decisions_of(session, c.id)):
                 newest[c.id] = ds[-1]
-        data = (exports.violations_csv if _format(fmt) == "csv" else exports.violations_xlsx)(
-            rows, _names(session), newest)
+        data = (exports.violations_csv if output_format(fmt) == "csv" else exports.violations_xlsx)(
+            rows, fleet.window_names(session), newest)
         out.write_bytes(data)
         typer.echo(f"wrote {len(rows)} candidate(s) to {out}")
 
@@ -206,8 +189,8 @@ def violations_export(month: Month, out: Out, fmt: Format = "xlsx") -> None:
 @faults_app.command("sync")
 def faults_sync(days: Annotated[int, typer.Option(help="look back this many days")] = 1) -> None:
     """Open faults from pad events (self-checks, staff reports, watchdog resets) and mass outages."""
-    with _db() as (_, session):
-        now = CLOCK.now_ms()
+    with open_db() as (_, session):
+        now = clock().now_ms()
         span = Span(now - days * 86_400_000, now + 1)
         opened = faults.sync_pad_events(session, span, now_ms=now)
         outages = faults.detect_outages(session, span, now_ms=now)
@@ -219,15 +202,15 @@ def faults_list(status: Annotated[str | None, typer.Option(help="open|acknowledg
                 device: DeviceOpt = None,
                 window: WindowOpt = None) -> None:
     """The repair log."""
-    with _db() as (_, session):
-        names = _names(session)
+    with open_db() as (_, session):
+        names = fleet.window_names(session)
         rows = faults.list_faults(session, status=status, device_id=device,
                                   window_id=_window_id(session, window))
         for f in rows:
             where = f.device_id or ",".join(f.devices)
             win = names.get(f.window_id, "") if f.window_id else ""
             first = f.detail.splitlines()[0] if f.detail else ""
-            typer.echo(f"#{f.id:<5} {_when(f.started_ms)}  {where:<12} {win:<16} {f.code:<15} "
+            typer.echo(f"#{f.id:<5} {when(f.started_ms)}  {where:<12} {win:<16} {f.code:<15} "
                        f"{f.status:<12} {f.verdict or '-':<14} x{f.repeats + 1}  {first}")
         typer.echo(f"{len(rows)} fault(s)")
 
@@ -238,10 +221,10 @@ def faults_report(detail: Annotated[str, typer.Option("--detail", help="what is 
                   since: Annotated[str | None, typer.Option(help=f"when it began: {TIME_FORMS}")] = None,
                   by: By = None) -> None:
     """A person reports a problem with a pad (name the pad or its window)."""
-    with _db() as (_, session):
-        f = faults.report_fault(session, by=by or _actor(), detail=detail, now_ms=CLOCK.now_ms(),
+    with open_db() as (_, session):
+        f = faults.report_fault(session, by=actor(by), detail=detail, now_ms=clock().now_ms(),
                                 device_id=device, window_id=_window_id(session, window),
-                                started_ms=time_ms(since, "--since"))
+                                started_ms=as_moment(since, "--since"))
         typer.echo(f"fault #{f.id} {f.status} (pad {f.device_id or '-'}, repeats {f.repeats})")
 
 
@@ -249,9 +232,9 @@ def faults_report(detail: Annotated[str, typer.Option("--detail", help="what is 
 def faults_ack(fault_id: int, assignee: Annotated[str | None, typer.Option(help="who repairs it")] = None,
                note: Annotated[str, typer.Option()] = "", by: By = None) -> None:
     """IT takes the fault on (open -> acknowledged)."""
-    with _db() as (_, session):
-        f = faults.acknowledge(session, fault_id, by=by or _actor(), assignee=assignee, note=note,
-                               now_ms=CLOCK.now_ms())
+    with open_db() as (_, session):
+        f = faults.acknowledge(session, fault_id, by=actor(by), assignee=assignee, note=note,
+                               now_ms=clock().now_ms())
         typer.echo(f"fault #{f.id} acknowledged, assignee {f.assignee}")
 
 
@@ -262,17 +245,17 @@ def faults_resolve(fault_id: int,
                    cleared: Annotated[str | None, typer.Option(help=f"when it ended: {TIME_FORMS}")] = None,
                    by: By = None) -> None:
     """IT closes the fault with a verdict (a pad_fault verdict waives what it overlaps, R7)."""
-    with _db() as (_, session):
-        f = faults.resolve(session, fault_id, by=by or _actor(), verdict=verdict, notes=notes,
-                           now_ms=CLOCK.now_ms(), cleared_ms=time_ms(cleared, "--cleared"))
+    with open_db() as (_, session):
+        f = faults.resolve(session, fault_id, by=actor(by), verdict=verdict, notes=notes,
+                           now_ms=clock().now_ms(), cleared_ms=as_moment(cleared, "--cleared"))
         typer.echo(f"fault #{f.id} resolved: {f.verdict}")
 
 
 @faults_app.command("summary")
 def faults_summary(month: Month) -> None:
     """Faults opened in a month: by status and verdict, MTTR, faults per pad."""
-    with _db() as (_, session):
-        s = faults.summary(session, month_span(_month(month)))
+    with open_db() as (_, session):
+        s = faults.summary(session, month_span(as_month(month)))
         mttr = f"{s.mttr_ms / 60_000:.0f} min" if s.mttr_ms is not None else "-"
         typer.echo(f"{month}: {s.total} fault(s), resolved {s.resolved}, MTTR {mttr}")
         typer.echo(f"  by status: {s.by_status}\n  by verdict: {s.by_verdict}")
@@ -283,12 +266,12 @@ def faults_summary(month: Month) -> None:
 @faults_app.command("export")
 def faults_export(out: Out, month: MonthOpt = None, fmt: Format = "xlsx") -> None:
     """The repair log (or a month of it) as a printable sheet (Chinese headers)."""
-    with _db() as (_, session):
-        span = month_span(_month(month)) if month else None
+    with open_db() as (_, session):
+        span = month_span(as_month(month)) if month else None
         rows = faults.list_faults(session, since_ms=span.start_ms if span else None,
                                   until_ms=span.end_ms if span else None)
-        write = exports.fault_log_csv if _format(fmt) == "csv" else exports.fault_log_xlsx
-        data = write(rows, _names(session))
+        write = exports.fault_log_csv if output_format(fmt) == "csv" else exports.fault_log_xlsx
+        data = write(rows, fleet.window_names(session))
         out.write_bytes(data)
         typer.echo(f"wrote {len(rows)} fault(s) to {out}")
 
@@ -296,24 +279,23 @@ def faults_export(out: Out, month: MonthOpt = None, fmt: Format = "xlsx") -> Non
 # -- waivers (R8) -----------------------------------------------------------------------------------
 
 @waive_app.command("add")
-def waive_add(window: Annotated[str, typer.Option("--window", "-w")], month: Month,
+def waive_add(window: Window, month: Month,
               key: Annotated[str, typer.Option(help="the deduction's key from the monthly report")],
               reason: Reason, by: By = None) -> None:
     """Waive one deduction of a window's month, with a written reason."""
-    with _db() as (_, session):
-        wid = _window_id(session, window)
-        assert wid is not None
-        w = waivers.create_waiver(session, window_id=wid, month=_month(month), key=key, reason=reason,
-                                  by=by or _actor(), now_ms=CLOCK.now_ms())
+    with open_db() as (_, session):
+        wid = as_window(session, window)
+        w = waivers.create_waiver(session, window_id=wid, month=as_month(month), key=key, reason=reason,
+                                  by=actor(by), now_ms=clock().now_ms())
         typer.echo(f"waiver #{w.id}: {w.key} waived")
 
 
 @waive_app.command("list")
 def waive_list(month: MonthOpt = None, window: WindowOpt = None,
                all_: Annotated[bool, typer.Option("--all", help="include revoked")] = False) -> None:
-    with _db() as (_, session):
+    with open_db() as (_, session):
         for w in waivers.list_waivers(session, window_id=_window_id(session, window),
-                                      month=_month(month) if month else None, include_revoked=all_):
+                                      month=as_month(month) if month else None, include_revoked=all_):
             state = f"revoked by {w.revoked_by}" if w.revoked_ms else "active"
             typer.echo(f"#{w.id:<5} {w.key:<40} {state:<20} {w.by}: {w.reason}")
 
@@ -321,14 +303,7 @@ def waive_list(month: MonthOpt = None, window: WindowOpt = None,
 @waive_app.command("revoke")
 def waive_revoke(waiver_id: int, reason: Reason, by: By = None) -> None:
     """Take a waiver back: the deduction counts again."""
-    with _db() as (_, session):
-        w = waivers.revoke_waiver(session, waiver_id, reason=reason, by=by or _actor(), now_ms=CLOCK.now_ms())
+    with open_db() as (_, session):
+        w = waivers.revoke_waiver(session, waiver_id, reason=reason, by=actor(by),
+                                  now_ms=clock().now_ms())
         typer.echo(f"waiver #{w.id} revoked")
-
-
-def register(app: typer.Typer) -> None:
-    """Mount these commands on the `evalpad` app (host/cli.py)."""
-    app.add_typer(volume_app, name="volume")
-    app.add_typer(violations_app, name="violations")
-    app.add_typer(faults_app, name="faults")
-    app.add_typer(waive_app, name="waive")

@@ -1,4 +1,4 @@
-"""``evalpad bridge``: relay a USB-wired pad to the broker (registered in host/cli.py)."""
+"""``evalpad bridge``: relay a USB-wired pad to the broker (host.bridge)."""
 
 from __future__ import annotations
 

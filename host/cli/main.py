@@ -1,0 +1,93 @@
+"""The `evalpad` command: every operator's command, mounted on one Typer app.
+
+One module per group of commands (host/cli/), sharing host/cli/common.py: the settings, the
+database, who acts, how an error is said, and the parsers the API and the pages use too.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import version as dist_version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from host.backup import BackupRefused, backup_database
+from host.cli import pad, releases
+from host.cli.bridge import bridge
+from host.cli.broker import broker_app
+from host.cli.calendar import calendar_app
+from host.cli.common import clock, fail, load_settings
+from host.cli.fleet import device_app, window_app
+from host.cli.rejected import rejected_app
+from host.cli.reports import month_app, report_app
+from host.cli.review import faults_app, violations_app, volume_app, waive_app
+from host.cli.simulator import demo, simulate
+from host.cli.users import token_app, user_app
+from host.db import upgrade
+from host.service import HostStartError, run
+from protocol import spec
+
+app = typer.Typer(help="evalpad: evaluation pads (评价器) and the host that scores each window.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """evalpad: evaluation pads (评价器) and the host that scores each window."""
+
+
+@app.command()
+def version() -> None:
+    """Print evalpad's version and the pad<->host contract version."""
+    typer.echo(f"evalpad {dist_version('evalpad')} (contract v{spec.VERSION})")
+
+
+@app.command()
+def serve(log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR.")) -> None:
+    """Run the host: ingest from the broker (started here if EVALPAD_MQTT_URL is unset) and the HTTP API."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(load_settings())
+    except HostStartError as exc:
+        raise fail(exc, 2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (EVALPAD_DATABASE_URL; default SQLite in the data dir) to the newest schema."""
+    settings = load_settings()
+    upgrade(settings.db_url)
+    typer.echo(f"database schema is current: {settings.db_url.split('@')[-1]}")
+
+
+@app.command()
+def backup(to: Annotated[Path | None, typer.Option("--to", help="directory; default <data_dir>/backups")]
+           = None) -> None:
+    """Copy the database to a timestamped file (SQLite online backup; PostgreSQL: prints pg_dump)."""
+    settings = load_settings()
+    try:
+        result = backup_database(settings.db_url, to or settings.data_dir / "backups", clock())
+    except BackupRefused as exc:
+        raise fail(exc, 2) from None
+    typer.echo(f"backup written: {result.path} ({result.bytes} bytes, integrity {result.integrity}, "
+               f"{result.events} events)")
+
+
+for name, group in (("window", window_app), ("device", device_app), ("user", user_app), ("token", token_app),
+                    ("broker", broker_app), ("volume", volume_app), ("violations", violations_app),
+                    ("faults", faults_app), ("waive", waive_app), ("rejected", rejected_app),
+                    ("report", report_app), ("month", month_app), ("calendar", calendar_app),
+                    ("pad", pad.pad_app), ("fleet", releases.fleet_app), ("db", db_app)):
+    app.add_typer(group, name=name)
+pad.pad_app.command("release")(releases.release_cmd)
+pad.pad_app.command("releases")(releases.releases_cmd)
+app.command("bridge")(bridge)
+app.command("simulate")(simulate)
+app.command("demo")(demo)
+
+
+if __name__ == "__main__":
+    app()

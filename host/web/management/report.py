@@ -1,0 +1,124 @@
+"""管理科 · 月度考核: the month's report, one window's month with the evidence behind each
+deduction, month close/reopen (R11), and the report's exports (CSV, Excel)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from host import exports, fleet, violations, waivers
+from host.api.download import download
+from host.api.params import Month, MonthQuery
+from host.errors import ServiceError
+from host.rules.calendar import CalendarMissing
+from host.scoring.facts import events_by_id
+from host.scoring.months import close_month, history, month_view, reopen_month
+from host.web.core import DB, ClockDep, back, render
+from host.web.management.shared import Deciders, Reader, month_or_now, months_before, report_json
+
+router = APIRouter(prefix="/management")
+
+
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
+def report(
+    request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
+) -> HTMLResponse:
+    """月度考核报表: every window's N, S, base, deductions and final for the month."""
+    m = month_or_now(month, clock)
+    view, err = report_json(session, m, clock)
+    pending = len(violations.list_candidates(session, month=m, status="open"))
+    return render(
+        request,
+        "management/report.html",
+        viewer,
+        month=m,
+        view=view,
+        view_err=err,
+        prev=months_before(m),
+        next=months_before(m, -1),
+        history=history(session, m),
+        pending=pending,
+    )
+
+
+@router.get("/windows/{number}", response_class=HTMLResponse, include_in_schema=False)
+def drilldown(
+    number: str, request: Request, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
+) -> HTMLResponse:
+    """One window's month with every deduction's evidence (the events behind it) and waivers."""
+    m = month_or_now(month, clock)
+    win = fleet.get_window(session, number)
+    assert win.id is not None
+    view, err = report_json(session, m, clock, [win.id])
+    result = view["windows"][0] if view and view["windows"] else None
+    ids = sorted({i for d in (result["score"]["deductions"] if result else []) for i in d["evidence"]})
+    events = events_by_id(session, ids)
+    return render(
+        request,
+        "management/window.html",
+        viewer,
+        month=m,
+        win=win,
+        view=view,
+        view_err=err,
+        result=result,
+        events=events,
+        waivers=waivers.list_waivers(session, window_id=win.id, month=m),
+    )
+
+
+@router.post("/months/{month}/close", include_in_schema=False)
+def close(
+    month: Month, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
+) -> Response:
+    url = f"/management?month={month}"
+    try:
+        close_month(session, month, clock, by=viewer.principal.actor, reason=reason)
+    except (ServiceError, CalendarMissing, ValueError) as exc:
+        return back(url, err=f"关账未完成：{getattr(exc, 'detail', exc)}")
+    return back(url, ok=f"{month} 已关账，报表按此反馈各窗口。")
+
+
+@router.post("/months/{month}/reopen", include_in_schema=False)
+def reopen(
+    month: Month, session: DB, clock: ClockDep, viewer: Deciders, reason: Annotated[str, Form()] = ""
+) -> Response:
+    url = f"/management?month={month}"
+    if not reason.strip():
+        return back(url, err="重新开账必须填写原因。")
+    try:
+        reopen_month(session, month, clock, by=viewer.principal.actor, reason=reason.strip())
+    except ServiceError as exc:
+        return back(url, err=f"重新开账未完成：{exc.detail}")
+    return back(url, ok=f"{month} 已重新开账。")
+
+
+@router.get("/export/{what}.{fmt}", include_in_schema=False)
+def export(
+    what: str, fmt: str, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None
+) -> Response:
+    """报表导出: the month report (with deductions) or the violation list, CSV or Excel."""
+    m = month_or_now(month, clock)
+    if fmt not in ("csv", "xlsx") or what not in ("report", "deductions", "violations"):
+        return back("/management", err="不支持的导出格式。")
+    if what == "violations":
+        rows = violations.list_candidates(session, month=m)
+        newest = {
+            c.id: ds[-1] for c in rows if c.id is not None and (ds := violations.decisions_of(session, c.id))
+        }
+        write = exports.violations_csv if fmt == "csv" else exports.violations_xlsx
+        return download(write(rows, fleet.window_names(session), newest), fmt, f"violations-{m}")
+    try:
+        scores = [r.score for r in month_view(session, m, clock).results]
+    except CalendarMissing as exc:
+        return back(f"/management?month={m}", err=f"缺少工作日历数据：{exc}")
+    if what == "deductions":
+        if fmt != "csv":  # the Excel report already has a deductions sheet
+            return back(f"/management?month={m}", err="扣分明细已包含在 Excel 报表中。")
+        return download(
+            exports.month_deductions_csv(scores, fleet.window_names(session), m), fmt, f"deductions-{m}"
+        )
+    write_r = exports.month_report_csv if fmt == "csv" else exports.month_report_xlsx
+    return download(write_r(scores, fleet.window_names(session), m), fmt, f"report-{m}")
