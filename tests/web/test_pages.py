@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from typing import Any
 
 import openpyxl
@@ -27,6 +28,10 @@ from tests.ingest.pads import SimPad
 from tests.web.conftest import Site, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+# A throttle wait the next click surely falls inside, even in a slow browser (the test sits
+# out the shorter waits before it: 1 + 2 + 4 s).
+THROTTLE_WAIT_LONG_ENOUGH_S = 8
 
 HOMES = {
     "admin1": ("/management", "月度考核报表"),
@@ -103,11 +108,22 @@ def test_wrong_password_is_refused_and_guessing_is_throttled(person: Any) -> Non
     for _ in range(5):
         page = guesser.login("wrong-password-123")
         assert "用户名或密码错误" in page.content()
-    for _ in range(6):  # the waits grow (1 s, 2 s, 4 s, ...): a guesser soon runs into one
+    # The waits grow (1 s, 2 s, 4 s, 8 s, ...). Keep guessing as a patient guesser would (each
+    # wait sat out) until the wait is long enough that the next try surely falls inside it,
+    # however slow this machine's browser is (a short wait may be over before the next click).
+    wait_s = 0
+    for _ in range(8):
         page = guesser.login("wrong-password-123")
-        if "登录失败次数过多" in page.content():
+        text = page.content()
+        found = re.search(r"登录失败次数过多，请 (\d+) (秒|分钟)后再试", text)
+        if found is None:
+            assert "用户名或密码错误" in text
+            continue
+        wait_s = int(found[1]) * (60 if found[2] == "分钟" else 1)
+        if wait_s >= THROTTLE_WAIT_LONG_ENOUGH_S:
             break
-    assert "登录失败次数过多" in page.content()
+        time.sleep(wait_s + 0.2)
+    assert wait_s >= THROTTLE_WAIT_LONG_ENOUGH_S, "the waits did not grow"
     page = guesser.login()  # even the right password waits now
     assert "登录失败次数过多" in page.content()
     assert "/login" in page.url
