@@ -35,6 +35,11 @@ class Event(SQLModel, table=True):
     window_id: int | None = Field(default=None, foreign_key="window.id")
     rating: str | None = Field(default=None, max_length=16)
     svc: str | None = Field(default=None, max_length=256)
+    # 好差评 mode (issue 16): the five-level answer (1 very unsatisfied .. 5 very satisfied) where the
+    # pad has five keys, and the case (办件编号) and service item (事项) the prompt carried on.
+    level: int | None = Field(default=None)
+    case_no: str | None = Field(default=None, max_length=40, index=True)
+    item: str | None = Field(default=None, max_length=40)
     body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # the validated message
 
 
