@@ -10,12 +10,12 @@ from firmware.pad import forget
 from protocol.fields import decode, dumps
 
 if TYPE_CHECKING:
-    from firmware.pad.app import PadApp
+    from firmware.pad.running import RunningApp
 
 JOB_FILE = "ota/job"
 
 
-def start(app: "PadApp", cmd: dict, up: int) -> list:
+def start(app: "RunningApp", cmd: dict, up: int) -> list:
     """Accept an update command (or answer at once why not); returns the events to log."""
     cid = cmd["id"]
     if app.trial is not None:
@@ -39,7 +39,7 @@ def start(app: "PadApp", cmd: dict, up: int) -> list:
     return out
 
 
-def resume(app: "PadApp", up: int) -> None:
+def resume(app: "RunningApp", up: int) -> None:
     """Carry on with the job on flash (after a restart, or just accepted)."""
     raw = app.files.read_small(JOB_FILE)
     try:
@@ -52,7 +52,7 @@ def resume(app: "PadApp", up: int) -> None:
         end(app)
 
 
-def step(app: "PadApp", upd: Update, up: int) -> None:
+def step(app: "RunningApp", upd: Update, up: int) -> None:
     try:
         result = upd.step(up)
     except Exception as exc:   # never let an update stop the pad
@@ -68,7 +68,7 @@ def step(app: "PadApp", upd: Update, up: int) -> None:
     end(app)
 
 
-def end(app: "PadApp") -> None:
+def end(app: "RunningApp") -> None:
     app.update = None
     forget("firmware.ota")
     if app.trial is None:

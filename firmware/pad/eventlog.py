@@ -31,60 +31,38 @@ seqs.  A ``storage`` fault is raised long before, at ``WARN_SEGMENTS``.
 import json
 import struct
 
-try:
-    from binascii import crc32
-except ImportError:  # pragma: no cover - every MicroPython port we target has it
-    from ubinascii import crc32  # type: ignore[no-redef]
-
 from firmware.hal import TYPE_CHECKING
 from firmware.pad import forget
+from firmware.pad.logformat import (
+    DIR,
+    FRAME,
+    HEAD,
+    MAGIC,
+    TRAILER,
+    TYPES,
+    crc32,
+    decode_body,
+    frame,
+    seg_name,
+)
 from protocol import acks
 from protocol.fields import dumps, encode
 from protocol.pad import event
-from protocol.wire import MAX_PAYLOAD
 
 if TYPE_CHECKING:
     from typing import Any
 
     from firmware.hal.files import Files
 
-MAGIC = 0xE7
-HEAD = "<IIQqB"                 # seq, boot, up, ts (-1 = null), type index
-HEAD_SIZE = struct.calcsize(HEAD)
-FRAME = 3                       # magic + u16 length before the body
-TRAILER = 4                     # crc32 after it
-MAX_BODY = MAX_PAYLOAD          # an event never exceeds the wire's limit
-# Index on flash of each event type: append only (an old index must keep its meaning).
-TYPES = ("boot", "eval", "press_ignored", "prompt", "prompt_end", "pause", "resume",
-         "power_off", "fault", "fault_clear", "fault_report", "cmd_result")
 _ENVELOPE = ("v", "dev", "seq", "boot", "up", "ts", "type")
 
 SEG_RECORDS = 128       # records per segment: ~10 KB, read whole only at recovery (heap!)
 MAX_SEGMENTS = 96       # 12,288 events: a busy week offline (issue: >= 10,000)
 WARN_SEGMENTS = 72      # storage fault at 75 % full: days of warning at a busy window
-DIR = "log"
-SEG_PREFIX = "s"
 
 
 class LogError(Exception):
     """The log cannot be written (flash error): the app raises a storage fault."""
-
-
-def frame(body: bytes) -> bytes:
-    head = bytes((MAGIC, len(body) & 0xFF, len(body) >> 8))
-    crc = crc32(body, crc32(head)) & 0xFFFFFFFF
-    return head + body + struct.pack("<I", crc)
-
-
-def seg_name(first: int) -> str:
-    return "{}/{}{:010d}".format(DIR, SEG_PREFIX, first)
-
-
-def decode_body(dev: str, body: bytes) -> dict:
-    seq, boot, up, ts, t = struct.unpack_from(HEAD, body, 0)
-    extra = body[HEAD_SIZE:]
-    fields = json.loads(extra) if extra else {}
-    return event(dev, seq, boot, up, None if ts < 0 else ts, TYPES[t], fields)
 
 
 class EventLog:

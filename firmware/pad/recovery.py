@@ -17,7 +17,7 @@ except ImportError:  # pragma: no cover - every MicroPython port we target has i
     from ubinascii import crc32  # type: ignore[no-redef]
 
 from firmware.hal import TYPE_CHECKING
-from firmware.pad.eventlog import (
+from firmware.pad.logformat import (
     DIR,
     FRAME,
     HEAD_SIZE,
@@ -30,7 +30,7 @@ from firmware.pad.eventlog import (
 )
 
 if TYPE_CHECKING:
-    from firmware.pad.eventlog import EventLog
+    from firmware.pad.parts import LogUnderRepair
 
 
 def scan(data: bytes, start: int = 0) -> tuple:
@@ -76,7 +76,7 @@ def _parse_at(data: bytes, pos: int, n: int) -> "tuple[int, int] | None":
     return struct.unpack_from("<I", data, pos + FRAME)[0], end - pos
 
 
-def recover(log: "EventLog") -> None:
+def recover(log: "LogUnderRepair") -> None:
     """Rebuild the log's in-memory index from flash, cutting a torn tail off the newest segment."""
     log.close()
     f = log.files
@@ -123,7 +123,7 @@ def recover(log: "EventLog") -> None:
     log.trim_acks()
 
 
-def _load_meta(log: "EventLog") -> int:
+def _load_meta(log: "LogUnderRepair") -> int:
     """Acked ranges and counters from ``meta``; returns its floor (the highest seq ever logged)."""
     raw = log.files.read_small(DIR + "/meta")
     log.acked = []
@@ -137,7 +137,7 @@ def _load_meta(log: "EventLog") -> int:
         return 0   # a damaged meta only costs resends: the host dedups by seq
 
 
-def read_around_damage(log: "EventLog", first: int, seq: int, limit: int, out: list) -> None:
+def read_around_damage(log: "LogUnderRepair", first: int, seq: int, limit: int, out: list) -> None:
     """``log.read`` of one segment with a damaged record: scan it whole, skip the damage."""
     data = log.read_segment(first)
     for offset, s in scan(data)[0]:

@@ -17,7 +17,7 @@ from firmware.hal import TYPE_CHECKING
 from firmware.pad import forget
 
 if TYPE_CHECKING:
-    from firmware.pad.app import PadApp
+    from firmware.pad.running import RunningApp
 
 POINTER = "slot"
 OTHER = {"a": "b", "b": "a"}
@@ -60,7 +60,7 @@ def reported(files, p: dict) -> None:
         write(files, p)
 
 
-def start(app: "PadApp", pointer: dict, up: int) -> None:
+def start(app: "RunningApp", pointer: dict, up: int) -> None:
     """At a start: log a pending report; on trial, keep watching (else this module goes)."""
     log_report(app, pointer, up)
     if pointer.get("try") == app.slot:
@@ -69,7 +69,7 @@ def start(app: "PadApp", pointer: dict, up: int) -> None:
         _forget()
 
 
-def log_report(app: "PadApp", pointer: dict, up: int) -> None:
+def log_report(app: "RunningApp", pointer: dict, up: int) -> None:
     events = report(pointer)
     if events:
         app.record(events, up)           # logged first, then dropped from the pointer
@@ -105,7 +105,7 @@ class Trial:
                 self.need_ms // 1000, TRIAL_LIMIT_MS // 60000)
         return None
 
-    def step(self, app: "PadApp", up: int) -> None:
+    def step(self, app: "RunningApp", up: int) -> None:
         """Once per main-loop step while on trial: confirm, or give up (the app restarts)."""
         verdict = self.check(up, app.net.connected, app.health.faults)
         if verdict is True:
