@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from host.broker.mosquitto import HOST_USER, Mosquitto, hash_password, write_passwords  # noqa: E402
+from host.broker.mosquitto import Mosquitto, hash_password, write_passwords  # noqa: E402
+
+HOST_USER = "host-1"   # the ingest's broker account: client id = user name (protocol.md Delivery 7)
 
 PG_ADMIN_URL = os.environ.get("EVALPAD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -60,7 +62,7 @@ def run_once(db_url: str, mutants: int, pads: int) -> str:
                                                **{d: hash_password(p) for d, p in passwords.items()}})
         server.start()
         log = Path(tmp) / "ingest.log"
-        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": "fuzz",
+        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": HOST_USER,
                "EVALPAD_DATA_DIR": str(Path(tmp) / "data"), "PYTHONPATH": str(ROOT),
                "EVALPAD_MQTT_URL": f"mqtt://{HOST_USER}:{host_password}@127.0.0.1:{server.port}"}
         with open(log, "wb") as out:

@@ -36,7 +36,7 @@ def _serve(data_dir: str, port: int, token_file: str) -> None:
     import uvicorn
     from sqlmodel import Session
 
-    from host.api import app as api_app
+    from host import app as api_app
     from host.auth.users import create_user, issue_token
     from host.clock import SystemClock
     from host.db import make_engine, upgrade
@@ -52,8 +52,7 @@ def _serve(data_dir: str, port: int, token_file: str) -> None:
         Path(token_file).write_text(issue_token(s, user, clock=clock, name="bench", ttl_ms=3600_000))
         s.commit()
     app = api_app.create_app(settings, engine, clock, lambda *a, **k: None)
-    config = (api_app.server_config(app, settings, log_level="warning") if hasattr(api_app, "server_config")
-              else uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = api_app.server_config(app, settings, log_level="warning")
     uvicorn.Server(config).run()
 
 
