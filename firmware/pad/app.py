@@ -57,6 +57,12 @@ def _commands():   # -> the firmware.pad.commands module
     return commands
 
 
+def _levels():   # -> the firmware.pad.levels module
+    """A five-key pad's levels and reason screen: only on a pad whose layout is "five"."""
+    from firmware.pad import levels
+    return levels
+
+
 def _ota():   # -> the firmware.ota.job module
     """An update's code: only while one runs."""
     from firmware.ota import job
@@ -78,6 +84,9 @@ class PadApp:
         self.boot = self._count_boot()
         self.buttons = Buttons(hal)
         self.modes = Modes(self.dev, self.boot, self.config)
+        # Five rating keys (issue 16), chosen by the identity's layout like the board's pins.
+        self.levels = _levels() if self.ident.get("layout") == "five" else None
+        self.reason_ms = self.ident.get("reason_s", 15) * 1000
         self.net = Net(hal, self.ident)
         self.sender = Sender(self.log, self.net)
         self.cmd_ids = []          # type: list[str]  # recent command ids (redelivery runs once)
@@ -168,7 +177,10 @@ class PadApp:
         for action in actions:
             kind = action[0]
             if kind == "rate":
-                self.record(self.modes.rate(action[1], up), up)
+                if self.levels is not None:
+                    self.record(self.levels.press(self.modes, action[1], up, self.reason_ms), up)
+                else:
+                    self.record(self.modes.rate(action[1], up), up)
                 self._refresh(up)     # feedback now, before any network work
                 i = self.buttons.names.index(action[1])
                 self.last_feedback_ms = self.hal.ticks_diff(self.hal.ticks_ms(), self.buttons.cand_since[i])
@@ -253,10 +265,14 @@ class PadApp:
         ts = self.clock.now_ms()
         for etype, fields in events:
             try:
-                self.log.append(etype, self.boot, up, ts, fields)
+                seq = self.log.append(etype, self.boot, up, ts, fields)
+                if etype == "eval":
+                    self.modes.last_seq = seq    # what a reason event explains (``levels``)
                 self.health.storage_error = None
             except LogError as exc:
                 self.lost += 1
+                if etype == "eval":
+                    self.modes.last_seq = None
                 if self.health.storage_error is None:
                     self.health.storage_error = (up, str(exc)[:120])
             except ValueError as exc:
@@ -298,7 +314,8 @@ class PadApp:
                 "staff": disp["staff"], "staff_id": disp["staff_id"],
                 "online": self.net.connected, "buffered": self.log.unacked(),
                 "fault": faults[0] if faults else None, "window_bmp": disp["window_bmp"],
-                "staff_bmp": disp["staff_bmp"], "rating": self.modes.last_rating}
+                "staff_bmp": disp["staff_bmp"], "rating": self.modes.last_rating,
+                "level": self.modes.last_level, "five": self.levels is not None}
         mode = self.modes.display_mode(faults)
         if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:
             return

@@ -23,9 +23,10 @@ PAGES = HEIGHT // 8
 BUF_SIZE = WIDTH * PAGES             # 1024 bytes: the whole screen, reused for every redraw
 MAX_BMP_H = 16                       # a host bitmap is one line of 12 or 16 px text
 
-MODES = ("serving", "prompt", "thanks", "paused", "fault", "offline-boot")
+MODES = ("serving", "prompt", "thanks", "reason", "paused", "fault", "offline-boot")
+# level, five: a five-key pad's (issue 16) last level, and that it has five keys.
 INFO_KEYS = ("window", "staff", "staff_id", "online", "buffered", "fault", "window_bmp",
-             "staff_bmp", "rating")
+             "staff_bmp", "rating", "level", "five")
 
 # Layout rows (y of each band's top); the bands are 16 + 2 + 12 + 4 + 16 + 2 + 12 = 64 px.
 HEADER_Y = 0          # window name, 16 px
@@ -36,6 +37,8 @@ BAND_Y = 32           # inverted band behind the mode when paused or faulty
 BAND_H = 20
 PROMPT_Y = 18         # prompt: the question higher up ...
 KEYS_Y = 35           # ... and the two rating keys below it
+FIVE_Y = 38           # a five-key pad: its two ends' labels (12 px) on the prompt
+REASON_Y = 36         # the reasons over its keys, two characters stacked (2 x 12 px)
 THANKS_Y = 20         # thanks: 16 px, then the rating chosen in 12 px
 CHOSEN_Y = 38
 STATUS_Y = 52         # online/offline and how many events wait to be sent, 12 px
@@ -232,14 +235,27 @@ class Screen:
         c.fill_rect(0, RULE_Y, WIDTH, 1)
         if mode == "prompt":
             draw_centered(c, PROMPT_Y, text.LARGE["prompt"], LARGE)
-            draw_text(c, 0, KEYS_Y, text.LARGE["satisfied"], LARGE)
-            s = text.LARGE["unsatisfied"]
-            draw_text(c, WIDTH - text_width(s, LARGE), KEYS_Y, s, LARGE)
+            font, y, left, right = LARGE, KEYS_Y, "satisfied", "unsatisfied"
+            if info.get("five"):     # the keys run from 非常满意 (left) to 非常不满意 (right)
+                font, y, left, right = SMALL, FIVE_Y, "level5", "level1"
+            table = text.SMALL if info.get("five") else text.LARGE
+            draw_text(c, 0, y, table[left], font)
+            draw_text(c, WIDTH - text_width(table[right], font), y, table[right], font)
         elif mode == "thanks":
             draw_centered(c, THANKS_Y, text.LARGE["thanks"], LARGE)
             rating = info.get("rating")
-            if rating in ("satisfied", "unsatisfied"):
+            if info.get("level"):
+                rating = "level" + str(info["level"])
+            if rating in text.SMALL:
                 draw_centered(c, CHOSEN_Y, text.SMALL["you_chose"] + text.SMALL[rating], SMALL)
+        elif mode == "reason":   # each reason over its key (five columns), its characters stacked
+            draw_centered(c, PROMPT_Y, text.LARGE["why"], LARGE)
+            col = WIDTH // len(text.REASON_KEYS)
+            for i, key in enumerate(text.REASON_KEYS):
+                y = REASON_Y
+                for ch in text.SMALL[key]:
+                    draw_text(c, i * col + (col - SMALL.cjk_w) // 2, y, ch, SMALL)
+                    y += SMALL.height
         elif mode == "serving":
             self._staff_line(info)
             draw_centered(c, MAIN_Y, text.LARGE["serving"], LARGE)
@@ -254,7 +270,7 @@ class Screen:
         else:  # offline-boot
             draw_centered(c, LINE_Y, text.SMALL["offline_ok"], SMALL)
             draw_centered(c, MAIN_Y, text.LARGE["boot"], LARGE)
-        if mode != "prompt":
+        if mode != "prompt" and mode != "reason":
             self._status(mode, info)
 
     def _band(self, s):
