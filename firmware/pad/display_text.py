@@ -18,7 +18,6 @@ LARGE = {
     "unsatisfied": "不满意",          # R1
     "window": "窗口",
     "pad": "评价器",
-    "why": "请选择原因",          # a five-key pad after 不满意/非常不满意 (issue 16)
 }
 
 # 12 px: labels and the status bar.
@@ -32,20 +31,8 @@ SMALL = {
     "satisfied": "满意",
     "unsatisfied": "不满意",
     "you_chose": "您的评价:",
-    # A five-key pad's levels (issue 16), and the reasons over its keys, left to right: the
-    # national offline reasons 服务效率, 服务水平, 服务态度, 其他, then skip.
-    "level5": "非常满意",
-    "level4": "满意",
-    "level3": "基本满意",
-    "level2": "不满意",
-    "level1": "非常不满意",
-    "efficiency": "效率",
-    "skill": "水平",
-    "attitude": "态度",
-    "other": "其他",
-    "skip": "跳过",
 }
-REASON_KEYS = ("efficiency", "skill", "attitude", "other", "skip")
+# A five-key pad's phrases (issue 16) are in display_five.py: only a five-key pad loads them.
 
 # 12 px: what each fault code of the contract means to the staff (R7).
 FAULTS = {

@@ -24,6 +24,7 @@ BUF_SIZE = WIDTH * PAGES             # 1024 bytes: the whole screen, reused for 
 MAX_BMP_H = 16                       # a host bitmap is one line of 12 or 16 px text
 
 MODES = ("serving", "prompt", "thanks", "reason", "paused", "fault", "offline-boot")
+FIVE_MODES = ("prompt", "thanks", "reason")   # drawn by display_five on a five-key pad
 # level, five: a five-key pad's (issue 16) last level, and that it has five keys.
 INFO_KEYS = ("window", "staff", "staff_id", "online", "buffered", "fault", "window_bmp",
              "staff_bmp", "rating", "level", "five")
@@ -37,8 +38,6 @@ BAND_Y = 32           # inverted band behind the mode when paused or faulty
 BAND_H = 20
 PROMPT_Y = 18         # prompt: the question higher up ...
 KEYS_Y = 35           # ... and the two rating keys below it
-FIVE_Y = 38           # a five-key pad: its two ends' labels (12 px) on the prompt
-REASON_Y = 36         # the reasons over its keys, two characters stacked (2 x 12 px)
 THANKS_Y = 20         # thanks: 16 px, then the rating chosen in 12 px
 CHOSEN_Y = 38
 STATUS_Y = 52         # online/offline and how many events wait to be sent, 12 px
@@ -233,29 +232,19 @@ class Screen:
         c.clear()
         self._header(info)
         c.fill_rect(0, RULE_Y, WIDTH, 1)
-        if mode == "prompt":
+        if info.get("five") and mode in FIVE_MODES:
+            from firmware.pad import display_five  # a five-key pad's screens (issue 16)
+            display_five.draw(c, mode, info)
+        elif mode == "prompt":
             draw_centered(c, PROMPT_Y, text.LARGE["prompt"], LARGE)
-            font, y, left, right = LARGE, KEYS_Y, "satisfied", "unsatisfied"
-            if info.get("five"):     # the keys run from 非常满意 (left) to 非常不满意 (right)
-                font, y, left, right = SMALL, FIVE_Y, "level5", "level1"
-            table = text.SMALL if info.get("five") else text.LARGE
-            draw_text(c, 0, y, table[left], font)
-            draw_text(c, WIDTH - text_width(table[right], font), y, table[right], font)
+            draw_text(c, 0, KEYS_Y, text.LARGE["satisfied"], LARGE)
+            s = text.LARGE["unsatisfied"]
+            draw_text(c, WIDTH - text_width(s, LARGE), KEYS_Y, s, LARGE)
         elif mode == "thanks":
             draw_centered(c, THANKS_Y, text.LARGE["thanks"], LARGE)
             rating = info.get("rating")
-            if info.get("level"):
-                rating = "level" + str(info["level"])
-            if rating in text.SMALL:
+            if rating in ("satisfied", "unsatisfied"):
                 draw_centered(c, CHOSEN_Y, text.SMALL["you_chose"] + text.SMALL[rating], SMALL)
-        elif mode == "reason":   # each reason over its key (five columns), its characters stacked
-            draw_centered(c, PROMPT_Y, text.LARGE["why"], LARGE)
-            col = WIDTH // len(text.REASON_KEYS)
-            for i, key in enumerate(text.REASON_KEYS):
-                y = REASON_Y
-                for ch in text.SMALL[key]:
-                    draw_text(c, i * col + (col - SMALL.cjk_w) // 2, y, ch, SMALL)
-                    y += SMALL.height
         elif mode == "serving":
             self._staff_line(info)
             draw_centered(c, MAIN_Y, text.LARGE["serving"], LARGE)
