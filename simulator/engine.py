@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from host.clock import RULES_TZ, ManualClock, local, to_ms
-from simulator.behaviour import Action, Planner
+from simulator.behaviour import REASONS, Action, Planner
 from simulator.pad import LONG_HOLD_MS, RATING_HOLD_MS, STAFF_TAP_MS, SimPad
 from simulator.scenario import Scenario
 from simulator.truth import Truth
@@ -277,6 +277,7 @@ class HallEngine:
             if ex.paused:
                 t.note(at, a.window, "prompt_lost", "paused")
                 return
+            ex.reason_until = 0               # the next citizen's prompt ends a reason screen
             if at < ex.prompt_until:          # the key again during a prompt cancels it
                 ex.prompt_until = 0
             else:
@@ -292,28 +293,70 @@ class HallEngine:
                 return
             ex.paused = not ex.paused
             ex.prompt_until = 0               # pausing ends a prompt (cancelled)
+            ex.reason_until = 0
             pad.hold("staff", LONG_HOLD_MS)
         elif a.kind == "rate":
             self._rate(pad, a, at, thanks)
+        elif a.kind == "reason":
+            self._reason(pad, a, at, thanks)
+
+    def _key(self, a: Action) -> tuple[str, int | None]:
+        """The button a rating press uses, and its level (five keys, issue 16): a rating planned
+        without one (staff rating themselves) is the end key of its side."""
+        assert a.rating is not None
+        if self.sc.pads.layout != "five":
+            return a.rating, None
+        level = a.level or (5 if a.rating == "satisfied" else 1)
+        return f"level{level}", level
 
     def _rate(self, pad: SimPad, a: Action, at: int, thanks: int) -> None:
         t, ex = self.truth, pad.expect
         assert a.rating is not None
+        key, level = self._key(a)
         if a.tag:
             t.note(at, a.window, a.tag)
-        if a.rating in pad.stuck:
+        if key in pad.stuck:
             t.note(at, a.window, "missed_press", "button stuck")
             return
         if ex.paused:
             t.note(at, a.window, "press_ignored", "paused")
+        elif at < ex.reason_until:
+            # The reason screen is up: the key picks a reason (the fifth skips), not a rating.
+            assert level is not None
+            picked = REASONS[5 - level] if level > 1 else None
+            t.note(at, a.window, "reason_instead_of_rating", picked or "skip")
+            if picked is not None:
+                t.reason(at, a.window, picked)
+            ex.reason_until = 0
+            ex.thanks_until = at + thanks if picked is not None else 0
         elif at < ex.thanks_until:
             t.note(at, a.window, "press_ignored", "repeat")
         else:
             prompted = at < ex.prompt_until
-            t.evaluation(at, a.window, a.rating, prompted, a.tag)
+            t.evaluation(at, a.window, a.rating, prompted, a.tag, level)
             ex.prompt_until = 0
-            ex.thanks_until = at + thanks
-        pad.hold(a.rating, RATING_HOLD_MS)
+            if level is not None and level <= 2 and self.sc.pads.reason_s > 0:
+                ex.thanks_until = 0
+                ex.reason_until = at + self.sc.pads.reason_s * 1000
+            else:
+                ex.thanks_until = at + thanks
+        pad.hold(key, RATING_HOLD_MS)
+
+    def _reason(self, pad: SimPad, a: Action, at: int, thanks: int) -> None:
+        """A citizen picks a reason on the five-key pad's reason screen (its key: the reason's place)."""
+        t, ex = self.truth, pad.expect
+        assert a.reason is not None
+        if ex.paused or at >= ex.reason_until:
+            t.note(at, a.window, "reason_missed", a.reason)     # the screen was gone: nothing pressed
+            return
+        key = f"level{5 - REASONS.index(a.reason)}"
+        if key in pad.stuck:
+            t.note(at, a.window, "missed_press", "button stuck")
+            return
+        t.reason(at, a.window, a.reason)
+        ex.reason_until = 0
+        ex.thanks_until = at + thanks
+        pad.hold(key, RATING_HOLD_MS)
 
     def _incident(self, inc: _Incident, now: int) -> None:
         t = self.truth

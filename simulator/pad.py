@@ -50,6 +50,7 @@ class Expect:
         self.paused = False
         self.prompt_until = 0
         self.thanks_until = 0
+        self.reason_until = 0      # a five-key pad's reason screen after a bad review (issue 16)
 
 
 class SimPad:
@@ -62,7 +63,8 @@ class SimPad:
         root.mkdir(parents=True, exist_ok=True)
         self.ident = {"dev": dev, "wifi_ssid": "hall", "wifi_password": "", "mqtt_host": broker[0],
                       "mqtt_port": broker[1], "mqtt_user": dev, "mqtt_password": password,
-                      "ntp_host": "sim", "window": window_name or window}
+                      "ntp_host": "sim", "window": window_name or window, "layout": pads.layout,
+                      "reason_s": pads.reason_s}
         self.hal: FakeHal | None = None
         self.app: PadApp | None = None
         self.slot = "a"
@@ -101,7 +103,7 @@ class SimPad:
         self.now = now_ms
         self.sockets = SocketModule(socket, SOCKET_TIMEOUT_S)
         hal = FakeHal(str(self.root), start_ms=now_ms, reset_cause=cause, sockets=self.sockets,
-                      wifi=self.wifi_up)
+                      wifi=self.wifi_up, layout=self.pads.layout)
         hal.ntp_ms = 0                      # NTP answers the hall's time: wall = hal.now
         for name in self.stuck:
             hal.set_button(name, True)
