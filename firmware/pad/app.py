@@ -20,7 +20,7 @@ from firmware.pad.buttons import Buttons
 from firmware.pad.clock import Clock
 from firmware.pad.eventlog import EventLog, LogError
 from firmware.pad.health import Health
-from firmware.pad.modes import PROMPT, THANKS, Modes
+from firmware.pad.modes import PROMPT, REASON, THANKS, Modes
 from firmware.pad.net import Net
 from firmware.pad.sender import Sender
 from firmware.pad.settings import Config, load_identity
@@ -40,6 +40,7 @@ META_SAVE_MS = 10000        # persist ack ranges at most this often (flash wear)
 DISPLAY_RETRY_MS = 1000     # a display that raised is tried again this often
 BOOT_FILE = "log/boot"
 JOB_FILE = "ota/job"        # an update in progress (firmware/ota/job.py)
+BUSY = (PROMPT, THANKS, REASON)   # a citizen is at the pad: no restart now
 
 
 # Rare parts are imported where they are needed, and dropped again after (``forget``): their
@@ -164,7 +165,7 @@ class PadApp:
             self.trial.step(self, up)
         self._refresh(self.clock.up_ms())
         self.health.feed(up)
-        if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in (PROMPT, THANKS):
+        if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in BUSY:
             self.request_reboot(up, self.restart_when_idle, 0)
         if self.reboot_at is not None and up >= self.reboot_at:
             self.log.close()
@@ -231,7 +232,7 @@ class PadApp:
         if self.meta_dirty and up - self.meta_saved >= META_SAVE_MS:
             self._save_meta(up)
         if (net.outage_ms(up) >= OUTAGE_REBOOT_MS and self.reboot_at is None
-                and self.modes.mode not in (PROMPT, THANKS)):
+                and self.modes.mode not in BUSY):
             detail = "rebooting after {} min without the broker ({})".format(
                 net.outage_ms(up) // 60000, net.last_error[:120])
             self.record([("fault", {"code": "network", "detail": detail})], up)
