@@ -20,6 +20,7 @@ from host.clock import RULES_TZ, to_ms
 from host.rules.calendar import Calendar, is_summer
 from host.rules.sessions import WindowSchedule, sessions_for_day
 from host.rules.types import Span, WorkSession
+from protocol import spec
 from simulator.scenario import Behaviour, PadSettings, Scenario, WindowSpec
 
 MINUTE = 60_000
@@ -61,6 +62,8 @@ class Action:
     prompted: bool = False
     level: int | None = None
     reason: str | None = None
+    case: str | None = None         # a queue-system prompt's case number and item (issue 16)
+    item: str | None = None
 
 
 @dataclass
@@ -244,7 +247,11 @@ class Planner:
         # Not prompting, by habit or by forgetting, is the same R6 violation (未按程序提示评价).
         forgot = rng.random() < b.forget_prompt or rng.random() >= b.prompt
         if not forgot:
-            self._act(plan, prompt_at, "prompt", ticket=ticket)
+            if self.sc.hall.queue_prompts:    # the queue system prompts, with the case (issue 16)
+                self._act(plan, prompt_at, "prompt", ticket=ticket, case="QP" + ticket.replace("-", ""),
+                          item=w.name[:spec.CASE_MAX])
+            else:
+                self._act(plan, prompt_at, "prompt", ticket=ticket)
             if rng.random() < b.cancel_prompt:
                 self._act(plan, prompt_at + rng.randint(2 * SECOND, 5 * SECOND), "cancel", ticket=ticket,
                           tag="cancel_prompt")

@@ -68,6 +68,7 @@ class Stats:
 
 
 OnService = Callable[[str, str, str, int], None]     # window, ticket, "start"|"end", at_ms
+OnQueuePrompt = Callable[[str, str, str, "str | None"], bool]   # window, ticket, case, item
 
 
 class HallEngine:
@@ -76,7 +77,9 @@ class HallEngine:
                  quantum_ms: int = QUANTUM_MS, sync_ms: int | None = SYNC_MS,
                  on_service: OnService | None = None, on_sync: Callable[[], object] | None = None,
                  restart_broker: Callable[[], None] | None = None, planner: Planner | None = None,
-                 on_at_start: bool = False) -> None:
+                 on_at_start: bool = False, on_queue_prompt: OnQueuePrompt | None = None) -> None:
+        """``on_queue_prompt(window, ticket, case, item)``: the queue system asks the host to prompt
+        the window's pad with the case (issue 16); True once the host published the command."""
         self.sc = sc
         self.pads = pads
         self.clock = clock
@@ -88,6 +91,7 @@ class HallEngine:
         self.on_service = on_service
         self.on_sync = on_sync
         self.restart_broker = restart_broker
+        self.on_queue_prompt = on_queue_prompt
         self.planner = planner or Planner(sc)
         self.truth = Truth()
         self.stats = Stats()
@@ -278,6 +282,9 @@ class HallEngine:
                 t.note(at, a.window, "prompt_lost", "paused")
                 return
             ex.reason_until = 0               # the next citizen's prompt ends a reason screen
+            if a.case is not None and self.on_queue_prompt is not None:
+                self._queue_prompt(pad, a)
+                return
             if at < ex.prompt_until:          # the key again during a prompt cancels it
                 ex.prompt_until = 0
             else:
@@ -299,6 +306,18 @@ class HallEngine:
             self._rate(pad, a, at, thanks)
         elif a.kind == "reason":
             self._reason(pad, a, at, thanks)
+
+    def _queue_prompt(self, pad: SimPad, a: Action) -> None:
+        """The queue system prompts through the host (a ``prompt`` command with the case); the pad
+        shows it once the command arrives over the broker, a moment later."""
+        assert a.case is not None and self.on_queue_prompt is not None
+        ex = pad.expect
+        sent = self.on_queue_prompt(a.window, a.ticket or "", a.case, a.item)
+        if not (sent and pad.await_prompt(a.ticket or "")):
+            self.truth.note(pad.now, a.window, "prompt_lost", "the queue system's prompt did not arrive")
+            return
+        ex.prompt_until = pad.now + self.sc.pads.prompt_timeout_s * 1000
+        ex.case = a.case
 
     def _key(self, a: Action) -> tuple[str, int | None]:
         """The button a rating press uses, and its level (five keys, issue 16): a rating planned
@@ -333,8 +352,9 @@ class HallEngine:
             t.note(at, a.window, "press_ignored", "repeat")
         else:
             prompted = at < ex.prompt_until
-            t.evaluation(at, a.window, a.rating, prompted, a.tag, level)
+            t.evaluation(at, a.window, a.rating, prompted, a.tag, level, ex.case if prompted else None)
             ex.prompt_until = 0
+            ex.case = None
             if level is not None and level <= 2 and self.sc.pads.reason_s > 0:
                 ex.thanks_until = 0
                 ex.reason_until = at + self.sc.pads.reason_s * 1000

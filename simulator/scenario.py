@@ -110,6 +110,9 @@ class Hall(_Strict):
     # "rules": staff work the rules' working sessions (R5). "always": the demo hall, busy at
     # any hour so that a newcomer sees it move whenever they start it.
     hours: Literal["rules", "always"] = "rules"
+    # The queue system (叫号系统) prompts the pad through the host's hook, with the ticket's case
+    # number (办件编号) and service item (事项), instead of the staff key (issue 16).
+    queue_prompts: bool = False
     windows: list[WindowSpec] = Field(min_length=1)
 
 

@@ -34,6 +34,7 @@ class TruthEval:
     prompted: bool
     tag: str = ""                   # "" or the misbehaviour it is (press_twice, self_rate, ...)
     level: int | None = None        # a five-key pad's level (issue 16)
+    case: str | None = None         # the case number its prompt carried (the queue system's, issue 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,8 @@ class Truth:
     # -- recording (called by the engine as things happen) ---------------------------------
 
     def evaluation(self, at_ms: int, window: str, rating: str, prompted: bool, tag: str = "",
-                   level: int | None = None) -> None:
-        self.evals.append(TruthEval(at_ms, window, rating, prompted, tag, level))
+                   level: int | None = None, case: str | None = None) -> None:
+        self.evals.append(TruthEval(at_ms, window, rating, prompted, tag, level, case))
 
     def reason(self, at_ms: int, window: str, reason: str) -> None:
         self.reasons.append(TruthNote(at_ms, window, "reason", reason))
