@@ -1,6 +1,6 @@
 """Pad firmware benchmark under the real MicroPython interpreter (wasm port): prints numbers.
 
-    .venv/bin/python bench/firmware_bench.py [--events 10000] [--modules]
+    .venv/bin/python bench/firmware_bench.py [--events 10000] [--modules] [--layout five]
 
 Measures, each in a fresh interpreter:
 * heap in use (gc.mem_alloc) of the running pad program, started as on the device: the deploy
@@ -10,6 +10,9 @@ Measures, each in a fresh interpreter:
   imported, started (connected to a broker), after 1,000 events sent and acknowledged (and one
   command), and while an update downloads (``firmware/ota`` loaded);
 * with ``--modules``: each module's share (imported one by one, in dependency order);
+* with ``--layout five``: the heap of a five-key pad (issue 16: ``firmware/pad/levels.py`` loaded
+  at the start; its screens, ``display_five``, once it draws one -- measured after a five-key
+  prompt is shown);
 * the loop step, the durable log append and the recovery scan of N events (default 10,000).
 
 What is counted: every object the pad program keeps, its modules' bytecode (.mpy files are
@@ -152,6 +155,8 @@ NET = fakenet.FakeNetwork("/web")
 sys.modules["socket"] = NET             # what the board's `import socket` gets
 IDENT = {"dev": "qp-0107", "wifi_ssid": "hall", "wifi_password": "pw", "mqtt_host": "broker",
          "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "pw", "ntp_host": "ntp"}
+if LAYOUT != "two":
+    IDENT["layout"] = LAYOUT
 f = open("/evalpad.json", "w"); f.write(json.dumps(IDENT)); f.close()
 R = {}
 def mark(name):
@@ -185,6 +190,8 @@ app = APP[0]
 for i in range(300):
     app.step()
 R["connected"] = app.net.connected
+if LAYOUT == "five" and app.screen is not None:     # a five-key screen drawn: display_five loaded
+    app.screen.show("prompt", {{"five": True}})
 #--
 mark("started")
 for i in range(1000):
@@ -286,13 +293,15 @@ MODULE_ORDER = (
     "firmware.start", "firmware.pad.slots", "firmware.pad.recovery",
     "firmware.pad.display_text", "firmware.pad.glyphs", "firmware.pad.screen",
     "firmware.pad.display_fb", "firmware.ota.http", "firmware.ota.update", "firmware.ota.job",
+    "firmware.pad.levels", "firmware.pad.display_five",     # a five-key pad's only (issue 16)
 )
 
 
-def run(body: str, tree: dict[str, str]) -> tuple[dict, dict[str, tuple[int, int]]]:
+def run(body: str, tree: dict[str, str], layout: str = "two") -> tuple[dict, dict[str, tuple[int, int]]]:
     """Run the prelude and then each chunk of ``body`` as its own top-level call; returns the
     last JSON line and the qstr pool (count, bytes) at each ``mark``."""
-    chunks = ["TREE_JSON = " + repr(json.dumps(tree)) + "\n" + PRELUDE, *body.split(SPLIT)]
+    chunks = ["TREE_JSON = " + repr(json.dumps(tree)) + "\nLAYOUT = " + repr(layout) + "\n" + PRELUDE,
+              *body.split(SPLIT)]
     files = dict(STUBS)
     files["/bench/fakenet.py"] = (ROOT / "firmware" / "hal" / "fakenet.py").read_text()
     job = {"chunks": chunks, "files": files, "heapsize": 4 << 20}
@@ -317,10 +326,12 @@ def kb(n: float) -> str:
     return "{:5.1f} KB".format(n / 1024)
 
 
-def heap(tree: dict[str, str]) -> None:
+def heap(tree: dict[str, str], layout: str = "two") -> None:
     for with_screen in (False, True):
-        r, q = run(HEAP.format(with_screen=with_screen, release=RELEASE), tree)
+        r, q = run(HEAP.format(with_screen=with_screen, release=RELEASE), tree, layout)
         label = "core + Chinese screen" if with_screen else "core only"
+        if layout != "two":
+            label += ", {} keys".format(layout)
         if not (r["connected"] and r["unacked"] == 0 and r["downloading"]):
             raise SystemExit("the pad did not run as it should: {}".format(r))
         names = {k: q[k][1] - q["base"][1] for k in q}
@@ -354,12 +365,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=10000, help="events in the recovery-scan log")
     ap.add_argument("--modules", action="store_true", help="also each module's share of the heap")
+    ap.add_argument("--layout", choices=("two", "five"), default="two",
+                    help="the pad's rating keys (five: issue 16's five-key pad)")
     args = ap.parse_args()
     why = mp.available()
     if why:
         sys.exit("cannot run MicroPython: " + why)
     tree = device_tree()
-    heap(tree)
+    heap(tree, args.layout)
     if args.modules:
         modules(tree)
     r, _ = run(LOOP.format(steps=4000), tree)

@@ -8,8 +8,9 @@ import sys
 
 from firmware.boards.esp32_devkit import Esp32Board
 from firmware.hal import TYPE_CHECKING
+from firmware.hal.files import Files
 from firmware.pad.app import PadApp
-from firmware.pad.settings import SettingsError
+from firmware.pad.settings import SettingsError, load_identity
 
 if TYPE_CHECKING:
     from firmware.pad.screen import Screen
@@ -18,7 +19,13 @@ if TYPE_CHECKING:
 def start(slot: str, pointer: dict, with_screen: bool = True) -> "PadApp | None":
     """The pad, started from ``slot``; None (and why, on the serial console) if it is not
     provisioned.  ``with_screen=False`` leaves the display out (a pad with the LED only)."""
-    board = Esp32Board(with_screen)
+    try:
+        ident = load_identity(Files(""))
+    except SettingsError as exc:
+        # Not provisioned: say so on the serial console and wait for provisioning over USB.
+        sys.stdout.write("evalpad: {}\n".format(exc))
+        return None
+    board = Esp32Board(with_screen, ident["layout"])    # the rating keys' pins (issue 16)
     screen: "Screen | None" = None
     if board.display is not None:
         try:
@@ -26,9 +33,4 @@ def start(slot: str, pointer: dict, with_screen: bool = True) -> "PadApp | None"
             screen = Screen(board.display)
         except ImportError:   # a build without the display module still runs (LED only)
             pass
-    try:
-        return PadApp(board, screen, None, (slot, pointer))
-    except SettingsError as exc:
-        # Not provisioned: say so on the serial console and wait for provisioning over USB.
-        sys.stdout.write("evalpad: {}\n".format(exc))
-        return None
+    return PadApp(board, screen, ident, (slot, pointer))

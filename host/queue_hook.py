@@ -2,7 +2,9 @@
 
 Counted sessions give the volume where a queue system is connected (R3); a session that
 ended without a prompt is an R6 "no prompt" candidate. With ``prompt`` the hook also asks
-the window's pad to prompt the citizen (command ``prompt`` with ``svc`` = the ticket).
+the window's pad to prompt the citizen (command ``prompt`` with ``svc`` = the ticket, and the
+case number 办件编号 and service item 事项 when the queue system gives them: the pad copies them
+into its evaluation, issue 16).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ class HookResult:
 
 def service_session(session: Session, *, window_number: str, ticket: str, action: str, clock: Clock,
                     publish: Publish, actor: str, at_ms: int | None = None, prompt: bool = False,
-                    prefix: str = spec.PREFIX) -> HookResult:
+                    prefix: str = spec.PREFIX, case: str | None = None,
+                    item: str | None = None) -> HookResult:
     """Record a session start or end (idempotent for the same ticket), then prompt if asked.
 
     The session row is committed before any prompt is sent, so a broker failure never loses
@@ -53,6 +56,11 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
     """
     win = fleet.get_window(session, window_number)
     assert win.id is not None
+    for name, value in (("case", case), ("item", item)):
+        if value is not None and not 0 < len(value) <= spec.CASE_MAX:
+            raise Invalid(f"{name} must be 1 to {spec.CASE_MAX} characters, got {len(value)}",
+                          f"send the business system's {'case number' if name == 'case' else 'service item'} "
+                          f"as it is, at most {spec.CASE_MAX} characters, or leave it out")
     now = clock.now_ms()
     at = now if at_ms is None else at_ms
     if at > now + MAX_FUTURE_SKEW_MS:
@@ -94,9 +102,10 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
             # like a consecutive evaluation, R6).
             result.warnings.append(f"a prompt for ticket {ticket} was already sent; not sent again")
         else:
+            fields = {"svc": ticket, **({"case": case} if case else {}), **({"item": item} if item else {})}
             try:
                 result.command = commands.send_command(
-                    session, device_id=pad.device_id, kind="prompt", fields={"svc": ticket}, clock=clock,
+                    session, device_id=pad.device_id, kind="prompt", fields=fields, clock=clock,
                     publish=publish, actor=actor, prefix=prefix)
             except ServiceError as exc:
                 log.warning("prompt for %s at %s failed: %s", ticket, window_number, exc)

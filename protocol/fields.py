@@ -19,7 +19,7 @@ from protocol.errors import (
     UNKNOWN_TYPE,
     ProtocolError,
 )
-from protocol.wire import IDENT_MAX, MAX_PAYLOAD, MAX_SETTING, MAX_STR, UINT_LIMIT, VERSION
+from protocol.wire import CASE_MAX, IDENT_MAX, MAX_PAYLOAD, MAX_SETTING, MAX_STR, UINT_LIMIT, VERSION
 
 
 def _no_constant(name: str) -> None:
@@ -149,12 +149,13 @@ def check_value(name: str, kind: object, x: object) -> None:
     elif kind == "bool":
         if type(x) is not bool:
             raise bad(name, "true or false", x)
-    elif kind == "str" or kind == "str?":
+    elif kind == "str" or kind == "str?" or kind == "str40":
         if x is None and kind == "str?":
             return
-        if type(x) is not str or not 0 < len(x) <= MAX_STR or not is_text(x):  # type: ignore[arg-type]
+        n = CASE_MAX if kind == "str40" else MAX_STR
+        if type(x) is not str or not 0 < len(x) <= n or not is_text(x):  # type: ignore[arg-type]
             raise bad(name, "a non-empty string of at most {} characters, without NUL or lone "
-                      "surrogates".format(MAX_STR), x)
+                      "surrogates".format(n), x)
     elif kind == "text":
         if type(x) is not str or len(x) > MAX_STR or not is_text(x):  # type: ignore[arg-type]
             raise bad(name, "a string of at most {} characters, without NUL or lone surrogates".format(
@@ -188,11 +189,12 @@ def check_value(name: str, kind: object, x: object) -> None:
         raise ValueError("unknown field kind " + short(kind))
 
 
-def take(msg: dict, fields: tuple, out: dict) -> dict:
-    """Check ``fields`` ((name, kind, required), ...) of ``msg`` into ``out``."""
+def take(msg: dict, fields: tuple, out: dict, check: object = check_value) -> dict:
+    """Check ``fields`` ((name, kind, required), ...) of ``msg`` into ``out``; ``check`` is
+    the host's (``messages``: also the kinds only events have) or, on a pad, ``check_value``."""
     for name, kind, required in fields:
         if name in msg:
-            check_value(name, kind, msg[name])
+            check(name, kind, msg[name])  # type: ignore[operator]
             out[name] = msg[name]
         elif required:
             raise ProtocolError(MISSING_FIELD, "required field {!r} is missing".format(name), name)

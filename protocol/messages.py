@@ -19,6 +19,8 @@ from protocol.errors import (
     ProtocolError,
 )
 from protocol.fields import (
+    bad,
+    check_value,
     check_version,
     decode,
     dumps,
@@ -100,6 +102,32 @@ def _check_dev(msg: dict, topic_dev: object) -> None:
 
 # -- events --------------------------------------------------------------------------
 
+def _check_event_value(name: str, kind: object, x: object) -> None:
+    """``fields.check_value`` plus the kinds only events have (a pad never parses events)."""
+    if kind == "level":
+        if type(x) is not int or not spec.LEVEL_MIN <= x <= spec.LEVEL_MAX:  # type: ignore[operator]
+            raise bad(name, "a level from {} to {} (1 非常不满意 ... 5 非常满意)".format(
+                spec.LEVEL_MIN, spec.LEVEL_MAX), x)
+    elif kind == "reasons":
+        if type(x) is not list or not x:
+            raise bad(name, "a non-empty list of " + ", ".join(spec.REASONS), x)
+        seen = []
+        for r in x:  # type: ignore[attr-defined]
+            if r not in spec.REASONS or type(r) is not str or r in seen:
+                raise bad(name, "a list of " + ", ".join(spec.REASONS) + ", each at most once", x)
+            seen.append(r)
+    else:
+        check_value(name, kind, x)
+
+
+def _check_level(out: dict) -> None:
+    """An eval's level agrees with its rating: 1-2 unsatisfied, 3-5 satisfied (issue 16)."""
+    level = out.get("level")
+    if level is not None and (level >= spec.SATISFIED_FROM) != (out["rating"] == "satisfied"):
+        raise bad("level", "a level that agrees with rating {!r} ({})".format(
+            out["rating"], "3-5" if out["rating"] == "satisfied" else "1-2"), level)
+
+
 def check_event(msg: dict, dev: object = None) -> dict:
     """Validate a decoded event; ``dev`` is the topic's device. Returns the known fields.
 
@@ -120,9 +148,12 @@ def check_event(msg: dict, dev: object = None) -> dict:
                         name, t, problem), name)
                 out[name] = msg[name]
         return out
-    _, extra = typed(msg, spec.EVENT_TYPES, "event")
+    t, extra = typed(msg, spec.EVENT_TYPES, "event")
     out = take(msg, spec.ENVELOPE, {})
-    return take(msg, extra, out)
+    take(msg, extra, out, _check_event_value)
+    if t == "eval":
+        _check_level(out)
+    return out
 
 
 def parse_event(payload: object, dev: object = None) -> dict:

@@ -9,6 +9,9 @@ Each field is ``(name, kind, required)``.  Kinds (checked in ``fields``):
     "str"     non-empty string of at most MAX_STR characters
     "text"    string (may be empty) of at most MAX_STR characters
     "str?"    "str" or null
+    "str40"   "str" of at most CASE_MAX (40) characters: a case number or service item
+    "level"   int 1..5, a five-level rating (checked by ``messages``: events only)
+    "reasons" non-empty list of REASONS without duplicates (``messages``: events only)
     "strs"    list of "str"
     "ranges"  list of [from, to] inclusive, 0 <= from <= to
     "sha256"  64 lower-case hex digits (a SHA-256)
@@ -22,6 +25,7 @@ Each field is ``(name, kind, required)``.  Kinds (checked in ``fields``):
 from protocol.to_pad import ACK_FIELDS, COMMAND_ENVELOPE, COMMAND_TYPES, CONFIG_KEYS, DEFAULT_CONFIG
 from protocol.wire import (
     ACK,
+    CASE_MAX,
     CMD,
     EVENT,
     IDENT_MAX,
@@ -46,6 +50,15 @@ RETAINED = (STATE,)
 
 RATINGS = ("satisfied", "unsatisfied")
 RATING_POINTS = {"satisfied": 5, "unsatisfied": 0}   # R1
+# Five levels (好差评, issue 16; v1 extension): 1 非常不满意, 2 不满意, 3 基本满意, 4 满意,
+# 5 非常满意. An eval's optional ``level`` must agree with its ``rating``: LEVEL_MIN..
+# SATISFIED_FROM-1 are "unsatisfied" (a bad review, 差评), SATISFIED_FROM..LEVEL_MAX "satisfied".
+LEVEL_MIN = 1
+LEVEL_MAX = 5
+SATISFIED_FROM = 3
+# The national offline reasons a citizen picks after a bad review: 服务效率, 服务水平,
+# 服务态度, 其他 (a ``reason`` event's ``reasons``).
+REASONS = ("efficiency", "skill", "attitude", "other")
 RESET_CAUSES = ("power_on", "watchdog", "soft", "brownout", "deepsleep", "hard", "unknown")
 IGNORE_REASONS = ("paused", "repeat")
 PROMPT_SOURCES = ("key", "host")
@@ -67,9 +80,12 @@ ENVELOPE = (
 # Extra fields of each event type.
 EVENT_TYPES = {
     "boot": (("fw", "str", True), ("reset_cause", RESET_CAUSES, True)),
-    "eval": (("rating", RATINGS, True), ("svc", "str?", True), ("prompted", "bool", True)),
+    # level, case, item: v1 extension (issue 16), optional; a two-level pad leaves them out.
+    "eval": (("rating", RATINGS, True), ("svc", "str?", True), ("prompted", "bool", True),
+             ("level", "level", False), ("case", "str40", False), ("item", "str40", False)),
     "press_ignored": (("rating", RATINGS, True), ("reason", IGNORE_REASONS, True)),
-    "prompt": (("svc", "str", True), ("source", PROMPT_SOURCES, True)),
+    "prompt": (("svc", "str", True), ("source", PROMPT_SOURCES, True),
+               ("case", "str40", False), ("item", "str40", False)),
     "prompt_end": (("svc", "str", True), ("reason", PROMPT_END_REASONS, True)),
     "pause": (("reason", "text", False),),
     "resume": (("reason", "text", False),),
@@ -78,6 +94,8 @@ EVENT_TYPES = {
     "fault_clear": (("code", FAULT_CODES, True), ("detail", "text", False)),
     "fault_report": (("detail", "text", False),),
     "cmd_result": (("id", "str", True), ("ok", "bool", True), ("detail", "text", False)),
+    # v1 extension (issue 16): the reasons a citizen picked for the eval of seq ``of``.
+    "reason": (("of", "uint", True), ("reasons", "reasons", True)),
 }
 
 STATE_FIELDS = (
@@ -100,6 +118,7 @@ STATE_FIELDS = (
 __all__ = (
     "ACK",
     "ACK_FIELDS",
+    "CASE_MAX",
     "CMD",
     "COMMAND_ENVELOPE",
     "COMMAND_TYPES",
@@ -112,6 +131,8 @@ __all__ = (
     "FROM_PAD",
     "IDENT_MAX",
     "IGNORE_REASONS",
+    "LEVEL_MAX",
+    "LEVEL_MIN",
     "MAX_DEPTH",
     "MAX_PAYLOAD",
     "MAX_SETTING",
@@ -123,8 +144,10 @@ __all__ = (
     "QOS",
     "RATINGS",
     "RATING_POINTS",
+    "REASONS",
     "RESET_CAUSES",
     "RETAINED",
+    "SATISFIED_FROM",
     "STATE",
     "STATE_FIELDS",
     "TOPIC_KINDS",

@@ -23,7 +23,9 @@ COMMAND_ENVELOPE = (
 CONFIG_KEYS = ("heartbeat_s", "prompt_timeout_s", "thanks_s", "min_interval_s")
 
 COMMAND_TYPES = {
-    "prompt": (("svc", "str", True),),
+    # case (办件编号) and item (事项), v1 extension (issue 16), optional: from the queue
+    # system; the pad copies them into its prompt and eval events.
+    "prompt": (("svc", "str", True), ("case", "str40", False), ("item", "str40", False)),
     "pause": (("reason", "text", False),),
     "resume": (("reason", "text", False),),
     # window_bmp / staff_bmp (v1 extension, optional): the name pre-rendered by the host,

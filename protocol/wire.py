@@ -14,6 +14,7 @@ MAX_SETTING = 86400         # a day: no pad setting in seconds is longer
 # signed 64-bit column, which is what a host's time arithmetic needs (ts - up, anchor + up).
 UINT_LIMIT = 1 << 53
 IDENT_MAX = 32              # longest event type name or rej code
+CASE_MAX = 40               # longest case number (办件编号) or service item (事项), kind "str40"
 
 # Topic kinds: direction, QoS and retain per the contract's table (spec.FROM_PAD and co.).
 EVENT = "event"

@@ -20,6 +20,7 @@ from host.clock import RULES_TZ, to_ms
 from host.rules.calendar import Calendar, is_summer
 from host.rules.sessions import WindowSchedule, sessions_for_day
 from host.rules.types import Span, WorkSession
+from protocol import spec
 from simulator.scenario import Behaviour, PadSettings, Scenario, WindowSpec
 
 MINUTE = 60_000
@@ -32,6 +33,12 @@ GAP_BETWEEN_CITIZENS_MS = (20 * SECOND, 60 * SECOND)
 PROMPT_BEFORE_END_MS = 25 * SECOND   # staff prompt near the end of the service
 RATE_DELAY_MS = (2 * SECOND, 8 * SECOND)
 LAST_CITIZEN_MARGIN_MS = 2 * MINUTE  # nobody is called to the window in the last 2 minutes
+# A five-key hall (issue 16): which level a satisfied / unsatisfied citizen presses, and when
+# one who gave a bad review picks a reason (the reason screen shows for pads.reason_s).
+SATISFIED_LEVELS = ((5, 0.6), (4, 0.3), (3, 0.1))
+UNSATISFIED_LEVELS = ((2, 0.7), (1, 0.3))
+REASON_DELAY_MS = (2 * SECOND, 6 * SECOND)
+REASONS = ("efficiency", "skill", "attitude", "other")     # protocol.spec.REASONS, left to right
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -39,7 +46,8 @@ class Action:
     """One thing a person does at ``at_ms`` on the pad of window ``window``.
 
     kinds: switch_on, switch_off (power key), prompt, cancel (staff key short), pause, resume
-    (staff key long), rate (a rating button), service_start, service_end (the queue system).
+    (staff key long), rate (a rating button; ``level`` on a five-key pad), reason (a five-key
+    pad's reason screen: ``reason``), service_start, service_end (the queue system).
     ``tag`` names the misbehaviour this action is (forget_prompt, cancel_prompt, press_twice,
     self_rate, switch_off, late) or "".
     """
@@ -52,6 +60,10 @@ class Action:
     ticket: str | None = None
     tag: str = ""
     prompted: bool = False
+    level: int | None = None
+    reason: str | None = None
+    case: str | None = None         # a queue-system prompt's case number and item (issue 16)
+    item: str | None = None
 
 
 @dataclass
@@ -89,6 +101,15 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 def _uniform_ms(rng: random.Random, lo_hi: tuple[int, int]) -> int:
     return rng.randint(*lo_hi)
+
+
+def _weighted(rng: random.Random, choices: tuple[tuple[int, float], ...]) -> int:
+    x = rng.random()
+    for value, share in choices:
+        x -= share
+        if x < 0:
+            return value
+    return choices[-1][0]
 
 
 class Planner:
@@ -202,29 +223,49 @@ class Planner:
         self._act(plan, start, "service_start", ticket=ticket)
         prompt_at = end - PROMPT_BEFORE_END_MS
 
+        satisfaction = b.satisfaction
+        five = self.pads.layout == "five"
+        if five and b.bad_review_share is not None:
+            satisfaction = 1 - b.bad_review_share
+
         def rating() -> str:
-            return "satisfied" if rng.random() < b.satisfaction else "unsatisfied"  # type: ignore[operator]
+            return "satisfied" if rng.random() < satisfaction else "unsatisfied"  # type: ignore[operator]
+
+        def rate(at_ms: int, **kw: object) -> None:
+            """A rating press; on a five-key pad a level, and maybe a reason after a bad review."""
+            r = rating()
+            if not five:
+                self._act(plan, at_ms, "rate", rating=r, **kw)
+                return
+            level = _weighted(rng, SATISFIED_LEVELS if r == "satisfied" else UNSATISFIED_LEVELS)
+            self._act(plan, at_ms, "rate", rating=r, level=level, **kw)
+            assert b.reason_share is not None
+            if level <= 2 and self.pads.reason_s > 0 and rng.random() < b.reason_share:
+                delay = min(_uniform_ms(rng, REASON_DELAY_MS), self.pads.reason_s * SECOND - SECOND)
+                self._act(plan, at_ms + delay, "reason", reason=rng.choice(REASONS), ticket=ticket)
 
         # Not prompting, by habit or by forgetting, is the same R6 violation (未按程序提示评价).
         forgot = rng.random() < b.forget_prompt or rng.random() >= b.prompt
         if not forgot:
-            self._act(plan, prompt_at, "prompt", ticket=ticket)
+            if self.sc.hall.queue_prompts:    # the queue system prompts, with the case (issue 16)
+                self._act(plan, prompt_at, "prompt", ticket=ticket, case="QP" + ticket.replace("-", ""),
+                          item=w.name[:spec.CASE_MAX])
+            else:
+                self._act(plan, prompt_at, "prompt", ticket=ticket)
             if rng.random() < b.cancel_prompt:
                 self._act(plan, prompt_at + rng.randint(2 * SECOND, 5 * SECOND), "cancel", ticket=ticket,
                           tag="cancel_prompt")
             elif rng.random() < b.rating_share:
                 first = prompt_at + _uniform_ms(rng, RATE_DELAY_MS)
-                self._act(plan, first, "rate", rating=rating(), ticket=ticket, prompted=True)
+                rate(first, ticket=ticket, prompted=True)
                 if rng.random() < b.press_twice:
                     # after the thank-you screen, before the minimum interval: a second
                     # evaluation that counts on the pad and that R6 flags (连续评价)
                     lo = (self.pads.thanks_s + 2) * SECOND
                     hi = max(lo, (self.pads.min_interval_s - 3) * SECOND)
-                    self._act(plan, first + rng.randint(lo, hi), "rate", rating=rating(), ticket=ticket,
-                              tag="press_twice")
+                    rate(first + rng.randint(lo, hi), ticket=ticket, tag="press_twice")
         elif rng.random() < b.unprompted_press:
-            self._act(plan, prompt_at, "rate", rating=rating(), ticket=ticket,
-                      tag="forget_prompt" if forgot else "")
+            rate(prompt_at, ticket=ticket, tag="forget_prompt" if forgot else "")
         elif forgot:
             self._act(plan, prompt_at, "forgot", ticket=ticket, tag="forget_prompt")
         self._act(plan, end, "service_end", ticket=ticket)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from host.clock import RULES_TZ, ManualClock, local, to_ms
-from simulator.behaviour import Action, Planner
+from simulator.behaviour import REASONS, Action, Planner
 from simulator.pad import LONG_HOLD_MS, RATING_HOLD_MS, STAFF_TAP_MS, SimPad
 from simulator.scenario import Scenario
 from simulator.truth import Truth
@@ -68,6 +68,7 @@ class Stats:
 
 
 OnService = Callable[[str, str, str, int], None]     # window, ticket, "start"|"end", at_ms
+OnQueuePrompt = Callable[[str, str, str, "str | None"], bool]   # window, ticket, case, item
 
 
 class HallEngine:
@@ -76,7 +77,9 @@ class HallEngine:
                  quantum_ms: int = QUANTUM_MS, sync_ms: int | None = SYNC_MS,
                  on_service: OnService | None = None, on_sync: Callable[[], object] | None = None,
                  restart_broker: Callable[[], None] | None = None, planner: Planner | None = None,
-                 on_at_start: bool = False) -> None:
+                 on_at_start: bool = False, on_queue_prompt: OnQueuePrompt | None = None) -> None:
+        """``on_queue_prompt(window, ticket, case, item)``: the queue system asks the host to prompt
+        the window's pad with the case (issue 16); True once the host published the command."""
         self.sc = sc
         self.pads = pads
         self.clock = clock
@@ -88,6 +91,7 @@ class HallEngine:
         self.on_service = on_service
         self.on_sync = on_sync
         self.restart_broker = restart_broker
+        self.on_queue_prompt = on_queue_prompt
         self.planner = planner or Planner(sc)
         self.truth = Truth()
         self.stats = Stats()
@@ -277,6 +281,10 @@ class HallEngine:
             if ex.paused:
                 t.note(at, a.window, "prompt_lost", "paused")
                 return
+            ex.reason_until = 0               # the next citizen's prompt ends a reason screen
+            if a.case is not None and self.on_queue_prompt is not None:
+                self._queue_prompt(pad, a)
+                return
             if at < ex.prompt_until:          # the key again during a prompt cancels it
                 ex.prompt_until = 0
             else:
@@ -292,28 +300,83 @@ class HallEngine:
                 return
             ex.paused = not ex.paused
             ex.prompt_until = 0               # pausing ends a prompt (cancelled)
+            ex.reason_until = 0
             pad.hold("staff", LONG_HOLD_MS)
         elif a.kind == "rate":
             self._rate(pad, a, at, thanks)
+        elif a.kind == "reason":
+            self._reason(pad, a, at, thanks)
+
+    def _queue_prompt(self, pad: SimPad, a: Action) -> None:
+        """The queue system prompts through the host (a ``prompt`` command with the case); the pad
+        shows it once the command arrives over the broker, a moment later."""
+        assert a.case is not None and self.on_queue_prompt is not None
+        ex = pad.expect
+        sent = self.on_queue_prompt(a.window, a.ticket or "", a.case, a.item)
+        if not (sent and pad.await_prompt(a.ticket or "")):
+            self.truth.note(pad.now, a.window, "prompt_lost", "the queue system's prompt did not arrive")
+            return
+        ex.prompt_until = pad.now + self.sc.pads.prompt_timeout_s * 1000
+        ex.case = a.case
+
+    def _key(self, a: Action) -> tuple[str, int | None]:
+        """The button a rating press uses, and its level (five keys, issue 16): a rating planned
+        without one (staff rating themselves) is the end key of its side."""
+        assert a.rating is not None
+        if self.sc.pads.layout != "five":
+            return a.rating, None
+        level = a.level or (5 if a.rating == "satisfied" else 1)
+        return f"level{level}", level
 
     def _rate(self, pad: SimPad, a: Action, at: int, thanks: int) -> None:
         t, ex = self.truth, pad.expect
         assert a.rating is not None
+        key, level = self._key(a)
         if a.tag:
             t.note(at, a.window, a.tag)
-        if a.rating in pad.stuck:
+        if key in pad.stuck:
             t.note(at, a.window, "missed_press", "button stuck")
             return
         if ex.paused:
             t.note(at, a.window, "press_ignored", "paused")
+        elif at < ex.reason_until:
+            # The reason screen is up: the key picks a reason (the fifth skips), not a rating.
+            assert level is not None
+            picked = REASONS[5 - level] if level > 1 else None
+            t.note(at, a.window, "reason_instead_of_rating", picked or "skip")
+            if picked is not None:
+                t.reason(at, a.window, picked)
+            ex.reason_until = 0
+            ex.thanks_until = at + thanks if picked is not None else 0
         elif at < ex.thanks_until:
             t.note(at, a.window, "press_ignored", "repeat")
         else:
             prompted = at < ex.prompt_until
-            t.evaluation(at, a.window, a.rating, prompted, a.tag)
+            t.evaluation(at, a.window, a.rating, prompted, a.tag, level, ex.case if prompted else None)
             ex.prompt_until = 0
-            ex.thanks_until = at + thanks
-        pad.hold(a.rating, RATING_HOLD_MS)
+            ex.case = None
+            if level is not None and level <= 2 and self.sc.pads.reason_s > 0:
+                ex.thanks_until = 0
+                ex.reason_until = at + self.sc.pads.reason_s * 1000
+            else:
+                ex.thanks_until = at + thanks
+        pad.hold(key, RATING_HOLD_MS)
+
+    def _reason(self, pad: SimPad, a: Action, at: int, thanks: int) -> None:
+        """A citizen picks a reason on the five-key pad's reason screen (its key: the reason's place)."""
+        t, ex = self.truth, pad.expect
+        assert a.reason is not None
+        if ex.paused or at >= ex.reason_until:
+            t.note(at, a.window, "reason_missed", a.reason)     # the screen was gone: nothing pressed
+            return
+        key = f"level{5 - REASONS.index(a.reason)}"
+        if key in pad.stuck:
+            t.note(at, a.window, "missed_press", "button stuck")
+            return
+        t.reason(at, a.window, a.reason)
+        ex.reason_until = 0
+        ex.thanks_until = at + thanks
+        pad.hold(key, RATING_HOLD_MS)
 
     def _incident(self, inc: _Incident, now: int) -> None:
         t = self.truth

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -99,6 +101,7 @@ class QueueFeed:
         self.clock = clock
         self.publish = publish
         self.pending: list[tuple[str, str, str, int]] = []
+        self.started: dict[tuple[str, str], int] = {}     # (window, ticket) -> start, for prompts
         self.sent = 0
         self.refused = 0
         self._lock = threading.Lock()
@@ -106,6 +109,25 @@ class QueueFeed:
     def __call__(self, window: str, ticket: str, action: str, at_ms: int) -> None:
         with self._lock:
             self.pending.append((window, ticket, action, at_ms))
+            if action == "start":
+                self.started[(window, ticket)] = at_ms
+
+    def prompt(self, window: str, ticket: str, case: str, item: str | None) -> bool:
+        """The queue system asks the host to prompt the window's pad for ``ticket`` with its case
+        number and service item (issue 16), now: the session's start goes with it (the batch's
+        own start later is a harmless repeat). True once the host published the command."""
+        with Session(self.engine) as s:
+            try:
+                result = queue_hook.service_session(
+                    s, window_number=window, ticket=ticket, action="start", clock=self.clock,
+                    publish=self.publish, actor="queue-sim", at_ms=self.started.get((window, ticket)),
+                    prompt=True, case=case, item=item)
+            except ServiceError as exc:
+                log.warning("queue hook refused the prompt for %s at %s: %s", ticket, window, exc)
+                return False
+        for w in result.warnings:
+            log.warning("queue prompt %s at %s: %s", ticket, window, w)
+        return result.command is not None and result.command.published_ms is not None
 
     def flush(self) -> None:
         with self._lock:
@@ -124,6 +146,35 @@ class QueueFeed:
                     s.rollback()
                     self.refused += 1
                     log.warning("queue hook refused %s %s at %s: %s", action, ticket, window, exc)
+
+
+class QueuePublisher:
+    """The simulated queue system's own broker account (a host-instance account, ``host-queue``:
+    client id = user name) for the prompt commands the hook sends; it subscribes to nothing."""
+
+    CONNECT_WAIT_S = 10.0
+    PUBLISH_WAIT_S = 5.0
+
+    def __init__(self, host: str, port: int, user: str, password: str) -> None:
+        self.connected = threading.Event()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=user)
+        self._client.username_pw_set(user, password)
+        self._client.on_connect = self._on_connect
+        self._client.connect_async(host, port)
+        self._client.loop_start()
+        if not self.connected.wait(self.CONNECT_WAIT_S):
+            raise RuntimeError(f"the queue system's account {user} cannot reach the broker {host}:{port}")
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
+        if not reason_code.is_failure:       # refused (the broker reloading its accounts): paho retries
+            self.connected.set()
+
+    def __call__(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        self._client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(self.PUBLISH_WAIT_S)
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
 
 
 class InProcessHost:

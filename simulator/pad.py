@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import select
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ FINE_STEP_MS = 25          # loop period while a button is held (debounce is 20 
 RATING_HOLD_MS = 120       # a citizen's press
 STAFF_TAP_MS = 250         # staff key short press (< the firmware's 2 s long press)
 LONG_HOLD_MS = 2_300       # staff key long press / power key (> 2 s)
+PROMPT_WAIT_S = 2.0        # longest real wait for the host's prompt command to reach the pad
 PING_SETTLE_S = 0.5        # longest real wait for a PINGRESP before simulated time moves on
 SOCKET_TIMEOUT_S = 0.5     # as on the pad (firmware.pad.net): loopback answers in well under that
 
@@ -50,6 +52,8 @@ class Expect:
         self.paused = False
         self.prompt_until = 0
         self.thanks_until = 0
+        self.reason_until = 0      # a five-key pad's reason screen after a bad review (issue 16)
+        self.case: str | None = None   # the case number of the queue system's prompt showing
 
 
 class SimPad:
@@ -62,7 +66,8 @@ class SimPad:
         root.mkdir(parents=True, exist_ok=True)
         self.ident = {"dev": dev, "wifi_ssid": "hall", "wifi_password": "", "mqtt_host": broker[0],
                       "mqtt_port": broker[1], "mqtt_user": dev, "mqtt_password": password,
-                      "ntp_host": "sim", "window": window_name or window}
+                      "ntp_host": "sim", "window": window_name or window, "layout": pads.layout,
+                      "reason_s": pads.reason_s}
         self.hal: FakeHal | None = None
         self.app: PadApp | None = None
         self.slot = "a"
@@ -101,7 +106,7 @@ class SimPad:
         self.now = now_ms
         self.sockets = SocketModule(socket, SOCKET_TIMEOUT_S)
         hal = FakeHal(str(self.root), start_ms=now_ms, reset_cause=cause, sockets=self.sockets,
-                      wifi=self.wifi_up)
+                      wifi=self.wifi_up, layout=self.pads.layout)
         hal.ntp_ms = 0                      # NTP answers the hall's time: wall = hal.now
         for name in self.stuck:
             hal.set_button(name, True)
@@ -166,6 +171,22 @@ class SimPad:
             select.select([sock.raw], [], [], PING_SETTLE_S)
         except (OSError, ValueError):
             pass
+
+    def await_prompt(self, svc: str, timeout_s: float = PROMPT_WAIT_S) -> bool:
+        """Run the loop finely until the host's ``prompt`` for ``svc`` has arrived over the broker
+        (True), or ``timeout_s`` of real time passed. Only the moment is taken from the firmware:
+        what a correct pad then does is still the simulator's own (``Expect``)."""
+        deadline = time.monotonic() + timeout_s
+        while self.app is not None and self.hal is not None and time.monotonic() < deadline:
+            self.step()
+            if self.app is not None and self.app.modes.mode == "prompt" and self.app.modes.svc == svc:
+                self.now = self.hal.now
+                return True
+            self.hal.advance(FINE_STEP_MS)
+            time.sleep(0.002)
+        if self.hal is not None:
+            self.now = self.hal.now
+        return False
 
     def step(self) -> None:
         """One main-loop step of the firmware. A reboot request restarts it (reset cause soft)."""

@@ -32,7 +32,7 @@ from host.scoring.months import month_view
 from host.scoring.view import MonthView
 from simulator.checker import Row, compare, host_candidates
 from simulator.engine import QUANTUM_MS, HallEngine, Stats
-from simulator.host_link import QueueFeed, accounts_in, pad_accounts, register_hall
+from simulator.host_link import QueueFeed, QueuePublisher, accounts_in, pad_accounts, register_hall
 from simulator.pad import SimPad
 from simulator.scenario import Scenario
 from simulator.shared_clock import SharedClock
@@ -47,6 +47,7 @@ HOST_STOP_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_S = 10.0
 HEARTBEAT_TIMEOUT_FACTOR = 3  # host.settings.Settings.heartbeat_timeout_factor's default
 SIM_HOST = "host-sim"         # the simulated host's instance name = its broker account (Delivery 7)
+QUEUE_ACCOUNT = "host-queue"  # the queue system's own host account, for its prompts (issue 16)
 
 
 @dataclass
@@ -195,7 +196,12 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
                             "EVALPAD_MQTT_URL": f"mqtt://{SIM_HOST}:{host_password}@{server.bind}:{server.port}"},
                            workdir, workdir / "clock")
         host.wait_started(engine)
-        feed = QueueFeed(engine, clock, _no_publish)
+        publisher: QueuePublisher | None = None
+        if sc.hall.queue_prompts:        # the queue system prompts with case numbers (issue 16)
+            queue_password = secrets.token_urlsafe(12)
+            server.add_user(QUEUE_ACCOUNT, queue_password)
+            publisher = QueuePublisher(server.bind, server.port, QUEUE_ACCOUNT, queue_password)
+        feed = QueueFeed(engine, clock, publisher or _no_publish)
         # A checkpoint every heartbeat: the host may lag up to a heartbeat and a bit without the
         # clock waiting for it, and never by its heartbeat timeout (3 beats).
         sync_ms = sync_ms or max(quantum_ms, sc.pads.heartbeat_s * 1000)
@@ -207,9 +213,12 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
             host_settled(engine, pads, clock.now_ms() - slack)
 
         hall = HallEngine(sc, pads, clock, speed=speed, sync_ms=sync_ms, quantum_ms=quantum_ms,  # type: ignore[arg-type]
-                          on_service=feed, on_sync=on_sync, restart_broker=server.restart)
+                          on_service=feed, on_sync=on_sync, restart_broker=server.restart,
+                          on_queue_prompt=feed.prompt if publisher is not None else None)
         stats = hall.run(progress)
         feed.flush()
+        if publisher is not None:
+            publisher.stop()
         outcome = Outcome(hall.truth, stats, db_url=db_url)
         for p in pads.values():
             p.cut_power()
@@ -230,7 +239,8 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
 
 
 def _no_publish(topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-    """The simulated queue system never asks the host to prompt (staff use the key)."""
+    """The simulated queue system never asks the host to prompt (staff use the key), unless the
+    scenario's hall says ``queue_prompts``."""
 
 
 def _check(sc: Scenario, engine: object, now_ms: int, outcome: Outcome) -> None:

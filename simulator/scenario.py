@@ -110,6 +110,9 @@ class Hall(_Strict):
     # "rules": staff work the rules' working sessions (R5). "always": the demo hall, busy at
     # any hour so that a newcomer sees it move whenever they start it.
     hours: Literal["rules", "always"] = "rules"
+    # The queue system (叫号系统) prompts the pad through the host's hook, with the ticket's case
+    # number (办件编号) and service item (事项), instead of the staff key (issue 16).
+    queue_prompts: bool = False
     windows: list[WindowSpec] = Field(min_length=1)
 
 
@@ -130,7 +133,9 @@ class Behaviour(_Strict):
     """How staff and citizens at a window behave. Shares are 0..1; rates are per day or per month."""
 
     arrivals_per_hour: dict[Annotated[int, Field(ge=0, le=23)], Rate] | None = None
-    satisfaction: Share | None = None        # share of citizens who press 满意
+    satisfaction: Share | None = None        # share of citizens who press 满意 (five keys: level 3-5)
+    bad_review_share: Share | None = None    # five keys: share of 差评 (level 1-2); overrides satisfaction
+    reason_share: Share | None = None        # five keys: share of bad reviews whose citizen picks a reason
     rating_share: Share | None = None        # share of prompted citizens who press at all
     prompt: Share | None = None              # share of citizens staff prompt for (prompting habit)
     unprompted_press: Share | None = None    # share of unprompted citizens who press anyway
@@ -156,7 +161,7 @@ class Behaviour(_Strict):
 
 DEFAULT_BEHAVIOUR = Behaviour.model_validate(dict(   # validated like a file: durations as written
     arrivals_per_hour={8: 3, 9: 8, 10: 9, 11: 6, 13: 5, 14: 8, 15: 8, 16: 5},
-    satisfaction=0.97, rating_share=0.92, prompt=0.95, unprompted_press=0.1,
+    satisfaction=0.97, reason_share=0.6, rating_share=0.92, prompt=0.95, unprompted_press=0.1,
     service="6m", pauses_per_day=1.0, pause="8m",
     forget_prompt=0.0, cancel_prompt=0.0, press_twice=0.0, self_rate_per_day=0.0,
     switch_off_per_month=0.0, switch_off="30m", late_share=0.0, late="20m",
@@ -203,6 +208,10 @@ class PadSettings(_Strict):
         spec.DEFAULT_CONFIG["prompt_timeout_s"]
     thanks_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = spec.DEFAULT_CONFIG["thanks_s"]
     min_interval_s: Annotated[int, Field(ge=1, le=spec.MAX_SETTING)] = spec.DEFAULT_CONFIG["min_interval_s"]
+    # 好差评 (issue 16): five rating keys (levels 1-5) and how long the reasons show after a
+    # bad review (0: never); "two" is the 2018 rules' 满意/不满意.
+    layout: Literal["two", "five"] = "two"
+    reason_s: Annotated[int, Field(ge=0, le=600)] = 15
 
 
 class Scenario(_Strict):

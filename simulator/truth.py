@@ -33,6 +33,8 @@ class TruthEval:
     rating: str
     prompted: bool
     tag: str = ""                   # "" or the misbehaviour it is (press_twice, self_rate, ...)
+    level: int | None = None        # a five-key pad's level (issue 16)
+    case: str | None = None         # the case number its prompt carried (the queue system's, issue 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class TruthNote:
 @dataclass
 class Truth:
     evals: list[TruthEval] = field(default_factory=list)
+    reasons: list[TruthNote] = field(default_factory=list)   # five keys: a reason picked (detail)
     notes: list[TruthNote] = field(default_factory=list)
     # window -> [start, end] spans when its pad really had power and ran (end None: still on)
     power: dict[str, list[list[int | None]]] = field(default_factory=dict)
@@ -55,8 +58,12 @@ class Truth:
 
     # -- recording (called by the engine as things happen) ---------------------------------
 
-    def evaluation(self, at_ms: int, window: str, rating: str, prompted: bool, tag: str = "") -> None:
-        self.evals.append(TruthEval(at_ms, window, rating, prompted, tag))
+    def evaluation(self, at_ms: int, window: str, rating: str, prompted: bool, tag: str = "",
+                   level: int | None = None, case: str | None = None) -> None:
+        self.evals.append(TruthEval(at_ms, window, rating, prompted, tag, level, case))
+
+    def reason(self, at_ms: int, window: str, reason: str) -> None:
+        self.reasons.append(TruthNote(at_ms, window, "reason", reason))
 
     def note(self, at_ms: int, window: str, kind: str, detail: str = "") -> None:
         self.notes.append(TruthNote(at_ms, window, kind, detail))
@@ -79,11 +86,15 @@ class Truth:
     def counts(self) -> Counter[str]:
         c: Counter[str] = Counter(n.kind for n in self.notes)
         c["eval"] = len(self.evals)
+        if self.reasons:
+            c["reason"] = len(self.reasons)
+            c["bad_review"] = sum(1 for e in self.evals if e.level is not None and e.level <= 2)
         return c
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"evals": [asdict(e) for e in self.evals],
                                     "notes": [asdict(n) for n in self.notes],
+                                    "reasons": [asdict(n) for n in self.reasons],
                                     "power": self.power, "sessions": self.sessions},
                                    ensure_ascii=False))
 

@@ -4,6 +4,8 @@ Another board is one new file with the same methods (see ``firmware/hal/__init__
 
 Wiring (all buttons to GND, internal pull-ups, so pressed = 0):
     satisfied GPIO32 · unsatisfied GPIO33 · staff GPIO25 · power GPIO26 (optional)
+    five keys (layout "five", issue 16), left to right: 非常满意 GPIO32 · 满意 GPIO27 ·
+    基本满意 GPIO14 · 不满意 GPIO13 · 非常不满意 GPIO33 (no strapping pins; 34-39 lack pull-ups)
     status LED GPIO2 · SSD1306 128x64 on I2C0 SDA GPIO21 / SCL GPIO22, address 0x3C
 The SSD1306 driver is micropython-lib's ``ssd1306`` (``mpremote mip install ssd1306``).
 
@@ -26,7 +28,10 @@ if TYPE_CHECKING:
 
     from firmware.hal.board import Display
 
-PINS = {"satisfied": 32, "unsatisfied": 33, "staff": 25, "power": 26}
+PINS = {"satisfied": 32, "unsatisfied": 33, "staff": 25, "power": 26,
+        "level5": 32, "level4": 27, "level3": 14, "level2": 13, "level1": 33}
+BUTTONS_TWO = ("satisfied", "unsatisfied", "staff", "power")
+BUTTONS_FIVE = ("level5", "level4", "level3", "level2", "level1", "staff", "power")
 LED_PIN = 2
 I2C_SDA = 21
 I2C_SCL = 22
@@ -67,9 +72,12 @@ class Ssd1306Display:
 
 
 class Esp32Board:
-    BUTTONS = ("satisfied", "unsatisfied", "staff", "power")
+    BUTTONS = BUTTONS_TWO  # type: tuple
 
-    def __init__(self, with_display: bool = True) -> None:
+    def __init__(self, with_display: bool = True, layout: str = "two") -> None:
+        """``layout``: the identity's "two" or "five" rating keys (firmware/pad/settings.py)."""
+        if layout == "five":
+            self.BUTTONS = BUTTONS_FIVE
         self.files = Files("")
         self._pins = [machine.Pin(PINS[n], machine.Pin.IN, machine.Pin.PULL_UP) for n in self.BUTTONS]
         self._latch = [False] * len(self._pins)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from firmware.hal.board import Display, Sockets
 
 BUTTONS = ("satisfied", "unsatisfied", "staff", "power")
+# A five-key board (issue 16): the rating keys left to right, 非常满意 .. 非常不满意.
+BUTTONS_FIVE = ("level5", "level4", "level3", "level2", "level1", "staff", "power")
 
 
 class FakeDisplay:
@@ -173,16 +175,18 @@ class FakeFiles(Files):
 class FakeHal:
     """A simulated pad board.  Every argument has a default; tests set what they need."""
 
-    BUTTONS = BUTTONS
+    BUTTONS = BUTTONS  # type: tuple
     TICKS_PERIOD = TICKS_PERIOD
 
     def __init__(self, root: str, start_ms: int = 0, wall_ms: "int | None" = None,
                  reset_cause: str = "power_on", sockets: "Sockets | None" = None, wifi: bool = True,
-                 mem_free: int = 80000, display: "Display | str | None" = "fake") -> None:
+                 mem_free: int = 80000, display: "Display | str | None" = "fake",
+                 layout: str = "two") -> None:
         self.now = start_ms                  # simulated monotonic ms (never wraps)
         self.files = FakeFiles(root)
-        self._levels = [False] * len(BUTTONS)
-        self._latched = [False] * len(BUTTONS)
+        self.BUTTONS = BUTTONS_FIVE if layout == "five" else BUTTONS
+        self._levels = [False] * len(self.BUTTONS)
+        self._latched = [False] * len(self.BUTTONS)
         self._script = []  # type: list[tuple[int, int, bool]]  # (at_ms, index, pressed), sorted
         self._wall_base = None   # type: tuple[int, int] | None  # (now, wall_ms) when the clock was last set
         if wall_ms is not None:
@@ -233,7 +237,7 @@ class FakeHal:
 
     # -- buttons ---------------------------------------------------------------------------
     def set_button(self, name: str, pressed: bool) -> None:
-        i = BUTTONS.index(name)
+        i = self.BUTTONS.index(name)
         if pressed and not self._levels[i]:
             self._latched[i] = True
         self._levels[i] = pressed
@@ -241,7 +245,7 @@ class FakeHal:
     def press(self, name: str, at_ms: "int | None" = None, hold_ms: int = 80) -> None:
         """Script a press of ``hold_ms`` starting at ``at_ms`` (default: now)."""
         at = self.now if at_ms is None else at_ms
-        i = BUTTONS.index(name)
+        i = self.BUTTONS.index(name)
         self._script.append((at, i, True))
         self._script.append((at + hold_ms, i, False))
         self._script.sort()
@@ -249,7 +253,7 @@ class FakeHal:
     def _play_script(self) -> None:
         while self._script and self._script[0][0] <= self.now:
             _, i, pressed = self._script.pop(0)
-            self.set_button(BUTTONS[i], pressed)
+            self.set_button(self.BUTTONS[i], pressed)
 
     def read_buttons(self) -> list:
         self._play_script()
@@ -258,7 +262,7 @@ class FakeHal:
     def latched(self) -> list:
         self._play_script()
         out = self._latched
-        self._latched = [False] * len(BUTTONS)
+        self._latched = [False] * len(self.BUTTONS)
         return out
 
     def led(self, on: bool) -> None:

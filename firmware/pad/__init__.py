@@ -1,7 +1,8 @@
 """The pad core (评价器核心): hardware-free, runs on MicroPython and CPython.
 
     app       PadApp: the cooperative main loop (step/run)
-    modes     serving / prompt / thanks / paused / fault; one rating per prompt (R1, R6)
+    modes     serving / prompt / thanks / reason / paused / fault; one rating per prompt (R1, R6)
+    levels    a five-key pad's levels and reason screen (issue 16; loaded only on such a pad)
     buttons   debounce, long press, stuck button, the fault-report key combination
     eventlog  the durable append-only log on flash
     sender    publish unacked events in seq order; drop them on ack ranges

@@ -20,7 +20,7 @@ from firmware.pad.buttons import Buttons
 from firmware.pad.clock import Clock
 from firmware.pad.eventlog import EventLog, LogError
 from firmware.pad.health import Health
-from firmware.pad.modes import PROMPT, THANKS, Modes
+from firmware.pad.modes import PROMPT, REASON, THANKS, Modes
 from firmware.pad.net import Net
 from firmware.pad.sender import Sender
 from firmware.pad.settings import Config, load_identity
@@ -40,6 +40,7 @@ META_SAVE_MS = 10000        # persist ack ranges at most this often (flash wear)
 DISPLAY_RETRY_MS = 1000     # a display that raised is tried again this often
 BOOT_FILE = "log/boot"
 JOB_FILE = "ota/job"        # an update in progress (firmware/ota/job.py)
+BUSY = (PROMPT, THANKS, REASON)   # a citizen is at the pad: no restart now
 
 
 # Rare parts are imported where they are needed, and dropped again after (``forget``): their
@@ -55,6 +56,12 @@ def _commands():   # -> the firmware.pad.commands module
     """The host's commands: while one is handled."""
     from firmware.pad import commands
     return commands
+
+
+def _levels():   # -> the firmware.pad.levels module
+    """A five-key pad's levels and reason screen: only on a pad whose layout is "five"."""
+    from firmware.pad import levels
+    return levels
 
 
 def _ota():   # -> the firmware.ota.job module
@@ -78,6 +85,9 @@ class PadApp:
         self.boot = self._count_boot()
         self.buttons = Buttons(hal)
         self.modes = Modes(self.dev, self.boot, self.config)
+        # Five rating keys (issue 16), chosen by the identity's layout like the board's pins.
+        self.levels = _levels() if self.ident.get("layout") == "five" else None
+        self.reason_ms = self.ident.get("reason_s", 15) * 1000
         self.net = Net(hal, self.ident)
         self.sender = Sender(self.log, self.net)
         self.cmd_ids = []          # type: list[str]  # recent command ids (redelivery runs once)
@@ -155,7 +165,7 @@ class PadApp:
             self.trial.step(self, up)
         self._refresh(self.clock.up_ms())
         self.health.feed(up)
-        if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in (PROMPT, THANKS):
+        if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in BUSY:
             self.request_reboot(up, self.restart_when_idle, 0)
         if self.reboot_at is not None and up >= self.reboot_at:
             self.log.close()
@@ -168,7 +178,10 @@ class PadApp:
         for action in actions:
             kind = action[0]
             if kind == "rate":
-                self.record(self.modes.rate(action[1], up), up)
+                if self.levels is not None:
+                    self.record(self.levels.press(self.modes, action[1], up, self.reason_ms), up)
+                else:
+                    self.record(self.modes.rate(action[1], up), up)
                 self._refresh(up)     # feedback now, before any network work
                 i = self.buttons.names.index(action[1])
                 self.last_feedback_ms = self.hal.ticks_diff(self.hal.ticks_ms(), self.buttons.cand_since[i])
@@ -219,7 +232,7 @@ class PadApp:
         if self.meta_dirty and up - self.meta_saved >= META_SAVE_MS:
             self._save_meta(up)
         if (net.outage_ms(up) >= OUTAGE_REBOOT_MS and self.reboot_at is None
-                and self.modes.mode not in (PROMPT, THANKS)):
+                and self.modes.mode not in BUSY):
             detail = "rebooting after {} min without the broker ({})".format(
                 net.outage_ms(up) // 60000, net.last_error[:120])
             self.record([("fault", {"code": "network", "detail": detail})], up)
@@ -253,10 +266,14 @@ class PadApp:
         ts = self.clock.now_ms()
         for etype, fields in events:
             try:
-                self.log.append(etype, self.boot, up, ts, fields)
+                seq = self.log.append(etype, self.boot, up, ts, fields)
+                if etype == "eval":
+                    self.modes.last_seq = seq    # what a reason event explains (``levels``)
                 self.health.storage_error = None
             except LogError as exc:
                 self.lost += 1
+                if etype == "eval":
+                    self.modes.last_seq = None
                 if self.health.storage_error is None:
                     self.health.storage_error = (up, str(exc)[:120])
             except ValueError as exc:
@@ -298,7 +315,8 @@ class PadApp:
                 "staff": disp["staff"], "staff_id": disp["staff_id"],
                 "online": self.net.connected, "buffered": self.log.unacked(),
                 "fault": faults[0] if faults else None, "window_bmp": disp["window_bmp"],
-                "staff_bmp": disp["staff_bmp"], "rating": self.modes.last_rating}
+                "staff_bmp": disp["staff_bmp"], "rating": self.modes.last_rating,
+                "level": self.modes.last_level, "five": self.levels is not None}
         mode = self.modes.display_mode(faults)
         if self.shown is not None and self.shown[0] == mode and self.shown[1] == info:
             return

@@ -6,10 +6,13 @@ the board's one-shot edge latch (``hal.latched()``) only rescues a tap that was 
 than a late loop iteration.
 
 Actions returned by ``poll`` (tuples):
-    ("rate", "satisfied"|"unsatisfied")   a rating button went down (feedback at once)
+    ("rate", name)                        a rating button went down (feedback at once): a
+                                          two-key board's "satisfied"/"unsatisfied", a
+                                          five-key board's "level5" .. "level1" (issue 16)
     ("staff_short",)                      staff key released before LONG_MS: prompt
     ("staff_long",)                       staff key released after LONG_MS: pause/resume
-    ("fault_report",)                     staff key + unsatisfied held COMBO_MS together
+    ("fault_report",)                     staff key + unsatisfied (five keys: level1, 非常不满意)
+                                          held COMBO_MS together
     ("power_off",)                        power key held LONG_MS
     ("stuck", name) / ("unstuck", name)   held longer than STUCK_MS (R7 fault) / released
 """
@@ -23,7 +26,7 @@ DEBOUNCE_MS = 20      # a level must be stable this long to count (contacts boun
 LONG_MS = 2000        # staff long press: deliberate, never an accidental brush
 COMBO_MS = 3000       # fault report: staff + unsatisfied, longer still (rare, deliberate)
 STUCK_MS = 10000      # held > 10 s: no hand does that; the button is stuck (issue)
-RATINGS = ("satisfied", "unsatisfied")
+NOT_RATING = ("staff", "power")      # every other button rates
 
 
 class Buttons:
@@ -81,7 +84,7 @@ class Buttons:
     def _down(self, i: int, name: str, now: int, out: list) -> None:
         self.stable[i] = True
         self.down_at[i] = now
-        if name in RATINGS:
+        if name not in NOT_RATING:
             if self.is_down("staff"):
                 self.suppressed[i] = True    # staff is touching the pad: not a citizen's rating
             else:
@@ -110,7 +113,7 @@ class Buttons:
             self.long_done = True
             out.append(("power_off",))
         if name == "staff" and not self.combo_done and held >= COMBO_MS:
-            j = self._i.get("unsatisfied")
+            j = self._i.get("unsatisfied", self._i.get("level1"))
             # unsatisfied went down while staff was held (so it was not a rating) and stays down
             if j is not None and self.stable[j] and self.suppressed[j]:
                 self.combo_done = True

@@ -71,7 +71,11 @@ class Commands:
         t = cmd["type"]
         modes = self.modes
         if t == "prompt":
-            return modes.host_prompt(cmd["svc"], up), ""
+            case = {}
+            for k in ("case", "item"):     # issue 16: carried on into the prompt and eval
+                if k in cmd:
+                    case[k] = cmd[k]
+            return modes.host_prompt(cmd["svc"], up, case), ""
         if t == "pause":
             return modes.pause(cmd.get("reason", ""), up), ""
         if t == "resume":

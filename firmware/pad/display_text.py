@@ -32,6 +32,7 @@ SMALL = {
     "unsatisfied": "不满意",
     "you_chose": "您的评价:",
 }
+# A five-key pad's phrases (issue 16) are in display_five.py: only a five-key pad loads them.
 
 # 12 px: what each fault code of the contract means to the staff (R7).
 FAULTS = {

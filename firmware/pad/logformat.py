@@ -24,7 +24,7 @@ TRAILER = 4                     # crc32 after it
 MAX_BODY = MAX_PAYLOAD          # an event never exceeds the wire's limit
 # Index on flash of each event type: append only (an old index must keep its meaning).
 TYPES = ("boot", "eval", "press_ignored", "prompt", "prompt_end", "pause", "resume",
-         "power_off", "fault", "fault_clear", "fault_report", "cmd_result")
+         "power_off", "fault", "fault_clear", "fault_report", "cmd_result", "reason")
 DIR = "log"
 SEG_PREFIX = "s"
 

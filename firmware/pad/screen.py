@@ -23,9 +23,11 @@ PAGES = HEIGHT // 8
 BUF_SIZE = WIDTH * PAGES             # 1024 bytes: the whole screen, reused for every redraw
 MAX_BMP_H = 16                       # a host bitmap is one line of 12 or 16 px text
 
-MODES = ("serving", "prompt", "thanks", "paused", "fault", "offline-boot")
+MODES = ("serving", "prompt", "thanks", "reason", "paused", "fault", "offline-boot")
+FIVE_MODES = ("prompt", "thanks", "reason")   # drawn by display_five on a five-key pad
+# level, five: a five-key pad's (issue 16) last level, and that it has five keys.
 INFO_KEYS = ("window", "staff", "staff_id", "online", "buffered", "fault", "window_bmp",
-             "staff_bmp", "rating")
+             "staff_bmp", "rating", "level", "five")
 
 # Layout rows (y of each band's top); the bands are 16 + 2 + 12 + 4 + 16 + 2 + 12 = 64 px.
 HEADER_Y = 0          # window name, 16 px
@@ -230,7 +232,10 @@ class Screen:
         c.clear()
         self._header(info)
         c.fill_rect(0, RULE_Y, WIDTH, 1)
-        if mode == "prompt":
+        if info.get("five") and mode in FIVE_MODES:
+            from firmware.pad import display_five  # a five-key pad's screens (issue 16)
+            display_five.draw(c, mode, info)
+        elif mode == "prompt":
             draw_centered(c, PROMPT_Y, text.LARGE["prompt"], LARGE)
             draw_text(c, 0, KEYS_Y, text.LARGE["satisfied"], LARGE)
             s = text.LARGE["unsatisfied"]
@@ -254,7 +259,7 @@ class Screen:
         else:  # offline-boot
             draw_centered(c, LINE_Y, text.SMALL["offline_ok"], SMALL)
             draw_centered(c, MAIN_Y, text.LARGE["boot"], LARGE)
-        if mode != "prompt":
+        if mode != "prompt" and mode != "reason":
             self._status(mode, info)
 
     def _band(self, s):

@@ -4,7 +4,12 @@
 
     {"dev": "qp-0107", "wifi_ssid": "...", "wifi_password": "...", "mqtt_host": "10.0.0.2",
      "mqtt_port": 1883, "mqtt_user": "qp-0107", "mqtt_password": "...",
-     "mqtt_prefix": "evalpad/v1", "ntp_host": "ntp.aliyun.com", "window": "..."}
+     "mqtt_prefix": "evalpad/v1", "ntp_host": "ntp.aliyun.com", "window": "...",
+     "layout": "two", "reason_s": 15}
+
+``layout``: "two" (满意/不满意, the default) or "five" (five levels and the reason screen,
+issue 16: firmware/pad/levels.py); the board file picks its pins by it.  ``reason_s``: how
+long a five-key pad shows the reasons after a bad review.
 
 ``config.json`` holds what the host's ``config`` command sets (heartbeat_s,
 prompt_timeout_s, thanks_s, min_interval_s), defaulting to ``protocol.to_pad.DEFAULT_CONFIG``;
@@ -29,7 +34,8 @@ DISPLAY_FILE = "display.json"
 DISPLAY_KEYS = ("window", "staff", "staff_id", "window_bmp", "staff_bmp")
 REQUIRED = ("dev", "wifi_ssid", "mqtt_host")
 OPTIONAL = {"wifi_password": "", "mqtt_port": 1883, "mqtt_user": None, "mqtt_password": None,
-            "mqtt_prefix": PREFIX, "ntp_host": "pool.ntp.org", "window": ""}
+            "mqtt_prefix": PREFIX, "ntp_host": "pool.ntp.org", "window": "", "layout": "two",
+            "reason_s": 15}
 PROVISION_HINT = "provision the pad over USB with `evalpad pad provision`"
 
 

@@ -6,6 +6,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from protocol import spec
+
 T = TypeVar("T")
 MAX_PAGE = 1000          # rows per page: a month of one window's events fits in a few pages
 DEFAULT_PAGE = 100
@@ -242,6 +244,10 @@ class CommandCreate(BaseModel):
     type: CommandType
     ttl_ms: int | None = Field(None, description="how long the pad should still act on it")
     svc: str | None = None
+    case: str | None = Field(None, min_length=1, max_length=spec.CASE_MAX,
+                             description="for `prompt`: the case number (办件编号), carried on")
+    item: str | None = Field(None, min_length=1, max_length=spec.CASE_MAX,
+                             description="for `prompt`: the service item (事项), carried on")
     reason: str | None = None
     window: str | None = None
     staff: str | None = None
@@ -282,6 +288,10 @@ class SessionIn(BaseModel):
     action: Literal["start", "end"]
     at_ms: int | None = Field(None, ge=0, description="when (Unix ms UTC); default: now")
     prompt: bool = Field(False, description="also send a `prompt` command to the window's pad")
+    case: str | None = Field(None, min_length=1, max_length=spec.CASE_MAX,
+                             description="the case number (办件编号) the prompt carries to the evaluation")
+    item: str | None = Field(None, min_length=1, max_length=spec.CASE_MAX,
+                             description="the service item (事项) the prompt carries to the evaluation")
 
 
 class SessionPublic(BaseModel):

@@ -54,6 +54,8 @@ def provision_cmd(
     prefix: str = typer.Option(spec.PREFIX, help="topic prefix"),
     ntp_host: str = typer.Option(identity.DEFAULT_NTP),
     window: str = typer.Option(None, help="the window the pad sits on (shown until the host says)"),
+    layout: str = typer.Option("two", help="rating keys: two (满意/不满意) or five (five levels, 好差评)"),
+    reason_s: int = typer.Option(15, help="five keys: seconds the reasons show after a bad review (0: off)"),
     broker_passwords: Annotated[Path | None, typer.Option(
         help="also register the pad's password in this Mosquitto password file")] = None,
     baud: int = typer.Option(BAUD),
@@ -63,7 +65,7 @@ def provision_cmd(
     """Write the pad's identity file /evalpad.json (device id, Wi-Fi, broker) over USB."""
     try:
         ident = identity.make_identity(dev, wifi_ssid, wifi_password, mqtt_host, mqtt_port,
-                                       mqtt_password, prefix, ntp_host, window)
+                                       mqtt_password, prefix, ntp_host, window, layout, reason_s)
     except identity.IdentityError as exc:
         raise fail(exc, 2)
     try:

@@ -1,8 +1,9 @@
 """Generate ``firmware/pad/glyphs.py``: the pad's fixed phrases as 1-bit glyph tables.
 
 Run through ``scripts/build-glyphs`` (``--check`` only compares).  The characters come
-from ``firmware/pad/display_text.py``; the bitmaps from ``host.display.font``.  The
-generated module is committed, so neither the pad nor the tests need the font.
+from ``firmware/pad/display_text.py`` (and a five-key pad's ``display_five.py``); the bitmaps
+from ``host.display.font``.  The generated module is committed, so neither the pad nor the
+tests need the font.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from firmware.pad import display_five as five
 from firmware.pad import display_text
 from host.display import font
 
@@ -29,9 +31,10 @@ class GlyphError(RuntimeError):
 
 def charsets(text: ModuleType) -> dict[int, tuple[str, str]]:
     """Size -> (CJK characters, ASCII characters), each sorted and unique."""
-    large = "".join(text.LARGE.values()) + text.ASCII_LARGE + text.ELLIPSIS
-    small = ("".join(text.SMALL.values()) + "".join(text.FAULTS.values()) + text.ASCII_SMALL
+    large = ("".join(text.LARGE.values()) + "".join(five.LARGE_TEXT.values()) + text.ASCII_LARGE
              + text.ELLIPSIS)
+    small = ("".join(text.SMALL.values()) + "".join(text.FAULTS.values())
+             + "".join(five.SMALL_TEXT.values()) + text.ASCII_SMALL + text.ELLIPSIS)
     out = {}
     for size, chars in ((16, large), (12, small)):
         unique = sorted(set(chars))

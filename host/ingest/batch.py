@@ -269,11 +269,17 @@ def _event_row(msg: dict, dev: str, at_ms: int, derived: bool, received_ms: int,
                window: int) -> dict[str, Any]:
     # A type this host does not know (Delivery 6) is kept whole in body; its fields mean
     # nothing here, so none of them lands in the typed columns the rules read.
+    # An eval's level, case (办件编号) and item (事项) (issue 16) land in their columns; a
+    # ``reason`` event (which eval it explains: ``of``) lives in its body.
     known = msg["type"] in spec.EVENT_TYPES
+    evaluation = known and msg["type"] == "eval"
     return {"device_id": dev, "seq": msg["seq"], "boot": msg["boot"], "up_ms": msg["up"],
             "type": msg["type"], "pad_ts_ms": msg["ts"], "at_ms": at_ms, "time_derived": derived,
             "received_ms": received_ms, "window_id": window, "rating": msg.get("rating") if known else None,
-            "svc": msg.get("svc") if known else None, "body": msg}
+            "svc": msg.get("svc") if known else None,
+            "level": msg.get("level") if evaluation else None,
+            "case_no": msg.get("case") if evaluation else None,
+            "item": msg.get("item") if evaluation else None, "body": msg}
 
 
 # What to do about each refusal, for the person reading the rejected list.

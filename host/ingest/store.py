@@ -60,7 +60,7 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str
 _EVENT_COLUMNS = (("device_id", "text"), ("seq", "bigint"), ("boot", "bigint"), ("up_ms", "bigint"),
                   ("type", "text"), ("pad_ts_ms", "bigint"), ("at_ms", "bigint"), ("time_derived", "boolean"),
                   ("received_ms", "bigint"), ("window_id", "integer"), ("rating", "text"), ("svc", "text"),
-                  ("body", "text"))
+                  ("level", "integer"), ("case_no", "text"), ("item", "text"), ("body", "text"))
 # One statement with one array per column: PostgreSQL parses a few parameters instead of
 # thousands (a multi-row VALUES of 500 events cost more in the driver than in the server).
 _PG_INSERT_EVENTS = text(

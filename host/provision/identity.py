@@ -18,6 +18,8 @@ DEFAULT_NTP = "ntp.aliyun.com"     # reachable from mainland China, unlike some 
 PASSWORD_BYTES = 18                # 24 URL-safe characters, as the broker tooling makes them
 WIFI_SSID_MAX = 32                 # 802.11 limits
 WPA_MIN, WPA_MAX = 8, 63
+LAYOUTS = ("two", "five")          # rating keys: 满意/不满意, or five levels (issue 16)
+REASON_S_MAX = 600                 # a five-key pad's reason screen: at most ten minutes
 
 
 class IdentityError(ValueError):
@@ -31,7 +33,7 @@ def new_password() -> str:
 def make_identity(dev: str, wifi_ssid: str, wifi_password: str, mqtt_host: str,
                   mqtt_port: int = DEFAULT_MQTT_PORT, mqtt_password: str | None = None,
                   mqtt_prefix: str = spec.PREFIX, ntp_host: str = DEFAULT_NTP,
-                  window: str | None = None) -> dict:
+                  window: str | None = None, layout: str = "two", reason_s: int = 15) -> dict:
     """The identity dict, checked; a broker password is generated when none is given."""
     if not is_device_id(dev):
         raise IdentityError("device id {!r} is invalid: use 3-32 characters of a-z, 0-9 and '-', "
@@ -48,6 +50,12 @@ def make_identity(dev: str, wifi_ssid: str, wifi_password: str, mqtt_host: str,
     if not mqtt_prefix or mqtt_prefix.endswith("/") or "#" in mqtt_prefix or "+" in mqtt_prefix:
         raise IdentityError("--prefix must be a topic prefix like {!r} (no wildcards, no "
                             "trailing /)".format(spec.PREFIX))
+    if layout not in LAYOUTS:
+        raise IdentityError("--layout must be one of {}, got {!r}: two keys (满意/不满意) or five "
+                            "levels (非常满意 .. 非常不满意)".format(", ".join(LAYOUTS), layout))
+    if not 0 <= reason_s <= REASON_S_MAX:
+        raise IdentityError("--reason-s must be 0-{} seconds (0: no reason screen), got {}".format(
+            REASON_S_MAX, reason_s))
     ident = {
         "dev": dev, "wifi_ssid": wifi_ssid, "wifi_password": wifi_password,
         "mqtt_host": mqtt_host, "mqtt_port": mqtt_port, "mqtt_user": dev,
@@ -56,6 +64,9 @@ def make_identity(dev: str, wifi_ssid: str, wifi_password: str, mqtt_host: str,
     }
     if window:
         ident["window"] = window
+    if layout != "two":
+        ident["layout"] = layout
+        ident["reason_s"] = reason_s
     return ident
 
 

@@ -5,8 +5,9 @@ The system only **flags candidates** with the events behind them; the management
 
 - ``no_prompt`` 未按程序提示评价, 1 point: a service session ended without an evaluation prompt.
 - ``refused`` 拒绝评议, 2.5 points: staff cancelled a prompt (``prompt_end`` reason ``cancelled``).
-- ``consecutive`` 连续评价, 1 point: a second evaluation in one service session, or two
-  evaluations closer than the minimum interval with no new session between.
+- ``consecutive`` 连续评价, 1 point: a second evaluation in one service session, two
+  evaluations closer than the minimum interval with no new session between, or a second
+  evaluation of one case (办件编号, 一事一评: issue 16), whichever pad or window gave the first.
 - ``self_eval`` 自我评价, 1 point: an evaluation while paused, outside working hours, or
   entered by staff.
 
@@ -60,6 +61,7 @@ VOIDING_KINDS = frozenset({CONSECUTIVE, SELF_EVAL, STUCK_BUTTON})
 REASON_NO_PROMPT = "session_without_prompt"
 REASON_CANCELLED = "prompt_cancelled"
 REASON_SAME_SESSION = "same_session"
+REASON_SAME_CASE = "same_case"
 REASON_MIN_INTERVAL = "min_interval"
 REASON_PAUSED = "paused"
 REASON_OUTSIDE_HOURS = "outside_hours"
@@ -68,7 +70,8 @@ REASON_STUCK = "button_stuck"
 # Which checks need which inputs: the DB layer withdraws a stale candidate only when the
 # check that flagged it actually ran (an outside-hours candidate survives a run without hours).
 CHECKS_WITHOUT_HOURS = frozenset({REASON_NO_PROMPT, REASON_CANCELLED, REASON_SAME_SESSION,
-                                  REASON_MIN_INTERVAL, REASON_PAUSED, REASON_STAFF_ENTRY, REASON_STUCK})
+                                  REASON_SAME_CASE, REASON_MIN_INTERVAL, REASON_PAUSED, REASON_STAFF_ENTRY,
+                                  REASON_STUCK})
 ALL_CHECKS = CHECKS_WITHOUT_HOURS | {REASON_OUTSIDE_HOURS}
 
 # R6 "entered by staff": the contract may be extended with optional fields; a pad (or the
@@ -114,6 +117,17 @@ class EventLike(Protocol):
     def svc(self) -> str | None: ...
     @property
     def body(self) -> Mapping[Any, Any]: ...
+
+
+class CaseEvalLike(Protocol):
+    """An evaluation with the case it answered (host.models.Event satisfies it)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def at_ms(self) -> int: ...
+    @property
+    def case_no(self) -> str | None: ...
 
 
 class ServiceLike(Protocol):
@@ -205,11 +219,38 @@ class _Ev:
     type: str
     svc: str | None
     body: Mapping[Any, Any]
+    case_no: str | None = None
 
 
 def _ordered(events: Iterable[EventLike]) -> list[_Ev]:
-    plain = [_Ev(_eid(e), e.at_ms, e.type, e.svc, e.body) for e in events]
+    # case_no: an event row loaded without it (or a two-level pad's) answered no case.
+    plain = [_Ev(_eid(e), e.at_ms, e.type, e.svc, e.body, getattr(e, "case_no", None)) for e in events]
     return sorted(plain, key=lambda e: (e.at_ms, e.id))
+
+
+def first_of_cases(evals: Iterable[CaseEvalLike]) -> dict[str, int]:
+    """Case number -> id of its first evaluation (earliest, then lowest id): one case, one
+    evaluation (一事一评, issue 16). Evaluations without a case are left out."""
+    first: dict[str, tuple[int, int]] = {}
+    for e in evals:
+        if not e.case_no:
+            continue
+        mine = (e.at_ms, _eid(e))   # type: ignore[arg-type]
+        if e.case_no not in first or mine < first[e.case_no]:
+            first[e.case_no] = mine
+    return {case: eid for case, (_, eid) in first.items()}
+
+
+def repeated_cases(evals: Iterable[CaseEvalLike], firsts: Mapping[str, int]) -> list[tuple[int, int, str]]:
+    """(first id, this id, case) for each evaluation of a case that had an earlier one (``firsts``:
+    ``first_of_cases`` over every evaluation of those cases, on any pad). A second evaluation is
+    stored all the same (a press is never refused); this only names it as an R6 candidate."""
+    out: list[tuple[int, int, str]] = []
+    for e in evals:
+        first = firsts.get(e.case_no) if e.case_no else None
+        if first is not None and first != _eid(e):   # type: ignore[arg-type]
+            out.append((first, _eid(e), e.case_no))  # type: ignore[arg-type]
+    return out
 
 
 def find_candidates(
@@ -221,6 +262,7 @@ def find_candidates(
     working: Sequence[Span] | None = None,
     now_ms: int | None = None,
     rules: ViolationRules | None = None,
+    case_firsts: Mapping[str, int] | None = None,
 ) -> list[Candidate]:
     """Every R6 candidate in one window's facts, ordered by time.
 
@@ -228,14 +270,17 @@ def find_candidates(
     its queue-system service sessions, ``paused`` the spans its pad was in ``paused`` mode,
     ``working`` its working sessions (None: hours unknown, the outside-hours check is
     skipped). ``now_ms`` keeps a session that ended only just now from being flagged
-    before its prompt could arrive.
+    before its prompt could arrive. ``case_firsts``: ``first_of_cases`` over every evaluation
+    of the cases these events answer, on any window (None: this window's events only).
     """
     rules = rules or ViolationRules()
     ordered = _ordered(events)
+    if case_firsts is None:
+        case_firsts = first_of_cases([e for e in ordered if e.type == "eval"])
     found = _no_prompt(window_id, ordered, sessions, rules, now_ms)
     found += _refused(window_id, ordered)
     found += _evaluation_candidates(window_id, ordered, sessions, _Spans(paused),
-                                    _Spans(working) if working is not None else None, rules)
+                                    _Spans(working) if working is not None else None, rules, case_firsts)
     found += _stuck_presses(window_id, ordered, rules)
     return sorted(found, key=lambda c: (c.at_ms, c.kind, c.key))
 
@@ -310,7 +355,7 @@ def _refused(window_id: int, events: list[_Ev]) -> list[Candidate]:
 
 def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike],
                            paused: _Spans, working: _Spans | None,
-                           rules: ViolationRules) -> list[Candidate]:
+                           rules: ViolationRules, case_firsts: Mapping[str, int]) -> list[Candidate]:
     evals = [e for e in events if e.type == "eval"]
     consecutive: dict[int, _Flags] = {}
     self_eval: dict[int, _Flags] = {}
@@ -326,6 +371,13 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
             f.reasons.append(REASON_SAME_SESSION)
             f.evidence.update((_eid(first), _eid(e)))
             f.notes.append(f"second evaluation in session {e.svc}")
+
+    # 连续评价 (c): a second evaluation of one case (一事一评), whichever pad gave the first.
+    for first_id, eid, case in repeated_cases(evals, case_firsts):
+        f = consecutive.setdefault(eid, _Flags())
+        f.reasons.append(REASON_SAME_CASE)
+        f.evidence.update((first_id, eid))
+        f.notes.append(f"second evaluation of case {case} (the first: event {first_id})")
 
     # 连续评价 (b): closer than the minimum interval to the previous one, no new session between.
     tickets = {s.ticket for s in sessions}

@@ -88,7 +88,7 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     span = _scope(month, within)
     load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
     # Only the columns the rules read: plain rows load several times faster than entities.
-    columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body)]
+    columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body, Event.case_no)]
     events = session.execute(sa_select(*columns).where(
         col(Event.window_id) == window_id, col(Event.at_ms) >= load.start_ms, col(Event.at_ms) < load.end_ms,
         col(Event.type).in_(("eval", "prompt", "prompt_end", "fault")))).all()
@@ -100,8 +100,21 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     found = rules.find_candidates(window_id, cast("list[rules.EventLike]", events),
                                   sessions=cast("list[rules.ServiceLike]", services),
                                   paused=_paused_spans(session, window_id, load),
-                                  working=working, now_ms=now_ms, rules=config)
+                                  working=working, now_ms=now_ms, rules=config,
+                                  case_firsts=_case_firsts(session, {e.case_no for e in events
+                                                                     if e.type == "eval" and e.case_no}))
     return [c for c in found if span.start_ms <= c.at_ms < span.end_ms]
+
+
+def _case_firsts(session: Session, cases: set[str]) -> dict[str, int]:
+    """The first evaluation of each case on any pad and window, at any time (一事一评, issue 16)."""
+    rows: list[rules.CaseEvalLike] = []
+    ordered = sorted(cases)
+    for i in range(0, len(ordered), KEYS_PER_QUERY):
+        rows += cast("list[rules.CaseEvalLike]", session.execute(
+            sa_select(col(Event.id), col(Event.at_ms), col(Event.case_no)).where(
+                col(Event.type) == "eval", col(Event.case_no).in_(ordered[i:i + KEYS_PER_QUERY]))).all())
+    return rules.first_of_cases(rows)
 
 
 def detect(session: Session, window_id: int, month: str, *, working: Sequence[Span] | None,

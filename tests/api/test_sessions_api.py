@@ -110,3 +110,36 @@ def test_session_errors_and_a_window_without_pad(api: Api, publish) -> None:  # 
         f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "C2", "action": "start", "prompt": True}
     )
     assert r.status_code == 201 and "broker down" in r.json()["warnings"][0]
+
+
+@pytest.mark.broker
+def test_the_queue_system_prompt_carries_case_and_item_to_the_pad(live_api) -> None:  # type: ignore[no-untyped-def]
+    """一事一评 (issue 16): the case number and service item reach the pad in the prompt command."""
+    api, broker = live_api
+    pad = pad_client(api, broker, "pad-a01")
+    queue_system = api.auth("staff")
+    try:
+        r = api.client.post(f"{V1}/windows/A01/sessions", headers=queue_system,
+                            json={"ticket": "A0200", "action": "start", "prompt": True,
+                                  "case": "QP2026120100123", "item": "居住证办理"})
+        assert r.status_code == 201, r.text
+        wire = messages.parse_command(pad.get()[1])
+        assert (wire["type"], wire["svc"], wire["case"], wire["item"]) == (
+            "prompt", "A0200", "QP2026120100123", "居住证办理")
+        # Without them the prompt is as before (a two-level hall's queue system).
+        api.client.post(f"{V1}/windows/A01/sessions", headers=queue_system,
+                        json={"ticket": "A0201", "action": "start", "prompt": True})
+        wire = messages.parse_command(pad.get()[1])
+        assert wire["svc"] == "A0201" and "case" not in wire and "item" not in wire
+        # Too long for the contract (40 characters): refused before anything is recorded.
+        r = api.client.post(f"{V1}/windows/A01/sessions", headers=queue_system,
+                            json={"ticket": "A0202", "action": "start", "prompt": True, "case": "9" * 41})
+        assert r.status_code == 422 and r.json()["errors"][0]["where"] == "body.case"
+        # The command API takes them too (staff prompting from their desk).
+        r = api.client.post(f"{V1}/devices/pad-a01/commands", headers=queue_system,
+                            json={"type": "prompt", "svc": "A0203", "case": "QP-7", "item": "社保卡"})
+        assert r.status_code == 201, r.text
+        wire = messages.parse_command(pad.get()[1])
+        assert (wire["svc"], wire["case"], wire["item"]) == ("A0203", "QP-7", "社保卡")
+    finally:
+        pad.close()

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from firmware.pad import display_text, screen
+from firmware.pad import display_five, display_text, screen
 from host.display import build_glyphs, font, render
 from protocol import messages, spec
 from tests.display import pixels as px
@@ -55,9 +55,10 @@ def test_committed_glyphs_match_a_fresh_build() -> None:
 
 
 def test_every_fixed_phrase_has_its_glyphs() -> None:
-    for phrase in display_text.LARGE.values():
+    for phrase in [*display_text.LARGE.values(), *display_five.LARGE_TEXT.values()]:
         assert screen.has_glyphs(phrase, screen.LARGE), phrase
-    for phrase in list(display_text.SMALL.values()) + list(display_text.FAULTS.values()):
+    for phrase in [*display_text.SMALL.values(), *display_text.FAULTS.values(),
+                   *display_five.SMALL_TEXT.values()]:     # a five-key pad's too (issue 16)
         assert screen.has_glyphs(phrase, screen.SMALL), phrase
     assert set(display_text.FAULTS) == set(spec.FAULT_CODES)   # R7: every fault code has a label
 

@@ -54,6 +54,14 @@ CASES: dict[str, dict] = {
                                             "staff_bmp": "999x12:AAAA", "online": True}},
 }
 
+# A five-key pad (issue 16): the ends of its keys on the prompt, the level chosen, the reasons.
+CASES["five-prompt"] = {"mode": "prompt", "info": {"window": "12", "online": True, "five": True}}
+CASES["five-thanks"] = {"mode": "thanks", "info": {"window": "12", "online": True, "rating": "unsatisfied",
+                                                   "level": 1, "five": True}}
+CASES["five-reason"] = {"mode": "reason", "info": {"window": "12", "online": True, "level": 2,
+                                                   "five": True}}
+FIVE_Y = 38
+
 FAULT_LABELS = {"button_stuck": "按键卡住", "display": "显示故障", "storage": "存储故障",
                 "clock": "时钟未校准", "memory": "内存不足", "network": "网络故障",
                 "watchdog": "看门狗复位", "other": "其他故障"}
@@ -204,6 +212,28 @@ def test_malformed_host_bitmaps_are_counted_and_fall_back(screens: dict) -> None
     want = (px.centered("窗口", 16, HEADER_Y) | px.rect(0, RULE_Y, 128, 1)
             | px.centered("正在服务", 16, MAIN_Y) | px.text("在线", 12, 0, STATUS_Y))
     assert _lit(screens, "bad-bmp") == want
+
+
+def test_five_keys_prompt_labels_the_two_ends(screens: dict) -> None:
+    want = (_header_window_12() | px.centered("请您评价", 16, PROMPT_Y) | px.text("非常满意", 12, 0, FIVE_Y)
+            | px.text("非常不满意", 12, 128 - 60, FIVE_Y))
+    assert _lit(screens, "five-prompt") == want
+
+
+def test_five_keys_thanks_names_the_level(screens: dict) -> None:
+    want = (_header_window_12() | px.centered("谢谢您的评价", 16, THANKS_Y)
+            | px.centered("您的评价:非常不满意", 12, CHOSEN_Y) | px.text("在线", 12, 0, STATUS_Y))
+    assert _lit(screens, "five-thanks") == want
+
+
+def test_the_reason_screen_puts_each_reason_over_its_key(screens: dict) -> None:
+    """服务效率, 服务水平, 服务态度, 其他 and 跳过 over the five keys, left to right (issue 16)."""
+    want = _header_window_12() | px.centered("请选择原因", 16, PROMPT_Y)
+    col = 128 // 5
+    for i, label in enumerate(("效率", "水平", "态度", "其他", "跳过")):   # stacked: 效 over 率
+        for j, ch in enumerate(label):
+            want |= px.text(ch, 12, i * col + (col - 12) // 2, 36 + 12 * j)
+    assert _lit(screens, "five-reason") == want
 
 
 def test_snapshots_written_for_every_mode(screens: dict) -> None:

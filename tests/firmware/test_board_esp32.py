@@ -195,6 +195,34 @@ def test_pad_app_runs_on_the_board(board_mod: types.ModuleType, tmp_path: Path,
     assert board.wlan.joins == [("hall", "pw")]          # Wi-Fi join started, not awaited
 
 
+def test_a_five_key_board_reads_its_five_rating_pins(board_mod: types.ModuleType, tmp_path: Path) -> None:
+    """Layout "five" (issue 16): 非常满意 .. 非常不满意 on their own pins; a press logs its level."""
+    from firmware.hal.files import Files
+    from firmware.pad.app import PadApp
+    from tests.firmware.padkit import IDENT, RecordingScreen
+
+    board = board_mod.Esp32Board(True, "five")
+    assert board.BUTTONS == ("level5", "level4", "level3", "level2", "level1", "staff", "power")
+    pins = [board_mod.PINS[n] for n in board.BUTTONS]
+    assert len(set(pins)) == len(pins)                   # no two keys share a pin
+    assert board_mod.Esp32Board().BUTTONS == ("satisfied", "unsatisfied", "staff", "power")
+    board.files = Files(str(tmp_path))
+    app = PadApp(board, RecordingScreen(types.SimpleNamespace(now=0)), {**IDENT, "layout": "five"})
+    pin = Pin.all[board_mod.PINS["level2"]]
+    clock = board_mod.time
+    for i in range(40):
+        if i == 5:
+            pin.press()
+        if i == 20:
+            pin.level = 1
+        app.step()
+        clock.ms += 5
+    evs = app.log.read(1, 10)
+    assert [(e["type"], e.get("level"), e.get("rating")) for e in evs] == [
+        ("boot", None, None), ("eval", 2, "unsatisfied")]
+    assert app.modes.mode == "reason"
+
+
 class Partition:
     RUNNING = 0
     valid_marked = 0

@@ -92,7 +92,7 @@ def flatten(schema: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], set[str]
 
 
 KEYWORDS = ("type", "minimum", "maximum", "minLength", "maxLength", "enum", "const", "items", "minItems",
-            "maxItems", "pattern")
+            "maxItems", "pattern", "uniqueItems")
 
 
 def constraints(node: Any) -> dict[str, Any]:
@@ -131,6 +131,10 @@ def expected(name: str, kind: Any) -> dict[str, Any]:
         "strs": {"type": "array", "items": NAME},
         "ranges": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": UINT}},
         "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "str40": {"type": "string", "minLength": 1, "maxLength": spec.CASE_MAX},
+        "level": {"type": "integer", "minimum": spec.LEVEL_MIN, "maximum": spec.LEVEL_MAX},
+        "reasons": {"type": "array", "minItems": 1, "uniqueItems": True,
+                    "items": {"type": "string", "enum": list(spec.REASONS)}},
         "ident": IDENT,
         "rej": {"type": "array",
                 "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": [UINT, IDENT]}},
@@ -354,6 +358,7 @@ BEYOND_SCHEMA = {
     "events/type-unknown-too-deep", "events/type-unknown-field-huge-int",
     "events/type-unknown-field-with-nul", "events/type-unknown-key-with-nul",
     "events/type-unknown-field-infinite",
+    "five_levels/eval-level-float-whole", "five_levels/eval-case-with-nul",
 }
 
 

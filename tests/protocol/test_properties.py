@@ -23,9 +23,11 @@ UINT_MAX = spec.UINT_LIMIT - 1
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 device_ids = st.from_regex(r"[a-z0-9][a-z0-9-]{2,31}", fullmatch=True)
-# st.text() never yields lone surrogates; NUL is refused by the contract, so leave it out here.
-names = st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=spec.MAX_STR)
-texts = st.text(st.characters(exclude_characters="\x00"), max_size=spec.MAX_STR)
+# Lone surrogates (category Cs: st.characters() yields them unless told) and NUL are refused by
+# the contract, so leave them out here.
+chars = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+names = st.text(chars, min_size=1, max_size=spec.MAX_STR)
+texts = st.text(chars, max_size=spec.MAX_STR)
 uints = st.integers(0, UINT_MAX)
 idents = st.from_regex(r"[a-z][a-z0-9_]{0,31}", fullmatch=True)
 
@@ -49,6 +51,9 @@ def value_of(kind: Any) -> st.SearchStrategy[Any]:
         "sha256": st.text("0123456789abcdef", min_size=64, max_size=64),
         "ident": idents,
         "rej": st.lists(st.tuples(uints, idents).map(list), max_size=3),
+        "str40": st.text(chars, min_size=1, max_size=spec.CASE_MAX),
+        "level": st.integers(spec.LEVEL_MIN, spec.LEVEL_MAX),
+        "reasons": st.lists(st.sampled_from(spec.REASONS), min_size=1, unique=True),
     }[kind]
 
 
@@ -71,6 +76,8 @@ def valid_messages(draw: st.DrawFn) -> tuple[str, str | None, dict[str, Any]]:
     if kind == spec.EVENT:
         t = draw(st.sampled_from(sorted(spec.EVENT_TYPES)))
         msg = draw(fields(spec.ENVELOPE + spec.EVENT_TYPES[t], {"v": 1, "dev": dev, "type": t}))
+        if "level" in msg:   # issue 16: a level agrees with the rating (1-2 unsatisfied, 3-5 satisfied)
+            msg["rating"] = "satisfied" if msg["level"] >= spec.SATISFIED_FROM else "unsatisfied"
     elif kind == spec.STATE:
         msg = draw(fields(spec.STATE_FIELDS, {"v": 1, "dev": dev}))
         if msg["online"]:

@@ -71,6 +71,21 @@ def test_identity_keys_are_the_ones_the_firmware_reads() -> None:
     assert set(settings.REQUIRED) <= set(ident) <= set(settings.REQUIRED) | set(settings.OPTIONAL)
 
 
+def test_a_five_key_identity_names_its_layout_and_reason_time() -> None:
+    """Issue 16: the layout picks the board's pins and the five-key code; bad values are refused."""
+    from firmware.pad import settings
+
+    ident = identity.make_identity("qp-0107", "hall", "hall-2026-pass", "10.0.0.2", layout="five",
+                                   reason_s=20)
+    assert (ident["layout"], ident["reason_s"]) == ("five", 20)
+    assert set(ident) <= set(settings.REQUIRED) | set(settings.OPTIONAL)
+    assert "layout" not in identity.make_identity("qp-0107", "hall", "hall-2026-pass", "10.0.0.2")
+    with pytest.raises(identity.IdentityError, match="--layout"):
+        identity.make_identity("qp-0107", "hall", "hall-2026-pass", "10.0.0.2", layout="three")
+    with pytest.raises(identity.IdentityError, match="--reason-s"):
+        identity.make_identity("qp-0107", "hall", "hall-2026-pass", "10.0.0.2", layout="five", reason_s=-1)
+
+
 def test_raw_repl_conversation_on_the_wire(pad: SimPad) -> None:
     res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--no-reset")
     assert res.exit_code == 0, res.output

@@ -218,3 +218,65 @@ def test_r6_r7_evaluation_from_a_stuck_button_is_a_candidate_to_void() -> None:
     # Another fault code, or no button named but a rating button held: only what the fault names.
     display = pad.ev("fault", T0 + 70_000, code="display", detail="display not answering")
     assert not [c for c in v.find_candidates(W, [stuck, display]) if c.kind == v.STUCK_BUTTON]
+
+
+# -- 一事一评 (issue 16): one evaluation per case, whichever pad gave the first ----------------
+
+def _case_eval(pad: Pad, at_ms: int, case: str | None, svc: str | None = None) -> Event:
+    e = pad.ev("eval", at_ms, svc, rating="unsatisfied", level=2, **({"case": case} if case else {}))
+    e.case_no = case
+    return e
+
+
+def test_r6_a_second_evaluation_of_one_case_is_a_consecutive_candidate() -> None:
+    """Hours apart, different sessions: still one case, so the second is flagged with both events."""
+    pad = Pad()
+    first = _case_eval(pad, T0, "QP-001", svc="A001")
+    other = _case_eval(pad, T0 + 3_600_000, "QP-002", svc="A002")
+    again = _case_eval(pad, T0 + 7_200_000, "QP-001", svc="A003")
+    got = consecutive(v.find_candidates(W, [first, other, again]))
+    assert [(c.subject_event_id, c.evidence, c.reasons) for c in got] == [
+        (again.id, (first.id, again.id), (v.REASON_SAME_CASE,))]
+    assert "QP-001" in got[0].detail and str(first.id) in got[0].detail
+    assert got[0].points == 1 and got[0].voids
+
+
+def test_r6_evaluations_without_a_case_are_never_case_candidates() -> None:
+    pad = Pad()
+    evs = [_case_eval(pad, T0 + i * 3_600_000, None) for i in range(3)]
+    assert consecutive(v.find_candidates(W, evs)) == []
+
+
+def test_r6_the_first_of_a_case_may_be_on_another_window() -> None:
+    """``case_firsts`` over every pad: the only evaluation of the case here is the second one."""
+    elsewhere, here = Pad(), Pad()
+    elsewhere.n = 100
+    first = _case_eval(elsewhere, T0, "QP-9")
+    second = _case_eval(here, T0 + 60_000, "QP-9")
+    firsts = v.first_of_cases([first, second])
+    assert firsts == {"QP-9": first.id}
+    got = consecutive(v.find_candidates(W, [second], case_firsts=firsts))
+    assert [(c.subject_event_id, set(c.evidence)) for c in got] == [(second.id, {first.id, second.id})]
+    # Without the other window's facts, this window alone sees nothing wrong.
+    assert consecutive(v.find_candidates(W, [second])) == []
+    # And the window of the first never gets a candidate for it.
+    assert consecutive(v.find_candidates(W, [first], case_firsts=firsts)) == []
+
+
+def test_r6_first_of_a_case_is_the_earliest_then_the_lowest_id() -> None:
+    pad = Pad()
+    late_arrival = _case_eval(pad, T0 + 5_000, "C")          # stored first, happened later
+    early = _case_eval(pad, T0, "C")
+    tie = _case_eval(pad, T0, "C")
+    assert v.first_of_cases([late_arrival, tie, early]) == {"C": early.id}
+    assert sorted(v.repeated_cases([late_arrival, early, tie], {"C": early.id})) == [
+        (early.id, late_arrival.id, "C"), (early.id, tie.id, "C")]
+
+
+def test_r6_same_case_and_same_session_make_one_candidate_with_both_reasons() -> None:
+    pad = Pad()
+    a = _case_eval(pad, T0, "QP-5", svc="A5")
+    b = _case_eval(pad, T0 + 60_000, "QP-5", svc="A5")
+    got = consecutive(v.find_candidates(W, [a, b]))
+    assert len(got) == 1 and set(got[0].reasons) == {v.REASON_SAME_SESSION, v.REASON_SAME_CASE}
+    assert got[0].key == f"consecutive:event:{b.id}"

@@ -92,3 +92,25 @@ def test_always_open_hall_for_the_demo() -> None:
     plan = Planner(sc).plan_day(sc.hall.windows[0], date(2026, 10, 18))      # even a Sunday
     hours = {(a.at_ms // 3_600_000) for a in plan.actions if a.kind == "service_start"}
     assert len(hours) > 12
+
+
+def test_a_five_level_hall_plans_levels_bad_reviews_and_reasons() -> None:
+    """Issue 16: pads.layout five; bad_review_share sets the 差评 share; reasons follow some of them."""
+    sc = parse(HALL.replace("  default: {", "  default: {bad_review_share: 0.3, reason_share: 0.8, ")
+               + "pads: {layout: five, reason_s: 15}\n")
+    planner = Planner(sc)
+    acts = [a for d in sc.days() for w in sc.hall.windows for a in planner.plan_day(w, d).actions]
+    rates = [a for a in acts if a.kind == "rate" and a.tag != "self_rate"]
+    assert rates and all(a.level in (1, 2, 3, 4, 5) for a in rates)
+    assert all((a.level >= 3) == (a.rating == "satisfied") for a in rates)          # the contract's rule
+    bad = [a for a in rates if a.level <= 2]
+    assert 0.2 < len(bad) / len(rates) < 0.4
+    reasons = [a for a in acts if a.kind == "reason"]
+    assert reasons and {a.reason for a in reasons} <= {"efficiency", "skill", "attitude", "other"}
+    for r in reasons:       # each follows a bad review of its ticket, inside the reason screen
+        first = max(a for a in bad if a.ticket == r.ticket and a.at_ms <= r.at_ms)
+        assert 0 < r.at_ms - first.at_ms < sc.pads.reason_s * 1000
+    # A two-key hall's plan is what it was: no levels, no reasons.
+    two = Planner(parse(HALL))
+    plain = [a for d in sc.days() for a in two.plan_day(sc.hall.windows[0], d).actions]
+    assert not [a for a in plain if a.level is not None or a.kind == "reason"]

@@ -23,7 +23,8 @@ def problems(text: str) -> list[str]:
     return err.value.problems
 
 
-@pytest.mark.parametrize("name", ["qingpu-hall", "small-month", "three-days", "tiny", "demo-hall"])
+@pytest.mark.parametrize("name", ["qingpu-hall", "small-month", "three-days", "tiny", "demo-hall",
+                                  "five-level"])
 def test_shipped_scenarios_load(name: str) -> None:
     sc = scenario.load(name)
     assert sc.hall.windows and sc.source.endswith(f"{name}.yaml")

@@ -29,7 +29,7 @@ def session_event(number: str, body: SessionIn, who: QueueClient, session: Sessi
     who.check_window(fleet.get_window(session, number).id)
     result = service_session(session, window_number=number, ticket=body.ticket, action=body.action,
                              clock=clock, publish=publish, actor=who.actor, at_ms=body.at_ms,
-                             prompt=body.prompt, prefix=settings.mqtt_prefix)
+                             prompt=body.prompt, prefix=settings.mqtt_prefix, case=body.case, item=body.item)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     s = result.session
