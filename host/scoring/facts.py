@@ -25,6 +25,7 @@ from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
 from host.rules.calendar import DayKind
 from host.rules.closures import Raw, WindowPower
+from host.rules.goodbad import LEVELS
 from host.rules.month_span import month_span
 from host.rules.sessions import at
 from host.rules.tenure import PadExcuse, Tenure
@@ -40,6 +41,7 @@ SATISFIED = "satisfied"
 class Tally:
     valid: int
     satisfied: int
+    levels: tuple[int, ...] = (0, 0, 0, 0, 0)   # how many had level 1..5 (好差评, issue 16)
 
 
 def windows(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Window]:
@@ -54,9 +56,11 @@ def windows(session: Session, span: Span, window_ids: Collection[int] | None = N
 
 def tallies(session: Session, span: Span, window_ids: Collection[int] | None = None,
             only_ids: Collection[int] | None = None) -> dict[int, Tally]:
-    """R2: N and S per window for evaluations pressed within ``span`` (R10: at_ms, not arrival)."""
+    """R2: N and S per window for evaluations pressed within ``span`` (R10: at_ms, not arrival),
+    and how many of them carried each level (five-level pads, host.rules.goodbad)."""
     sat = func.sum(case((col(Event.rating) == SATISFIED, 1), else_=0))
-    q = (select(col(Event.window_id), func.count(), sat)
+    levels = [func.sum(case((col(Event.level) == k, 1), else_=0)) for k in LEVELS]
+    q = (select(col(Event.window_id), func.count(), sat, *levels)
          .where(Event.type == EVAL, col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
                 col(Event.window_id).is_not(None))
          .group_by(col(Event.window_id)))
@@ -64,7 +68,12 @@ def tallies(session: Session, span: Span, window_ids: Collection[int] | None = N
         q = q.where(col(Event.window_id).in_(list(window_ids)))
     if only_ids is not None:
         q = q.where(col(Event.id).in_(list(only_ids)))
-    return {int(w): Tally(int(n), int(s or 0)) for w, n, s in session.exec(q).all() if w is not None}
+    out: dict[int, Tally] = {}
+    for row in session.exec(q).all():
+        w, n, s, *levels = row
+        if w is not None:
+            out[int(w)] = Tally(int(n), int(s or 0), tuple(int(k or 0) for k in levels))
+    return out
 
 
 def events_by_id(session: Session, ids: Collection[int]) -> dict[int, Event]:
