@@ -36,7 +36,8 @@ def reason(world: World, of: Event, reasons: list[str], after_ms: int = 5_000) -
     seq = of.seq + 1
     with world.session() as s:
         at = of.at_ms + after_ms
-        e = Event(device_id=of.device_id, seq=seq, boot=1, up_ms=seq, type="reason", pad_ts_ms=at, at_ms=at, received_ms=at + 50, window_id=of.window_id,
+        e = Event(device_id=of.device_id, seq=seq, boot=1, up_ms=seq, type="reason", pad_ts_ms=at, at_ms=at,
+                  received_ms=at + 50, window_id=of.window_id,
                   body={"v": 1, "seq": seq, "type": "reason", "of": of.seq, "reasons": reasons})
         s.add(e)
         s.commit()
