@@ -51,7 +51,7 @@ def test_a_bad_review_opens_one_case_with_reasons_and_deadlines_across_national_
     bad = press(world, "pad-A01", wid, EVE, level=2, case_no="SH2026093000017", item="营业执照变更")
     reason(world, bad, ["attitude", "efficiency"])
     with world.session() as s:
-        after, _, opened = check(s, after_id=good.id - 1, now_ms=world.clock.now_ms())
+        _, _, opened = check(s, after_id=good.id - 1, now_ms=world.clock.now_ms())
     assert opened == 1
     (c,) = _cases(world)
     assert (c.event_id, c.window_id, c.department, c.level, c.case_no, c.item) == (
@@ -67,7 +67,7 @@ def test_a_bad_review_opens_one_case_with_reasons_and_deadlines_across_national_
     assert len(_cases(world)) == 1 and len(_audit(world, "badreview.open")) == 1
 
 
-def test_two_level_unsatisfied_is_a_bad_review_and_the_sweep_opens_what_the_watch_missed(world: World) -> None:
+def test_unsatisfied_without_level_is_a_bad_review_the_sweep_opens(world: World) -> None:
     wid = _window(world)
     world.clock.set(sh(date(2026, 10, 9), time(10)))
     press(world, "pad-A01", wid, sh(date(2026, 10, 9), time(9)), rating="unsatisfied")   # Friday
@@ -88,7 +88,8 @@ def test_deadlines_are_configurable(world: World) -> None:
     with world.session() as s:
         cases.open_since(s, config.load_config(s), EVE - 1, world.clock.now_ms())
     (c,) = _cases(world)
-    assert (c.callback_due, c.rectify_due) == (date(2026, 10, 9), date(2026, 10, 13))   # 8, 9, 10 (调休), 12, 13
+    # 8, 9, 10 (调休), 12, 13 Oct
+    assert (c.callback_due, c.rectify_due) == (date(2026, 10, 9), date(2026, 10, 13))
 
 
 def test_a_deadline_the_calendar_cannot_give_waits_for_the_calendar(world: World) -> None:
@@ -123,9 +124,8 @@ def test_steps_in_order_each_audited_and_closure_needs_both(world: World) -> Non
         cases.rectify(s, world.clock, c.id, action="高峰时段增开一个窗口", by="区市场监管局:李")
         done = cases.close_case(s, world.clock, c.id, note="整改到位", by="管理科:张")
         assert done.status == cases.CLOSED
-    actions = [a.action for a in sorted(_audit(world, "badreview.callback") + _audit(world, "badreview.rectify")
-                                        + _audit(world, "badreview.close") + _audit(world, "badreview.evidence"),
-                                        key=lambda a: a.id or 0)]
+    steps = [_audit(world, f"badreview.{a}") for a in ("callback", "rectify", "close", "evidence")]
+    actions = [a.action for a in sorted(sum(steps, []), key=lambda a: a.id or 0)]
     assert actions == ["badreview.callback", "badreview.evidence", "badreview.rectify", "badreview.close"]
     assert [a.detail["late"] for a in _audit(world, "badreview.callback")] == [False]   # on the due day
 
@@ -138,7 +138,8 @@ def test_overdue_from_the_day_after_the_due_date(world: World) -> None:
         world.clock.set(sh(date(2026, 10, 8), time(23, 59)))
         assert cases.overdue_cases(s, world.clock.now_ms()) == []
         world.clock.set(sh(date(2026, 10, 9)))
-        assert [c.event_id for c in cases.overdue_cases(s, world.clock.now_ms())] == [_cases(world)[0].event_id]
+        overdue = cases.overdue_cases(s, world.clock.now_ms())
+        assert [c.event_id for c in overdue] == [_cases(world)[0].event_id]
 
 
 def test_callback_and_rectify_rates_at_their_boundaries(world: World) -> None:
@@ -146,7 +147,8 @@ def test_callback_and_rectify_rates_at_their_boundaries(world: World) -> None:
     day = sh(date(2026, 11, 18), time(9))
     press(world, "pad-A01", wid, day, level=5)
     with world.session() as s:
-        assert month_national(s, NOV, world.clock.now_ms()).windows[wid].callback_rate is None   # no bad review
+        # no bad review: no rate
+        assert month_national(s, NOV, world.clock.now_ms()).windows[wid].callback_rate is None
     press(world, "pad-A01", wid, day + 60_000, level=1)
     press(world, "pad-A01", wid, day + 120_000, level=2)
     world.clock.set(sh(date(2026, 11, 18), time(12)))
