@@ -28,7 +28,7 @@ SYSTEM = "system"
 # Presses older than this when first seen (a pad that was offline for hours) alert no one:
 # they are stale; their cases still open (host.goodbad.cases).
 LIVE_MS = 3_600_000
-RECENT_MS = 24 * 3_600_000      # what the board and the management page show
+RECENT_MS = 24 * 3_600_000  # what the board and the management page show
 
 
 def detect(session: Session, rule: BurstRule, new_evals: Iterable[Event], now_ms: int) -> list[Alert]:
@@ -45,12 +45,22 @@ def detect(session: Session, rule: BurstRule, new_evals: Iterable[Event], now_ms
 
 
 def _window(session: Session, rule: BurstRule, wid: int, since_ms: int, now_ms: int) -> list[Alert]:
-    rows = list(session.exec(select(Event).where(
-        Event.window_id == wid, Event.type == "eval", col(Event.at_ms) >= since_ms - rule.window_ms)
-        .order_by(col(Event.at_ms), col(Event.id))).all())
-    alerts = list(session.exec(select(Alert).where(
-        Alert.window_id == wid, col(Alert.last_ms) >= since_ms - 2 * rule.window_ms)
-        .order_by(col(Alert.first_ms), col(Alert.id))).all())
+    rows = list(
+        session.exec(
+            select(Event)
+            .where(
+                Event.window_id == wid, Event.type == "eval", col(Event.at_ms) >= since_ms - rule.window_ms
+            )
+            .order_by(col(Event.at_ms), col(Event.id))
+        ).all()
+    )
+    alerts = list(
+        session.exec(
+            select(Alert)
+            .where(Alert.window_id == wid, col(Alert.last_ms) >= since_ms - 2 * rule.window_ms)
+            .order_by(col(Alert.first_ms), col(Alert.id))
+        ).all()
+    )
     seen = {i for a in alerts for i in a.event_ids}
     hot = in_burst([(e.at_ms, e.rating == "unsatisfied") for e in rows], rule)
     created: list[Alert] = []
@@ -63,9 +73,18 @@ def _window(session: Session, rule: BurstRule, wid: int, since_ms: int, now_ms: 
         running = _near(alerts, e.at_ms, rule.window_ms, BURST if is_hot else None)
         if running is None:
             kind = BURST if is_hot else BAD_REVIEW
-            alert = Alert(key=f"{'burst' if is_hot else 'bad'}:{wid}:{e.id}", kind=kind, window_id=wid,
-                          first_ms=e.at_ms, last_ms=e.at_ms, presses=1, unsatisfied=u, ratings=n,
-                          event_ids=[e.id], created_ms=now_ms)
+            alert = Alert(
+                key=f"{'burst' if is_hot else 'bad'}:{wid}:{e.id}",
+                kind=kind,
+                window_id=wid,
+                first_ms=e.at_ms,
+                last_ms=e.at_ms,
+                presses=1,
+                unsatisfied=u,
+                ratings=n,
+                event_ids=[e.id],
+                created_ms=now_ms,
+            )
             created.append(_add(session, alert))
             alerts.append(alert)
         else:
@@ -97,16 +116,35 @@ def _near(alerts: list[Alert], at_ms: int, window_ms: int, kind: str | None) -> 
 def _add(session: Session, alert: Alert) -> Alert:
     session.add(alert)
     session.flush()
-    record(session, at_ms=alert.created_ms, actor=SYSTEM, action=f"alert.{alert.kind}", subject=str(alert.id),
-           window_id=alert.window_id, first_ms=alert.first_ms, ratings=alert.ratings,
-           unsatisfied=alert.unsatisfied)
-    log.warning("alert %s at window %s (%s of %s ratings unsatisfied)", alert.kind, alert.window_id,
-                alert.unsatisfied, alert.ratings)
+    record(
+        session,
+        at_ms=alert.created_ms,
+        actor=SYSTEM,
+        action=f"alert.{alert.kind}",
+        subject=str(alert.id),
+        window_id=alert.window_id,
+        first_ms=alert.first_ms,
+        ratings=alert.ratings,
+        unsatisfied=alert.unsatisfied,
+    )
+    log.warning(
+        "alert %s at window %s (%s of %s ratings unsatisfied)",
+        alert.kind,
+        alert.window_id,
+        alert.unsatisfied,
+        alert.ratings,
+    )
     return alert
 
 
-def recent(session: Session, now_ms: int, window_ms: int = RECENT_MS, *, unacknowledged: bool = False,
-           limit: int = 50) -> list[Alert]:
+def recent(
+    session: Session,
+    now_ms: int,
+    window_ms: int = RECENT_MS,
+    *,
+    unacknowledged: bool = False,
+    limit: int = 50,
+) -> list[Alert]:
     q = select(Alert).where(col(Alert.last_ms) >= now_ms - window_ms)
     if unacknowledged:
         q = q.where(col(Alert.acknowledged_ms).is_(None))
@@ -126,8 +164,9 @@ def acknowledge(session: Session, alert_id: int, *, by: str, now_ms: int) -> Ale
     return alert
 
 
-def mark_sent(session: Session, alert_id: int, *, ok: bool, attempts: int, error: str | None,
-              now_ms: int) -> None:
+def mark_sent(
+    session: Session, alert_id: int, *, ok: bool, attempts: int, error: str | None, now_ms: int
+) -> None:
     """The webhook's outcome for one alert; commits."""
     alert = session.get(Alert, alert_id)
     if alert is None:

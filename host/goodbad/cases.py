@@ -44,8 +44,10 @@ class CaseError(Invalid):
 
 def _bad_filter():  # type: ignore[no-untyped-def]
     """SQL for a bad review (host.rules.goodbad.is_bad_review)."""
-    return or_(col(Event.level).in_(sorted(BAD_LEVELS)),
-               (col(Event.level).is_(None)) & (col(Event.rating) == "unsatisfied"))
+    return or_(
+        col(Event.level).in_(sorted(BAD_LEVELS)),
+        (col(Event.level).is_(None)) & (col(Event.rating) == "unsatisfied"),
+    )
 
 
 def due_dates(config: RuleConfig, at_ms: int) -> tuple[date | None, date | None]:
@@ -63,29 +65,59 @@ def due_dates(config: RuleConfig, at_ms: int) -> tuple[date | None, date | None]
 
 def open_cases(session: Session, config: RuleConfig, events: Iterable[Event], now_ms: int) -> list[BadReview]:
     """Open a case for each bad review among ``events`` that has none yet; flushes (the caller commits)."""
-    bad = [e for e in events if e.type == EVAL and e.window_id is not None and e.id is not None
-           and is_bad_review(e.rating, e.level)]
+    bad = [
+        e
+        for e in events
+        if e.type == EVAL
+        and e.window_id is not None
+        and e.id is not None
+        and is_bad_review(e.rating, e.level)
+    ]
     if not bad:
         return []
-    have = set(session.exec(select(BadReview.event_id).where(
-        col(BadReview.event_id).in_([e.id for e in bad]))).all())
-    departments = {w.id: w.department for w in session.exec(select(Window).where(
-        col(Window.id).in_({e.window_id for e in bad}))).all()}
+    have = set(
+        session.exec(select(BadReview.event_id).where(col(BadReview.event_id).in_([e.id for e in bad]))).all()
+    )
+    departments = {
+        w.id: w.department
+        for w in session.exec(select(Window).where(col(Window.id).in_({e.window_id for e in bad}))).all()
+    }
     opened = []
     for e in bad:
         if e.id in have:
             continue
         assert e.id is not None and e.window_id is not None
         callback_due, rectify_due = due_dates(config, e.at_ms)
-        case = BadReview(event_id=e.id, window_id=e.window_id, department=departments.get(e.window_id, ""),
-                         device_id=e.device_id, seq=e.seq, at_ms=e.at_ms, rating=e.rating, level=e.level,
-                         case_no=e.case_no, item=e.item, opened_ms=now_ms, callback_due=callback_due,
-                         rectify_due=rectify_due)
+        case = BadReview(
+            event_id=e.id,
+            window_id=e.window_id,
+            department=departments.get(e.window_id, ""),
+            device_id=e.device_id,
+            seq=e.seq,
+            at_ms=e.at_ms,
+            rating=e.rating,
+            level=e.level,
+            case_no=e.case_no,
+            item=e.item,
+            opened_ms=now_ms,
+            callback_due=callback_due,
+            rectify_due=rectify_due,
+        )
         session.add(case)
         session.flush()
-        record(session, at_ms=now_ms, actor=SYSTEM, action="badreview.open", subject=str(case.id),
-               event_id=e.id, window_id=e.window_id, level=e.level, rating=e.rating,
-               callback_due=str(callback_due), rectify_due=str(rectify_due))
+        record(
+            session,
+            at_ms=now_ms,
+            actor=SYSTEM,
+            action="badreview.open",
+            subject=str(case.id),
+            event_id=e.id,
+            window_id=e.window_id,
+            level=e.level,
+            rating=e.rating,
+            callback_due=str(callback_due),
+            rectify_due=str(rectify_due),
+        )
         have.add(e.id)
         opened.append(case)
     attach_reasons(session, _reasons_for(session, opened), now_ms)
@@ -95,9 +127,14 @@ def open_cases(session: Session, config: RuleConfig, events: Iterable[Event], no
 def _reasons_for(session: Session, cases: list[BadReview]) -> list[Event]:
     out: list[Event] = []
     for c in cases:
-        out += session.exec(select(Event).where(
-            Event.device_id == c.device_id, Event.type == REASON, col(Event.seq) > c.seq,
-            col(Event.seq) <= c.seq + REASON_SEQ_SPAN)).all()
+        out += session.exec(
+            select(Event).where(
+                Event.device_id == c.device_id,
+                Event.type == REASON,
+                col(Event.seq) > c.seq,
+                col(Event.seq) <= c.seq + REASON_SEQ_SPAN,
+            )
+        ).all()
     return out
 
 
@@ -108,15 +145,23 @@ def attach_reasons(session: Session, reason_events: Iterable[Event], now_ms: int
         of = r.body.get("of") if isinstance(r.body, dict) else None
         if r.type != REASON or not isinstance(of, int):
             continue
-        case = session.exec(select(BadReview).where(BadReview.device_id == r.device_id,
-                                                    BadReview.seq == of)).first()
+        case = session.exec(
+            select(BadReview).where(BadReview.device_id == r.device_id, BadReview.seq == of)
+        ).first()
         if case is None or case.reason_event_id is not None:
             continue
         case.reasons = [x for x in r.body.get("reasons", []) if x in REASONS]
         case.reason_event_id = r.id
         session.add(case)
-        record(session, at_ms=now_ms, actor=SYSTEM, action="badreview.reasons", subject=str(case.id),
-               reasons=case.reasons, event_id=r.id)
+        record(
+            session,
+            at_ms=now_ms,
+            actor=SYSTEM,
+            action="badreview.reasons",
+            subject=str(case.id),
+            reasons=case.reasons,
+            event_id=r.id,
+        )
         n += 1
     return n
 
@@ -124,11 +169,20 @@ def attach_reasons(session: Session, reason_events: Iterable[Event], now_ms: int
 def open_since(session: Session, config: RuleConfig, since_ms: int, now_ms: int) -> int:
     """The sweep's catch-up: cases for bad reviews received since ``since_ms``, reasons attached,
     and due dates the calendar could not give before. Commits."""
-    events = list(session.exec(select(Event).where(col(Event.received_ms) >= since_ms, Event.type == EVAL,
-                                                   col(Event.window_id).is_not(None), _bad_filter())).all())
+    events = list(
+        session.exec(
+            select(Event).where(
+                col(Event.received_ms) >= since_ms,
+                Event.type == EVAL,
+                col(Event.window_id).is_not(None),
+                _bad_filter(),
+            )
+        ).all()
+    )
     opened = open_cases(session, config, events, now_ms)
-    reasons = list(session.exec(select(Event).where(col(Event.received_ms) >= since_ms,
-                                                    Event.type == REASON)).all())
+    reasons = list(
+        session.exec(select(Event).where(col(Event.received_ms) >= since_ms, Event.type == REASON)).all()
+    )
     attach_reasons(session, reasons, now_ms)
     fill_due_dates(session, config, now_ms)
     session.commit()
@@ -137,21 +191,32 @@ def open_since(session: Session, config: RuleConfig, since_ms: int, now_ms: int)
 
 def fill_due_dates(session: Session, config: RuleConfig, now_ms: int) -> int:
     n = 0
-    for c in session.exec(select(BadReview).where(
+    for c in session.exec(
+        select(BadReview).where(
             or_(col(BadReview.callback_due).is_(None), col(BadReview.rectify_due).is_(None)),
-            BadReview.status != CLOSED)).all():
+            BadReview.status != CLOSED,
+        )
+    ).all():
         cb, rc = due_dates(config, c.at_ms)
         if (cb, rc) == (c.callback_due, c.rectify_due):
             continue
         c.callback_due, c.rectify_due = cb, rc
         session.add(c)
-        record(session, at_ms=now_ms, actor=SYSTEM, action="badreview.due", subject=str(c.id),
-               callback_due=str(cb), rectify_due=str(rc))
+        record(
+            session,
+            at_ms=now_ms,
+            actor=SYSTEM,
+            action="badreview.due",
+            subject=str(c.id),
+            callback_due=str(cb),
+            rectify_due=str(rc),
+        )
         n += 1
     return n
 
 
 # -- the steps (each a decision: written, audited and committed here) -----------------------------
+
 
 def _late(due: date | None, now_ms: int) -> bool:
     today = local(now_ms).date()
@@ -182,8 +247,9 @@ def call_back(session: Session, clock: Clock, case_id: int, *, outcome: str, by:
     _need(by)
     case = get_case(session, case_id)
     if case.callback_ms is not None:
-        raise Conflict(f"case {case_id} was already called back by {case.callback_by}",
-                       "add a note as evidence instead")
+        raise Conflict(
+            f"case {case_id} was already called back by {case.callback_by}", "add a note as evidence instead"
+        )
     if case.status == CLOSED:
         raise Conflict(f"case {case_id} is closed", "nothing more to record")
     now = clock.now_ms()
@@ -191,8 +257,15 @@ def call_back(session: Session, clock: Clock, case_id: int, *, outcome: str, by:
     if case.status == OPEN:
         case.status = CALLED_BACK
     session.add(case)
-    record(session, at_ms=now, actor=by, action="badreview.callback", subject=str(case_id),
-           reason=case.callback_outcome, late=_late(case.callback_due, now))
+    record(
+        session,
+        at_ms=now,
+        actor=by,
+        action="badreview.callback",
+        subject=str(case_id),
+        reason=case.callback_outcome,
+        late=_late(case.callback_due, now),
+    )
     session.commit()
     return case
 
@@ -202,16 +275,25 @@ def rectify(session: Session, clock: Clock, case_id: int, *, action: str, by: st
     _need(by)
     case = get_case(session, case_id)
     if case.rectify_ms is not None:
-        raise Conflict(f"case {case_id} already has its rectification from {case.rectify_by}",
-                       "add a note as evidence instead")
+        raise Conflict(
+            f"case {case_id} already has its rectification from {case.rectify_by}",
+            "add a note as evidence instead",
+        )
     if case.status == CLOSED:
         raise Conflict(f"case {case_id} is closed", "nothing more to record")
     now = clock.now_ms()
     case.rectify_ms, case.rectify_by, case.rectify_action = now, by, _text("rectification", action)
     case.status = RECTIFIED
     session.add(case)
-    record(session, at_ms=now, actor=by, action="badreview.rectify", subject=str(case_id),
-           reason=case.rectify_action, late=_late(case.rectify_due, now))
+    record(
+        session,
+        at_ms=now,
+        actor=by,
+        action="badreview.rectify",
+        subject=str(case_id),
+        reason=case.rectify_action,
+        late=_late(case.rectify_due, now),
+    )
     session.commit()
     return case
 
@@ -241,13 +323,15 @@ def close_case(session: Session, clock: Clock, case_id: int, *, note: str, by: s
     now = clock.now_ms()
     case.closed_ms, case.closed_by, case.close_note, case.status = now, by, _text("note", note), CLOSED
     session.add(case)
-    record(session, at_ms=now, actor=by, action="badreview.close", subject=str(case_id),
-           reason=case.close_note)
+    record(
+        session, at_ms=now, actor=by, action="badreview.close", subject=str(case_id), reason=case.close_note
+    )
     session.commit()
     return case
 
 
 # -- reading -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Lateness:
@@ -266,8 +350,15 @@ def lateness(case: BadReview, today: date) -> Lateness:
     return Lateness(is_late(case.callback_due, cb, today), is_late(case.rectify_due, rc, today))
 
 
-def list_cases(session: Session, *, window_id: int | None = None, status: str | None = None,
-               since_ms: int | None = None, until_ms: int | None = None, limit: int = 500) -> list[BadReview]:
+def list_cases(
+    session: Session,
+    *,
+    window_id: int | None = None,
+    status: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+    limit: int = 500,
+) -> list[BadReview]:
     q = select(BadReview).order_by(col(BadReview.at_ms).desc(), col(BadReview.id).desc())
     if window_id is not None:
         q = q.where(BadReview.window_id == window_id)
@@ -283,9 +374,13 @@ def list_cases(session: Session, *, window_id: int | None = None, status: str | 
 def overdue_cases(session: Session, now_ms: int, window_id: int | None = None) -> list[BadReview]:
     """Open cases whose 回访 or 整改 is past its due date and not done."""
     today = local(now_ms).date()
-    q = select(BadReview).where(BadReview.status != CLOSED, or_(
-        (col(BadReview.callback_ms).is_(None)) & (col(BadReview.callback_due) < today),
-        (col(BadReview.rectify_ms).is_(None)) & (col(BadReview.rectify_due) < today)))
+    q = select(BadReview).where(
+        BadReview.status != CLOSED,
+        or_(
+            (col(BadReview.callback_ms).is_(None)) & (col(BadReview.callback_due) < today),
+            (col(BadReview.rectify_ms).is_(None)) & (col(BadReview.rectify_due) < today),
+        ),
+    )
     if window_id is not None:
         q = q.where(BadReview.window_id == window_id)
     return list(session.exec(q.order_by(col(BadReview.at_ms))).all())

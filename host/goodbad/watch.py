@@ -27,13 +27,18 @@ from host.models.goodbad import Alert
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_S = 5.0     # an alert is on the board and sent within this plus one look
+CHECK_EVERY_S = 5.0  # an alert is on the board and sent within this plus one look
 
 
 def check(session: Session, *, after_id: int, now_ms: int) -> tuple[int, list[Alert], int]:
     """Cases and alerts for events stored after ``after_id``: (next id, new alerts, cases opened). Commits."""
-    new = list(session.exec(select(Event).where(col(Event.id) > after_id, col(Event.type).in_(
-        [cases.EVAL, cases.REASON])).order_by(col(Event.id))).all())
+    new = list(
+        session.exec(
+            select(Event)
+            .where(col(Event.id) > after_id, col(Event.type).in_([cases.EVAL, cases.REASON]))
+            .order_by(col(Event.id))
+        ).all()
+    )
     if not new:
         return after_id, [], 0
     config = load_config(session)
@@ -47,13 +52,25 @@ def check(session: Session, *, after_id: int, now_ms: int) -> tuple[int, list[Al
 def payload(session: Session, alert: Alert) -> dict[str, Any]:
     """What the webhook receives (docs/platform-export.md, "Alerts")."""
     w = session.get(Window, alert.window_id)
-    text = (f"窗口 {w.number if w else alert.window_id} 收到差评" if alert.kind == alerts.BAD_REVIEW else
-            f"窗口 {w.number if w else alert.window_id} 集中出现不满意评价："
-            f"{alert.ratings} 次评价中 {alert.unsatisfied} 次不满意")
-    return {"id": alert.id, "kind": alert.kind, "window": w.number if w else None,
-            "window_name": w.name if w else None, "department": w.department if w else None,
-            "first_ms": alert.first_ms, "last_ms": alert.last_ms, "ratings": alert.ratings,
-            "unsatisfied": alert.unsatisfied, "event_ids": list(alert.event_ids), "text": text}
+    text = (
+        f"窗口 {w.number if w else alert.window_id} 收到差评"
+        if alert.kind == alerts.BAD_REVIEW
+        else f"窗口 {w.number if w else alert.window_id} 集中出现不满意评价："
+        f"{alert.ratings} 次评价中 {alert.unsatisfied} 次不满意"
+    )
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "window": w.number if w else None,
+        "window_name": w.name if w else None,
+        "department": w.department if w else None,
+        "first_ms": alert.first_ms,
+        "last_ms": alert.last_ms,
+        "ratings": alert.ratings,
+        "unsatisfied": alert.unsatisfied,
+        "event_ids": list(alert.event_ids),
+        "text": text,
+    }
 
 
 def last_event_id(session: Session) -> int:
@@ -64,14 +81,21 @@ class GoodBadWatch:
     """Runs ``check`` every ``every_s`` seconds on a daemon thread until ``stop``; hands new alerts
     to ``webhook`` (optional) and records its outcome."""
 
-    def __init__(self, engine: Engine, clock: Clock, webhook_url: str | None = None,
-                 webhook_secret: str | None = None, every_s: float = CHECK_EVERY_S,
-                 webhook: Webhook | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        every_s: float = CHECK_EVERY_S,
+        webhook: Webhook | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.every_s = every_s
-        self.webhook = webhook or (Webhook(webhook_url, webhook_secret or "", clock.now_ms, self._record)
-                                   if webhook_url else None)
+        self.webhook = webhook or (
+            Webhook(webhook_url, webhook_secret or "", clock.now_ms, self._record) if webhook_url else None
+        )
         self.raised: list[int] = []
         self._after: int | None = None
         self._stop = threading.Event()
@@ -79,12 +103,18 @@ class GoodBadWatch:
 
     def _record(self, outcome: Outcome) -> None:
         with Session(self.engine) as session:
-            alerts.mark_sent(session, outcome.alert_id, ok=outcome.ok, attempts=outcome.attempts,
-                             error=outcome.error, now_ms=self.clock.now_ms())
+            alerts.mark_sent(
+                session,
+                outcome.alert_id,
+                ok=outcome.ok,
+                attempts=outcome.attempts,
+                error=outcome.error,
+                now_ms=self.clock.now_ms(),
+            )
 
     def run_once(self) -> list[Alert]:
         with Session(self.engine) as session:
-            if self._after is None:           # from now on: older events are the sweep's
+            if self._after is None:  # from now on: older events are the sweep's
                 self._after = last_event_id(session)
                 return []
             self._after, found, _ = check(session, after_id=self._after, now_ms=self.clock.now_ms())
@@ -99,7 +129,7 @@ class GoodBadWatch:
         while True:
             try:
                 self.run_once()
-            except Exception:   # a failed look must not end the watch; the next one retries
+            except Exception:  # a failed look must not end the watch; the next one retries
                 log.exception("好差评 watch failed; retrying in %.0f s", self.every_s)
             if self._stop.wait(self.every_s):
                 return

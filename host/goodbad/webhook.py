@@ -28,8 +28,8 @@ SIGNATURE_HEADER = "X-Evalpad-Signature"
 TIMESTAMP_HEADER = "X-Evalpad-Timestamp"
 # Retries: 1, 2, 4, 8, 16, 32 s apart (about a minute in all), then given up and shown as unsent.
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-TIMEOUT_S = 5.0         # one attempt; a hanging receiver costs the sender thread this, no more
-QUEUE_MAX = 1000        # alerts waiting to be sent; more are dropped (counted) and stay on the pages
+TIMEOUT_S = 5.0  # one attempt; a hanging receiver costs the sender thread this, no more
+QUEUE_MAX = 1000  # alerts waiting to be sent; more are dropped (counted) and stay on the pages
 
 
 def sign(secret: str, timestamp_ms: int, body: bytes) -> str:
@@ -48,9 +48,15 @@ class Outcome:
 class Webhook:
     """Sends alerts (dicts with an ``id``) on its own thread; ``done`` hears each outcome."""
 
-    def __init__(self, url: str, secret: str, now_ms: Callable[[], int],
-                 done: Callable[[Outcome], None] | None = None,
-                 backoff_s: tuple[float, ...] = BACKOFF_S, timeout_s: float = TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        now_ms: Callable[[], int],
+        done: Callable[[Outcome], None] | None = None,
+        backoff_s: tuple[float, ...] = BACKOFF_S,
+        timeout_s: float = TIMEOUT_S,
+    ) -> None:
         self.url = url
         self.secret = secret
         self.now_ms = now_ms
@@ -71,15 +77,25 @@ class Webhook:
             return True
         except queue.Full:
             self.dropped += 1
-            log.warning("alert webhook queue full: alert %s not sent (%s dropped so far)", alert.get("id"),
-                        self.dropped)
+            log.warning(
+                "alert webhook queue full: alert %s not sent (%s dropped so far)",
+                alert.get("id"),
+                self.dropped,
+            )
             return False
 
     def _post(self, body: bytes) -> None:
         ts = self.now_ms()
-        req = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8", TIMESTAMP_HEADER: str(ts),
-            SIGNATURE_HEADER: sign(self.secret, ts, body)})
+        req = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                TIMESTAMP_HEADER: str(ts),
+                SIGNATURE_HEADER: sign(self.secret, ts, body),
+            },
+        )
         with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
             if not 200 <= resp.status < 300:
                 raise urllib.error.HTTPError(self.url, resp.status, "not 2xx", resp.headers, None)
@@ -113,7 +129,7 @@ class Webhook:
             if self.done is not None:
                 try:
                     self.done(outcome)
-                except Exception:   # recording the outcome must not end the sender
+                except Exception:  # recording the outcome must not end the sender
                     log.exception("alert %s: webhook outcome not recorded", outcome.alert_id)
 
     def start(self) -> None:

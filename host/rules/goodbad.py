@@ -24,16 +24,16 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 LEVELS = (1, 2, 3, 4, 5)
-BAD_LEVELS = frozenset({1, 2})             # 差评: 非常不满意, 不满意
-SATISFIED_LEVELS = frozenset({3, 4, 5})    # 满意率 counts 基本满意 and above
+BAD_LEVELS = frozenset({1, 2})  # 差评: 非常不满意, 不满意
+SATISFIED_LEVELS = frozenset({3, 4, 5})  # 满意率 counts 基本满意 and above
 TWO_LEVEL, FIVE_LEVEL = "two_level", "five_level"
 MODES = (TWO_LEVEL, FIVE_LEVEL)
-FULL = Fraction(5)                         # R1: satisfied is worth 5
+FULL = Fraction(5)  # R1: satisfied is worth 5
 # ASSUMPTION (shown on the configuration page): R1 through the contract's level -> rating.
 DEFAULT_LEVEL_POINTS: dict[int, Fraction] = {5: FULL, 4: FULL, 3: FULL, 2: Fraction(0), 1: Fraction(0)}
-DEFAULT_CALLBACK_DAYS = 1                  # 回访: within 1 working day
-DEFAULT_RECTIFY_DAYS = 15                  # 整改: within 15 working days
-REASONS = ("efficiency", "skill", "attitude", "other")   # 服务效率, 服务水平, 服务态度, 其他
+DEFAULT_CALLBACK_DAYS = 1  # 回访: within 1 working day
+DEFAULT_RECTIFY_DAYS = 15  # 整改: within 15 working days
+REASONS = ("efficiency", "skill", "attitude", "other")  # 服务效率, 服务水平, 服务态度, 其他
 
 
 class BadMapping(ValueError):
@@ -74,8 +74,9 @@ def parse_level_points(text: str) -> dict[int, Fraction]:
             raise BadMapping(f"{part!r}: points between 0 and 5")
         out[level] = points
     if set(out) != set(LEVELS):
-        raise BadMapping(f"levels {sorted(set(LEVELS) - set(out))} missing: give all five, "
-                         "e.g. 5:5,4:4,3:3,2:1,1:0")
+        raise BadMapping(
+            f"levels {sorted(set(LEVELS) - set(out))} missing: give all five, e.g. 5:5,4:4,3:3,2:1,1:0"
+        )
     if any(out[a] > out[a + 1] for a in LEVELS[:-1]):
         raise BadMapping("a worse level may not be worth more points than a better one")
     return out
@@ -89,8 +90,9 @@ def _decimal(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else str(Decimal(x.numerator) / Decimal(x.denominator))
 
 
-def points_total(valid: int, satisfied: int, levels: Sequence[int], mode: str,
-                 mapping: Mapping[int, Fraction]) -> Fraction:
+def points_total(
+    valid: int, satisfied: int, levels: Sequence[int], mode: str, mapping: Mapping[int, Fraction]
+) -> Fraction:
     """The points of ``valid`` evaluations (R2's numerator): ``satisfied`` of them satisfied,
     ``levels[k-1]`` of them with level k. Two-level mode, and evaluations without a level: R1."""
     if mode != FIVE_LEVEL or not any(levels):
@@ -103,6 +105,7 @@ def points_total(valid: int, satisfied: int, levels: Sequence[int], mode: str,
 
 
 # -- deadlines in working days ---------------------------------------------------------------------
+
 
 def add_working_days(start: date, days: int, is_working: Callable[[date], bool]) -> date:
     """The ``days``-th working day after ``start`` (``start`` itself not counted): a bad review on
@@ -127,6 +130,7 @@ def is_late(due: date | None, done: date | None, today: date) -> bool:
 
 # -- national statistics ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class NationalCounts:
     """Counts of one window (or the center) in one month: N evaluations, the satisfied ones
@@ -147,17 +151,25 @@ class NationalCounts:
 
 
 def _astuple(c: NationalCounts) -> tuple[int, ...]:
-    return (c.evaluations, c.satisfied, c.bad, c.called_back, c.rectified, c.callback_late,
-            c.rectify_late, c.overdue)
+    return (
+        c.evaluations,
+        c.satisfied,
+        c.bad,
+        c.called_back,
+        c.rectified,
+        c.callback_late,
+        c.rectify_late,
+        c.overdue,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class NationalStats:
     counts: NationalCounts
-    satisfaction_rate: Fraction | None     # 满意率: satisfied / N
-    bad_rate: Fraction | None              # 差评率: bad / N
-    callback_rate: Fraction | None         # 回访率: called back / bad
-    rectify_rate: Fraction | None          # 整改率: rectified / bad
+    satisfaction_rate: Fraction | None  # 满意率: satisfied / N
+    bad_rate: Fraction | None  # 差评率: bad / N
+    callback_rate: Fraction | None  # 回访率: called back / bad
+    rectify_rate: Fraction | None  # 整改率: rectified / bad
 
 
 def _rate(a: int, b: int) -> Fraction | None:
@@ -166,8 +178,13 @@ def _rate(a: int, b: int) -> Fraction | None:
 
 def national_stats(c: NationalCounts) -> NationalStats:
     """The national 好差评 rates, exact; None where the denominator is 0 (shown as —)."""
-    return NationalStats(c, _rate(c.satisfied, c.evaluations), _rate(c.bad, c.evaluations),
-                         _rate(c.called_back, c.bad), _rate(c.rectified, c.bad))
+    return NationalStats(
+        c,
+        _rate(c.satisfied, c.evaluations),
+        _rate(c.bad, c.evaluations),
+        _rate(c.called_back, c.bad),
+        _rate(c.rectified, c.bad),
+    )
 
 
 def percent(x: Fraction | None) -> str:
@@ -179,6 +196,7 @@ def percent(x: Fraction | None) -> str:
 
 
 # -- bursts of unsatisfied ratings -----------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class BurstRule:
@@ -192,11 +210,11 @@ class BurstRule:
 
 @dataclass(frozen=True, slots=True)
 class Burst:
-    first: int          # index into the evaluations of the press that started it
-    last: int           # the last press that kept it going
+    first: int  # index into the evaluations of the press that started it
+    last: int  # the last press that kept it going
     start_ms: int
     last_ms: int
-    presses: int        # presses at which the condition held
+    presses: int  # presses at which the condition held
 
 
 def in_burst(evals: Sequence[tuple[int, bool]], rule: BurstRule) -> list[bool]:

@@ -32,33 +32,61 @@ class MonthNational:
 
 
 def _level_or_rating(levels: frozenset[int], rating: str):  # type: ignore[no-untyped-def]
-    return case((or_(col(Event.level).in_(sorted(levels)),
-                     and_(col(Event.level).is_(None), col(Event.rating) == rating)), 1), else_=0)
+    return case(
+        (
+            or_(
+                col(Event.level).in_(sorted(levels)),
+                and_(col(Event.level).is_(None), col(Event.rating) == rating),
+            ),
+            1,
+        ),
+        else_=0,
+    )
 
 
 def load(session: Session, month: str, now_ms: int) -> dict[int, NationalCounts]:
     """Each window's counts for ``month`` (bad-review steps judged late as of ``now_ms``)."""
     span = month_span(month)
-    q = (select(col(Event.window_id), func.count(), func.sum(_level_or_rating(SATISFIED_LEVELS, "satisfied")),
-                func.sum(_level_or_rating(BAD_LEVELS, "unsatisfied")))
-         .where(Event.type == "eval", col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
-                col(Event.window_id).is_not(None))
-         .group_by(col(Event.window_id)))
-    out = {int(w): NationalCounts(int(n), int(s or 0), int(b or 0))
-           for w, n, s, b in session.exec(q).all() if w is not None}
+    q = (
+        select(
+            col(Event.window_id),
+            func.count(),
+            func.sum(_level_or_rating(SATISFIED_LEVELS, "satisfied")),
+            func.sum(_level_or_rating(BAD_LEVELS, "unsatisfied")),
+        )
+        .where(
+            Event.type == "eval",
+            col(Event.at_ms) >= span.start_ms,
+            col(Event.at_ms) < span.end_ms,
+            col(Event.window_id).is_not(None),
+        )
+        .group_by(col(Event.window_id))
+    )
+    out = {
+        int(w): NationalCounts(int(n), int(s or 0), int(b or 0))
+        for w, n, s, b in session.exec(q).all()
+        if w is not None
+    }
     today = local(now_ms).date()
-    rows = session.exec(select(BadReview).where(col(BadReview.at_ms) >= span.start_ms,
-                                                col(BadReview.at_ms) < span.end_ms)).all()
+    rows = session.exec(
+        select(BadReview).where(col(BadReview.at_ms) >= span.start_ms, col(BadReview.at_ms) < span.end_ms)
+    ).all()
     for c in rows:
         late = lateness(c, today)
         done = c.status == CLOSED
         cur = out.get(c.window_id, NationalCounts())
         out[c.window_id] = replace(
-            cur, called_back=cur.called_back + (c.callback_ms is not None),
+            cur,
+            called_back=cur.called_back + (c.callback_ms is not None),
             rectified=cur.rectified + (c.rectify_ms is not None),
-            callback_late=cur.callback_late + late.callback, rectify_late=cur.rectify_late + late.rectify,
-            overdue=cur.overdue + (not done and ((late.callback and c.callback_ms is None)
-                                                  or (late.rectify and c.rectify_ms is None))))
+            callback_late=cur.callback_late + late.callback,
+            rectify_late=cur.rectify_late + late.rectify,
+            overdue=cur.overdue
+            + (
+                not done
+                and ((late.callback and c.callback_ms is None) or (late.rectify and c.rectify_ms is None))
+            ),
+        )
     return out
 
 

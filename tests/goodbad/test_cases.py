@@ -21,7 +21,7 @@ from host.scoring.national import month_national
 from tests.goodbad.facts import press, reason
 from tests.scoring.world import NOV, World, always_on_window, sh
 
-EVE = sh(date(2026, 9, 30), time(16))          # Wednesday before National Day 2026
+EVE = sh(date(2026, 9, 30), time(16))  # Wednesday before National Day 2026
 
 
 def _window(world: World, number: str = "A01") -> int:
@@ -55,7 +55,13 @@ def test_a_bad_review_opens_one_case_with_reasons_and_deadlines_across_national_
     assert opened == 1
     (c,) = _cases(world)
     assert (c.event_id, c.window_id, c.department, c.level, c.case_no, c.item) == (
-        bad.id, wid, "区市场监管局", 2, "SH2026093000017", "营业执照变更")
+        bad.id,
+        wid,
+        "区市场监管局",
+        2,
+        "SH2026093000017",
+        "营业执照变更",
+    )
     assert c.reasons == ["attitude", "efficiency"]
     # 回访 within 1 working day: Thu 8 Oct (1-7 Oct off); 整改 within 15: Tue 27 Oct, the make-up
     # working Saturday 10 Oct (调休) counted.
@@ -70,13 +76,13 @@ def test_a_bad_review_opens_one_case_with_reasons_and_deadlines_across_national_
 def test_unsatisfied_without_level_is_a_bad_review_the_sweep_opens(world: World) -> None:
     wid = _window(world)
     world.clock.set(sh(date(2026, 10, 9), time(10)))
-    press(world, "pad-A01", wid, sh(date(2026, 10, 9), time(9)), rating="unsatisfied")   # Friday
+    press(world, "pad-A01", wid, sh(date(2026, 10, 9), time(9)), rating="unsatisfied")  # Friday
     press(world, "pad-A01", wid, sh(date(2026, 10, 9), time(9, 5)), rating="satisfied")
     with world.session() as s:
         result = sweep(s, now_ms=world.clock.now_ms())
     assert result.cases_opened == 1
     (c,) = _cases(world)
-    assert c.level is None and c.callback_due == date(2026, 10, 10)   # the 调休 Saturday is a working day
+    assert c.level is None and c.callback_due == date(2026, 10, 10)  # the 调休 Saturday is a working day
 
 
 def test_deadlines_are_configurable(world: World) -> None:
@@ -94,7 +100,7 @@ def test_deadlines_are_configurable(world: World) -> None:
 
 def test_a_deadline_the_calendar_cannot_give_waits_for_the_calendar(world: World) -> None:
     wid = _window(world)
-    press(world, "pad-A01", wid, sh(date(2026, 12, 21), time(9)), level=1)   # 15 working days reach 2027
+    press(world, "pad-A01", wid, sh(date(2026, 12, 21), time(9)), level=1)  # 15 working days reach 2027
     with world.session() as s:
         cases.open_since(s, config.load_config(s), sh(date(2026, 12, 1)), world.clock.now_ms())
     (c,) = _cases(world)
@@ -103,7 +109,7 @@ def test_a_deadline_the_calendar_cannot_give_waits_for_the_calendar(world: World
         config.declare_year(s, world.clock, 2027, by="管理科", reason="国务院办公厅通知已录入")
         cases.open_since(s, config.load_config(s), sh(date(2026, 12, 1)), world.clock.now_ms())
     (c,) = _cases(world)
-    assert c.rectify_due == date(2027, 1, 11)   # 22-25, 28-31 Dec, 1 (declared: ordinary week), 4-8, 11 Jan
+    assert c.rectify_due == date(2027, 1, 11)  # 22-25, 28-31 Dec, 1 (declared: ordinary week), 4-8, 11 Jan
 
 
 def test_steps_in_order_each_audited_and_closure_needs_both(world: World) -> None:
@@ -125,9 +131,9 @@ def test_steps_in_order_each_audited_and_closure_needs_both(world: World) -> Non
         done = cases.close_case(s, world.clock, c.id, note="整改到位", by="管理科:张")
         assert done.status == cases.CLOSED
     steps = [_audit(world, f"badreview.{a}") for a in ("callback", "rectify", "close", "evidence")]
-    actions = [a.action for a in sorted(sum(steps, []), key=lambda a: a.id or 0)]
+    actions = [a.action for a in sorted((a for rows in steps for a in rows), key=lambda a: a.id or 0)]
     assert actions == ["badreview.callback", "badreview.evidence", "badreview.rectify", "badreview.close"]
-    assert [a.detail["late"] for a in _audit(world, "badreview.callback")] == [False]   # on the due day
+    assert [a.detail["late"] for a in _audit(world, "badreview.callback")] == [False]  # on the due day
 
 
 def test_overdue_from_the_day_after_the_due_date(world: World) -> None:
@@ -159,7 +165,7 @@ def test_callback_and_rectify_rates_at_their_boundaries(world: World) -> None:
         cases.call_back(s, world.clock, first.id, outcome="已回访", by="管理科:张")
         nat = month_national(s, NOV, world.clock.now_ms()).windows[wid]
         assert (nat.callback_rate, nat.rectify_rate) == (Fraction(1, 2), 0)
-        world.clock.set(sh(date(2026, 11, 20), time(9)))        # second's 回访 was due 19 Nov: late now
+        world.clock.set(sh(date(2026, 11, 20), time(9)))  # second's 回访 was due 19 Nov: late now
         cases.call_back(s, world.clock, second.id, outcome="已回访", by="管理科:张")
         cases.rectify(s, world.clock, first.id, action="已整改", by="区市场监管局:李")
         nat = month_national(s, NOV, world.clock.now_ms()).windows[wid]

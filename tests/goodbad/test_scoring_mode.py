@@ -51,21 +51,24 @@ def test_worked_example_1_holds_in_both_modes_with_the_shipped_points(world: Wor
     assert (five.base, shown(five.final)) == (Fraction(9, 2), "3.50")
     with world.session() as s:
         view = month_view(s, NOV, world.clock)
-    assert any("five-level points" in a for a in view.assumptions)   # the shipped mapping is an assumption
+    assert any("five-level points" in a for a in view.assumptions)  # the shipped mapping is an assumption
 
 
 def test_five_level_points_change_the_base_and_two_level_mode_ignores_them(world: World) -> None:
     _example_1(world)
     _set(world, config.LEVEL_POINTS, "5:5,4:4,3:3,2:1,1:0")
-    assert _score(world).base == Fraction(9, 2)                      # still two-level: R2 as it stands
+    assert _score(world).base == Fraction(9, 2)  # still two-level: R2 as it stands
     _set(world, config.SCORING_MODE, "five_level")
     # (20×5 + 10×4 + 6×3 + 3×1 + 0) / 40 = 161/40
     assert _score(world).base == Fraction(161, 40)
     with world.session() as s:
-        rows = s.exec(select(AuditEntry).where(AuditEntry.action == "setting.set")
-                      .order_by(col(AuditEntry.id))).all()
+        rows = s.exec(
+            select(AuditEntry).where(AuditEntry.action == "setting.set").order_by(col(AuditEntry.id))
+        ).all()
         assert [(r.subject, r.detail["new"]) for r in rows] == [
-            ("level_points", "5:5,4:4,3:3,2:1,1:0"), ("scoring_mode", "five_level")]
+            ("level_points", "5:5,4:4,3:3,2:1,1:0"),
+            ("scoring_mode", "five_level"),
+        ]
 
 
 def test_two_level_pads_keep_r1_in_five_level_mode(world: World) -> None:
@@ -77,9 +80,16 @@ def test_two_level_pads_keep_r1_in_five_level_mode(world: World) -> None:
     assert _score(world).base == Fraction(3 * 5 + 4, 5)
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    (config.SCORING_MODE, "three_level"), (config.LEVEL_POINTS, "5:5,4:6,3:3,2:1,1:0"),
-    (config.CALLBACK_DAYS, "-1"), (config.BURST_SHARE_PCT, "0"), (config.BURST_WINDOW_MS, "1000")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        (config.SCORING_MODE, "three_level"),
+        (config.LEVEL_POINTS, "5:5,4:6,3:3,2:1,1:0"),
+        (config.CALLBACK_DAYS, "-1"),
+        (config.BURST_SHARE_PCT, "0"),
+        (config.BURST_WINDOW_MS, "1000"),
+    ],
+)
 def test_bad_settings_are_refused_with_what_to_write(world: World, key: str, value: str) -> None:
     with world.session() as s, pytest.raises(ConfigError):
         config.set_setting(s, world.clock, key, value, by="管理科", reason="typo")
@@ -89,14 +99,14 @@ def test_national_rates_per_window_and_center(world: World) -> None:
     a = always_on_window(world, "A01")
     b = always_on_window(world, "B01")
     t = sh(WORKDAY, time(9))
-    for i, level in enumerate([5, 4, 3, 2]):                 # A01: 3 of 4 satisfied, 1 bad
+    for i, level in enumerate([5, 4, 3, 2]):  # A01: 3 of 4 satisfied, 1 bad
         press(world, "pad-A01", a, t + i * 60_000, level=level)
     world.evals("pad-B01", b, t, satisfied=1, unsatisfied=1)  # B01: two-level pad
-    press(world, "pad-B01", b, sh(date(2026, 12, 1), time(0)), level=1)   # December: not November
-    press(world, "pad-B01", b, sh(date(2026, 11, 1), time(0)), level=1)   # the first ms of November
+    press(world, "pad-B01", b, sh(date(2026, 12, 1), time(0)), level=1)  # December: not November
+    press(world, "pad-B01", b, sh(date(2026, 11, 1), time(0)), level=1)  # the first ms of November
     with world.session() as s:
         nat = month_national(s, NOV, world.clock.now_ms())
     assert nat.windows[a].satisfaction_rate == Fraction(3, 4) and nat.windows[a].bad_rate == Fraction(1, 4)
     assert nat.windows[b].counts.evaluations == 3 and nat.windows[b].counts.bad == 2
-    assert nat.windows[a].callback_rate == 0                  # a bad review, no 回访 yet
+    assert nat.windows[a].callback_rate == 0  # a bad review, no 回访 yet
     assert nat.center.counts.evaluations == 7 and nat.center.satisfaction_rate == Fraction(4, 7)
