@@ -41,6 +41,8 @@ def detect(session: Session, rule: BurstRule, new_evals: Iterable[Event], now_ms
     for wid, evs in sorted(by_window.items()):
         created += _window(session, rule, wid, min(e.at_ms for e in evs), now_ms)
     session.commit()
+    for a in created:  # readable after the session closes (the watch hands them on)
+        session.refresh(a)
     return created
 
 
