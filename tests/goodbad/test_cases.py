@@ -50,6 +50,7 @@ def test_a_bad_review_opens_one_case_with_reasons_and_deadlines_across_national_
     good = press(world, "pad-A01", wid, EVE - 60_000, level=4)
     bad = press(world, "pad-A01", wid, EVE, level=2, case_no="SH2026093000017", item="营业执照变更")
     reason(world, bad, ["attitude", "efficiency"])
+    assert good.id is not None
     with world.session() as s:
         _, _, opened = check(s, after_id=good.id - 1, now_ms=world.clock.now_ms())
     assert opened == 1

@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import col, select
 
 from host.goodbad.watch import GoodBadWatch
-from host.goodbad.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Webhook
+from host.goodbad.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Outcome, Webhook
 from host.models import Alert
 from tests.goodbad.facts import press
 from tests.scoring.world import MIN, World, always_on_window
@@ -38,7 +38,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.requests.append(({k: v for k, v in self.headers.items()}, body))
                 outer.arrived.set()
@@ -85,7 +85,7 @@ def _wait(cond: object, timeout_s: float = 10.0) -> bool:
 
 def test_signed_and_retried_until_accepted(receiver: Receiver) -> None:
     receiver.statuses = [500, 503]
-    outcomes = []
+    outcomes: list[Outcome] = []
     hook = Webhook(
         receiver.url, SECRET, lambda: 1_700_000_000_000, outcomes.append, backoff_s=(0.01, 0.01, 0.01)
     )
@@ -104,7 +104,7 @@ def test_signed_and_retried_until_accepted(receiver: Receiver) -> None:
 
 
 def test_gives_up_after_the_backoff_when_the_webhook_is_down() -> None:
-    outcomes = []
+    outcomes: list[Outcome] = []
     hook = Webhook(
         f"http://127.0.0.1:{_free_port()}/hook", SECRET, lambda: 0, outcomes.append, backoff_s=(0.01, 0.02)
     )
