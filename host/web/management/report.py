@@ -16,6 +16,7 @@ from host.rules.calendar import CalendarMissing
 from host.scoring.facts import events_by_id
 from host.scoring.months import close_month, history, month_view, reopen_month
 from host.web.core import DB, ClockDep, back, render
+from host.web.management.goodbad import national_rows
 from host.web.management.shared import Deciders, Reader, month_or_now, months_before, report_json
 
 router = APIRouter(prefix="/management")
@@ -40,6 +41,7 @@ def report(
         next=months_before(m, -1),
         history=history(session, m),
         pending=pending,
+        national=national_rows(session, m, clock),  # 好差评 rates and overdue cases (issue 16)
     )
 
 
