@@ -31,15 +31,17 @@ LIVE_MS = 3_600_000
 RECENT_MS = 24 * 3_600_000  # what the board and the management page show
 
 
-def detect(session: Session, rule: BurstRule, new_evals: Iterable[Event], now_ms: int) -> list[Alert]:
-    """Alerts for the evaluations ``new_evals`` (just stored); returns the new alerts. Commits."""
-    by_window: dict[int, list[Event]] = {}
-    for e in new_evals:
-        if e.type == "eval" and e.window_id is not None and e.at_ms >= now_ms - LIVE_MS:
-            by_window.setdefault(e.window_id, []).append(e)
+def detect(session: Session, rule: BurstRule, pressed: Iterable[tuple[int | None, int]],
+           now_ms: int) -> list[Alert]:
+    """Alerts for the evaluations just stored, given as (window id, pressed at); returns the new
+    alerts. Commits."""
+    since: dict[int, int] = {}
+    for wid, at in pressed:
+        if wid is not None and at >= now_ms - LIVE_MS:
+            since[wid] = min(at, since.get(wid, at))
     created: list[Alert] = []
-    for wid, evs in sorted(by_window.items()):
-        created += _window(session, rule, wid, min(e.at_ms for e in evs), now_ms)
+    for wid, at in sorted(since.items()):
+        created += _window(session, rule, wid, at, now_ms)
     session.commit()
     for a in created:  # readable after the session closes (the watch hands them on)
         session.refresh(a)

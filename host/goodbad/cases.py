@@ -82,86 +82,67 @@ def open_cases(session: Session, config: RuleConfig, events: Iterable[Event], no
         w.id: w.department
         for w in session.exec(select(Window).where(col(Window.id).in_({e.window_id for e in bad}))).all()
     }
-    opened = []
+    opened: list[tuple[BadReview, Event]] = []
+    dues: dict[date, tuple[date | None, date | None]] = {}     # one calendar walk per day pressed
     for e in bad:
         if e.id in have:
             continue
         assert e.id is not None and e.window_id is not None
-        callback_due, rectify_due = due_dates(config, e.at_ms)
-        case = BadReview(
-            event_id=e.id,
-            window_id=e.window_id,
-            department=departments.get(e.window_id, ""),
-            device_id=e.device_id,
-            seq=e.seq,
-            at_ms=e.at_ms,
-            rating=e.rating,
-            level=e.level,
-            case_no=e.case_no,
-            item=e.item,
-            opened_ms=now_ms,
-            callback_due=callback_due,
-            rectify_due=rectify_due,
-        )
+        day = local(e.at_ms).date()
+        if day not in dues:
+            dues[day] = due_dates(config, e.at_ms)
+        callback_due, rectify_due = dues[day]
+        case = BadReview(event_id=e.id, window_id=e.window_id, department=departments.get(e.window_id, ""),
+                         device_id=e.device_id, seq=e.seq, at_ms=e.at_ms, rating=e.rating, level=e.level,
+                         case_no=e.case_no, item=e.item, opened_ms=now_ms, callback_due=callback_due,
+                         rectify_due=rectify_due)
         session.add(case)
-        session.flush()
-        record(
-            session,
-            at_ms=now_ms,
-            actor=SYSTEM,
-            action="badreview.open",
-            subject=str(case.id),
-            event_id=e.id,
-            window_id=e.window_id,
-            level=e.level,
-            rating=e.rating,
-            callback_due=str(callback_due),
-            rectify_due=str(rectify_due),
-        )
         have.add(e.id)
-        opened.append(case)
-    attach_reasons(session, _reasons_for(session, opened), now_ms)
-    return opened
+        opened.append((case, e))
+    if not opened:
+        return []
+    session.flush()                                            # the cases' ids, for the audit
+    for case, e in opened:
+        record(session, at_ms=now_ms, actor=SYSTEM, action="badreview.open", subject=str(case.id),
+               event_id=e.id, window_id=e.window_id, level=e.level, rating=e.rating,
+               callback_due=str(case.callback_due), rectify_due=str(case.rectify_due))
+    cases = [c for c, _ in opened]
+    attach_reasons(session, _reasons_for(session, cases), now_ms, cases)
+    return cases
 
 
 def _reasons_for(session: Session, cases: list[BadReview]) -> list[Event]:
-    out: list[Event] = []
-    for c in cases:
-        out += session.exec(
-            select(Event).where(
-                Event.device_id == c.device_id,
-                Event.type == REASON,
-                col(Event.seq) > c.seq,
-                col(Event.seq) <= c.seq + REASON_SEQ_SPAN,
-            )
-        ).all()
-    return out
+    """The ``reason`` events that may explain ``cases`` (within REASON_SEQ_SPAN of their pads' seqs)."""
+    if not cases:
+        return []
+    lo, hi = min(c.seq for c in cases), max(c.seq for c in cases) + REASON_SEQ_SPAN
+    return list(session.exec(select(Event).where(
+        Event.type == REASON, col(Event.device_id).in_({c.device_id for c in cases}),
+        col(Event.at_ms) >= min(c.at_ms for c in cases), col(Event.seq) > lo, col(Event.seq) <= hi)).all())
 
 
-def attach_reasons(session: Session, reason_events: Iterable[Event], now_ms: int) -> int:
-    """Put each ``reason`` event's reasons on the case of the evaluation it names; flushes."""
+def attach_reasons(session: Session, reason_events: Iterable[Event], now_ms: int,
+                   known: Iterable[BadReview] = ()) -> int:
+    """Put each ``reason`` event's reasons on the case of the evaluation it names (``known``: cases
+    just opened, looked up without a query); flushes."""
+    wanted = [(r, of) for r in reason_events
+              if r.type == REASON and isinstance(r.body, dict) and isinstance(of := r.body.get("of"), int)]
+    by_eval = {(c.device_id, c.seq): c for c in known}
+    missing = {(r.device_id, of) for r, of in wanted} - set(by_eval)
+    if missing:
+        rows = session.exec(select(BadReview).where(col(BadReview.device_id).in_({d for d, _ in missing}),
+                                                    col(BadReview.seq).in_({q for _, q in missing})))
+        by_eval.update({(c.device_id, c.seq): c for c in rows.all()})
     n = 0
-    for r in reason_events:
-        of = r.body.get("of") if isinstance(r.body, dict) else None
-        if r.type != REASON or not isinstance(of, int):
-            continue
-        case = session.exec(
-            select(BadReview).where(BadReview.device_id == r.device_id, BadReview.seq == of)
-        ).first()
+    for r, of in wanted:
+        case = by_eval.get((r.device_id, of))
         if case is None or case.reason_event_id is not None:
             continue
         case.reasons = [x for x in r.body.get("reasons", []) if x in REASONS]
         case.reason_event_id = r.id
         session.add(case)
-        record(
-            session,
-            at_ms=now_ms,
-            actor=SYSTEM,
-            action="badreview.reasons",
-            subject=str(case.id),
-            reasons=case.reasons,
-            event_id=r.id,
-        )
+        record(session, at_ms=now_ms, actor=SYSTEM, action="badreview.reasons", subject=str(case.id),
+               reasons=case.reasons, event_id=r.id)
         n += 1
     return n
 

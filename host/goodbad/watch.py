@@ -42,11 +42,14 @@ def check(session: Session, *, after_id: int, now_ms: int) -> tuple[int, list[Al
     if not new:
         return after_id, [], 0
     config = load_config(session)
+    # What the alerts need, read before the commit expires the rows (no reload per event).
+    pressed = [(e.window_id, e.at_ms) for e in new if e.type == cases.EVAL and e.window_id is not None]
+    next_id = int(new[-1].id or after_id)
     opened = cases.open_cases(session, config, new, now_ms)
-    cases.attach_reasons(session, [e for e in new if e.type == cases.REASON], now_ms)
+    cases.attach_reasons(session, [e for e in new if e.type == cases.REASON], now_ms, opened)
     session.commit()
-    found = alerts.detect(session, config.burst, new, now_ms)
-    return int(new[-1].id or after_id), found, len(opened)
+    found = alerts.detect(session, config.burst, pressed, now_ms)
+    return next_id, found, len(opened)
 
 
 def payload(session: Session, alert: Alert) -> dict[str, Any]:

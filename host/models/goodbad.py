@@ -20,7 +20,8 @@ from sqlmodel import Field, SQLModel
 
 
 class BadReview(SQLModel, table=True):
-    __table_args__ = (Index("ix_badreview_window_at", "window_id", "at_ms"),)
+    __table_args__ = (Index("ix_badreview_window_at", "window_id", "at_ms"),
+                      Index("ix_badreview_device_seq", "device_id", "seq"))   # a reason finds its case
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))

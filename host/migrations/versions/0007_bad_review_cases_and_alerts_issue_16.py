@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-01 19:20:50.957191
+Create Date: 2026-12-01 19:42:40.921691
 """
 from alembic import op
 import sqlalchemy as sa
@@ -76,6 +76,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('badreview', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_badreview_at_ms'), ['at_ms'], unique=False)
+        batch_op.create_index('ix_badreview_device_seq', ['device_id', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_badreview_status'), ['status'], unique=False)
         batch_op.create_index('ix_badreview_window_at', ['window_id', 'at_ms'], unique=False)
 
@@ -87,6 +88,7 @@ def downgrade() -> None:
     with op.batch_alter_table('badreview', schema=None) as batch_op:
         batch_op.drop_index('ix_badreview_window_at')
         batch_op.drop_index(batch_op.f('ix_badreview_status'))
+        batch_op.drop_index('ix_badreview_device_seq')
         batch_op.drop_index(batch_op.f('ix_badreview_at_ms'))
 
     op.drop_table('badreview')
