@@ -25,23 +25,12 @@ COLUMNS = (
 )
 
 
-def _row(name: str, s: NationalStats) -> list[str]:
+def _row(name: str, s: NationalStats) -> list[str | int]:
+    """Counts stay numbers (Excel sums them); rates as shown (half-up to 0.1 %)."""
     c = s.counts
-    return [
-        name,
-        str(c.evaluations),
-        str(c.satisfied),
-        percent(s.satisfaction_rate),
-        str(c.bad),
-        percent(s.bad_rate),
-        str(c.called_back),
-        percent(s.callback_rate),
-        str(c.rectified),
-        percent(s.rectify_rate),
-        str(c.callback_late),
-        str(c.rectify_late),
-        str(c.overdue),
-    ]
+    return [name, c.evaluations, c.satisfied, percent(s.satisfaction_rate), c.bad, percent(s.bad_rate),
+            c.called_back, percent(s.callback_rate), c.rectified, percent(s.rectify_rate), c.callback_late,
+            c.rectify_late, c.overdue]
 
 
 def national_table(nat: MonthNational, names: Mapping[int, str]) -> Table:

@@ -3,8 +3,10 @@ its form, audited; the hall board's alerts; the configuration page's mode and it
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlmodel import Session, col, select
 
@@ -114,3 +116,17 @@ def test_the_configuration_page_sets_the_mode_and_shows_the_assumption(site: Sit
     assert 'id="level-points-assumption"' not in mgmt.get("/config").text
     bad = {**form, "level_points": "5:5,4:6,3:3,2:1,1:0"}
     assert flash(mgmt, mgmt.post("/config/goodbad", data=bad)) == "err"
+
+
+def test_the_month_reports_excel_has_the_rates_and_the_csv_export(site: Site) -> None:
+    mgmt = site.login("mgmt")
+    month = month_of(site.clock.now_ms())
+    r = mgmt.get(f"/management/export/report.xlsx?month={month}")
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert book.sheetnames[-1] == "好差评统计"
+    rows = [[c.value for c in row] for row in book["好差评统计"].iter_rows()]
+    assert rows[-1][:6] == ["全中心", 1, 0, "0.0%", 1, "100.0%"]
+    csv = mgmt.get(f"/management/goodbad/export/national.csv?month={month}").content.decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("窗口,评价数") and "全中心,1,0,0.0%,1,100.0%" in csv
+    platform = mgmt.get(f"/management/goodbad/export/platform.csv?period={month}").content.decode("utf-8-sig")
+    assert "SH-77" in platform
