@@ -150,21 +150,20 @@ def attach_reasons(session: Session, reason_events: Iterable[Event], now_ms: int
 def open_since(session: Session, config: RuleConfig, since_ms: int, now_ms: int) -> int:
     """The sweep's catch-up: cases for bad reviews received since ``since_ms``, reasons attached,
     and due dates the calendar could not give before. Commits."""
-    events = list(
-        session.exec(
-            select(Event).where(
-                col(Event.received_ms) >= since_ms,
-                Event.type == EVAL,
-                col(Event.window_id).is_not(None),
-                _bad_filter(),
-            )
-        ).all()
+    # Only what has no case yet (an anti-join): a quiet minute reads next to nothing.
+    missing = (
+        select(Event)
+        .join(BadReview, col(BadReview.event_id) == Event.id, isouter=True)
+        .where(col(Event.received_ms) >= since_ms, Event.type == EVAL, col(Event.window_id).is_not(None),
+               _bad_filter(), col(BadReview.id).is_(None))
     )
-    opened = open_cases(session, config, events, now_ms)
-    reasons = list(
-        session.exec(select(Event).where(col(Event.received_ms) >= since_ms, Event.type == REASON)).all()
+    opened = open_cases(session, config, list(session.exec(missing).all()), now_ms)
+    unattached = (
+        select(Event)
+        .join(BadReview, col(BadReview.reason_event_id) == Event.id, isouter=True)
+        .where(col(Event.received_ms) >= since_ms, Event.type == REASON, col(BadReview.id).is_(None))
     )
-    attach_reasons(session, reasons, now_ms)
+    attach_reasons(session, list(session.exec(unattached).all()), now_ms, opened)
     fill_due_dates(session, config, now_ms)
     session.commit()
     return len(opened)

@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from host.clock import local
 from host.goodbad.cases import CLOSED, lateness
 from host.models.events import Event
 from host.models.goodbad import BadReview
-from host.rules.goodbad import BAD_LEVELS, SATISFIED_LEVELS, NationalCounts, NationalStats, national_stats
+from host.rules.goodbad import NationalCounts, NationalStats, is_bad_review, is_satisfied, national_stats
 from host.rules.month_span import month_span
 
 
@@ -31,62 +32,36 @@ class MonthNational:
     center: NationalStats
 
 
-def _level_or_rating(levels: frozenset[int], rating: str):  # type: ignore[no-untyped-def]
-    return case(
-        (
-            or_(
-                col(Event.level).in_(sorted(levels)),
-                and_(col(Event.level).is_(None), col(Event.rating) == rating),
-            ),
-            1,
-        ),
-        else_=0,
-    )
-
-
 def load(session: Session, month: str, now_ms: int) -> dict[int, NationalCounts]:
-    """Each window's counts for ``month`` (bad-review steps judged late as of ``now_ms``)."""
+    """Each window's counts for ``month`` (bad-review steps judged late as of ``now_ms``). One
+    GROUP BY window, level, rating (a few rows per window), classified here (host.rules.goodbad)."""
     span = month_span(month)
-    q = (
-        select(
-            col(Event.window_id),
-            func.count(),
-            func.sum(_level_or_rating(SATISFIED_LEVELS, "satisfied")),
-            func.sum(_level_or_rating(BAD_LEVELS, "unsatisfied")),
-        )
-        .where(
-            Event.type == "eval",
-            col(Event.at_ms) >= span.start_ms,
-            col(Event.at_ms) < span.end_ms,
-            col(Event.window_id).is_not(None),
-        )
-        .group_by(col(Event.window_id))
-    )
-    out = {
-        int(w): NationalCounts(int(n), int(s or 0), int(b or 0))
-        for w, n, s, b in session.exec(q).all()
-        if w is not None
-    }
+    q = (sa_select(col(Event.window_id), col(Event.level), col(Event.rating), func.count())
+         .where(col(Event.type) == "eval", col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
+                col(Event.window_id).is_not(None))
+         .group_by(col(Event.window_id), col(Event.level), col(Event.rating)))
+    groups: dict[int, list[int]] = {}
+    for w, level, rating, n in session.connection().execute(q).all():
+        if w is None:
+            continue
+        g = groups.setdefault(int(w), [0, 0, 0])
+        g[0] += int(n)
+        g[1] += int(n) if is_satisfied(rating, level) else 0
+        g[2] += int(n) if is_bad_review(rating, level) else 0
+    out = {w: NationalCounts(n, s, b) for w, (n, s, b) in groups.items()}
     today = local(now_ms).date()
-    rows = session.exec(
-        select(BadReview).where(col(BadReview.at_ms) >= span.start_ms, col(BadReview.at_ms) < span.end_ms)
-    ).all()
+    rows = session.exec(select(BadReview).where(col(BadReview.at_ms) >= span.start_ms,
+                                                col(BadReview.at_ms) < span.end_ms)).all()
     for c in rows:
         late = lateness(c, today)
         done = c.status == CLOSED
         cur = out.get(c.window_id, NationalCounts())
         out[c.window_id] = replace(
-            cur,
-            called_back=cur.called_back + (c.callback_ms is not None),
+            cur, called_back=cur.called_back + (c.callback_ms is not None),
             rectified=cur.rectified + (c.rectify_ms is not None),
-            callback_late=cur.callback_late + late.callback,
-            rectify_late=cur.rectify_late + late.rectify,
-            overdue=cur.overdue
-            + (
-                not done
-                and ((late.callback and c.callback_ms is None) or (late.rectify and c.rectify_ms is None))
-            ),
-        )
+            callback_late=cur.callback_late + late.callback, rectify_late=cur.rectify_late + late.rectify,
+            overdue=cur.overdue + (not done and ((late.callback and c.callback_ms is None)
+                                                  or (late.rectify and c.rectify_ms is None))))
     return out
 
 
