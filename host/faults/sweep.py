@@ -121,7 +121,7 @@ def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_
         added += sum(r.added for r in done.results.values())
         warnings += list(done.warnings)
     # 好差评: a case for every bad review the live watch missed (host.goodbad.cases; idempotent).
-    cases_opened = cases.open_since(session, load_config(session), span.start_ms, now_ms)
+    cases_opened = cases.open_since(session, load_config(session), span.start_ms, now_ms, pace=pace)
     return SweepResult(opened, len(outages), silent, added, warnings=tuple(dict.fromkeys(warnings)),
                        cases_opened=cases_opened)
 
