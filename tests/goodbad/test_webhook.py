@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from host.goodbad.watch import GoodBadWatch
 from host.goodbad.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, Outcome, Webhook
 from host.models import Alert
+from host.settings import BadSettings, from_env
 from tests.goodbad.facts import press
 from tests.scoring.world import MIN, World, always_on_window
 
@@ -159,3 +160,34 @@ def test_a_hanging_webhook_delays_nothing_else(world: World, receiver: Receiver)
     assert len(receiver.requests) == 4
     kinds = [json.loads(b)["kind"] for _, b in receiver.requests]
     assert sorted(kinds) == ["bad_review", "bad_review", "burst", "burst"]
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"EVALPAD_ALERT_WEBHOOK_URL": "ftp://x/hook", "EVALPAD_ALERT_WEBHOOK_SECRET": SECRET}, "URL"),
+        ({"EVALPAD_ALERT_WEBHOOK_URL": "https://alerts.example/hook"}, "SECRET"),
+        (
+            {
+                "EVALPAD_ALERT_WEBHOOK_URL": "https://alerts.example/hook",
+                "EVALPAD_ALERT_WEBHOOK_SECRET": "short",
+            },
+            "SECRET",
+        ),
+    ],
+)
+def test_webhook_settings_are_checked_at_start(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(BadSettings) as err:
+        from_env()
+    assert f"EVALPAD_ALERT_WEBHOOK_{named}" in err.value.detail
+
+
+def test_webhook_settings_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALPAD_ALERT_WEBHOOK_URL", "https://alerts.example/hook")
+    monkeypatch.setenv("EVALPAD_ALERT_WEBHOOK_SECRET", SECRET)
+    s = from_env()
+    assert (s.alert_webhook_url, s.alert_webhook_secret) == ("https://alerts.example/hook", SECRET)
