@@ -171,3 +171,22 @@ def test_callback_and_rectify_rates_at_their_boundaries(world: World) -> None:
         cases.rectify(s, world.clock, first.id, action="已整改", by="区市场监管局:李")
         nat = month_national(s, NOV, world.clock.now_ms()).windows[wid]
         assert (nat.callback_rate, nat.rectify_rate, nat.counts.callback_late) == (1, Fraction(1, 2), 1)
+
+
+def test_the_sweeps_catch_up_commits_in_chunks_and_gives_way_between(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wid = _window(world)
+    for i in range(5):
+        press(world, "pad-A01", wid, EVE + i * 60_000, level=1)
+    monkeypatch.setattr(cases, "CHUNK", 2)
+    paused: list[int] = []
+    with world.session() as s:
+        opened = cases.open_since(
+            s,
+            config.load_config(s),
+            EVE - 1,
+            world.clock.now_ms(),
+            pace=lambda: paused.append(len(_cases(world))),
+        )
+    assert opened == 5 and paused == [2, 4, 5]  # each chunk committed before the pause
