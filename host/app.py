@@ -27,6 +27,7 @@ from host.api.routes import (
     devices,
     events,
     faults,
+    goodbad,
     ops,
     rejected,
     reports,
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 # Every router under /api/v1, one per resource (host/api/routes/).
 API_ROUTERS = (auth, users, windows, sessions, devices, commands, assignments, events, status, rejected,
-               audit, violations, faults, volume, waivers, reports)
+               audit, violations, faults, volume, waivers, reports, goodbad)
 BrokerStatus = Callable[[], bool | None]
 
 

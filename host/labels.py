@@ -88,3 +88,32 @@ COMMAND_STATUS = {
     "expired": "已过期",
     "unpublished": "未发出",
 }
+
+
+# 好差评 (issue 16, host.rules.goodbad): the five levels, the pad's reasons after a bad review,
+# a bad-review case's state, the alerts, the scoring mode and its settings.
+LEVEL = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+BAD_REASON = {"efficiency": "服务效率", "skill": "服务水平", "attitude": "服务态度", "other": "其他"}
+CASE_STATUS = {"open": "待回访", "called_back": "已回访，待整改", "rectified": "已整改，待结案",
+               "closed": "已结案"}
+ALERT_KIND = {"bad_review": "差评", "burst": "集中不满意"}
+SCORING_MODE = {"two_level": "两级评价（满意/不满意，2018 年规则）", "five_level": "五级评价（好差评）"}
+SETTING = {
+    "grace_ms": "关闭宽限时间（毫秒，R5）",
+    "min_interval_ms": "连续评价最短间隔（毫秒，R6）",
+    "placard_categories": "可用工作牌的窗口类别（R5a）",
+    "scoring_mode": "评价方式",
+    "level_points": "五级评价各级分值（级别:分值）",
+    "callback_working_days": "差评回访时限（工作日）",
+    "rectify_working_days": "差评整改时限（工作日）",
+    "burst_window_ms": "集中不满意：统计时段（毫秒）",
+    "burst_min_ratings": "集中不满意：时段内至少评价次数",
+    "burst_share_percent": "集中不满意：不满意占比至少（%）",
+}
+
+
+def level_text(level: int | None, rating: str | None) -> str:
+    """An evaluation's answer as people read it: the level's word, or the two-level rating's."""
+    if level is not None:
+        return LEVEL.get(level, str(level))
+    return RATING.get(rating or "", "—")

@@ -23,6 +23,7 @@ from host.clock import Clock, SystemClock
 from host.db import make_engine, upgrade
 from host.faults.flood import FloodWatch
 from host.faults.sweep import Sweeper
+from host.goodbad.watch import GoodBadWatch
 from host.ingest.mqtt import BrokerAddress, parse_mqtt_url
 from host.ingest.pipeline import IngestPipeline
 from host.releases.rollout import RolloutDriver
@@ -79,9 +80,12 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
             # them, not the bare ingest (`python -m host.ingest`).
             sweeper = Sweeper(engine, clock, busy=pipeline.busy) if http else None
             floods = FloodWatch(engine, clock, settings.flood_evals_per_minute) if http else None
+            # 好差评: bad-review cases and live alerts within seconds, the webhook on its own thread.
+            goodbad = GoodBadWatch(engine, clock, settings.alert_webhook_url,
+                                   settings.alert_webhook_secret) if http else None
             rollouts = RolloutDriver(engine, clock, pipeline.publish, settings.ota_url,
                                      settings.mqtt_prefix, settings.rollout_tick_s) if http else None
-            for job in (sweeper, floods, rollouts):
+            for job in (sweeper, floods, goodbad, rollouts):
                 if job is not None:
                     job.start()
             try:
@@ -95,7 +99,7 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                 else:
                     stopping.wait()
             finally:
-                for job in (rollouts, sweeper, floods):
+                for job in (rollouts, sweeper, floods, goodbad):
                     if job is not None:
                         job.stop()
                 pipeline.stop()

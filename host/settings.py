@@ -20,6 +20,7 @@ from host.rules.floods import DEFAULT_EVALS_PER_MINUTE
 from protocol import spec
 
 MIN_WEB_KEY_BYTES = 32    # as strong as the key the host makes itself (host.web.security)
+MIN_WEBHOOK_SECRET = 16   # the alert webhook's HMAC secret (host.goodbad.webhook)
 
 
 class Settings(BaseSettings):
@@ -62,6 +63,29 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated addresses or networks (e.g. 127.0.0.1, "
         "10.0.0.0/8) of reverse proxies whose X-Forwarded-For names the client. Default: none, "
         "not even loopback: a header from anyone else is ignored.")
+
+    alert_webhook_url: str | None = Field(None, description="Optional http(s) URL that receives every "
+                                          "好差评 alert (a bad review, a burst of unsatisfied ratings) as "
+                                          "signed JSON (host.goodbad.webhook); unset: alerts stay on the "
+                                          "pages.")
+    alert_webhook_secret: str | None = Field(None, description="The webhook's signing secret (HMAC-SHA256, "
+                                             "at least 16 characters; `openssl rand -hex 32`); needed "
+                                             "with EVALPAD_ALERT_WEBHOOK_URL.")
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        if v is not None and (not v.startswith(("http://", "https://")) or len(v) > 500
+                              or not urlsplit(v).hostname):
+            raise ValueError("EVALPAD_ALERT_WEBHOOK_URL must look like 'https://alerts.example/evalpad'")
+        return v
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        if self.alert_webhook_url and len(self.alert_webhook_secret or "") < MIN_WEBHOOK_SECRET:
+            raise ValueError(f"EVALPAD_ALERT_WEBHOOK_SECRET needs at least {MIN_WEBHOOK_SECRET} characters "
+                             "when EVALPAD_ALERT_WEBHOOK_URL is set (make one with `openssl rand -hex 32`)")
+        return self
 
     @field_validator("mqtt_prefix")
     @classmethod

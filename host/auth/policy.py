@@ -16,6 +16,11 @@ everywhere (host.auth.roles.Principal.check_window; the pages' Viewer.may_act_on
 | WINDOWS_EDIT | admin, management | windows, schedules, the calendar |
 | USERS | admin | users and tokens |
 | OWN_WINDOW | staff | the way to one's own window page |
+| RECTIFY | admin, management, staff (own window) | 差评整改 and notes on a bad-review case (issue 16) |
+| ALERTS | every role | the live 好差评 alerts (the hall board shows them) |
+
+Bad-review cases (差评工单) are read like monthly scores (MONTH_SCORES); 回访 and closure are
+REVIEW; the platform export of every evaluation is MONTH_SCORES_ALL_WINDOWS.
 
 Patrol and IT score no one, so they read no monthly scores, on the pages or through the API.
 """
@@ -36,3 +41,5 @@ FLEET = (Role.ADMIN, Role.IT)
 WINDOWS_EDIT = (Role.ADMIN, Role.MANAGEMENT)
 USERS = (Role.ADMIN,)
 OWN_WINDOW = (Role.STAFF,)
+RECTIFY = (Role.ADMIN, Role.MANAGEMENT, Role.STAFF)
+ALERTS = ALL_ROLES

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
+from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +26,17 @@ from host.models.calendar import (
 )
 from host.rules.calendar import Calendar, SummerRange, default_summer
 from host.rules.closures import DEFAULT_GRACE_MS
+from host.rules.goodbad import (
+    DEFAULT_CALLBACK_DAYS,
+    DEFAULT_LEVEL_POINTS,
+    DEFAULT_RECTIFY_DAYS,
+    MODES,
+    TWO_LEVEL,
+    BadMapping,
+    BurstRule,
+    format_level_points,
+    parse_level_points,
+)
 from host.rules.sessions import ORDINARY
 from host.rules.sessions import WindowSchedule as Schedule
 
@@ -36,10 +48,33 @@ PLACARD_CATEGORIES = "placard_categories"  # R5 a
 DEFAULT_MIN_INTERVAL_MS = 20_000           # R6: configurable, default 20 s
 # R5 a: the three police windows (交警, 治安, 出入境) may use the work placard.
 DEFAULT_PLACARD = ("police_traffic", "police_public_security", "police_exit_entry")
+# 好差评 (issue 16, host.rules.goodbad): the scoring mode and its level points, the bad-review
+# deadlines in working days, and what a burst of unsatisfied ratings is (live alerts).
+SCORING_MODE = "scoring_mode"
+LEVEL_POINTS = "level_points"
+CALLBACK_DAYS = "callback_working_days"
+RECTIFY_DAYS = "rectify_working_days"
+BURST_WINDOW_MS = "burst_window_ms"
+BURST_MIN_RATINGS = "burst_min_ratings"
+BURST_SHARE_PCT = "burst_share_percent"
+_BURST = BurstRule()
 DEFAULTS: dict[str, str] = {
     GRACE_MS: str(DEFAULT_GRACE_MS),
     MIN_INTERVAL_MS: str(DEFAULT_MIN_INTERVAL_MS),
     PLACARD_CATEGORIES: ",".join(DEFAULT_PLACARD),
+    SCORING_MODE: TWO_LEVEL,
+    LEVEL_POINTS: format_level_points(DEFAULT_LEVEL_POINTS),
+    CALLBACK_DAYS: str(DEFAULT_CALLBACK_DAYS),
+    RECTIFY_DAYS: str(DEFAULT_RECTIFY_DAYS),
+    BURST_WINDOW_MS: str(_BURST.window_ms),
+    BURST_MIN_RATINGS: str(_BURST.min_ratings),
+    BURST_SHARE_PCT: str(int(_BURST.share * 100)),
+}
+# Whole numbers and their allowed range.
+_WHOLE: dict[str, tuple[int, int]] = {
+    GRACE_MS: (0, 24 * 3600 * 1000), MIN_INTERVAL_MS: (0, 24 * 3600 * 1000),
+    CALLBACK_DAYS: (0, 60), RECTIFY_DAYS: (0, 250),
+    BURST_WINDOW_MS: (60_000, 24 * 3600 * 1000), BURST_MIN_RATINGS: (1, 1000), BURST_SHARE_PCT: (1, 100),
 }
 _CATEGORY = re.compile(r"^[a-z0-9_]+$")
 _SPAN = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -58,6 +93,16 @@ class RuleConfig:
     calendar: Calendar = field(default_factory=Calendar)
     summer: dict[int, SummerRange] = field(default_factory=dict)
     schedules: dict[int, Schedule] = field(default_factory=dict)
+    scoring_mode: str = TWO_LEVEL
+    level_points: dict[int, Fraction] = field(default_factory=lambda: dict(DEFAULT_LEVEL_POINTS))
+    callback_days: int = DEFAULT_CALLBACK_DAYS
+    rectify_days: int = DEFAULT_RECTIFY_DAYS
+    burst: BurstRule = field(default_factory=BurstRule)
+
+    @property
+    def default_level_points(self) -> bool:
+        """Whether the five-level points are the shipped ones (an ASSUMPTION, shown)."""
+        return self.level_points == DEFAULT_LEVEL_POINTS
 
     def schedule(self, window_id: int) -> Schedule:
         return self.schedules.get(window_id, ORDINARY)
@@ -125,7 +170,11 @@ def load_config(session: Session) -> RuleConfig:
     return RuleConfig(grace_ms=int(values[GRACE_MS]), min_interval_ms=int(values[MIN_INTERVAL_MS]),
                       placard_categories=frozenset(c for c in values[PLACARD_CATEGORIES].split(",") if c),
                       calendar=Calendar(overrides=overrides, declared_years=years), summer=summer,
-                      schedules=schedules)
+                      schedules=schedules, scoring_mode=values[SCORING_MODE],
+                      level_points=parse_level_points(values[LEVEL_POINTS]),
+                      callback_days=int(values[CALLBACK_DAYS]), rectify_days=int(values[RECTIFY_DAYS]),
+                      burst=BurstRule(int(values[BURST_WINDOW_MS]), int(values[BURST_MIN_RATINGS]),
+                                      Fraction(int(values[BURST_SHARE_PCT]), 100)))
 
 
 def parse_weekdays(text: str) -> frozenset[int]:
@@ -165,15 +214,26 @@ def _need(by: str, reason: str) -> None:
 
 
 def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str, reason: str) -> RuleSetting:
-    """Change one rule setting (R5 grace period, R6 minimum interval, R5a placard categories)."""
+    """Change one rule setting (R5 grace period, R6 minimum interval, R5a placard categories; the
+    好差评 scoring mode, level points, bad-review deadlines and burst rule, issue 16)."""
     _need(by, reason)
     if key not in DEFAULTS:
         raise ConfigError(f"unknown setting {key!r}: one of {', '.join(sorted(DEFAULTS))}")
     value = value.strip()
-    if key in (GRACE_MS, MIN_INTERVAL_MS):
-        if not value.isdigit() or not 0 <= int(value) <= MAX_SETTING_MS:
-            raise ConfigError(f"{key} must be whole milliseconds between 0 and {MAX_SETTING_MS}, "
-                              f"got {value!r}")
+    if key in _WHOLE:
+        lo, hi = _WHOLE[key]
+        if not value.isdigit() or not lo <= int(value) <= hi:
+            unit = "milliseconds" if key.endswith("_ms") else "a whole number"
+            raise ConfigError(f"{key} must be {unit} between {lo} and {hi}, got {value!r}")
+        value = str(int(value))
+    elif key == SCORING_MODE:
+        if value not in MODES:
+            raise ConfigError(f"{key} must be one of {', '.join(MODES)}, got {value!r}")
+    elif key == LEVEL_POINTS:
+        try:
+            value = format_level_points(parse_level_points(value))
+        except BadMapping as exc:
+            raise ConfigError(f"{key}: {exc}") from None
     else:
         cats = [c.strip() for c in value.split(",") if c.strip()]
         bad = [c for c in cats if not _CATEGORY.match(c)]

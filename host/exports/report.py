@@ -87,6 +87,8 @@ def month_deductions_csv(scores: Sequence[MonthScore], names: Mapping[int, str],
     return to_csv(detail_table(scores, names, month))
 
 
-def month_report_xlsx(scores: Sequence[MonthScore], names: Mapping[int, str], month: str) -> bytes:
-    """Two printable sheets: the summary (月度考核) and every deduction line (扣分明细)."""
-    return to_xlsx(summary_table(scores, names, month), detail_table(scores, names, month))
+def month_report_xlsx(scores: Sequence[MonthScore], names: Mapping[int, str], month: str,
+                      *extra: Table) -> bytes:
+    """Printable sheets: the summary (月度考核), every deduction line (扣分明细), and ``extra`` ones
+    (the 好差评 rates, host.exports.national)."""
+    return to_xlsx(summary_table(scores, names, month), detail_table(scores, names, month), *extra)

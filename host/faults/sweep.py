@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from host.calendar.config import load_config
 from host.calendar.hours import working_within
 from host.clock import Clock
 from host.faults.detect import FaultRules, detect_outages, detect_silent, sync_pad_events
+from host.goodbad import cases
 from host.models.events import Event
 from host.models.service import ServiceSession
 from host.rules.month_span import month_of
@@ -75,6 +77,7 @@ class SweepResult:
     outages: int
     silent_opened: int
     candidates_added: int
+    cases_opened: int = 0
     warnings: tuple[str, ...] = ()
 
 
@@ -117,7 +120,10 @@ def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_
         done = detect_month(session, month, now_ms=now_ms, window_ids=window_ids, within=span, pace=pace)
         added += sum(r.added for r in done.results.values())
         warnings += list(done.warnings)
-    return SweepResult(opened, len(outages), silent, added, tuple(dict.fromkeys(warnings)))
+    # 好差评: a case for every bad review the live watch missed (host.goodbad.cases; idempotent).
+    cases_opened = cases.open_since(session, load_config(session), span.start_ms, now_ms, pace=pace)
+    return SweepResult(opened, len(outages), silent, added, warnings=tuple(dict.fromkeys(warnings)),
+                       cases_opened=cases_opened)
 
 
 class Sweeper:

@@ -19,6 +19,7 @@ from host.models.commands import Command
 from host.models.events import BootAnchor, Event, EventConflict, RejectedMessage
 from host.models.faults import Fault, FaultEvidence
 from host.models.fleet import Assignment, AssignmentCorrection, Device, Window
+from host.models.goodbad import Alert, BadReview
 from host.models.liveness import DeviceStatus, HostBeat, HostDowntime, ModeInterval, PowerInterval
 from host.models.months import MonthAction
 from host.models.releases import PadUpdate, Release, Rollout
@@ -29,10 +30,12 @@ from host.models.volume import MonthlyVolume, VolumeImport
 from host.models.waivers import Waiver
 
 __all__ = [
+                                   "Alert",
                                    "ApiToken",
                                    "Assignment",
                                    "AssignmentCorrection",
                                    "AuditEntry",
+                                   "BadReview",
                                    "BootAnchor",
                                    "CalendarDay",
                                    "CalendarYear",

@@ -55,14 +55,15 @@ def base_score(valid: int, satisfied: int) -> Fraction:
 
 def month_score(window_id: int, month: str, *, volume: int | None, volume_source: str, valid: int,
                 satisfied: int, deductions: Sequence[Deduction] = (),
-                waivers: Mapping[str, str] | None = None) -> MonthScore:
+                waivers: Mapping[str, str] | None = None, points: Fraction | None = None) -> MonthScore:
     """One window's month (R2-R4, R8, R9).
 
     ``deductions`` are the closures and confirmed violations (R5, R6), already marked waived
     where R7 applies; the shortfall deduction (R4) is added here. ``waivers`` maps
     ``deduction_key`` -> the management section's written reason (R8). A month without a
     known volume has standard count 0: no shortfall can be judged (the report shows
-    ``volume_source`` "none").
+    ``volume_source`` "none"). ``points``: the evaluations' points where the five-level mode
+    gives levels other points (host.rules.goodbad.points_total); base = points / N. None: R2's 5 × S.
     """
     standard = standard_count(volume) if volume is not None else 0
     lines = list(deductions)
@@ -77,6 +78,10 @@ def month_score(window_id: int, month: str, *, volume: int | None, volume_source
     if valid == 0 and standard == 0:
         return MonthScore(window_id, month, volume, volume_source, standard, 0, 0, None, tuple(lines), None)
     base = base_score(valid, satisfied)
+    if points is not None and valid:
+        if not 0 <= points <= FULL_MARKS * valid:
+            raise ValueError(f"need 0 <= points <= 5 × N, got {points} for N={valid}")
+        base = points / valid
     counted = sum((x.points for x in lines if x.counts), Fraction(0))
     final = max(Fraction(0), base - counted)
     return MonthScore(window_id, month, volume, volume_source, standard, valid, satisfied, base,

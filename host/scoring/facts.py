@@ -25,6 +25,7 @@ from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
 from host.rules.calendar import DayKind
 from host.rules.closures import Raw, WindowPower
+from host.rules.goodbad import FIVE_LEVEL, LEVELS
 from host.rules.month_span import month_span
 from host.rules.sessions import at
 from host.rules.tenure import PadExcuse, Tenure
@@ -36,10 +37,14 @@ EVAL = "eval"                 # protocol.spec EVENT_TYPES: a citizen's press tha
 SATISFIED = "satisfied"
 
 
+NO_LEVELS = (0, 0, 0, 0, 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Tally:
     valid: int
     satisfied: int
+    levels: tuple[int, ...] = (0, 0, 0, 0, 0)   # how many had level 1..5 (好差评, issue 16; NO_LEVELS)
 
 
 def windows(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Window]:
@@ -53,10 +58,12 @@ def windows(session: Session, span: Span, window_ids: Collection[int] | None = N
 
 
 def tallies(session: Session, span: Span, window_ids: Collection[int] | None = None,
-            only_ids: Collection[int] | None = None) -> dict[int, Tally]:
-    """R2: N and S per window for evaluations pressed within ``span`` (R10: at_ms, not arrival)."""
+            only_ids: Collection[int] | None = None, levels: bool = False) -> dict[int, Tally]:
+    """R2: N and S per window for evaluations pressed within ``span`` (R10: at_ms, not arrival),
+    and, with ``levels`` (the five-level mode: it costs the query ~2x), how many carried each level."""
     sat = func.sum(case((col(Event.rating) == SATISFIED, 1), else_=0))
-    q = (select(col(Event.window_id), func.count(), sat)
+    per_level = [func.sum(case((col(Event.level) == k, 1), else_=0)) for k in LEVELS] if levels else []
+    q = (select(col(Event.window_id), func.count(), sat, *per_level)
          .where(Event.type == EVAL, col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
                 col(Event.window_id).is_not(None))
          .group_by(col(Event.window_id)))
@@ -64,7 +71,13 @@ def tallies(session: Session, span: Span, window_ids: Collection[int] | None = N
         q = q.where(col(Event.window_id).in_(list(window_ids)))
     if only_ids is not None:
         q = q.where(col(Event.id).in_(list(only_ids)))
-    return {int(w): Tally(int(n), int(s or 0)) for w, n, s in session.exec(q).all() if w is not None}
+    out: dict[int, Tally] = {}
+    for row in session.exec(q).all():
+        w, n, s = row[0], row[1], row[2]
+        if w is not None:
+            by_level = tuple(int(c or 0) for c in list(row)[3:])
+            out[int(w)] = Tally(int(n), int(s or 0), by_level or NO_LEVELS)
+    return out
 
 
 def events_by_id(session: Session, ids: Collection[int]) -> dict[int, Event]:
@@ -224,6 +237,7 @@ def load_month(session: Session, month: str, now_ms: int,
     span = month_span(month)
     until = max(span.start_ms, min(span.end_ms, now_ms))
     config = load_config(session)
+    five = config.scoring_mode == FIVE_LEVEL        # only then do the levels' counts matter
     kinds = day_kinds(config.calendar, [d for d in month_days(month) if at(d, time(0)) < until])
     wins = windows(session, span, window_ids)
     ids = [w.id for w in wins if w.id is not None]
@@ -239,8 +253,8 @@ def load_month(session: Session, month: str, now_ms: int,
         month=month, span=span, now_ms=now_ms, until_ms=until, config=config, kinds=kinds,
         windows=tuple(WindowInfo(w.id, w.number, w.name, w.category) for w in wins if w.id is not None),
         ranked=window_ids is None,
-        tallies=tallies(session, span, scope),
-        voided=tallies(session, span, scope, only_ids=voided) if voided else {},
+        tallies=tallies(session, span, scope, levels=five),
+        voided=tallies(session, span, scope, only_ids=voided, levels=five) if voided else {},
         violations=violations,
         waivers={wid: decisions.waivers(session, wid, month)
                  for wid in decisions.windows_with_waivers(session, month) & set(ids)},

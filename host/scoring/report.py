@@ -19,6 +19,7 @@ from host.calendar.config import RuleConfig
 from host.calendar.hours import SessionPlanner
 from host.clock import Clock, local
 from host.rules.closures import ExcuseSpan, WindowPower, find_closures
+from host.rules.goodbad import FIVE_LEVEL, format_level_points, points_total
 from host.rules.score import closure_deduction, excuse_text, month_score, ranks
 from host.rules.tenure import excuses_on
 from host.rules.types import Deduction
@@ -71,8 +72,13 @@ def judge_window(f: MonthFacts, planner: SessionPlanner, w: WindowInfo) -> Windo
     volume, source = f.volumes.get(w.id) or (None, "none")
     lines = sorted([*(closure_deduction(c) for c in closures), *violations],
                    key=lambda d: (d.span.start_ms if d.span else d.at_ms or 0, d.kind))
-    score = month_score(w.id, f.month, volume=volume, volume_source=source, valid=t.valid - vt.valid,
-                        satisfied=t.satisfied - vt.satisfied, deductions=lines, waivers=f.waivers.get(w.id))
+    valid, satisfied = t.valid - vt.valid, t.satisfied - vt.satisfied
+    levels = tuple(a - b for a, b in zip(t.levels, vt.levels, strict=True))
+    # 好差评 five-level mode: levels worth the configured points; two-level: R2 as it stands.
+    points = (points_total(valid, satisfied, levels, FIVE_LEVEL, config.level_points)
+              if config.scoring_mode == FIVE_LEVEL and any(levels) else None)
+    score = month_score(w.id, f.month, volume=volume, volume_source=source, valid=valid,
+                        satisfied=satisfied, deductions=lines, waivers=f.waivers.get(w.id), points=points)
     notes = []
     if volume is None:
         notes.append("no volume for this month (import it or connect the queue system): "
@@ -110,4 +116,8 @@ def assumptions(config: RuleConfig, days: Sequence[date]) -> tuple[str, ...]:
             out.append(f"summer schedule {year}: {rng.start:%m-%d}..{rng.end:%m-%d} is the shipped default, "
                        f"an ASSUMPTION (the source gives no range); set it with "
                        f"`evalpad calendar summer {year} START END --by NAME --reason ...` (R5)")
+    if config.scoring_mode == FIVE_LEVEL and config.default_level_points:
+        out.append(f"five-level points {format_level_points(config.level_points)} are the shipped default, "
+                   "an ASSUMPTION (R1 read through the levels: 基本满意 and above are satisfied, worth 5); "
+                   "set them on the configuration page or with `evalpad calendar setting level_points ...`")
     return tuple(out)

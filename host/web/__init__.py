@@ -21,7 +21,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.api import params
 from host.errors import ServiceError
-from host.web import api_docs, auth_pages, board, config_pages, it_pages, window_pages
+from host.web import (
+    alerts_board,
+    api_docs,
+    auth_pages,
+    board,
+    config_pages,
+    goodbad_config,
+    it_pages,
+    window_pages,
+)
 from host.web.core import (
     FLASH_HEADER,
     LoginRequired,
@@ -32,7 +41,7 @@ from host.web.core import (
     make_templates,
     render,
 )
-from host.web.management import charts, report, violations, volume, waivers
+from host.web.management import charts, goodbad, report, violations, volume, waivers
 from host.web.security import FLASH_COOKIE, FLASH_MAX_AGE_S, CookieJar, load_key
 
 log = logging.getLogger(__name__)
@@ -71,8 +80,8 @@ def mount_web(app: FastAPI) -> None:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    routers = [m.router for m in (auth_pages, board, window_pages, report, violations, waivers, volume,
-                                  charts, it_pages, config_pages, api_docs)]
+    routers = [m.router for m in (auth_pages, board, alerts_board, window_pages, report, violations, waivers,
+                                  volume, charts, goodbad, it_pages, config_pages, goodbad_config, api_docs)]
     check_routes(routers)
     for router in routers:
         app.include_router(router)

@@ -19,6 +19,7 @@ from host.auth.users import create_user, disable_user, list_users
 from host.calendar import config
 from host.clock import parse_day
 from host.errors import ServiceError
+from host.web import goodbad_config
 from host.web.core import DB, ClockDep, Viewer, action, back, page, render
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def overview(request: Request, session: DB, viewer: Reader) -> HTMLResponse:
         schedules={s.window_id: s for s in config.window_schedules(session)},
         window_days=config.window_days(session, newest=CALENDAR_SHOWN),
         numbers={w.id: w.number for w in windows},
+        goodbad=goodbad_config.view(session),
     )
 
 

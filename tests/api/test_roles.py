@@ -28,6 +28,9 @@ DESK = _roles(policy.DESK)                  # not patrol
 OPERATOR = _roles(policy.PAD_COMMANDS)
 OVERSIGHT = _roles(policy.OVERSIGHT)
 REPORTER = _roles(policy.REPORT_VIOLATION)
+RECTIFY = _roles(policy.RECTIFY)
+ALERTS = _roles(policy.ALERTS)
+ALL_SCORES = _roles(policy.MONTH_SCORES_ALL_WINDOWS)
 
 V1 = "/api/v1"
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
@@ -96,6 +99,17 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/reports/months/{{month}}/reopen"): REVIEW,
     ("GET", f"{V1}/reports/periods/{{period}}"): SCORES,
     ("GET", f"{V1}/reports/config/{{year}}"): ALL,
+    # 好差评 (issue 16): bad-review cases, national rates, live alerts, the platform export
+    ("GET", f"{V1}/badreviews"): SCORES,
+    ("GET", f"{V1}/badreviews/{{case_id}}"): SCORES,
+    ("POST", f"{V1}/badreviews/{{case_id}}/callback"): REVIEW,
+    ("POST", f"{V1}/badreviews/{{case_id}}/rectify"): RECTIFY,
+    ("POST", f"{V1}/badreviews/{{case_id}}/evidence"): RECTIFY,
+    ("POST", f"{V1}/badreviews/{{case_id}}/close"): REVIEW,
+    ("GET", f"{V1}/badreviews/stats/{{month}}"): SCORES,
+    ("GET", f"{V1}/alerts"): ALERTS,
+    ("POST", f"{V1}/alerts/{{alert_id}}/ack"): REVIEW,
+    ("GET", f"{V1}/exports/platform"): ALL_SCORES,
 }
 PUBLIC = {("POST", f"{V1}/auth/login"), ("GET", "/healthz"), ("GET", "/ota/{version}/{path:path}")}
 

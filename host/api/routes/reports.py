@@ -23,6 +23,7 @@ from host.calendar.hours import calendar_error
 from host.errors import Invalid, NotFound
 from host.models.fleet import Window
 from host.rules.calendar import CalendarMissing
+from host.rules.goodbad import format_level_points
 from host.rules.score import shown
 from host.scoring import serialize
 from host.scoring.months import close_month, history, month_view, reopen_month
@@ -132,4 +133,8 @@ def scoring_config(year: Year, who: AnyUser, session: SessionDep) -> dict[str, A
         "calendar_entries": {d.isoformat(): w for d, w in sorted(cfg.calendar.overrides.items())
                              if d.year == year},
         "year_declared": year in cfg.calendar.declared_years,
+        "scoring_mode": {"mode": cfg.scoring_mode, "level_points": format_level_points(cfg.level_points),
+                         "assumption": cfg.default_level_points,
+                         "note": "shipped default: R1 through the levels (3-5 satisfied = 5, 1-2 = 0)"
+                         if cfg.default_level_points else "configured"},
     }

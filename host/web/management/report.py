@@ -12,10 +12,13 @@ from host import exports, fleet, violations, waivers
 from host.api.download import download
 from host.api.params import Month, MonthQuery
 from host.errors import ServiceError
+from host.exports.national import national_table
 from host.rules.calendar import CalendarMissing
 from host.scoring.facts import events_by_id
 from host.scoring.months import close_month, history, month_view, reopen_month
+from host.scoring.national import month_national
 from host.web.core import DB, ClockDep, back, render
+from host.web.management.goodbad import national_rows
 from host.web.management.shared import Deciders, Reader, month_or_now, months_before, report_json
 
 router = APIRouter(prefix="/management")
@@ -40,6 +43,7 @@ def report(
         next=months_before(m, -1),
         history=history(session, m),
         pending=pending,
+        national=national_rows(session, m, clock),  # 好差评 rates and overdue cases (issue 16)
     )
 
 
@@ -120,5 +124,8 @@ def export(
         return download(
             exports.month_deductions_csv(scores, fleet.window_names(session), m), fmt, f"deductions-{m}"
         )
-    write_r = exports.month_report_csv if fmt == "csv" else exports.month_report_xlsx
-    return download(write_r(scores, fleet.window_names(session), m), fmt, f"report-{m}")
+    if fmt == "xlsx":  # with the month's 好差评 rates as a third sheet (issue 16)
+        names = fleet.window_names(session)
+        rates = national_table(month_national(session, m, clock.now_ms()), names)
+        return download(exports.month_report_xlsx(scores, names, m, rates), fmt, f"report-{m}")
+    return download(exports.month_report_csv(scores, fleet.window_names(session), m), fmt, f"report-{m}")
