@@ -2,9 +2,11 @@
 
 ``load_month`` reads everything one month's judgement needs (``MonthFacts``: the calendar,
 the windows, their counts, power, pads and the people's decisions) in a fixed number of
-queries; host.scoring.report judges it without the database. Evaluation counts are
-aggregated in SQL (GROUP BY window); power intervals are attributed to windows through the
-assignment history (R10) and clipped to the month.
+queries; host.scoring.report judges it without the database. Evaluation counts (N, S) are
+summed from the daily counts the database keeps beside the events (host.models.counts: ~30
+rows per window, not its events); only the few voided by confirmed violations are counted
+from their events. Power intervals are attributed to windows through the assignment history
+(R10) and clipped to the month.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from host.calendar.config import RuleConfig, load_config
 from host.calendar.hours import day_kinds, month_days
+from host.models.counts import DailyCount
 from host.models.events import Event
 from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
@@ -65,6 +68,19 @@ def tallies(session: Session, span: Span, window_ids: Collection[int] | None = N
     if only_ids is not None:
         q = q.where(col(Event.id).in_(list(only_ids)))
     return {int(w): Tally(int(n), int(s or 0)) for w, n, s in session.exec(q).all() if w is not None}
+
+
+def counted(session: Session, month: str, window_ids: Collection[int] | None = None) -> dict[int, Tally]:
+    """R2: N and S per window for evaluations pressed in ``month`` (R10: the day pressed,
+    Asia/Shanghai), from the daily counts; the same as ``tallies`` over the month's span."""
+    days = month_days(month)
+    q = (sa_select(col(DailyCount.window_id), func.sum(col(DailyCount.evals)),
+                   func.sum(col(DailyCount.satisfied)))
+         .where(col(DailyCount.day) >= days[0], col(DailyCount.day) <= days[-1])
+         .group_by(col(DailyCount.window_id)))
+    if window_ids is not None:
+        q = q.where(col(DailyCount.window_id).in_(list(window_ids)))
+    return {int(w): Tally(int(n), int(s)) for w, n, s in session.connection().execute(q).all() if n}
 
 
 def events_by_id(session: Session, ids: Collection[int]) -> dict[int, Event]:
@@ -239,7 +255,7 @@ def load_month(session: Session, month: str, now_ms: int,
         month=month, span=span, now_ms=now_ms, until_ms=until, config=config, kinds=kinds,
         windows=tuple(WindowInfo(w.id, w.number, w.name, w.category) for w in wins if w.id is not None),
         ranked=window_ids is None,
-        tallies=tallies(session, span, scope),
+        tallies=counted(session, month, scope),
         voided=tallies(session, span, scope, only_ids=voided) if voided else {},
         violations=violations,
         waivers={wid: decisions.waivers(session, wid, month)
