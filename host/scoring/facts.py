@@ -12,9 +12,10 @@ from their events. Power intervals are attributed to windows through the assignm
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from typing import cast
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sa_select
@@ -45,14 +46,18 @@ class Tally:
     satisfied: int
 
 
-def windows(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Window]:
+def windows(session: Session, span: Span, window_ids: Collection[int] | None = None,
+            assigned: Sequence[Assigned] | None = None) -> list[WindowInfo]:
     """The given windows, or every active window plus any retired one that had a pad in ``span``
-    (a window retired mid-month still gets its month)."""
-    q = select(Window).order_by(col(Window.id))
+    (a window retired mid-month still gets its month; ``assigned``: the span's assignments)."""
+    q = sa_select(col(Window.id), col(Window.number), col(Window.name), col(Window.category),
+                  col(Window.active)).order_by(col(Window.id))
     if window_ids is not None:
-        return list(session.exec(q.where(col(Window.id).in_(list(window_ids)))).all())
-    had_pad = {a.window_id for a in assignments(session, span)}
-    return [w for w in session.exec(q).all() if w.active or w.id in had_pad]
+        q = q.where(col(Window.id).in_(list(window_ids)))
+        return [WindowInfo(cast(int, i), n, name, c) for i, n, name, c, _ in session.connection().execute(q)]
+    had_pad = {a[1] for a in (assigned if assigned is not None else assignments(session, span))}
+    return [WindowInfo(cast(int, i), n, name, c) for i, n, name, c, active in session.connection().execute(q)
+            if active or i in had_pad]
 
 
 def tallies(session: Session, span: Span, window_ids: Collection[int] | None = None,
@@ -134,25 +139,31 @@ def late_corrections(session: Session, month: str, span: Span, closed_at_ms: int
     return out
 
 
-def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assignment]:
+Assigned = tuple[str, int, int, int | None]      # device, window, start_ms, end_ms (None: open)
+
+
+def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assigned]:
+    """R10: the pads' assignment intervals overlapping ``span``, as plain tuples (2,000 windows)."""
     still = or_(col(Assignment.end_ms).is_(None), col(Assignment.end_ms) > span.start_ms)
-    q = select(Assignment).where(col(Assignment.start_ms) < span.end_ms, still)
+    q = sa_select(col(Assignment.device_id), col(Assignment.window_id), col(Assignment.start_ms),
+                  col(Assignment.end_ms)).where(col(Assignment.start_ms) < span.end_ms, still)
     if window_ids is not None:
         q = q.where(col(Assignment.window_id).in_(list(window_ids)))
-    return list(session.exec(q).all())
+    return [(d, w, a, b) for d, w, a, b in session.connection().execute(q)]
 
 
-def power_by_window(session: Session, span: Span, until_ms: int,
-                    window_ids: Collection[int] | None = None) -> tuple[dict[int, WindowPower],
-                                                                        dict[int, list[Tenure]]]:
+def power_by_window(session: Session, span: Span, until_ms: int, window_ids: Collection[int] | None = None,
+                    assigned: Sequence[Assigned] | None = None) -> tuple[dict[int, WindowPower],
+                                                                         dict[int, list[Tenure]]]:
     """R10: each pad's power intervals, clipped to when it sat on which window (and to ``until_ms``).
 
     Returns window -> facts and window -> its pads' tenures in the span (what a pad's fault
     may excuse there, R7). An open interval (``end_ms`` None: still so) lasts until ``until_ms``.
     """
-    assigned = assignments(session, span, window_ids)
-    devices = sorted({a.device_id for a in assigned})
-    by_device: dict[str, list[tuple[str, int, int | None, str]]] = defaultdict(list)
+    if assigned is None:
+        assigned = assignments(session, span, window_ids)
+    devices = sorted({a[0] for a in assigned})
+    by_device: dict[str, list[tuple[str, str, int, int | None, str]]] = defaultdict(list)
     if devices:
         # Plain column tuples, not ORM objects: a month of 2,000 pads is ~10^5 intervals.
         q = sa_select(col(PowerInterval.device_id), col(PowerInterval.state), col(PowerInterval.start_ms),
@@ -162,20 +173,19 @@ def power_by_window(session: Session, span: Span, until_ms: int,
         if window_ids is not None:
             q = q.where(col(PowerInterval.device_id).in_(devices))
         wanted = set(devices)
-        for dev, state, start, end, cause in session.connection().execute(q).all():
-            if dev in wanted:
-                by_device[dev].append((state, start, end, cause))
+        for row in session.connection().execute(q).tuples().all():
+            if row[0] in wanted:
+                by_device[row[0]].append(row)
     raw: dict[int, list[Raw]] = defaultdict(list)
     tenures: dict[int, list[Tenure]] = defaultdict(list)
-    for a in assigned:
-        lo = max(a.start_ms, span.start_ms)
-        hi = min(a.end_ms if a.end_ms is not None else until_ms, span.end_ms, until_ms)
+    for dev, wid, a_start, a_end in assigned:
+        lo = max(a_start, span.start_ms)
+        hi = min(a_end if a_end is not None else until_ms, span.end_ms, until_ms)
         if lo >= hi:
             continue
-        tenures[a.window_id].append(Tenure(a.device_id, Span(lo, hi)))
-        out = raw[a.window_id]
-        dev = a.device_id
-        for state, start, end, cause in by_device.get(dev, ()):
+        tenures[wid].append(Tenure(dev, Span(lo, hi)))
+        out = raw[wid]
+        for _, state, start, end, cause in by_device.get(dev, ()):
             if start >= lo and end is not None and end <= hi:      # inside: the common case
                 out.append((dev, state, start, end, cause))
                 continue
@@ -241,19 +251,20 @@ def load_month(session: Session, month: str, now_ms: int,
     until = max(span.start_ms, min(span.end_ms, now_ms))
     config = load_config(session)
     kinds = day_kinds(config.calendar, [d for d in month_days(month) if at(d, time(0)) < until])
-    wins = windows(session, span, window_ids)
-    ids = [w.id for w in wins if w.id is not None]
+    assigned = assignments(session, span, window_ids)
+    wins = windows(session, span, window_ids, assigned)
+    ids = [w.id for w in wins]
     scope = ids if window_ids is not None else None
     violations: dict[int, list[Deduction]] = {}
     voided: set[int] = set()
     for wid in decisions.windows_with_confirmed(session, span) & set(ids):
         violations[wid], v = decisions.confirmed(session, wid, month)
         voided |= v
-    power, tenures = power_by_window(session, span, until, scope)
+    power, tenures = power_by_window(session, span, until, scope, assigned)
     pads = {t.device_id for ts in tenures.values() for t in ts}
     return MonthFacts(
         month=month, span=span, now_ms=now_ms, until_ms=until, config=config, kinds=kinds,
-        windows=tuple(WindowInfo(w.id, w.number, w.name, w.category) for w in wins if w.id is not None),
+        windows=tuple(wins),
         ranked=window_ids is None,
         tallies=counted(session, month, scope),
         voided=tallies(session, span, scope, only_ids=voided) if voided else {},

@@ -39,6 +39,7 @@ def upgrade() -> None:
     for statement in (SQLITE if dialect == "sqlite" else POSTGRESQL):
         op.execute(statement)
     op.execute(BACKFILL.format(day=DAY[dialect].format(r="")))
+    op.execute("ANALYZE dailycount")
 
 
 def downgrade() -> None:
