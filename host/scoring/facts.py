@@ -88,6 +88,26 @@ def counted(session: Session, month: str, window_ids: Collection[int] | None = N
     return {int(w): Tally(int(n), int(s)) for w, n, s in session.connection().execute(q).all() if n}
 
 
+def counted_levels(session: Session, month: str,
+                   window_ids: Collection[int] | None = None) -> dict[int, tuple[int, int, int, int, int]]:
+    """The five-level answers (好差评 mode, issue 16) per window in ``month``: evaluations at
+    level 1 .. 5, from the daily counts (windows with none left out)."""
+    days = month_days(month)
+    levels = [func.sum(col(c)) for c in (DailyCount.level_1, DailyCount.level_2, DailyCount.level_3,
+                                          DailyCount.level_4, DailyCount.level_5)]
+    q = (sa_select(col(DailyCount.window_id), *levels)
+         .where(col(DailyCount.day) >= days[0], col(DailyCount.day) <= days[-1])
+         .group_by(col(DailyCount.window_id)))
+    if window_ids is not None:
+        q = q.where(col(DailyCount.window_id).in_(list(window_ids)))
+    out: dict[int, tuple[int, int, int, int, int]] = {}
+    for w, *sums in session.connection().execute(q).all():
+        l1, l2, l3, l4, l5 = (int(x) for x in sums)
+        if l1 or l2 or l3 or l4 or l5:
+            out[int(w)] = (l1, l2, l3, l4, l5)
+    return out
+
+
 def events_by_id(session: Session, ids: Collection[int]) -> dict[int, Event]:
     """The events behind a deduction (its evidence), by id."""
     if not ids:

@@ -35,7 +35,7 @@ from host.ingest.liveness import Liveness
 from host.ingest.replay import replay_rejected
 from host.models import AuditEntry, Device, Event
 from host.rules.month_span import month_span
-from host.scoring.facts import counted, load_month, tallies
+from host.scoring.facts import counted, counted_levels, load_month, tallies
 from host.violations.review import confirm, report
 from protocol import messages, spec, topics
 from tests.scoring.world import MIN, World, sh
@@ -206,7 +206,9 @@ def test_five_level_answers_are_counted_per_level(world: World) -> None:
         hall.direct(0, 1, 600, level)
     with world.session() as s:
         row = counts.kept(s)[(hall.wids[0], DAYS[1])]
+        month = counted_levels(s, NOV, [hall.wids[0], hall.wids[1]])
     assert row == (5, 3, 2, 1, 0, 0, 1, 2)
+    assert month == {hall.wids[0]: (1, 0, 0, 1, 2)}
 
 
 def test_a_correction_moves_the_counts_with_the_events(world: World) -> None:
