@@ -193,9 +193,9 @@ def power_by_window(session: Session, span: Span, until_ms: int, window_ids: Col
         if window_ids is not None:
             q = q.where(col(PowerInterval.device_id).in_(devices))
         wanted = set(devices)
-        for row in session.connection().execute(q).tuples().all():
-            if row[0] in wanted:
-                by_device[row[0]].append(row)
+        for dev, state, start, end, cause in session.connection().execute(q).all():
+            if dev in wanted:
+                by_device[dev].append((dev, state, start, end, cause))
     raw: dict[int, list[Raw]] = defaultdict(list)
     tenures: dict[int, list[Tenure]] = defaultdict(list)
     for dev, wid, a_start, a_end in assigned:
