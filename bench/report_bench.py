@@ -1,7 +1,13 @@
 """Benchmark (not a test): the monthly report for 2,000 windows x 3,000 evaluations (6 million
 events) on SQLite and PostgreSQL, and a "month so far" view of one window.
 
-Targets (issue 5): the whole month under 5 s; one window's month so far under 200 ms.
+Targets: the whole month under 1 s (issue 15; issue 5 asked 5 s); one window's month so far under
+200 ms. N and S come from the daily counts the database keeps beside the events (host.models.counts),
+so the events' number no longer matters; what remains is the month's ~120,000 power intervals
+(closures, R5) and the judgement. Wall time and CPU time are printed: on a shared
+machine the wall time is mostly waiting for a core (the load average is printed too); the CPU time is
+this process's (on SQLite the database's work is in it) plus, on PostgreSQL on this machine, the
+server backend's that answered (/proc; parallel workers, if any, not counted).
 
     .venv/bin/python bench/report_bench.py                 # both databases, full size
     .venv/bin/python bench/report_bench.py --db sqlite --windows 200 --evals 300   # quick
@@ -23,7 +29,7 @@ import sys
 import tempfile
 import time as walltime
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -164,21 +170,40 @@ def fill_postgres(url: str, windows: int, evals: int) -> None:
         con.execute("VACUUM ANALYZE")
 
 
+def _server_cpu(session: Session) -> Callable[[], float]:
+    """CPU seconds of the PostgreSQL backend serving ``session`` (same machine: /proc), else 0."""
+    if session.get_bind().dialect.name != "postgresql":
+        return lambda: 0.0
+    pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0                       # the server is on another machine: not counted
+        return (int(fields[11]) + int(fields[12])) / tick      # utime + stime
+    return read
+
+
 def measure(url: str, windows: int, repeat: int) -> dict[str, float]:
     engine = make_engine(url)
     out: dict[str, float] = {}
     try:
         ended = ManualClock(sh(date(2026, 12, 2), time(9)))
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
             with Session(engine) as s:
-                t = walltime.perf_counter()
+                server = _server_cpu(s)
+                t, c, sc = walltime.perf_counter(), walltime.process_time(), server()
                 view = month_view(s, MONTH, ended)
                 times.append(walltime.perf_counter() - t)
+                cpu.append(walltime.process_time() - c + server() - sc)
         assert len(view.results) == windows, len(view.results)
         closures = sum(len(r.closures) for r in view.results)
         out["month_report_s_best"] = min(times)
         out["month_report_s_median"] = statistics.median(times)
+        out["month_report_cpu_s_best"] = min(cpu)
         out["closures"] = closures
         out["rated"] = sum(1 for r in view.results if r.score.rated)
         running = ManualClock(sh(date(2026, 11, 18), time(10)))
@@ -206,7 +231,9 @@ def run_sqlite(args: argparse.Namespace) -> None:
             fill_sqlite(path, args.windows, args.evals)
             gen = walltime.perf_counter() - t
         else:
-            upgrade(url)          # a kept file from an earlier run: schema changes (indexes) apply
+            t = walltime.perf_counter()
+            upgrade(url)          # a kept file from an earlier run: schema changes (indexes, counts) apply
+            _upgraded("sqlite", walltime.perf_counter() - t)
         report("sqlite", args, gen, measure(url, args.windows, args.repeat),
                f"{path.stat().st_size / 2**20:.0f} MiB")
 
@@ -221,7 +248,10 @@ def run_postgres(args: argparse.Namespace) -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"postgresql+psycopg://{PG_ADMIN_URL.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+        t = walltime.perf_counter()
         upgrade(url)
+        if exists:
+            _upgraded("postgresql", walltime.perf_counter() - t)
         gen = 0.0
         if not exists:
             t = walltime.perf_counter()
@@ -232,6 +262,12 @@ def run_postgres(args: argparse.Namespace) -> None:
         if not args.pg_db:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def _upgraded(db: str, seconds: float) -> None:
+    """Kept data from an earlier run brought to the newest schema (a new migration's backfill shows here)."""
+    if seconds > 1:
+        print(f"[{db}]   schema upgrade of the kept data (migrations, backfills): {seconds:.1f} s")
 
 
 def report(db: str, args: argparse.Namespace, gen_s: float, m: dict[str, float], extra: str) -> None:
@@ -245,8 +281,9 @@ def report(db: str, args: argparse.Namespace, gen_s: float, m: dict[str, float],
     else:
         print(f"[{db}]   kept data reused (no generation this run)")
     print(f"[{db}]   monthly report, all windows: best {m['month_report_s_best']:.2f} s, "
-          f"median {m['month_report_s_median']:.2f} s  (target < 5 s; {m['closures']:.0f} closures, "
-          f"{m['rated']:.0f} rated)")
+          f"median {m['month_report_s_median']:.2f} s, CPU (with the database's) best "
+          f"{m['month_report_cpu_s_best']:.2f} s "
+          f"(target < 1 s; {m['closures']:.0f} closures, {m['rated']:.0f} rated)")
     print(f"[{db}]   month so far, one window: best {m['month_so_far_one_window_ms_best']:.1f} ms, "
           f"median {m['month_so_far_one_window_ms_median']:.1f} ms  (target < 200 ms)")
     sys.stdout.flush()

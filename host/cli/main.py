@@ -19,6 +19,7 @@ from host.cli.bridge import bridge
 from host.cli.broker import broker_app
 from host.cli.calendar import calendar_app
 from host.cli.common import clock, fail, load_settings
+from host.cli.counts import counts_app
 from host.cli.export import export_app
 from host.cli.fleet import device_app, window_app
 from host.cli.rejected import rejected_app
@@ -82,7 +83,7 @@ for name, group in (("window", window_app), ("device", device_app), ("user", use
                     ("faults", faults_app), ("waive", waive_app), ("rejected", rejected_app),
                     ("report", report_app), ("month", month_app), ("calendar", calendar_app),
                     ("pad", pad.pad_app), ("fleet", releases.fleet_app), ("db", db_app),
-                    ("export", export_app)):
+                    ("export", export_app), ("counts", counts_app)):
     app.add_typer(group, name=name)
 pad.pad_app.command("release")(releases.release_cmd)
 pad.pad_app.command("releases")(releases.releases_cmd)

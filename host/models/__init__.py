@@ -16,6 +16,7 @@ from host.models.calendar import (
                                    WindowSchedule,
 )
 from host.models.commands import Command
+from host.models.counts import DailyCount
 from host.models.events import BootAnchor, Event, EventConflict, RejectedMessage
 from host.models.faults import Fault, FaultEvidence
 from host.models.fleet import Assignment, AssignmentCorrection, Device, Window
@@ -40,6 +41,7 @@ __all__ = [
                                    "CalendarDay",
                                    "CalendarYear",
                                    "Command",
+                                   "DailyCount",
                                    "Device",
                                    "DeviceStatus",
                                    "Event",

@@ -2,24 +2,28 @@
 
 ``load_month`` reads everything one month's judgement needs (``MonthFacts``: the calendar,
 the windows, their counts, power, pads and the people's decisions) in a fixed number of
-queries; host.scoring.report judges it without the database. Evaluation counts are
-aggregated in SQL (GROUP BY window); power intervals are attributed to windows through the
-assignment history (R10) and clipped to the month.
+queries; host.scoring.report judges it without the database. Evaluation counts (N, S) are
+summed from the daily counts the database keeps beside the events (host.models.counts: ~30
+rows per window, not its events); only the few voided by confirmed violations are counted
+from their events. Power intervals are attributed to windows through the assignment history
+(R10) and clipped to the month.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from typing import cast
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Select, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from host.calendar.config import RuleConfig, load_config
 from host.calendar.hours import day_kinds, month_days
+from host.models.counts import DailyCount
 from host.models.events import Event
 from host.models.fleet import Assignment, AssignmentCorrection, Window
 from host.models.liveness import HostDowntime, PowerInterval
@@ -47,14 +51,18 @@ class Tally:
     levels: tuple[int, ...] = (0, 0, 0, 0, 0)   # how many had level 1..5 (好差评, issue 16; NO_LEVELS)
 
 
-def windows(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Window]:
+def windows(session: Session, span: Span, window_ids: Collection[int] | None = None,
+            assigned: Sequence[Assigned] | None = None) -> list[WindowInfo]:
     """The given windows, or every active window plus any retired one that had a pad in ``span``
-    (a window retired mid-month still gets its month)."""
-    q = select(Window).order_by(col(Window.id))
+    (a window retired mid-month still gets its month; ``assigned``: the span's assignments)."""
+    q = sa_select(col(Window.id), col(Window.number), col(Window.name), col(Window.category),
+                  col(Window.active)).order_by(col(Window.id))
     if window_ids is not None:
-        return list(session.exec(q.where(col(Window.id).in_(list(window_ids)))).all())
-    had_pad = {a.window_id for a in assignments(session, span)}
-    return [w for w in session.exec(q).all() if w.active or w.id in had_pad]
+        q = q.where(col(Window.id).in_(list(window_ids)))
+        return [WindowInfo(cast(int, i), n, name, c) for i, n, name, c, _ in session.connection().execute(q)]
+    had_pad = {a[1] for a in (assigned if assigned is not None else assignments(session, span))}
+    return [WindowInfo(cast(int, i), n, name, c) for i, n, name, c, active in session.connection().execute(q)
+            if active or i in had_pad]
 
 
 def tallies(session: Session, span: Span, window_ids: Collection[int] | None = None,
@@ -77,6 +85,27 @@ def tallies(session: Session, span: Span, window_ids: Collection[int] | None = N
         if w is not None:
             by_level = tuple(int(c or 0) for c in list(row)[3:])
             out[int(w)] = Tally(int(n), int(s or 0), by_level or NO_LEVELS)
+    return out
+
+
+def counted(session: Session, month: str, window_ids: Collection[int] | None = None,
+            levels: bool = False) -> dict[int, Tally]:
+    """R2: N and S per window for evaluations pressed in ``month`` (R10: the day pressed,
+    Asia/Shanghai), from the daily counts; the same as ``tallies`` over the month's span, with
+    ``levels`` how many carried each level 1..5 (好差评 mode, issue 16)."""
+    days = month_days(month)
+    per_level = [func.sum(col(c)) for c in (DailyCount.level_1, DailyCount.level_2, DailyCount.level_3,
+                                             DailyCount.level_4, DailyCount.level_5)] if levels else []
+    q = (sa_select(col(DailyCount.window_id), func.sum(col(DailyCount.evals)),
+                   func.sum(col(DailyCount.satisfied)), *per_level)
+         .where(col(DailyCount.day) >= days[0], col(DailyCount.day) <= days[-1])
+         .group_by(col(DailyCount.window_id)))
+    if window_ids is not None:
+        q = q.where(col(DailyCount.window_id).in_(list(window_ids)))
+    out: dict[int, Tally] = {}
+    for w, n, sat, *by_level in session.connection().execute(q).all():
+        if n:
+            out[int(w)] = Tally(int(n), int(sat), tuple(int(c) for c in by_level) or NO_LEVELS)
     return out
 
 
@@ -131,25 +160,31 @@ def late_corrections(session: Session, month: str, span: Span, closed_at_ms: int
     return out
 
 
-def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assignment]:
+Assigned = tuple[str, int, int, int | None]      # device, window, start_ms, end_ms (None: open)
+
+
+def assignments(session: Session, span: Span, window_ids: Collection[int] | None = None) -> list[Assigned]:
+    """R10: the pads' assignment intervals overlapping ``span``, as plain tuples (2,000 windows)."""
     still = or_(col(Assignment.end_ms).is_(None), col(Assignment.end_ms) > span.start_ms)
-    q = select(Assignment).where(col(Assignment.start_ms) < span.end_ms, still)
+    q = sa_select(col(Assignment.device_id), col(Assignment.window_id), col(Assignment.start_ms),
+                  col(Assignment.end_ms)).where(col(Assignment.start_ms) < span.end_ms, still)
     if window_ids is not None:
         q = q.where(col(Assignment.window_id).in_(list(window_ids)))
-    return list(session.exec(q).all())
+    return [(d, w, a, b) for d, w, a, b in session.connection().execute(q)]
 
 
-def power_by_window(session: Session, span: Span, until_ms: int,
-                    window_ids: Collection[int] | None = None) -> tuple[dict[int, WindowPower],
-                                                                        dict[int, list[Tenure]]]:
+def power_by_window(session: Session, span: Span, until_ms: int, window_ids: Collection[int] | None = None,
+                    assigned: Sequence[Assigned] | None = None) -> tuple[dict[int, WindowPower],
+                                                                         dict[int, list[Tenure]]]:
     """R10: each pad's power intervals, clipped to when it sat on which window (and to ``until_ms``).
 
     Returns window -> facts and window -> its pads' tenures in the span (what a pad's fault
     may excuse there, R7). An open interval (``end_ms`` None: still so) lasts until ``until_ms``.
     """
-    assigned = assignments(session, span, window_ids)
-    devices = sorted({a.device_id for a in assigned})
-    by_device: dict[str, list[tuple[str, int, int | None, str]]] = defaultdict(list)
+    if assigned is None:
+        assigned = assignments(session, span, window_ids)
+    devices = sorted({a[0] for a in assigned})
+    by_device: dict[str, list[tuple[str, str, int, int | None, str]]] = defaultdict(list)
     if devices:
         # Plain column tuples, not ORM objects: a month of 2,000 pads is ~10^5 intervals.
         q = sa_select(col(PowerInterval.device_id), col(PowerInterval.state), col(PowerInterval.start_ms),
@@ -159,20 +194,19 @@ def power_by_window(session: Session, span: Span, until_ms: int,
         if window_ids is not None:
             q = q.where(col(PowerInterval.device_id).in_(devices))
         wanted = set(devices)
-        for dev, state, start, end, cause in session.connection().execute(q).all():
+        for dev, state, start, end, cause in _driver_rows(session, q):
             if dev in wanted:
-                by_device[dev].append((state, start, end, cause))
+                by_device[dev].append((dev, state, start, end, cause))
     raw: dict[int, list[Raw]] = defaultdict(list)
     tenures: dict[int, list[Tenure]] = defaultdict(list)
-    for a in assigned:
-        lo = max(a.start_ms, span.start_ms)
-        hi = min(a.end_ms if a.end_ms is not None else until_ms, span.end_ms, until_ms)
+    for dev, wid, a_start, a_end in assigned:
+        lo = max(a_start, span.start_ms)
+        hi = min(a_end if a_end is not None else until_ms, span.end_ms, until_ms)
         if lo >= hi:
             continue
-        tenures[a.window_id].append(Tenure(a.device_id, Span(lo, hi)))
-        out = raw[a.window_id]
-        dev = a.device_id
-        for state, start, end, cause in by_device.get(dev, ()):
+        tenures[wid].append(Tenure(dev, Span(lo, hi)))
+        out = raw[wid]
+        for _, state, start, end, cause in by_device.get(dev, ()):
             if start >= lo and end is not None and end <= hi:      # inside: the common case
                 out.append((dev, state, start, end, cause))
                 continue
@@ -181,6 +215,23 @@ def power_by_window(session: Session, span: Span, until_ms: int,
             if s < e:
                 out.append((dev, state, s, e, cause))
     return {w: WindowPower.of(rows) for w, rows in raw.items()}, tenures
+
+
+def _driver_rows(session: Session, q: Select) -> list[tuple]:
+    """The rows of ``q`` as the database driver returns them (plain tuples): for ~10^5 rows
+    SQLAlchemy's Row objects cost more than the query itself. Runs in the session's transaction."""
+    conn = session.connection()
+    compiled = q.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if compiled.positiontup is not None:
+            cursor.execute(str(compiled), [params[k] for k in compiled.positiontup])
+        else:
+            cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def host_downtime(session: Session, span: Span) -> list[Span]:
@@ -239,21 +290,22 @@ def load_month(session: Session, month: str, now_ms: int,
     config = load_config(session)
     five = config.scoring_mode == FIVE_LEVEL        # only then do the levels' counts matter
     kinds = day_kinds(config.calendar, [d for d in month_days(month) if at(d, time(0)) < until])
-    wins = windows(session, span, window_ids)
-    ids = [w.id for w in wins if w.id is not None]
+    assigned = assignments(session, span, window_ids)
+    wins = windows(session, span, window_ids, assigned)
+    ids = [w.id for w in wins]
     scope = ids if window_ids is not None else None
     violations: dict[int, list[Deduction]] = {}
     voided: set[int] = set()
     for wid in decisions.windows_with_confirmed(session, span) & set(ids):
         violations[wid], v = decisions.confirmed(session, wid, month)
         voided |= v
-    power, tenures = power_by_window(session, span, until, scope)
+    power, tenures = power_by_window(session, span, until, scope, assigned)
     pads = {t.device_id for ts in tenures.values() for t in ts}
     return MonthFacts(
         month=month, span=span, now_ms=now_ms, until_ms=until, config=config, kinds=kinds,
-        windows=tuple(WindowInfo(w.id, w.number, w.name, w.category) for w in wins if w.id is not None),
+        windows=tuple(wins),
         ranked=window_ids is None,
-        tallies=tallies(session, span, scope, levels=five),
+        tallies=counted(session, month, scope, levels=five),
         voided=tallies(session, span, scope, only_ids=voided, levels=five) if voided else {},
         violations=violations,
         waivers={wid: decisions.waivers(session, wid, month)
