@@ -75,7 +75,8 @@ def _insert_events_pg(session: Session, rows: list[dict[str, Any]]) -> set[tuple
     params: dict[str, list[Any]] = {c: [] for c, _ in _EVENT_COLUMNS}
     for r in rows:
         for c, _ in _EVENT_COLUMNS:
-            params[c].append(json.dumps(r[c], separators=(",", ":")) if c == "body" else r[c])
+            # .get: optional columns (level, case_no, item) may be left out, as on SQLite's path
+            params[c].append(json.dumps(r[c], separators=(",", ":")) if c == "body" else r.get(c))
     return {(d, s) for d, s in session.execute(_PG_INSERT_EVENTS, params)}
 
 
