@@ -55,6 +55,9 @@ def simulate(
     for month, rows in out.rows.items():
         console.print(checker.render(rows, f"{month}: host report vs ground truth"))
         console.print(checker.summary(rows))
+    for month, rows in out.national.items():       # 好差评 (a scenario's goodbad section)
+        console.print(checker.render(rows, f"{month}: national statistics and overdue cases vs ground truth"))
+        console.print(checker.summary(rows))
     if truth is not None:
         out.truth.save(truth)
         console.print(f"ground truth written to {truth}")
