@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 from sqlmodel import Session, select
 
@@ -20,6 +21,7 @@ from host.clock import Clock, local
 from host.goodbad.cases import overdue_cases
 from host.models import Window
 from host.models.goodbad import BadReview
+from host.rules.goodbad import percent
 from host.rules.month_span import month_span
 from host.rules.score import shown
 from host.scoring.national import MonthNational, month_national
@@ -118,9 +120,18 @@ def render(rows: list[Row], title: str) -> object:
         cells = []
         for k in keys:
             hv, tv = r.host.get(k, "—"), r.truth.get(k)
-            cells.append(str(hv) if hv == tv else f"[red]{hv} (truth {tv})[/red]")
+            cells.append(_show(hv) if hv == tv else f"[red]{_show(hv)} (truth {_show(tv)})[/red]")
         table.add_row(r.window, r.name, *cells)
     return table
+
+
+def _show(v: object) -> str:
+    """A cell as a person reads it: a rate as a percentage (exact in the comparison), a list joined."""
+    if isinstance(v, Fraction):
+        return percent(v)
+    if isinstance(v, tuple):
+        return ", ".join(map(str, v)) or "—"
+    return "—" if v is None else str(v)
 
 
 def summary(rows: list[Row]) -> str:

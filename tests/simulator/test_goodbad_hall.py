@@ -20,6 +20,8 @@ from host.clock import RULES_TZ, to_ms
 from host.db import make_engine
 from host.models.audit import AuditEntry
 from host.models.goodbad import BadReview
+from host.rules.goodbad import NationalCounts
+from host.scoring.national import judge
 from simulator import checker, scenario
 from simulator.behaviour import Planner, plan_handling
 from simulator.run import simulate
@@ -83,6 +85,26 @@ def test_the_handling_plan_keeps_to_its_shares_and_the_calendar() -> None:
     plain = parse(HALL)
     w = sc.hall.windows[0]
     assert Planner(sc).plan_day(w, HOLIDAY_EVE).actions == Planner(plain).plan_day(w, HOLIDAY_EVE).actions
+
+
+def test_the_checker_lists_each_difference_in_rates_and_overdue_cases() -> None:
+    """The host's side built as host.scoring.national.judge builds it: one more 回访 than the truth
+    and a case the truth calls overdue that the host does not list."""
+    sc = parse(HALL)
+    t = Truth()
+    t.evaluation(at(HOLIDAY_EVE, 10), "A01", "unsatisfied", True, level=1, case="QP1")
+    t.evaluation(at(HOLIDAY_EVE, 12), "A01", "satisfied", True, level=4, case="QP3")
+    now = at(date(2026, 10, 9), 18)
+    truth = truth_national(sc, t, "2026-09", now)
+    same = judge("2026-09", {7: NationalCounts(2, 1, 1, 0, 0, 1, 0, 1)})
+    case = BadReview(event_id=1, window_id=7, device_id="sim-a01", seq=1, at_ms=at(HOLIDAY_EVE, 10) + 40,
+                     rating="unsatisfied", level=1, case_no="QP1", opened_ms=now)
+    rows = checker.compare_national(sc, "2026-09", same, [case], truth, {"A01": 7})
+    assert checker.summary(rows) == "all 1 windows agree with the ground truth"
+    other = judge("2026-09", {7: NationalCounts(2, 1, 1, 1, 0, 1, 0, 0)})
+    (row,) = checker.compare_national(sc, "2026-09", other, [], truth, {"A01": 7})
+    assert row.differences == ["called_back", "callback_rate", "overdue"]
+    assert row.host["callback_rate"] == 1 and row.truth["overdue"] == ("QP1",)
 
 
 # -- the whole hall through the real host -----------------------------------------------------------
