@@ -22,7 +22,8 @@ from simulator.scenario import ScenarioError
 
 def simulate(
     scenario: str = typer.Argument(..., help="A scenario file, or the name of a shipped one "
-                                   "(qingpu-hall, small-month, three-days, tiny, demo-hall, five-level)."),
+                                   "(qingpu-hall, small-month, three-days, tiny, demo-hall, five-level, "
+                                   "goodbad-holiday)."),
     speed: float = typer.Option(0, "--speed", help="Times real time; 0 = as fast as the host keeps up."),
     workdir: Annotated[Path | None, typer.Option("--workdir", help="Keep broker, database and pads "
                                                  "here (default: a temporary directory).")] = None,
