@@ -21,7 +21,8 @@ from host.rules.calendar import Calendar, is_summer
 from host.rules.sessions import WindowSchedule, sessions_for_day
 from host.rules.types import Span, WorkSession
 from protocol import spec
-from simulator.scenario import Behaviour, PadSettings, Scenario, WindowSpec
+from simulator.scenario import Behaviour, GoodBad, PadSettings, Scenario, WindowSpec
+from simulator.workdays import add_working, working_between
 
 MINUTE = 60_000
 SECOND = 1_000
@@ -39,6 +40,11 @@ SATISFIED_LEVELS = ((5, 0.6), (4, 0.3), (3, 0.1))
 UNSATISFIED_LEVELS = ((2, 0.7), (1, 0.3))
 REASON_DELAY_MS = (2 * SECOND, 6 * SECOND)
 REASONS = ("efficiency", "skill", "attitude", "other")     # protocol.spec.REASONS, left to right
+# The management section (issue 16) calls back and rectifies in its office hours, at least half an
+# hour after the bad review; a late step comes 1-2 working days after its due date.
+OFFICE_SPANS = ((time(9, 30), time(11, 30)), (time(14, 0), time(16, 30)))
+HANDLE_AFTER_MS = 30 * MINUTE
+LATE_BY_WORKING_DAYS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -269,3 +275,68 @@ class Planner:
         elif forgot:
             self._act(plan, prompt_at, "forgot", ticket=ticket, tag="forget_prompt")
         self._act(plan, end, "service_end", ticket=ticket)
+
+
+# -- the management side of 好差评 (issue 16) ----------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """What the management section will do about one bad review: the moments it calls the citizen
+    back (回访) and records the rectification (整改), None for never (within the run), and whether
+    it means to be late. The truth records when each step really happened."""
+
+    callback_at: int | None
+    rectify_at: int | None
+    callback_late: bool = False
+    rectify_late: bool = False
+
+
+def _office_moment(rng: random.Random, day: date, after_ms: int) -> int | None:
+    """A moment in the office hours of ``day`` after ``after_ms``, or None when none is left."""
+    spans = []
+    for a, b in OFFICE_SPANS:
+        lo = max(to_ms(datetime.combine(day, a, tzinfo=RULES_TZ)), after_ms)
+        hi = to_ms(datetime.combine(day, b, tzinfo=RULES_TZ))
+        if hi > lo:
+            spans.append((lo, hi))
+    if not spans:
+        return None
+    lo, hi = rng.choice(spans)
+    return rng.randint(lo, hi - 1)
+
+
+def _step_at(rng: random.Random, after_ms: int, due: date, late: bool) -> int:
+    """A moment for a step: on a working day up to ``due`` (on time) or 1-2 working days after it."""
+    start = datetime.fromtimestamp(after_ms / 1000, RULES_TZ).date()
+    if late:
+        days = [add_working(due, rng.randint(*LATE_BY_WORKING_DAYS))]
+    else:
+        days = working_between(start, due) or [due]
+    rng.shuffle(days)
+    for day in [*days, *(add_working(due, k) for k in (1, 2, 3))]:
+        at = _office_moment(rng, day, after_ms)
+        if at is not None:
+            return at
+    return after_ms + HANDLE_AFTER_MS           # unreachable with office hours every working day
+
+
+def plan_handling(sc: Scenario, window: str, pressed_ms: int, goodbad: GoodBad) -> Handling:
+    """Whether and when the management section handles a bad review of ``window`` pressed at
+    ``pressed_ms`` (the scenario's shares; deadlines from the official calendar, simulator.workdays).
+    Its own random stream (seed, window, moment): citizens' plans never change because of it."""
+    b = sc.behaviour_of(window)
+    assert (b.callback_share is not None and b.callback_late_share is not None
+            and b.rectify_share is not None and b.rectify_late_share is not None)
+    rng = random.Random(f"{sc.seed}:{window}:{pressed_ms}:handling")
+    day = datetime.fromtimestamp(pressed_ms / 1000, RULES_TZ).date()
+    earliest = pressed_ms + HANDLE_AFTER_MS
+    callback_at = rectify_at = None
+    cb_late = rc_late = False
+    if rng.random() < b.callback_share:
+        cb_late = rng.random() < b.callback_late_share
+        callback_at = _step_at(rng, earliest, add_working(day, goodbad.callback_days), cb_late)
+    if rng.random() < b.rectify_share:
+        rc_late = rng.random() < b.rectify_late_share
+        after = max(earliest, (callback_at or 0) + MINUTE)
+        rectify_at = _step_at(rng, after, add_working(day, goodbad.rectify_days), rc_late)
+    return Handling(callback_at, rectify_at, cb_late, rc_late)

@@ -12,15 +12,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from host.calendar.hours import month_days
-from host.clock import Clock
+from host.clock import Clock, local
+from host.goodbad.cases import overdue_cases
+from host.models import Window
+from host.models.goodbad import BadReview
+from host.rules.goodbad import percent
+from host.rules.month_span import month_span
 from host.rules.score import shown
+from host.scoring.national import MonthNational, month_national
 from host.scoring.view import MonthView
 from simulator.scenario import Scenario
-from simulator.truth import TruthResult
+from simulator.truth import TruthCase, TruthNational, TruthResult
+
+MATCH_MS = 3_000     # a pad stamps a press when its debounce accepts it, a moment after the truth
 
 # The simulator's misbehaviour tags and the R6 candidate kinds the host should flag for them.
 TAG_TO_KIND = {"forget_prompt": "no_prompt", "prompt_lost": "no_prompt", "cancel_prompt": "refused",
@@ -111,9 +120,18 @@ def render(rows: list[Row], title: str) -> object:
         cells = []
         for k in keys:
             hv, tv = r.host.get(k, "—"), r.truth.get(k)
-            cells.append(str(hv) if hv == tv else f"[red]{hv} (truth {tv})[/red]")
+            cells.append(_show(hv) if hv == tv else f"[red]{_show(hv)} (truth {_show(tv)})[/red]")
         table.add_row(r.window, r.name, *cells)
     return table
+
+
+def _show(v: object) -> str:
+    """A cell as a person reads it: a rate as a percentage (exact in the comparison), a list joined."""
+    if isinstance(v, Fraction):
+        return percent(v)
+    if isinstance(v, tuple):
+        return ", ".join(map(str, v)) or "—"
+    return "—" if v is None else str(v)
 
 
 def summary(rows: list[Row]) -> str:
@@ -122,3 +140,61 @@ def summary(rows: list[Row]) -> str:
         return f"all {len(rows)} windows agree with the ground truth"
     return f"{len(diff)} of {len(rows)} windows differ: " + "; ".join(
         f"{r.window} {', '.join(r.differences)}" for r in diff)
+
+
+# -- 好差评: the national statistics and the overdue cases (issue 16) -----------------------------
+
+NATIONAL_COUNTS = ("N", "satisfied", "bad", "called_back", "rectified", "callback_late", "rectify_late")
+RATES = ("satisfaction_rate", "bad_rate", "callback_rate", "rectify_rate")
+
+
+def _names(host_cases: list[BadReview], truth_cases: tuple[TruthCase, ...]) -> tuple[str, ...]:
+    """The host's cases named as the truth names them: by case number, else by the truth's bad review
+    pressed within MATCH_MS (the pad stamps a press a moment after the truth), else its own moment."""
+    out = []
+    for c in host_cases:
+        if c.case_no:
+            out.append(c.case_no)
+            continue
+        near = [t for t in truth_cases if t.case is None and abs(t.at_ms - c.at_ms) <= MATCH_MS]
+        out.append(near[0].name() if near else local(c.at_ms).strftime("%m-%d %H:%M:%S"))
+    return tuple(sorted(out))
+
+
+def compare_national(sc: Scenario, month: str, host: MonthNational, host_overdue: list[BadReview],
+                     truth: dict[str, TruthNational], window_ids: dict[str, int]) -> list[Row]:
+    """Window by window: the month's counts and rates (满意率, 差评率, 回访率, 整改率), late steps, and
+    which cases are overdue (host: host.scoring.national and host.goodbad.cases.overdue_cases; truth:
+    simulator.truth.truth_national, deadlines from the official calendar)."""
+    span = month_span(month)
+    rows = []
+    for w in sc.hall.windows:
+        t = truth.get(w.number)
+        wid = window_ids.get(w.number)
+        if t is None:
+            continue
+        tv: dict[str, object] = dict(zip(NATIONAL_COUNTS, (t.evaluations, t.satisfied, t.bad, t.called_back,
+                                                            t.rectified, t.callback_late, t.rectify_late),
+                                         strict=True))
+        tv.update(t.rates)
+        tv["overdue"] = tuple(sorted(c.name() for c in t.overdue))
+        hv: dict[str, object] = {}
+        stats = host.windows.get(wid) if wid is not None else None
+        if stats is not None:
+            c = stats.counts
+            hv = dict(zip(NATIONAL_COUNTS, (c.evaluations, c.satisfied, c.bad, c.called_back, c.rectified,
+                                            c.callback_late, c.rectify_late), strict=True))
+            hv.update({"satisfaction_rate": stats.satisfaction_rate, "bad_rate": stats.bad_rate,
+                       "callback_rate": stats.callback_rate, "rectify_rate": stats.rectify_rate})
+        mine = [c for c in host_overdue if c.window_id == wid and span.start_ms <= c.at_ms < span.end_ms]
+        hv["overdue"] = _names(mine, t.overdue)
+        rows.append(Row(w.number, w.name, hv, tv))
+    return rows
+
+
+def host_national(session: Session, sc: Scenario, month: str, now_ms: int,
+                  truth: dict[str, TruthNational]) -> list[Row]:
+    """The host's side of ``compare_national``, read through its own functions."""
+    ids = {w.number: w.id for w in session.exec(select(Window)).all() if w.id is not None}
+    return compare_national(sc, month, month_national(session, month, now_ms), overdue_cases(session, now_ms),
+                            truth, ids)

@@ -30,13 +30,14 @@ from host.models import DeviceStatus, Event, HostBeat, Window
 from host.rules.month_span import month_of
 from host.scoring.months import month_view
 from host.scoring.view import MonthView
-from simulator.checker import Row, compare, host_candidates
+from simulator.checker import Row, compare, host_candidates, host_national
 from simulator.engine import QUANTUM_MS, HallEngine, Stats
 from simulator.host_link import QueueFeed, QueuePublisher, accounts_in, pad_accounts, register_hall
+from simulator.management import ManagementDesk, configure
 from simulator.pad import SimPad
 from simulator.scenario import Scenario
 from simulator.shared_clock import SharedClock
-from simulator.truth import Truth, truth_scores
+from simulator.truth import Truth, truth_national, truth_scores
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Outcome:
     stats: Stats
     views: dict[str, MonthView] = field(default_factory=dict)
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    national: dict[str, list[Row]] = field(default_factory=dict)   # 好差评 (a scenario's goodbad)
     db_url: str = ""
     events_stored: int = 0
     host_cpu_s: float = 0.0
@@ -187,6 +189,7 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
     host: HostProcess | None = None
     try:
         register_hall(engine, sc, clock)
+        configure(engine, sc, clock)             # 好差评 deadlines, when the scenario has a goodbad section
         passwords = pad_accounts(sc, accounts_in(server.directory, server.prefix))
         for w in sc.hall.windows:
             dev = sc.device_of(w)
@@ -208,15 +211,23 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
         # The host's heartbeat timeout must not expire while the clock runs to the next sync.
         slack = max(0, HEARTBEAT_TIMEOUT_FACTOR * sc.pads.heartbeat_s * 1000 - sync_ms - quantum_ms)
 
+        desks: list[ManagementDesk] = []         # the management section (a scenario's goodbad)
+
         def on_sync() -> None:
             feed.flush()
+            for desk in desks:
+                desk.tick()
             host_settled(engine, pads, clock.now_ms() - slack)
 
         hall = HallEngine(sc, pads, clock, speed=speed, sync_ms=sync_ms, quantum_ms=quantum_ms,  # type: ignore[arg-type]
                           on_service=feed, on_sync=on_sync, restart_broker=server.restart,
                           on_queue_prompt=feed.prompt if publisher is not None else None)
+        if sc.goodbad is not None:
+            desks.append(ManagementDesk(engine, sc, clock, hall.truth))
         stats = hall.run(progress)
         feed.flush()
+        for desk in desks:
+            desk.tick()                              # the last bad reviews' cases opened
         if publisher is not None:
             publisher.stop()
         outcome = Outcome(hall.truth, stats, db_url=db_url)
@@ -256,3 +267,6 @@ def _check(sc: Scenario, engine: object, now_ms: int, outcome: Outcome) -> None:
             truth = truth_scores(sc, outcome.truth, month, volume_from_sessions=True, until_ms=now_ms)
             outcome.views[month] = view
             outcome.rows[month] = compare(sc, view, truth, cands)
+            if sc.goodbad is not None:
+                outcome.national[month] = host_national(s, sc, month, now_ms,
+                                                        truth_national(sc, outcome.truth, month, now_ms))

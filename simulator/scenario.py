@@ -152,6 +152,12 @@ class Behaviour(_Strict):
     late_share: Share | None = None          # share of days staff switch on late
     late: Duration | None = None
     night_off: bool | None = None            # staff switch the pad off after work
+    # the management side of 好差评 (issue 16; only with a ``goodbad`` section): per bad review,
+    # whether it is called back (回访) / rectified (整改) within the run, and whether late
+    callback_share: Share | None = None      # share of bad reviews called back
+    callback_late_share: Share | None = None  # of those called back: after the due date
+    rectify_share: Share | None = None       # share of bad reviews rectified
+    rectify_late_share: Share | None = None  # of those rectified: after the due date
 
     def over(self, base: Behaviour) -> Behaviour:
         """This behaviour with unset keys taken from ``base``."""
@@ -165,7 +171,8 @@ DEFAULT_BEHAVIOUR = Behaviour.model_validate(dict(   # validated like a file: du
     service="6m", pauses_per_day=1.0, pause="8m",
     forget_prompt=0.0, cancel_prompt=0.0, press_twice=0.0, self_rate_per_day=0.0,
     switch_off_per_month=0.0, switch_off="30m", late_share=0.0, late="20m",
-    night_off=True))
+    night_off=True, callback_share=1.0, callback_late_share=0.0, rectify_share=1.0,
+    rectify_late_share=0.0))
 
 
 class Behaviours(_Strict):
@@ -214,6 +221,15 @@ class PadSettings(_Strict):
     reason_s: Annotated[int, Field(ge=0, le=600)] = 15
 
 
+class GoodBad(_Strict):
+    """好差评's management side (issue 16): the center's deadlines in working days, set in the host
+    by the management section at the start (its rule settings), and the simulated management
+    section calling back and rectifying bad reviews (the shares are ``behaviour``'s)."""
+
+    callback_days: Annotated[int, Field(ge=0, le=60)] = 1     # 回访 within 1 working day
+    rectify_days: Annotated[int, Field(ge=0, le=250)] = 15    # 整改 within 15 working days
+
+
 class Scenario(_Strict):
     """A whole scenario file, validated."""
 
@@ -223,6 +239,7 @@ class Scenario(_Strict):
     pads: PadSettings = PadSettings()
     behaviour: Behaviours = Behaviours()
     incidents: list[Incident] = []
+    goodbad: GoodBad | None = None           # the management side of 好差评 (None: nobody handles 差评)
     source: str = ""                         # the file it came from (set by ``load``)
 
     @model_validator(mode="after")
@@ -324,7 +341,8 @@ def _where(loc: tuple) -> str:
     return out or "(top)"
 
 
-_FIELDS_OF = {"hall": Hall, "period": Period, "pads": PadSettings, "behaviour": Behaviours}
+_FIELDS_OF = {"hall": Hall, "period": Period, "pads": PadSettings, "behaviour": Behaviours,
+              "goodbad": GoodBad}
 
 
 def _known_keys(loc: tuple) -> list[str]:

@@ -15,15 +15,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import date
+from fractions import Fraction
 from pathlib import Path
 
+from host.clock import local
 from host.rules.calendar import Calendar
 from host.rules.closures import PowerFact, find_closures
 from host.rules.month_span import month_span
 from host.rules.score import closure_deduction, month_score
 from host.rules.types import Closure, MonthScore, Span
 from simulator.behaviour import work_sessions
-from simulator.scenario import Scenario
+from simulator.scenario import GoodBad, Scenario
+from simulator.workdays import add_working
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,9 @@ class Truth:
     # window -> [start, end] spans when its pad really had power and ran (end None: still on)
     power: dict[str, list[list[int | None]]] = field(default_factory=dict)
     sessions: dict[str, list[tuple[str, int]]] = field(default_factory=dict)   # ticket, start
+    # 好差评's management side (issue 16): (window, the bad review's at_ms) -> step -> when it was
+    # recorded in the host (callback 回访, rectify 整改, close 结案)
+    steps: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
 
     # -- recording (called by the engine as things happen) ---------------------------------
 
@@ -64,6 +71,10 @@ class Truth:
 
     def reason(self, at_ms: int, window: str, reason: str) -> None:
         self.reasons.append(TruthNote(at_ms, window, "reason", reason))
+
+    def handled(self, window: str, pressed_ms: int, step: str, at_ms: int) -> None:
+        """The management section recorded ``step`` of the bad review pressed at ``pressed_ms``."""
+        self.steps.setdefault((window, pressed_ms), {})[step] = at_ms
 
     def note(self, at_ms: int, window: str, kind: str, detail: str = "") -> None:
         self.notes.append(TruthNote(at_ms, window, kind, detail))
@@ -95,7 +106,8 @@ class Truth:
         path.write_text(json.dumps({"evals": [asdict(e) for e in self.evals],
                                     "notes": [asdict(n) for n in self.notes],
                                     "reasons": [asdict(n) for n in self.reasons],
-                                    "power": self.power, "sessions": self.sessions},
+                                    "power": self.power, "sessions": self.sessions,
+                                    "steps": [[w, at, st] for (w, at), st in self.steps.items()]},
                                    ensure_ascii=False))
 
 
@@ -162,3 +174,104 @@ def truth_scores(sc: Scenario, truth: Truth, month: str, *, volume_from_sessions
         out[w.number] = TruthResult(w.number, score, tuple(closures), cands)
     return out
 
+
+
+# -- the national 好差评 statistics the truth deserves (issue 16) ----------------------------------
+
+def is_bad(e: TruthEval) -> bool:
+    """差评: level 1-2, or "unsatisfied" from a pad without levels (contract-16)."""
+    return e.level <= 2 if e.level is not None else e.rating == "unsatisfied"
+
+
+def is_content(e: TruthEval) -> bool:
+    """满意 for the national 满意率: level 3-5, or "satisfied" without a level."""
+    return e.level >= 3 if e.level is not None else e.rating == "satisfied"
+
+
+@dataclass(frozen=True, slots=True)
+class TruthCase:
+    """One bad review as the truth knows it: its deadlines from the official calendar
+    (simulator.workdays, never the host's calendar) and the steps the management section took."""
+
+    window: str
+    at_ms: int
+    case: str | None
+    callback_due: date
+    rectify_due: date
+    callback_ms: int | None
+    rectify_ms: int | None
+    closed_ms: int | None
+
+    def late(self, today: date) -> tuple[bool, bool]:
+        """Whether the 回访 / 整改 is (or was done) past its due date."""
+        def one(due: date, done_ms: int | None) -> bool:
+            return (local(done_ms).date() if done_ms is not None else today) > due
+        return one(self.callback_due, self.callback_ms), one(self.rectify_due, self.rectify_ms)
+
+    def overdue(self, today: date) -> bool:
+        """Still open with a step not done past its due date."""
+        cb, rc = self.late(today)
+        undone = (cb and self.callback_ms is None) or (rc and self.rectify_ms is None)
+        return self.closed_ms is None and undone
+
+    def name(self) -> str:
+        """How a person finds it: its case number, else the moment it was pressed."""
+        return self.case or local(self.at_ms).strftime("%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True, slots=True)
+class TruthNational:
+    """One window's month of national statistics (the rates exact; None when nothing to divide by)."""
+
+    window: str
+    evaluations: int
+    satisfied: int
+    bad: int
+    called_back: int
+    rectified: int
+    callback_late: int
+    rectify_late: int
+    overdue: tuple[TruthCase, ...]
+
+    @property
+    def rates(self) -> dict[str, Fraction | None]:
+        def rate(a: int, b: int) -> Fraction | None:
+            return Fraction(a, b) if b else None
+        return {"satisfaction_rate": rate(self.satisfied, self.evaluations),
+                "bad_rate": rate(self.bad, self.evaluations),
+                "callback_rate": rate(self.called_back, self.bad),
+                "rectify_rate": rate(self.rectified, self.bad)}
+
+
+def truth_cases(truth: Truth, goodbad: GoodBad) -> list[TruthCase]:
+    out = []
+    for e in truth.evals:
+        if not is_bad(e):
+            continue
+        day = local(e.at_ms).date()
+        done = truth.steps.get((e.window, e.at_ms), {})
+        out.append(TruthCase(e.window, e.at_ms, e.case, add_working(day, goodbad.callback_days),
+                             add_working(day, goodbad.rectify_days), done.get("callback"),
+                             done.get("rectify"), done.get("close")))
+    return out
+
+
+def truth_national(sc: Scenario, truth: Truth, month: str, now_ms: int) -> dict[str, TruthNational]:
+    """Each window's national statistics of ``month`` as of ``now_ms`` (every evaluation pressed in
+    the month counts, as the national platform counts them; bad reviews by the month they were
+    pressed in), from the truth alone."""
+    span = month_span(month)
+    today = local(now_ms).date()
+    goodbad = sc.goodbad or GoodBad()
+    cases = [c for c in truth_cases(truth, goodbad) if span.start_ms <= c.at_ms < span.end_ms]
+    out: dict[str, TruthNational] = {}
+    for w in sc.hall.windows:
+        evals = [e for e in truth.evals if e.window == w.number and span.start_ms <= e.at_ms < span.end_ms]
+        mine = [c for c in cases if c.window == w.number]
+        lates = [c.late(today) for c in mine]
+        out[w.number] = TruthNational(
+            w.number, len(evals), sum(map(is_content, evals)), sum(map(is_bad, evals)),
+            sum(c.callback_ms is not None for c in mine), sum(c.rectify_ms is not None for c in mine),
+            sum(cb for cb, _ in lates), sum(rc for _, rc in lates),
+            tuple(c for c in mine if c.overdue(today)))
+    return out

@@ -22,7 +22,8 @@ from simulator.scenario import ScenarioError
 
 def simulate(
     scenario: str = typer.Argument(..., help="A scenario file, or the name of a shipped one "
-                                   "(qingpu-hall, small-month, three-days, tiny, demo-hall, five-level)."),
+                                   "(qingpu-hall, small-month, three-days, tiny, demo-hall, five-level, "
+                                   "goodbad-holiday)."),
     speed: float = typer.Option(0, "--speed", help="Times real time; 0 = as fast as the host keeps up."),
     workdir: Annotated[Path | None, typer.Option("--workdir", help="Keep broker, database and pads "
                                                  "here (default: a temporary directory).")] = None,
@@ -54,6 +55,9 @@ def simulate(
                   f"({out.events_stored / wall:.0f} events/s); host CPU {out.host_cpu_s:.1f} s")
     for month, rows in out.rows.items():
         console.print(checker.render(rows, f"{month}: host report vs ground truth"))
+        console.print(checker.summary(rows))
+    for month, rows in out.national.items():       # 好差评 (a scenario's goodbad section)
+        console.print(checker.render(rows, f"{month}: national statistics and overdue cases vs ground truth"))
         console.print(checker.summary(rows))
     if truth is not None:
         out.truth.save(truth)
