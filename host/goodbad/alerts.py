@@ -131,7 +131,7 @@ def _add(session: Session, alert: Alert) -> Alert:
         ratings=alert.ratings,
         unsatisfied=alert.unsatisfied,
     )
-    log.warning(
+    log.info(   # a citizen's verdict, not a fault of the host: people see it on the pages
         "alert %s at window %s (%s of %s ratings unsatisfied)",
         alert.kind,
         alert.window_id,
