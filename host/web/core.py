@@ -216,9 +216,19 @@ def fmt_time(ms: int | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return local(ms).strftime(pattern) if ms is not None else "—"
 
 
+def deduction_key_text(key: str) -> str:
+    """A waiver's deduction key ("<window>:<month>:<kind>:<ms>") as a person reads it: kind and time."""
+    parts = key.split(":")
+    if len(parts) != 4:
+        return key
+    kind, moment = labels.DEDUCTION.get(parts[2], parts[2]), parts[3]
+    return f"{kind} · {fmt_time(int(moment))}" if moment.isdigit() else kind
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["t"] = fmt_time
     templates.env.filters["hm"] = lambda ms: fmt_time(ms, "%H:%M:%S")
+    templates.env.filters["dkey"] = deduction_key_text
     templates.env.filters["pct"] = lambda x: f"{x * 100:.1f}%" if x is not None else "—"
     return templates

@@ -48,7 +48,8 @@ def timeline(
             {
                 "at": max(p.start_ms, start),
                 "kind": "power",
-                "text": f"评价器{labels.POWER.get(p.state, p.state)}" + (f"（{p.cause}）" if p.cause else ""),
+                "text": f"评价器{labels.POWER.get(p.state, p.state)}"
+                + (f"（{labels.CAUSE.get(p.cause, p.cause)}）" if p.cause else ""),
                 "until": p.end_ms,
             }
         )
