@@ -19,6 +19,7 @@ STATE = {
     "offline": "离线",
     "fault": "故障",
     "unknown": "未知",
+    "unconfigured": "未配置",
 }
 
 RATING = {"satisfied": "满意", "unsatisfied": "不满意"}
