@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from host import labels
+from host.auth import policy
 from host.auth.roles import ALL_ROLES, Principal, Role
 from host.auth.users import principal_for_token
 from host.clock import Clock, local
@@ -55,10 +56,13 @@ class Viewer:
         return self.principal.role in roles
 
     def may_act_on(self, window_id: int | None) -> bool:
-        """Staff act on their own window only (R-role rule of host.auth.roles)."""
+        """May send commands to this window's pad: the roles of host.auth.policy.PAD_COMMANDS, staff
+        on their own window only (host.auth.roles)."""
+        if self.principal.role not in policy.PAD_COMMANDS:
+            return False
         if self.principal.role is Role.STAFF:
             return window_id is not None and window_id == self.principal.window_id
-        return self.principal.role in (Role.ADMIN, Role.IT, Role.MANAGEMENT)
+        return True
 
 
 class LoginRequired(Exception):
