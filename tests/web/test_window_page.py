@@ -63,3 +63,55 @@ def test_an_offline_pad_gets_advice_not_buttons_and_its_time_carries_the_date(ap
     pad_state(app_site, online=True, mode="serving")
     html = app_site.login("clerk").get("/windows/A01").text
     assert 'data-testid="advice"' not in html and "今日尚无评价，无法计算满意率" in html
+
+
+def test_a_day_of_closures_is_one_group_waived_at_once_each_audited(app_site: Site) -> None:
+    """25 closures of one day are one group with one reason box, not 25 rows with 25 boxes (R8, R12)."""
+    from datetime import date, datetime, time
+
+    from sqlmodel import Session, select
+
+    from host.calendar import config as calendar
+    from host.clock import RULES_TZ, local
+    from host.models.audit import AuditEntry
+    from host.models.fleet import Assignment
+    from host.models.liveness import PowerInterval
+    from host.models.waivers import Waiver
+
+    clock = app_site.clock
+    today = local(clock.now_ms()).date()
+    first = date(today.year, today.month, 1)
+    day = next(date(today.year, today.month, d) for d in range(2, 28)
+               if date(today.year, today.month, d).weekday() < 5)
+    with Session(app_site.engine) as s:
+        calendar.declare_year(s, clock, today.year, by="t", reason="测试")
+        for a in s.exec(select(Assignment).where(Assignment.device_id == "pad-a01")):
+            a.start_ms = int(datetime.combine(first, time(0), RULES_TZ).timestamp() * 1000)
+            s.add(a)
+        t = int(datetime.combine(day, time(9), RULES_TZ).timestamp() * 1000)
+        for i in range(6):       # off and on again, six times in one morning and afternoon
+            start = t + i * 3_600_000 + (4 * 3_600_000 if i >= 3 else 0)
+            s.add(PowerInterval(device_id="pad-a01", state="off", start_ms=start, end_ms=start + 900_000,
+                                cause="will"))
+        s.commit()
+    mgmt = app_site.login("mgmt")
+    month = today.strftime("%Y-%m")
+    html = mgmt.get(f"/management/windows/A01?month={month}").text
+    groups = re.findall(r'<details class="card dgroup" data-day="([\d-]+)" data-kind="(\w+)"', html)
+    assert groups.count((day.isoformat(), "closure")) == 1, groups
+    keys = re.findall(r'name="key" value="([^"]+)"', html)
+    assert len(keys) >= 2 and html.count('name="reason"') == len(groups)
+    token = csrf_of(mgmt, f"/management/windows/A01?month={month}")
+    r = mgmt.post("/management/waivers/bulk", data={"window": "A01", "month": month, "key": keys, "reason": ""
+                                                    , "csrf": token})
+    assert flash(mgmt, r) == "err"                                   # a reason is required
+    r = mgmt.post("/management/waivers/bulk",
+                  data={"window": "A01", "month": month, "key": keys, "reason": "当日停电", "csrf": token})
+    assert flash(mgmt, r) == "ok"
+    with Session(app_site.engine) as s:
+        assert sorted(w.key for w in s.exec(select(Waiver))) == sorted(keys)
+        audits = s.exec(select(AuditEntry).where(AuditEntry.action == "waiver.create")).all()
+        assert len(audits) == len(keys) and {a.reason for a in audits} == {"当日停电"}
+        assert {a.actor for a in audits} == {"mgmt"}
+    html = mgmt.get(f"/management/windows/A01?month={month}").text
+    assert 'name="key"' not in html and "R8：管理科减免：当日停电" in html
