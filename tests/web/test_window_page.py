@@ -115,3 +115,16 @@ def test_a_day_of_closures_is_one_group_waived_at_once_each_audited(app_site: Si
         assert {a.actor for a in audits} == {"mgmt"}
     html = mgmt.get(f"/management/windows/A01?month={month}").text
     assert 'name="key"' not in html and "R8：管理科减免：当日停电" in html
+
+
+def test_the_violation_queue_says_detection_runs_by_itself_and_when(app_site: Site) -> None:
+    from host.faults.sweep import Sweeper
+
+    mgmt = app_site.login("mgmt")
+    assert "请点击“重新检测本月线索”" in mgmt.get("/management/violations").text   # no sweeper here
+    sweeper = Sweeper(app_site.engine, app_site.clock)
+    app_site.app.state.sweeper = sweeper        # as host.service does for `evalpad serve`
+    assert "首次检测尚在进行" in mgmt.get("/management/violations").text
+    sweeper.run_once()
+    html = mgmt.get("/management/violations").text
+    assert "系统每 1 分钟自动检测一次新线索，上次检测于" in html and "（新增 0 条）" in html
