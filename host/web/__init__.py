@@ -27,7 +27,9 @@ from host.web.core import (
     FLASH_HEADER,
     LoginRequired,
     PageForbidden,
+    PasswordChangeRequired,
     WebState,
+    back,
     check_routes,
     login_redirect,
     make_templates,
@@ -83,6 +85,11 @@ def mount_web(app: FastAPI) -> None:
         if request.method != "GET":
             return HTMLResponse("请先登录。", status_code=401)
         return login_redirect(request)
+
+    @app.exception_handler(PasswordChangeRequired)
+    def _new_password(request: Request, exc: PasswordChangeRequired) -> Response:
+        return back("/account", err="管理员已重置您的密码：请先设置一个只有您知道的新密码，"
+                                    "然后才能继续使用。")
 
     @app.exception_handler(PageForbidden)
     def _forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from host import labels
 from host.auth import policy
 from host.auth.roles import ALL_ROLES, Principal, Role
-from host.auth.users import principal_for_token
+from host.auth.users import must_change_password, principal_for_token
 from host.clock import Clock, local
 from host.web.security import COOKIE, FLASH_COOKIE, CookieJar
 
@@ -69,6 +69,14 @@ class LoginRequired(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    """An admin reset this person's password: every page waits until they choose a new one."""
+
+
+# Reachable while a new password is due (the form itself, and signing out).
+PASSWORD_PAGES = frozenset({"/account", "/account/password", "/logout"})
+
+
 class PageForbidden(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -107,6 +115,8 @@ def _checked(request: Request, session: Session, roles: frozenset[Role]) -> View
     viewer = current_viewer(request, session)
     if viewer is None:
         raise LoginRequired()
+    if request.url.path not in PASSWORD_PAGES and must_change_password(session, viewer.principal.user_id):
+        raise PasswordChangeRequired()
     if viewer.role not in roles:
         raise PageForbidden(f"您的角色（{labels.ROLE[viewer.role.value]}）无权访问此页面或执行此操作。")
     return viewer
@@ -220,6 +230,25 @@ def fmt_time(ms: int | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return local(ms).strftime(pattern) if ms is not None else "—"
 
 
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")   # 0 = 周一 inside (host.calendar)
+
+
+def weekdays_zh(codes: str) -> str:
+    """"0,2" as 周一、周三 (a stored weekday list, host.calendar.config.parse_weekdays)."""
+    days = sorted({int(c) for c in codes.replace("，", ",").split(",") if c.strip().isdigit() and int(c) < 7})
+    return "、".join(WEEKDAYS[d] for d in days)
+
+
+def month_choices(month: str, back: int = 24, ahead: int = 12) -> list[tuple[str, str]]:
+    """Months around ``month`` ("2026-10") as (key, 2026年10月): a month picker that reads in Chinese
+    whatever the browser's locale (an <input type=month> shows the browser's language)."""
+    y, m = int(month[:4]), int(month[5:7])
+    out = []
+    for k in range(y * 12 + m - 1 + ahead, y * 12 + m - 1 - back - 1, -1):
+        out.append((f"{k // 12:04d}-{k % 12 + 1:02d}", f"{k // 12}年{k % 12 + 1}月"))
+    return out
+
+
 def deduction_key_text(key: str) -> str:
     """A waiver's deduction key ("<window>:<month>:<kind>:<ms>") as a person reads it: kind and time."""
     parts = key.split(":")
@@ -234,5 +263,8 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["t"] = fmt_time
     templates.env.filters["hm"] = lambda ms: fmt_time(ms, "%H:%M:%S")
     templates.env.filters["dkey"] = deduction_key_text
+    templates.env.globals["WEEKDAYS"] = WEEKDAYS
+    templates.env.globals["weekdays_zh"] = weekdays_zh
+    templates.env.globals["month_choices"] = month_choices
     templates.env.filters["pct"] = lambda x: f"{x * 100:.1f}%" if x is not None else "—"
     return templates
