@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from rich.table import Table
 from sqlmodel import Session
 
 from host.calendar.hours import month_days
@@ -97,10 +98,8 @@ def compare(sc: Scenario, view: MonthView, truth: dict[str, TruthResult],
     return rows
 
 
-def render(rows: list[Row], title: str) -> object:
+def render(rows: list[Row], title: str) -> Table:
     """A Rich table: host value, and the truth's beside it where they differ (in red)."""
-    from rich.table import Table
-
     table = Table(title=title, show_lines=False)
     table.add_column("window")
     table.add_column("name")
