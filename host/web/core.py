@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from host.auth import policy
 from host.auth.roles import ALL_ROLES, Principal, Role
 from host.auth.users import must_change_password, principal_for_token
 from host.clock import Clock, local
+from host.rules.score import shown
 from host.web.security import COOKIE, FLASH_COOKIE, CookieJar
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -258,6 +260,21 @@ def deduction_key_text(key: str) -> str:
     return f"{kind} · {fmt_time(int(moment))}" if moment.isdigit() else kind
 
 
+def deduction_groups(deductions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A window's deductions grouped by day and kind (25 closures of one outage are one group), each
+    group with its count, points counted and points waived, in time order."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for d in deductions:
+        moment = d["span"]["start_ms"] if d["span"] else d["at_ms"]
+        day = fmt_time(moment, "%Y-%m-%d") if moment is not None else "整月"
+        g = groups.setdefault((day, d["kind"]), {"day": day, "kind": d["kind"], "rule": d["rule"], "rows": [],
+                                                  "counted": Fraction(0), "waived": Fraction(0), "open": 0})
+        g["rows"].append(d)
+        g["counted" if d["counts"] else "waived"] += Fraction(d["points"])
+        g["open"] += d["counts"]
+    return [{**g, "counted": shown(g["counted"]), "waived": shown(g["waived"])} for g in groups.values()]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["t"] = fmt_time
@@ -266,5 +283,6 @@ def make_templates() -> Jinja2Templates:
     templates.env.globals["WEEKDAYS"] = WEEKDAYS
     templates.env.globals["weekdays_zh"] = weekdays_zh
     templates.env.globals["month_choices"] = month_choices
+    templates.env.globals["deduction_groups"] = deduction_groups
     templates.env.filters["pct"] = lambda x: f"{x * 100:.1f}%" if x is not None else "—"
     return templates

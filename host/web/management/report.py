@@ -17,12 +17,11 @@ from host.api.params import Month, MonthQuery
 from host.clock import Clock, local
 from host.errors import ServiceError
 from host.rules.calendar import CalendarMissing
-from host.rules.score import shown
 from host.scoring import facts
 from host.scoring.facts import events_by_id
 from host.scoring.months import close_month, history, month_view, reopen_month
 from host.web import svg
-from host.web.core import DB, ClockDep, back, fmt_time, render
+from host.web.core import DB, ClockDep, back, deduction_groups, render
 from host.web.management.shared import Deciders, Reader, month_or_now, months_before, report_json
 
 router = APIRouter(prefix="/management")
@@ -112,20 +111,6 @@ def drilldown(
         waivers=waivers.list_waivers(session, window_id=win.id, month=m),
     )
 
-
-def deduction_groups(deductions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A window's deductions grouped by day and kind (25 closures of one outage are one group), each
-    group with its count, points counted and points waived, in time order."""
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for d in deductions:
-        moment = d["span"]["start_ms"] if d["span"] else d["at_ms"]
-        day = fmt_time(moment, "%Y-%m-%d") if moment is not None else "整月"
-        g = groups.setdefault((day, d["kind"]), {"day": day, "kind": d["kind"], "rule": d["rule"], "rows": [],
-                                                  "counted": Fraction(0), "waived": Fraction(0), "open": 0})
-        g["rows"].append(d)
-        g["counted" if d["counts"] else "waived"] += Fraction(d["points"])
-        g["open"] += d["counts"]
-    return [{**g, "counted": shown(g["counted"]), "waived": shown(g["waived"])} for g in groups.values()]
 
 
 @router.post("/months/{month}/close", include_in_schema=False)
