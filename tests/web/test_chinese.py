@@ -272,3 +272,20 @@ def test_a_bug_on_a_page_is_a_chinese_page_and_on_the_api_a_problem(app_site: Si
     assert "信息技术科" in r.text and not english(seen(r.text), set())
     api = c.get("/api/v1/boom")
     assert api.status_code == 500 and "json" in api.headers["content-type"]
+
+
+def test_every_placeholder_fits_its_box(rich: tuple[Site, dict[str, Any]]) -> None:
+    """An input is wide enough for its whole placeholder (a CJK character takes two columns of
+    ``size``), so no hint is cut off (issue 12)."""
+    site, _ = rich
+    c = site.login("boss")
+    short = []
+    for path in [*_pages(site), "/windows/A01", "/account"]:
+        for tag in re.findall(r"<input [^>]*placeholder=\"[^\"]*\"[^>]*>", c.get(path).text):
+            hint = re.search(r'placeholder="([^"]*)"', tag)
+            size = re.search(r'\ssize="(\d+)"', tag)
+            assert hint is not None
+            need = sum(2 if ord(ch) > 0x2E80 else 1 for ch in hint.group(1))
+            if size is None or int(size.group(1)) < need:
+                short.append((path, hint.group(1)))
+    assert not short, short
