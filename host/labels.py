@@ -19,6 +19,7 @@ STATE = {
     "offline": "离线",
     "fault": "故障",
     "unknown": "未知",
+    "unconfigured": "未配置",
 }
 
 RATING = {"satisfied": "满意", "unsatisfied": "不满意"}
@@ -117,3 +118,123 @@ def level_text(level: int | None, rating: str | None) -> str:
     if level is not None:
         return LEVEL.get(level, str(level))
     return RATING.get(rating or "", "—")
+
+
+# Why a pad's power interval began or ended (host.ingest.liveness, host.rules.closures): the
+# evidence a closure shows (R5). "will" is the broker's last will: the pad vanished.
+CAUSE = {
+    "birth": "评价器上线",
+    "state": "评价器报告在线",
+    "will": "评价器断线（连接中断）",
+    "power_off": "评价器关机",
+    "timeout": "评价器无心跳超时",
+    "host_down": "主机停机",
+    "late_start": "上班后才开启",
+    "never_on": "全天未开启",
+    "off": "评价器关闭",
+    "no_data": "无记录",
+}
+
+# The working sessions of a day (host.rules.sessions, R5); Saturday's are numbered.
+SESSION = {"morning": "上午", "noon": "午间值班", "afternoon": "下午"}
+
+
+def session_name(name: str) -> str:
+    if name.startswith("saturday-"):
+        return f"周六第{name.partition('-')[2]}时段"
+    return SESSION.get(name, name)
+
+
+# Why a closure does not deduct (host.rules.types.Closure.excuse; R5 a-d, R7).
+EXCUSE = {
+    "placard": "R5a：持工作牌窗口，记录但不扣分",
+    "host_down": "R5d：主机停机期间，且无评价器关闭的证据",
+    "closed_day": "R5c：当日窗口不办公",
+    "fault": "R7：信息技术科确认的评价器故障 #{ref} 期间",
+    "network_outage": "R7：网络故障 #{ref}（多台评价器同时离线）",
+}
+
+# The IT repair log's problem codes (host.faults: the pad's own fault codes, protocol.spec
+# FAULT_CODES, and the ones the host finds).
+FAULT_CODE = {
+    "button_stuck": "按键卡滞",
+    "display": "显示屏故障",
+    "storage": "存储故障",
+    "clock": "时钟故障",
+    "memory": "内存不足",
+    "network": "网络故障",
+    "watchdog": "程序看门狗复位",
+    "other": "其他故障",
+    "staff_report": "人工报修",
+    "silent": "工作时间内无信号",
+    "watchdog_resets": "评价器反复重启",
+    "network_outage": "网络故障（多台同时离线）",
+    "eval_flood": "评价次数异常（疑似刷评）",
+}
+
+# Who opened a fault (host.faults.log.SOURCES).
+FAULT_SOURCE = {"pad": "评价器上报", "host": "主机检测", "staff": "人工报修"}
+
+FAULT_STATUS = {"open": "待处理", "acknowledged": "处理中", "resolved": "已修复"}
+
+FAULT_VERDICT = {"pad_fault": "评价器故障", "network": "网络故障", "power": "供电故障",
+                 "staff_caused": "人为原因", "no_fault_found": "未发现故障"}
+
+# Why a pad last started (protocol.spec RESET_CAUSES).
+RESET_CAUSE = {
+    "power_on": "通电开机",
+    "watchdog": "看门狗复位（程序卡死）",
+    "soft": "软件重启",
+    "brownout": "电压不足复位",
+    "deepsleep": "休眠唤醒",
+    "hard": "复位键重启",
+    "unknown": "原因不明",
+}
+
+# Where a prompt came from (protocol.spec PROMPT_SOURCES), how it ended, why a press was ignored.
+PROMPT_SOURCE = {"key": "评价器按键", "host": "网页或叫号系统"}
+PROMPT_END = {"rated": "已评价", "timeout": "超时未评价", "cancelled": "工作人员取消"}
+IGNORE_REASON = {"paused": "暂停服务中", "repeat": "重复按键"}
+
+# Known window categories; a category added later shows as 其他类别 with its code.
+CATEGORY.update({"police_public_security": "公安治安窗口", "police_exit_entry": "公安出入境窗口"})
+
+
+def category(code: str) -> str:
+    return CATEGORY.get(code, f"其他类别（{code}）")
+
+
+def fault_code(code: str) -> str:
+    return FAULT_CODE.get(code, f"其他故障（{code}）")
+
+
+def excuse(code: str | None) -> str:
+    """A closure's excuse code ("placard", "fault:12", ...) in words (EXCUSE); "" when none."""
+    if not code:
+        return ""
+    kind, _, ref = code.partition(":")
+    return EXCUSE.get(kind, "{ref}").format(ref=ref or code)
+
+
+# What a pad's event is (protocol.spec EVENT_TYPES), as the evidence lists them.
+EVENT_TYPE = {
+    "boot": "开机", "eval": "评价", "press_ignored": "按键未计入", "prompt": "提示评价",
+    "prompt_end": "评价提示结束", "pause": "暂停服务", "resume": "恢复服务", "power_off": "关机",
+    "fault": "故障", "fault_clear": "故障恢复", "fault_report": "报修", "cmd_result": "指令结果",
+    "reason": "差评原因",
+}
+
+# Why a window has no score this month (R9) — shown wherever 不参评 is.
+NOT_RATED = "不参评（R9：本月无有效评价，且标准数为 0）"
+
+# Where a violation candidate came from (host.violations: the detector, a complaint, a patrol).
+VIOLATION_SOURCE = {"detector": "系统检测", "complaint": "群众投诉", "patrol": "巡查"}
+
+# Why a candidate was flagged (host.rules.violations REASON_*).
+VIOLATION_REASON = {
+    "session_without_prompt": "办结未提示评价", "prompt_cancelled": "评价提示被取消",
+    "same_session": "同一业务重复评价", "same_case": "同一办件重复评价", "min_interval": "间隔过短",
+    "paused": "暂停服务时评价",
+    "outside_hours": "工作时间以外", "staff_entry": "工作人员录入", "button_stuck": "按键卡滞",
+    "flood": "评价次数异常", "complaint": "群众投诉", "patrol": "巡查发现",
+}

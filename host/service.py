@@ -95,6 +95,7 @@ def run(settings: Settings, clock: Clock | None = None, http: bool = True) -> No
                     # headers: settings.trusted_proxies decides (host.app.server_config).
                     app = create_app(settings, engine, clock, pipeline.publish,
                                      broker_status=pipeline.connected)
+                    app.state.sweeper = sweeper     # the violation queue says when it last ran
                     uvicorn.Server(server_config(app, settings)).run()
                 else:
                     stopping.wait()

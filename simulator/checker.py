@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from rich.table import Table
 from sqlmodel import Session, select
 
 from host.calendar.hours import month_days
@@ -106,10 +107,8 @@ def compare(sc: Scenario, view: MonthView, truth: dict[str, TruthResult],
     return rows
 
 
-def render(rows: list[Row], title: str) -> object:
+def render(rows: list[Row], title: str) -> Table:
     """A Rich table: host value, and the truth's beside it where they differ (in red)."""
-    from rich.table import Table
-
     table = Table(title=title, show_lines=False)
     table.add_column("window")
     table.add_column("name")

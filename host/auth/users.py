@@ -201,3 +201,49 @@ def revoke_token(session: Session, secret: str, clock: Clock) -> bool:
     session.add(token)
     session.commit()
     return True
+
+
+def change_password(session: Session, name: str, *, current: str, new: str, clock: Clock) -> User:
+    """A person changes their own password (they know the current one); clears a reset's
+    must-change mark; audited without the password (R12); commits."""
+    user = get_user(session, name)
+    if user.disabled_ms is not None or not verify_password(current, user.password_hash):
+        raise Invalid("the current password is wrong", "type the password you signed in with")
+    if new == current:
+        raise Invalid("the new password is the same as the current one", "choose a different password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    session.add(user)
+    audit.record(session, at_ms=clock.now_ms(), actor=name, action="user.password", subject=name,
+                 reason="本人修改密码")
+    session.commit()
+    return user
+
+
+def reset_password(session: Session, name: str, *, new: str, clock: Clock, actor: str, reason: str) -> User:
+    """An admin sets a temporary password for someone who lost theirs: the user's sessions end
+    at once and their next sign-in must choose a new password; audited with the reason; commits."""
+    if not reason.strip():
+        raise Invalid("a password reset needs a reason", "say why, e.g. who asked and how they were checked")
+    user = get_user(session, name)
+    if user.disabled_ms is not None:
+        raise Conflict(f"user {name} is disabled", "enable a new account instead")
+    if user.password_hash is None:
+        raise Conflict(f"user {name} is a token-only client", "issue it a new token instead")
+    now = clock.now_ms()
+    user.password_hash = hash_password(new)
+    user.must_change_password = True
+    session.add(user)
+    for t in session.exec(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                 col(ApiToken.revoked_ms).is_(None))):
+        t.revoked_ms = now
+        session.add(t)
+    audit.record(session, at_ms=now, actor=actor, action="user.password_reset", subject=name,
+                 reason=reason.strip())
+    session.commit()
+    return user
+
+
+def must_change_password(session: Session, user_id: int | None) -> bool:
+    user = session.get(User, user_id) if user_id is not None else None
+    return bool(user is not None and user.must_change_password)

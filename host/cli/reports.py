@@ -15,6 +15,7 @@ from rich.table import Table
 
 from host import exports, fleet
 from host.cli.common import as_month, as_period, as_window, clock, open_db, output_format
+from host.cli.tables import fitted
 from host.clock import local
 from host.errors import ServiceError
 from host.rules.score import shown
@@ -82,8 +83,8 @@ def _print_table(view: MonthView) -> None:
                   str(sum(1 for d in lines if d.kind == "closure" and d.counts)),
                   str(sum(1 for d in lines if d.kind not in ("closure", "shortfall") and d.counts)),
                   str(sum(1 for d in lines if not d.counts)), shown(s.final))
-    console = Console(width=160)   # wide enough for every column; pipes keep it
-    console.print(t)
+    console = Console()            # the terminal's width (COLUMNS); too narrow: one block per window
+    console.print(fitted(console, t))
     for a in view.assumptions:
         console.print(f"[yellow]assumption:[/] {a}")
     if len(view.results) == 1:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from host.cli.common import fail, load_settings
+from host.cli.tables import fitted
 from simulator import checker
 from simulator import scenario as scenarios
 from simulator.demo import run_demo
@@ -54,7 +55,7 @@ def simulate(
                   f"{counts['eval']} evaluations, {out.events_stored} events stored "
                   f"({out.events_stored / wall:.0f} events/s); host CPU {out.host_cpu_s:.1f} s")
     for month, rows in out.rows.items():
-        console.print(checker.render(rows, f"{month}: host report vs ground truth"))
+        console.print(fitted(console, checker.render(rows, f"{month}: host report vs ground truth")))
         console.print(checker.summary(rows))
     for month, rows in out.national.items():       # 好差评 (a scenario's goodbad section)
         console.print(checker.render(rows, f"{month}: national statistics and overdue cases vs ground truth"))

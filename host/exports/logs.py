@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from host import labels
 from host.clock import local
 from host.exports.sheet import TWO_DECIMALS, Column, Table, to_csv, to_xlsx
 from host.models.faults import Fault
@@ -11,11 +12,10 @@ from host.models.review import ViolationCandidate, ViolationDecision
 from host.rules import violations as rules
 from host.rules.score import shown
 
-SOURCE_CHINESE = {"pad": "评价器自检", "host": "主机检测", "staff": "人工报修"}
-STATUS_CHINESE = {"open": "待处理", "acknowledged": "处理中", "resolved": "已修复"}
-VERDICT_CHINESE = {"pad_fault": "评价器故障", "network": "网络故障", "power": "供电故障",
-                   "staff_caused": "人为原因", "no_fault_found": "未发现故障"}
-REVIEW_CHINESE = {"open": "待审核", "confirmed": "已确认", "dismissed": "已驳回", "withdrawn": "已撤销"}
+SOURCE_CHINESE = labels.FAULT_SOURCE
+STATUS_CHINESE = labels.FAULT_STATUS
+VERDICT_CHINESE = labels.FAULT_VERDICT
+REVIEW_CHINESE = labels.VIOLATION_STATUS
 MINUTE_MS = 60_000
 
 FAULT_COLUMNS = (
@@ -42,7 +42,8 @@ def fault_table(faults: Sequence[Fault], names: Mapping[int, str], title: str = 
         pad = f.device_id or "、".join(f.devices)
         rows.append([f.id, SOURCE_CHINESE.get(f.source, f.source), pad,
                      names.get(f.window_id, f"#{f.window_id}") if f.window_id is not None else "",
-                     f.code, STATUS_CHINESE.get(f.status, f.status), _t(f.started_ms), _t(f.cleared_ms),
+                     labels.fault_code(f.code), STATUS_CHINESE.get(f.status, f.status),
+                     _t(f.started_ms), _t(f.cleared_ms),
                      _t(f.opened_ms), _t(f.acknowledged_ms), _t(f.resolved_ms), repair, f.assignee or "",
                      VERDICT_CHINESE.get(f.verdict, "") if f.verdict else "", f.repeats, f.detail,
                      f.repair_notes])
@@ -64,8 +65,10 @@ def violation_table(candidates: Sequence[ViolationCandidate], names: Mapping[int
     for c in candidates:
         d = decisions.get(c.id) if c.id is not None else None
         head = [c.id, names.get(c.window_id, f"#{c.window_id}"), rules.CHINESE.get(c.kind, c.kind)]
-        tail = [_t(c.at_ms), "、".join(c.reasons), " ".join(str(e) for e in c.evidence),
-                REVIEW_CHINESE.get(c.status, c.status), c.source, d.reviewer if d else "",
+        why = "、".join(labels.VIOLATION_REASON.get(r, r) for r in c.reasons)
+        tail = [_t(c.at_ms), why, " ".join(str(e) for e in c.evidence),
+                REVIEW_CHINESE.get(c.status, c.status), labels.VIOLATION_SOURCE.get(c.source, c.source),
+                d.reviewer if d else "",
                 _t(d.decided_ms) if d else "", d.reason if d else "", c.detail]
         points = rules.POINTS.get(c.kind)
         rows.append([*head, float(points) if points is not None else "", *tail])

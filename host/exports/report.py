@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+from host import labels
 from host.clock import local
 from host.exports.sheet import TWO_DECIMALS, Column, Table, to_csv, to_xlsx
 from host.rules.score import ranks, shown
 from host.rules.types import MonthScore, deduction_key
 
 NOT_RATED = "—"                     # R9
-SOURCE_CHINESE = {"import": "业务系统导入", "queue": "排队系统统计", "none": "无"}
-KIND_CHINESE = {"shortfall": "评价数不足", "closure": "无故关闭", "no_prompt": "未按程序提示评价",
-                "refused": "拒绝评议", "consecutive": "连续评价", "self_eval": "自我评价"}
+SOURCE_CHINESE = labels.VOLUME_SOURCE
+KIND_CHINESE = labels.DEDUCTION
 VIOLATION_KINDS = ("no_prompt", "refused", "consecutive", "self_eval")
 
 SUMMARY_COLUMNS = (

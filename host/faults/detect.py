@@ -144,7 +144,7 @@ def _watchdog(session: Session, span: Span, now_ms: int, rules: FaultRules) -> i
                 fault, new = open_fault(
                     session, source="pad", code=WATCHDOG_RESETS, at_ms=b.at_ms, now_ms=now_ms,
                     device_id=device_id, window_id=b.window_id, event_id=b.id,
-                    detail=f"{len(burst)} watchdog resets within {rules.watchdog_window_ms // 60000} min")
+                    detail=f"{rules.watchdog_window_ms // 60000} 分钟内看门狗复位 {len(burst)} 次")
                 opened += new
                 done.add(b.id)  # type: ignore[arg-type]
             if fault is not None:
@@ -178,7 +178,7 @@ def detect_outages(session: Session, span: Span, *, now_ms: int,
         if not span.start_ms <= o.start_ms < span.end_ms:
             continue
         row = session.exec(select(Fault).where(Fault.key == o.key)).first()
-        detail = f"{len(o.device_ids)} pads offline together: {', '.join(o.device_ids)}"
+        detail = f"{len(o.device_ids)} 台评价器同时离线：{'、'.join(o.device_ids)}"
         if row is None:
             row = Fault(source="host", code=NETWORK_OUTAGE, key=o.key, detail=detail,
                         devices=list(o.device_ids),
@@ -190,7 +190,7 @@ def detect_outages(session: Session, span: Span, *, now_ms: int,
             log.warning("mass outage from %s: %s", o.start_ms, detail)
         else:
             row.devices = sorted(set(row.devices) | set(o.device_ids))
-            row.detail = f"{len(row.devices)} pads offline together: {', '.join(row.devices)}"
+            row.detail = f"{len(row.devices)} 台评价器同时离线：{'、'.join(row.devices)}"
             if o.end_ms is not None and row.status != "resolved":
                 row.cleared_ms = o.end_ms
             session.add(row)
@@ -233,7 +233,7 @@ def detect_silent(session: Session, working: Mapping[int, Sequence[Span]], *, no
                 row, new = open_fault(session, source="host", code=SILENT, at_ms=max(r.start_ms, s.start_ms),
                                       now_ms=now_ms, device_id=r.device_id,
                                       window_id=window_of(session, r.device_id, r.start_ms) or window_id,
-                                      detail=f"silent for {inside // 60000} min in working hours",
+                                      detail=f"工作时间内 {inside // 60000} 分钟无信号",
                                       interval_id=r.id)
                 if r.end_ms is not None:
                     row.cleared_ms = r.end_ms

@@ -11,7 +11,7 @@ import logging
 
 from sqlmodel import Session, col, select
 
-from host import audit
+from host import audit, labels
 from host.clock import local
 from host.errors import Conflict, Invalid, NotFound
 from host.models.faults import Fault, FaultEvidence
@@ -21,10 +21,9 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("pad", "host", "staff")
 VERDICTS = ("pad_fault", "network", "power", "staff_caused", "no_fault_found")
-VERDICT_CHINESE = {"pad_fault": "评价器故障", "network": "网络故障", "power": "供电故障",
-                   "staff_caused": "人为原因", "no_fault_found": "未发现故障"}
+VERDICT_CHINESE = labels.FAULT_VERDICT
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
-STATUS_CHINESE = {OPEN: "待处理", ACKNOWLEDGED: "处理中", RESOLVED: "已修复"}
+STATUS_CHINESE = labels.FAULT_STATUS
 STAFF_REPORT = "staff_report"     # code of a fault a person reported
 SYSTEM = "system"
 

@@ -139,6 +139,7 @@ class Sweeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last: SweepResult | None = None
+        self.last_ms: int | None = None   # when the last sweep finished (the violation queue says so)
         self._since: int | None = None
 
     def run_once(self) -> SweepResult:
@@ -148,6 +149,7 @@ class Sweeper:
         with Session(self.engine) as session:
             self.last = sweep(session, now_ms=now, since_ms=self._since, pace=pace or _no_pause)
         self._since = now - SINCE_OVERLAP_MS
+        self.last_ms = self.clock.now_ms()
         log.info("review sweep: %s faults, %s candidates added in %.1f s (%.1f s given to the ingest)",
                  self.last.faults_opened + self.last.silent_opened, self.last.candidates_added,
                  time.perf_counter() - started, pace.paused_s if pace else 0.0)

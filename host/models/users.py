@@ -5,7 +5,7 @@ Passwords are Argon2 hashes; tokens are stored only as a SHA-256 digest (see hos
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, String, false
 from sqlmodel import Field, SQLModel
 
 
@@ -25,6 +25,9 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=256)  # None: token-only client
     created_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
     disabled_ms: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # Set by an admin's password reset: the next sign-in must choose a new password first.
+    must_change_password: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                                       server_default=false()))
 
 
 class ApiToken(SQLModel, table=True):

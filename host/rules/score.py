@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from host import labels
 from host.clock import local
 from host.rules.standard import shortfall, shortfall_points, standard_count
 from host.rules.types import Closure, Deduction, MonthScore, deduction_key
@@ -18,30 +19,19 @@ from host.rules.types import Closure, Deduction, MonthScore, deduction_key
 FULL_MARKS = 5                      # R1/R2: satisfied is worth 5
 CLOSURE_POINTS = Fraction(1)        # R5: 无故关闭, 每次扣1分
 
-# Why a closure does not deduct, in words for the report (R5 a-d, R7).
-EXCUSE_TEXT = {
-    "placard": "R5a: placard window (work placard allowed), logged, not deducted",
-    "host_down": "R5d: host not running and no evidence the pad was off",
-    "closed_day": "R5c: window closed that day",
-}
 
 
 def excuse_text(excuse: str | None) -> str | None:
-    if excuse is None:
-        return None
-    kind, _, ref = excuse.partition(":")
-    if kind == "fault":
-        return f"R7: covered by pad fault #{ref} confirmed by IT"
-    if kind == "network_outage":
-        return f"R7: network outage #{ref} (many pads offline together)"
-    return EXCUSE_TEXT.get(excuse, excuse)
+    """Why a closure does not deduct, in words for the report (R5 a-d, R7): host.labels.EXCUSE."""
+    return labels.excuse(excuse) if excuse is not None else None
 
 
 def closure_deduction(c: Closure) -> Deduction:
     """A closure as a report line: 1 point (R5), waived when excused, with its evidence in words."""
     start, end = local(c.off.start_ms), local(c.off.end_ms)
-    detail = (f"{c.session.day.isoformat()} {c.session.name}: off {start:%H:%M:%S}-{end:%H:%M:%S}"
-              f" ({c.cause}{', pad ' + c.device_id if c.device_id else ''})")
+    detail = (f"{c.session.day.isoformat()} {labels.session_name(c.session.name)}："
+              f"{start:%H:%M:%S}–{end:%H:%M:%S} 关闭（{labels.CAUSE.get(c.cause, c.cause or '原因不明')}"
+              f"{'，评价器 ' + c.device_id if c.device_id else ''}）")
     return Deduction(kind="closure", points=CLOSURE_POINTS, rule="R5", span=c.off, detail=detail,
                      waiver=excuse_text(c.excuse))
 
@@ -70,9 +60,9 @@ def month_score(window_id: int, month: str, *, volume: int | None, volume_source
     d = shortfall(standard, valid)
     if d:
         lines.insert(0, Deduction(kind="shortfall", points=Fraction(shortfall_points(d)), rule="R4",
-                                  detail=f"standard count {standard} − N {valid} = shortfall {d}"))
+                                  detail=f"标准数 {standard} − 有效评价数 {valid} = 不足 {d}"))
     waivers = waivers or {}
-    lines = [replace(x, waiver=f"R8: waived by management: {waivers[k]}")
+    lines = [replace(x, waiver=f"R8：管理科减免：{waivers[k]}")
              if x.waiver is None and (k := deduction_key(window_id, month, x)) in waivers else x
              for x in lines]
     if valid == 0 and standard == 0:

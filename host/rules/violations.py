@@ -30,6 +30,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any, Protocol
 
+from host import labels
 from host.rules.types import Span
 
 NO_PROMPT = "no_prompt"
@@ -300,9 +301,9 @@ def _stuck_presses(window_id: int, events: list[_Ev], rules: ViolationRules) -> 
             if not pressed:
                 continue
             e = pressed[-1]
-            why = (f"{button} pressed {(f.at_ms - e.at_ms) / 1000:.1f} s before the pad reported "
-                   f"button_stuck ({f.body.get('detail', '')}): the button going down, not a citizen "
-                   "(void it if so)")
+            why = (f"“{labels.RATING.get(button, button)}”键在评价器报告按键卡滞前 "
+                   f"{(f.at_ms - e.at_ms) / 1000:.1f} 秒被按下：可能是按键卡住而非群众评价"
+                   "（确认则作废该评价）")
             out.append(Candidate(STUCK_BUTTON, window_id, e.at_ms, (_eid(e), _eid(f)), (REASON_STUCK,),
                                  subject_event_id=_eid(e), detail=why))
     return out
@@ -333,7 +334,7 @@ def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike
         during = tuple(_eid(e) for e in evals[lo:hi])
         out.append(Candidate(NO_PROMPT, window_id, s.ended_ms, during, (REASON_NO_PROMPT,),
                              service_session_id=s.id,
-                             detail=f"ticket {s.ticket} ended without an evaluation prompt"))
+                             detail=f"业务号 {s.ticket} 办结时未提示评价"))
     return out
 
 
@@ -349,7 +350,7 @@ def _refused(window_id: int, events: list[_Ev]) -> list[Candidate]:
             evidence = ((_eid(prompt),) if prompt is not None else ()) + (_eid(e),)
             out.append(Candidate(REFUSED, window_id, e.at_ms, evidence, (REASON_CANCELLED,),
                                  subject_event_id=_eid(e),
-                                 detail=f"prompt for {e.svc} cancelled by staff"))
+                                 detail=f"业务号 {e.svc} 的评价提示被工作人员取消"))
     return out
 
 
@@ -370,7 +371,7 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
             f = consecutive.setdefault(_eid(e), _Flags())
             f.reasons.append(REASON_SAME_SESSION)
             f.evidence.update((_eid(first), _eid(e)))
-            f.notes.append(f"second evaluation in session {e.svc}")
+            f.notes.append(f"同一业务号 {e.svc} 的第二次评价")
 
     # 连续评价 (c): a second evaluation of one case (一事一评), whichever pad gave the first.
     for first_id, eid, case in repeated_cases(evals, case_firsts):
@@ -392,8 +393,8 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
         if REASON_MIN_INTERVAL not in f.reasons:
             f.reasons.append(REASON_MIN_INTERVAL)
         f.evidence.update((_eid(prev), _eid(cur)))
-        f.notes.append(f"{gap / 1000:.3f} s after the previous evaluation "
-                       f"(minimum {rules.min_interval_ms / 1000:g} s)")
+        f.notes.append(f"距上一次评价仅 {gap / 1000:.3f} 秒"
+                       f"（最短间隔 {rules.min_interval_ms / 1000:g} 秒）")
 
     # 自我评价: paused, outside working hours, or entered by staff.
     prompted_in_hours = set()
@@ -404,15 +405,15 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
         flags = _Flags()
         if e.at_ms in paused:
             flags.reasons.append(REASON_PAUSED)
-            flags.notes.append("pressed while the pad showed 暂停服务 (paused)")
+            flags.notes.append("评价器处于暂停服务时按下")
         # A citizen answering a prompt shown in working hours is not outside them, even if
         # the press lands a minute after closing time.
         if working is not None and e.at_ms not in working and e.svc not in prompted_in_hours:
             flags.reasons.append(REASON_OUTSIDE_HOURS)
-            flags.notes.append("outside working hours")
+            flags.notes.append("工作时间以外")
         if e.body.get(STAFF_ENTRY_FIELD) == STAFF_ENTRY_VALUE:
             flags.reasons.append(REASON_STAFF_ENTRY)
-            flags.notes.append("entered by staff")
+            flags.notes.append("由工作人员录入")
         if flags.reasons:
             flags.evidence.add(_eid(e))
             self_eval[_eid(e)] = flags
@@ -422,7 +423,7 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
     for kind, flagged in ((CONSECUTIVE, consecutive), (SELF_EVAL, self_eval)):
         for eid, f in flagged.items():
             out.append(Candidate(kind, window_id, by_id[eid].at_ms, tuple(sorted(f.evidence)),
-                                 tuple(f.reasons), subject_event_id=eid, detail="; ".join(f.notes)))
+                                 tuple(f.reasons), subject_event_id=eid, detail="；".join(f.notes)))
     return out
 
 

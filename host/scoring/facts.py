@@ -127,6 +127,12 @@ def evaluation_count(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Event).where(Event.type == EVAL)).one())
 
 
+def first_evaluation_ms(session: Session) -> int | None:
+    """When the first evaluation was pressed (the report's trend starts there)."""
+    found = session.exec(select(func.min(Event.at_ms)).where(Event.type == EVAL)).one()
+    return int(found) if found is not None else None
+
+
 def late_events(session: Session, span: Span, after_ms: int, window_ids: Collection[int] | None = None,
                 limit: int = 1000) -> list[Event]:
     """Events of the month that arrived after ``after_ms`` (a month close, R11)."""

@@ -15,6 +15,7 @@ from functools import partial
 
 from sqlmodel import Session
 
+from host import labels
 from host.calendar.config import RuleConfig
 from host.calendar.hours import SessionPlanner
 from host.clock import Clock, local
@@ -81,17 +82,15 @@ def judge_window(f: MonthFacts, planner: SessionPlanner, w: WindowInfo) -> Windo
                         satisfied=satisfied, deductions=lines, waivers=f.waivers.get(w.id), points=points)
     notes = []
     if volume is None:
-        notes.append("no volume for this month (import it or connect the queue system): "
-                     "standard count not applied (R3)")
+        notes.append("本月没有业务受理量（请导入或接入叫号系统）：未计算标准数（R3）")
     if vt.valid:
-        notes.append(f"{vt.valid} evaluation(s) voided by confirmed violations (R2, R6)")
+        notes.append(f"{vt.valid} 条评价因违规确认而作废（R2、R6）")
     if w.id not in f.first_pad:
-        notes.append("no pad was ever assigned to this window: always-on (R5) not judged")
+        notes.append("该窗口从未分配评价器：未判定常开（R5）")
     elif f.first_pad[w.id] > f.span.start_ms:
-        notes.append(f"first pad installed {local(f.first_pad[w.id]):%Y-%m-%d %H:%M}: always-on (R5) "
-                     "judged from then")
+        notes.append(f"首台评价器于 {local(f.first_pad[w.id]):%Y-%m-%d %H:%M} 安装：自此起判定常开（R5）")
     if placard:
-        notes.append(f"placard category {w.category}: closures logged, not deducted (R5a)")
+        notes.append(f"{labels.category(w.category)}可持工作牌：关闭仅记录，不扣分（R5a）")
     return WindowResult(w, score, tuple(closures), tuple(sorted({t.device_id for t in tenures})),
                         planner.closed_days(schedule), tuple(notes))
 

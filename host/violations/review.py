@@ -180,10 +180,10 @@ def confirmed_deductions(session: Session, window_id: int, month: str) -> list[D
         if not rules.POINTS[c.kind]:
             continue                    # stuck_button: it only voids its evaluation (R2, R7)
         last = decisions_of(session, c.id)[-1] if c.id is not None else None
-        why = f"; confirmed by {last.reviewer}: {last.reason}" if last is not None else ""
+        why = f"；{last.reviewer} 确认：{last.reason}" if last is not None else ""
         out.append(Deduction(kind=c.kind, points=rules.POINTS[c.kind], rule="R6", at_ms=c.at_ms,
                              evidence=tuple(int(e) for e in c.evidence),
-                             detail=f"{rules.CHINESE[c.kind]} #{c.id}: {c.detail}{why}"))
+                             detail=f"{rules.CHINESE[c.kind]} #{c.id}：{c.detail}{why}"))
     return out
 
 

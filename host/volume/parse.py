@@ -53,8 +53,8 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"第{self.row}行 row {self.row}"
-        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        where = f"第{self.row}行"
+        return f"{where}“{self.column}”{self.message}" if self.column else f"{where}：{self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +76,12 @@ def _columns(header: Sequence[Any]) -> dict[str, int]:
         for i, n in enumerate(names):
             if n in {a.lower() for a in aliases}:
                 found.setdefault(key, i)
-    missing = [f"{HEADER_CHINESE[k]}/{k}" for k in HEADERS if k not in found]
+    missing = [HEADER_CHINESE[k] for k in HEADERS if k not in found]
     if missing:
         raise VolumeFileError(
-            f"the header row lacks {', '.join(missing)} (found: {', '.join(str(h) for h in header if h)}); "
-            "the first row must name the columns 窗口号, 月份, 业务受理量 (or window, month, volume)")
+            f"表头缺少“{'”“'.join(missing)}”列"
+            f"（找到的是：{'、'.join(str(h) for h in header if h) or '空'}）。"
+            "请把第一行写成列名：窗口号、月份、业务受理量")
     return found
 
 
@@ -92,7 +93,8 @@ def _rows_csv(data: bytes) -> Iterator[list[Any]]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes nearly anything
-        raise VolumeFileError("the CSV file is neither UTF-8 nor GB18030 text; save it as CSV UTF-8")
+        raise VolumeFileError("CSV 文件既不是 UTF-8 也不是 GB18030 编码。"
+                              "请在 Excel 中另存为“CSV UTF-8”后重试")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -120,8 +122,8 @@ def _rows_xlsx(data: bytes) -> Iterator[list[Any]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a non-workbook
-        raise VolumeFileError(f"not a readable Excel workbook ({exc.__class__.__name__}); "
-                              "save it as .xlsx (Excel 2007 or later)") from exc
+        raise VolumeFileError("文件无法作为 Excel 工作簿读取（可能已损坏或并非 Excel 文件）。"
+                              "请在 Excel 中另存为 .xlsx 格式后重试") from exc
     try:
         ws = wb.worksheets[0]
         for r in ws.iter_rows(values_only=True):
@@ -146,8 +148,8 @@ def read_table(name: str, data: bytes) -> Iterator[list[Any]]:
         return _capped(_rows_csv(data))
     if ext in (".xlsx", ".xlsm"):
         return _capped(_rows_xlsx(data))
-    raise VolumeFileError(f"{name}: unknown file type {ext or '(none)'}; give a .csv or .xlsx file "
-                          "(an old .xls must be saved as .xlsx first)")
+    raise VolumeFileError(f"不支持的文件类型“{ext or '无扩展名'}”。请上传 .csv 或 .xlsx 文件"
+                          "（旧版 .xls 请先另存为 .xlsx）")
 
 
 def _month(v: Any) -> str | None:
@@ -164,22 +166,22 @@ def _month(v: Any) -> str | None:
 def _volume(v: Any) -> int | str:
     """An int, or why not."""
     if isinstance(v, bool):
-        return "is not a number"
+        return "不是数字，请填写受理件数（整数）"
     if isinstance(v, int):
         n = v
     elif isinstance(v, float):
         if not v.is_integer():
-            return f"{v:g} is not a whole number of cases"
+            return f"为 {v:g}，不是整数，请填写受理件数（整数）"
         n = int(v)
     else:
         text = str(v).strip().replace(",", "").replace("，", "")
         if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-            return f"{str(v).strip()!r} is not a whole number"
+            return f"为“{str(v).strip()}”，不是整数，请填写受理件数（整数，如 120）"
         n = int(float(text))
     if n < 0:
-        return f"{n} is negative; a volume is 0 or more"
+        return f"为 {n}，是负数，请填写 0 或更大的整数"
     if n > MAX_VOLUME:
-        return f"{n} is more than {MAX_VOLUME} cases in a month; check for a typo"
+        return f"为 {n}，超过每月 {MAX_VOLUME} 件的上限，请检查是否多打了数字"
     return n
 
 
@@ -196,8 +198,7 @@ def parse_rows(table: Iterable[Sequence[Any]]) -> tuple[list[VolumeRow], list[Ro
         if any(_norm(c) for c in header):
             break
     else:
-        raise VolumeFileError("the file is empty; it needs a header row "
-                              "窗口号, 月份, 业务受理量 and data rows")
+        raise VolumeFileError("文件是空的。第一行应为列名（窗口号、月份、业务受理量），其下每行一个窗口")
     cols = _columns(header)
     rows: list[VolumeRow] = []
     errors: list[RowError] = []
@@ -212,13 +213,13 @@ def parse_rows(table: Iterable[Sequence[Any]]) -> tuple[list[VolumeRow], list[Ro
         raw_w, raw_m, raw_v = cell(WINDOW), cell(MONTH), cell(VOLUME)
         for key, raw in ((WINDOW, raw_w), (MONTH, raw_m), (VOLUME, raw_v)):
             if raw is None or not str(raw).strip():
-                errors.append(RowError(n, HEADER_CHINESE[key], "is empty; fill it in or delete the row"))
+                errors.append(RowError(n, HEADER_CHINESE[key], "为空，请填写或删除该行"))
                 bad = True
         if bad:
             continue
         month = _month(raw_m)
         if month is None:
-            errors.append(RowError(n, "月份", f"{str(raw_m).strip()!r} is not a month; write it as 2026-10"))
+            errors.append(RowError(n, "月份", f"为“{str(raw_m).strip()}”，不是月份，请写成 2026-10 的形式"))
             bad = True
         vol = _volume(raw_v)
         if isinstance(vol, str):
@@ -229,8 +230,8 @@ def parse_rows(table: Iterable[Sequence[Any]]) -> tuple[list[VolumeRow], list[Ro
         window = _window(raw_w)
         first = seen.setdefault((window, month), n)
         if first != n:
-            errors.append(RowError(n, "窗口号", f"window {window} {month} is also on row {first}; "
-                                   "keep one row per window and month"))
+            errors.append(RowError(n, "窗口号", f"窗口 {window} 的 {month} 已在第{first}行出现，"
+                                   "每个窗口每月只保留一行"))
             continue
         rows.append(VolumeRow(n, window, month, vol))
     return rows, errors

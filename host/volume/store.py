@@ -39,9 +39,9 @@ class VolumeImportError(Invalid):
         self.errors = errors[:MAX_ERRORS_SHOWN]
         lines = "\n".join(str(e) for e in self.errors)
         hidden = self.errors_total - len(self.errors)
-        more = f"\n… and {hidden} more" if hidden else ""
-        super().__init__(f"{filename}: {self.errors_total} error(s), nothing was imported:\n{lines}{more}",
-                         "fix these rows and import the whole file again (--preview checks without storing)")
+        more = f"\n……另有 {hidden} 处错误" if hidden else ""
+        super().__init__(f"{filename}：共 {self.errors_total} 处错误，未导入任何数据：\n{lines}{more}",
+                         "改正这些行后重新导入整个文件（勾选“仅预览”或用 --preview 只检查不保存）")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +69,17 @@ def import_volume(session: Session, filename: str, data: bytes, *, by: str, now_
     try:
         rows, errors = parse_rows(read_table(name, data))
     except VolumeFileError as exc:
-        raise Invalid(f"{name}: {exc}", "export the volume sheet again as .csv or .xlsx") from exc
+        raise Invalid(f"{name}：{exc}", "请从业务系统重新导出受理量表（.csv 或 .xlsx）") from exc
     windows = {w.number: w.id for w in session.exec(select(Window)).all() if w.id is not None}
     for r in rows:
         if r.window not in windows:
-            errors.append(RowError(r.row, "窗口号", f"window {r.window!r} is not a known window; "
-                                   "check the number or add the window first"))
+            errors.append(RowError(r.row, "窗口号", f"为“{r.window}”，没有这个窗口，"
+                                   "请核对窗口号，或先在“配置”页面新增该窗口"))
     closed = {m for m in {r.month for r in rows} if month_is_closed(session, m)}
     for r in rows:
         if r.month in closed:
-            errors.append(RowError(r.row, "月份", f"month {r.month} is closed (R11); "
-                                   "reopen it first, or leave this row out"))
+            errors.append(RowError(r.row, "月份", f"{r.month} 已关账（R11），"
+                                   "请先重新开账，或删去该行"))
     errors.sort(key=lambda e: (e.row, e.column))
     if preview:
         return ImportReport(name, rows, errors[:MAX_ERRORS_SHOWN], None,
@@ -87,7 +87,7 @@ def import_volume(session: Session, filename: str, data: bytes, *, by: str, now_
     if errors:
         raise VolumeImportError(errors, name)
     if not rows:
-        raise Invalid(f"{name}: no data rows", "the file has only a header; add one row per window and month")
+        raise Invalid(f"{name}：没有数据行", "文件只有表头，请每个窗口每月填写一行")
     batch = VolumeImport(imported_by=by, imported_ms=now_ms, filename=name,
                          sha256=hashlib.sha256(data).hexdigest(), rows=len(rows))
     try:

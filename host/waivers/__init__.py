@@ -16,7 +16,7 @@ from host.models.waivers import Waiver
 from host.rules.month_span import parse_month
 from host.violations.closed import ensure_month_open
 
-__all__ = ["create_waiver", "list_waivers", "revoke_waiver", "waivers_for"]
+__all__ = ["create_waiver", "create_waivers", "list_waivers", "revoke_waiver", "waivers_for"]
 
 
 def _check_key(key: str, window_id: int, month: str) -> None:
@@ -29,6 +29,16 @@ def _check_key(key: str, window_id: int, month: str) -> None:
 def create_waiver(session: Session, *, window_id: int, month: str, key: str, reason: str, by: str,
                   now_ms: int) -> Waiver:
     """Waive deduction ``key`` of a window and month (R8); commits."""
+    return create_waivers(session, window_id=window_id, month=month, keys=[key], reason=reason, by=by,
+                          now_ms=now_ms)[0]
+
+
+def create_waivers(session: Session, *, window_id: int, month: str, keys: list[str], reason: str, by: str,
+                   now_ms: int) -> list[Waiver]:
+    """Waive several deductions of a window and month with one written reason (R8): one decision,
+    one transaction, each deduction its own Waiver row and AuditEntry (R12); all or nothing; commits."""
+    if not keys:
+        raise Invalid("no deduction chosen", "tick the deductions to waive")
     try:
         parse_month(month)
     except ValueError as exc:
@@ -38,18 +48,25 @@ def create_waiver(session: Session, *, window_id: int, month: str, key: str, rea
                       "say why, e.g. 'shortfall caused by the pad fault of 10-08 (fault 12)'")
     if session.get(Window, window_id) is None:
         raise NotFound(f"window {window_id} does not exist")
-    _check_key(key, window_id, month)
     ensure_month_open(session, month, "a waiver")
-    if key in waivers_for(session, window_id, month):
-        raise Conflict(f"deduction {key} is already waived", "revoke the waiver first to change its reason")
-    row = Waiver(window_id=window_id, month=month, key=key, reason=reason.strip(), by=by, created_ms=now_ms)
-    session.add(row)
-    session.flush()
-    audit.record(session, at_ms=now_ms, actor=by, action="waiver.create", subject=f"waiver:{row.id}",
-                 reason=row.reason, window_id=window_id, month=month, key=key)
+    existing = waivers_for(session, window_id, month)
+    rows = []
+    for key in dict.fromkeys(keys):
+        _check_key(key, window_id, month)
+        if key in existing:
+            raise Conflict(f"deduction {key} is already waived",
+                           "revoke the waiver first to change its reason")
+        row = Waiver(window_id=window_id, month=month, key=key, reason=reason.strip(), by=by,
+                     created_ms=now_ms)
+        session.add(row)
+        session.flush()
+        audit.record(session, at_ms=now_ms, actor=by, action="waiver.create", subject=f"waiver:{row.id}",
+                     reason=row.reason, window_id=window_id, month=month, key=key)
+        rows.append(row)
     session.commit()
-    session.refresh(row)
-    return row
+    for row in rows:
+        session.refresh(row)
+    return rows
 
 
 def revoke_waiver(session: Session, waiver_id: int, *, reason: str, by: str, now_ms: int) -> Waiver:

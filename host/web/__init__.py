@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from host.api import params
@@ -35,7 +36,9 @@ from host.web.core import (
     FLASH_HEADER,
     LoginRequired,
     PageForbidden,
+    PasswordChangeRequired,
     WebState,
+    back,
     check_routes,
     login_redirect,
     make_templates,
@@ -92,6 +95,11 @@ def mount_web(app: FastAPI) -> None:
             return HTMLResponse("请先登录。", status_code=401)
         return login_redirect(request)
 
+    @app.exception_handler(PasswordChangeRequired)
+    def _new_password(request: Request, exc: PasswordChangeRequired) -> Response:
+        return back("/account", err="管理员已重置您的密码：请先设置一个只有您知道的新密码，"
+                                    "然后才能继续使用。")
+
     @app.exception_handler(PageForbidden)
     def _forbidden(request: Request, exc: PageForbidden) -> HTMLResponse:
         return render(request, "forbidden.html", None, status_code=403, message=exc.message)
@@ -124,6 +132,10 @@ def _html_errors_for_pages(app: FastAPI) -> None:
         (ServiceError, None),
         (RequestValidationError, "表单内容不完整或格式有误，请检查后重试。"),
         (StarletteHTTPException, None),
+        (IntegrityError, "与同时写入的记录冲突，未保存任何内容。请刷新页面后重试。"),
+        (OperationalError, "数据库暂时无法访问，未保存任何内容。请稍后重试；若持续出现，请告知信息技术科。"),
+        (Exception, "主机处理此页面时出错（程序缺陷），未保存任何内容。"
+                    "请记下时间并告知信息技术科，主机日志中有详细记录。"),
     ):
         api_handler = app.exception_handlers.get(kind)
 
@@ -136,8 +148,13 @@ def _html_errors_for_pages(app: FastAPI) -> None:
                 status, text = exc.status, f"{PAGE_ERROR.get(exc.status, '操作未完成')}：{exc.detail}"
             elif isinstance(exc, StarletteHTTPException):
                 status, text = exc.status_code, HTTP_PAGE_ERROR.get(exc.status_code, "请求未能完成。")
-            else:
+            elif isinstance(exc, RequestValidationError):
                 status, text = 422, _what_is_wrong(exc) or message or ""
+            else:
+                status = (409 if isinstance(exc, IntegrityError) else 503 if isinstance(exc, OperationalError)
+                          else 500)
+                text = message or ""
+                log.exception("error on page %s %s", request.method, request.url.path)
             return render(
                 request,
                 "forbidden.html",
@@ -168,7 +185,8 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-PAGE_ERROR = {404: "找不到", 409: "与现有记录冲突", 422: "内容有误", 403: "无权访问", 401: "请先登录",
+PAGE_ERROR = {500: "主机出错", 503: "暂时无法访问",
+              404: "找不到", 409: "与现有记录冲突", 422: "内容有误", 403: "无权访问", 401: "请先登录",
               413: "内容太大", 405: "不支持的操作"}
 HTTP_PAGE_ERROR = {
     404: "找不到该页面，请从导航栏重新进入。",

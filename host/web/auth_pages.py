@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from host.api.client_address import client_address
+from host.auth.passwords import MIN_PASSWORD_LEN
 from host.auth.roles import Role
 from host.auth.scopes import Scope
 from host.auth.signin import sign_in
 from host.auth.throttle import TooManyTries
-from host.auth.users import LOGIN_TTL_MS, revoke_token
-from host.errors import Unauthorized
-from host.web.core import DB, ClockDep, Viewer, action, current_viewer, render, web
+from host.auth.users import LOGIN_TTL_MS, change_password, must_change_password, revoke_token
+from host.errors import Invalid, Unauthorized
+from host.web.core import DB, ClockDep, Viewer, action, back, current_viewer, page, render, web
 from host.web.security import COOKIE
 
 log = logging.getLogger(__name__)
@@ -128,3 +129,35 @@ def logout(
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/", secure=web(request).jar.secure, httponly=True)
     return resp
+
+
+# -- 修改密码: every signed-in person; after an admin's reset, the only page until it is done ------------
+
+@router.get("/account", response_class=HTMLResponse, include_in_schema=False)
+def account(request: Request, session: DB, viewer: Annotated[Viewer, Depends(page())]) -> HTMLResponse:
+    forced = must_change_password(session, viewer.principal.user_id)
+    return render(request, "account.html", viewer, forced=forced, min_len=MIN_PASSWORD_LEN)
+
+
+@router.post("/account/password", include_in_schema=False)
+def new_password(
+    session: DB,
+    clock: ClockDep,
+    viewer: Annotated[Viewer, Depends(action())],
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    again: Annotated[str, Form()],
+) -> Response:
+    """修改密码: the current password, then the new one twice (audited, never the password itself)."""
+    if new != again:
+        return back("/account", err="两次输入的新密码不一致，请重新输入。")
+    if len(new) < MIN_PASSWORD_LEN:
+        return back("/account", err=f"新密码只有 {len(new)} 位，至少需要 {MIN_PASSWORD_LEN} 位"
+                                    "（几个词连在一起就是好密码）。")
+    if new == current:
+        return back("/account", err="新密码不能与当前密码相同。")
+    try:
+        change_password(session, viewer.principal.name, current=current, new=new, clock=clock)
+    except Invalid:
+        return back("/account", err="当前密码不正确，请输入您登录时使用的密码。")
+    return back("/account", ok="密码已修改，下次登录请使用新密码。")

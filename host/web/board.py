@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from datetime import datetime, time
+from math import ceil, sqrt
 from time import monotonic
 from typing import Annotated, Any
 
@@ -52,6 +53,36 @@ def day_start_ms(now_ms: int) -> int:
     return int(datetime.combine(day, time(0), RULES_TZ).timestamp() * 1000)
 
 
+def since_text(ms: int, now_ms: int) -> str:
+    """A moment as a person reads it: the time alone today, with its date on any other day."""
+    same_day = local(ms).date() == local(now_ms).date()
+    return fmt_time(ms, "%H:%M" if same_day else "%m-%d %H:%M" if local(ms).year == local(now_ms).year
+                    else "%Y-%m-%d %H:%M")
+
+
+# The hall summary strip (服务中, 暂停服务, 离线, 故障): which board states each count holds.
+SUMMARY = (("serving", "服务中", ("serving", "prompt")), ("paused", "暂停服务", ("paused",)),
+           ("offline", "离线", ("offline", "unknown")), ("fault", "故障", ("fault",)),
+           ("unconfigured", "未配置", ("unconfigured",)))
+
+
+def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"key": key, "label": label, "count": sum(r["state"] in states for r in rows)}
+            for key, label, states in SUMMARY]
+
+
+def wall_layout(n: int) -> dict[str, Any]:
+    """Columns and a type scale that fill a 16:9 wall screen with ``n`` tiles (12 to 60 and more):
+    about 1.6 columns per row, at most 9 across (a tile must hold 暂停服务 at 40 px on 1920 px),
+    larger type when there are few tiles; from 7 rows on a tile leaves out its "since" line (the
+    tile's hover text keeps it), so 60 windows fit 1080 px at full size."""
+    cols = max(3, min(9, ceil(sqrt(max(n, 1) * 1.6))))
+    rows = max(1, ceil(n / cols))
+    by_rows = 1.0 if rows >= 6 else 1.15 if rows >= 5 else 1.3 if rows >= 4 else 1.5
+    by_cols = 1.0 if cols >= 9 else 1.15 if cols >= 8 else 1.3 if cols >= 7 else 1.5
+    return {"cols": cols, "rows": rows, "scale": min(by_rows, by_cols), "dense": rows >= 7}
+
+
 def snapshot(session: Session, clock: Clock, window_id: int | None = None) -> list[dict[str, Any]]:
     """One row per active window: its pad's state, since when, today's count and satisfaction."""
     now = clock.now_ms()
@@ -80,6 +111,8 @@ def snapshot(session: Session, clock: Clock, window_id: int | None = None) -> li
         dev, st = pads.get(win.id, (None, None))
         n, s = counts.get(win.id, (0, 0))
         key = labels.state_of(st.online, st.mode, st.faults) if st is not None else "offline"
+        if dev is None:
+            key = "unconfigured"
         since = st.since_ms if st is not None else None
         rows.append(
             {
@@ -87,9 +120,9 @@ def snapshot(session: Session, clock: Clock, window_id: int | None = None) -> li
                 "name": win.name,
                 "device": dev,
                 "state": key,
-                "state_zh": labels.STATE[key] if dev else "未配置评价器",
+                "state_zh": labels.STATE[key],
                 "since_ms": since,
-                "since": fmt_time(since, "%H:%M") if since else "—",
+                "since": since_text(since, now) if since else "—",
                 "today": n,
                 "satisfied": s,
                 "unsatisfied": n - s,
@@ -105,14 +138,23 @@ def board(
 ) -> HTMLResponse:
     scope = viewer.principal.window_id if viewer.role is Role.STAFF else None
     notes = recent_notes(session, clock.now_ms())
+    rows = snapshot(session, clock, scope)
+    now = local(clock.now_ms())
     return render(
         request,
         "board.html",
         viewer,
-        rows=snapshot(session, clock, scope),
+        rows=rows,
         notes=notes,
+        summary=summary(rows),
+        layout=wall_layout(len(rows)),
+        today=f"{now:%Y年%m月%d日} {WEEKDAYS[now.weekday()]}",
+        clock_now=f"{now:%H:%M}",
         wall=request.query_params.get("wall") == "1",
     )
+
+
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 
 class SharedSnapshots:

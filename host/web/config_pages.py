@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from host import fleet
 from host.auth import policy
+from host.auth.passwords import MIN_PASSWORD_LEN
 from host.auth.roles import Role
-from host.auth.users import create_user, disable_user, list_users
+from host.auth.users import create_user, disable_user, list_users, reset_password
 from host.calendar import config
 from host.clock import parse_day
 from host.errors import ServiceError
@@ -137,11 +138,12 @@ def schedule(
     clock: ClockDep,
     viewer: WindowEditor,
     window: Annotated[str, Form()],
-    noon_duty_weekdays: Annotated[str, Form()] = "",
+    noon_duty_weekdays: Annotated[list[str] | None, Form()] = None,
     saturday_spans: Annotated[str, Form()] = "",
-    closed_weekdays: Annotated[str, Form()] = "",
+    closed_weekdays: Annotated[list[str] | None, Form()] = None,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
+    """窗口作息: the weekdays come as check boxes 周一…周日 (0 = 周一 inside, host.calendar.config)."""
     try:
         win = fleet.get_window(session, window)
         assert win.id is not None
@@ -149,9 +151,9 @@ def schedule(
             session,
             clock,
             win.id,
-            noon_duty_weekdays=noon_duty_weekdays.strip(),
+            noon_duty_weekdays=",".join(d.strip() for d in noon_duty_weekdays or () if d.strip()),
             saturday_spans=saturday_spans.strip(),
-            closed_weekdays=closed_weekdays.strip(),
+            closed_weekdays=",".join(d.strip() for d in closed_weekdays or () if d.strip()),
             by=viewer.principal.actor,
             reason=reason.strip(),
         )
@@ -163,6 +165,10 @@ def schedule(
 # -- users (admin only; the first admin comes from `evalpad user add` on the server) ------------------
 
 Admin = Annotated[Viewer, Depends(page(*policy.USERS))]
+# The role list of a new account, least privilege first (the first is preselected): patrol reads
+# the board and writes notes; admin may do everything.
+ROLES_LEAST_FIRST = [Role.PATROL.value, Role.STAFF.value, Role.IT.value, Role.MANAGEMENT.value,
+                     Role.ADMIN.value]
 AdminAction = Annotated[Viewer, Depends(action(*policy.USERS))]
 
 
@@ -176,7 +182,7 @@ def users(request: Request, session: DB, viewer: Admin) -> HTMLResponse:
         users=list_users(session),
         windows=windows,
         numbers={w.id: w.number for w in windows},
-        roles=[r.value for r in Role],
+        roles=ROLES_LEAST_FIRST,
     )
 
 
@@ -206,6 +212,28 @@ def add_user(
     except ServiceError as exc:
         return back("/config/users", err=f"新增账号未完成：{exc.detail}")
     return back("/config/users", ok=f"已新增账号 {name.strip()}。")
+
+
+@router.post("/users/{name}/reset", include_in_schema=False)
+def reset(
+    name: str,
+    session: DB,
+    clock: ClockDep,
+    viewer: AdminAction,
+    password: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """重置密码: a temporary password the admin hands over in person; the user's sessions end and
+    their next sign-in must choose a new one (audited with the reason, R12)."""
+    if len(password) < MIN_PASSWORD_LEN:
+        return back("/config/users", err=f"临时密码至少需要 {MIN_PASSWORD_LEN} 位。")
+    if not reason.strip():
+        return back("/config/users", err="重置密码必须填写原因，如 本人来电申请并已核实身份。")
+    try:
+        reset_password(session, name, new=password, clock=clock, actor=viewer.principal.actor, reason=reason)
+    except ServiceError as exc:
+        return back("/config/users", err=f"重置未完成：{exc.detail}")
+    return back("/config/users", ok=f"已重置 {name} 的密码：请当面告知临时密码，对方首次登录时须改为新密码。")
 
 
 @router.post("/users/{name}/disable", include_in_schema=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -20,9 +21,11 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from host import labels
+from host.auth import policy
 from host.auth.roles import ALL_ROLES, Principal, Role
-from host.auth.users import principal_for_token
+from host.auth.users import must_change_password, principal_for_token
 from host.clock import Clock, local
+from host.rules.score import shown
 from host.web.security import COOKIE, FLASH_COOKIE, CookieJar
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,14 +58,25 @@ class Viewer:
         return self.principal.role in roles
 
     def may_act_on(self, window_id: int | None) -> bool:
-        """Staff act on their own window only (R-role rule of host.auth.roles)."""
+        """May send commands to this window's pad: the roles of host.auth.policy.PAD_COMMANDS, staff
+        on their own window only (host.auth.roles)."""
+        if self.principal.role not in policy.PAD_COMMANDS:
+            return False
         if self.principal.role is Role.STAFF:
             return window_id is not None and window_id == self.principal.window_id
-        return self.principal.role in (Role.ADMIN, Role.IT, Role.MANAGEMENT)
+        return True
 
 
 class LoginRequired(Exception):
     pass
+
+
+class PasswordChangeRequired(Exception):
+    """An admin reset this person's password: every page waits until they choose a new one."""
+
+
+# Reachable while a new password is due (the form itself, and signing out).
+PASSWORD_PAGES = frozenset({"/account", "/account/password", "/logout"})
 
 
 class PageForbidden(Exception):
@@ -103,6 +117,8 @@ def _checked(request: Request, session: Session, roles: frozenset[Role]) -> View
     viewer = current_viewer(request, session)
     if viewer is None:
         raise LoginRequired()
+    if request.url.path not in PASSWORD_PAGES and must_change_password(session, viewer.principal.user_id):
+        raise PasswordChangeRequired()
     if viewer.role not in roles:
         raise PageForbidden(f"您的角色（{labels.ROLE[viewer.role.value]}）无权访问此页面或执行此操作。")
     return viewer
@@ -216,9 +232,57 @@ def fmt_time(ms: int | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return local(ms).strftime(pattern) if ms is not None else "—"
 
 
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")   # 0 = 周一 inside (host.calendar)
+
+
+def weekdays_zh(codes: str) -> str:
+    """"0,2" as 周一、周三 (a stored weekday list, host.calendar.config.parse_weekdays)."""
+    days = sorted({int(c) for c in codes.replace("，", ",").split(",") if c.strip().isdigit() and int(c) < 7})
+    return "、".join(WEEKDAYS[d] for d in days)
+
+
+def month_choices(month: str, back: int = 24, ahead: int = 12) -> list[tuple[str, str]]:
+    """Months around ``month`` ("2026-10") as (key, 2026年10月): a month picker that reads in Chinese
+    whatever the browser's locale (an <input type=month> shows the browser's language)."""
+    y, m = int(month[:4]), int(month[5:7])
+    out = []
+    for k in range(y * 12 + m - 1 + ahead, y * 12 + m - 1 - back - 1, -1):
+        out.append((f"{k // 12:04d}-{k % 12 + 1:02d}", f"{k // 12}年{k % 12 + 1}月"))
+    return out
+
+
+def deduction_key_text(key: str) -> str:
+    """A waiver's deduction key ("<window>:<month>:<kind>:<ms>") as a person reads it: kind and time."""
+    parts = key.split(":")
+    if len(parts) != 4:
+        return key
+    kind, moment = labels.DEDUCTION.get(parts[2], parts[2]), parts[3]
+    return f"{kind} · {fmt_time(int(moment))}" if moment.isdigit() else kind
+
+
+def deduction_groups(deductions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A window's deductions grouped by day and kind (25 closures of one outage are one group), each
+    group with its count, points counted and points waived, in time order."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for d in deductions:
+        moment = d["span"]["start_ms"] if d["span"] else d["at_ms"]
+        day = fmt_time(moment, "%Y-%m-%d") if moment is not None else "整月"
+        g = groups.setdefault((day, d["kind"]), {"day": day, "kind": d["kind"], "rule": d["rule"], "rows": [],
+                                                  "counted": Fraction(0), "waived": Fraction(0), "open": 0})
+        g["rows"].append(d)
+        g["counted" if d["counts"] else "waived"] += Fraction(d["points"])
+        g["open"] += d["counts"]
+    return [{**g, "counted": shown(g["counted"]), "waived": shown(g["waived"])} for g in groups.values()]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters["t"] = fmt_time
     templates.env.filters["hm"] = lambda ms: fmt_time(ms, "%H:%M:%S")
+    templates.env.filters["dkey"] = deduction_key_text
+    templates.env.globals["WEEKDAYS"] = WEEKDAYS
+    templates.env.globals["weekdays_zh"] = weekdays_zh
+    templates.env.globals["month_choices"] = month_choices
+    templates.env.globals["deduction_groups"] = deduction_groups
     templates.env.filters["pct"] = lambda x: f"{x * 100:.1f}%" if x is not None else "—"
     return templates

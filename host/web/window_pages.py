@@ -32,6 +32,13 @@ WINDOW_READERS = policy.EVERYONE
 DESK_COMMANDS = ("prompt", "pause", "resume")
 
 
+def desk_actions(state: str) -> tuple[str, ...]:
+    """The commands that make sense for a pad in ``state``: an offline pad takes none (it would not
+    hear them); a paused pad can only be resumed; a prompt is already showing while prompting."""
+    return {"serving": ("prompt", "pause"), "prompt": ("pause",), "paused": ("resume",),
+            }.get(state, ())
+
+
 def timeline(
     session: Session, device_ids: list[str], window_id: int, start: int, end: int, now: int
 ) -> list[dict[str, Any]]:
@@ -48,7 +55,8 @@ def timeline(
             {
                 "at": max(p.start_ms, start),
                 "kind": "power",
-                "text": f"评价器{labels.POWER.get(p.state, p.state)}" + (f"（{p.cause}）" if p.cause else ""),
+                "text": f"评价器{labels.POWER.get(p.state, p.state)}"
+                + (f"（{labels.CAUSE.get(p.cause, p.cause)}）" if p.cause else ""),
                 "until": p.end_ms,
             }
         )
@@ -150,6 +158,8 @@ def window_page(
         month_err=month_err,
         show_month=show_month,
         can_act=bool(pad) and viewer.may_act_on(win.id),
+        actions=desk_actions(live[0]["state"] if live else "unconfigured"),
+        can_report=viewer.role is not Role.STAFF or viewer.principal.window_id == win.id,
         today=fmt_time(now, "%Y-%m-%d"),
     )
 
@@ -161,7 +171,7 @@ def desk_command(
     session: DB,
     clock: ClockDep,
     kind: Annotated[str, Form()],
-    viewer: Annotated[Viewer, Depends(action(Role.STAFF, Role.ADMIN, Role.IT))],
+    viewer: Annotated[Viewer, Depends(action(*policy.PAD_COMMANDS))],
     svc: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
@@ -175,6 +185,11 @@ def desk_command(
     pad = fleet.current_device(session, win)
     if pad is None:
         return back(url, err="该窗口没有配置评价器。")
+    live = snapshot(session, clock, win.id)
+    state = live[0]["state"] if live else "offline"
+    if kind not in desk_actions(state):
+        return back(url, err=f"评价器当前为“{labels.STATE.get(state, state)}”，不能{labels.COMMAND[kind]}。"
+                             "请刷新页面，按页面上显示的操作进行。")
     fields: dict[str, Any] = {}
     if kind == "prompt":
         if not svc.strip():

@@ -88,7 +88,7 @@ def test_r3_volume_import_over_http(api: Api) -> None:
     r = c.post("/api/v1/volume/import?filename=nov.csv", content=bad, headers=mgmt)
     assert r.status_code == 422
     assert [(e["row"], e["column"]) for e in r.json()["errors"]] == [(3, "窗口号")]
-    assert "nothing was imported" in r.json()["detail"]
+    assert "未导入任何数据" in r.json()["detail"]
     assert c.get(f"/api/v1/volume?window=A01&month={MONTH}", headers=mgmt).json()["source"] == "none"
     r = c.post("/api/v1/volume/import?filename=nov.csv&preview=true", content=bad, headers=mgmt)
     assert r.status_code == 200 and r.json()["stored"] is False and len(r.json()["errors"]) == 1

@@ -38,7 +38,7 @@ def test_cli_volume_import_all_or_nothing(run, tmp_path: Path) -> None:  # type:
     bad = tmp_path / "oct.csv"
     bad.write_text("窗口号,月份,业务受理量\nA07,2026-10,80\nA07,2026-10,x\n", encoding="utf-8")
     out = run("volume", "import", str(bad), code=1)
-    assert "nothing was imported" in out and "第3行 row 3, 业务受理量" in out
+    assert "nothing was imported" in out and "第3行“业务受理量”" in out
     assert "source: none" in run("volume", "show", "--window", "A07", "--month", "2026-10")
     out = run("volume", "import", str(bad), "--preview", code=1)
     assert "preview: 1 good row(s), 1 error(s)" in out

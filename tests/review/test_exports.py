@@ -109,7 +109,7 @@ def test_month_report_csv_cell_by_cell() -> None:
         "A02 社保",
         MONTH,
         "0",
-        "排队系统统计",
+        "叫号系统计数",
         "0",
         "0",
         "0",
@@ -161,9 +161,9 @@ def test_month_report_xlsx_is_laid_out_for_printing_with_exact_values() -> None:
     detail = wb["扣分明细"]
     lines = [[c.value for c in row] for row in detail.iter_rows(min_row=3)]
     assert [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in lines] == [
-        ("A01 公安分局出入境", "评价数不足", "R4", None, 1.0, "计入"),
-        ("A03 税务", "无故关闭", "R5", "2026-10-12 09:00:00", 1.0, "计入"),
-        ("A03 税务", "无故关闭", "R5", "2026-10-13 09:00:00", 1.0, "已减免"),
+        ("A01 公安分局出入境", "有效评价数不足标准数", "R4", None, 1.0, "计入"),
+        ("A03 税务", "无故关闭评价器", "R5", "2026-10-12 09:00:00", 1.0, "计入"),
+        ("A03 税务", "无故关闭评价器", "R5", "2026-10-13 09:00:00", 1.0, "已减免"),
     ]
     assert lines[2][6] == "R7: pad fault #4"
     # The key a management waiver needs (R8) is on the line.
@@ -187,7 +187,7 @@ def test_fault_log_and_violations_exports(db: Session, hall: Hall) -> None:
         "人工报修",
         "qp-0107",
         "A07 社保",
-        "staff_report",
+        "人工报修",
         "已修复",
         "2026-10-12 09:00",
         "2026-10-12 10:30",
@@ -234,10 +234,10 @@ def test_fault_log_and_violations_exports(db: Session, hall: Hall) -> None:
         "拒绝评议",
         "2.50",
         "2026-10-12 09:05",
-        "prompt_cancelled",
+        "评价提示被取消",
         f"{cancel - 1} {cancel}",
         "已确认",
-        "detector",
+        "系统检测",
         "mgmt-wang",
         "2026-11-01 09:00",
         "投诉单 17",

@@ -211,7 +211,7 @@ def test_r6_r7_evaluation_from_a_stuck_button_is_a_candidate_to_void() -> None:
     assert [(c.subject_event_id, c.evidence, c.at_ms) for c in found] == [
         (stuck.id, (stuck.id, fault.id), stuck.at_ms)]
     (c,) = found
-    assert c.voids and c.points == 0 and c.reasons == (v.REASON_STUCK,) and "button_stuck" in c.detail
+    assert c.voids and c.points == 0 and c.reasons == (v.REASON_STUCK,) and "按键卡滞" in c.detail
     # Outside the detection time (the fault 40 s after the press): not this press.
     late = pad.ev("fault", T0 + 60_000 + 40_000, code="button_stuck", detail="held > 10 s: satisfied")
     assert not [c for c in v.find_candidates(W, [stuck, late]) if c.kind == v.STUCK_BUTTON]

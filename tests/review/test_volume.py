@@ -78,7 +78,7 @@ def test_r3_xlsx_with_english_headers_and_one_bad_row_imports_nothing(
     with pytest.raises(volume.VolumeImportError) as err:
         volume.import_volume(db, "oct.xlsx", data, by="mgmt", now_ms=NOW)
     assert [(e.row, e.column) for e in err.value.errors] == [(3, "业务受理量")]
-    assert "第3行 row 3" in str(err.value) and "nothing was imported" in str(err.value)
+    assert "第3行" in str(err.value) and "未导入任何数据" in str(err.value)
     assert count(db, MonthlyVolume) == 0 and count(db, VolumeImport) == 0
     # Preview lists what would be stored and every error, and stores nothing either.
     preview = volume.import_volume(db, "oct.xlsx", data, by="mgmt", now_ms=NOW, preview=True)
@@ -114,20 +114,20 @@ def test_r3_every_kind_of_bad_row_is_reported_with_its_row(db: Session, windows:
         (8, "业务受理量"),
     ]
     msgs = {e.row: e.message for e in err.value.errors}
-    assert "not a known window" in msgs[3] and "2026-10" in msgs[4] and "row 2" in msgs[7]
+    assert "没有这个窗口" in msgs[3] and "2026-10" in msgs[4] and "第2行" in msgs[7]
     assert count(db, MonthlyVolume) == 0
 
 
 def test_r3_file_level_problems(db: Session, windows: dict[str, int]) -> None:
-    with pytest.raises(Invalid, match="业务受理量/volume"):
+    with pytest.raises(Invalid, match="缺少“业务受理量”列"):
         volume.import_volume(db, "x.csv", "窗口号,月份\nA07,2026-10\n".encode(), by="m", now_ms=NOW)
     with pytest.raises(Invalid, match=r"\.xls"):
         volume.import_volume(db, "x.xls", b"\xd0\xcf\x11\xe0", by="m", now_ms=NOW)
-    with pytest.raises(Invalid, match="not a readable Excel"):
+    with pytest.raises(Invalid, match="无法作为 Excel 工作簿读取"):
         volume.import_volume(db, "x.xlsx", b"not a zip", by="m", now_ms=NOW)
-    with pytest.raises(Invalid, match="empty"):
+    with pytest.raises(Invalid, match="文件是空的"):
         volume.import_volume(db, "x.csv", b"\n\n", by="m", now_ms=NOW)
-    with pytest.raises(Invalid, match="no data rows"):
+    with pytest.raises(Invalid, match="没有数据行"):
         volume.import_volume(db, "x.csv", "窗口号,月份,业务受理量\n".encode(), by="m", now_ms=NOW)
     # A CSV saved by Chinese Excel in GB18030 reads as well.
     gbk = "窗口号,月份,业务受理量\nA07,2026-10,7\n".encode("gb18030")
@@ -146,7 +146,7 @@ def test_r3_newer_import_supersedes_and_closed_month_refuses(db: Session, window
             db, "c.csv", b"window,month,volume\nA07,2026-10,95\nA08,2026-09,3\n", by="m", now_ms=NOW + 3
         )
     assert [(e.row, e.column) for e in err.value.errors] == [(2, "月份")]
-    assert "closed" in err.value.errors[0].message
+    assert "已关账" in err.value.errors[0].message
     assert volume.volume_for(db, windows["A07"], "2026-10") == (90, "import")
 
 

@@ -43,7 +43,7 @@ def test_r8_management_waiver_by_key_including_the_shortfall() -> None:
     waived = month_score(3, "2026-10", volume=80, volume_source="import", valid=40, satisfied=40,
                          deductions=[closure(5)], waivers={keys[0]: "pad broken for 9 days"})
     assert waived.final == 4
-    assert waived.deductions[0].waiver == "R8: waived by management: pad broken for 9 days"
+    assert waived.deductions[0].waiver == "R8：管理科减免：pad broken for 9 days"
 
 
 def test_r2_exact_fraction_and_half_up_display() -> None:

@@ -128,7 +128,7 @@ def test_r10_pad_swapped_mid_month(world: World) -> None:
     assert (a.score.valid, a.score.satisfied, a.closures, a.pads) == (10, 8, (), ("pad-1", "pad-2"))
     # A02 had no pad before the 20th: nothing to judge before its first pad (R5), noted on the report.
     assert b.pads == ("pad-1",) and b.closures == ()
-    assert any("first pad installed 2026-11-20" in n for n in b.notes)
+    assert any("首台评价器于 2026-11-20" in n for n in b.notes)
 
 
 def test_r5_window_whose_pad_never_came_on_has_closures(world: World) -> None:
@@ -159,7 +159,7 @@ def test_no_volume_is_shown_not_guessed(world: World) -> None:
     world.evals("pad-A01", wid, sh(WORKDAY, time(9)), satisfied=4)
     (r,) = results(world)
     assert (r.score.volume, r.score.volume_source, r.score.standard) == (None, "none", 0)
-    assert any("no volume" in n for n in r.notes)
+    assert any("没有业务受理量" in n for n in r.notes)
 
 
 def test_events_of_other_months_do_not_count(world: World) -> None:

@@ -17,6 +17,7 @@ from host.auth.passwords import hash_password
 from host.auth.users import create_user
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
+from host.models.liveness import DeviceStatus
 from host.settings import Settings
 
 T0 = 1_795_600_000_000
@@ -110,3 +111,14 @@ def flash(c: TestClient, r: Any) -> str:
         if f'class="flash {kind}"' in page:
             return kind
     return ""
+
+
+def pad_state(site: Site, online: bool, mode: str | None = None, since_ms: int | None = None,
+              device: str = "pad-a01") -> None:
+    """The pad's live status as the ingest keeps it (host.ingest.liveness writes DeviceStatus)."""
+    with Session(site.engine) as s:
+        st = s.get(DeviceStatus, device) or DeviceStatus(device_id=device)
+        st.online, st.mode = online, mode
+        st.since_ms = since_ms if since_ms is not None else site.clock.now_ms()
+        s.add(st)
+        s.commit()

@@ -20,7 +20,7 @@ from host.models.months import MonthAction
 from host.models.review import ViolationCandidate
 from host.models.volume import MonthlyVolume
 from protocol import messages
-from tests.web.harness import Site, csrf_of, flash, login_post
+from tests.web.harness import Site, csrf_of, flash, login_post, pad_state
 
 
 def audited(site: Site, action_prefix: str, actor: str) -> list[AuditEntry]:
@@ -135,6 +135,7 @@ def test_configuration_changes_are_made_and_audited(app_site: Site) -> None:
 
 
 def test_desk_commands_reach_the_publisher_with_the_staff_as_actor(app_site: Site) -> None:
+    pad_state(app_site, online=True, mode="serving")
     clerk = app_site.login("clerk")
     token = csrf_of(clerk, "/windows/A01")
     r = clerk.post("/windows/A01/commands", data={"kind": "prompt", "svc": "", "csrf": token})

@@ -21,6 +21,7 @@ from host.clock import SystemClock, local
 from host.models.audit import AuditEntry
 from host.models.commands import Command
 from host.models.events import Event
+from host.models.liveness import DeviceStatus
 from host.models.review import ViolationCandidate
 from host.models.volume import MonthlyVolume
 from protocol import messages, spec, topics
@@ -175,6 +176,12 @@ def test_hall_board_follows_a_pad_over_real_mqtt(person: Any, site: Site) -> Non
     wall.shot("board-wall")
 
 
+def _serving(site: Site, device: str) -> bool:
+    with Session(site.engine) as s:
+        st = s.get(DeviceStatus, device)
+        return st is not None and st.online and st.mode == "serving"
+
+
 def test_staff_pause_their_own_pad_and_nobody_elses(person: Any, site: Site) -> None:
     pad = SimPad(site.broker, "pad-a01", password=site.pad_passwords["pad-a01"])
     got: list[dict[str, Any]] = []
@@ -183,6 +190,9 @@ def test_staff_pause_their_own_pad_and_nobody_elses(person: Any, site: Site) -> 
     )
     pad.client.subscribe(topics.topic("pad-a01", spec.CMD), qos=1)
     try:
+        # The page offers 暂停服务 only while the pad is serving (issue 12): it says so, then we wait.
+        pad.state("serving")
+        wait_for(lambda: _serving(site, "pad-a01"), what="pad-a01 online and serving")
         staff = person("staff1")
         page = staff.page
         page.fill('input[name="reason"]', "午间交接")

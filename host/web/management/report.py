@@ -3,21 +3,27 @@ deduction, month close/reopen (R11), and the report's exports (CSV, Excel)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fractions import Fraction
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlmodel import Session
 
 from host import exports, fleet, violations, waivers
 from host.api.download import download
 from host.api.params import Month, MonthQuery
+from host.clock import Clock, local
 from host.errors import ServiceError
 from host.exports.national import national_table
 from host.rules.calendar import CalendarMissing
+from host.scoring import facts
 from host.scoring.facts import events_by_id
 from host.scoring.months import close_month, history, month_view, reopen_month
 from host.scoring.national import month_national
-from host.web.core import DB, ClockDep, back, render
+from host.web import svg
+from host.web.core import DB, ClockDep, back, deduction_groups, render
 from host.web.management.goodbad import national_rows
 from host.web.management.shared import Deciders, Reader, month_or_now, months_before, report_json
 
@@ -44,7 +50,43 @@ def report(
         history=history(session, m),
         pending=pending,
         national=national_rows(session, m, clock),  # 好差评 rates and overdue cases (issue 16)
+        ranking=ranking_chart(view) if view else None,
+        trend=trend_chart(session, clock, m, view),
     )
+
+
+TREND_MONTHS = 12
+
+
+def ranking_chart(view: dict[str, Any]) -> Markup:
+    """The month's final scores as bars, best first; a window not rated (R9) says so."""
+    rows = sorted(view["windows"], key=lambda r: (r["rank"] is None, r["rank"] or 0, r["window"]["number"]))
+    return svg.ranking_bars([(f"{r['window']['number']} {r['window']['name']}",
+                              float(Fraction(r["score"]["final"])) if r["score"]["rated"] else None,
+                              r["score"]["final_shown"] if r["score"]["rated"] else "不参评（R9）")
+                             for r in rows], 5.0)
+
+
+def trend_chart(session: Session, clock: Clock, month: str, view: dict[str, Any] | None) -> Markup | None:
+    """The hall over the 12 months up to ``month``: the mean final score of the rated windows and
+    the satisfaction rate (S/N of all windows); months before the first evaluation are left out."""
+    first = facts.first_evaluation_ms(session)
+    if first is None:
+        return None
+    start = local(first).strftime("%Y-%m")
+    months = [mm for mm in (months_before(month, n) for n in range(TREND_MONTHS - 1, -1, -1)) if mm >= start]
+    if not months:
+        return None
+    score: list[float | None] = []
+    sat: list[float | None] = []
+    for mm in months:
+        v = view if mm == month else report_json(session, mm, clock)[0]
+        scores = [r["score"] for r in (v["windows"] if v else [])]
+        finals = [float(Fraction(s["final"])) for s in scores if s["rated"]]
+        n, s_ = sum(s["valid"] for s in scores), sum(s["satisfied"] for s in scores)
+        score.append(round(sum(finals) / len(finals), 2) if finals else None)
+        sat.append(round(5 * s_ / n, 2) if n else None)
+    return svg.trend_lines(months, {"全厅平均最终得分": score, "满意率（折算为 5 分制）": sat}, 5.0, "分")
 
 
 @router.get("/windows/{number}", response_class=HTMLResponse, include_in_schema=False)
@@ -69,8 +111,10 @@ def drilldown(
         view_err=err,
         result=result,
         events=events,
+        groups=deduction_groups(result["score"]["deductions"] if result else []),
         waivers=waivers.list_waivers(session, window_id=win.id, month=m),
     )
+
 
 
 @router.post("/months/{month}/close", include_in_schema=False)

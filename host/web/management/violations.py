@@ -3,7 +3,7 @@ evaluations, and detection run on demand."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -40,9 +40,20 @@ def violation_queue(
         status=status,
         rows=rows,
         floods=open_floods(session),
+        sweep=sweep_status(request),
         numbers=fleet.window_numbers(session),
         points=violations_points(),
     )
+
+
+def sweep_status(request: Request) -> dict[str, Any]:
+    """Whether this host runs detection by itself (the serve loop's Sweeper) and when it last ran."""
+    sweeper = getattr(request.app.state, "sweeper", None)
+    if sweeper is None:
+        return {"running": False}
+    last = sweeper.last
+    return {"running": True, "interval_min": max(1, round(sweeper.interval_s / 60)),
+            "last_ms": sweeper.last_ms, "added": last.candidates_added if last is not None else None}
 
 
 def violations_points() -> dict[str, str]:

@@ -57,6 +57,9 @@ def _import_file(request: Request, viewer: Viewer, name: str, data: bytes, previ
             report = volume.import_volume(session, name, data, by=viewer.principal.actor,
                                           now_ms=request.app.state.clock.now_ms(), preview=preview)
             errors, total = report.errors, report.errors_total
+            if total:       # a preview with bad rows says so, exactly as the import would
+                problem = (f"预览：文件有 {total} 处错误，见下表；这样导入将整份拒绝。"
+                           "请在原文件中改正后重新上传。")
         except volume.VolumeImportError as exc:
             errors, total = list(exc.errors), exc.errors_total
             problem = f"文件有错误，未导入任何数据：共 {total} 处错误，见下表。请在原文件中改正后重新上传。"

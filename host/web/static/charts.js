@@ -3,8 +3,6 @@
   "use strict";
   var status = document.getElementById("chart-status");
   var month = document.getElementById("sat").dataset.month;
-  var WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-  var HOURS = []; for (var h = 0; h < 24; h++) { HOURS.push(h + "时"); }
   function lines(el, months, series, unit, max) {
     var chart = echarts.init(el);
     var names = Object.keys(series);
@@ -18,15 +16,15 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
-  function heat(el, cells) {
+  function heat(el, cells, hours, weekdays) {
     var chart = echarts.init(el);
     var maxCount = cells.reduce(function (m, c) { return Math.max(m, c[2]); }, 1);
     chart.setOption({
       animation: false,
-      tooltip: { formatter: function (p) { return WEEKDAYS[p.value[1]] + " " + p.value[0] + "时：评价 " + p.value[2] + " 次，满意率 " + p.value[3] + "%"; } },
+      tooltip: { formatter: function (p) { return weekdays[p.value[1]] + " " + hours[p.value[0]] + "：评价 " + p.value[2] + " 次，满意率 " + p.value[3] + "%"; } },
       grid: { left: 56, right: 16, top: 16, bottom: 96 },
-      xAxis: { type: "category", data: HOURS, splitArea: { show: true } },
-      yAxis: { type: "category", data: WEEKDAYS, splitArea: { show: true } },
+      xAxis: { type: "category", data: hours, splitArea: { show: true } },
+      yAxis: { type: "category", data: weekdays, splitArea: { show: true } },
       visualMap: { min: 0, max: maxCount, dimension: 2, calculable: true, orient: "horizontal", left: "center", bottom: 0, text: ["多", "少"] },
       series: [{ name: "评价次数", type: "heatmap", data: cells, label: { show: true, formatter: function (p) { return p.value[2]; } } }]
     });
@@ -37,8 +35,9 @@
     .then(function (d) {
       lines(document.getElementById("sat"), d.trend.months, d.trend.satisfaction, "满意率 %", 100);
       lines(document.getElementById("score"), d.trend.months, d.trend.score, "得分", 5);
-      heat(document.getElementById("heat"), d.heatmap.cells);
-      status.textContent = d.evaluations ? "共 " + d.evaluations + " 次评价。" : "尚无评价数据：图表为空。";
+      heat(document.getElementById("heat"), d.heatmap.cells, d.heatmap.hours, d.heatmap.weekdays);
+      status.textContent = (d.evaluations ? "共 " + d.evaluations + " 次评价。" : "尚无评价数据：图表为空。")
+        + (d.heatmap.outside ? "时段分布只画工作日 8–18 时；其余时间的 " + d.heatmap.outside + " 次评价未画出。" : "");
       document.body.dataset.charts = "ready";
     })
     .catch(function (e) { status.textContent = "图表加载失败：" + e.message; });
