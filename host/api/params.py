@@ -9,6 +9,7 @@ are bounded so that no value reaches the database as an integer it cannot hold.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Form, Path, Query
@@ -31,6 +32,7 @@ Year = Annotated[int, Path(ge=2000, le=2100, examples=[2026])]
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="a positive id")]
 TimeMs = Annotated[int | None, Query(ge=0, le=MAX_MS, description="Unix ms UTC")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+DayQuery = Annotated[date | None, Query(description="a day, YYYY-MM-DD", examples=["2026-10-08"])]
 
 # How the pages name a parameter in Chinese, and what to write instead (host.web).
 CHINESE = {

@@ -165,6 +165,13 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
     return out.getvalue().encode(CSV_ENCODING)
 
 
+def day_or_month(month: str | None, day: date | None) -> str:
+    """The period of an export asked for by URL (``month=2026-10`` or ``day=2026-10-08``, one of them)."""
+    if (month is None) == (day is None):
+        raise Invalid("name either a month or a day", "add month=2026-10 or day=2026-10-08 (one of them)")
+    return month if month is not None else day.isoformat()  # type: ignore[union-attr]
+
+
 def export(session: Session, text: str, fmt: str, generated_ms: int) -> tuple[bytes, str]:
     """The export of period ``text`` as ``fmt`` (json or csv): (bytes, file name)."""
     if fmt not in ("json", "csv"):

@@ -222,7 +222,8 @@ def _late(due: date | None, now_ms: int) -> bool:
 def get_case(session: Session, case_id: int) -> BadReview:
     case = session.get(BadReview, case_id)
     if case is None:
-        raise NotFound(f"no bad-review case {case_id}", "pick a case from the list (/api/v1/badreviews)")
+        raise NotFound(f"没有编号为 {case_id} 的差评工单",
+                       "请从差评工单列表中选择（管理科 · 好差评，或 /api/v1/badreviews）")
     return case
 
 

@@ -8,6 +8,7 @@ import json
 
 from sqlmodel import select
 
+from host.clock import local
 from host.goodbad.watch import check
 from host.models import AuditEntry, Event
 from host.rules.month_span import month_of
@@ -109,11 +110,17 @@ def test_alerts_and_the_platform_export(api: Api) -> None:
     r = api.client.post(f"/api/v1/alerts/{alerts[0]['id']}/ack", headers=api.auth("management"))
     assert r.status_code == 200 and r.json()["acknowledged_by"] == "management"
     month = month_of(api.clock.now_ms())
-    r = api.client.get(f"/api/v1/exports/platform?period={month}", headers=api.auth("management"))
+    r = api.client.get(f"/api/v1/exports/platform?month={month}", headers=api.auth("management"))
     assert r.status_code == 200 and json.loads(r.content)["count"] == 2
-    r = api.client.get(f"/api/v1/exports/platform?period={month}&format=csv", headers=api.auth("admin"))
+    r = api.client.get(f"/api/v1/exports/platform?month={month}&format=csv", headers=api.auth("admin"))
     assert r.status_code == 200 and r.content.decode("utf-8-sig").startswith("id,case_no,item,channel")
     assert (
-        api.client.get("/api/v1/exports/platform?period=2026/10", headers=api.auth("admin")).status_code
+        api.client.get("/api/v1/exports/platform?month=2026/10", headers=api.auth("admin")).status_code
         == 422
     )
+    day = local(api.clock.now_ms()).date().isoformat()
+    r = api.client.get(f"/api/v1/exports/platform?day={day}", headers=api.auth("management"))
+    assert r.status_code == 200 and json.loads(r.content)["period"] == day
+    for query in ("", f"?month={month}&day={day}", "?day=2026-02-30"):
+        r = api.client.get(f"/api/v1/exports/platform{query}", headers=api.auth("management"))
+        assert r.status_code == 422, query    # a month or a day, exactly one, and a real one

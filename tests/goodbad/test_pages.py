@@ -128,5 +128,5 @@ def test_the_month_reports_excel_has_the_rates_and_the_csv_export(site: Site) ->
     assert rows[-1][:6] == ["全中心", 1, 0, "0.0%", 1, "100.0%"]
     csv = mgmt.get(f"/management/goodbad/export/national.csv?month={month}").content.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("窗口,评价数") and "全中心,1,0,0.0%,1,100.0%" in csv
-    platform = mgmt.get(f"/management/goodbad/export/platform.csv?period={month}").content.decode("utf-8-sig")
+    platform = mgmt.get(f"/management/goodbad/export/platform.csv?month={month}").content.decode("utf-8-sig")
     assert "SH-77" in platform

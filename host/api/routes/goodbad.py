@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from host import fleet
 from host.api.deps import ClockDep, SessionDep, require
-from host.api.params import Id, Month, MonthQuery
+from host.api.params import DayQuery, Id, Month, MonthQuery
 from host.api.routes.review_common import Reviewer, ReviewReader, window_id
 from host.auth import policy
 from host.auth.roles import Principal, Role
@@ -233,11 +233,12 @@ def platform_export(
     who: Exporter,
     session: SessionDep,
     clock: ClockDep,
-    period: Annotated[str, Query(max_length=10, description="a day 2026-10-08 or a month 2026-10")],
+    month: MonthQuery = None,
+    day: DayQuery = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Response:
-    """Every evaluation of a day or month for the provincial platform (docs/platform-export.md)."""
-    data, name = platform.export(session, period, format, clock.now_ms())
+    """Every evaluation of a month or a day for the provincial platform (docs/platform-export.md)."""
+    data, name = platform.export(session, platform.day_or_month(month, day), format, clock.now_ms())
     media = "application/json" if format == "json" else "text/csv; charset=utf-8"
     return Response(
         content=data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

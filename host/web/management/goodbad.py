@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from host import fleet
 from host.api.download import download
-from host.api.params import Id, MonthQuery
+from host.api.params import DayQuery, Id, MonthQuery
 from host.clock import Clock, local
 from host.errors import ServiceError
 from host.exports import platform
@@ -136,10 +136,11 @@ def export(session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = Non
 
 
 @router.get("/export/platform.{fmt}", include_in_schema=False)
-def platform_export(fmt: str, session: DB, clock: ClockDep, viewer: Reader, period: str = "") -> Response:
-    """上报平台数据: every evaluation of a day or month (docs/platform-export.md), JSON or CSV."""
+def platform_export(fmt: str, session: DB, clock: ClockDep, viewer: Reader, month: MonthQuery = None,
+                    day: DayQuery = None) -> Response:
+    """上报平台数据: every evaluation of a month or a day (docs/platform-export.md), JSON or CSV."""
     try:
-        data, name = platform.export(session, period, fmt, clock.now_ms())
+        data, name = platform.export(session, platform.day_or_month(month, day), fmt, clock.now_ms())
     except ServiceError as exc:
         return back("/management/goodbad", err=f"导出未完成：{exc.detail}（{exc.fix}）")
     media = "application/json" if fmt == "json" else "text/csv; charset=utf-8"
