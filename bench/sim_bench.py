@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,9 +39,10 @@ from simulator.scenario import PadSettings, Scenario
 
 def hall(args: argparse.Namespace) -> None:
     sc = scenarios.load(args.scenario)
-    if args.days:
-        end = sc.period.start + timedelta(days=args.days - 1)
-        sc = sc.model_copy(update={"period": sc.period.model_copy(update={"end": end})})
+    if args.start or args.days:
+        start = date.fromisoformat(args.start) if args.start else sc.period.start
+        end = start + timedelta(days=args.days - 1) if args.days else sc.period.end
+        sc = sc.model_copy(update={"period": sc.period.model_copy(update={"start": start, "end": end})})
     work = Path(tempfile.mkdtemp(prefix="sim-bench-"))
     t0 = time.monotonic()
     out = simulate(sc, work, check=False)
@@ -180,6 +181,7 @@ def main() -> None:
     a = sub.add_parser("hall")
     a.add_argument("--scenario", default="qingpu-hall")
     a.add_argument("--days", type=int, default=0, help="only the first N days of the period")
+    a.add_argument("--start", default="", help="start the period on this day (YYYY-MM-DD) instead")
     b = sub.add_parser("pads")
     b.add_argument("--pads", type=int, default=300)
     b.add_argument("--rounds", type=int, default=20)
