@@ -1,11 +1,14 @@
 """The hall engine: N pads on the real firmware, one simulated clock, behaviours and incidents.
 
 One thread drives everything, in simulated time (``host.clock.ManualClock``, which the host
-may share): it advances the clock, runs one firmware loop step on every powered pad, and
-carries out the people's actions and the scenario's incidents when their moment comes. A
-button press is run finely (a step every 25 ms through the hold), as the firmware's debounce
-needs; idle time is stepped coarsely (``quantum_ms``), and a night when every pad is off is
-skipped at once.
+may share): it advances the clock, runs a firmware loop step on each powered pad whose next
+step has come, and carries out the people's actions and the scenario's incidents when their
+moment comes. A button press is run finely (a step every 25 ms through the hold), as the
+firmware's debounce needs; idle time is stepped coarsely on a grid of ``quantum_ms``; a quiet
+pad (``SimPad.quiet``: connected, serving, nothing to send, no timer running) sleeps until the
+grid point of its next heartbeat, so a month costs about one step per pad and heartbeat (the
+heartbeats of many pads share a grid point, and so one host commit); an action or incident
+steps only its own pad; a night when every pad is off is skipped at once.
 
 Pacing: with ``speed`` the clock runs at most that many times real time (1 for the real-time
 demo). ``sync_ms`` bounds how far the host may fall behind: that often the engine waits

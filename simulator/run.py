@@ -28,9 +28,10 @@ from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, HostBeat, Window
 from host.rules.month_span import month_of
-from host.scoring.months import month_view
+from host.rules.month_span import month_span
+from host.scoring.months import close_month, month_view
 from host.scoring.view import MonthView
-from simulator.checker import Row, compare, host_candidates
+from simulator.checker import Row, as_host_knows, compare, host_candidates
 from simulator.engine import QUANTUM_MS, HallEngine, Stats
 from simulator.host_link import QueueFeed, accounts_in, pad_accounts, register_hall
 from simulator.pad import SimPad
@@ -45,6 +46,7 @@ HOST_START_TIMEOUT_S = 30.0
 SUBSCRIBE_GRACE_S = 0.5       # the host subscribes right after its first beat
 HOST_STOP_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_S = 10.0
+SETTLE_POLL_S = 0.001         # the host commits a batch within milliseconds: look again soon
 HEARTBEAT_TIMEOUT_FACTOR = 3  # host.settings.Settings.heartbeat_timeout_factor's default
 SIM_HOST = "host-sim"         # the simulated host's instance name = its broker account (Delivery 7)
 
@@ -55,6 +57,9 @@ class Outcome:
     stats: Stats
     views: dict[str, MonthView] = field(default_factory=dict)
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    # the host against the truth as a host can know it (checker.as_host_knows): must all agree
+    known: dict[str, list[Row]] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)      # months closed at the end (R11)
     db_url: str = ""
     events_stored: int = 0
     host_cpu_s: float = 0.0
@@ -164,12 +169,13 @@ def host_settled(engine: object, pads: dict[str, SimPad], need_ms: int,
             log.warning("host has not heard the newest heartbeat of %d pads within %.0fs", len(behind),
                         timeout_s)
             return False
-        time.sleep(0.005)
+        time.sleep(SETTLE_POLL_S)
 
 
 def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: Mosquitto | None = None,
              speed: float | None = None, sync_ms: int | None = None, quantum_ms: int = QUANTUM_MS,
-             progress: Callable[[int], None] | None = None, check: bool = True) -> Outcome:
+             progress: Callable[[int], None] | None = None, check: bool = True,
+             close: bool = False) -> Outcome:
     workdir.mkdir(parents=True, exist_ok=True)
     own_broker = broker is None
     server = broker or Mosquitto(workdir / "broker")
@@ -216,6 +222,8 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
         outcome.host_cpu_s = host.cpu_s()
         host.stop()
         host = None
+        if close:
+            outcome.closed = _close_months(sc, engine, clock.now_ms())
         if check:
             _check(sc, engine, clock.now_ms(), outcome)
         return outcome
@@ -227,6 +235,21 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
         engine.dispose()
         if own_broker:
             server.stop()
+
+
+CLOSED_BY = "管理科(模拟)"
+
+
+def _close_months(sc: Scenario, engine: object, now_ms: int) -> list[str]:
+    """Close every month of the scenario that has ended, as the management section does (R11):
+    the checker then reads the closed snapshot, which is what is fed back to the windows."""
+    closed = []
+    with Session(engine) as s:  # type: ignore[arg-type]
+        for month in months_of(sc):
+            if month_span(month).end_ms <= now_ms:
+                close_month(s, month, ManualClock(now_ms), by=CLOSED_BY, reason=f"模拟 {sc.hall.name} {month} 月度考核")
+                closed.append(month)
+    return closed
 
 
 def _no_publish(topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
@@ -246,3 +269,6 @@ def _check(sc: Scenario, engine: object, now_ms: int, outcome: Outcome) -> None:
             truth = truth_scores(sc, outcome.truth, month, volume_from_sessions=True, until_ms=now_ms)
             outcome.views[month] = view
             outcome.rows[month] = compare(sc, view, truth, cands)
+            known = truth_scores(sc, as_host_knows(outcome.truth), month, volume_from_sessions=True,
+                                 until_ms=now_ms)
+            outcome.known[month] = compare(sc, view, known, cands)
