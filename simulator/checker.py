@@ -43,11 +43,11 @@ def as_host_knows(truth: Truth) -> Truth:
     press as an evaluation. Compared with the host's report, it must agree on every key."""
     down: dict[str, list[tuple[int, int | None]]] = {}
     for n in sorted(truth.notes, key=lambda n: n.at_ms):
-        spans = down.setdefault(n.window, [])
+        lost = down.setdefault(n.window, [])
         if n.kind == "net_down":
-            spans.append((n.at_ms, None))
-        elif n.kind == "net_up" and spans and spans[-1][1] is None:
-            spans[-1] = (spans[-1][0], n.at_ms)
+            lost.append((n.at_ms, None))
+        elif n.kind == "net_up" and lost and lost[-1][1] is None:
+            lost[-1] = (lost[-1][0], n.at_ms)
     power: dict[str, list[list[int | None]]] = {}
     for window, spans in truth.power.items():
         out = [list(sp) for sp in spans]

@@ -162,7 +162,7 @@ class HallEngine:
             self._plan_through(now)
             nxt = self._queue[0][0] if self._queue else self.end_ms
             powered = [(n, p) for n, p in self.pads.items() if p.on]
-            for n, p in powered:
+            for n, _p in powered:
                 if n not in due:
                     due[n] = now                      # just switched on: its first step now
             target = min([nxt, self.end_ms, *(due[n] for n, _ in powered)])

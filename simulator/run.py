@@ -27,8 +27,7 @@ from host.broker.mosquitto import Mosquitto
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, HostBeat, Window
-from host.rules.month_span import month_of
-from host.rules.month_span import month_span
+from host.rules.month_span import month_of, month_span
 from host.scoring.months import close_month, month_view
 from host.scoring.view import MonthView
 from simulator.checker import Row, as_host_knows, compare, host_candidates
@@ -247,7 +246,8 @@ def _close_months(sc: Scenario, engine: object, now_ms: int) -> list[str]:
     with Session(engine) as s:  # type: ignore[arg-type]
         for month in months_of(sc):
             if month_span(month).end_ms <= now_ms:
-                close_month(s, month, ManualClock(now_ms), by=CLOSED_BY, reason=f"模拟 {sc.hall.name} {month} 月度考核")
+                close_month(s, month, ManualClock(now_ms), by=CLOSED_BY,
+                            reason=f"模拟 {sc.hall.name} {month} 月度考核")
                 closed.append(month)
     return closed
 
