@@ -44,9 +44,9 @@ def hall(args: argparse.Namespace) -> None:
         end = start + timedelta(days=args.days - 1) if args.days else sc.period.end
         sc = sc.model_copy(update={"period": sc.period.model_copy(update={"start": start, "end": end})})
     work = Path(tempfile.mkdtemp(prefix="sim-bench-"))
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     out = simulate(sc, work, check=False)
-    wall = time.monotonic() - t0
+    wall, sim_cpu = time.monotonic() - t0, time.process_time() - c0
     from sqlalchemy import func
     from sqlmodel import Session, select
 
@@ -59,7 +59,8 @@ def hall(args: argparse.Namespace) -> None:
     print(f"wall {wall:.1f} s ({days * 86400 / wall:.0f}x real time); {len(out.truth.evals)} evaluations, "
           f"{stored} events stored -> {stored / wall:.1f} events/s")
     print(f"pad loop steps {out.stats.steps}, actions {out.stats.actions}, syncs {out.stats.syncs} "
-          f"(waited {out.stats.sync_wait_s:.1f} s), host CPU {out.host_cpu_s:.1f} s")
+          f"(waited {out.stats.sync_wait_s:.1f} s), host CPU {out.host_cpu_s:.1f} s, "
+          f"simulator CPU {sim_cpu:.1f} s")
     if args.days and days:
         print(f"a 31-day month at this rate: about {wall * 31 / days / 60:.0f} min")
     shutil.rmtree(work, ignore_errors=True)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
@@ -45,7 +47,7 @@ HOST_START_TIMEOUT_S = 30.0
 SUBSCRIBE_GRACE_S = 0.5       # the host subscribes right after its first beat
 HOST_STOP_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_S = 10.0
-SETTLE_POLL_S = 0.001         # the host commits a batch within milliseconds: look again soon
+SETTLE_POLL_S = 0.002         # the host commits a batch within milliseconds: look again soon
 HEARTBEAT_TIMEOUT_FACTOR = 3  # host.settings.Settings.heartbeat_timeout_factor's default
 SIM_HOST = "host-sim"         # the simulated host's instance name = its broker account (Delivery 7)
 
@@ -138,37 +140,51 @@ class HostProcess:
         self._log.close()
 
 
-def host_settled(engine: object, pads: dict[str, SimPad], need_ms: int,
-                 timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
-    """True once the host has heard from every connected pad at ``need_ms`` or later.
+class HostHeard:
+    """What the host has heard from each pad, as it committed it (``DeviceStatus.last_seen_ms``).
 
     Acknowledged events prove the events were committed; heartbeats are not acknowledged.
     The host judges a pad off after a silence of ``heartbeat_timeout_factor`` heartbeats on
     the shared clock, so before the clock moves on the host must have taken in messages recent
     enough (``need_ms``, or the pad's newest heartbeat if older) that it cannot mistake messages
-    still on their way for silence.
+    still on their way for silence. What it has heard only grows, so a pad already known to be
+    heard recently enough costs no query; the rest are read in one small query on one kept
+    connection (no ORM session per look), each look its own short transaction.
     """
-    want: dict[str, int] = {}
-    for p in pads.values():
-        if p.connected and p.app is not None and p.app.last_state and p.hal is not None:
-            last_state_at = p.hal.now - (p.app.clock.up_ms() - p.app.last_state)
-            want[p.dev] = min(need_ms, last_state_at)
-    if not want:
-        return True
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with Session(engine) as s:  # type: ignore[arg-type]
-            rows = s.exec(select(DeviceStatus.device_id, DeviceStatus.last_seen_ms)
-                          .where(DeviceStatus.device_id.in_(list(want)))).all()  # type: ignore[attr-defined]
-        seen = {d: t or 0 for d, t in rows}
-        behind = [d for d, w in want.items() if seen.get(d, 0) < w]
-        if not behind:
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: dict[str, int] = {}
+        self.queries = 0
+        self._table = DeviceStatus.__table__  # type: ignore[attr-defined]
+
+    def settled(self, pads: dict[str, SimPad], need_ms: int, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+        want: dict[str, int] = {}
+        for p in pads.values():
+            if p.connected and p.app is not None and p.app.last_state and p.hal is not None:
+                last_state_at = p.hal.now - (p.app.clock.up_ms() - p.app.last_state)
+                w = min(need_ms, last_state_at)
+                if self.seen.get(p.dev, 0) < w:
+                    want[p.dev] = w
+        if not want:
             return True
-        if time.monotonic() > deadline:
-            log.warning("host has not heard the newest heartbeat of %d pads within %.0fs", len(behind),
-                        timeout_s)
-            return False
-        time.sleep(SETTLE_POLL_S)
+        t = self._table
+        query = sa_select(t.c.device_id, t.c.last_seen_ms).where(t.c.device_id.in_(list(want)))
+        deadline = time.monotonic() + timeout_s
+        with self.engine.connect() as conn:
+            while True:
+                self.queries += 1
+                for dev, seen in conn.execute(query):
+                    self.seen[dev] = max(self.seen.get(dev, 0), seen or 0)
+                conn.rollback()              # the next look sees the host's newer commits
+                behind = [d for d, w in want.items() if self.seen.get(d, 0) < w]
+                if not behind:
+                    return True
+                if time.monotonic() > deadline:
+                    log.warning("host has not heard the newest heartbeat of %d pads within %.0fs",
+                                len(behind), timeout_s)
+                    return False
+                time.sleep(SETTLE_POLL_S)
 
 
 def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: Mosquitto | None = None,
@@ -207,9 +223,11 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
         # The host's heartbeat timeout must not expire while the clock runs to the next sync.
         slack = max(0, HEARTBEAT_TIMEOUT_FACTOR * sc.pads.heartbeat_s * 1000 - sync_ms - quantum_ms)
 
+        heard = HostHeard(engine)
+
         def on_sync() -> None:
             feed.flush()
-            host_settled(engine, pads, clock.now_ms() - slack)
+            heard.settled(pads, clock.now_ms() - slack)
 
         hall = HallEngine(sc, pads, clock, speed=speed, sync_ms=sync_ms, quantum_ms=quantum_ms,  # type: ignore[arg-type]
                           on_service=feed, on_sync=on_sync, restart_broker=server.restart)
