@@ -61,6 +61,8 @@ def hall(args: argparse.Namespace) -> None:
     print(f"pad loop steps {out.stats.steps}, actions {out.stats.actions}, syncs {out.stats.syncs} "
           f"(waited {out.stats.sync_wait_s:.1f} s), host CPU {out.host_cpu_s:.1f} s, "
           f"simulator CPU {sim_cpu:.1f} s")
+    print(f"of the waits: {out.heard_wait_s:.1f} s for the host to hear the pads' heartbeats, "
+          f"{out.feed_s:.1f} s recording queue sessions")
     if args.days and days:
         print(f"a 31-day month at this rate: about {wall * 31 / days / 60:.0f} min")
     shutil.rmtree(work, ignore_errors=True)

@@ -101,6 +101,7 @@ class QueueFeed:
         self.pending: list[tuple[str, str, str, int]] = []
         self.sent = 0
         self.refused = 0
+        self.flush_s = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, window: str, ticket: str, action: str, at_ms: int) -> None:
@@ -119,6 +120,7 @@ class QueueFeed:
             batch, self.pending = self.pending, []
         if not batch:
             return
+        t0 = time.monotonic()
         with self.engine.connect() as conn:
             conn.begin()
             if conn.dialect.name == "sqlite":
@@ -135,6 +137,7 @@ class QueueFeed:
                         self.refused += 1
                         log.warning("queue hook refused %s %s at %s: %s", action, ticket, window, exc)
             conn.commit()
+        self.flush_s += time.monotonic() - t0
 
 
 class InProcessHost:
