@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,13 +39,14 @@ from simulator.scenario import PadSettings, Scenario
 
 def hall(args: argparse.Namespace) -> None:
     sc = scenarios.load(args.scenario)
-    if args.days:
-        end = sc.period.start + timedelta(days=args.days - 1)
-        sc = sc.model_copy(update={"period": sc.period.model_copy(update={"end": end})})
+    if args.start or args.days:
+        start = date.fromisoformat(args.start) if args.start else sc.period.start
+        end = start + timedelta(days=args.days - 1) if args.days else sc.period.end
+        sc = sc.model_copy(update={"period": sc.period.model_copy(update={"start": start, "end": end})})
     work = Path(tempfile.mkdtemp(prefix="sim-bench-"))
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     out = simulate(sc, work, check=False)
-    wall = time.monotonic() - t0
+    wall, sim_cpu = time.monotonic() - t0, time.process_time() - c0
     from sqlalchemy import func
     from sqlmodel import Session, select
 
@@ -58,7 +59,10 @@ def hall(args: argparse.Namespace) -> None:
     print(f"wall {wall:.1f} s ({days * 86400 / wall:.0f}x real time); {len(out.truth.evals)} evaluations, "
           f"{stored} events stored -> {stored / wall:.1f} events/s")
     print(f"pad loop steps {out.stats.steps}, actions {out.stats.actions}, syncs {out.stats.syncs} "
-          f"(waited {out.stats.sync_wait_s:.1f} s), host CPU {out.host_cpu_s:.1f} s")
+          f"(waited {out.stats.sync_wait_s:.1f} s), host CPU {out.host_cpu_s:.1f} s, "
+          f"simulator CPU {sim_cpu:.1f} s")
+    print(f"of the waits: {out.heard_wait_s:.1f} s for the host to hear the pads' heartbeats, "
+          f"{out.feed_s:.1f} s recording queue sessions")
     if args.days and days:
         print(f"a 31-day month at this rate: about {wall * 31 / days / 60:.0f} min")
     shutil.rmtree(work, ignore_errors=True)
@@ -180,6 +184,7 @@ def main() -> None:
     a = sub.add_parser("hall")
     a.add_argument("--scenario", default="qingpu-hall")
     a.add_argument("--days", type=int, default=0, help="only the first N days of the period")
+    a.add_argument("--start", default="", help="start the period on this day (YYYY-MM-DD) instead")
     b = sub.add_parser("pads")
     b.add_argument("--pads", type=int, default=300)
     b.add_argument("--rounds", type=int, default=20)

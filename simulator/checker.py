@@ -28,13 +28,69 @@ from host.rules.score import shown
 from host.scoring.national import MonthNational, month_national
 from host.scoring.view import MonthView
 from simulator.scenario import Scenario
-from simulator.truth import TruthCase, TruthNational, TruthResult
+from simulator.truth import Truth, TruthCase, TruthEval, TruthNational, TruthResult
 
 MATCH_MS = 3_000     # a pad stamps a press when its debounce accepts it, a moment after the truth
 
 # The simulator's misbehaviour tags and the R6 candidate kinds the host should flag for them.
 TAG_TO_KIND = {"forget_prompt": "no_prompt", "prompt_lost": "no_prompt", "cancel_prompt": "refused",
                "press_twice": "consecutive", "self_rate": "self_eval", "phantom_press": "stuck_button"}
+
+
+# The differences the checker shows on purpose (simulator/README.md "What the checker found"):
+# the host rightly knows less than the truth. ``as_host_knows`` applies exactly these to the
+# truth; any difference left between that and the host's report is undocumented (a bug).
+DOCUMENTED = {
+    "wifi_loss": "a Wi-Fi loss is a closure to the host (R5 counts what the host knows) until IT "
+                 "confirms the fault (R7); the truth has the pad on",
+    "phantom_press": "a stuck rating button counts once as it goes down (no pad can tell it from a "
+                     "press); the host flags it as a stuck_button candidate to void (R7, R2)",
+}
+
+
+def as_host_knows(truth: Truth) -> Truth:
+    """The truth with the documented differences applied: Wi-Fi losses as off, a stuck button's
+    press as an evaluation. Compared with the host's report, it must agree on every key."""
+    down: dict[str, list[tuple[int, int | None]]] = {}
+    for n in sorted(truth.notes, key=lambda n: n.at_ms):
+        lost = down.setdefault(n.window, [])
+        if n.kind == "net_down":
+            lost.append((n.at_ms, None))
+        elif n.kind == "net_up" and lost and lost[-1][1] is None:
+            lost[-1] = (lost[-1][0], n.at_ms)
+    power: dict[str, list[list[int | None]]] = {}
+    for window, spans in truth.power.items():
+        out = [list(sp) for sp in spans]
+        for a, b in down.get(window, []):
+            out = _cut(out, a, b)
+        power[window] = out
+    phantoms = [TruthEval(n.at_ms, n.window, n.detail, False, "phantom_press")
+                for n in truth.notes if n.kind == "phantom_press"]
+    return Truth(evals=sorted(truth.evals + phantoms, key=lambda e: e.at_ms), notes=list(truth.notes),
+                 power=power, sessions=truth.sessions)
+
+
+def _cut(spans: list[list[int | None]], a: int, b: int | None) -> list[list[int | None]]:
+    """On spans with [a, b) taken out (b None: to the end)."""
+    out: list[list[int | None]] = []
+    for s, e in spans:
+        assert s is not None
+        if (b is not None and s >= b) or (e is not None and e <= a):
+            out.append([s, e])
+            continue
+        if s < a:
+            out.append([s, a])
+        if b is not None and (e is None or e > b):
+            out.append([b, e])
+    return out
+
+
+def documented(rows: list[Row], known: list[Row]) -> dict[str, list[str]]:
+    """Which differences from the truth (``rows``) the documented ones explain: those ``known``
+    (the host against ``as_host_knows``) does not show. Window -> keys."""
+    left = {r.window: set(r.differences) for r in known}
+    return {r.window: [k for k in r.differences if k not in left.get(r.window, set())]
+            for r in rows if r.differences}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
 """The hall engine: N pads on the real firmware, one simulated clock, behaviours and incidents.
 
 One thread drives everything, in simulated time (``host.clock.ManualClock``, which the host
-may share): it advances the clock, runs one firmware loop step on every powered pad, and
-carries out the people's actions and the scenario's incidents when their moment comes. A
-button press is run finely (a step every 25 ms through the hold), as the firmware's debounce
-needs; idle time is stepped coarsely (``quantum_ms``), and a night when every pad is off is
-skipped at once.
+may share): it advances the clock, runs a firmware loop step on each powered pad whose next
+step has come, and carries out the people's actions and the scenario's incidents when their
+moment comes. A button press is run finely (a step every 25 ms through the hold), as the
+firmware's debounce needs; idle time is stepped coarsely on a grid of ``quantum_ms``; a quiet
+pad (``SimPad.quiet``: connected, serving, nothing to send, no timer running) sleeps until the
+grid point of its next heartbeat, so a month costs about one step per pad and heartbeat (the
+heartbeats of many pads share a grid point, and so one host commit); an action or incident
+steps only its own pad; a night when every pad is off is skipped at once.
 
 Pacing: with ``speed`` the clock runs at most that many times real time (1 for the real-time
 demo). ``sync_ms`` bounds how far the host may fall behind: that often the engine waits
@@ -77,7 +80,8 @@ class HallEngine:
                  quantum_ms: int = QUANTUM_MS, sync_ms: int | None = SYNC_MS,
                  on_service: OnService | None = None, on_sync: Callable[[], object] | None = None,
                  restart_broker: Callable[[], None] | None = None, planner: Planner | None = None,
-                 on_at_start: bool = False, on_queue_prompt: OnQueuePrompt | None = None) -> None:
+                 on_at_start: bool = False, on_queue_prompt: OnQueuePrompt | None = None,
+                 coarse: bool = True) -> None:
         """``on_queue_prompt(window, ticket, case, item)``: the queue system asks the host to prompt
         the window's pad with the case (issue 16); True once the host published the command."""
         self.sc = sc
@@ -103,6 +107,8 @@ class HallEngine:
         self._open_tickets: set[str] = set()
         self._mains = {n: True for n in pads}          # power at the socket (power cuts)
         self._switched = {n: on_at_start for n in pads}   # staff's power switch (demo: already on)
+        self._due: dict[str, int] = {}                 # each powered pad's next idle step
+        self.coarse = coarse
         self._incidents()
 
     # -- the schedule -----------------------------------------------------------------------
@@ -156,11 +162,15 @@ class HallEngine:
         real0 = time.monotonic()
         last_sync = now
         last_progress = now
+        due = self._due
         while now < self.end_ms and not self.stop_event.is_set():
             self._plan_through(now)
             nxt = self._queue[0][0] if self._queue else self.end_ms
-            powered = [p for p in self.pads.values() if p.on]
-            target = min(nxt, self.end_ms) if not powered else min(nxt, now + self.quantum_ms, self.end_ms)
+            powered = [(n, p) for n, p in self.pads.items() if p.on]
+            for n, _p in powered:
+                if n not in due:
+                    due[n] = now                      # just switched on: its first step now
+            target = min([nxt, self.end_ms, *(due[n] for n, _ in powered)])
             target = max(min(target, self._horizon_ms()), now)   # never past what is planned
             if self.speed:
                 ahead = real0 + (target - self.start_ms) / self.speed / 1000 - time.monotonic()
@@ -168,10 +178,15 @@ class HallEngine:
                     break
             now = target
             self.clock.set(now)
-            for p in powered:
-                p.advance_to(now)
-                p.step()
-                self.stats.steps += 1
+            for n, p in powered:               # only the pads whose next step has come
+                if due[n] <= now:
+                    p.advance_to(now)
+                    p.step()
+                    self.stats.steps += 1
+                    due[n] = p.next_step_ms(now, self.quantum_ms) if self.coarse else now + self.quantum_ms
+            for n, p in self.pads.items():
+                if not p.on:
+                    due.pop(n, None)
             while self._queue and self._queue[0][0] <= now:
                 _, _, item = heapq.heappop(self._queue)
                 self._execute(item, now)
@@ -411,5 +426,6 @@ class HallEngine:
                     t.note(now, inc.window, "phantom_press", inc.button)
                     ex.prompt_until = 0
                     ex.thanks_until = now + self.sc.pads.thanks_s * 1000
+            pad.advance_to(now)           # its idle loop may be asleep until its next step
             pad.set_stuck(inc.button, inc.kind == "stuck")
             pad.run_fine(STUCK_SETTLE_MS)

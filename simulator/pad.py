@@ -39,6 +39,7 @@ STAFF_TAP_MS = 250         # staff key short press (< the firmware's 2 s long pr
 LONG_HOLD_MS = 2_300       # staff key long press / power key (> 2 s)
 PROMPT_WAIT_S = 2.0        # longest real wait for the host's prompt command to reach the pad
 PING_SETTLE_S = 0.5        # longest real wait for a PINGRESP before simulated time moves on
+QUIET_MODES = ("serving", "paused")   # no prompt or thank-you timer running
 SOCKET_TIMEOUT_S = 0.5     # as on the pad (firmware.pad.net): loopback answers in well under that
 
 
@@ -187,6 +188,45 @@ class SimPad:
         if self.hal is not None:
             self.now = self.hal.now
         return False
+
+    def quiet(self) -> bool:
+        """Nothing in the firmware is waiting on a timer shorter than its next heartbeat.
+
+        Connected, serving with nothing to send or to hear back, no button down, no command,
+        update, trial or reboot under way: the pad's next step that does anything is its
+        heartbeat (and the keepalive ping it sends just before it), so the engine may let its
+        idle loop sleep until then instead of stepping it every quantum (the real loop's
+        5 ms steps in between change nothing).
+        """
+        app: Any = self.app
+        if app is None or self.hal is None or not app.net.connected or self.stuck:
+            return False
+        net = app.net
+        if net.inbox or (net.ping_at is not None and net.client.sock.rx == net.ping_at[1]):
+            return False
+        return (app.modes.mode in QUIET_MODES and not app.log.unacked() and app.update is None
+                and app.trial is None and app.reboot_at is None and not app.state_due
+                and not app.restart_when_idle and not app.health.faults)
+
+    def heartbeat_due(self) -> int | None:
+        """The hall time of this pad's next heartbeat (its firmware's ``heartbeat_s`` after the last)."""
+        app: Any = self.app
+        if app is None or self.hal is None or not app.last_state:
+            return None
+        period = app.config.get("heartbeat_s") * 1000
+        return self.hal.now - (app.clock.up_ms() - app.last_state) + period
+
+    def next_step_ms(self, now_ms: int, quantum_ms: int) -> int:
+        """When the engine steps this pad next: the next point of the quantum grid, or the grid
+        point of its next heartbeat if it is quiet."""
+        if self.quiet():
+            due = self.heartbeat_due()
+            if due is not None:
+                # On the engine's quantum grid, so the pads' heartbeats reach the host together
+                # (one ingest commit for many), each at most a quantum late, as when stepped
+                # every quantum.
+                return max(-(-due // quantum_ms) * quantum_ms, now_ms + quantum_ms)
+        return (now_ms // quantum_ms + 1) * quantum_ms
 
     def step(self) -> None:
         """One main-loop step of the firmware. A reboot request restarts it (reset cause soft)."""

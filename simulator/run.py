@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
@@ -27,10 +29,10 @@ from host.broker.mosquitto import Mosquitto
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, HostBeat, Window
-from host.rules.month_span import month_of
-from host.scoring.months import month_view
+from host.rules.month_span import month_of, month_span
+from host.scoring.months import close_month, month_view
 from host.scoring.view import MonthView
-from simulator.checker import Row, compare, host_candidates, host_national
+from simulator.checker import Row, as_host_knows, compare, host_candidates, host_national
 from simulator.engine import QUANTUM_MS, HallEngine, Stats
 from simulator.host_link import QueueFeed, QueuePublisher, accounts_in, pad_accounts, register_hall
 from simulator.management import ManagementDesk, configure
@@ -46,6 +48,8 @@ HOST_START_TIMEOUT_S = 30.0
 SUBSCRIBE_GRACE_S = 0.5       # the host subscribes right after its first beat
 HOST_STOP_TIMEOUT_S = 30.0
 SETTLE_TIMEOUT_S = 10.0
+FEED_EVERY_MS = 15 * 60_000   # queue-system sessions reach the host at least this often
+SETTLE_POLL_S = 0.002         # the host commits a batch within milliseconds: look again soon
 HEARTBEAT_TIMEOUT_FACTOR = 3  # host.settings.Settings.heartbeat_timeout_factor's default
 SIM_HOST = "host-sim"         # the simulated host's instance name = its broker account (Delivery 7)
 QUEUE_ACCOUNT = "host-queue"  # the queue system's own host account, for its prompts (issue 16)
@@ -58,9 +62,14 @@ class Outcome:
     views: dict[str, MonthView] = field(default_factory=dict)
     rows: dict[str, list[Row]] = field(default_factory=dict)
     national: dict[str, list[Row]] = field(default_factory=dict)   # 好差评 (a scenario's goodbad)
+    # the host against the truth as a host can know it (checker.as_host_knows): must all agree
+    known: dict[str, list[Row]] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)      # months closed at the end (R11)
     db_url: str = ""
     events_stored: int = 0
     host_cpu_s: float = 0.0
+    heard_wait_s: float = 0.0     # of the engine's sync waits: for the host to hear the pads
+    feed_s: float = 0.0           # and to record the queue system's sessions
 
 
 def months_of(sc: Scenario) -> list[str]:
@@ -137,42 +146,65 @@ class HostProcess:
         self._log.close()
 
 
-def host_settled(engine: object, pads: dict[str, SimPad], need_ms: int,
-                 timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
-    """True once the host has heard from every connected pad at ``need_ms`` or later.
+class HostHeard:
+    """What the host has heard from each pad, as it committed it (``DeviceStatus.last_seen_ms``).
 
     Acknowledged events prove the events were committed; heartbeats are not acknowledged.
     The host judges a pad off after a silence of ``heartbeat_timeout_factor`` heartbeats on
     the shared clock, so before the clock moves on the host must have taken in messages recent
     enough (``need_ms``, or the pad's newest heartbeat if older) that it cannot mistake messages
-    still on their way for silence.
+    still on their way for silence. What it has heard only grows, so a pad already known to be
+    heard recently enough costs no query; the rest are read in one small query on one kept
+    connection (no ORM session per look), each look its own short transaction.
     """
-    want: dict[str, int] = {}
-    for p in pads.values():
-        if p.connected and p.app is not None and p.app.last_state and p.hal is not None:
-            last_state_at = p.hal.now - (p.app.clock.up_ms() - p.app.last_state)
-            want[p.dev] = min(need_ms, last_state_at)
-    if not want:
-        return True
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with Session(engine) as s:  # type: ignore[arg-type]
-            rows = s.exec(select(DeviceStatus.device_id, DeviceStatus.last_seen_ms)
-                          .where(DeviceStatus.device_id.in_(list(want)))).all()  # type: ignore[attr-defined]
-        seen = {d: t or 0 for d, t in rows}
-        behind = [d for d, w in want.items() if seen.get(d, 0) < w]
-        if not behind:
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: dict[str, int] = {}
+        self.queries = 0
+        self.wait_s = 0.0
+        self._table = DeviceStatus.__table__  # type: ignore[attr-defined]
+
+    def settled(self, pads: dict[str, SimPad], need_ms: int, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+        want: dict[str, int] = {}
+        for p in pads.values():
+            if p.connected and p.app is not None and p.app.last_state and p.hal is not None:
+                last_state_at = p.hal.now - (p.app.clock.up_ms() - p.app.last_state)
+                w = min(need_ms, last_state_at)
+                if self.seen.get(p.dev, 0) < w:
+                    want[p.dev] = w
+        if not want:
             return True
-        if time.monotonic() > deadline:
-            log.warning("host has not heard the newest heartbeat of %d pads within %.0fs", len(behind),
-                        timeout_s)
-            return False
-        time.sleep(0.005)
+        t0 = time.monotonic()
+        try:
+            return self._wait(want, timeout_s)
+        finally:
+            self.wait_s += time.monotonic() - t0
+
+    def _wait(self, want: dict[str, int], timeout_s: float) -> bool:
+        t = self._table
+        query = sa_select(t.c.device_id, t.c.last_seen_ms).where(t.c.device_id.in_(list(want)))
+        deadline = time.monotonic() + timeout_s
+        with self.engine.connect() as conn:
+            while True:
+                self.queries += 1
+                for dev, seen in conn.execute(query):
+                    self.seen[dev] = max(self.seen.get(dev, 0), seen or 0)
+                conn.rollback()              # the next look sees the host's newer commits
+                behind = [d for d, w in want.items() if self.seen.get(d, 0) < w]
+                if not behind:
+                    return True
+                if time.monotonic() > deadline:
+                    log.warning("host has not heard the newest heartbeat of %d pads within %.0fs",
+                                len(behind), timeout_s)
+                    return False
+                time.sleep(SETTLE_POLL_S)
 
 
 def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: Mosquitto | None = None,
              speed: float | None = None, sync_ms: int | None = None, quantum_ms: int = QUANTUM_MS,
-             progress: Callable[[int], None] | None = None, check: bool = True) -> Outcome:
+             progress: Callable[[int], None] | None = None, check: bool = True,
+             close: bool = False) -> Outcome:
     workdir.mkdir(parents=True, exist_ok=True)
     own_broker = broker is None
     server = broker or Mosquitto(workdir / "broker")
@@ -212,12 +244,22 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
         slack = max(0, HEARTBEAT_TIMEOUT_FACTOR * sc.pads.heartbeat_s * 1000 - sync_ms - quantum_ms)
 
         desks: list[ManagementDesk] = []         # the management section (a scenario's goodbad)
+        heard = HostHeard(engine)
+        # As fast as it goes, the queue system reports its sessions in batches (each with its
+        # own at_ms, as a queue system that was offline does): every flush takes the database's
+        # write lock from the host's ingest, so fewer flushes keep the host's commits flowing.
+        # Paced (a demo at N x real time), it reports at every checkpoint.
+        feed_every = FEED_EVERY_MS if speed is None else 0
+        last_feed = [clock.now_ms()]
 
         def on_sync() -> None:
-            feed.flush()
+            now = clock.now_ms()
+            if now - last_feed[0] >= feed_every:
+                feed.flush()
+                last_feed[0] = now
             for desk in desks:
                 desk.tick()
-            host_settled(engine, pads, clock.now_ms() - slack)
+            heard.settled(pads, now - slack)
 
         hall = HallEngine(sc, pads, clock, speed=speed, sync_ms=sync_ms, quantum_ms=quantum_ms,  # type: ignore[arg-type]
                           on_service=feed, on_sync=on_sync, restart_broker=server.restart,
@@ -230,12 +272,14 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
             desk.tick()                              # the last bad reviews' cases opened
         if publisher is not None:
             publisher.stop()
-        outcome = Outcome(hall.truth, stats, db_url=db_url)
+        outcome = Outcome(hall.truth, stats, db_url=db_url, heard_wait_s=heard.wait_s, feed_s=feed.flush_s)
         for p in pads.values():
             p.cut_power()
         outcome.host_cpu_s = host.cpu_s()
         host.stop()
         host = None
+        if close:
+            outcome.closed = _close_months(sc, engine, clock.now_ms())
         if check:
             _check(sc, engine, clock.now_ms(), outcome)
         return outcome
@@ -247,6 +291,22 @@ def simulate(sc: Scenario, workdir: Path, *, db_url: str | None = None, broker: 
         engine.dispose()
         if own_broker:
             server.stop()
+
+
+CLOSED_BY = "管理科(模拟)"
+
+
+def _close_months(sc: Scenario, engine: object, now_ms: int) -> list[str]:
+    """Close every month of the scenario that has ended, as the management section does (R11):
+    the checker then reads the closed snapshot, which is what is fed back to the windows."""
+    closed = []
+    with Session(engine) as s:  # type: ignore[arg-type]
+        for month in months_of(sc):
+            if month_span(month).end_ms <= now_ms:
+                close_month(s, month, ManualClock(now_ms), by=CLOSED_BY,
+                            reason=f"模拟 {sc.hall.name} {month} 月度考核")
+                closed.append(month)
+    return closed
 
 
 def _no_publish(topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
@@ -270,3 +330,6 @@ def _check(sc: Scenario, engine: object, now_ms: int, outcome: Outcome) -> None:
             if sc.goodbad is not None:
                 outcome.national[month] = host_national(s, sc, month, now_ms,
                                                         truth_national(sc, outcome.truth, month, now_ms))
+            known = truth_scores(sc, as_host_knows(outcome.truth), month, volume_from_sessions=True,
+                                 until_ms=now_ms)
+            outcome.known[month] = compare(sc, view, known, cands)
