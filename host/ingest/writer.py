@@ -30,7 +30,7 @@ from host.ingest import store
 from host.ingest.acking import ack_payloads
 from host.ingest.batch import BatchProcessor, Outcome
 from host.ingest.inbox import Inbox, Received
-from host.ingest.liveness import HOST_BEAT_MS, ON, Liveness
+from host.ingest.liveness import HOST_BEAT_MS, ON, RESYNC_MS, Liveness
 from host.models import DeviceStatus, HostDowntime
 from protocol import messages, spec, topics
 from protocol.errors import HOST_ERROR
@@ -71,7 +71,7 @@ class Writer:
         self.prefix = prefix
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_sweep = self._last_beat = -(1 << 62)
+        self._last_sweep = self._last_beat = self._last_load = -(1 << 62)
         self.batches = 0
         self.on_batch: Callable[[Outcome], None] | None = None   # for tests and the bench
 
@@ -83,7 +83,9 @@ class Writer:
         with Session(self.engine) as session:
             downtime = self.liveness.host_started(session, now)
             session.commit()
-        self._last_beat = now
+        with Session(self.engine) as session:
+            self.liveness.load(session)     # state rebuilt from the tables (issue 15)
+        self._last_beat = self._last_load = now
         return downtime
 
     def start(self) -> None:
@@ -100,8 +102,10 @@ class Writer:
                           "redelivered at the next start", timeout_s)
         try:                            # the last beat: downtime starts here (R5 d)
             with Session(self.engine) as session:
+                self.liveness.flush(session)
                 self.liveness.beat(session, self.clock.now_ms())
                 session.commit()
+            self.liveness.committed()
         except OperationalError as exc:
             log.error("could not record the host's last beat (%s); the next start counts the "
                       "downtime from the beat before", exc.orig)
@@ -122,6 +126,10 @@ class Writer:
         sweep = now - self._last_sweep >= SWEEP_EVERY_MS
         beat = now - self._last_beat >= HOST_BEAT_MS
         metrics.WRITE_QUEUE_DEPTH.set(self.inbox.depth())
+        if now - self._last_load >= RESYNC_MS and self.liveness.memory is not None:
+            with Session(self.engine) as session:
+                self.liveness.load(session)  # what other host instances wrote
+            self._last_load = now
         if not items and not sweep and not beat:
             return None
         try:
@@ -162,17 +170,24 @@ class Writer:
                     if sweep:
                         self.liveness.sweep(session, now)
                     if beat:
+                        # Last-seen times and telemetry kept in memory since the last beat: one
+                        # statement for all pads, so a crash loses no more than a beat (issue 15).
+                        self.liveness.flush(session)
                         self.liveness.beat(session, now)
                     session.commit()
                     if sweep:
-                        online = select(func.count()).select_from(DeviceStatus).where(
-                            col(DeviceStatus.power) == ON)
-                        metrics.PADS_ONLINE.set(session.scalar(online) or 0)
+                        online = self.liveness.online()
+                        if online is None:
+                            online = session.scalar(select(func.count()).select_from(DeviceStatus).where(
+                                col(DeviceStatus.power) == ON)) or 0
+                        metrics.PADS_ONLINE.set(online)
                 self.processor.anchors.committed()
+                self.liveness.committed()
                 metrics.BATCH_COMMIT.observe(time.perf_counter() - t0)
                 return out
             except OperationalError as exc:
                 self.processor.anchors.rolled_back()
+                self.liveness.rolled_back()
                 if self._stop.is_set() and delay >= RETRY_MAX_S:
                     raise
                 log.error("database unavailable (%s); retrying the batch of %s in %.1fs (nothing is "
@@ -181,6 +196,7 @@ class Writer:
                 delay = min(delay * 2, RETRY_MAX_S)
             except Exception:
                 self.processor.anchors.rolled_back()
+                self.liveness.rolled_back()
                 raise
 
     def _acknowledge(self, items: list[Received], out: Outcome) -> None:
