@@ -72,7 +72,8 @@ def connect_packet(dev: str, password: str) -> bytes:
     will = messages.encode(messages.will(dev))
     flags = 0x80 | 0x40 | 0x20 | 0x08 | 0x04 | 0x02   # user, password, will retain, will QoS 1, will, clean
     body = (_s(b"MQTT") + bytes([4, flags]) + struct.pack("!H", KEEPALIVE_S) + _s(dev.encode())
-            + _s(topics.topic(dev, spec.STATE).encode()) + _s(will) + _s(dev.encode()) + _s(password.encode()))
+            + _s(topics.topic(dev, spec.STATE).encode()) + _s(will) + _s(dev.encode())
+            + _s(password.encode()))
     return b"\x10" + _varint(len(body)) + body
 
 
@@ -92,8 +93,8 @@ class Pad:
     def state(self) -> bytes:
         self.mid = self.mid % 65535 + 1
         msg = messages.state(self.dev, "serving", fw="1.0.0", boot=3, up=self.up, ts=int(time.time() * 1000),
-                             buffered=0, mem_free=random.randrange(40_000, 60_000), rssi=random.randrange(-70, -40),
-                             faults=[])
+                             buffered=0, mem_free=random.randrange(40_000, 60_000),
+                             rssi=random.randrange(-70, -40), faults=[])
         return publish_packet(self.topic, messages.encode(msg), self.mid)
 
 
@@ -124,7 +125,6 @@ async def _pads(port: int, devs: list[str], interval: float, sent: mp.Value, con
     # Heartbeats: each pad at its own phase, every ``interval`` seconds.
     start = time.monotonic()
     due = sorted((start + random.uniform(0, interval), i) for i in range(len(pads)))
-    n = 0
     while not stop.is_set():
         now = time.monotonic()
         k = 0
@@ -138,14 +138,12 @@ async def _pads(port: int, devs: list[str], interval: float, sent: mp.Value, con
                 pad.writer.write(pad.state())          # type: ignore[union-attr]
                 due.append((t + interval, i))
             due.sort()
-            n += k
             with sent.get_lock():
                 sent.value += k
         await asyncio.sleep(0.02)
     for pad in pads:
         if pad.writer is not None:
             pad.writer.close()
-    del n
 
 
 def pad_process(port: int, devs: list[str], interval: float, sent: mp.Value, connected: mp.Value,  # type: ignore[valid-type]
@@ -168,7 +166,7 @@ def _status_kib(pid: int, field: str) -> float:
 
 
 def _raise_nofile() -> int:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))   # inherited by Mosquitto
     return hard
 
@@ -209,7 +207,8 @@ def _count(db_url: str, since_ms: int | None = None) -> int:
         engine.dispose()
 
 
-def run(pads: int, db_url: str, interval: float, measure: float, procs: int, host_src: str | None) -> dict:
+def run(pads: int, db_url: str, interval: float, measure: float, procs: int, host_src: str | None,
+        host_prefix: list[str] | None = None) -> dict:
     _prepare_db(db_url, pads)
     with tempfile.TemporaryDirectory() as tmp:
         server = Mosquitto(Path(tmp) / "broker")
@@ -220,11 +219,17 @@ def run(pads: int, db_url: str, interval: float, measure: float, procs: int, hos
         write_passwords(server.password_file, users)
         server.start()
         env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": HOST,
-               "EVALPAD_DATA_DIR": str(Path(tmp) / "data"), "EVALPAD_LOG_LEVEL": "WARNING",
+               "EVALPAD_DATA_DIR": str(Path(tmp) / "data"),
+               "EVALPAD_LOG_LEVEL": os.environ.get("BENCH_HOST_LOG", "WARNING"),
                "EVALPAD_MQTT_URL": f"mqtt://{HOST}:{host_password}@127.0.0.1:{server.port}"}
         if host_src:
             env["PYTHONPATH"] = host_src
-        host = subprocess.Popen([sys.executable, "-m", "host.ingest"], env=env, cwd=host_src or tmp)
+        host = subprocess.Popen([*(host_prefix or []), sys.executable, "-m", "host.ingest"], env=env,
+                                cwd=host_src or tmp)
+        pid = host.pid
+        if host_prefix:                       # a profiler's child: measure the ingest itself
+            time.sleep(2)
+            pid = int(subprocess.check_output(["pgrep", "-P", str(host.pid)]).split()[0])
         sent, connected, stop = mp.Value("q", 0), mp.Value("q", 0), mp.Event()
         children: list[mp.Process] = []
         try:
@@ -234,21 +239,23 @@ def run(pads: int, db_url: str, interval: float, measure: float, procs: int, hos
             t0 = time.monotonic()
             for k in range(procs):
                 devs = [dev_id(i) for i in range(k, pads, procs)]
-                child = mp.Process(target=pad_process, args=(server.port, devs, interval, sent, connected, stop))
+                child = mp.Process(target=pad_process,
+                                   args=(server.port, devs, interval, sent, connected, stop))
                 child.start()
                 children.append(child)
             deadline = time.monotonic() + 300
             while _count(db_url) < pads:
                 if time.monotonic() > deadline or host.poll() is not None:
-                    raise SystemExit(f"only {_count(db_url)} of {pads} pads came on ({connected.value} connected)")
+                    raise SystemExit(f"only {_count(db_url)} of {pads} pads came on "
+                                     f"({connected.value} connected)")
                 time.sleep(1)
             ready_s = time.monotonic() - t0
             time.sleep(5)                     # births done; heartbeats under way
-            cpu0, wall0, sent0 = _cpu_s(host.pid), time.monotonic(), sent.value
+            cpu0, wall0, sent0 = _cpu_s(pid), time.monotonic(), sent.value
             time.sleep(measure)
-            cpu1, wall1, sent1 = _cpu_s(host.pid), time.monotonic(), sent.value
-            rss = _status_kib(host.pid, "VmRSS") / 1024
-            peak = _status_kib(host.pid, "VmHWM") / 1024
+            cpu1, wall1, sent1 = _cpu_s(pid), time.monotonic(), sent.value
+            rss = _status_kib(pid, "VmRSS") / 1024
+            peak = _status_kib(pid, "VmHWM") / 1024
             end_ms = int(time.time() * 1000)
             time.sleep(6.5)                   # the host's beat writes what it kept in memory
             fresh = _count(db_url, end_ms - int(interval * 1000) - 5_000)
@@ -289,10 +296,12 @@ def _pg_database() -> tuple[str, object]:
 def once(pads: int, db: str, args: argparse.Namespace) -> dict:
     if db == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            return run(pads, f"sqlite:///{tmp}/bench.db", args.interval, args.measure, args.procs, args.host_src)
+            return run(pads, f"sqlite:///{tmp}/bench.db", args.interval, args.measure, args.procs,
+                       args.host_src, args.host_prefix.split() if args.host_prefix else None)
     url, (admin, name) = _pg_database()  # type: ignore[misc]
     try:
-        return run(pads, url, args.interval, args.measure, args.procs, args.host_src)
+        return run(pads, url, args.interval, args.measure, args.procs, args.host_src,
+                   args.host_prefix.split() if args.host_prefix else None)
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
 
@@ -305,6 +314,8 @@ def main() -> None:
     ap.add_argument("--measure", type=float, default=60.0, help="seconds measured")
     ap.add_argument("--procs", type=int, default=4, help="processes the pads are spread over")
     ap.add_argument("--host-src", default=None, help="run the ingest from this checkout (e.g. main)")
+    ap.add_argument("--host-prefix", default="", help="run the ingest under this command, e.g. a profiler "
+                    "(`py-spy record -o prof.svg --`)")
     args = ap.parse_args()
     limit = _raise_nofile()
     results = []
