@@ -195,10 +195,11 @@ def _prepare_db(db_url: str, pads: int, seed: bool) -> None:
             # Every pad already on and serving since a minute ago, its boot known: as a host
             # restarted during the day finds its hall. The run then measures heartbeats, not
             # thousands of simultaneous births (each a transition written at once).
-            since = int(time.time() * 1000) - 60_000
+            now = int(time.time() * 1000)
+            since = now - 60_000
             devs = [dev_id(i) for i in range(pads)]
             status = {"power": "on", "online": True, "mode": "serving", "since_ms": since,
-                      "last_seen_ms": since, "fw": "1.0.0", "boot": 3, "faults": "", "heartbeat_s": 30}
+                      "last_seen_ms": now, "fw": "1.0.0", "boot": 3, "faults": "", "heartbeat_s": 30}
             s.bulk_insert_mappings(DeviceStatus, [{"device_id": d, **status} for d in devs])  # type: ignore[arg-type]
             s.bulk_insert_mappings(PowerInterval, [{"device_id": d, "state": "on", "start_ms": since,  # type: ignore[arg-type]
                                                     "cause": "state"} for d in devs])
@@ -275,6 +276,7 @@ def run(pads: int, db_url: str, interval: float, measure: float, procs: int, hos
             time.sleep(measure)
             cpu1, wall1, sent1 = _cpu_s(pid), time.monotonic(), sent.value
             rss = _status_kib(pid, "VmRSS") / 1024
+            broker_rss = _status_kib(server.proc.pid, "VmRSS") / 1024 if server.proc else 0.0
             peak = _status_kib(pid, "VmHWM") / 1024
             end_ms = int(time.time() * 1000)
             time.sleep(6.5)                   # the host's beat writes what it kept in memory
@@ -285,7 +287,8 @@ def run(pads: int, db_url: str, interval: float, measure: float, procs: int, hos
                     "heartbeats": beats, "per_s": round(beats / (wall1 - wall0), 1),
                     "cpu_pct_of_core": round(100 * cpu / (wall1 - wall0), 1),
                     "cpu_ms_per_heartbeat": round(1000 * cpu / beats, 3) if beats else None,
-                    "rss_mib": round(rss), "peak_rss_mib": round(peak), "fresh_in_db": fresh,
+                    "rss_mib": round(rss), "peak_rss_mib": round(peak),
+                    "broker_rss_mib": round(broker_rss), "fresh_in_db": fresh,
                     "load": round(os.getloadavg()[0], 1)}
         finally:
             stop.set()
@@ -350,7 +353,8 @@ def main() -> None:
         results.append(r)
         print(f"{n:6d} pads every {args.interval:.0f} s on {args.db}: {r['per_s']:.0f} heartbeats/s, host "
               f"{r['cpu_pct_of_core']:.1f}% of a core, {r['cpu_ms_per_heartbeat']} ms CPU per heartbeat, "
-              f"RSS {r['rss_mib']} MiB (peak {r['peak_rss_mib']}), {r['fresh_in_db']}/{n} seen in the last "
+              f"RSS {r['rss_mib']} MiB (peak {r['peak_rss_mib']}; broker {r['broker_rss_mib']} MiB), "
+              f"{r['fresh_in_db']}/{n} seen in the last "
               f"interval per the database, all on after {r['ready_s']} s [load {r['load']}]", flush=True)
     print(json.dumps({"cores": os.cpu_count(), "host_src": args.host_src or str(ROOT), "runs": results},
                      indent=2))
