@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto
+from host.broker.mosquitto import (
+    BrokerError,
+    Mosquitto,
+    find_mosquitto,
+    hash_password,
+    read_passwords,
+    write_passwords,
+)
 from tests.support import micropython as mp
 from tests.support.services import missing, throwaway_postgres
 
@@ -55,6 +62,15 @@ class Broker:
         password = secrets.token_urlsafe(12)
         self.server.add_user(dev, password)
         return password
+
+    def add_pads(self, devs: list[str]) -> dict[str, str]:
+        """Accounts for many pads at once (one reload); returns their passwords."""
+        passwords = {dev: secrets.token_urlsafe(12) for dev in devs}
+        users = read_passwords(self.server.password_file)
+        users.update({dev: hash_password(pw) for dev, pw in passwords.items()})
+        write_passwords(self.server.password_file, users)
+        self.server.reload()
+        return passwords
 
 
 def _start_broker(directory: Path, prefix: str | None = None) -> Mosquitto:

@@ -27,7 +27,7 @@ from host.ingest import store
 from host.ingest.inbox import Received
 from host.ingest.liveness import Fact, Liveness
 from host.ingest.timing import BootAnchors, plausible
-from host.models import Command, DeviceStatus, Event, EventConflict
+from host.models import Command, Event, EventConflict
 from protocol import messages, spec, topics
 from protocol.errors import CONFLICT, ProtocolError
 
@@ -133,8 +133,12 @@ class BatchProcessor:
             parsed.append((i, item, dev, kind, msg))
 
         devices = {dev for _, _, dev, _, _ in parsed}
-        known = store.known_devices(session, devices)
-        history = store.assignments(session, known)
+        # A pad with a status row is registered (its key is the device's): a heartbeat of a
+        # known pad costs no look-up, and only events need the assignment history (issue 15).
+        tracked = {dev for dev in devices if self.liveness.tracked(dev)}
+        known = tracked | store.known_devices(session, devices - tracked)
+        history = store.assignments(session, {dev for _, _, dev, kind, _ in parsed
+                                              if kind == spec.EVENT and dev in known})
         pending = _Pending()
         facts: list[Fact] = []
         for i, item, dev, kind, msg in parsed:
@@ -236,10 +240,19 @@ class BatchProcessor:
         kind = "state" if msg["online"] else "power_off" if msg.get("reason") == "power_off" else "will"
         return Fact(dev, kind, at, item.received_ms, retained=item.retained, state=msg)
 
+    def _took_config(self, session: Session, row: dict[str, Any]) -> None:
+        """A pad confirmed a ``config`` command: its new heartbeat period sets its silence timeout (R5)."""
+        command = session.get(Command, row["body"].get("id"))
+        if command is None or command.device_id != row["device_id"] or command.type != "config":
+            return
+        heartbeat = command.body.get("heartbeat_s")
+        if isinstance(heartbeat, int):
+            self.liveness.set_heartbeat(session, row["device_id"], heartbeat)
+
     def _record_results(self, session: Session, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             if row["body"].get("ok"):
-                _took_config(session, row)
+                self._took_config(session, row)
         if not rows or self.record_result is None:
             return
         for row in rows:
@@ -250,19 +263,6 @@ class BatchProcessor:
             except Exception:
                 log.exception("recording cmd_result %s of pad %s failed; the event is stored",
                               row["body"].get("id"), row["device_id"])
-
-
-def _took_config(session: Session, row: dict[str, Any]) -> None:
-    """A pad confirmed a ``config`` command: its new heartbeat period sets its silence timeout (R5)."""
-    command = session.get(Command, row["body"].get("id"))
-    if command is None or command.device_id != row["device_id"] or command.type != "config":
-        return
-    heartbeat = command.body.get("heartbeat_s")
-    status = session.get(DeviceStatus, row["device_id"])
-    if isinstance(heartbeat, int) and status is not None and status.heartbeat_s != heartbeat:
-        log.info("pad %s now beats every %s s (config %s)", row["device_id"], heartbeat, command.id)
-        status.heartbeat_s = heartbeat
-        session.add(status)
 
 
 def _event_row(msg: dict, dev: str, at_ms: int, derived: bool, received_ms: int,

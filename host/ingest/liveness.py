@@ -12,14 +12,26 @@ Evidence, in the order the writer commits it:
 
 Every transition is idempotent (on when on, off when off change nothing), so several host
 instances may apply the same state message (state is a plain subscription on each).
+
+Kept in memory, written on change (issue 15): once ``load`` has read the status of every pad,
+evidence that changes nothing (a heartbeat of a pad already on, in the same mode, with the
+same firmware and faults; an event of a pad already on) costs no statement: it moves the
+pad's last-seen time and its telemetry (uptime, memory, signal) in memory only. Every
+transition is written as before, at once and under the row's lock, with the evidence from
+memory merged in. The newest last-seen times and telemetry of all pads are written in one
+statement with the host's beat (``flush``, every ``HOST_BEAT_MS``), so after a crash the
+last-seen times are as precise as the host's own downtime. The database stays the truth:
+memory changes only after a commit (``committed``), a restart rebuilds it from the tables,
+and ``load`` again every ``RESYNC_MS`` picks up what other instances wrote.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, or_, select
 from sqlmodel import Session, col
 
 from host.ingest.store import insert_ignore
@@ -33,6 +45,13 @@ ON, OFF, UNKNOWN = "on", "off", "unknown"
 HOST_BEAT_MS = 5_000
 # Silence of three beats means the instance was down (one late beat is a busy moment).
 HOST_DOWN_AFTER_MS = 3 * HOST_BEAT_MS
+# Memory is read again from the database this often: what other instances wrote (issue 15).
+RESYNC_MS = 60_000
+# Written on change, at once: the fields that say what the pad is, and its count of events
+# the host refused (IT watches it, issue 10).
+_FIXED = ("fw", "boot", "faults", "last_reset_cause", "rejected")
+# Written with the host's beat: the fields every heartbeat moves (state field -> column).
+_TELEMETRY = (("up", "up_ms"), ("buffered", "buffered"), ("mem_free", "mem_free"), ("rssi", "rssi"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +69,189 @@ class Fact:
     state: dict | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the database says of one pad, with the evidence not yet written.
+
+    ``saved``: the last-seen time and telemetry as written; the rest is written on change.
+    """
+
+    power: str
+    mode: str | None
+    since_ms: int | None
+    last_seen_ms: int | None
+    heartbeat_s: int
+    fixed: tuple
+    telemetry: tuple
+    saved: tuple[int | None, tuple]
+
+    @property
+    def dirty(self) -> bool:
+        return (self.last_seen_ms, self.telemetry) != self.saved
+
+
+def _known(st: Any) -> Known:
+    """Memory of a status row (an ORM object or a plain row) as it is in the database."""
+    telemetry = tuple(getattr(st, column) for _, column in _TELEMETRY)
+    return Known(st.power, st.mode, st.since_ms, st.last_seen_ms, st.heartbeat_s,
+                 tuple(getattr(st, f) for f in _FIXED), telemetry, (st.last_seen_ms, telemetry))
+
+
 class Liveness:
     def __init__(self, timeout_factor: float, instance: str) -> None:
         self.timeout_factor = timeout_factor
         self.instance = instance
+        # None until ``load``: without it (replay, tools) every fact is written as it comes.
+        self.memory: dict[str, Known] | None = None
+        self._pending: dict[str, Known] = {}          # rows written by the open transaction
+        self._flushing: dict[str, tuple[int | None, tuple]] = {}
+        self._heartbeats: dict[str, int] = {}
+        # Last-seen evidence taken in memory since the last flush (the writer also flushes when
+        # it is idle: a host with nothing else to do writes what it heard within a tick).
+        self.unflushed = False
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def load(self, session: Session) -> None:
+        """Read every pad's status into memory (at start, after a crash, every ``RESYNC_MS``),
+        keeping evidence newer than the database's that this instance has not written yet."""
+        old = self.memory or {}
+        memory: dict[str, Known] = {}
+        for row in session.execute(select(DeviceStatus.__table__)):  # type: ignore[attr-defined]
+            known = _known(row)
+            mine = old.get(row.device_id)
+            if mine is not None and mine.dirty:
+                seen = max(known.last_seen_ms or 0, mine.last_seen_ms or 0) or None
+                known = replace(known, last_seen_ms=seen, telemetry=mine.telemetry)
+            memory[row.device_id] = known
+        self.memory = memory
+
+    def tracked(self, device_id: str) -> bool:
+        """The pad has a status row (so it is registered: the row's key is the device's)."""
+        return self.memory is not None and device_id in self.memory
+
+    def online(self) -> int | None:
+        return None if self.memory is None else sum(1 for k in self.memory.values() if k.power == ON)
+
+    def committed(self) -> None:
+        """The transaction that applied the last facts is committed: memory takes its rows."""
+        if self.memory is not None:
+            for dev, known in self._pending.items():
+                self.memory[dev] = known
+            for dev, saved in self._flushing.items():
+                if dev in self.memory:
+                    self.memory[dev] = replace(self.memory[dev], saved=saved)
+            for dev, heartbeat_s in self._heartbeats.items():
+                if dev in self.memory:
+                    self.memory[dev] = replace(self.memory[dev], heartbeat_s=heartbeat_s)
+        self.rolled_back()
+
+    def rolled_back(self) -> None:
+        self._pending.clear()
+        self._flushing.clear()
+        self._heartbeats.clear()
+
+    def set_heartbeat(self, session: Session, device_id: str, heartbeat_s: int) -> None:
+        """The pad confirmed a new heartbeat period: its silence timeout follows (R5)."""
+        status = session.get(DeviceStatus, device_id)
+        if status is not None and status.heartbeat_s != heartbeat_s:
+            log.info("pad %s now beats every %s s", device_id, heartbeat_s)
+            status.heartbeat_s = heartbeat_s
+            session.add(status)
+            self._heartbeats[device_id] = heartbeat_s
+
+    def flush(self, session: Session) -> int:
+        """Write the newest last-seen times and telemetry of all pads in one statement (with the
+        host's beat); a newer last-seen another instance wrote is kept. Returns how many."""
+        if not self.memory:
+            return 0
+        self.unflushed = False
+        dirty = {dev: k for dev, k in self.memory.items() if k.dirty}
+        if not dirty:
+            return 0
+        table = DeviceStatus.__table__  # type: ignore[attr-defined]
+        seen = table.c.last_seen_ms
+        stmt = table.update().where(table.c.device_id == bindparam("b_dev")).values(
+            last_seen_ms=case((or_(seen.is_(None), seen < bindparam("b_seen")), bindparam("b_seen")),
+                              else_=seen),
+            **{column: bindparam("b_" + column) for _, column in _TELEMETRY})
+        session.execute(stmt, [{"b_dev": dev, "b_seen": k.last_seen_ms,
+                                **{"b_" + c: v for (_, c), v in zip(_TELEMETRY, k.telemetry, strict=True)}}
+                               for dev, k in sorted(dirty.items())])
+        self._flushing.update({dev: (k.last_seen_ms, k.telemetry) for dev, k in dirty.items()})
+        return len(dirty)
+
+    def _quiet(self, facts: list[Fact]) -> int:
+        """How many of one pad's facts (in order) change nothing but its last-seen time and
+        telemetry: those are taken in memory only; the rest are written."""
+        known = self.memory.get(facts[0].device_id) if self.memory is not None else None
+        if known is None:
+            return 0
+        n = 0
+        for fact in facts:
+            if fact.kind == "seen":
+                quiet = known.power == ON and (not fact.state or "reset_cause" not in fact.state
+                                               or fact.state["reset_cause"] == known.fixed[3])
+            elif fact.kind == "state":
+                msg = fact.state or {}
+                quiet = _fixed(known.fixed, msg) == known.fixed and (fact.at_ms is None or (
+                    known.power == ON and (not msg.get("mode") or msg["mode"] == known.mode)))
+            else:                          # will, power_off: nothing to do only when already off
+                quiet = known.power == OFF and (fact.kind == "will" or fact.retained)
+            if not quiet:
+                break
+            n += 1
+        return n
+
+    def _remember(self, fact: Fact) -> None:
+        """Take a fact that changes nothing in memory (see ``_quiet``)."""
+        assert self.memory is not None
+        known = self.memory[fact.device_id]
+        seen = known.last_seen_ms
+        if fact.kind == "seen" or (fact.kind == "state" and fact.at_ms is not None):
+            at = fact.received_ms if fact.kind == "seen" else fact.at_ms
+            seen = at if seen is None else max(seen, at)  # type: ignore[type-var]
+        telemetry = known.telemetry
+        if fact.kind == "state" and fact.state:
+            telemetry = tuple(fact.state.get(field, old)
+                              for (field, _), old in zip(_TELEMETRY, telemetry, strict=True))
+        self.memory[fact.device_id] = replace(known, last_seen_ms=seen, telemetry=telemetry)
+        self.unflushed = True
+
+    def _merge(self, st: DeviceStatus) -> None:
+        """Before a transition: the evidence memory holds and the database not yet."""
+        known = self.memory.get(st.device_id) if self.memory is not None else None
+        if known is None or not known.dirty:
+            return
+        if known.last_seen_ms is not None:
+            st.last_seen_ms = max(st.last_seen_ms or known.last_seen_ms, known.last_seen_ms)
+        for (_, column), value in zip(_TELEMETRY, known.telemetry, strict=True):
+            setattr(st, column, value)
+
+    def _written(self, statuses: dict[str, DeviceStatus]) -> None:
+        for dev, st in statuses.items():
+            self._pending[dev] = _known(st)
 
     # -- evidence --------------------------------------------------------------------------
 
     def apply(self, session: Session, facts: list[Fact]) -> None:
         if not facts:
             return
-        statuses = self._lock(session, sorted({f.device_id for f in facts}))
+        by_device: dict[str, list[Fact]] = {}
         for fact in _collapse(facts):
+            by_device.setdefault(fact.device_id, []).append(fact)
+        changing: list[Fact] = []
+        for run in by_device.values():
+            quiet = self._quiet(run)
+            for fact in run[:quiet]:
+                self._remember(fact)
+            changing.extend(run[quiet:])
+        if not changing:
+            return
+        statuses = self._lock(session, sorted({f.device_id for f in changing}))
+        for st in statuses.values():
+            self._merge(st)
+        for fact in changing:
             st = statuses[fact.device_id]
             if fact.kind == "seen":
                 self._mark_on(session, st, fact.received_ms, "event")
@@ -75,6 +265,8 @@ class Liveness:
                 self._mark_off(session, st, self._last_known_on(st, fact), "power_off")
             elif fact.kind == "will":
                 self._mark_off(session, st, self._last_known_on(st, fact), "will")
+            session.add(st)
+        self._written(statuses)
 
     def _lock(self, session: Session, devices: list[str]) -> dict[str, DeviceStatus]:
         """The status rows of ``devices``, created if missing, locked in a fixed order (no deadlocks)."""
@@ -170,18 +362,26 @@ class Liveness:
 
     # -- silence and host downtime ---------------------------------------------------------
 
-    def timeout_ms(self, st: DeviceStatus) -> int:
+    def timeout_ms(self, st: DeviceStatus | Known) -> int:
         return int(self.timeout_factor * st.heartbeat_s * 1000)
 
     def sweep(self, session: Session, now_ms: int) -> int:
-        """Declare off every pad silent for longer than its timeout; returns how many."""
-        candidates = [st.device_id for st in session.scalars(select(DeviceStatus).where(
-            col(DeviceStatus.power).in_([ON, UNKNOWN]), col(DeviceStatus.since_ms).is_not(None)))
-            if self._silent(st, now_ms)]
+        """Declare off every pad silent for longer than its timeout; returns how many.
+
+        With memory, the silent are found there and no statement runs while none is."""
+        if self.memory is not None:
+            candidates = [dev for dev, k in self.memory.items() if k.since_ms is not None and self._silent(
+                k, now_ms)]
+        else:
+            candidates = [st.device_id for st in session.scalars(select(DeviceStatus).where(
+                col(DeviceStatus.power).in_([ON, UNKNOWN]), col(DeviceStatus.since_ms).is_not(None)))
+                if self._silent(st, now_ms)]
         if not candidates:
             return 0
         n = 0
-        for st in self._lock(session, sorted(candidates)).values():
+        statuses = self._lock(session, sorted(candidates))
+        for st in statuses.values():
+            self._merge(st)
             if not self._silent(st, now_ms):
                 continue               # another instance or a new message got there first
             # On: off from the last message (R5). Unknown after a host restart: no message
@@ -190,9 +390,10 @@ class Liveness:
             self._mark_off(session, st, at, "timeout")  # type: ignore[arg-type]
             session.add(st)
             n += 1
+        self._written(statuses)
         return n
 
-    def _silent(self, st: DeviceStatus, now_ms: int) -> bool:
+    def _silent(self, st: DeviceStatus | Known, now_ms: int) -> bool:
         if st.power == ON:
             ref = st.last_seen_ms
         elif st.power == UNKNOWN:
@@ -244,6 +445,14 @@ class Liveness:
         else:
             row.beat_ms = max(row.beat_ms, now_ms)
             session.add(row)
+
+
+def _fixed(fixed: tuple, msg: dict) -> tuple:
+    """The fields written on change, after a state message (in ``_FIXED`` order)."""
+    fw, boot, faults, reset_cause, rejected = fixed
+    return (msg.get("fw", fw), msg.get("boot", boot),
+            ",".join(msg["faults"])[:256] if "faults" in msg else faults, reset_cause,
+            msg.get("rejected", rejected))
 
 
 def _collapse(facts: list[Fact]) -> list[Fact]:
