@@ -5,18 +5,11 @@ neither the phrases nor the code in its heap; ``scripts/build-glyphs`` renders t
 characters too.  The keys run left to right 非常满意 .. 非常不满意 (``firmware/pad/levels.py``).
 """
 
+from firmware.hal import TYPE_CHECKING
 from firmware.pad import display_text as text
-from firmware.pad.screen import (
-    CHOSEN_Y,
-    LARGE,
-    PROMPT_Y,
-    SMALL,
-    THANKS_Y,
-    WIDTH,
-    draw_centered,
-    draw_text,
-    text_width,
-)
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # 16 px
 LARGE_TEXT = {
@@ -41,23 +34,26 @@ ENDS_Y = 38           # the prompt: the labels of the two end keys (12 px)
 REASON_Y = 36         # the reasons over the keys, two characters stacked (2 x 12 px)
 
 
-def draw(c: object, mode: str, info: dict) -> None:
-    """The middle of a five-key pad's ``prompt``, ``thanks`` or ``reason`` screen on canvas ``c``."""
+def draw(sc: "Any", c: object, mode: str, info: dict) -> None:
+    """The middle of a five-key pad's ``prompt``, ``thanks`` or ``reason`` screen on canvas ``c``,
+    with the fonts, positions and drawing of ``sc``, the ``firmware.pad.screen`` module that loads
+    this one (handed over, not imported: an import back would tie the two in a circle)."""
+    LARGE, SMALL, WIDTH = sc.LARGE, sc.SMALL, sc.WIDTH
     if mode == "prompt":
-        draw_centered(c, PROMPT_Y, text.LARGE["prompt"], LARGE)
-        draw_text(c, 0, ENDS_Y, SMALL_TEXT["level5"], SMALL)
+        sc.draw_centered(c, sc.PROMPT_Y, text.LARGE["prompt"], LARGE)
+        sc.draw_text(c, 0, ENDS_Y, SMALL_TEXT["level5"], SMALL)
         s = SMALL_TEXT["level1"]
-        draw_text(c, WIDTH - text_width(s, SMALL), ENDS_Y, s, SMALL)
+        sc.draw_text(c, WIDTH - sc.text_width(s, SMALL), ENDS_Y, s, SMALL)
     elif mode == "thanks":
-        draw_centered(c, THANKS_Y, text.LARGE["thanks"], LARGE)
+        sc.draw_centered(c, sc.THANKS_Y, text.LARGE["thanks"], LARGE)
         label = SMALL_TEXT.get("level" + str(info.get("level")))
         if label:
-            draw_centered(c, CHOSEN_Y, text.SMALL["you_chose"] + label, SMALL)
+            sc.draw_centered(c, sc.CHOSEN_Y, text.SMALL["you_chose"] + label, SMALL)
     else:                 # reason: each over its key (five columns), its characters stacked
-        draw_centered(c, PROMPT_Y, LARGE_TEXT["why"], LARGE)
+        sc.draw_centered(c, sc.PROMPT_Y, LARGE_TEXT["why"], LARGE)
         col = WIDTH // len(REASON_KEYS)
         for i, key in enumerate(REASON_KEYS):
             y = REASON_Y
             for ch in SMALL_TEXT[key]:
-                draw_text(c, i * col + (col - SMALL.cjk_w) // 2, y, ch, SMALL)
+                sc.draw_text(c, i * col + (col - SMALL.cjk_w) // 2, y, ch, SMALL)
                 y += SMALL.height

@@ -13,6 +13,7 @@ buffer (the SSD1306 page layout) through framebuf where the port has it
 """
 
 import binascii
+import sys
 
 from firmware.pad import display_text as text
 from firmware.pad import glyphs
@@ -234,7 +235,7 @@ class Screen:
         c.fill_rect(0, RULE_Y, WIDTH, 1)
         if info.get("five") and mode in FIVE_MODES:
             from firmware.pad import display_five  # a five-key pad's screens (issue 16)
-            display_five.draw(c, mode, info)
+            display_five.draw(sys.modules[__name__], c, mode, info)
         elif mode == "prompt":
             draw_centered(c, PROMPT_Y, text.LARGE["prompt"], LARGE)
             draw_text(c, 0, KEYS_Y, text.LARGE["satisfied"], LARGE)
