@@ -52,9 +52,9 @@ def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
     run(env, "device", "assign", "qp-0107", "--window", "A08", "-r", "swap")
     assert re.search(r"qp-0107\s+A08", run(env, "device", "list"))
     out = run(env, "device", "assign", "qp-0107", "--window", "A08", code=1)
-    assert "already sits on window A08" in out and "办法：nothing to do" in out
+    assert "已在窗口 A08 上" in out and "办法：无需再操作" in out
     out = run(env, "device", "add", "Bad_Id", code=1)
-    assert "not allowed" in out and "办法：" in out
+    assert "不合规定" in out and "办法：" in out
     run(env, "device", "retire", "qp-0107", "-r", "broken")
     assert "qp-0107" not in run(env, "device", "list")
     assert "retired" in run(env, "device", "list", "--all")

@@ -171,7 +171,7 @@ def test_r10_cli_device_correct_records_an_exchange_at_its_real_time(run) -> Non
     engine.dispose()
     assert "w06=W07, w07=W06" in run("device", "corrections") and "对调未登记" in run("device", "corrections")
     out = run("device", "correct", "w06=W06", "--at", "2999-01-01 00:00", "--reason", "x", code=1)
-    assert "in the future" in out and "办法：" in out
+    assert "晚于现在" in out and "办法：" in out
     bad_move = run("device", "correct", "w06:W07", "--at", "2026-10-20 11:38", "--reason", "x", code=1)
-    assert "PAD=WINDOW" in bad_move
+    assert "评价器=窗口" in bad_move
     run("device", "correct", "w06=W07", "--at", "2026-10-20 11:38", code=2)          # --reason is required
