@@ -73,7 +73,7 @@ def window_month(month: Month, number: str, who: ScoreReader, session: SessionDe
     """One window's month (so far, if it is running), with every deduction's evidence."""
     win = session.exec(select(Window).where(Window.number == number)).first()
     if win is None or win.id is None:
-        raise NotFound(f"window {number!r} is not known", "GET /api/v1/windows lists them")
+        raise NotFound(f"没有窗口 {number!r}", "核对窗口号；GET /api/v1/windows 可列出所有窗口")
     who.check_window(win.id)
     with _rules():
         return view_json(month_view(session, month, clock, [win.id]))
