@@ -174,6 +174,6 @@ def from_env() -> Settings:
             name = "EVALPAD_" + "_".join(str(p) for p in e["loc"]).upper() if e["loc"] else ""
             said = str(e["msg"]).removeprefix("Value error, ")
             lines.append(f"{name} = {e['input']!r}: {said}" if name and name not in said else said)
-        raise BadSettings("; ".join(lines), "correct these EVALPAD_* variables (or the .env file) and "
-                          "start again (docs/deploy.md lists them)") from None
+        raise BadSettings("；".join(lines), "请改正这些 EVALPAD_* 变量（或 .env 文件）后"
+                          "重新启动（各变量见 docs/deploy.md）") from None
 
