@@ -7,7 +7,7 @@ call that builds a ServiceError or a subclass (those of host.errors and every su
 host/, found by name through the class bases) and every ``super().__init__(...)`` inside such a
 subclass, and requires each string literal or f-string given as detail or fix to hold Chinese
 characters. Ids, codes, parameter names and units inside the sentence are fine; a literal with no
-letters at all (only punctuation and placeholders) needs none. Texts passed on in a variable are
+letters at all (only digits, punctuation and placeholders) needs none. Texts passed on in a variable are
 checked where they are written, if that is a raise of a ServiceError; others cannot be seen here.
 """
 
@@ -22,7 +22,7 @@ from host import errors
 
 HOST = Path(__file__).resolve().parents[1] / "host"
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-LETTERS = re.compile(r"[A-Za-z]{2,}")
+LETTERS = re.compile(r"[A-Za-z]")
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def as_day(text: str) -> date:
     try:
         return parse_day(text)
     except ValueError as exc:
-        raise Invalid(str(exc), "e.g. 2027-02-06") from None
+        raise Invalid(str(exc), "日期写成 YYYY-MM-DD，如 2027-02-06") from None
 
 
 def as_moment(text: str | None, option: str) -> int | None:

@@ -42,7 +42,7 @@ def create_waivers(session: Session, *, window_id: int, month: str, keys: list[s
     try:
         parse_month(month)
     except ValueError as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid(str(exc), "月份写成 YYYY-MM，如 2026-10") from exc
     if not reason.strip():
         raise Invalid("免除扣分必须写明理由（R8）",
                       "写明理由，如“10-08 评价器故障（故障记录 12）导致评价数不足”")

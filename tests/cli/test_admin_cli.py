@@ -226,7 +226,7 @@ def test_device_added_late_with_since_and_replay(env: dict[str, str]) -> None:
         s.commit()
     engine.dispose()
     out = run(env, "device", "add", "pad-late", "--window", "A01", "--since", "yesterday-ish", code=1)
-    assert "not a date and time" in out and "2026-11-25 08:00" in out
+    assert "不是日期和时间" in out and "2026-11-25 08:00" in out
     since = datetime.fromtimestamp((now - 3_600_000) / 1000, RULES_TZ).strftime("%Y-%m-%d %H:%M:%S")
     run(env, "device", "add", "pad-late", "--window", "A01", "--since", since)
     out = run(env, "device", "replay", "pad-late")

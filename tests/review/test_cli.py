@@ -124,7 +124,7 @@ def test_r7_cli_fault_times_take_seconds_and_iso(run) -> None:  # type: ignore[n
     run("faults", "ack", fid)
     resolve = ("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换键", "--cleared")
     out = run(*resolve, "10 点", code=1)
-    assert "--cleared" in out and "not a date and time" in out
+    assert "--cleared" in out and "不是日期和时间" in out
     run(*resolve, "2026-10-12T02:30:45+00:00")
     with Session(engine) as s:
         f = get_fault(s, int(fid))
@@ -140,7 +140,7 @@ def test_parse_time_forms() -> None:
     assert parse_time("2026-10-12T01:00:07Z") == sh(2026, 10, 12, 9, 0, 7)
     assert parse_time("2026-10-12T09:00:07.250+08:00") == sh(2026, 10, 12, 9, 0, 7) + 250
     assert parse_time(str(sh(2026, 10, 12, 9))) == sh(2026, 10, 12, 9)
-    with pytest.raises(ValueError, match="not a date and time"):
+    with pytest.raises(ValueError, match="不是日期和时间"):
         parse_time("yesterday")
 
 

@@ -50,7 +50,7 @@ def _rules() -> Iterator[None]:
     except ValueError as exc:          # a malformed month or period
         if isinstance(exc, Invalid):
             raise
-        raise Invalid(str(exc))
+        raise Invalid(str(exc), "月份写成 YYYY-MM（如 2026-10），时段写成 2026-Q4 或 2026")
 
 
 def _scope(who: Principal) -> list[int] | None:
