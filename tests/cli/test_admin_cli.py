@@ -116,7 +116,7 @@ def test_an_instance_must_log_in_with_its_own_account() -> None:
     """Two instances on one account would share one client id and knock each other off."""
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="own broker account"):
+    with pytest.raises(ValidationError, match="自己的消息服务账号"):
         Settings(instance="host-2", mqtt_url="mqtt://host-1:pw@127.0.0.1:1883")  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="EVALPAD_INSTANCE"):
         Settings(instance="evalpad-host")  # type: ignore[call-arg]
