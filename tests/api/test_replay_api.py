@@ -117,7 +117,7 @@ def test_a_rejected_event_is_kept_whole_and_replayed_with_a_reason_once(api: Api
     assert (row["seq"], base64.b64decode(row["raw_base64"])) == (41, payload)
 
     r = api.client.post(f"{V1}/rejected/replay", headers=it, json={"ids": [row["id"]]})
-    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    assert r.status_code == 422 and "必须写明原因" in r.json()["detail"]
     r = api.client.post(f"{V1}/rejected/replay", headers=it,
                         json={"ids": [row["id"]], "reason": "fixed in 1.0.1"})
     assert r.status_code == 200, r.text
