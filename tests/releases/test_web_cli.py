@@ -39,7 +39,7 @@ def test_release_then_rollout_from_the_command_line(env: Path) -> None:
     code, out = evalpad("pad", "release", "--version", "1.1.0")
     assert code == 1 and "错误：版本 1.1.0 已保存过" in out
     code, out = evalpad("pad", "release", "--version", "../x")
-    assert code == 2 and "not allowed" in out
+    assert code == 2 and "不合规定" in out
     code, out = evalpad("pad", "releases")
     assert code == 0 and "1.1.0" in out and "更稳的网络重连" in out
     assert evalpad("device", "add", "pad-01")[0] == 0
