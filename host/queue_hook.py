@@ -79,8 +79,7 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
     elif action == END:
         if row is None:
             raise NotFound(f"窗口 {window_number} 没有号 {ticket} 的开始办理记录",
-                           "请先为这个号发送 action=start（丢失的开始记录可以带上 at_ms 补发）"
-                           "")
+                           "请先为这个号发送 action=start（丢失的开始记录可以带上 at_ms 补发）")
         if row.ended_ms is None:
             if at < row.started_ms:
                 raise Invalid(f"办结时间 {at} 早于开始办理时间 {row.started_ms}",
