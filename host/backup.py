@@ -55,18 +55,18 @@ def backup_database(url: str, directory: Path, clock: Clock) -> BackupResult:
     url = normalise_url(url)
     now = clock.now_ms()
     if url.startswith("postgresql"):
-        raise BackupRefused("the database is PostgreSQL; evalpad backs up SQLite files only",
-                            "run (and schedule, e.g. a systemd timer):\n  "
+        raise BackupRefused("数据库是 PostgreSQL；evalpad 只能备份 SQLite 数据库文件",
+                            "请运行下面的命令（并定时执行，如用 systemd timer）：\n  "
                             + pg_dump_command(url, directory, now)
-                            + "\n(the password comes from ~/.pgpass or PGPASSWORD)"
-                            + "\nrestore with: pg_restore --clean --no-owner --dbname=<url> <file>")
+                            + "\n（密码取自 ~/.pgpass 或 PGPASSWORD）"
+                            + "\n恢复时用：pg_restore --clean --no-owner --dbname=<url> <file>")
     source = make_url(url).database
     if not url.startswith("sqlite") or not source or source == ":memory:":
-        raise BackupRefused(f"cannot back up {url!r}",
-                            "set EVALPAD_DATABASE_URL to a SQLite file or PostgreSQL")
+        raise BackupRefused(f"无法备份数据库 {url!r}",
+                            "请把 EVALPAD_DATABASE_URL 设为 SQLite 文件或 PostgreSQL")
     if not Path(source).exists():
-        raise BackupRefused(f"the database file {source} does not exist",
-                            "check EVALPAD_DATA_DIR / EVALPAD_DATABASE_URL")
+        raise BackupRefused(f"数据库文件 {source} 不存在",
+                            "请检查 EVALPAD_DATA_DIR 和 EVALPAD_DATABASE_URL")
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / backup_file_name(now)
     tmp = target.with_suffix(".partial")
@@ -83,8 +83,8 @@ def backup_database(url: str, directory: Path, clock: Clock) -> BackupResult:
         dst.close()
         src.close()
     if integrity != "ok":
-        raise BackupRefused(f"the copy failed its integrity check: {integrity}",
-                            f"the partial copy is kept at {tmp}; check the disk and the source database")
+        raise BackupRefused(f"备份副本未通过完整性检查：{integrity}",
+                            f"不完整的副本保留在 {tmp}；请检查磁盘和原数据库")
     tmp.replace(target)
     log.info("backup of %s written to %s", source, target)
     return BackupResult(path=target, bytes=target.stat().st_size, integrity=integrity, events=events)

@@ -68,8 +68,8 @@ def to_ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
-TIME_FORMS = ("2026-10-19 09:00, 2026-10-19 09:00:30 (Asia/Shanghai), "
-              "2026-10-19T01:00:30Z or 2026-10-19T09:00:30+08:00 (ISO 8601), or Unix ms like the API")
+TIME_FORMS = ("2026-10-19 09:00、2026-10-19 09:00:30（北京时间），"
+              "2026-10-19T01:00:30Z 或 2026-10-19T09:00:30+08:00（ISO 8601），或与接口相同的 Unix 毫秒数")
 
 
 def parse_day(text: str) -> date:
@@ -80,7 +80,7 @@ def parse_day(text: str) -> date:
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"date {text!r}: write YYYY-MM-DD, e.g. 2027-02-06") from None
+        raise ValueError(f"日期 {text!r} 写法不对：请写成 YYYY-MM-DD，如 2027-02-06") from None
 
 
 def parse_time(text: str) -> int:
@@ -96,7 +96,7 @@ def parse_time(text: str) -> int:
     try:
         dt = datetime.fromisoformat(raw)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date and time; write it like {TIME_FORMS}") from None
+        raise ValueError(f"{text!r} 不是日期和时间；请写成 {TIME_FORMS}") from None
     return to_ms(dt if dt.tzinfo else dt.replace(tzinfo=RULES_TZ))
 
 

@@ -53,18 +53,18 @@ def send_command(session: Session, *, device_id: str, kind: str, fields: Mapping
     """Build, store (committed) and publish one command; returns the stored row."""
     dev = fleet.get_device(session, device_id)
     if dev.retired_ms is not None:
-        raise Conflict(f"device {device_id} is retired", "send the command to the pad that replaced it")
+        raise Conflict(f"评价器 {device_id} 已停用", "请把指令发给替换它的评价器")
     if kind not in spec.COMMAND_TYPES:
-        raise Invalid(f"command type {kind!r} is not in contract v1",
-                      "use one of: " + ", ".join(sorted(spec.COMMAND_TYPES)))
+        raise Invalid(f"指令类型 {kind!r} 不在通信协议 v1 中",
+                      "指令类型只能是：" + "、".join(sorted(spec.COMMAND_TYPES)))
     allowed = {name for name, _, _ in spec.COMMAND_TYPES[kind]}
     stray = sorted(set(fields) - allowed)
     if stray:
-        raise Invalid(f"a {kind} command has no field {', '.join(stray)}",
-                      f"give only: {', '.join(sorted(allowed)) or '(no fields)'}")
+        raise Invalid(f"{kind} 指令没有字段 {'、'.join(stray)}",
+                      f"只能填：{'、'.join(sorted(allowed)) or '（不带字段）'}")
     ttl = ttl_ms if ttl_ms is not None else TTL_MS.get(kind, DEFAULT_TTL_MS)
     if not 0 < ttl <= MAX_TTL_MS:
-        raise Invalid(f"ttl {ttl} ms is out of range", f"give 1 to {MAX_TTL_MS} ms")
+        raise Invalid(f"有效期 ttl {ttl} ms 超出范围", f"请填 1 到 {MAX_TTL_MS} ms")
     now = clock.now_ms()
     body = dict(fields)
     if kind == "time" and "ts" not in body:
@@ -74,8 +74,8 @@ def send_command(session: Session, *, device_id: str, kind: str, fields: Mapping
         msg = messages.command(cmd_id, kind, expires=now + ttl, **body)
         data = messages.encode(msg)
     except ProtocolError as exc:
-        raise Invalid(f"{kind} command: {exc.message}",
-                      "see the Commands table of the contract (docs: protocol.md) for its fields")
+        raise Invalid(f"{kind} 指令不对：{exc.message}",
+                      "各字段见通信协议的指令表（docs：protocol.md）")
     row = Command(id=cmd_id, device_id=device_id, type=kind, body=msg, created_ms=now,
                   expires_ms=now + ttl, created_by=actor)
     session.add(row)
@@ -89,8 +89,8 @@ def send_command(session: Session, *, device_id: str, kind: str, fields: Mapping
         session.add(row)
         session.commit()
         log.warning("command %s to %s not published: %r", cmd_id, device_id, exc)
-        raise Unavailable(f"command {cmd_id} was stored but the broker did not take it ({exc})",
-                          "check /healthz and the broker, then send the command again")
+        raise Unavailable(f"指令 {cmd_id} 已保存，但消息服务没有接收（{exc}）",
+                          "请检查 /healthz 和消息服务，然后重新发送指令")
     row.published_ms = clock.now_ms()
     session.add(row)
     session.commit()
@@ -101,7 +101,7 @@ def send_command(session: Session, *, device_id: str, kind: str, fields: Mapping
 def get_command(session: Session, command_id: str) -> Command:
     row = session.get(Command, command_id)
     if row is None:
-        raise NotFound(f"command {command_id!r} does not exist", "use the id the POST returned")
+        raise NotFound(f"指令 {command_id!r} 不存在", "请用发送指令（POST）时返回的编号")
     return row
 
 

@@ -101,8 +101,8 @@ def parse_moves(pairs: Iterable[str]) -> list[Move]:
     for p in pairs:
         pad, sep, win = p.partition("=")
         if not sep or not pad.strip() or not win.strip():
-            raise Invalid(f"move {p!r} is not PAD=WINDOW",
-                          "write e.g. w06=W07 (pad w06 moved onto window W07), or w06=- (taken off)")
+            raise Invalid(f"调动 {p!r} 不是“评价器=窗口”的写法",
+                          "写成如 w06=W07（评价器 w06 换到窗口 W07），或 w06=-（撤下）")
         out.append(Move(pad.strip(), None if win.strip() == NONE else win.strip()))
     return out
 
@@ -118,21 +118,21 @@ def _t(ms: int | None) -> str:
 
 def _check(session: Session, moves: Sequence[Move], at_ms: int, now: int, reason: str) -> dict[str, Window]:
     if not reason.strip():
-        raise Invalid("a correction needs a reason (R12)",
-                      "say what really happened, e.g. '10-20 11:38 换上备用机 w09，w06 送修'")
+        raise Invalid("更正必须写明原因（R12）",
+                      "写明实际发生了什么，如“10-20 11:38 换上备用机 w09，w06 送修”")
     if not moves:
-        raise Invalid("a correction needs at least one move",
-                      "name each pad and the window it moved onto (or '-': onto none)")
+        raise Invalid("更正至少要有一次调动",
+                      "写出每台评价器和它换到的窗口（撤下不放任何窗口写“-”）")
     if at_ms > now:
-        raise Invalid(f"the move's time {_t(at_ms)} is in the future (now {_t(now)})",
-                      "give the time it really happened; a move from now on is `evalpad device assign`")
+        raise Invalid(f"调动时间 {_t(at_ms)} 晚于现在（{_t(now)}）",
+                      "填写实际发生的时间；从现在起的调动请用 evalpad device assign")
     pads = Counter(m.device_id for m in moves)
     wins = Counter(m.window for m in moves if m.window is not None)
     if (twice := [p for p, n in pads.items() if n > 1]):
-        raise Invalid(f"pad {twice[0]} is named twice", "name each pad once")
+        raise Invalid(f"评价器 {twice[0]} 写了两次", "每台评价器只写一次")
     if (twice := [w for w, n in wins.items() if n > 1]):
-        raise Invalid(f"window {twice[0]} is named twice: two pads cannot sit on one window at once",
-                      "name each window once")
+        raise Invalid(f"窗口 {twice[0]} 写了两次：一个窗口同一时间不能有两台评价器",
+                      "每个窗口只写一次")
     return {w: fleet.get_window(session, w) for w in wins}
 
 
@@ -154,11 +154,11 @@ def _plan(rows: list[_Row], moves: Sequence[Move], targets: dict[str, Window], a
         cover = next((r for r in mine if r.covers(at_ms)), None)
         target = targets[m.window].id if m.window is not None else None
         if cover is not None and cover.window_id == target:
-            raise Conflict(f"pad {m.device_id} already sat on window {m.window} at {_t(at_ms)} "
-                           f"(since {_t(cover.start_ms)})", "nothing to correct: check the pad and the time")
+            raise Conflict(f"评价器 {m.device_id} 在 {_t(at_ms)} 时已在窗口 {m.window} 上"
+                           f"（自 {_t(cover.start_ms)} 起）", "无需更正：请核对评价器编号和时间")
         if cover is None and target is None:
-            raise Conflict(f"pad {m.device_id} sat on no window at {_t(at_ms)}",
-                           "nothing to take it off; check the pad and the time")
+            raise Conflict(f"评价器 {m.device_id} 在 {_t(at_ms)} 时不在任何窗口上",
+                           "无从撤下；请核对评价器编号和时间")
         later = [r.start_ms for r in mine if r.start_ms > at_ms]
         end = cover.end_ms if cover is not None else (min(later) if later else retired[m.device_id])
         if cover is not None:
@@ -172,25 +172,25 @@ def _plan(rows: list[_Row], moves: Sequence[Move], targets: dict[str, Window], a
         if target is None:
             continue
         if end is None and not targets[numbers(target)].active:
-            raise Conflict(f"window {numbers(target)} is retired: pad {pad} cannot sit on it now",
-                           "if the pad left it later, record that move first, or choose a window in service")
+            raise Conflict(f"窗口 {numbers(target)} 已停用：评价器 {pad} 现在不能在它上面",
+                           "如果评价器后来离开了该窗口，先补记那次调动；否则选一个在用的窗口")
         for r in rows:
             if r.gone or r.window_id != target or r.device_id == pad or not r.overlaps(at_ms, end):
                 continue
             if r.start_ms >= at_ms:
                 raise Conflict(
-                    f"window {numbers(target)} has pad {r.device_id} recorded from {_t(r.start_ms)}, "
-                    f"while pad {pad} would sit there from {_t(at_ms)} until its next recorded move "
-                    f"({_t(end)})",
-                    f"correct {r.device_id}'s move of {_t(r.start_ms)} first (or move {pad} off "
-                    f"{numbers(target)} before it), then record this one")
+                    f"窗口 {numbers(target)} 自 {_t(r.start_ms)} 起记录的是评价器 {r.device_id}，"
+                    f"而评价器 {pad} 将从 {_t(at_ms)} 起在该窗口，直到它下一次记录的调动"
+                    f"（{_t(end)}）",
+                    f"先更正 {r.device_id} 在 {_t(r.start_ms)} 的调动（或在那之前把 {pad} 调离 "
+                    f"{numbers(target)}），再记这一次")
             if end is not None and (r.end_ms is None or r.end_ms > end):
                 raise Conflict(
-                    f"pad {r.device_id} is recorded on window {numbers(target)} until {_t(r.end_ms)}, past "
-                    f"pad {pad}'s next recorded move ({_t(end)}): the correction would have {r.device_id} "
-                    f"leave at {_t(at_ms)} and come back at {_t(end)}",
-                    f"say where {r.device_id} went at {_t(at_ms)} in the same correction "
-                    f"(e.g. {r.device_id}={NONE}, or its window), or correct {pad}'s later move first")
+                    f"评价器 {r.device_id} 在窗口 {numbers(target)} 上记录到 {_t(r.end_ms)}，晚于"
+                    f"评价器 {pad} 下一次记录的调动（{_t(end)}）：这样更正会让 {r.device_id} "
+                    f"在 {_t(at_ms)} 离开、{_t(end)} 又回来",
+                    f"在同一次更正里写明 {r.device_id} 在 {_t(at_ms)} 去了哪里"
+                    f"（如 {r.device_id}={NONE}，或它的窗口），或先更正 {pad} 后来的那次调动")
             r.end_ms = at_ms
             displaced.add(r.device_id)
         rows.append(_Row(None, pad, target, at_ms, end))
@@ -319,8 +319,8 @@ def correct(session: Session, *, moves: Sequence[Move], at_ms: int, clock: Clock
     for m in sorted(moves, key=lambda m: m.device_id):        # a fixed order: no deadlock between two
         dev = fleet.lock_device(session, m.device_id)
         if dev.retired_ms is not None and at_ms >= dev.retired_ms:
-            raise Conflict(f"pad {m.device_id} was retired at {_t(dev.retired_ms)}, before {_t(at_ms)}",
-                           "a retired pad sits on no window; give a time before it was retired")
+            raise Conflict(f"评价器 {m.device_id} 已于 {_t(dev.retired_ms)} 停用，早于 {_t(at_ms)}",
+                           "停用的评价器不在任何窗口上；请填写停用之前的时间")
         retired[m.device_id] = dev.retired_ms
     target_ids = {w.id for w in targets.values() if w.id is not None}
     rows = _load(session, retired, target_ids, at_ms)

@@ -109,11 +109,11 @@ def rebuild(session: Session, clock: Clock, *, actor: str, reason: str) -> Rebui
     when the triggers that keep the counts are missing: a recount would go stale at once.
     """
     if not reason.strip():
-        raise Invalid("a recount needs a reason (R12)", "say why, e.g. '从备份恢复后核对'")
+        raise Invalid("重新统计必须写明原因（R12）", "写明原因，如“从备份恢复后核对”")
     missing = missing_triggers(session)
     if missing:
-        raise Conflict(f"the database lacks the triggers that keep the daily counts ({', '.join(missing)})",
-                       "run `evalpad db upgrade` (migration 0007 creates them), then rebuild")
+        raise Conflict(f"数据库缺少维护每日统计的触发器（{', '.join(missing)}）",
+                       "先运行 evalpad db upgrade（迁移 0007 会建好它们），再重新统计")
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE event IN SHARE MODE"))
     cols = ", ".join(COLUMNS)

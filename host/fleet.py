@@ -43,17 +43,17 @@ class DeviceView:
 def add_window(session: Session, *, number: str, name: str, clock: Clock, actor: str,
                department: str = "", category: str = "general", reason: str = "") -> Window:
     if not WINDOW_NUMBER_RE.match(number):
-        raise Invalid(f"window number {number!r} is not allowed",
-                      "use 1-16 letters, digits or '-', as printed on the counter (e.g. A07)")
+        raise Invalid(f"窗口号 {number!r} 不合规定",
+                      "窗口号用 1-16 位字母、数字或“-”，与柜台上印的一致（如 A07）")
     if not name.strip() or len(name) > 64:
-        raise Invalid("a window needs a name of 1-64 characters", "give its name, e.g. 公安分局出入境")
+        raise Invalid("窗口名称须为 1-64 个字", "填写窗口名称，如 公安分局出入境")
     if not CATEGORY_RE.match(category):
-        raise Invalid(f"category {category!r} is not allowed",
-                      "use lower-case letters, digits and '_' (e.g. general, police_traffic)")
+        raise Invalid(f"事项类别代码 {category!r} 不合规定",
+                      "类别代码用小写字母、数字和“_”（如 general、police_traffic）")
     if len(department) > 64:
-        raise Invalid("the department may have at most 64 characters", "shorten it")
+        raise Invalid("部门名称最多 64 个字", "请缩短部门名称")
     if session.exec(select(Window).where(Window.number == number)).first() is not None:
-        raise Conflict(f"window {number} already exists", "choose another number, or list windows")
+        raise Conflict(f"窗口 {number} 已存在", "换一个窗口号，或先查看窗口列表")
     win = Window(number=number, name=name.strip(), department=department, category=category)
     session.add(win)
     session.flush()
@@ -66,7 +66,7 @@ def add_window(session: Session, *, number: str, name: str, clock: Clock, actor:
 def get_window(session: Session, number: str) -> Window:
     win = session.exec(select(Window).where(Window.number == number)).first()
     if win is None:
-        raise NotFound(f"window {number!r} does not exist", "list windows, or add it first")
+        raise NotFound(f"窗口 {number!r} 不存在", "查看窗口列表核对窗口号，或先添加该窗口")
     return win
 
 
@@ -96,11 +96,11 @@ def retire_window(session: Session, *, number: str, clock: Clock, actor: str, re
     """Take a window out of service. Its history stays; a pad still on it must be moved first."""
     win = get_window(session, number)
     if not win.active:
-        raise Conflict(f"window {number} is already retired", "nothing to do")
+        raise Conflict(f"窗口 {number} 已停用", "无需再操作")
     pad = current_device(session, win)
     if pad is not None:
-        raise Conflict(f"pad {pad.device_id} still sits on window {number}",
-                       f"assign {pad.device_id} to another window, or retire the pad, first")
+        raise Conflict(f"评价器 {pad.device_id} 仍在窗口 {number} 上",
+                       f"请先把 {pad.device_id} 调到其他窗口，或先停用该评价器")
     win.active = False
     session.add(win)
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="window.retire", subject=number,
@@ -142,7 +142,7 @@ def new_pad_password(session: Session, *, device_id: str, clock: Clock, actor: s
     """Replace a pad's broker password (e.g. it was reflashed); audited; shown once."""
     dev = get_device(session, device_id)
     if dev.retired_ms is not None:
-        raise Conflict(f"device {device_id} is retired", "register the replacement pad under a new id")
+        raise Conflict(f"评价器 {device_id} 已停用", "替换的评价器请用新编号登记")
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="device.password", subject=device_id,
                  reason=reason)
     password = accounts.issue_pad_password(broker_dir, device_id, prefix)
@@ -153,19 +153,19 @@ def new_pad_password(session: Session, *, device_id: str, clock: Clock, actor: s
 def _add_device(session: Session, *, device_id: str, clock: Clock, actor: str, label: str,
                 window_number: str | None, reason: str, since_ms: int | None) -> Device:
     if not is_device_id(device_id):
-        raise Invalid(f"device id {device_id!r} is not allowed",
-                      "use 3-32 characters of a-z, 0-9 and '-', starting with a letter or digit "
-                      "(it is the pad's MQTT client id and broker user name)")
+        raise Invalid(f"评价器编号 {device_id!r} 不合规定",
+                      "编号用 3-32 位小写字母 a-z、数字 0-9 或“-”，以字母或数字开头"
+                      "（它也是评价器的 MQTT 客户端 id 和消息服务账号）")
     if reserved_for_hosts(device_id):
-        raise Invalid(f"device id {device_id!r} starts with {HOST_ACCOUNT_PREFIX!r}, which names the "
-                      "host instances' broker accounts (their client ids)",
-                      "give the pad an id that does not start with 'host-', e.g. qp-0107")
+        raise Invalid(f"评价器编号 {device_id!r} 以 {HOST_ACCOUNT_PREFIX!r} 开头，"
+                      "这个开头留给主机程序自己的消息服务账号",
+                      "换一个不以 host- 开头的编号，如 qp-0107")
     existing = session.get(Device, device_id)
     if existing is not None:
         if existing.retired_ms is not None:
-            raise Conflict(f"device {device_id} was retired; ids are never reused so its history "
-                           "stays unambiguous", "give the pad a new device id")
-        raise Conflict(f"device {device_id} is already registered", "use `device assign` to move it")
+            raise Conflict(f"评价器 {device_id} 已停用；编号不重复使用，"
+                           "以免历史记录混淆", "给这台评价器换一个新编号")
+        raise Conflict(f"评价器 {device_id} 已登记过", "要换窗口请用 evalpad device assign")
     win = get_window(session, window_number) if window_number else None
     now = clock.now_ms()
     dev = Device(id=device_id, label=label[:64], registered_ms=now)
@@ -182,7 +182,7 @@ def _add_device(session: Session, *, device_id: str, clock: Clock, actor: str, l
 def get_device(session: Session, device_id: str) -> Device:
     dev = session.get(Device, device_id)
     if dev is None:
-        raise NotFound(f"device {device_id!r} is not registered", "register it: evalpad device add")
+        raise NotFound(f"评价器 {device_id!r} 尚未登记", "先登记：evalpad device add")
     return dev
 
 
@@ -192,7 +192,7 @@ def lock_device(session: Session, device_id: str) -> Device:
     unique index on open assignments (models/fleet.py) guards both."""
     dev = session.exec(select(Device).where(Device.id == device_id).with_for_update()).first()
     if dev is None:
-        raise NotFound(f"device {device_id!r} is not registered", "register it: evalpad device add")
+        raise NotFound(f"评价器 {device_id!r} 尚未登记", "先登记：evalpad device add")
     return dev
 
 
@@ -243,18 +243,18 @@ def _check_backdate(session: Session, device_id: str, win: Window, since: int, n
     ended before ``since``. Its events after that were then held back (events are stored
     only inside an assignment), and a replay can place them now.
     """
-    fix = "assign from now instead (leave out since_ms), or unassign first"
+    fix = "改为从现在起分配（不填 since_ms），或先解除分配"
     if since > now:
-        raise Invalid(f"since_ms {since} is in the future (now {now})", "give a past time, or leave it out")
+        raise Invalid(f"起始时间 since_ms {since} 晚于现在（{now}）", "填写过去的时间，或不填")
     if mine is not None:
-        raise Conflict(f"{device_id} sits on a window now; a backdated move would rewrite its history", fix)
+        raise Conflict(f"{device_id} 现在已在某个窗口上；补记过去的调动会改写它的历史", fix)
     if current_device(session, win) is not None:
-        raise Conflict(f"window {win.number} has a pad now; a backdated start would overlap it", fix)
+        raise Conflict(f"窗口 {win.number} 现在已有评价器；补记的起始时间会与之重叠", fix)
     last = session.exec(select(Assignment).where(Assignment.device_id == device_id)
                         .order_by(col(Assignment.end_ms).desc())).first()
     if last is not None and last.end_ms is not None and last.end_ms > since:
-        raise Conflict(f"{device_id} was on a window until {last.end_ms}, after since_ms {since}",
-                       f"give since_ms >= {last.end_ms}")
+        raise Conflict(f"{device_id} 在窗口上一直到 {last.end_ms}，晚于 since_ms {since}",
+                       f"since_ms 须不早于 {last.end_ms}")
 
 
 def assign(session: Session, *, device_id: str, window_number: str, clock: Clock, actor: str,
@@ -278,21 +278,21 @@ def _assign(session: Session, *, device_id: str, window_number: str, clock: Cloc
     """
     dev = lock_device(session, device_id)
     if dev.retired_ms is not None:
-        raise Conflict(f"device {device_id} is retired", "register the replacement pad under a new id")
+        raise Conflict(f"评价器 {device_id} 已停用", "替换的评价器请用新编号登记")
     win = get_window(session, window_number)
     if not win.active:
-        raise Conflict(f"window {window_number} is retired", "assign the pad to a window in service")
+        raise Conflict(f"窗口 {window_number} 已停用", "把评价器分配到在用的窗口")
     now = clock.now_ms()
     mine = open_assignment(session, device_id)
     if since_ms is not None:
         _check_backdate(session, device_id, win, since_ms, now, mine)
     start = now if since_ms is None else since_ms
     if mine is not None and mine.window_id == win.id:
-        raise Conflict(f"{device_id} already sits on window {window_number} (since {mine.start_ms})",
-                       "nothing to do")
+        raise Conflict(f"{device_id} 已在窗口 {window_number} 上（自 {mine.start_ms} 起）",
+                       "无需再操作")
     if mine is not None and mine.start_ms >= now:
-        raise Conflict(f"{device_id} was assigned at {mine.start_ms}, not before now ({now})",
-                       "wait a moment; two moves in the same millisecond cannot be told apart")
+        raise Conflict(f"{device_id} 的分配时间 {mine.start_ms} 不早于现在（{now}）",
+                       "稍等片刻再试；同一毫秒内的两次调动无法区分先后")
     displaced = current_device(session, win)
     if mine is not None:
         _close(session, mine, now)
@@ -315,7 +315,7 @@ def unassign(session: Session, *, device_id: str, clock: Clock, actor: str, reas
     lock_device(session, device_id)
     mine = open_assignment(session, device_id)
     if mine is None:
-        raise Conflict(f"{device_id} is not on any window", "nothing to do")
+        raise Conflict(f"{device_id} 不在任何窗口上", "无需再操作")
     now = clock.now_ms()
     _close(session, mine, now)
     audit.record(session, at_ms=now, actor=actor, action="device.unassign", subject=device_id,
@@ -331,7 +331,7 @@ def retire_device(session: Session, *, device_id: str, clock: Clock, actor: str,
     again), never the other way round (a retired pad that can still log in)."""
     dev = lock_device(session, device_id)
     if dev.retired_ms is not None:
-        raise Conflict(f"device {device_id} is already retired", "nothing to do")
+        raise Conflict(f"评价器 {device_id} 已停用", "无需再操作")
     now = clock.now_ms()
     mine = open_assignment(session, device_id)
     if mine is not None:

@@ -58,14 +58,14 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
     assert win.id is not None
     for name, value in (("case", case), ("item", item)):
         if value is not None and not 0 < len(value) <= spec.CASE_MAX:
-            raise Invalid(f"{name} must be 1 to {spec.CASE_MAX} characters, got {len(value)}",
-                          f"send the business system's {'case number' if name == 'case' else 'service item'} "
-                          f"as it is, at most {spec.CASE_MAX} characters, or leave it out")
+            raise Invalid(f"{name} 须为 1 到 {spec.CASE_MAX} 个字符，现在是 {len(value)} 个",
+                          f"请原样发送业务系统的{'办件编号' if name == 'case' else '事项名称'}，"
+                          f"最多 {spec.CASE_MAX} 个字符，或不填")
     now = clock.now_ms()
     at = now if at_ms is None else at_ms
     if at > now + MAX_FUTURE_SKEW_MS:
-        raise Invalid(f"at_ms {at} is more than {MAX_FUTURE_SKEW_MS // 1000} s in the future",
-                      "check the queue system's clock (NTP), or leave at_ms out to use the host's time")
+        raise Invalid(f"时间 at_ms {at} 比现在晚了 {MAX_FUTURE_SKEW_MS // 1000} 秒以上",
+                      "请检查叫号系统的时钟（NTP），或不填 at_ms，改用主机的时间")
     row = session.exec(select(ServiceSession).where(ServiceSession.window_id == win.id,
                                                     ServiceSession.ticket == ticket)).first()
     created = False
@@ -74,21 +74,20 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
             row = ServiceSession(window_id=win.id, ticket=ticket, started_ms=at, source="queue")
             created = True
         elif row.ended_ms is not None:
-            raise Conflict(f"ticket {ticket} at window {window_number} already ended at {row.ended_ms}",
-                           "a ticket id serves one citizen once; use a new ticket id")
+            raise Conflict(f"窗口 {window_number} 的号 {ticket} 已在 {row.ended_ms} 办结",
+                           "一个号只服务一位群众一次；请用新的号")
     elif action == END:
         if row is None:
-            raise NotFound(f"no session with ticket {ticket} started at window {window_number}",
-                           "send action=start for the ticket first (a lost start can be sent late "
-                           "with its at_ms)")
+            raise NotFound(f"窗口 {window_number} 没有号 {ticket} 的开始办理记录",
+                           "请先为这个号发送 action=start（丢失的开始记录可以带上 at_ms 补发）")
         if row.ended_ms is None:
             if at < row.started_ms:
-                raise Invalid(f"end {at} is before the session's start {row.started_ms}",
-                              "send the end time the queue system recorded")
+                raise Invalid(f"办结时间 {at} 早于开始办理时间 {row.started_ms}",
+                              "请发送叫号系统记录的办结时间")
             row.ended_ms = at
             created = True
     else:
-        raise Invalid(f"action {action!r} is unknown", "use start or end")
+        raise Invalid(f"动作 action {action!r} 不对", "只能是 start（开始办理）或 end（办结）")
     session.add(row)
     session.commit()
     session.refresh(row)

@@ -77,30 +77,31 @@ class Settings(BaseSettings):
     def _webhook_url(cls, v: str | None) -> str | None:
         if v is not None and (not v.startswith(("http://", "https://")) or len(v) > 500
                               or not urlsplit(v).hostname):
-            raise ValueError("EVALPAD_ALERT_WEBHOOK_URL must look like 'https://alerts.example/evalpad'")
+            raise ValueError("EVALPAD_ALERT_WEBHOOK_URL 应写成 'https://alerts.example/evalpad' 这样的网址")
         return v
 
     @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:
         if self.alert_webhook_url and len(self.alert_webhook_secret or "") < MIN_WEBHOOK_SECRET:
-            raise ValueError(f"EVALPAD_ALERT_WEBHOOK_SECRET needs at least {MIN_WEBHOOK_SECRET} characters "
-                             "when EVALPAD_ALERT_WEBHOOK_URL is set (make one with `openssl rand -hex 32`)")
+            raise ValueError("设置了 EVALPAD_ALERT_WEBHOOK_URL 时，"
+                             f"EVALPAD_ALERT_WEBHOOK_SECRET 至少要 {MIN_WEBHOOK_SECRET} 个字符"
+                             "（可用 `openssl rand -hex 32` 生成）")
         return self
 
     @field_validator("mqtt_prefix")
     @classmethod
     def _prefix(cls, v: str) -> str:
         if not v or v.startswith("/") or v.endswith("/") or "+" in v or "#" in v:
-            raise ValueError("EVALPAD_MQTT_PREFIX must look like 'evalpad/v1' (no wildcards, "
-                             "no leading or trailing '/')")
+            raise ValueError("EVALPAD_MQTT_PREFIX 应写成 'evalpad/v1' 这样（不能有通配符 + #，"
+                             "开头和结尾不能是 '/'）")
         return v
 
     @field_validator("ota_base_url")
     @classmethod
     def _ota_url(cls, v: str | None) -> str | None:
         if v is not None and (not v.startswith("http://") or len(v) > 160):
-            raise ValueError("EVALPAD_OTA_BASE_URL must look like 'http://10.20.0.2:8000' (plain http: "
-                             "the pads check every file's SHA-256 against the update command)")
+            raise ValueError("EVALPAD_OTA_BASE_URL 应写成 'http://10.20.0.2:8000' 这样（用普通 http 即可："
+                             "评价器会按更新指令核对每个文件的 SHA-256）")
         return v.rstrip("/") if v else v
 
     @property
@@ -116,8 +117,8 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(p, strict=False)
             except ValueError:
-                raise ValueError(f"EVALPAD_TRUSTED_PROXIES: {p!r} is not an address or network "
-                                 "(write e.g. 127.0.0.1 or 10.0.0.0/8, comma-separated)")
+                raise ValueError(f"EVALPAD_TRUSTED_PROXIES：{p!r} 不是地址或网段"
+                                 "（写成如 127.0.0.1 或 10.0.0.0/8，多个用逗号分隔）")
         return items
 
     @field_validator("web_key")
@@ -128,19 +129,19 @@ class Settings(BaseSettings):
         try:
             key = bytes.fromhex(v)
         except ValueError:
-            raise ValueError("EVALPAD_WEB_KEY must be hex digits (0-9, a-f): make one with "
-                             "`openssl rand -hex 32`") from None
+            raise ValueError("EVALPAD_WEB_KEY 只能是十六进制数字（0-9、a-f）：可用 "
+                             "`openssl rand -hex 32` 生成") from None
         if len(key) < MIN_WEB_KEY_BYTES:
-            raise ValueError(f"EVALPAD_WEB_KEY is {len(key)} bytes; it needs at least {MIN_WEB_KEY_BYTES} "
-                             "(64 hex digits): make one with `openssl rand -hex 32`")
+            raise ValueError(f"EVALPAD_WEB_KEY 只有 {len(key)} 字节，至少要 {MIN_WEB_KEY_BYTES} 字节"
+                             "（64 位十六进制数字）：可用 `openssl rand -hex 32` 生成")
         return v
 
     @field_validator("instance")
     @classmethod
     def _instance(cls, v: str) -> str:
         if not is_host_account(v):
-            raise ValueError(f"EVALPAD_INSTANCE {v!r} must look like {HOST_ACCOUNT_FORM}: it is this "
-                             "instance's broker account and MQTT client id")
+            raise ValueError(f"EVALPAD_INSTANCE {v!r} 应写成 {HOST_ACCOUNT_FORM} 这样：它是本主机实例"
+                             "的消息服务账号和 MQTT 客户端 id")
         return v
 
     @model_validator(mode="after")
@@ -149,10 +150,10 @@ class Settings(BaseSettings):
         # knock each other off and share (and wipe) one persistent session.
         user = urlsplit(self.mqtt_url).username if self.mqtt_url else None
         if user is not None and unquote(user) != self.instance:
-            raise ValueError(f"EVALPAD_MQTT_URL logs in as {unquote(user)!r} but EVALPAD_INSTANCE is "
-                             f"{self.instance!r}: each instance uses its own broker account, named like "
-                             "the instance (create it with `evalpad broker host-account "
-                             f"{self.instance}` and put the URL it prints here)")
+            raise ValueError(f"EVALPAD_MQTT_URL 用 {unquote(user)!r} 登录，但 EVALPAD_INSTANCE 是 "
+                             f"{self.instance!r}：每个实例要用自己的消息服务账号，"
+                             "账号名与实例名相同（用 `evalpad broker host-account "
+                             f"{self.instance}` 创建，并把它打印的网址填在这里）")
         return self
 
     @property
@@ -174,6 +175,6 @@ def from_env() -> Settings:
             name = "EVALPAD_" + "_".join(str(p) for p in e["loc"]).upper() if e["loc"] else ""
             said = str(e["msg"]).removeprefix("Value error, ")
             lines.append(f"{name} = {e['input']!r}: {said}" if name and name not in said else said)
-        raise BadSettings("; ".join(lines), "correct these EVALPAD_* variables (or the .env file) and "
-                          "start again (docs/deploy.md lists them)") from None
+        raise BadSettings("；".join(lines), "请改正这些 EVALPAD_* 变量（或 .env 文件）后"
+                          "重新启动（各变量见 docs/deploy.md）") from None
 

@@ -24,6 +24,7 @@ from host.auth.users import principal_for_token
 from host.clock import Clock
 from host.commands import Publish
 from host.errors import Forbidden, Unauthorized
+from host.labels import ROLE
 from host.settings import Settings
 
 # Reachable without a token: signing in, the liveness probe, and the API reference.
@@ -70,10 +71,10 @@ ClientAddress = Annotated[str, Depends(get_client_address)]
 def _check_scope(principal: Principal, method: str, queue_hook: bool) -> None:
     """A token's scope narrows its role (host.auth.scopes)."""
     if principal.scope == Scope.READ and method not in SAFE_METHODS:
-        raise Forbidden("this token is read-only", "use a token of scope full for changes")
+        raise Forbidden("这个令牌只能读取，不能修改", "修改数据请用权限为 full 的令牌")
     if principal.scope == Scope.QUEUE and not queue_hook:
-        raise Forbidden("a queue token may use only the queue hook (/api/v1/windows/{number}/sessions)",
-                        "use a token of scope read or full for anything else")
+        raise Forbidden("叫号系统令牌只能用于叫号接口（/api/v1/windows/{number}/sessions）",
+                        "其他用途请用权限为 read 或 full 的令牌")
 
 
 def require(*roles: Role, queue_hook: bool = False) -> Callable[..., Principal]:
@@ -86,16 +87,17 @@ def require(*roles: Role, queue_hook: bool = False) -> Callable[..., Principal]:
 
     def dependency(request: Request, session: SessionDep, clock: ClockDep, creds: BearerDep) -> Principal:
         if creds is None:
-            raise Unauthorized("this route needs a bearer token",
-                               "sign in (POST /api/v1/auth/login) or create an API token "
-                               "(`evalpad token create`), then send `Authorization: Bearer <token>`")
+            raise Unauthorized("这个接口需要令牌（bearer token）",
+                               "先登录（POST /api/v1/auth/login）或新建 API 令牌"
+                               "（evalpad token create），再在请求头写 `Authorization: Bearer <令牌>`")
         principal = principal_for_token(session, creds.credentials, clock)
         if principal is None:
-            raise Unauthorized("the token is unknown, expired or revoked",
-                               "sign in again, or ask an admin for a new API token")
+            raise Unauthorized("令牌无效、已过期或已吊销",
+                               "请重新登录，或向系统管理员申请新的 API 令牌")
         if principal.role not in allowed:
-            raise Forbidden(f"role {principal.role.value!r} may not use this route (allowed: {names})",
-                            "ask an admin if your work needs it")
+            role = principal.role.value
+            raise Forbidden(f"{ROLE[role]}（{role}）不能使用这个接口（可用角色：{names}）",
+                            "如工作确实需要，请联系系统管理员")
         _check_scope(principal, request.method, queue_hook)
         return principal
 

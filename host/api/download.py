@@ -11,7 +11,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def check_format(fmt: str) -> None:
     if fmt not in ("csv", "xlsx"):
-        raise Invalid(f"format {fmt!r} is not csv or xlsx", "use ?format=csv or ?format=xlsx")
+        raise Invalid(f"格式 {fmt!r} 不是 csv 或 xlsx", "请用 ?format=csv 或 ?format=xlsx")
 
 
 def download(data: bytes, fmt: str, stem: str) -> Response:

@@ -40,8 +40,8 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 # What a shared parameter's pattern means, said plainly (host.api.params).
 _PATTERNS = {
-    params.MONTH_PATTERN: "is not a month: write it as YYYY-MM, e.g. 2026-10",
-    params.PERIOD_PATTERN: "is not a period: write a year (2026) or a quarter (2026-Q4)",
+    params.MONTH_PATTERN: "不是月份：请写成 YYYY-MM，如 2026-10",
+    params.PERIOD_PATTERN: "不是时段：请写年份（2026）或季度（2026-Q4）",
 }
 
 
@@ -61,7 +61,7 @@ def install(app: FastAPI) -> None:
         errors = [{"where": _where(e.get("loc", ())), "problem": _problem(e)} for e in exc.errors()]
         detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors[:5])
         return problem(422, "invalid", "Invalid request", detail,
-                       "correct the fields listed in `errors`; the schema is at /docs", request,
+                       "请改正 errors 中列出的字段；字段说明见 /docs", request,
                        errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

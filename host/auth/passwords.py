@@ -26,8 +26,8 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LEN:
-        raise Invalid(f"the password has {len(password)} characters; at least {MIN_PASSWORD_LEN} are needed",
-                      "choose a longer password (a few words make a good one)")
+        raise Invalid(f"密码只有 {len(password)} 位，至少要 {MIN_PASSWORD_LEN} 位",
+                      "换一个更长的密码（几个词连在一起就很好）")
 
 
 def hash_password(password: str) -> str:

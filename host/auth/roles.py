@@ -50,8 +50,8 @@ class Principal:
     def check_window(self, window_id: int | None) -> None:
         """Staff act on their own window only; every other role on any window."""
         if self.role is Role.STAFF and (window_id is None or window_id != self.window_id):
-            raise Forbidden("staff may act only on their own window",
-                            "sign in as staff of that window, or ask the IT section")
+            raise Forbidden("窗口工作人员只能操作自己的窗口",
+                            "请用该窗口工作人员的账号登录，或联系信息技术科")
         if self.window_ids is not None and window_id not in self.window_ids:
-            raise Forbidden("this token may act only on the windows it was made for",
-                            "use the queue token of that window, or ask an admin for one")
+            raise Forbidden("这个令牌只能操作发放时指定的窗口",
+                            "请用该窗口的叫号系统令牌，或向系统管理员申请一个")

@@ -37,13 +37,13 @@ def api_scope(value: str) -> Scope:
     except ValueError:
         scope = None
     if scope not in API_SCOPES:
-        raise Invalid(f"unknown token scope {value!r}",
-                      "use one of: " + ", ".join(s.value for s in API_SCOPES))
+        raise Invalid(f"没有令牌权限 {value!r}",
+                      "权限只能是以下之一：" + "、".join(s.value for s in API_SCOPES))
     return scope  # type: ignore[return-value]
 
 
 def check_days(days: int) -> int:
     if not 1 <= days <= MAX_DAYS:
-        raise Invalid(f"a token may live 1 to {MAX_DAYS} days, not {days}",
-                      "choose fewer days and create a new token when it runs out")
+        raise Invalid(f"令牌有效期只能是 1 到 {MAX_DAYS} 天，不能是 {days} 天",
+                      "把天数改少；到期后再新建一个令牌")
     return days

@@ -24,8 +24,8 @@ def sign_in(session: Session, *, name: str, password: str, address: str, clock: 
     user = authenticate(session, name, password)
     if user is None:
         log.info("failed sign-in for %r from %s", name[:64], address)
-        raise Unauthorized("wrong name or password (or the user is disabled)",
-                           "check both; after several failures each try has to wait longer")
+        raise Unauthorized("用户名或密码不对（或该账号已停用）",
+                           "请核对用户名和密码；连续输错几次后，每次重试都要多等一会儿")
     secret = issue_token(session, user, clock=clock, name=token_name, ttl_ms=ttl_ms, scope=scope)
     session.commit()
     throttle.forgive(engine, claim)                                  # type: ignore[arg-type]

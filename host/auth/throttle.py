@@ -60,9 +60,9 @@ class TooManyTries(ServiceError):
 
     def __init__(self, wait_ms: int) -> None:
         self.wait_s = max(1, -(-wait_ms // 1000))
-        super().__init__(f"too many failed sign-ins for this account or from this address; "
-                         f"the next try is allowed in {self.wait_s} s",
-                         "wait, then try again with the right password (an admin can reset it)")
+        super().__init__(f"这个账号或这台电脑登录失败次数太多；"
+                         f"{self.wait_s} 秒后才能再试",
+                         "请稍等再用正确的密码登录（忘记密码可请系统管理员重置）")
         self.headers = {"Retry-After": str(self.wait_s)}
 
 

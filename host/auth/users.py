@@ -16,6 +16,7 @@ from host.auth.roles import Principal, Role
 from host.auth.scopes import Scope, api_scope, check_days
 from host.clock import Clock
 from host.errors import Conflict, Invalid, NotFound
+from host.labels import ROLE
 from host.models.fleet import Window
 from host.models.users import ApiToken, User
 
@@ -28,28 +29,29 @@ def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise Invalid(f"unknown role {role!r}", "use one of: " + ", ".join(r.value for r in Role))
+        raise Invalid(f"没有角色 {role!r}", "角色只能是以下之一："
+                      + "、".join(f"{r.value}（{ROLE[r.value]}）" for r in Role))
 
 
 def create_user(session: Session, *, name: str, role: str, password: str | None, clock: Clock,
                 actor: str, window_number: str | None = None, reason: str = "") -> User:
     """Add a user. ``password`` None makes a token-only machine client (e.g. the queue system)."""
     if not NAME_RE.match(name):
-        raise Invalid(f"user name {name!r} is not allowed",
-                      "use 2-64 characters: letters, digits, and _ . @ - (starting with a letter or digit)")
+        raise Invalid(f"用户名 {name!r} 不合规定",
+                      "用户名用 2-64 个字母、数字或 _ . @ -，以字母或数字开头")
     r = _role(role)
     window_id = None
     if r is Role.STAFF:
         if not window_number:
-            raise Invalid("a staff user must belong to one window", "give the window number (--window A07)")
+            raise Invalid("窗口工作人员必须属于一个窗口", "填写窗口号（--window A07）")
         win = session.exec(select(Window).where(Window.number == window_number)).first()
         if win is None:
-            raise NotFound(f"window {window_number!r} does not exist", "add it first: evalpad window add")
+            raise NotFound(f"窗口 {window_number!r} 不存在", "先添加窗口：evalpad window add")
         window_id = win.id
     elif window_number:
-        raise Invalid(f"only staff belong to a window, not role {r.value!r}", "leave out the window")
+        raise Invalid(f"只有窗口工作人员才属于窗口，{ROLE[r.value]}（{r.value}）不属于", "去掉窗口号")
     if session.exec(select(User).where(User.name == name)).first() is not None:
-        raise Conflict(f"user {name!r} already exists", "choose another name")
+        raise Conflict(f"用户 {name!r} 已存在", "换一个用户名")
     user = User(name=name, role=r.value, window_id=window_id,
                 password_hash=hash_password(password) if password is not None else None,
                 created_ms=clock.now_ms())
@@ -68,7 +70,7 @@ def list_users(session: Session) -> list[User]:
 def get_user(session: Session, name: str) -> User:
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
-        raise NotFound(f"user {name!r} does not exist", "list users with: evalpad user list")
+        raise NotFound(f"用户 {name!r} 不存在", "核对用户名；查看用户：evalpad user list")
     return user
 
 
@@ -110,14 +112,14 @@ def create_machine_token(session: Session, user: User, *, name: str, scope: str,
     check_days(days)
     numbers = list(dict.fromkeys(w.strip() for w in windows if w.strip()))
     if sc is Scope.QUEUE and not numbers:
-        raise Invalid("a queue token must name its windows", "give the window numbers (--window A07)")
+        raise Invalid("叫号系统令牌必须写明它管的窗口", "填写窗口号（--window A07）")
     if sc is not Scope.QUEUE and numbers:
-        raise Invalid(f"only a queue token names windows, not scope {sc.value!r}", "leave out the windows")
+        raise Invalid(f"只有叫号系统令牌（queue）才写窗口，{sc.value!r} 令牌不写", "去掉窗口号")
     ids = []
     for number in numbers:
         win = session.exec(select(Window).where(Window.number == number)).first()
         if win is None or win.id is None:
-            raise NotFound(f"window {number!r} does not exist", "list them: evalpad window list")
+            raise NotFound(f"窗口 {number!r} 不存在", "核对窗口号；查看窗口：evalpad window list")
         ids.append(win.id)
     secret = issue_token(session, user, clock=clock, name=name, ttl_ms=days * DAY_MS, actor=actor,
                          reason=reason, scope=sc, windows=ids or None)
@@ -167,8 +169,8 @@ def revoke_token_id(session: Session, user: User, token_id: int, *, clock: Clock
     """Revoke one of ``user``'s tokens by its id (the secret is never stored, so never needed)."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound(f"user {user.name} has no token {token_id}",
-                       "list them: evalpad token list --user NAME")
+        raise NotFound(f"用户 {user.name} 没有编号为 {token_id} 的令牌",
+                       "查看该用户的令牌：evalpad token list --user 用户名")
     if token.revoked_ms is None:
         token.revoked_ms = clock.now_ms()
         session.add(token)
@@ -182,9 +184,9 @@ def disable_user(session: Session, name: str, *, clock: Clock, actor: str, reaso
     """Disable a user: every token and password of theirs stops working at once (history stays)."""
     user = get_user(session, name)
     if user.disabled_ms is not None:
-        raise Conflict(f"user {name} is already disabled", "nothing to do")
+        raise Conflict(f"用户 {name} 已停用", "无需再操作")
     if user.name == actor:
-        raise Conflict("you cannot disable yourself", "ask another admin")
+        raise Conflict("不能停用自己的账号", "请另一位系统管理员操作")
     user.disabled_ms = clock.now_ms()
     session.add(user)
     audit.record(session, at_ms=user.disabled_ms, actor=actor, action="user.disable", subject=name,
@@ -208,9 +210,9 @@ def change_password(session: Session, name: str, *, current: str, new: str, cloc
     must-change mark; audited without the password (R12); commits."""
     user = get_user(session, name)
     if user.disabled_ms is not None or not verify_password(current, user.password_hash):
-        raise Invalid("the current password is wrong", "type the password you signed in with")
+        raise Invalid("当前密码不对", "输入您登录时用的密码")
     if new == current:
-        raise Invalid("the new password is the same as the current one", "choose a different password")
+        raise Invalid("新密码与当前密码相同", "换一个不同的密码")
     user.password_hash = hash_password(new)
     user.must_change_password = False
     session.add(user)
@@ -224,12 +226,12 @@ def reset_password(session: Session, name: str, *, new: str, clock: Clock, actor
     """An admin sets a temporary password for someone who lost theirs: the user's sessions end
     at once and their next sign-in must choose a new password; audited with the reason; commits."""
     if not reason.strip():
-        raise Invalid("a password reset needs a reason", "say why, e.g. who asked and how they were checked")
+        raise Invalid("重置密码必须写明原因", "写明原因，如谁提出的、如何核实的身份")
     user = get_user(session, name)
     if user.disabled_ms is not None:
-        raise Conflict(f"user {name} is disabled", "enable a new account instead")
+        raise Conflict(f"用户 {name} 已停用", "请改为新建一个账号")
     if user.password_hash is None:
-        raise Conflict(f"user {name} is a token-only client", "issue it a new token instead")
+        raise Conflict(f"用户 {name} 是只用令牌的接入程序，没有密码", "请改为给它发一个新令牌")
     now = clock.now_ms()
     user.password_hash = hash_password(new)
     user.must_change_password = True

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from sqlmodel import Session, col, select
 
+from host import labels
 from host.audit import record
 from host.clock import Clock
 from host.errors import Invalid
@@ -184,7 +185,8 @@ def parse_weekdays(text: str) -> frozenset[int]:
         if not part:
             continue
         if not part.isdigit() or not 0 <= int(part) <= 6:
-            raise ConfigError(f"weekday {part!r}: write 0 (Monday) to 6 (Sunday), comma-separated, e.g. 0,2")
+            raise ConfigError(f"星期 {part!r} 不对",
+                                  "用 0（星期一）到 6（星期日）表示，多个用逗号分隔，如 0,2")
         out.add(int(part))
     return frozenset(out)
 
@@ -201,16 +203,17 @@ def parse_spans(text: str) -> tuple[tuple[time, time], ...]:
                 raise ValueError
             a, b = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
         except ValueError:
-            raise ConfigError(f"service hours {part!r}: write HH:MM-HH:MM, e.g. 09:00-12:00") from None
+            raise ConfigError(f"服务时间 {part!r} 写法不对", "写成 HH:MM-HH:MM，如 09:00-12:00") from None
         if not a < b:
-            raise ConfigError(f"service hours {part!r}: the end must be after the start")
+            raise ConfigError(f"服务时间 {part!r} 不对", "结束时间必须晚于开始时间")
         out.append((a, b))
     return tuple(sorted(out))
 
 
 def _need(by: str, reason: str) -> None:
     if not by.strip() or not reason.strip():
-        raise ConfigError("every configuration change needs who (--by) and why (--reason) (R12)")
+        raise ConfigError("每次修改配置都要写明修改人（--by）和原因（--reason）（R12）",
+                          "补上 --by 和 --reason 后再提交")
 
 
 def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str, reason: str) -> RuleSetting:
@@ -218,17 +221,21 @@ def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str
     好差评 scoring mode, level points, bad-review deadlines and burst rule, issue 16)."""
     _need(by, reason)
     if key not in DEFAULTS:
-        raise ConfigError(f"unknown setting {key!r}: one of {', '.join(sorted(DEFAULTS))}")
+        raise ConfigError(f"没有配置项 {key!r}", "配置项只能是："
+                           + "、".join(f"{k}（{labels.SETTING.get(k, k)}）" for k in sorted(DEFAULTS)))
     value = value.strip()
     if key in _WHOLE:
         lo, hi = _WHOLE[key]
         if not value.isdigit() or not lo <= int(value) <= hi:
-            unit = "milliseconds" if key.endswith("_ms") else "a whole number"
-            raise ConfigError(f"{key} must be {unit} between {lo} and {hi}, got {value!r}")
+            unit = "毫秒数" if key.endswith("_ms") else "整数"
+            raise ConfigError(f"{labels.SETTING.get(key, key)}（{key}）填的是 {value!r}，不对",
+                              f"请填 {lo} 到 {hi} 之间的{unit}")
         value = str(int(value))
     elif key == SCORING_MODE:
         if value not in MODES:
-            raise ConfigError(f"{key} must be one of {', '.join(MODES)}, got {value!r}")
+            raise ConfigError(f"{labels.SETTING.get(key, key)}（{key}）填的是 {value!r}，不对",
+                              "只能是："
+                              + "、".join(f"{m}（{labels.SCORING_MODE.get(m, m)}）" for m in MODES))
     elif key == LEVEL_POINTS:
         try:
             value = format_level_points(parse_level_points(value))
@@ -238,8 +245,8 @@ def set_setting(session: Session, clock: Clock, key: str, value: str, *, by: str
         cats = [c.strip() for c in value.split(",") if c.strip()]
         bad = [c for c in cats if not _CATEGORY.match(c)]
         if bad:
-            raise ConfigError(f"categories {bad}: use lower-case letters, digits and '_' "
-                              "(e.g. police_traffic)")
+            raise ConfigError(f"窗口类别代码 {bad} 不合规定",
+                              "类别代码用小写字母、数字和“_”（如 police_traffic）")
         value = ",".join(cats)
     row = session.get(RuleSetting, key)
     old = row.value if row else DEFAULTS[key]
@@ -297,7 +304,8 @@ def set_summer(session: Session, clock: Clock, year: int, start: date, end: date
     """Set the summer schedule (夏令时) of ``year``: ``start`` to ``end`` inclusive (R5)."""
     _need(by, reason)
     if not (start.year == end.year == year and start <= end):
-        raise ConfigError(f"summer range {start}..{end}: both dates in {year}, start on or before end")
+        raise ConfigError(f"夏令时日期范围 {start}..{end} 不对",
+                              f"两个日期都要在 {year} 年内，且开始日期不晚于结束日期")
     now = clock.now_ms()
     row = session.get(SummerSchedule, year)
     old = None if row is None else f"{row.start}..{row.end}"
@@ -338,7 +346,7 @@ def set_window_day(session: Session, clock: Clock, window_id: int, day: date, ki
     """Mark (``on``) or unmark one date of a window as ``closed`` or ``noon_duty`` (R5)."""
     _need(by, reason)
     if kind not in ("closed", "noon_duty"):
-        raise ConfigError(f"window day kind {kind!r}: closed or noon_duty")
+        raise ConfigError(f"窗口日程类型 {kind!r} 不对", "只能是 closed（不开放）或 noon_duty（午间值班）")
     now = clock.now_ms()
     row = session.exec(select(WindowDay).where(WindowDay.window_id == window_id, WindowDay.day == day,
                                                WindowDay.kind == kind)).first()

@@ -24,8 +24,8 @@ from host.rules.types import Span, WorkSession
 
 def calendar_error(exc: CalendarMissing) -> ServiceError:
     """R5: a day without calendar data, as an error the operator sees with the fix."""
-    return Conflict(f"no working-day calendar for {exc.day.isoformat()}", str(exc).split(": ", 1)[1],
-                    title="Calendar missing")
+    return Conflict(f"还没有设置 {exc.day.isoformat()} 是否为工作日", str(exc).split(": ", 1)[1],
+                    title="缺少工作日历")
 
 
 def month_days(month: str) -> list[date]:

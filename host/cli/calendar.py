@@ -67,8 +67,8 @@ def calendar_set(days: Annotated[list[str], typer.Argument(help="dates YYYY-MM-D
                  by: By, reason: Why) -> None:
     """Enter dates as working (调休 make-up day) or off (holiday), or clear the entry (R5)."""
     if len(days) < 2 or days[-1] not in ("working", "off", "clear"):
-        raise fail(Invalid("give one or more dates and then working, off or clear",
-                           "e.g. evalpad calendar set 2027-02-06 working --by NAME --reason ..."))
+        raise fail(Invalid("请先写一个或几个日期，再写 working（上班）、off（休息）或 clear（清除）",
+                           "例如 evalpad calendar set 2027-02-06 working --by 姓名 --reason 原因"))
     working = {"working": True, "off": False, "clear": None}[days[-1]]
     with open_db() as (_, session):
         dates = [as_day(d) for d in days[:-1]]

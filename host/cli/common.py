@@ -115,7 +115,7 @@ def as_month(text: str) -> str:
     try:
         parse_month(text)
     except ValueError as exc:
-        raise Invalid(str(exc), "write the month as YYYY-MM, e.g. 2026-10") from None
+        raise Invalid(str(exc), "月份写成 YYYY-MM，如 2026-10") from None
     return text
 
 
@@ -124,7 +124,7 @@ def as_period(text: str) -> str:
     try:
         period_months(text)
     except ValueError as exc:
-        raise Invalid(str(exc), "e.g. 2026-Q4 or 2026") from None
+        raise Invalid(str(exc), "写成季度或年份，如 2026-Q4 或 2026") from None
     return text
 
 
@@ -132,7 +132,7 @@ def as_day(text: str) -> date:
     try:
         return parse_day(text)
     except ValueError as exc:
-        raise Invalid(str(exc), "e.g. 2027-02-06") from None
+        raise Invalid(str(exc), "日期写成 YYYY-MM-DD，如 2027-02-06") from None
 
 
 def as_moment(text: str | None, option: str) -> int | None:
@@ -143,7 +143,7 @@ def as_moment(text: str | None, option: str) -> int | None:
     try:
         return parse_time(text)
     except ValueError as exc:
-        raise Invalid(f"{option}: {exc}", f"for example {option} '2026-11-25 08:00:30'") from None
+        raise Invalid(f"{option}：{exc}", f"写成日期和时间，如 {option} '2026-11-25 08:00:30'") from None
 
 
 def as_window(session: Session, number: str) -> int:
@@ -155,5 +155,5 @@ def as_window(session: Session, number: str) -> int:
 
 def output_format(fmt: str, allowed: tuple[str, ...] = ("csv", "xlsx")) -> str:
     if fmt not in allowed:
-        raise Invalid(f"format {fmt!r} is not one of {', '.join(allowed)}", f"use --format {allowed[0]}")
+        raise Invalid(f"格式 {fmt!r} 不是 {'、'.join(allowed)} 之一", f"请用 --format {allowed[0]}")
     return fmt

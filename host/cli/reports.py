@@ -59,7 +59,8 @@ def report_month(month: str, fmt: FormatOpt = "table", window: WindowOpt = None,
             scores = [r.score for r in view.results]
             make = exports.month_report_csv if fmt == "csv" else exports.month_report_xlsx
             if out is None and fmt == "xlsx":
-                raise ServiceError("xlsx is binary", "give a file: --out report.xlsx")
+                raise ServiceError("xlsx 是二进制文件，不能直接显示在屏幕上",
+                                   "请指定保存的文件：--out report.xlsx")
             _emit(make(scores, names, month), out)
             return
     _print_table(view)

@@ -63,7 +63,7 @@ def volume_import(file: Path, preview: Annotated[bool, typer.Option(
         "--preview", help="check and show, store nothing")] = False, by: By = None) -> None:
     """Import a CSV or Excel file (窗口号, 月份, 业务受理量). Any bad row: nothing is imported."""
     if not file.is_file():
-        raise fail(Invalid(f"{file} is not a file", "give the path of the business system's export"))
+        raise fail(Invalid(f"{file} 不是文件", "请给出业务系统导出文件的路径"))
     with open_db() as (_, session):
         try:
             report = volume.import_volume(session, file.name, file.read_bytes(), by=actor(by),
@@ -71,9 +71,9 @@ def volume_import(file: Path, preview: Annotated[bool, typer.Option(
         except volume.VolumeImportError as exc:
             for e in exc.errors:
                 typer.echo(f"  {e}", err=True)
-            raise fail(Invalid(f"{file.name}: {len(exc.errors)} row(s) with errors (above); nothing was "
-                               "imported", "correct these rows and import the whole file again "
-                               "(--preview to check)")) from None
+            raise fail(Invalid(f"{file.name}：有 {len(exc.errors)} 行出错（见上）；未导入"
+                               "任何数据", "改正这些行后重新导入整个文件"
+                               "（加 --preview 只检查不保存）")) from None
         for r in report.rows:
             typer.echo(f"row {r.row:>4}  {r.window:<8} {r.month}  {r.volume}")
         for e in report.errors:

@@ -21,6 +21,7 @@ from host.auth.users import (
 )
 from host.cli.common import Reason, WindowOpt, actor, clock, fail, open_db, when
 from host.errors import Invalid
+from host.labels import ROLE
 from host.models.fleet import Window
 from host.models.users import ApiToken
 
@@ -37,7 +38,8 @@ def user_add(name: str,
              reason: Reason = "") -> None:
     """Add a user; asks for the password twice. The first admin is made this way (no default password)."""
     if role not in set(Role):     # say so before asking for a password
-        raise fail(Invalid(f"unknown role {role!r}", "use one of: " + ", ".join(r.value for r in Role)))
+        raise fail(Invalid(f"没有角色 {role!r}", "角色只能是以下之一："
+                     + "、".join(f"{r.value}（{ROLE[r.value]}）" for r in Role)))
     password = None
     if not token_only:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)

@@ -67,7 +67,7 @@ def _fits(text: str, size: int, max_width: int, limit: int) -> str | None:
 
 
 def render_name(text: str, sizes: tuple[int, ...] = WINDOW_SIZES, max_width: int = SCREEN_WIDTH,
-                limit: int = spec.MAX_STR, what: str = "name") -> Rendered:
+                limit: int = spec.MAX_STR, what: str = "名称") -> Rendered:
     """Render ``text`` at the largest size that fits ``max_width`` px and ``limit`` characters.
 
     If no size fits, the smallest size is used and the name is cut with "…"; the cut is
@@ -75,7 +75,7 @@ def render_name(text: str, sizes: tuple[int, ...] = WINDOW_SIZES, max_width: int
     """
     name = " ".join(text.split())
     if not name:
-        raise ValueError("{} is empty: nothing to render".format(what))
+        raise ValueError("{}是空的，没有可显示的内容".format(what))
     for size in sizes:
         bitmap = _fits(name, size, max_width, limit)
         if bitmap is not None:
@@ -89,7 +89,7 @@ def render_name(text: str, sizes: tuple[int, ...] = WINDOW_SIZES, max_width: int
                         "of bitmap); it will show %r: choose a shorter name to show it whole",
                         what, name, max_width, limit, shown)
             return Rendered(bitmap, shown, size, True)
-    raise ValueError("{} {!r}: not even one character fits {} px".format(what, name, max_width))
+    raise ValueError("{} {!r} 连一个字也放不下（显示宽度只有 {} 像素）".format(what, name, max_width))
 
 
 def staff_width(staff_id: str | None) -> int:
@@ -111,14 +111,14 @@ def display_fields(window: str | None = None, staff: str | None = None,
     if window is not None:
         fields["window"] = window
         if window.strip() and _needs_bitmap(window):
-            fields["window_bmp"] = render_name(window, WINDOW_SIZES, what="window name").bitmap
+            fields["window_bmp"] = render_name(window, WINDOW_SIZES, what="窗口名称").bitmap
     if staff_id is not None:
         fields["staff_id"] = staff_id
     if staff is not None:
         fields["staff"] = staff
         if staff.strip() and _needs_bitmap(staff):
             fields["staff_bmp"] = render_name(staff, (STAFF_SIZE,), staff_width(staff_id),
-                                              what="staff name").bitmap
+                                              what="工作人员姓名").bitmap
     return fields
 
 

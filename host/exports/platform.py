@@ -79,7 +79,7 @@ def period(text: str) -> Period:
     except ValueError:
         pass
     raise Invalid(
-        f"period {text!r} is neither a day nor a month", "write 2026-10-08 (a day) or 2026-10 (a month)"
+        f"时段 {text!r} 既不是日期也不是月份", "写成 2026-10-08（某一天）或 2026-10（某个月）"
     )
 
 
@@ -168,14 +168,14 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
 def day_or_month(month: str | None, day: date | None) -> str:
     """The period of an export asked for by URL (``month=2026-10`` or ``day=2026-10-08``, one of them)."""
     if (month is None) == (day is None):
-        raise Invalid("name either a month or a day", "add month=2026-10 or day=2026-10-08 (one of them)")
+        raise Invalid("请指定月份或日期（二选一）", "加上 month=2026-10 或 day=2026-10-08（只写其中一个）")
     return month if month is not None else day.isoformat()  # type: ignore[union-attr]
 
 
 def export(session: Session, text: str, fmt: str, generated_ms: int) -> tuple[bytes, str]:
     """The export of period ``text`` as ``fmt`` (json or csv): (bytes, file name)."""
     if fmt not in ("json", "csv"):
-        raise Invalid(f"format {fmt!r} is not json or csv", "use json or csv")
+        raise Invalid(f"格式 {fmt!r} 不是 json 或 csv", "请用 json 或 csv")
     p = period(text)
     rows = records(session, p)
     data = to_json(p, rows, generated_ms) if fmt == "json" else to_csv(rows)

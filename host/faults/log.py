@@ -31,7 +31,7 @@ SYSTEM = "system"
 def get_fault(session: Session, fault_id: int) -> Fault:
     row = session.get(Fault, fault_id)
     if row is None:
-        raise NotFound(f"fault {fault_id} does not exist", "list the log with `evalpad faults list`")
+        raise NotFound(f"故障记录 {fault_id} 不存在", "核对编号；查看故障记录：evalpad faults list")
     return row
 
 
@@ -45,7 +45,8 @@ def open_fault(session: Session, *, source: str, code: str,
     rest of its change). ``event_id``/``interval_id`` link the fact that caused it.
     """
     if source not in SOURCES:
-        raise Invalid(f"fault source {source!r} is not one of {list(SOURCES)}")
+        raise Invalid(f"故障来源 {source!r} 不对", "来源只能是："
+                      + "、".join(f"{s}（{labels.FAULT_SOURCE[s]}）" for s in SOURCES))
     row = None
     if device_id is not None:
         row = session.exec(select(Fault).where(
@@ -104,16 +105,16 @@ def report_fault(session: Session, *, by: str, detail: str, now_ms: int, device_
                  code: str = STAFF_REPORT) -> Fault:
     """A person reports a problem (web page, API, CLI). Name the pad or its window; commits."""
     if not detail.strip():
-        raise Invalid("a fault report needs a description", "say what is wrong, e.g. '满意键按不下去'")
+        raise Invalid("报修必须写明故障情况", "写明哪里坏了，如“满意键按不下去”")
     if device_id is None and window_id is None:
-        raise Invalid("a fault report must name the pad or its window", "give device_id or window_id")
+        raise Invalid("报修必须写明是哪台评价器或哪个窗口", "填写评价器编号（device_id）或窗口（window_id）")
     if window_id is not None and session.get(Window, window_id) is None:
-        raise NotFound(f"window {window_id} does not exist")
+        raise NotFound(f"窗口 {window_id} 不存在", "核对窗口后重新填写")
     if device_id is not None and session.get(Device, device_id) is None:
-        raise NotFound(f"pad {device_id} is not registered", "check the device id on the pad's label")
+        raise NotFound(f"评价器 {device_id} 尚未登记", "核对评价器标签上的编号")
     at = started_ms if started_ms is not None else now_ms
     if started_ms is not None and started_ms > now_ms:
-        raise Invalid("a fault cannot start in the future", "give when it began, or leave it out")
+        raise Invalid("故障开始时间不能晚于现在", "填写故障实际开始的时间，或不填")
     if device_id is None and window_id is not None:
         device_id = pad_of(session, window_id, at)
     if window_id is None and device_id is not None:
@@ -130,8 +131,9 @@ def acknowledge(session: Session, fault_id: int, *, by: str, now_ms: int, assign
     """IT takes the fault on (open -> acknowledged), naming who repairs it; commits."""
     row = get_fault(session, fault_id)
     if row.status != OPEN:
-        raise Conflict(f"fault {fault_id} is {row.status}, not open",
-                       "only an open fault can be acknowledged")
+        status = labels.FAULT_STATUS.get(row.status, row.status)
+        raise Conflict(f"故障记录 {fault_id} 是“{status}”，不是待处理",
+                       "只有待处理的故障才能受理")
     row.status, row.acknowledged_ms, row.acknowledged_by = ACKNOWLEDGED, now_ms, by
     row.assignee = assignee or by
     if note.strip():
@@ -152,18 +154,19 @@ def resolve(session: Session, fault_id: int, *, by: str, verdict: str, notes: st
     pad's own clear, else now). A ``pad_fault`` verdict waives what it overlaps (R7).
     """
     if verdict not in VERDICTS:
-        raise Invalid(f"verdict {verdict!r} is not one of {list(VERDICTS)}")
+        raise Invalid(f"处理结论 {verdict!r} 不对", "结论只能是："
+                      + "、".join(f"{v}（{labels.FAULT_VERDICT[v]}）" for v in VERDICTS))
     if not notes.strip():
-        raise Invalid("resolving a fault needs repair notes", "say what was found and done")
+        raise Invalid("修复故障必须填写维修记录", "写明查到了什么问题、做了什么处理")
     row = get_fault(session, fault_id)
     if row.status == OPEN:
-        raise Conflict(f"fault {fault_id} is still open",
-                       f"acknowledge it first (evalpad faults ack {fault_id})")
+        raise Conflict(f"故障记录 {fault_id} 还是待处理",
+                       f"请先受理（evalpad faults ack {fault_id}），再填修复结果")
     if row.status == RESOLVED:
-        raise Conflict(f"fault {fault_id} is already resolved",
-                       "to change its verdict use reclassify, with a reason")
+        raise Conflict(f"故障记录 {fault_id} 已修复",
+                       "要改处理结论，请用“更改结论”（reclassify）并写明原因")
     if cleared_ms is not None and not row.started_ms <= cleared_ms <= now_ms:
-        raise Invalid("the fault must end between its start and now")
+        raise Invalid("故障结束时间必须在开始时间和现在之间", "填写故障实际结束的时间")
     row.status, row.resolved_ms, row.resolved_by, row.verdict = RESOLVED, now_ms, by, verdict
     if cleared_ms is not None:
         row.cleared_ms = cleared_ms
@@ -181,12 +184,13 @@ def resolve(session: Session, fault_id: int, *, by: str, verdict: str, notes: st
 def reclassify(session: Session, fault_id: int, *, by: str, verdict: str, reason: str, now_ms: int) -> Fault:
     """Correct a resolved fault's verdict (it changes which deductions are waived, R7); commits."""
     if verdict not in VERDICTS:
-        raise Invalid(f"verdict {verdict!r} is not one of {list(VERDICTS)}")
+        raise Invalid(f"处理结论 {verdict!r} 不对", "结论只能是："
+                      + "、".join(f"{v}（{labels.FAULT_VERDICT[v]}）" for v in VERDICTS))
     if not reason.strip():
-        raise Invalid("changing a verdict needs a reason (R12)")
+        raise Invalid("更改处理结论必须写明原因（R12）", "写明为什么要改结论")
     row = get_fault(session, fault_id)
     if row.status != RESOLVED:
-        raise Conflict(f"fault {fault_id} is not resolved yet", "resolve it with the verdict instead")
+        raise Conflict(f"故障记录 {fault_id} 还没有修复", "请直接在修复时填写处理结论")
     before, row.verdict = row.verdict, verdict
     session.add(row)
     audit.record(session, at_ms=now_ms, actor=by, action="fault.reclassify", subject=f"fault:{fault_id}",

@@ -159,7 +159,7 @@ def acknowledge(session: Session, alert_id: int, *, by: str, now_ms: int) -> Ale
     """The management section saw the alert and is on it (audited); commits."""
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"no alert {alert_id}", "pick one from the list of alerts")
+        raise NotFound(f"没有编号为 {alert_id} 的提醒", "请从提醒列表中选择")
     if alert.acknowledged_ms is None:
         alert.acknowledged_ms, alert.acknowledged_by = now_ms, by
         session.add(alert)

@@ -230,13 +230,13 @@ def get_case(session: Session, case_id: int) -> BadReview:
 def _text(what: str, text: str) -> str:
     text = text.strip()
     if not text:
-        raise CaseError(f"{what} is empty", f"write the {what} (R12: every step says what happened)")
+        raise CaseError(f"{what}是空的", f"请填写{what}（R12：每一步都要写明做了什么）")
     return text[:MAX_TEXT]
 
 
 def _need(by: str) -> None:
     if not by.strip():
-        raise CaseError("who did it is missing", "sign in, or give --by NAME")
+        raise CaseError("没有写明办理人", "请登录后操作，或用 --by 姓名")
 
 
 def call_back(session: Session, clock: Clock, case_id: int, *, outcome: str, by: str) -> BadReview:
@@ -245,12 +245,12 @@ def call_back(session: Session, clock: Clock, case_id: int, *, outcome: str, by:
     case = get_case(session, case_id)
     if case.callback_ms is not None:
         raise Conflict(
-            f"case {case_id} was already called back by {case.callback_by}", "add a note as evidence instead"
+            f"差评 {case_id} 已由 {case.callback_by} 回访过", "如有补充，请添加备注作为佐证"
         )
     if case.status == CLOSED:
-        raise Conflict(f"case {case_id} is closed", "nothing more to record")
+        raise Conflict(f"差评 {case_id} 已结案", "无需再登记")
     now = clock.now_ms()
-    case.callback_ms, case.callback_by, case.callback_outcome = now, by, _text("outcome", outcome)
+    case.callback_ms, case.callback_by, case.callback_outcome = now, by, _text("回访结果", outcome)
     if case.status == OPEN:
         case.status = CALLED_BACK
     session.add(case)
@@ -273,13 +273,13 @@ def rectify(session: Session, clock: Clock, case_id: int, *, action: str, by: st
     case = get_case(session, case_id)
     if case.rectify_ms is not None:
         raise Conflict(
-            f"case {case_id} already has its rectification from {case.rectify_by}",
-            "add a note as evidence instead",
+            f"差评 {case_id} 已由 {case.rectify_by} 登记过整改",
+            "如有补充，请添加备注作为佐证",
         )
     if case.status == CLOSED:
-        raise Conflict(f"case {case_id} is closed", "nothing more to record")
+        raise Conflict(f"差评 {case_id} 已结案", "无需再登记")
     now = clock.now_ms()
-    case.rectify_ms, case.rectify_by, case.rectify_action = now, by, _text("rectification", action)
+    case.rectify_ms, case.rectify_by, case.rectify_action = now, by, _text("整改措施", action)
     case.status = RECTIFIED
     session.add(case)
     record(
@@ -300,7 +300,7 @@ def add_evidence(session: Session, clock: Clock, case_id: int, *, text: str, by:
     _need(by)
     case = get_case(session, case_id)
     now = clock.now_ms()
-    said = _text("note", text)
+    said = _text("备注", text)
     case.evidence = [*case.evidence, {"at_ms": now, "by": by, "text": said}]
     session.add(case)
     record(session, at_ms=now, actor=by, action="badreview.evidence", subject=str(case_id), reason=said)
@@ -313,12 +313,12 @@ def close_case(session: Session, clock: Clock, case_id: int, *, note: str, by: s
     _need(by)
     case = get_case(session, case_id)
     if case.status == CLOSED:
-        raise Conflict(f"case {case_id} is already closed", "nothing more to record")
+        raise Conflict(f"差评 {case_id} 已结案", "无需再操作")
     if case.callback_ms is None or case.rectify_ms is None:
         missing = "回访" if case.callback_ms is None else "整改"
-        raise CaseError(f"case {case_id} has no {missing} yet", f"record the {missing} first, then close it")
+        raise CaseError(f"差评 {case_id} 还没有{missing}", f"请先登记{missing}，再结案")
     now = clock.now_ms()
-    case.closed_ms, case.closed_by, case.close_note, case.status = now, by, _text("note", note), CLOSED
+    case.closed_ms, case.closed_by, case.close_note, case.status = now, by, _text("结案说明", note), CLOSED
     session.add(case)
     record(
         session, at_ms=now, actor=by, action="badreview.close", subject=str(case_id), reason=case.close_note

@@ -123,15 +123,15 @@ def replay_request(engine: Engine, clock: Clock, actor: str, *, device: str | No
     or assignment); naming rows or a code means a cause was fixed, so say which.
     """
     if device is None and not ids and code is None:
-        raise Invalid("name what to replay: a pad, rejected message ids, or a reason code",
-                      "e.g. --device qp-0107, or ids from `evalpad rejected list`")
+        raise Invalid("请指定要重放哪些消息：评价器、拒收消息编号或拒收原因代码",
+                      "如 --device qp-0107，或用 evalpad rejected list 查到的编号")
     if ids is not None and len(ids) > MAX_IDS:
-        raise Invalid(f"at most {MAX_IDS} ids per replay, got {len(ids)}", "replay by pad or code instead")
+        raise Invalid(f"每次最多重放 {MAX_IDS} 条，现在给了 {len(ids)} 条", "请改为按评价器或原因代码重放")
     reason = reason.strip()
     if not reason:
         if ids or code is not None:
-            raise Invalid("a replay of rejected messages needs a reason (R12)",
-                          "say what was fixed, e.g. 'host 1.0.1 stores this field'")
+            raise Invalid("重放拒收消息必须写明原因（R12）",
+                          "写明修好了什么，如“主机已升级到 1.0.1，能保存这个字段”")
         reason = HELD_REASON
     return replay_rejected(engine, clock, device=device, ids=ids, code=code, publish=publish, prefix=prefix,
                            actor=actor, reason=reason)

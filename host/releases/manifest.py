@@ -45,8 +45,8 @@ def list_hash(files: list[FileEntry]) -> str:
 
 def check_version(version: str) -> str:
     if not VERSION_RE.match(version):
-        raise ManifestError(f"release name {version!r} is not allowed: use 1-32 letters, digits and . + _ -, "
-                            "e.g. 1.1.0")
+        raise ManifestError(f"版本号 {version!r} 不合规定：请用 1-32 位字母、数字或 . + _ -，"
+                            "如 1.1.0")
     return version
 
 
@@ -56,7 +56,7 @@ def make(release: str, files: list[FileEntry], min_contract: int, mpy: int) -> b
     files = sorted(files, key=lambda f: f.path)
     for f in files:
         if not PATH_RE.match(f.path):
-            raise ManifestError(f"{f.path} is not a program file (firmware/ or protocol/ .mpy)")
+            raise ManifestError(f"{f.path} 不是评价器程序文件（应为 firmware/ 或 protocol/ 下的 .mpy）")
     doc = {"v": 1, "release": release, "hash": list_hash(files), "min_contract": min_contract,
            "mpy": mpy, "files": [[f.path, f.size, f.sha256] for f in files]}
     return json.dumps(doc, separators=(",", ":")).encode()
@@ -67,10 +67,10 @@ def parse(data: bytes) -> dict:
     try:
         doc = json.loads(data)
     except ValueError as exc:
-        raise ManifestError(f"manifest is not JSON: {exc}") from None
+        raise ManifestError(f"清单不是 JSON：{exc}") from None
     if not isinstance(doc, dict) or doc.get("v") != 1 or not isinstance(doc.get("files"), list):
-        raise ManifestError("not a v1 release manifest")
+        raise ManifestError("不是 v1 版本包清单")
     files = [FileEntry(*entry) for entry in doc["files"]]
     if list_hash(files) != doc.get("hash"):
-        raise ManifestError("the file list does not match the manifest's hash")
+        raise ManifestError("文件列表与清单中的校验值（hash）不符")
     return doc

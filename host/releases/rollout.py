@@ -69,25 +69,26 @@ def start_rollout(session: Session, *, release: str, clock: Clock, actor: str, c
     """Plan a rollout of ``release`` to ``devices`` (default: every pad in service); commits."""
     rel = store.get_release(session, release)
     if rel.min_contract > spec.VERSION:
-        raise Invalid(f"release {release} needs contract v{rel.min_contract}; "
-                      f"this host speaks v{spec.VERSION}", "update the host first")
+        raise Invalid(f"版本 {release} 需要通信协议 v{rel.min_contract}；"
+                      f"本主机只支持 v{spec.VERSION}", "请先升级主机程序")
     if not 0 < max_failed_share <= 1:
-        raise Invalid(f"failed share {max_failed_share} is out of range", "give a share from 0.01 to 1")
+        raise Invalid(f"失败比例 {max_failed_share} 超出范围", "请填 0.01 到 1 之间的比例")
     if canary < 0:
-        raise Invalid("--canary must be 0 or more", "give how many pads go first, e.g. --canary 2")
+        raise Invalid("--canary 不能小于 0", "填写先更新几台评价器，如 --canary 2")
     running = session.exec(select(Rollout).where(Rollout.state == RUNNING)).first()
     if running is not None:
-        raise Conflict(f"rollout #{running.id} of {running.release} is still running",
-                       "wait for it, or stop it: evalpad fleet stop --reason ...")
+        raise Conflict(f"版本 {running.release} 的第 {running.id} 次批量更新还在进行",
+                       "请等它完成，或先停止：evalpad fleet stop --reason 原因")
     q = select(Device).where(col(Device.retired_ms).is_(None)).order_by(col(Device.id))
     pads = [d.id for d in session.exec(q).all()]
     if devices:
         unknown = sorted(set(devices) - set(pads))
         if unknown:
-            raise Invalid(f"not pads in service: {', '.join(unknown)}", "list them: evalpad device list")
+            raise Invalid(f"这些不是在用的评价器：{'、'.join(unknown)}",
+                          "核对编号；查看评价器：evalpad device list")
         pads = [d for d in pads if d in set(devices)]
     if not pads:
-        raise Invalid("no pad to update", "register pads first: evalpad device add")
+        raise Invalid("没有可更新的评价器", "请先登记评价器：evalpad device add")
     now = clock.now_ms()
     row = Rollout(release=release, canary=min(canary, len(pads)), window_time=window_time,
                   max_failed_share=max_failed_share, created_ms=now, created_by=actor)
@@ -106,7 +107,7 @@ def start_rollout(session: Session, *, release: str, clock: Clock, actor: str, c
 def stop_rollout(session: Session, *, clock: Clock, actor: str, reason: str) -> Rollout:
     row = session.exec(select(Rollout).where(Rollout.state == RUNNING)).first()
     if row is None:
-        raise Conflict("no rollout is running", "nothing to stop")
+        raise Conflict("没有正在进行的批量更新", "无需停止")
     _stop(session, row, f"stopped by {actor}: {reason}", clock.now_ms())
     audit.record(session, at_ms=clock.now_ms(), actor=actor, action="rollout.stop", subject=row.release,
                  reason=reason, rollout=row.id)

@@ -42,14 +42,14 @@ def add_release(session: Session, *, built: Path, data_dir: Path, clock: Clock, 
         data = (built / MANIFEST).read_bytes()
         doc = manifest.parse(data)
     except (OSError, manifest.ManifestError) as exc:
-        raise Invalid(f"{built} is not a release: {exc}", "build one with `evalpad pad release`") from None
+        raise Invalid(f"{built} 不是评价器程序版本包：{exc}", "请用 evalpad pad release 生成") from None
     version = doc["release"]
     if session.get(Release, version) is not None:
-        raise Conflict(f"release {version} is already kept", "give the new program a new version")
+        raise Conflict(f"版本 {version} 已保存过", "新程序请用新的版本号")
     for path, size, sha in doc["files"]:
         blob = (built / path).read_bytes()
         if len(blob) != size or manifest.sha256_hex(blob) != sha:
-            raise Invalid(f"{path} in {built} does not match its manifest", "build the release again")
+            raise Invalid(f"{built} 中的 {path} 与清单不符", "请重新生成版本包")
     target = releases_dir(data_dir) / version
     if target.exists():
         shutil.rmtree(target)          # left by an earlier attempt that was not committed
@@ -68,7 +68,7 @@ def add_release(session: Session, *, built: Path, data_dir: Path, clock: Clock, 
 def get_release(session: Session, version: str) -> Release:
     row = session.get(Release, version)
     if row is None:
-        raise NotFound(f"release {version!r} is not kept by this host", "list them: evalpad pad releases")
+        raise NotFound(f"本主机没有保存版本 {version!r}", "查看已保存的版本：evalpad pad releases")
     return row
 
 

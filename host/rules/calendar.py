@@ -37,12 +37,12 @@ class CalendarMissing(LookupError):
     def __init__(self, day: date) -> None:
         self.day = day
         super().__init__(
-            f"no working-day calendar for {day.isoformat()}: the official calendar data "
-            f"(chinesecalendar) does not cover {day.year} and no one has entered it. Enter the "
-            f"State Council's holiday notice for {day.year} with "
-            f"`evalpad calendar set DATE working|off --by NAME --reason ...` for each holiday and "
-            f"make-up working day (调休), then `evalpad calendar year {day.year} --by NAME --reason ...` "
-            f"to declare the rest of {day.year} as ordinary weeks (Mon-Fri working)."
+            # "what: how" -- host.calendar.hours.calendar_error shows the part after ": " as the fix.
+            f"没有 {day.isoformat()} 的工作日历: 官方日历数据（chinesecalendar）不包含 {day.year} 年，"
+            f"也还没有人录入。请按国务院 {day.year} 年放假通知，用 "
+            f"`evalpad calendar set 日期 working|off --by 姓名 --reason 原因` 逐一录入节假日和调休上班日，"
+            f"再用 `evalpad calendar year {day.year} --by 姓名 --reason 原因` "
+            f"把 {day.year} 年其余日期定为普通周（周一至周五上班）。"
         )
 
 

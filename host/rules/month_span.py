@@ -19,14 +19,14 @@ _PERIOD = re.compile(PERIOD_PATTERN)
 def parse_month(text: str) -> tuple[int, int]:
     """'2026-10' -> (2026, 10); anything else is refused with what to write instead."""
     if not isinstance(text, str) or not _MONTH.match(text):
-        raise ValueError(f"month {text!r} is not a month: write it as YYYY-MM, e.g. 2026-10")
+        raise ValueError(f"月份 {text!r} 写法不对：请写成 YYYY-MM，如 2026-10")
     return int(text[:4]), int(text[5:7])
 
 
 def period_months(period: str) -> list[str]:
     """'2026-Q4' -> ['2026-10', '2026-11', '2026-12']; '2026' -> its twelve months."""
     if not isinstance(period, str) or not _PERIOD.match(period):
-        raise ValueError(f"period {period!r}: write a quarter as YYYY-Qn (e.g. 2026-Q4) or a year as YYYY")
+        raise ValueError(f"时段 {period!r} 写法不对：季度写成 YYYY-Qn（如 2026-Q4），年份写成 YYYY")
     year = int(period[:4])
     if len(period) == 4:
         return [f"{year}-{mon:02d}" for mon in range(1, 13)]

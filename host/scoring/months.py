@@ -81,12 +81,12 @@ def close_month(session: Session, month: str, clock: Clock, *, by: str, reason: 
     """Close ``month`` (R11): store the report as it stands and log who, when, why; commits."""
     parse_month(month)
     if not by.strip():
-        raise MonthStateError("closing a month needs who closes it (--by) (R12)")
+        raise MonthStateError("关账必须写明关账人（--by）（R12）", "补上 --by 姓名 后再关账")
     now = clock.now_ms()
     if now < month_span(month).end_ms:
-        raise MonthStateError(f"month {month} has not ended yet: close it after its last day (R11)")
+        raise MonthStateError(f"{month} 还没有结束", "请在该月最后一天之后再关账（R11）")
     if closed_action(session, month) is not None:
-        raise MonthStateError(f"month {month} is already closed; reopen it first to close it again")
+        raise MonthStateError(f"{month} 已关账", "如需重新关账，请先重新打开该月")
     view = compute(session, month, clock)
     snapshot = {"version": serialize.SNAPSHOT_VERSION, **view_json(view)}
     action = MonthAction(month=month, action=CLOSE, at_ms=now, by=by, reason=reason, snapshot=snapshot)
@@ -103,9 +103,10 @@ def reopen_month(session: Session, month: str, clock: Clock, *, by: str, reason:
     """Reopen a closed month (R11): late events and new decisions count again; logged with why; commits."""
     parse_month(month)
     if not by.strip() or not reason.strip():
-        raise MonthStateError("reopening a month needs who (--by) and why (--reason) (R11, R12)")
+        raise MonthStateError("重新打开月份必须写明操作人（--by）和原因（--reason）（R11、R12）",
+                              "补上 --by 和 --reason 后再提交")
     if closed_action(session, month) is None:
-        raise MonthStateError(f"month {month} is not closed: nothing to reopen")
+        raise MonthStateError(f"{month} 没有关账", "无需重新打开")
     now = clock.now_ms()
     action = MonthAction(month=month, action=REOPEN, at_ms=now, by=by, reason=reason)
     session.add(action)

@@ -17,5 +17,5 @@ def month_is_closed(session: Session, month: str) -> bool:
 
 def ensure_month_open(session: Session, month: str, what: str) -> None:
     if month_is_closed(session, month):
-        raise Conflict(f"month {month} is closed; {what} would change the report already fed back (R11)",
-                       f"reopen {month} first (evalpad month reopen {month}), with a reason")
+        raise Conflict(f"{month} 已关账；{what}会改变已经反馈的月报（R11）",
+                       f"请先写明原因重新打开 {month}（evalpad month reopen {month}）")

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from host import audit
 from host.errors import Conflict, Invalid, NotFound
+from host.labels import DEDUCTION, VIOLATION_SOURCE, VIOLATION_STATUS
 from host.models.events import Event
 from host.models.review import ViolationCandidate, ViolationDecision
 from host.rules import violations as rules
@@ -30,8 +31,8 @@ MANUAL_SOURCES = ("complaint", "patrol")    # R6: "or a complaint/patrol record 
 def get_candidate(session: Session, candidate_id: int) -> ViolationCandidate:
     row = session.get(ViolationCandidate, candidate_id)
     if row is None:
-        raise NotFound(f"violation candidate {candidate_id} does not exist",
-                       "list candidates with `evalpad violations list`")
+        raise NotFound(f"疑似违规记录 {candidate_id} 不存在",
+                       "核对编号；查看疑似违规：evalpad violations list")
     return row
 
 
@@ -39,20 +40,20 @@ def decide(session: Session, candidate_id: int, decision: str, *, reviewer: str,
            now_ms: int) -> ViolationCandidate:
     """Confirm or dismiss one candidate; writes the decision and an AuditEntry, commits."""
     if decision not in STATUS_AFTER:
-        raise Invalid(f"decision {decision!r} is not one of {sorted(STATUS_AFTER)}")
+        raise Invalid(f"审核结论 {decision!r} 不对", "结论只能是 confirm（确认）或 dismiss（驳回）")
     if not reason.strip():
-        raise Invalid("a decision needs a reason (R6, R12)",
-                      "say why, e.g. 'video shows staff pressing the button'")
+        raise Invalid("审核结论必须写明理由（R6、R12）",
+                      "写明依据，如“监控录像显示工作人员自行按键”")
     if not reviewer.strip():
-        raise Invalid("a decision needs the reviewer's name (R6)")
+        raise Invalid("审核结论必须写明审核人（R6）", "填写审核人姓名")
     row = get_candidate(session, candidate_id)
     if row.status == "withdrawn":
-        raise Conflict(f"candidate {candidate_id} was withdrawn: the events no longer support it",
-                       "nothing to decide; run detection again if new facts arrived")
+        raise Conflict(f"疑似违规 {candidate_id} 已撤回：现有评价记录已不支持它",
+                       "无需审核；如有新情况，请重新运行检测")
     if row.status == STATUS_AFTER[decision]:
-        raise Conflict(f"candidate {candidate_id} is already {row.status}",
-                       "to change a decision, give the other one with a reason")
-    ensure_month_open(session, month_of(row.at_ms), f"a {decision} of candidate {candidate_id}")
+        raise Conflict(f"疑似违规 {candidate_id} 已是“{VIOLATION_STATUS.get(row.status, row.status)}”",
+                       "要改结论，请给出另一个结论并写明理由")
+    ensure_month_open(session, month_of(row.at_ms), f"对疑似违规 {candidate_id} 的审核")
     before = row.status
     row.status = STATUS_AFTER[decision]
     session.add(row)
@@ -94,16 +95,19 @@ def _report(session: Session, *, window_id: int, kind: str, at_ms: int, by: str,
     It still needs a confirmation like any other. A voiding kind must name the evaluation.
     """
     if kind not in rules.KINDS:
-        raise Invalid(f"kind {kind!r} is not one of {list(rules.KINDS)}")
+        raise Invalid(f"违规类型 {kind!r} 不对", "类型只能是："
+                      + "、".join(f"{k}（{DEDUCTION[k]}）" for k in rules.KINDS))
     if source not in MANUAL_SOURCES:
-        raise Invalid(f"source {source!r} is not one of {list(MANUAL_SOURCES)}")
+        raise Invalid(f"来源 {source!r} 不对", "来源只能是："
+                      + "、".join(f"{s}（{VIOLATION_SOURCE[s]}）" for s in MANUAL_SOURCES))
     if not detail.strip():
-        raise Invalid("a reported violation needs a description", "say what was seen, where and when")
+        raise Invalid("登记违规必须写明情况", "写明看到了什么、在哪里、什么时间")
     if kind in rules.VOIDING_KINDS:
         ev = session.get(Event, subject_event_id) if subject_event_id is not None else None
         if ev is None or ev.type != "eval" or ev.window_id != window_id:
-            raise Invalid(f"a {kind} report must name an evaluation of window {window_id} "
-                          f"(event {subject_event_id} is not one)", "give the evaluation's event id")
+            given = "没有填写事件编号" if subject_event_id is None else f"事件 {subject_event_id} 不是"
+            raise Invalid(f"登记{DEDUCTION.get(kind, kind)}必须指明窗口 {window_id} 的一条评价（{given}）",
+                          "填写那条评价的事件编号")
     row = ViolationCandidate(key=f"{kind}:{source}:{uuid.uuid4().hex[:16]}", window_id=window_id,
                              kind=kind, at_ms=at_ms, subject_event_id=subject_event_id,
                              evidence=[subject_event_id] if subject_event_id is not None else [],
@@ -129,12 +133,12 @@ def patrol_note(session: Session, *, window_id: int, window_number: str, text: s
     (未提示评价/拒绝评价) for the management section to confirm or dismiss: both or neither."""
     text = " ".join(text.split())
     if not text:
-        raise Invalid("a patrol note needs what was seen", "write what you saw at the window")
+        raise Invalid("巡查记录必须写明所见情况", "写明您在窗口看到的情况")
     if len(text) > MAX_NOTE:
-        raise Invalid(f"a patrol note has at most {MAX_NOTE} characters", "shorten it")
+        raise Invalid(f"巡查记录最多 {MAX_NOTE} 个字", "请缩短内容")
     if violation and violation not in PATROL_VIOLATIONS:
-        raise Invalid(f"a patrol reports {' or '.join(PATROL_VIOLATIONS)}, not {violation!r}",
-                      "other kinds are found by the detector")
+        raise Invalid(f"巡查只登记{'或'.join(DEDUCTION[v] for v in PATROL_VIOLATIONS)}，不登记 {violation!r}",
+                      "其他类型由系统检测发现")
     audit.record(session, at_ms=now_ms, actor=by, action=PATROL_NOTE, subject=window_number, reason=text)
     cand = None
     if violation:

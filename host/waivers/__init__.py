@@ -22,8 +22,8 @@ __all__ = ["create_waiver", "create_waivers", "list_waivers", "revoke_waiver", "
 def _check_key(key: str, window_id: int, month: str) -> None:
     prefix = f"{window_id}:{month}:"
     if not key.startswith(prefix) or len(key.split(":")) < 4:
-        raise Invalid(f"deduction key {key!r} is not a deduction of window {window_id} in {month}",
-                      f"copy the key from the monthly report; it starts with {prefix}")
+        raise Invalid(f"扣分编号 {key!r} 不是窗口 {window_id} 在 {month} 的扣分",
+                      f"请从月报中复制扣分编号；它以 {prefix} 开头")
 
 
 def create_waiver(session: Session, *, window_id: int, month: str, key: str, reason: str, by: str,
@@ -38,24 +38,24 @@ def create_waivers(session: Session, *, window_id: int, month: str, keys: list[s
     """Waive several deductions of a window and month with one written reason (R8): one decision,
     one transaction, each deduction its own Waiver row and AuditEntry (R12); all or nothing; commits."""
     if not keys:
-        raise Invalid("no deduction chosen", "tick the deductions to waive")
+        raise Invalid("没有选择扣分项", "勾选要免除的扣分项")
     try:
         parse_month(month)
     except ValueError as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid(str(exc), "月份写成 YYYY-MM，如 2026-10") from exc
     if not reason.strip():
-        raise Invalid("a waiver needs a written reason (R8)",
-                      "say why, e.g. 'shortfall caused by the pad fault of 10-08 (fault 12)'")
+        raise Invalid("免除扣分必须写明理由（R8）",
+                      "写明理由，如“10-08 评价器故障（故障记录 12）导致评价数不足”")
     if session.get(Window, window_id) is None:
-        raise NotFound(f"window {window_id} does not exist")
-    ensure_month_open(session, month, "a waiver")
+        raise NotFound(f"窗口 {window_id} 不存在", "核对窗口后重新填写")
+    ensure_month_open(session, month, "免除扣分")
     existing = waivers_for(session, window_id, month)
     rows = []
     for key in dict.fromkeys(keys):
         _check_key(key, window_id, month)
         if key in existing:
-            raise Conflict(f"deduction {key} is already waived",
-                           "revoke the waiver first to change its reason")
+            raise Conflict(f"扣分 {key} 已免除",
+                           "要改理由，请先撤销原来的免除")
         row = Waiver(window_id=window_id, month=month, key=key, reason=reason.strip(), by=by,
                      created_ms=now_ms)
         session.add(row)
@@ -73,12 +73,12 @@ def revoke_waiver(session: Session, waiver_id: int, *, reason: str, by: str, now
     """Take a waiver back (the deduction counts again); the row stays, marked revoked; commits."""
     row = session.get(Waiver, waiver_id)
     if row is None:
-        raise NotFound(f"waiver {waiver_id} does not exist")
+        raise NotFound(f"免除记录 {waiver_id} 不存在", "核对编号后重试")
     if row.revoked_ms is not None:
-        raise Conflict(f"waiver {waiver_id} is already revoked")
+        raise Conflict(f"免除记录 {waiver_id} 已撤销", "无需再操作")
     if not reason.strip():
-        raise Invalid("revoking a waiver needs a reason (R12)")
-    ensure_month_open(session, row.month, "revoking a waiver")
+        raise Invalid("撤销免除必须写明原因（R12）", "写明为什么撤销")
+    ensure_month_open(session, row.month, "撤销免除")
     row.revoked_ms, row.revoked_by, row.revoke_reason = now_ms, by, reason.strip()
     session.add(row)
     audit.record(session, at_ms=now_ms, actor=by, action="waiver.revoke", subject=f"waiver:{waiver_id}",

@@ -30,8 +30,8 @@ def signed_in(request: Request, session: DB,
         return
     if creds is not None and principal_for_token(session, creds.credentials, request.app.state.clock):
         return
-    raise Unauthorized("the API reference needs a sign-in",
-                       "sign in on the web pages, or send `Authorization: Bearer <token>`")
+    raise Unauthorized("查看接口文档需要先登录",
+                       "请在网页上登录，或在请求头写 `Authorization: Bearer <令牌>`")
 
 
 setattr(signed_in, GUARD_ATTR, frozenset(ALL_ROLES))

@@ -114,7 +114,7 @@ def test_bad_commands_are_refused_with_what_to_send(sqlite_api: Api, publish) ->
     it = api.auth("it")
     cases = [
         ({"type": "prompt"}, "required field 'svc' is missing"),
-        ({"type": "reboot", "svc": "x"}, "a reboot command has no field svc"),
+        ({"type": "reboot", "svc": "x"}, "reboot 指令没有字段 svc"),
         ({"type": "config"}, "needs at least one of"),
         ({"type": "config", "heartbeat_s": 0}, "heartbeat_s"),
         ({"type": "launch"}, "type"),

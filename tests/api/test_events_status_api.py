@@ -63,7 +63,7 @@ def test_events_filter_and_page(api: Api) -> None:
     bad = api.client.get(f"{V1}/events?limit=5000", headers=mgmt)
     assert bad.status_code == 422 and bad.json()["errors"][0]["where"] == "query.limit"
     swapped = api.client.get(f"{V1}/events?from_ms=10&to_ms=5", headers=mgmt)
-    assert swapped.status_code == 422 and swapped.json()["fix"] == "swap them"
+    assert swapped.status_code == 422 and swapped.json()["fix"] == "把两个时间对调"
 
 
 def test_live_status(api: Api) -> None:
@@ -96,7 +96,7 @@ def test_live_status(api: Api) -> None:
     ]
     api.client.post(f"{V1}/devices", headers=api.auth("it"), json={"id": "pad-new"})
     r = api.client.get(f"{V1}/status/pad-new", headers=api.auth("it"))
-    assert r.status_code == 404 and "no state" in r.json()["detail"]
+    assert r.status_code == 404 and "还没有收到评价器" in r.json()["detail"]
 
 
 def test_rejected_list(api: Api) -> None:

@@ -39,9 +39,9 @@ def test_add_and_list_windows_with_clear_errors(api: Api) -> None:
     dup = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B05", "name": "again"})
     assert dup.status_code == 409
     assert dup.headers["content-type"] == "application/problem+json"
-    assert dup.json()["detail"] == "window B05 already exists" and dup.json()["fix"]
+    assert dup.json()["detail"] == "窗口 B05 已存在" and dup.json()["fix"]
     bad = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B 05!", "name": "x"})
-    assert bad.status_code == 422 and "as printed on the counter" in bad.json()["fix"]
+    assert bad.status_code == 422 and "与柜台上印的一致" in bad.json()["fix"]
     missing = api.client.post(f"{V1}/windows", headers=admin, json={"number": "B06"})
     assert missing.status_code == 422
     assert missing.json()["errors"] == [{"where": "body.name", "problem": "Field required"}]
@@ -66,7 +66,7 @@ def test_device_add_shows_the_broker_password_once(api: Api) -> None:
     assert shown.status_code == 200 and password not in shown.text and "broker" not in shown.json()
     assert api.client.get(f"{V1}/devices/pad-a01", headers=it).json()["window"] is None
     bad = api.client.post(f"{V1}/devices", headers=it, json={"id": "QP_0107"})
-    assert bad.status_code == 422 and "3-32 characters" in bad.json()["fix"]
+    assert bad.status_code == 422 and "3-32 位" in bad.json()["fix"]
     again = api.client.post(f"{V1}/devices", headers=it, json={"id": "qp-0107"})
     assert again.status_code == 409
     assert read_passwords(api.settings.data_dir / "broker" / "passwd")["qp-0107"] == passwd["qp-0107"]
@@ -91,9 +91,9 @@ def test_assignment_history_is_appended_never_edited(api: Api) -> None:
     hist2 = api.client.get(f"{V1}/assignments?device=pad-a02", headers=it).json()
     assert [(h["window"], h["end_ms"]) for h in hist2] == [("A02", t1)]
     same = api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "A01"})
-    assert same.status_code == 409 and same.json()["fix"] == "nothing to do"
+    assert same.status_code == 409 and same.json()["fix"] == "无需再操作"
     nowhere = api.client.post(f"{V1}/devices/pad-a01/assign", headers=it, json={"window": "Z99"})
-    assert nowhere.status_code == 404 and "add it first" in nowhere.json()["fix"]
+    assert nowhere.status_code == 404 and "先添加该窗口" in nowhere.json()["fix"]
     moves = _audit(api, "device.assign")
     assert [(m.subject, m.detail["window"], m.detail["displaced"]) for m in moves[-2:]] == [
         ("pad-a01", "A02", "pad-a02"),
@@ -120,9 +120,9 @@ def test_retire_device_and_window(api: Api) -> None:
     assert len(api.client.get(f"{V1}/windows?include_retired=true", headers=it).json()) == 2
     assert [d["id"] for d in api.client.get(f"{V1}/devices", headers=it).json()] == ["pad-a01"]
     r = api.client.post(f"{V1}/devices/pad-a02/assign", headers=it, json={"window": "A01"})
-    assert r.status_code == 409 and "retired" in r.json()["detail"]
+    assert r.status_code == 409 and "已停用" in r.json()["detail"]
     r = api.client.post(f"{V1}/devices", headers=it, json={"id": "pad-a02"})
-    assert r.status_code == 409 and "never reused" in r.json()["detail"]
+    assert r.status_code == 409 and "编号不重复使用" in r.json()["detail"]
     assert _audit(api, "device.retire")[-1].reason == "broken beyond repair"
 
 
@@ -132,7 +132,7 @@ def test_unknown_paths_and_methods_are_problems(sqlite_api: Api) -> None:
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert "/docs" in r.json()["fix"]
     r = api.client.get(f"{V1}/devices/nope-1", headers=api.auth("admin"))
-    assert r.status_code == 404 and r.json()["detail"] == "device 'nope-1' is not registered"
+    assert r.status_code == 404 and r.json()["detail"] == "评价器 'nope-1' 尚未登记"
 
 
 def test_the_audit_trail_answers_who_when_why(api: Api) -> None:
@@ -189,12 +189,12 @@ def test_r10_assignment_correction_over_the_api(api: Api) -> None:
     assert [c["id"] for c in listed] == [out["id"]]
     future = api.client.post(f"{V1}/assignments/corrections", headers=it,
                              json={**body, "at_ms": api.clock.now_ms() + 60_000})
-    assert future.status_code == 422 and "future" in future.json()["detail"] and future.json()["fix"]
+    assert future.status_code == 422 and "晚于现在" in future.json()["detail"] and future.json()["fix"]
     twice = api.client.post(f"{V1}/assignments/corrections", headers=it, json={
         **body, "moves": [{"device": "pad-a01", "window": "A01"}, {"device": "pad-a02", "window": "A01"}]})
-    assert twice.status_code == 422 and "named twice" in twice.json()["detail"]
+    assert twice.status_code == 422 and "写了两次" in twice.json()["detail"]
     unknown = api.client.post(f"{V1}/assignments/corrections", headers=it,
                               json={**body, "moves": [{"device": "pad-zz", "window": "A01"}]})
     assert unknown.status_code == 404
     no_reason = api.client.post(f"{V1}/assignments/corrections", headers=it, json={**body, "reason": "  "})
-    assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]
+    assert no_reason.status_code == 422 and "写明原因" in no_reason.json()["detail"]

@@ -87,17 +87,17 @@ def test_a_backdated_assignment_only_fills_a_gap(api: Api) -> None:
         )
 
     r = assign("pad-a01", "A03", T0 - HOUR)
-    assert r.status_code == 409 and "rewrite its history" in r.json()["detail"]
+    assert r.status_code == 409 and "改写它的历史" in r.json()["detail"]
     api.client.post(f"{V1}/devices", headers=it, json={"id": "pad-new"})
     r = assign("pad-new", "A01", T0 - HOUR)
-    assert r.status_code == 409 and "has a pad now" in r.json()["detail"]
+    assert r.status_code == 409 and "现在已有评价器" in r.json()["detail"]
     r = assign("pad-new", "A03", api.clock.now_ms() + 1)
-    assert r.status_code == 422 and "future" in r.json()["detail"]
+    assert r.status_code == 422 and "晚于现在" in r.json()["detail"]
     # pad-a02 leaves A02; it may not be put back on a window from before it left.
     api.clock.advance(60_000)
     left = api.client.post(f"{V1}/devices/pad-a02/unassign", headers=it, json={}).json()["end_ms"]
     r = assign("pad-a02", "A03", left - 1)
-    assert r.status_code == 409 and f"since_ms >= {left}" in r.json()["fix"]
+    assert r.status_code == 409 and f"since_ms 须不早于 {left}" in r.json()["fix"]
     assert assign("pad-a02", "A03", left).status_code == 200
 
 
@@ -117,7 +117,7 @@ def test_a_rejected_event_is_kept_whole_and_replayed_with_a_reason_once(api: Api
     assert (row["seq"], base64.b64decode(row["raw_base64"])) == (41, payload)
 
     r = api.client.post(f"{V1}/rejected/replay", headers=it, json={"ids": [row["id"]]})
-    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    assert r.status_code == 422 and "必须写明原因" in r.json()["detail"]
     r = api.client.post(f"{V1}/rejected/replay", headers=it,
                         json={"ids": [row["id"]], "reason": "fixed in 1.0.1"})
     assert r.status_code == 200, r.text

@@ -180,7 +180,7 @@ def test_every_route_admits_exactly_its_roles(sqlite_api: Api) -> None:
                 assert r.status_code not in (401, 403), (role, method, path, r.text)
             else:
                 assert r.status_code == 403, (role, method, path, r.text)
-                assert "may not use this route" in r.json()["detail"]
+                assert "不能使用这个接口" in r.json()["detail"]
 
 
 def test_revoked_and_expired_tokens_are_refused(sqlite_api: Api) -> None:
@@ -226,7 +226,7 @@ def test_staff_of_one_window_cannot_act_on_another(sqlite_api: Api, publish) -> 
             else api.client.post(url, headers=mine, json=body)
         )
         assert r.status_code == 403, (method, url, r.text)
-        assert "own window" in r.json()["detail"]
+        assert "自己的窗口" in r.json()["detail"]
     assert len(publish.sent) == sent_before, "a refused request published a command"
     # Their lists show their own window only.
     assert [w["number"] for w in api.client.get(f"{V1}/windows", headers=mine).json()] == ["A02"]
@@ -239,7 +239,7 @@ def test_staff_of_one_window_cannot_act_on_another(sqlite_api: Api, publish) -> 
         == 201
     )
     r = api.client.post(f"{V1}/devices/pad-a02/commands", headers=mine, json={"type": "reboot"})
-    assert r.status_code == 403 and "staff may not send 'reboot'" in r.json()["detail"]
+    assert r.status_code == 403 and "窗口工作人员不能发送 'reboot' 指令" in r.json()["detail"]
 
 
 def test_no_default_account_and_login_with_password(tmp_path, publish) -> None:  # type: ignore[no-untyped-def]
@@ -254,7 +254,7 @@ def test_no_default_account_and_login_with_password(tmp_path, publish) -> None: 
             headers=api.auth("admin"),
             json={"name": "li.ming", "role": "management", "password": "short"},
         )
-        assert r.status_code == 422 and "at least 10" in r.json()["detail"]
+        assert r.status_code == 422 and "至少要 10 位" in r.json()["detail"]
         r = api.client.post(
             f"{V1}/users",
             headers=api.auth("admin"),

@@ -72,7 +72,7 @@ def test_session_errors_and_a_window_without_pad(api: Api, publish) -> None:  # 
         headers=it,
         json={"ticket": "B7", "action": "start", "at_ms": api.clock.now_ms() + 3_600_000},
     )
-    assert r.status_code == 422 and "clock" in r.json()["fix"]
+    assert r.status_code == 422 and "叫号系统的时钟" in r.json()["fix"]
     r = api.client.post(f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "", "action": "start"})
     assert r.status_code == 422 and r.json()["errors"][0]["where"] == "body.ticket"
     late_start = api.clock.now_ms() - 60_000  # a start the queue system sends late, with its time
@@ -87,7 +87,7 @@ def test_session_errors_and_a_window_without_pad(api: Api, publish) -> None:  # 
         headers=it,
         json={"ticket": "B7", "action": "end", "at_ms": late_start - 1},
     )
-    assert r.status_code == 422 and "before the session's start" in r.json()["detail"]
+    assert r.status_code == 422 and "早于开始办理时间" in r.json()["detail"]
     assert (
         api.client.post(
             f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "B7", "action": "end"}
@@ -95,7 +95,7 @@ def test_session_errors_and_a_window_without_pad(api: Api, publish) -> None:  # 
         == 201
     )
     r = api.client.post(f"{V1}/windows/A01/sessions", headers=it, json={"ticket": "B7", "action": "start"})
-    assert r.status_code == 409 and "new ticket" in r.json()["fix"]
+    assert r.status_code == 409 and "请用新的号" in r.json()["fix"]
     # No pad on the window: the session is recorded, the prompt is reported as not sent.
     api.client.post(f"{V1}/devices/pad-a02/unassign", headers=it, json={"reason": "repair"})
     r = api.client.post(

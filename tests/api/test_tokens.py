@@ -81,7 +81,7 @@ def test_a_queue_token_reaches_only_the_queue_hook_of_its_windows(sqlite_api: Ap
     assert r.status_code == 201 and r.json()["command"]["type"] == "prompt", r.text
     r = api.client.post(f"{V1}/windows/A02/sessions", headers={"Authorization": f"Bearer {token}"},
                         json={"ticket": "A0002", "action": "start"})
-    assert r.status_code == 403 and "windows it was made for" in r.json()["detail"]
+    assert r.status_code == 403 and "发放时指定的窗口" in r.json()["detail"]
 
 
 def test_a_read_token_only_reads(sqlite_api: Api) -> None:
@@ -125,4 +125,4 @@ def test_cli_token_create_has_scope_and_expiry(tmp_path: Path, monkeypatch: pyte
     assert re.search(r"排队系统\s+queue\s+A01\s+\S+ \S+ 创建\s+\S+ \S+ 到期", listed), listed
     assert "永不" not in listed
     out = run("token", "create", "--user", "queue", "--scope", "queue", code=1)
-    assert "queue token must name its windows" in out
+    assert "叫号系统令牌必须写明它管的窗口" in out

@@ -52,9 +52,9 @@ def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
     run(env, "device", "assign", "qp-0107", "--window", "A08", "-r", "swap")
     assert re.search(r"qp-0107\s+A08", run(env, "device", "list"))
     out = run(env, "device", "assign", "qp-0107", "--window", "A08", code=1)
-    assert "already sits on window A08" in out and "办法：nothing to do" in out
+    assert "已在窗口 A08 上" in out and "办法：无需再操作" in out
     out = run(env, "device", "add", "Bad_Id", code=1)
-    assert "not allowed" in out and "办法：" in out
+    assert "不合规定" in out and "办法：" in out
     run(env, "device", "retire", "qp-0107", "-r", "broken")
     assert "qp-0107" not in run(env, "device", "list")
     assert "retired" in run(env, "device", "list", "--all")
@@ -116,7 +116,7 @@ def test_an_instance_must_log_in_with_its_own_account() -> None:
     """Two instances on one account would share one client id and knock each other off."""
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match="own broker account"):
+    with pytest.raises(ValidationError, match="自己的消息服务账号"):
         Settings(instance="host-2", mqtt_url="mqtt://host-1:pw@127.0.0.1:1883")  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="EVALPAD_INSTANCE"):
         Settings(instance="evalpad-host")  # type: ignore[call-arg]
@@ -125,10 +125,10 @@ def test_an_instance_must_log_in_with_its_own_account() -> None:
 def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
     assert run(env, "user", "list").strip() == ""  # no default account
     out = run(env, "user", "add", "root", "--role", "admin", input="too short\ntoo short\n", code=1)
-    assert "at least 10" in out
+    assert "至少要 10 位" in out
     run(env, "user", "add", "root", "--role", "admin", input="a long pass phrase\na long pass phrase\n")
     out = run(env, "user", "add", "xy", "--role", "boss", code=1)
-    assert "unknown role 'boss'" in out and "admin, management, it, patrol, staff" in out
+    assert "没有角色 'boss'" in out and "admin（系统管理员）、management（管理科）" in out
     run(env, "window", "add", "A01", "--name", "综合")
     run(env, "user", "add", "queue-a01", "--role", "staff", "--window", "A01", "--token-only")
     listed = run(env, "user", "list")
@@ -226,7 +226,7 @@ def test_device_added_late_with_since_and_replay(env: dict[str, str]) -> None:
         s.commit()
     engine.dispose()
     out = run(env, "device", "add", "pad-late", "--window", "A01", "--since", "yesterday-ish", code=1)
-    assert "not a date and time" in out and "2026-11-25 08:00" in out
+    assert "不是日期和时间" in out and "2026-11-25 08:00" in out
     since = datetime.fromtimestamp((now - 3_600_000) / 1000, RULES_TZ).strftime("%Y-%m-%d %H:%M:%S")
     run(env, "device", "add", "pad-late", "--window", "A01", "--since", since)
     out = run(env, "device", "replay", "pad-late")

@@ -54,7 +54,7 @@ def test_check_then_rebuild_after_the_counts_were_lost(env: dict[str, str], db_u
         assert f"窗口 {wid}  2026-11-18  计数 0（满意 0）  事件重算 3（满意 2）" in out
         assert "1 行与事件不一致" in out and "evalpad counts rebuild" in out
         out = run(env, "counts", "rebuild", code=1)
-        assert "错误：a recount needs a reason (R12)" in out
+        assert "错误：重新统计必须写明原因（R12）" in out
         out = run(env, "counts", "rebuild", "--reason", "从备份恢复后核对", "--by", "信息技术科")
         assert "已重新计数：1 行（窗口×日），其中 1 行此前不一致。" in out
         assert "计数与事件一致" in run(env, "counts", "check")

@@ -41,7 +41,7 @@ def test_list_then_replay_a_rejected_event_once_with_a_reason(env: dict[str, str
     assert "主机处理出错（host_error）" in listed and "序号 12" in listed and "待处理" in listed
     assert "不是 JSON（not_json）" in listed and "序号不可读（未确认）" in listed and "\\x00" in listed
     out = run(env, "rejected", "replay", "1", code=1)
-    assert "needs a reason" in out and "办法：" in out
+    assert "必须写明原因" in out and "办法：" in out
     out = run(env, "rejected", "replay", "1", "2", "--reason", "主机已升级到 1.0.1")
     assert "已重放 1 条：新入库 1" in out and "仍被拒收：不是 JSON 1 条" in out
     assert "已重放 0 条" in run(env, "rejected", "replay", "1", "--reason", "再试一次")

@@ -96,7 +96,7 @@ def test_too_long_name_is_cut_with_ellipsis_and_logged(caplog: pytest.LogCapture
 
 
 def test_empty_name_is_refused() -> None:
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="是空的"):
         render.render_name("  ")
 
 

@@ -185,15 +185,15 @@ def test_window_time_allows_working_hours_and_silence_fails_a_pad(world) -> None
 def test_bad_requests_say_what_to_do(world) -> None:  # type: ignore[no-untyped-def]
     engine, clock, _ = world
     with Session(engine) as s:
-        with pytest.raises(NotFound, match="not kept"):
+        with pytest.raises(NotFound, match="没有保存版本"):
             rollout.start_rollout(s, release="9.9.9", clock=clock, actor="t")
-        with pytest.raises(Invalid, match="not pads in service"):
+        with pytest.raises(Invalid, match="不是在用的评价器"):
             rollout.start_rollout(s, release="1.1.0", clock=clock, actor="t", devices=["pad-99"])
-        with pytest.raises(Invalid, match="failed share"):
+        with pytest.raises(Invalid, match="失败比例"):
             rollout.start_rollout(s, release="1.1.0", clock=clock, actor="t", max_failed_share=0)
         rollout.start_rollout(s, release="1.1.0", clock=clock, actor="t", devices=["pad-03"])
         s.commit()
-        with pytest.raises(Conflict, match="still running"):
+        with pytest.raises(Conflict, match="还在进行"):
             rollout.start_rollout(s, release="1.1.0", clock=clock, actor="t")
         row = rollout.stop_rollout(s, clock=clock, actor="t", reason="wrong pad")
         s.commit()

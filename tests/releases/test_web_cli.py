@@ -37,9 +37,9 @@ def test_release_then_rollout_from_the_command_line(env: Path) -> None:
     data = (env / "releases" / "1.1.0" / "manifest.json").read_bytes()
     assert hashlib.sha256(data).hexdigest() in out
     code, out = evalpad("pad", "release", "--version", "1.1.0")
-    assert code == 1 and "错误：release 1.1.0 is already kept" in out
+    assert code == 1 and "错误：版本 1.1.0 已保存过" in out
     code, out = evalpad("pad", "release", "--version", "../x")
-    assert code == 2 and "not allowed" in out
+    assert code == 2 and "不合规定" in out
     code, out = evalpad("pad", "releases")
     assert code == 0 and "1.1.0" in out and "更稳的网络重连" in out
     assert evalpad("device", "add", "pad-01")[0] == 0
@@ -47,7 +47,7 @@ def test_release_then_rollout_from_the_command_line(env: Path) -> None:
     code, out = evalpad("fleet", "update", "--release", "1.1.0", "--canary", "1")
     assert code == 0 and "先更新 1 台" in out, out
     code, out = evalpad("fleet", "update", "--release", "1.1.0")
-    assert code == 1 and "still running" in out and "办法" in out
+    assert code == 1 and "还在进行" in out and "办法" in out
     code, out = evalpad("fleet", "status")
     assert code == 0 and "pad-01" in out and "等待" in out and "金丝雀" in out
     code, out = evalpad("fleet", "stop", "--reason", "换一个版本")

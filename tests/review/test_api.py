@@ -126,7 +126,7 @@ def test_r7_fault_report_lifecycle_and_r8_waiver_over_http(api: Api) -> None:
         json={"verdict": "pad_fault", "notes": "x"},
         headers=api.auth("it"),
     )
-    assert r.status_code == 409 and "acknowledge" in r.json()["fix"]
+    assert r.status_code == 409 and "请先受理" in r.json()["fix"]
     assert (
         c.post(f"/api/v1/faults/{f['id']}/ack", json={"assignee": "chen"}, headers=api.auth("it")).status_code
         == 200

@@ -38,7 +38,7 @@ def test_cli_volume_import_all_or_nothing(run, tmp_path: Path) -> None:  # type:
     bad = tmp_path / "oct.csv"
     bad.write_text("窗口号,月份,业务受理量\nA07,2026-10,80\nA07,2026-10,x\n", encoding="utf-8")
     out = run("volume", "import", str(bad), code=1)
-    assert "nothing was imported" in out and "第3行“业务受理量”" in out
+    assert "未导入任何数据" in out and "第3行“业务受理量”" in out
     assert "source: none" in run("volume", "show", "--window", "A07", "--month", "2026-10")
     out = run("volume", "import", str(bad), "--preview", code=1)
     assert "preview: 1 good row(s), 1 error(s)" in out
@@ -61,7 +61,7 @@ def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type
     cid = out.split()[0].lstrip("#")
     run("violations", "confirm", cid, code=2)  # --reason is required
     assert "is confirmed" in run("violations", "confirm", cid, "--reason", "投诉单 17", "--by", "王科长")
-    assert "already confirmed" in run("violations", "confirm", cid, "--reason", "again", code=1)
+    assert "已是“已确认”" in run("violations", "confirm", cid, "--reason", "again", code=1)
     xlsx = tmp_path / "v.xlsx"
     run("violations", "export", "--month", "2026-10", "--out", str(xlsx))
     ws = load_workbook(io.BytesIO(xlsx.read_bytes())).active
@@ -69,7 +69,7 @@ def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type
 
     out = run("faults", "report", "--window", "A08", "--detail", "屏幕不亮", "--by", "staff-li")
     fid = out.split()[1].lstrip("#")
-    assert "still open" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "x", code=1)
+    assert "还是待处理" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "x", code=1)
     run("faults", "ack", fid, "--assignee", "chen")
     assert "resolved: pad_fault" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换屏")
     assert "resolved" in run("faults", "list", "--window", "A08")
@@ -77,7 +77,7 @@ def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type
     key = f"{w}:2026-10:shortfall:-"
     run("waive", "add", "--window", "A08", "--month", "2026-10", "--key", key, "--reason", "屏幕故障两周")
     assert key in run("waive", "list", "--month", "2026-10")
-    assert "written reason" in run(
+    assert "必须写明理由" in run(
         "waive", "add", "--window", "A08", "--month", "2026-10", "--key", key, "--reason", " ", code=1
     )
 
@@ -103,7 +103,7 @@ def test_r6_cli_violations_report_patrol_and_complaint_records(run) -> None:  # 
     # A voiding kind must name the evaluation; a bad time names the forms that work; nothing stored.
     out = run("violations", "report", "--window", "A07", "--kind", "self_eval", "--source", "patrol",
               "--detail", "x", code=1)
-    assert "must name an evaluation" in out
+    assert "必须指明窗口 1 的一条评价（没有填写事件编号）" in out
     out = run("violations", "report", "--window", "A07", "--kind", "refused", "--source", "patrol",
               "--detail", "x", "--at", "12/10 9am", code=1)
     assert "--at" in out and "2026-10-19 09:00:30" in out
@@ -124,7 +124,7 @@ def test_r7_cli_fault_times_take_seconds_and_iso(run) -> None:  # type: ignore[n
     run("faults", "ack", fid)
     resolve = ("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换键", "--cleared")
     out = run(*resolve, "10 点", code=1)
-    assert "--cleared" in out and "not a date and time" in out
+    assert "--cleared" in out and "不是日期和时间" in out
     run(*resolve, "2026-10-12T02:30:45+00:00")
     with Session(engine) as s:
         f = get_fault(s, int(fid))
@@ -140,7 +140,7 @@ def test_parse_time_forms() -> None:
     assert parse_time("2026-10-12T01:00:07Z") == sh(2026, 10, 12, 9, 0, 7)
     assert parse_time("2026-10-12T09:00:07.250+08:00") == sh(2026, 10, 12, 9, 0, 7) + 250
     assert parse_time(str(sh(2026, 10, 12, 9))) == sh(2026, 10, 12, 9)
-    with pytest.raises(ValueError, match="not a date and time"):
+    with pytest.raises(ValueError, match="不是日期和时间"):
         parse_time("yesterday")
 
 
@@ -171,7 +171,7 @@ def test_r10_cli_device_correct_records_an_exchange_at_its_real_time(run) -> Non
     engine.dispose()
     assert "w06=W07, w07=W06" in run("device", "corrections") and "对调未登记" in run("device", "corrections")
     out = run("device", "correct", "w06=W06", "--at", "2999-01-01 00:00", "--reason", "x", code=1)
-    assert "in the future" in out and "办法：" in out
+    assert "晚于现在" in out and "办法：" in out
     bad_move = run("device", "correct", "w06:W07", "--at", "2026-10-20 11:38", "--reason", "x", code=1)
-    assert "PAD=WINDOW" in bad_move
+    assert "评价器=窗口" in bad_move
     run("device", "correct", "w06=W07", "--at", "2026-10-20 11:38", code=2)          # --reason is required

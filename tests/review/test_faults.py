@@ -57,20 +57,20 @@ def test_r7_lifecycle_open_ack_resolve_with_audit(db: Session, hall: Hall) -> No
     w = hall.window("A07", device="qp-0107")
     f = faults.report_fault(db, by="staff-li", detail="满意键按不下去", now_ms=t(9, 0), window_id=w)
     assert (f.source, f.device_id, f.status, f.code) == ("staff", "qp-0107", "open", "staff_report")
-    with pytest.raises(Conflict, match="acknowledge it first"):
+    with pytest.raises(Conflict, match="还是待处理"):
         faults.resolve(db, f.id or 0, by="it-wu", verdict="pad_fault", notes="x", now_ms=t(9, 5))
     f = faults.acknowledge(db, f.id or 0, by="it-wu", assignee="it-chen", note="on my way", now_ms=t(9, 10))
     assert (f.status, f.assignee, f.acknowledged_ms) == ("acknowledged", "it-chen", t(9, 10))
-    with pytest.raises(Invalid, match="verdict"):
+    with pytest.raises(Invalid, match="处理结论"):
         faults.resolve(db, f.id or 0, by="it-chen", verdict="broken", notes="x", now_ms=t(10, 0))
-    with pytest.raises(Invalid, match="notes"):
+    with pytest.raises(Invalid, match="维修记录"):
         faults.resolve(db, f.id or 0, by="it-chen", verdict="pad_fault", notes=" ", now_ms=t(10, 0))
     f = faults.resolve(
         db, f.id or 0, by="it-chen", verdict="pad_fault", notes="replaced key switch", now_ms=t(10, 0)
     )
     assert (f.status, f.verdict, f.resolved_ms, f.cleared_ms) == ("resolved", "pad_fault", t(10, 0), t(10, 0))
     assert "on my way" in f.repair_notes and "replaced key switch" in f.repair_notes
-    with pytest.raises(Conflict, match="already resolved"):
+    with pytest.raises(Conflict, match="已修复"):
         faults.resolve(db, f.id or 0, by="it-chen", verdict="network", notes="x", now_ms=t(10, 1))
     f = faults.reclassify(
         db, f.id or 0, by="it-wu", verdict="staff_caused", reason="key was glued", now_ms=t(11, 0)
@@ -217,11 +217,11 @@ def test_r7_staff_repeat_updates_the_open_report_and_bad_reports_are_refused(db:
     a = faults.report_fault(db, by="staff-li", detail="满意键失灵", now_ms=t(9, 0), window_id=w)
     b = faults.report_fault(db, by="staff-wang", detail="还是失灵", now_ms=t(10, 0), device_id="qp-0107")
     assert a.id == b.id and b.repeats == 1 and b.last_seen_ms == t(10, 0) and "还是失灵" in b.detail
-    with pytest.raises(Invalid, match="future"):
+    with pytest.raises(Invalid, match="不能晚于现在"):
         faults.report_fault(db, by="s", detail="x", now_ms=t(9, 0), window_id=w, started_ms=t(9, 1))
-    with pytest.raises(Invalid, match="pad or its window"):
+    with pytest.raises(Invalid, match="哪台评价器或哪个窗口"):
         faults.report_fault(db, by="s", detail="x", now_ms=t(9, 0))
-    with pytest.raises(Invalid, match="description"):
+    with pytest.raises(Invalid, match="故障情况"):
         faults.report_fault(db, by="s", detail=" ", now_ms=t(9, 0), window_id=w)
 
 

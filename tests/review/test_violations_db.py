@@ -93,7 +93,7 @@ def test_r6_detection_is_idempotent_and_follows_late_events(db: Session, hall: H
     assert (
         db.exec(select(AuditEntry).where(AuditEntry.action == "violation.withdraw")).one().actor == "system"
     )
-    with pytest.raises(Conflict, match="withdrawn"):
+    with pytest.raises(Conflict, match="已撤回"):
         violations.confirm(db, row.id or 0, reviewer="wang", reason="x", now_ms=NOW)
 
 
@@ -154,7 +154,7 @@ def test_r6_confirm_voids_and_deducts_dismiss_does_not(db: Session, hall: Hall) 
     assert violations.voided_event_ids(db, ids["w"], MONTH) == {ids["second"]}
     history = violations.decisions_of(db, lunch.id or 0)
     assert [(d.decision, d.reviewer) for d in history] == [("confirm", "li"), ("dismiss", "zhao")]
-    with pytest.raises(Conflict, match="already dismissed"):
+    with pytest.raises(Conflict, match="已驳回"):
         violations.dismiss(db, lunch.id or 0, reviewer="zhao", reason="again", now_ms=NOW + 5)
     # Other months and windows see nothing.
     assert violations.voided_event_ids(db, ids["w"], "2026-11") == set()
@@ -164,11 +164,11 @@ def test_r6_decision_needs_reason_and_open_month(db: Session, hall: Hall) -> Non
     ids = scenario(hall)
     violations.detect(db, ids["w"], MONTH, working=WORKING, now_ms=NOW)
     cid = violations.list_candidates(db, window_id=ids["w"], kind="refused")[0].id or 0
-    with pytest.raises(Invalid, match="reason"):
+    with pytest.raises(Invalid, match="理由"):
         violations.confirm(db, cid, reviewer="wang", reason="  ", now_ms=NOW)
     db.add(MonthAction(month=MONTH, action="close", at_ms=NOW, by="wang"))
     db.commit()
-    with pytest.raises(Conflict, match="closed"):
+    with pytest.raises(Conflict, match="已关账"):
         violations.confirm(db, cid, reviewer="wang", reason="seen", now_ms=NOW + 1)
     db.add(MonthAction(month=MONTH, action="reopen", at_ms=NOW + 2, by="wang", reason="late appeal"))
     db.commit()
@@ -191,7 +191,7 @@ def test_r6_patrol_report_is_a_candidate_too(db: Session, hall: Hall) -> None:
     assert row.status == "open" and row.source == "patrol" and row.evidence == [ids["first"]]
     violations.confirm(db, row.id or 0, reviewer="wang", reason="patrol record 3", now_ms=NOW + 1)
     assert ids["first"] in violations.voided_event_ids(db, ids["w"], MONTH)
-    with pytest.raises(Invalid, match="evaluation"):
+    with pytest.raises(Invalid, match="一条评价"):
         violations.report(
             db,
             window_id=ids["w"],

@@ -54,7 +54,7 @@ def test_r8_waiver_by_deduction_key_reaches_the_score(db: Session, hall: Hall) -
     assert (
         score.final == 5 and score.deductions[0].waiver and "building power cut" in score.deductions[0].waiver
     )
-    with pytest.raises(Conflict, match="already waived"):
+    with pytest.raises(Conflict, match="已免除"):
         waivers.create_waiver(db, window_id=w, month=MONTH, key=key, reason="again", by="x", now_ms=NOW)
     waivers.revoke_waiver(db, row.id or 0, reason="power cut was after hours", by="mgmt-li", now_ms=NOW + 1)
     assert waivers.waivers_for(db, w, MONTH) == {}
@@ -70,15 +70,15 @@ def test_r8_waiver_needs_reason_own_key_and_open_month(db: Session, hall: Hall) 
     w = hall.window("A07")
     other = hall.window("A08")
     key = f"{w}:{MONTH}:shortfall:-"
-    with pytest.raises(Invalid, match="written reason"):
+    with pytest.raises(Invalid, match="必须写明理由"):
         waivers.create_waiver(db, window_id=w, month=MONTH, key=key, reason=" ", by="m", now_ms=NOW)
-    with pytest.raises(Invalid, match="not a deduction of window"):
+    with pytest.raises(Invalid, match="不是窗口"):
         waivers.create_waiver(db, window_id=other, month=MONTH, key=key, reason="r", by="m", now_ms=NOW)
     with pytest.raises(Invalid, match="YYYY-MM"):
         waivers.create_waiver(db, window_id=w, month="10/2026", key=key, reason="r", by="m", now_ms=NOW)
     db.add(MonthAction(month=MONTH, action="close", at_ms=NOW, by="m"))
     db.commit()
-    with pytest.raises(Conflict, match="closed"):
+    with pytest.raises(Conflict, match="已关账"):
         waivers.create_waiver(
             db, window_id=w, month=MONTH, key=key, reason="long pad fault", by="m", now_ms=NOW + 1
         )

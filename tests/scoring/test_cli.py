@@ -40,7 +40,7 @@ def test_cli_report_json_close_and_reopen(cli_world: World) -> None:
     code, out, _ = run("report", "month", "2026-11")
     assert code == 0 and "3.50" in out
     code, _, err = run("month", "reopen", "2026-11", "--by", "zhao", "--reason", "x")
-    assert code == 1 and "not closed" in err
+    assert code == 1 and "没有关账" in err
     assert run("month", "close", "2026-11", "--by", "zhao", "--reason", "fed back")[0] == 0
     code, out, _ = run("month", "status", "2026-11")
     assert code == 0 and "close  by zhao: fed back" in out
@@ -75,4 +75,4 @@ def test_cli_changes_need_a_reason(cli_world: World) -> None:
     code, _, err = run("calendar", "setting", "grace_ms", "120000", "--by", "zhao", "--reason", " ")
     assert code == 1 and "R12" in err
     code, _, err = run("calendar", "setting", "grace_ms", "3 min", "--by", "zhao", "--reason", "x")
-    assert code == 1 and "milliseconds" in err
+    assert code == 1 and "毫秒数" in err

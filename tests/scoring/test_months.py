@@ -31,7 +31,7 @@ def test_r11_late_event_listed_and_month_unchanged_until_reopen(world: World) ->
         assert view.status == "closed" and view.closed is not None and view.closed["by"] == "mgmt:zhao"
         assert (r.score.valid, r.score.satisfied, r.score.final) == (4, 4, 5)
         assert [e["id"] for e in view.late_events] == [late_id]
-        with pytest.raises(MonthStateError, match="already closed"):
+        with pytest.raises(MonthStateError, match="已关账"):
             close_month(s, NOV, world.clock, by="mgmt:zhao", reason="again")
         reopen_month(s, NOV, world.clock, by="mgmt:zhao", reason="late evaluations from pad A01")
         (score,) = month_report(s, NOV, world.clock)
@@ -62,12 +62,12 @@ def test_r11_closed_snapshot_restores_exact_scores_and_evidence(world: World) ->
 def test_r11_refusals(world: World) -> None:
     always_on_window(world)
     with world.session() as s:
-        with pytest.raises(MonthStateError, match="not ended"):
+        with pytest.raises(MonthStateError, match="还没有结束"):
             close_month(s, "2026-12", world.clock, by="mgmt:zhao", reason="too early")
-        with pytest.raises(MonthStateError, match="not closed"):
+        with pytest.raises(MonthStateError, match="没有关账"):
             reopen_month(s, NOV, world.clock, by="mgmt:zhao", reason="nothing to reopen")
         close_month(s, NOV, world.clock, by="mgmt:zhao", reason="ok")
-        with pytest.raises(MonthStateError, match="why"):
+        with pytest.raises(MonthStateError, match="原因"):
             reopen_month(s, NOV, world.clock, by="mgmt:zhao", reason=" ")
 
 

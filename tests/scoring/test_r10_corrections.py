@@ -182,20 +182,20 @@ def test_r11_correction_into_a_closed_month_is_listed_like_a_late_event(world: W
 
 
 BAD: list[tuple[str, list[Move], int, str, type[ServiceError], str]] = [
-    ("future", [Move("w06", "W07")], 1, "x", Invalid, "in the future"),
-    ("no reason", [Move("w06", "W07")], 0, " ", Invalid, "needs a reason"),
-    ("no move", [], 0, "x", Invalid, "at least one move"),
-    ("pad twice", [Move("w06", "W07"), Move("w06", "W06")], 0, "x", Invalid, "named twice"),
-    ("window twice", [Move("w06", "W08"), Move("w07", "W08")], 0, "x", Invalid, "named twice"),
-    ("unknown pad", [Move("w99", "W07")], 0, "x", NotFound, "not registered"),
-    ("unknown window", [Move("w06", "W99")], 0, "x", NotFound, "does not exist"),
-    ("already there", [Move("w06", "W06")], 0, "x", Conflict, "already sat on window W06"),
-    ("off and not on", [Move("w09", None)], 0, "x", Conflict, "sat on no window"),
+    ("future", [Move("w06", "W07")], 1, "x", Invalid, "晚于现在"),
+    ("no reason", [Move("w06", "W07")], 0, " ", Invalid, "必须写明原因"),
+    ("no move", [], 0, "x", Invalid, "至少要有一次调动"),
+    ("pad twice", [Move("w06", "W07"), Move("w06", "W06")], 0, "x", Invalid, "写了两次"),
+    ("window twice", [Move("w06", "W08"), Move("w07", "W08")], 0, "x", Invalid, "写了两次"),
+    ("unknown pad", [Move("w99", "W07")], 0, "x", NotFound, "尚未登记"),
+    ("unknown window", [Move("w06", "W99")], 0, "x", NotFound, "不存在"),
+    ("already there", [Move("w06", "W06")], 0, "x", Conflict, "已在窗口 W06 上"),
+    ("off and not on", [Move("w09", None)], 0, "x", Conflict, "不在任何窗口上"),
     # W08 got spare w09 recorded from 12:00: w06 from 11:38 "until its next move (none)" would erase it.
-    ("overlap", [Move("w06", "W08")], 0, "x", Conflict, "recorded from"),
+    ("overlap", [Move("w06", "W08")], 0, "x", Conflict, "记录的是评价器"),
     # w07 is on W07 until now, w08 (a spare, next recorded on W09 at 13:00) cannot replace it only
     # until 13:00: w07 would have to leave at 11:38 and come back at 13:00.
-    ("split", [Move("w08", "W07")], 0, "x", Conflict, "come back"),
+    ("split", [Move("w08", "W07")], 0, "x", Conflict, "又回来"),
 ]
 
 
@@ -227,10 +227,10 @@ def test_r10_correction_of_a_retired_pad_after_retirement_is_refused(world: Worl
         fleet.retire_device(s, device_id="w07", clock=world.clock, actor=IT, reason="broken")
         s.commit()
         world.clock.advance(10 * MIN)
-        with pytest.raises(Conflict, match="retired") as err:
+        with pytest.raises(Conflict, match="停用") as err:
             correct(s, moves=[Move("w07", "W06")], at_ms=world.clock.now_ms() - 5 * MIN, clock=world.clock,
                     actor=IT, reason="x")
-        assert "before it was retired" in err.value.fix
+        assert "停用之前" in err.value.fix
 
 
 def test_r10_correction_preview_changes_nothing(world: World) -> None:

@@ -68,7 +68,7 @@ def test_close_and_reopen_by_management_only(api: Api) -> None:
     assert r.status_code == 409
     r = api.client.post("/api/v1/reports/months/2026-11/reopen", json={"reason": ""},
                         headers=api.auth("management"))
-    assert r.status_code == 409 and "why" in r.text
+    assert r.status_code == 409 and "原因（--reason）" in r.text
     r = api.client.post("/api/v1/reports/months/2026-11/reopen", json={"reason": "late events"},
                         headers=api.auth("admin"))
     assert r.status_code == 200

@@ -33,14 +33,14 @@ def send(device_id: str, body: CommandCreate, who: Operator, session: SessionDep
     fleet.get_device(session, device_id)
     _check_device(who, session, device_id)
     if who.role is Role.STAFF and body.type not in STAFF_COMMANDS:
-        raise Forbidden(f"staff may not send {body.type!r} commands",
-                        "ask the IT section (they can send: config, time, selftest, reboot)")
+        raise Forbidden(f"窗口工作人员不能发送 {body.type!r} 指令",
+                        "请联系信息技术科（他们可以发送 config、time、selftest、reboot）")
     fields = body.fields()
     if body.type == "display":      # Chinese window/staff names reach the pad as bitmaps
         try:
             fields = with_bitmaps(fields)
         except ValueError as exc:
-            raise Invalid(f"display command: {exc}", "give a shorter, non-empty name") from exc
+            raise Invalid(f"显示内容指令：{exc}", "填写一个不为空、更短的名称") from exc
     row = commands.send_command(session, device_id=device_id, kind=body.type, fields=fields,
                                 clock=clock, publish=publish, actor=who.actor, prefix=settings.mqtt_prefix,
                                 ttl_ms=body.ttl_ms)

@@ -31,7 +31,7 @@ def events(who: EventReader, session: SessionDep,
            order: Literal["asc", "desc"] = "asc") -> Page[EventPublic]:
     """Events by the time they happened (``at_ms``, R10); staff see their own window's only."""
     if from_ms is not None and to_ms is not None and to_ms < from_ms:
-        raise Invalid(f"to_ms {to_ms} is before from_ms {from_ms}", "swap them")
+        raise Invalid(f"结束时间 to_ms {to_ms} 早于开始时间 from_ms {from_ms}", "把两个时间对调")
     window_id = fleet.get_window(session, window).id if window else None
     if who.role is Role.STAFF:
         if window_id is not None:

@@ -50,7 +50,7 @@ def _rules() -> Iterator[None]:
     except ValueError as exc:          # a malformed month or period
         if isinstance(exc, Invalid):
             raise
-        raise Invalid(str(exc))
+        raise Invalid(str(exc), "月份写成 YYYY-MM（如 2026-10），时段写成 2026-Q4 或 2026")
 
 
 def _scope(who: Principal) -> list[int] | None:
@@ -73,7 +73,7 @@ def window_month(month: Month, number: str, who: ScoreReader, session: SessionDe
     """One window's month (so far, if it is running), with every deduction's evidence."""
     win = session.exec(select(Window).where(Window.number == number)).first()
     if win is None or win.id is None:
-        raise NotFound(f"window {number!r} is not known", "GET /api/v1/windows lists them")
+        raise NotFound(f"没有窗口 {number!r}", "核对窗口号；GET /api/v1/windows 可列出所有窗口")
     who.check_window(win.id)
     with _rules():
         return view_json(month_view(session, month, clock, [win.id]))

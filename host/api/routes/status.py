@@ -55,6 +55,6 @@ def status(device_id: str, who: FleetReader, session: SessionDep) -> DeviceStatu
         who.check_window(view.window.id if view.window else None)
     row = _rows(session, device_id=device_id).first()
     if row is None:
-        raise NotFound(f"no state from {device_id} has arrived yet",
-                       "power the pad on and check it reaches the broker (its log, or `mosquitto.log`)")
+        raise NotFound(f"还没有收到评价器 {device_id} 的状态",
+                       "打开评价器电源，并检查它能连上消息服务（看它的日志或 mosquitto.log）")
     return _public(row[0], row[1])

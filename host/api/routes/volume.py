@@ -60,9 +60,9 @@ async def import_file(request: Request, who: Reviewer, session: SessionDep, cloc
     checks without storing. The file is read off the event loop, so the host keeps answering."""
     data = await request.body()
     if not data:
-        raise Invalid("the request body is empty", "send the file's bytes as the body")
+        raise Invalid("请求内容是空的", "把文件内容作为请求体发送")
     if len(data) > MAX_FILE_BYTES:
-        raise Invalid(f"the file is {len(data)} bytes; the limit is {MAX_FILE_BYTES}", "split it by month")
+        raise Invalid(f"文件有 {len(data)} 字节，超过上限 {MAX_FILE_BYTES} 字节", "按月拆成几个文件分别导入")
     try:
         report = await run_in_threadpool(volume.import_volume, session, filename, data, by=who.actor,
                                          now_ms=clock.now_ms(), preview=preview)
