@@ -48,8 +48,14 @@ def _template(dev: str, k: int, rng: random.Random) -> dict:
             fields[name] = rng.choice(kind)
         elif kind == "bool":
             fields[name] = rng.random() < 0.5
-        elif kind in ("str", "str?"):
+        elif kind in ("str", "str?", "str40"):
             fields[name] = f"{name}-{k}"
+        elif kind == "uint":
+            fields[name] = k
+        elif kind == "level":       # agreeing with the rating (好差评: 3-5 satisfied)
+            fields[name] = rng.choice((3, 4, 5) if fields.get("rating") == "satisfied" else (1, 2))
+        elif kind == "reasons":
+            fields[name] = rng.sample(spec.REASONS, rng.randint(1, len(spec.REASONS)))
         else:
             fields[name] = f"detail {k}"
     return messages.event(dev, seq, 2, up, T0 + up, t, **fields)
