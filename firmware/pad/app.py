@@ -167,7 +167,7 @@ class PadApp:
         self.health.feed(up)
         if self.restart_when_idle and self.reboot_at is None and self.modes.mode not in BUSY:
             self.request_reboot(up, self.restart_when_idle, 0)
-        if self.reboot_at is not None and up >= self.reboot_at:
+        if self.reboot_at is not None and up >= self.reboot_at and not self.buttons.touched():
             self.log.close()
             self.hal.reboot()
 

@@ -119,6 +119,14 @@ class Buttons:
                 self.combo_done = True
                 out.append(("fault_report",))
 
+    def touched(self) -> bool:
+        """A hand is on a rating key (down, debounced or not, and not stuck): a restart now
+        would lose the press it is making."""
+        for i, name in enumerate(self.names):
+            if (self.cand[i] or self.stable[i]) and not self.stuck[i] and name not in NOT_RATING:
+                return True
+        return False
+
     def stuck_names(self) -> list:
         out = []
         for i, name in enumerate(self.names):

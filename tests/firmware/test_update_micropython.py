@@ -405,3 +405,24 @@ def test_a_power_cut_at_every_file_operation_always_starts_a_complete_program(
         assert r["n_problems"] == 0, r["problems"]
     # the power did fail in (nearly) every run, and the shards together cut at every operation
     assert sum(r["cuts"] for r in shards) >= shards[0]["total_ops"] - 1
+
+
+TOUCH = r'''
+app = pad.boot()
+pad.run(2000)
+seq = app.log.next_seq
+app.hal.press("satisfied", app.hal.now, 120)
+pad.run(5)                                      # the contact is down, not yet debounced
+app.restart_when_idle = "update installed"      # the installed update wants its restart now
+out["ended"] = pad.run(10000)
+out["logged"] = [e["type"] for e in app.log.read(seq, 10)]
+print(json.dumps(out))
+'''
+
+
+def test_a_restart_waits_for_a_hand_on_a_rating_key_so_the_press_is_logged_first(releases: dict) -> None:
+    """A citizen's press that straddles a pending restart is logged before it (the restart
+    waits while a rating key is down, debounced or not), never lost with the reboot."""
+    r = run(TOUCH, releases, ())
+    assert r["ended"] == "reboot"
+    assert r["logged"][:1] == ["eval"]

@@ -129,11 +129,16 @@ def start(h: dict, release: str, canary: int, share: float) -> None:
 def settle(h: dict) -> None:
     """Run on, with no new press, until every press the pads logged is stored by the host (a press
     made while settling could keep the count always one step ahead of a busy host)."""
-    def stored() -> bool:
+    def counts() -> Counter:
         with Session(h["engine"]) as s:
-            n = len(s.exec(select(Event.id).where(Event.type.in_(("eval", "press_ignored")))).all())  # type: ignore[attr-defined]
-        return n >= sum(h["presses"].values())
-    play(h, stored, 60, press=False)
+            return Counter(s.exec(select(Event.device_id).where(
+                Event.type.in_(("eval", "press_ignored")))).all())  # type: ignore[attr-defined]
+    try:
+        play(h, lambda: sum(counts().values()) >= sum(h["presses"].values()), 60, press=False)
+    except AssertionError:
+        got = counts()
+        short = {d: (got[d], n) for d, n in h["presses"].items() if got[d] != n}
+        raise AssertionError(f"presses not stored (pad: stored, pressed): {short}") from None
 
 
 def test_a_canary_rollout_reaches_the_hall_and_a_bad_release_stops_at_the_canary(hall: dict) -> None:
