@@ -19,7 +19,6 @@ watch reads a few rows per pad and writes only when it flags.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from host.clock import Clock, local
 from host.faults.log import RESOLVED, open_fault
 from host.models.events import Event
 from host.models.faults import Fault, FaultEvidence
+from host.periodic import Periodic
 from host.rules.floods import DEFAULT_EVALS_PER_MINUTE, WINDOW_MS, bursts
 from host.rules.month_span import month_of
 from host.rules.types import Span
@@ -128,19 +128,19 @@ def open_floods(session: Session) -> list[Fault]:
                              .order_by(col(Fault.started_ms).desc())).all())
 
 
-class FloodWatch:
+class FloodWatch(Periodic):
     """Runs ``check`` every ``every_s`` seconds on a daemon thread until ``stop``."""
+
+    name = "flood-watch"
 
     def __init__(self, engine: Engine, clock: Clock, threshold: int = DEFAULT_EVALS_PER_MINUTE,
                  every_s: float = CHECK_EVERY_S) -> None:
+        super().__init__(every_s)
         self.engine = engine
         self.clock = clock
         self.threshold = threshold
-        self.every_s = every_s
         self.flagged: list[Flood] = []
         self._after: int | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> list[Flood]:
         with Session(self.engine) as session:
@@ -151,21 +151,3 @@ class FloodWatch:
                                        threshold=self.threshold)
         self.flagged += found
         return found
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.run_once()
-            except Exception:   # a failed look must not end the watch; the next one retries
-                log.exception("flood check failed; retrying in %.0f s", self.every_s)
-            if self._stop.wait(self.every_s):
-                return
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="flood-watch", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)

@@ -12,7 +12,6 @@ each step (``GiveWay``): it shares one interpreter lock with the ingest's writer
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from host.faults.detect import FaultRules, detect_outages, detect_silent, sync_p
 from host.goodbad import cases
 from host.models.events import Event
 from host.models.service import ServiceSession
+from host.periodic import Periodic
 from host.rules.month_span import month_of
 from host.rules.types import Span
 from host.violations.detect import detect_month
@@ -126,18 +126,18 @@ def sweep(session: Session, *, now_ms: int, lookback_ms: int = DEFAULT_LOOKBACK_
                        cases_opened=cases_opened)
 
 
-class Sweeper:
-    """Runs ``sweep`` every ``interval_s`` seconds on a daemon thread until ``stop``."""
+class Sweeper(Periodic):
+    """Runs ``sweep`` every ``interval_s`` seconds on a daemon thread until ``stop`` (the first at once)."""
+
+    name = "review-sweep"
 
     def __init__(self, engine: Engine, clock: Clock, interval_s: float = DEFAULT_INTERVAL_S,
                  busy: Callable[[], bool] | None = None) -> None:
         """``busy``: whether the ingest has a backlog now (the sweep gives way to it then)."""
+        super().__init__(interval_s)
         self.engine = engine
         self.busy = busy
         self.clock = clock
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last: SweepResult | None = None
         self.last_ms: int | None = None   # when the last sweep finished (the violation queue says so)
         self._since: int | None = None
@@ -158,20 +158,3 @@ class Sweeper:
             log.warning("review sweep: %s", w)
         return self.last
 
-    def _loop(self) -> None:
-        while True:                       # the first sweep runs at start, whatever follows
-            try:
-                self.run_once()
-            except Exception:  # a bad sweep must not kill the thread; the next one retries
-                log.exception("review sweep failed; retrying in %.0f s", self.interval_s)
-            if self._stop.wait(self.interval_s):
-                return
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="review-sweep", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)

@@ -9,7 +9,6 @@ it finds something; the review sweep opens any case this missed (host.faults.swe
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from sqlalchemy import func
@@ -24,6 +23,7 @@ from host.goodbad.webhook import Outcome, Webhook
 from host.models.events import Event
 from host.models.fleet import Window
 from host.models.goodbad import Alert
+from host.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,11 @@ def last_event_id(session: Session) -> int:
     return int(session.scalar(sa_select(func.max(Event.id))) or 0)
 
 
-class GoodBadWatch:
+class GoodBadWatch(Periodic):
     """Runs ``check`` every ``every_s`` seconds on a daemon thread until ``stop``; hands new alerts
     to ``webhook`` (optional) and records its outcome."""
+
+    name = "goodbad-watch"
 
     def __init__(
         self,
@@ -93,16 +95,14 @@ class GoodBadWatch:
         every_s: float = CHECK_EVERY_S,
         webhook: Webhook | None = None,
     ) -> None:
+        super().__init__(every_s)
         self.engine = engine
         self.clock = clock
-        self.every_s = every_s
         self.webhook = webhook or (
             Webhook(webhook_url, webhook_secret or "", clock.now_ms, self._record) if webhook_url else None
         )
         self.raised: list[int] = []
         self._after: int | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _record(self, outcome: Outcome) -> None:
         with Session(self.engine) as session:
@@ -128,24 +128,13 @@ class GoodBadWatch:
                 self.webhook.submit(body)
         return found
 
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.run_once()
-            except Exception:  # a failed look must not end the watch; the next one retries
-                log.exception("好差评 watch failed; retrying in %.0f s", self.every_s)
-            if self._stop.wait(self.every_s):
-                return
 
     def start(self) -> None:
         if self.webhook is not None:
             self.webhook.start()
-        self._thread = threading.Thread(target=self._loop, name="goodbad-watch", daemon=True)
-        self._thread.start()
+        super().start()
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        super().stop(timeout_s)
         if self.webhook is not None:
             self.webhook.stop()

@@ -21,7 +21,6 @@ answered and sends the next update commands:
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ from host.models.commands import Command
 from host.models.fleet import Assignment, Device
 from host.models.liveness import DeviceStatus
 from host.models.releases import PadUpdate, Release, Rollout
+from host.periodic import Periodic
 from host.releases import store
 from protocol import spec
 
@@ -246,8 +246,11 @@ def export_metrics(session: Session) -> None:
         PAD_UPDATE.labels(device=p.device_id, release=prog.rollout.release, state=p.state).set(1)
 
 
-class RolloutDriver:
+class RolloutDriver(Periodic):
     """Advances the running rollout every ``TICK_S`` on a thread of its own (started by serve)."""
+
+    name = "rollout"
+    wait_first = True
 
     def __init__(self, engine: Engine, clock: Clock, publish: pad_commands.Publish, base_url: str,
                  prefix: str = spec.PREFIX, interval_s: float = TICK_S) -> None:
@@ -256,28 +259,10 @@ class RolloutDriver:
         self.publish = publish
         self.base_url = base_url
         self.prefix = prefix
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(interval_s)
 
-    def tick(self) -> None:
+    def run_once(self) -> None:
         with Session(self.engine) as session:
             advance(session, clock=self.clock, publish=self.publish, base_url=self.base_url,
                     prefix=self.prefix)
             export_metrics(session)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.tick()
-            except Exception:          # a bad tick must not end the driver; the next one retries
-                log.exception("rollout tick failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="rollout", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
