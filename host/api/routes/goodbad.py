@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from host import fleet
 from host.api.deps import ClockDep, SessionDep, require
@@ -19,7 +20,7 @@ from host.api.params import DayQuery, Id, Month, MonthQuery
 from host.api.routes.review_common import Reviewer, ReviewReader, window_id
 from host.auth import policy
 from host.auth.roles import Principal, Role
-from host.clock import local
+from host.clock import Clock, local
 from host.exports import platform
 from host.goodbad import alerts, cases
 from host.models.goodbad import Alert, BadReview
@@ -77,6 +78,11 @@ def case_json(c: BadReview, numbers: dict[int, str], now_ms: int) -> dict[str, A
     }
 
 
+def one_case_json(session: Session, clock: Clock, c: BadReview) -> dict[str, Any]:
+    """One case as every route answers it: with the window numbers and lateness as of now."""
+    return case_json(c, fleet.window_numbers(session), clock.now_ms())
+
+
 def _case(session: SessionDep, case_id: int, who: Principal) -> BadReview:
     c = cases.get_case(session, case_id)
     who.check_window(c.window_id)
@@ -113,7 +119,7 @@ def list_cases(
 
 @router.get("/badreviews/{case_id}")
 def get_case(case_id: Id, who: ReviewReader, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
-    return case_json(_case(session, case_id, who), fleet.window_numbers(session), clock.now_ms())
+    return one_case_json(session, clock, _case(session, case_id, who))
 
 
 @router.post("/badreviews/{case_id}/callback")
@@ -122,7 +128,7 @@ def call_back(
 ) -> dict[str, Any]:
     """回访: the citizen was called back (the management section)."""
     c = cases.call_back(session, clock, case_id, outcome=body.text, by=who.actor)
-    return case_json(c, fleet.window_numbers(session), clock.now_ms())
+    return one_case_json(session, clock, c)
 
 
 @router.post("/badreviews/{case_id}/rectify")
@@ -132,7 +138,7 @@ def rectify(
     """整改: what the window's department changed (staff: their own window)."""
     _case(session, case_id, who)
     c = cases.rectify(session, clock, case_id, action=body.text, by=who.actor)
-    return case_json(c, fleet.window_numbers(session), clock.now_ms())
+    return one_case_json(session, clock, c)
 
 
 @router.post("/badreviews/{case_id}/evidence")
@@ -142,14 +148,14 @@ def add_evidence(
     """A note on the case (a complaint record, what the staff said)."""
     _case(session, case_id, who)
     c = cases.add_evidence(session, clock, case_id, text=body.text, by=who.actor)
-    return case_json(c, fleet.window_numbers(session), clock.now_ms())
+    return one_case_json(session, clock, c)
 
 
 @router.post("/badreviews/{case_id}/close")
 def close(case_id: Id, body: StepIn, who: Reviewer, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
     """结案 by the management section, once called back and rectified."""
     c = cases.close_case(session, clock, case_id, note=body.text, by=who.actor)
-    return case_json(c, fleet.window_numbers(session), clock.now_ms())
+    return one_case_json(session, clock, c)
 
 
 def stats_json(s: NationalStats) -> dict[str, Any]:
