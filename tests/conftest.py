@@ -9,15 +9,13 @@ from pathlib import Path
 import pytest
 
 from host.broker.mosquitto import (
-    BrokerError,
     Mosquitto,
-    find_mosquitto,
     hash_password,
     read_passwords,
     write_passwords,
 )
 from tests.support import micropython as mp
-from tests.support.services import missing, throwaway_postgres
+from tests.support.services import missing, need_mosquitto, throwaway_postgres
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +73,7 @@ class Broker:
 
 def _start_broker(directory: Path, prefix: str | None = None) -> Mosquitto:
     """A private Mosquitto from the project's config (``prefix``: the topics' prefix)."""
-    try:
-        find_mosquitto()
-    except BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
     server = Mosquitto(directory) if prefix is None else Mosquitto(directory, prefix=prefix)
     server.start()
     return server

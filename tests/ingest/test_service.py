@@ -23,7 +23,7 @@ from host.settings import Settings
 from tests.ingest.conftest import count_events, place, wait_for
 from tests.ingest.pads import SimPad
 from tests.ingest.test_crashes import stream
-from tests.support.services import missing
+from tests.support.services import need_mosquitto
 
 N_CRASH = 200     # per pad, at test_crashes' pace: the stream outlasts the broker's restart
 
@@ -37,10 +37,7 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: Path):
-    try:
-        mosquitto.find_mosquitto()
-    except mosquitto.BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
     http_port, mqtt_port = free_port(), free_port()
     env = {**os.environ, "EVALPAD_DATA_DIR": str(tmp_path / "data"), "EVALPAD_HTTP_PORT": str(http_port),
            "EVALPAD_BROKER_PORT": str(mqtt_port), "EVALPAD_BROKER_BIND": "127.0.0.1"}
@@ -131,10 +128,7 @@ def _kill_if_alive(pid: int) -> None:
 
 @pytest.fixture
 def mosquitto_installed() -> None:
-    try:
-        mosquitto.find_mosquitto()
-    except mosquitto.BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
 
 
 @pytest.mark.slow

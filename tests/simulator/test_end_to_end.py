@@ -19,6 +19,7 @@ from host.models import Event, RejectedMessage
 from simulator import checker, scenario
 from simulator.engine import QUANTUM_MS
 from simulator.run import simulate
+from tests.support.services import need_mosquitto
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -27,21 +28,10 @@ TS_SLACK_MS = 1_000     # the pad stamps the press when its debounce accepts it 
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto
-    from tests.support.services import missing
-
-    try:
-        find_mosquitto()
-    except BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
     work = tmp_path_factory.mktemp("hall")
-    server = Mosquitto(work / "broker")
-    server.start()
-    try:
-        sc = scenario.load("three-days")
-        out = simulate(sc, work / "sim", broker=server)
-    finally:
-        server.stop()
+    sc = scenario.load("three-days")
+    out = simulate(sc, work / "sim")
     return sc, out
 
 

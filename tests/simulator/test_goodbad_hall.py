@@ -27,6 +27,7 @@ from simulator.behaviour import Planner, plan_handling
 from simulator.run import simulate
 from simulator.scenario import GoodBad, parse
 from simulator.truth import Truth, truth_cases, truth_national
+from tests.support.services import need_mosquitto
 
 HOLIDAY_EVE = date(2026, 9, 30)      # 10-01..07 National Day; 10-10 (Saturday) a make-up working day
 
@@ -111,13 +112,7 @@ def test_the_checker_lists_each_difference_in_rates_and_overdue_cases() -> None:
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto
-    from tests.support.services import missing
-
-    try:
-        find_mosquitto()
-    except BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
     sc = scenario.load("goodbad-holiday")
     # Short: two windows, 09-30 .. 10-09 (the holiday's eve, the holiday, two working days after it),
     # on an unpaced clock: ~60 s of CPU here.
@@ -125,12 +120,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> tuple:
         "period": sc.period.model_copy(update={"start": HOLIDAY_EVE, "end": date(2026, 10, 9)}),
         "hall": sc.hall.model_copy(update={"windows": sc.hall.windows[:2]})})
     work = tmp_path_factory.mktemp("goodbad")
-    server = Mosquitto(work / "broker")
-    server.start()
-    try:
-        out = simulate(sc, work / "sim", broker=server)
-    finally:
-        server.stop()
+    out = simulate(sc, work / "sim")
     return sc, out
 
 

@@ -21,6 +21,7 @@ from host.db import make_engine
 from host.models import Event, RejectedMessage
 from simulator import checker, scenario
 from simulator.run import CLOSED_BY, simulate
+from tests.support.services import need_mosquitto
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -32,21 +33,10 @@ MONTH_END = date(2026, 10, 31)             # a Saturday: B01 serves
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto
-    from tests.support.services import missing
-
-    try:
-        find_mosquitto()
-    except BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
     work = tmp_path_factory.mktemp("month")
-    server = Mosquitto(work / "broker")
-    server.start()
-    try:
-        sc = scenario.load("ci-month")
-        out = simulate(sc, work / "sim", broker=server, close=True)
-    finally:
-        server.stop()
+    sc = scenario.load("ci-month")
+    out = simulate(sc, work / "sim", close=True)
     return sc, out
 
 

@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
-from host.broker.mosquitto import BrokerError, Mosquitto, find_mosquitto, free_port
+from host.broker.mosquitto import Mosquitto, free_port
 from host.clock import ManualClock
 from host.db import make_engine, upgrade
 from host.models import DeviceStatus, Event, PadUpdate, Rollout
@@ -28,7 +28,7 @@ from simulator.host_link import accounts_in, pad_accounts, register_hall
 from simulator.pad import RATING_HOLD_MS, SimPad
 from simulator.run import SIM_HOST, HostProcess
 from simulator.shared_clock import SharedClock
-from tests.support.services import missing
+from tests.support.services import need_mosquitto
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -39,10 +39,7 @@ TRIAL_S = 60               # the rollout's default confirmation time on the pad
 
 @pytest.fixture(scope="module")
 def hall(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    try:
-        find_mosquitto()
-    except BrokerError as exc:
-        missing(str(exc))
+    need_mosquitto()
     work = tmp_path_factory.mktemp("ota-hall")
     server = Mosquitto(work / "broker")
     server.write_config()

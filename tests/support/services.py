@@ -27,6 +27,16 @@ def missing(what: str) -> None:
     pytest.skip(what)
 
 
+def need_mosquitto() -> None:
+    """Skip (locally) or fail (CI) a test whose hall needs a Mosquitto this machine lacks."""
+    from host.broker.mosquitto import BrokerError, find_mosquitto
+
+    try:
+        find_mosquitto()
+    except BrokerError as exc:
+        missing(str(exc))
+
+
 def _sqlalchemy_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
