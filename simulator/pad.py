@@ -235,6 +235,7 @@ class SimPad:
         was = self.app.net.connected
         try:
             self.app.step()
+            self._flush()
         except Reboot:
             self._kill_socket()
             self.app = None
@@ -254,6 +255,15 @@ class SimPad:
         elif self.app is not None and was and not self.app.net.connected:
             self.drops += 1
             log.info("%s: connection dropped: %s", self.dev, self.app.net.last_error)
+
+    def _flush(self) -> None:
+        """Send what the step wrote (the socket gathers a packet's pieces; see hal.netsock)."""
+        sock = self.sockets.last if self.sockets is not None else None
+        if sock is not None:
+            try:
+                sock.flush()
+            except OSError as exc:      # the next step's read finds the link down and reconnects
+                log.info("%s: send failed: %r", self.dev, exc)
 
     def run_fine(self, ms: int) -> None:
         """Run the loop at its button-sampling pace for ``ms`` (a level change needs it to debounce)."""

@@ -7,6 +7,12 @@ most ``timeout_s``", so every network call returns or raises OSError within the 
 Under CPython it also supplies the ``read``/``write`` stream methods umqtt uses (CPython
 sockets only have ``recv``/``send``).  ``rx`` counts received bytes: the connection manager
 uses it to see that a keepalive ping was answered.
+
+Under CPython (the simulator, the broker tests) a packet that umqtt writes in 3-5 pieces
+goes out as one ``sendall`` just before the next read (``flush``; the simulator also flushes
+after every loop step), and reads are served from one ``recv`` of what has arrived: one
+system call where there were five, which was most of a simulated hall's time. MicroPython's
+stream sockets are used as they are.
 """
 
 
@@ -15,6 +21,8 @@ from firmware.hal import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing import Any
 
+RECV_CHUNK = 4096   # CPython: what one recv takes of what has arrived
+
 
 class TimeoutSocket:
     def __init__(self, raw: "Any", timeout_s: float) -> None:
@@ -22,6 +30,8 @@ class TimeoutSocket:
         self.timeout_s = timeout_s
         self.rx = 0
         self._stream = hasattr(raw, "read")   # MicroPython sockets are streams
+        self._out = []  # type: list  # CPython: written, not yet sent (see flush)
+        self._in = b""                # CPython: received, not yet read
         raw.settimeout(timeout_s)
 
     def connect(self, addr: object) -> None:
@@ -38,6 +48,7 @@ class TimeoutSocket:
         if self._stream:
             data = self.raw.read(n)
         else:
+            self.flush()
             data = self._recv(n)
         if data:
             self.rx += len(data)
@@ -45,32 +56,50 @@ class TimeoutSocket:
 
     def _recv(self, n: int) -> "bytes | None":
         """CPython: read exactly n bytes (fewer only at EOF); None if non-blocking and empty."""
-        chunks = []
-        got = 0
-        while got < n:
+        buf = self._in
+        while len(buf) < n:
             try:
-                part = self.raw.recv(n - got)
+                part = self.raw.recv(max(RECV_CHUNK, n - len(buf)))
             except BlockingIOError:
-                if got == 0:
+                if not buf:
                     return None
                 # Part of a packet has come: wait for the rest (bounded by the timeout).
                 self.raw.settimeout(self.timeout_s)
                 continue
             if not part:
                 break
-            chunks.append(part)
-            got += len(part)
-        return b"".join(chunks)
+            buf += part
+        self._in = buf[n:]
+        return buf[:n]
 
     def write(self, buf: "bytes | str", n: "int | None" = None) -> int:
         raw = buf.encode() if isinstance(buf, str) else buf   # CPython sockets need bytes
         data = raw if n is None else memoryview(raw)[:n]
         if self._stream:
             return self.raw.write(data)
-        self.raw.sendall(data)
+        self._out.append(bytes(data))
         return len(data)
 
+    def flush(self) -> None:
+        """CPython: send what was written, as one segment (bounded by the timeout)."""
+        if not self._out:
+            return
+        data = b"".join(self._out)
+        self._out = []
+        was = self.raw.gettimeout()
+        if was == 0:                   # umqtt's non-blocking poll: a send must not half-fail
+            self.raw.settimeout(self.timeout_s)
+        try:
+            self.raw.sendall(data)
+        finally:
+            if was == 0:
+                self.raw.settimeout(0)
+
     def close(self) -> None:
+        try:
+            self.flush()               # umqtt's DISCONNECT, written just before
+        except OSError:
+            pass
         try:
             self.raw.close()
         except OSError:
