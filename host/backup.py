@@ -27,6 +27,8 @@ PAGES_PER_STEP = 1024   # copy 4 MiB at a time so the ingest writer is never blo
 class BackupRefused(ServiceError):
     """Backup not done by evalpad"""
 
+    heading = "无法由 evalpad 备份"
+
 
 @dataclass(frozen=True)
 class BackupResult:

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """Base: ``title`` (short), ``detail`` (what is wrong), ``fix`` (what to do about it)."""
+    """Base: ``title`` (short), ``detail`` (what is wrong), ``fix`` (what to do about it).
+
+    ``heading`` is the class's title in Chinese, shown where no title is given (the API's
+    problem ``title``): the docstrings are for developers."""
 
     status = 400
     kind = "bad-request"
+    heading = "请求有误"
 
     def __init__(self, detail: str, fix: str = "", title: str = "") -> None:
         super().__init__(detail)
         self.detail = detail
         self.fix = fix
-        self.title = title or self.__class__.__doc__ or self.kind
+        self.title = title or self.heading
 
     def __str__(self) -> str:
         return f"{self.detail} -- {self.fix}" if self.fix else self.detail
@@ -28,6 +32,7 @@ class NotFound(ServiceError):
 
     status = 404
     kind = "not-found"
+    heading = "未找到"
 
 
 class Conflict(ServiceError):
@@ -35,6 +40,7 @@ class Conflict(ServiceError):
 
     status = 409
     kind = "conflict"
+    heading = "与已保存的内容冲突"
 
 
 class Invalid(ServiceError):
@@ -42,6 +48,7 @@ class Invalid(ServiceError):
 
     status = 422
     kind = "invalid"
+    heading = "填写有误"
 
 
 class Unauthorized(ServiceError):
@@ -49,6 +56,7 @@ class Unauthorized(ServiceError):
 
     status = 401
     kind = "unauthorized"
+    heading = "未登录"
 
 
 class Forbidden(ServiceError):
@@ -56,6 +64,7 @@ class Forbidden(ServiceError):
 
     status = 403
     kind = "forbidden"
+    heading = "无权操作"
 
 
 class Unavailable(ServiceError):
@@ -63,3 +72,4 @@ class Unavailable(ServiceError):
 
     status = 503
     kind = "unavailable"
+    heading = "所需的部件暂不可用"

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import host.backup
+import host.service  # noqa: F401
 from host import errors
 
 HOST = Path(__file__).resolve().parents[1] / "host"
@@ -135,3 +137,16 @@ def test_the_scan_flags_english() -> None:
 def test_every_service_error_is_written_in_chinese() -> None:
     _, english = sites()
     assert not english, f"{len(english)} ServiceError texts without Chinese:\n" + "\n".join(map(str, english))
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls] + [d for c in cls.__subclasses__() for d in _subclasses(c)]
+
+
+def test_every_error_class_heads_its_problem_in_chinese() -> None:
+    """The API's problem ``title`` of an error raised without one is its class's ``heading``:
+    Chinese for every class, not the developers' docstring (issue 12's leftover)."""
+    classes = {c.__name__: c for c in _subclasses(errors.ServiceError)}
+    assert _error_classes(_trees()) <= set(classes)       # every class the scan knows is imported
+    english = {n: c.heading for n, c in classes.items() if not CJK.search(c.heading)}
+    assert not english, english

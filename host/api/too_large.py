@@ -22,10 +22,10 @@ PAGE = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>提�
 def _answer(path: str) -> tuple[bytes, bytes]:
     """(content type, body) for a refused body at ``path``."""
     if path.startswith(("/api/", "/metrics", "/healthz")):
-        problem = {"type": "urn:evalpad:problem:too-large", "title": "Request body too large", "status": 413,
-                   "detail": f"the request body is larger than allowed ({MAX_BODY_BYTES // MB} MiB; "
-                             f"file uploads {MAX_UPLOAD_BODY_BYTES // MB} MiB)",
-                   "fix": "send a smaller body; split a volume file by month", "instance": path}
+        problem = {"type": "urn:evalpad:problem:too-large", "title": "提交的内容太大", "status": 413,
+                   "detail": f"请求体超过上限（{MAX_BODY_BYTES // MB} MiB；上传文件 "
+                             f"{MAX_UPLOAD_BODY_BYTES // MB} MiB）",
+                   "fix": "请精简内容；业务量文件可按月份拆分后分别上传", "instance": path}
         return b"application/problem+json", json.dumps(problem).encode()
     page = PAGE.format(form=MAX_BODY_BYTES // MB, upload=(MAX_UPLOAD_BODY_BYTES - MB) // MB)
     return b"text/html; charset=utf-8", page.encode()

@@ -55,6 +55,8 @@ T = LoginThrottle.__table__  # type: ignore[attr-defined]
 class TooManyTries(ServiceError):
     """Too many failed sign-ins"""
 
+    heading = "登录失败次数过多"
+
     status = 429
     kind = "throttled"
 

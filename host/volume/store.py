@@ -34,6 +34,8 @@ IMPORT, QUEUE, NONE = "import", "queue", "none"
 class VolumeImportError(Invalid):
     """The volume file has errors; nothing was imported"""
 
+    heading = "业务量文件有误，未导入"
+
     def __init__(self, errors: list[RowError], filename: str) -> None:
         self.errors_total = len(errors)
         self.errors = errors[:MAX_ERRORS_SHOWN]

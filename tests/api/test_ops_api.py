@@ -65,5 +65,5 @@ def test_a_bug_is_a_problem_document_not_a_stack_trace(sqlite_api: Api, monkeypa
     client = TestClient(sqlite_api.client.app, raise_server_exceptions=False)
     r = client.get("/api/v1/windows", headers=sqlite_api.auth("admin"))
     assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
-    assert r.json()["detail"] == "the host failed on this request (RuntimeError)"
-    assert "secret internals" not in r.text and "host log" in r.json()["fix"]
+    assert r.json()["detail"] == "主机处理这个请求时出错（RuntimeError）"
+    assert "secret internals" not in r.text and "主机日志" in r.json()["fix"]

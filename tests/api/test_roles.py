@@ -7,6 +7,8 @@ not in the table, or a row whose route is gone, fails ``test_every_route_is_in_t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from host.auth import policy
@@ -323,3 +325,14 @@ def test_admin_manages_tokens_and_disables_users(sqlite_api: Api) -> None:
     assert api.client.post(f"{V1}/auth/logout", headers=api.auth("patrol")).status_code == 204
     assert api.client.get(f"{V1}/auth/me", headers=api.auth("patrol")).status_code == 401
     assert api.client.get(f"{V1}/auth/me", headers=admin).status_code == 200
+
+
+def test_the_frameworks_own_errors_are_said_in_chinese(api) -> None:  # type: ignore[no-untyped-def]
+    """An unknown path, a wrong method and a bad field: problems whose title and fix are Chinese."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for r in (api.client.get(f"{V1}/no-such-thing"), api.client.delete(f"{V1}/auth/login"),
+              api.client.post(f"{V1}/auth/login", json={"user": 1})):
+        body = r.json()
+        assert r.status_code in (404, 405, 422)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert cjk.search(body["title"]) and cjk.search(body["fix"]), body
