@@ -368,6 +368,12 @@ def list_cases(
     return list(session.exec(q.limit(limit)).all())
 
 
+def unfinished(session: Session, window_id: int) -> list[BadReview]:
+    """A window's cases not yet closed, oldest first (what its staff still have to act on)."""
+    q = select(BadReview).where(BadReview.window_id == window_id, BadReview.status != CLOSED)
+    return list(session.exec(q.order_by(col(BadReview.at_ms), col(BadReview.id))).all())
+
+
 def overdue_cases(session: Session, now_ms: int, window_id: int | None = None) -> list[BadReview]:
     """Open cases whose 回访 or 整改 is past its due date and not done."""
     today = local(now_ms).date()

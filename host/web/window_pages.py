@@ -1,4 +1,5 @@
-"""窗口页面: today's timeline and the month so far; staff of that window pause/resume/prompt."""
+"""窗口页面: today's timeline and the month so far; staff of that window pause/resume/prompt,
+report a fault, and record the 整改 of their window's bad reviews (差评, issue 16)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from host.auth import policy
 from host.auth.roles import Role
 from host.clock import Clock, local
 from host.errors import ServiceError
+from host.goodbad import cases
 from host.models.commands import Command
 from host.models.events import Event
 from host.models.liveness import ModeInterval, PowerInterval
@@ -30,6 +32,8 @@ DAY_MS = 86_400_000
 WINDOW_READERS = policy.EVERYONE
 # What a window's staff may do from their desk: what their pad's keys do (host.api.routes.commands).
 DESK_COMMANDS = ("prompt", "pause", "resume")
+# What the window's staff record on its bad-review cases (回访 and 结案 are the management section's).
+CASE_STEPS = {"rectify": "整改", "evidence": "备注"}
 
 
 def desk_actions(state: str) -> tuple[str, ...]:
@@ -146,6 +150,10 @@ def window_page(
     live = snapshot(session, clock, win.id)
     show_month = viewer.can(*policy.MONTH_SCORES)
     month, month_err = _month_json(session, clock, win.id) if show_month else (None, None)
+    own = viewer.role is not Role.STAFF or viewer.principal.window_id == win.id   # staff: their window only
+    can_rectify = viewer.can(*policy.RECTIFY) and own
+    open_cases = cases.unfinished(session, win.id) if can_rectify else []
+    today = local(now).date()
     return render(
         request,
         "window.html",
@@ -159,7 +167,10 @@ def window_page(
         show_month=show_month,
         can_act=bool(pad) and viewer.may_act_on(win.id),
         actions=desk_actions(live[0]["state"] if live else "unconfigured"),
-        can_report=viewer.role is not Role.STAFF or viewer.principal.window_id == win.id,
+        can_report=own,
+        can_rectify=can_rectify,
+        cases=open_cases,
+        late={c.id: cases.lateness(c, today) for c in open_cases},
         today=fmt_time(now, "%Y-%m-%d"),
     )
 
@@ -233,3 +244,33 @@ def report_fault(
     row = faults.report_fault(session, by=viewer.principal.actor, detail=text, now_ms=clock.now_ms(),
                               device_id=pad.device_id if pad else None, window_id=win.id)
     return back(url, ok=f"已报修（报修记录 #{row.id}），信息技术科将尽快处理。")
+
+
+@router.post("/windows/{number}/badreviews/{case_id}", include_in_schema=False)
+def case_step(
+    number: str,
+    case_id: int,
+    session: DB,
+    clock: ClockDep,
+    step: Annotated[str, Form()],
+    text: Annotated[str, Form()],
+    viewer: Annotated[Viewer, Depends(action(*policy.RECTIFY))],
+) -> Response:
+    """整改 or a note on one of this window's 差评 cases, from the window page (audited, R12)."""
+    url = f"/windows/{number}#badreviews"
+    win = fleet.get_window(session, number)
+    if viewer.role is Role.STAFF and viewer.principal.window_id != win.id:
+        raise PageForbidden("窗口工作人员只能处理本窗口的差评。")
+    if step not in CASE_STEPS:
+        return back(url, err="没有这一步骤。")
+    try:
+        case = cases.get_case(session, case_id)
+        if case.window_id != win.id:
+            return back(url, err=f"差评工单 {case_id} 不属于窗口 {number}。")
+        if step == "rectify":
+            cases.rectify(session, clock, case_id, action=text, by=viewer.principal.actor)
+        else:
+            cases.add_evidence(session, clock, case_id, text=text, by=viewer.principal.actor)
+    except ServiceError as exc:
+        return back(url, err=f"{CASE_STEPS[step]}未记录：{exc.detail}")
+    return back(url, ok=f"已记录差评工单 {case_id} 的{CASE_STEPS[step]}，管理科将据此结案。")

@@ -130,3 +130,34 @@ def test_the_month_reports_excel_has_the_rates_and_the_csv_export(site: Site) ->
     assert csv.splitlines()[0].startswith("窗口,评价数") and "全中心,1,0,0.0%,1,100.0%" in csv
     platform = mgmt.get(f"/management/goodbad/export/platform.csv?month={month}").content.decode("utf-8-sig")
     assert "SH-77" in platform
+
+
+def test_the_windows_staff_see_their_open_case_and_record_its_rectification(site: Site) -> None:
+    """Issue 16: a 差评 is rectified by its window; its staff do it on their own window page (no API
+    needed), the step is the service's and audited (R12); another window's page refuses them."""
+    clerk = site.login("clerk")                       # staff of A01
+    page = clerk.get("/windows/A01")
+    assert page.status_code == 200
+    assert 'id="badreviews"' in page.text and "SH-77" in page.text and ">登记整改</button>" in page.text
+    token = csrf_of(clerk, "/windows/A01")
+    r = clerk.post("/windows/A01/badreviews/1", data={"csrf": token, "step": "rectify",
+                                                     "text": "已重新讲解社保转移流程"})
+    assert flash(clerk, r) == "ok"
+    with Session(site.engine) as db:
+        case = db.get(BadReview, 1)
+        assert case is not None and (case.rectify_by, case.status) == ("clerk", "rectified")
+        assert db.exec(select(AuditEntry).where(AuditEntry.action == "badreview.rectify",
+                                                AuditEntry.actor == "clerk")).first() is not None
+    again = clerk.post("/windows/A01/badreviews/1", data={"csrf": token, "step": "rectify", "text": "再次"})
+    assert flash(clerk, again) == "err"              # once only; a note adds to it
+    assert ">登记整改</button>" not in clerk.get("/windows/A01").text
+    # not their window: refused, and the case of A01 cannot be reached through A02's address either
+    assert clerk.post("/windows/A02/badreviews/1", data={"csrf": token, "step": "evidence",
+                                                        "text": "x"}).status_code == 403
+    mgmt = site.login("mgmt")
+    token = csrf_of(mgmt, "/windows/A02")
+    wrong = mgmt.post("/windows/A02/badreviews/1", data={"csrf": token, "step": "evidence", "text": "x"})
+    assert flash(mgmt, wrong) == "err"
+    with Session(site.engine) as db:
+        case = db.get(BadReview, 1)
+        assert case is not None and case.evidence == []
