@@ -13,9 +13,10 @@ from host.broker import accounts
 from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account
 from host.cli.common import fail, load_settings
 from host.cli.fleet import broker_note
+from host.cli.zh import Typer
 from host.errors import Invalid
 
-broker_app = typer.Typer(help="The broker's own files (passwd, acl) for a Mosquitto run by systemd.",
+broker_app = Typer(help="The broker's own files (passwd, acl) for a Mosquitto run by systemd.",
                          no_args_is_help=True)
 
 

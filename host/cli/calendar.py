@@ -11,10 +11,11 @@ import typer
 
 from host.calendar import config
 from host.cli.common import as_day, as_window, clock, fail, open_db
+from host.cli.zh import Typer
 from host.errors import Invalid
 from host.rules.calendar import CalendarMissing, DayKind
 
-calendar_app = typer.Typer(help="Working days, summer schedule, window hours and rule settings (R5).",
+calendar_app = Typer(help="Working days, summer schedule, window hours and rule settings (R5).",
                            no_args_is_help=True)
 By = Annotated[str, typer.Option("--by", help="who makes the change (R12)")]
 Why = Annotated[str, typer.Option("--reason", help="why (R12)")]

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 from host.cli.common import clock, open_db
+from host.cli.zh import Typer
 from host.exports import platform
 
-export_app = typer.Typer(
+export_app = Typer(
     help="Exports for other systems (the provincial 好差评 platform).", no_args_is_help=True
 )
 

@@ -16,12 +16,13 @@ from sqlmodel import col, func, select
 from host import corrections, fleet
 from host.broker import accounts
 from host.cli.common import AllOpt, Reason, WindowOpt, actor, as_moment, clock, engine_of, open_db, when
+from host.cli.zh import Typer
 from host.clock import TIME_FORMS
 from host.ingest.replay import replay_request
 from host.models.events import RejectedMessage
 
-window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
-device_app = typer.Typer(
+window_app = Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
+device_app = Typer(
     help="Pads (评价器): add (with broker account), list, assign, correct, unassign, retire.",
     no_args_is_help=True)
 SinceOpt = Annotated[str | None, typer.Option(

@@ -27,13 +27,14 @@ from host.cli.reports import month_app, report_app
 from host.cli.review import faults_app, violations_app, volume_app, waive_app
 from host.cli.simulator import demo, simulate
 from host.cli.users import token_app, user_app
+from host.cli.zh import Typer
 from host.db import upgrade
 from host.service import HostStartError, run
 from protocol import spec
 
-app = typer.Typer(help="evalpad: evaluation pads (评价器) and the host that scores each window.",
+app = Typer(help="evalpad: evaluation pads (评价器) and the host that scores each window.",
                   no_args_is_help=True)
-db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)
+db_app = Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)
 
 
 @app.callback()

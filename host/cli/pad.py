@@ -9,12 +9,13 @@ import typer
 
 from host.broker.mosquitto import set_password
 from host.cli.common import fail
+from host.cli.zh import Typer
 from host.provision import build as builder
 from host.provision import identity, padfs
 from host.provision.rawrepl import ANSWER_TIMEOUT_S, BAUD, RawRepl, ReplError, open_port
 from protocol import spec
 
-pad_app = typer.Typer(help="Pads over USB: build the firmware, write a pad's identity, deploy.",
+pad_app = Typer(help="Pads over USB: build the firmware, write a pad's identity, deploy.",
                       no_args_is_help=True)
 
 PROGRAM_DIRS = ["/lib/" + top for top in builder.SOURCES]   # what deploy owns on the pad

@@ -10,11 +10,12 @@ import typer
 from sqlmodel import col, select
 
 from host.cli.common import actor, clock, engine_of, open_db, when
+from host.cli.zh import Typer
 from host.ingest.replay import replay_request
 from host.labels import REJECT_CODE
 from host.models.events import RejectedMessage
 
-rejected_app = typer.Typer(help="拒收与暂存的消息（原样保存）：查看、修复原因后重放。", no_args_is_help=True)
+rejected_app = Typer(help="拒收与暂存的消息（原样保存）：查看、修复原因后重放。", no_args_is_help=True)
 
 
 DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="评价器编号")]

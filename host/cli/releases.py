@@ -13,12 +13,13 @@ from typing import Annotated
 import typer
 
 from host.cli.common import actor, clock, fail, open_db, when
+from host.cli.zh import Typer
 from host.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 from host.releases import rollout, store
 from host.releases.build import build_release
 from host.releases.manifest import ManifestError
 
-fleet_app = typer.Typer(help="全部评价器的程序更新（空中升级）：update / status / stop。",
+fleet_app = Typer(help="全部评价器的程序更新（空中升级）：update / status / stop。",
                         no_args_is_help=True)
 By = Annotated[str, typer.Option("--by", help="谁（记入审计记录，R12）；默认 cli:<系统用户>")]
 

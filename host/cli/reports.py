@@ -16,6 +16,7 @@ from rich.table import Table
 from host import exports, fleet
 from host.cli.common import as_month, as_period, as_window, clock, open_db, output_format
 from host.cli.tables import fitted
+from host.cli.zh import Typer
 from host.clock import local
 from host.errors import ServiceError
 from host.rules.score import shown
@@ -24,8 +25,8 @@ from host.scoring.periods import period_view
 from host.scoring.serialize import frac
 from host.scoring.view import MonthView, view_json
 
-report_app = typer.Typer(help="Monthly, quarterly and annual reports (R2-R5, R8-R10).", no_args_is_help=True)
-month_app = typer.Typer(help="Close and reopen a month (R11).", no_args_is_help=True)
+report_app = Typer(help="Monthly, quarterly and annual reports (R2-R5, R8-R10).", no_args_is_help=True)
+month_app = Typer(help="Close and reopen a month (R11).", no_args_is_help=True)
 
 By = Annotated[str, typer.Option("--by", help="who makes the change (R12)")]
 Why = Annotated[str, typer.Option("--reason", help="why (R12)")]

@@ -32,19 +32,20 @@ from host.cli.common import (
     output_format,
     when,
 )
+from host.cli.zh import Typer
 from host.clock import TIME_FORMS
 from host.errors import Invalid
 from host.models.review import ViolationDecision
 from host.rules.month_span import month_span
 from host.rules.types import Span
 
-volume_app = typer.Typer(help="Monthly volume 业务受理量 (R3): import the business system's export.",
+volume_app = Typer(help="Monthly volume 业务受理量 (R3): import the business system's export.",
                          no_args_is_help=True)
-violations_app = typer.Typer(
+violations_app = Typer(
     help="Procedural violations (R6): detect, report, list, confirm, dismiss, export.", no_args_is_help=True)
-faults_app = typer.Typer(help="The IT fault log 报修记录 (R7): sync, report, ack, resolve, summary, export.",
+faults_app = Typer(help="The IT fault log 报修记录 (R7): sync, report, ack, resolve, summary, export.",
                          no_args_is_help=True)
-waive_app = typer.Typer(help="Management waivers of single deductions (R8).", no_args_is_help=True)
+waive_app = Typer(help="Management waivers of single deductions (R8).", no_args_is_help=True)
 
 Format = Annotated[str, typer.Option("--format", "-f", help="csv or xlsx")]
 StatusOpt = Annotated[str | None, typer.Option(help="open|confirmed|dismissed|withdrawn")]

@@ -20,13 +20,14 @@ from host.auth.users import (
     window_numbers_of,
 )
 from host.cli.common import Reason, WindowOpt, actor, clock, fail, open_db, when
+from host.cli.zh import Typer
 from host.errors import Invalid
 from host.labels import ROLE
 from host.models.fleet import Window
 from host.models.users import ApiToken
 
-user_app = typer.Typer(help="Users and their roles: add, list.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens for machine clients (e.g. the queue system).", no_args_is_help=True)
+user_app = Typer(help="Users and their roles: add, list.", no_args_is_help=True)
+token_app = Typer(help="API tokens for machine clients (e.g. the queue system).", no_args_is_help=True)
 
 
 @user_app.command("add")
