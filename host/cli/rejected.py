@@ -22,7 +22,7 @@ DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="评价器
 CodeOpt = Annotated[str | None, typer.Option("--code", "-c", help="原因代码，如 bad_field")]
 AllOpt = Annotated[bool, typer.Option("--all", help="包括已重放的")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="最多显示条数（最新的）")]
-IdsArg = Annotated[list[int] | None, typer.Argument(help="消息编号（见 list）")]
+IdsArg = Annotated[list[int] | None, typer.Argument(help="消息编号（见 `list`）")]
 ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="修复了什么（记入审计，R12）")]
 
 
