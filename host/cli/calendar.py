@@ -131,7 +131,7 @@ def calendar_window_day(number: Annotated[str, typer.Argument(help="窗口号，
 def calendar_setting(key: Annotated[str, typer.Argument(help="设置项：" + " | ".join(config.DEFAULTS))],
                      value: Annotated[str, typer.Argument(help="新的值")],
                      by: By, reason: Why) -> None:
-    """修改规则设置：grace_ms（R5）、min_interval_ms（R6）、placard_categories（R5a）。"""
+    """修改一项规则设置，如 grace_ms（R5）、min_interval_ms（R6）、placard_categories（R5a）。"""
     with open_db() as (_, session):
         config.set_setting(session, clock(), key, value, by=by, reason=reason)
     typer.echo(f"{key} = {value}")

@@ -44,7 +44,7 @@ def user_add(name: Annotated[str, typer.Argument(help="用户名")],
                      + "、".join(f"{r.value}（{ROLE[r.value]}）" for r in Role)))
     password = None
     if not token_only:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码")
     with open_db() as (_, session):
         create_user(session, name=name, role=role, password=password, clock=clock(), actor=actor(),
                     window_number=window, reason=reason)

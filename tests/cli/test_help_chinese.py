@@ -96,3 +96,25 @@ def test_every_help_is_chinese() -> None:
             if words := english_left(line, names):
                 found.append(f"evalpad {' '.join(path)} --help: {line.strip()}  <- {' '.join(words)}")
     assert not found, f"{len(found)} help line(s) with English words:\n" + "\n".join(found)
+
+
+def test_usage_errors_are_chinese() -> None:
+    """A person's slip (no such command or option, a missing or bad value) is said in Chinese too."""
+    cases = [
+        (["windo"], "没有命令 'windo'。是不是要用 'window'？"),
+        (["window", "list", "--bogus"], "没有选项 --bogus。"),
+        (["window", "add"], "缺少参数 'number'。"),
+        (["token", "create"], "缺少选项 '--user' / '-u'。"),
+        (["token", "create", "-u", "a", "--days", "x"], "'--days' 的值无效：应当是整数。"),
+        (["token", "create", "-u", "a", "--days", "0"], "'--days' 的值无效：应当不小于 1。"),
+        (["report", "month", "2026-10", "--format"], "选项 --format 后面要写值。"),
+    ]
+    for args, said in cases:
+        result = runner.invoke(app, args, prog_name="evalpad", env=WIDE)
+        assert result.exit_code == 2, (args, result.output)
+        assert said in result.output, (args, result.output)
+        if args != ["report", "month", "2026-10", "--format"]:   # raised before the command has a context
+            assert "用法： evalpad" in result.output and "查看帮助：evalpad" in result.output, result.output
+        names = frozenset(args) | {"number"}          # the commands typed and window add's argument
+        left = [w for line in result.output.splitlines() for w in english_left(line, names)]
+        assert not left, result.output
