@@ -38,7 +38,7 @@ def clock() -> Clock:
 
 # Options several commands take, spelt the same everywhere.
 Reason = Annotated[str, typer.Option("--reason", "-r", help="原因（记入审计记录，R12）。")]
-By = Annotated[str | None, typer.Option("--by", help="决定人（默认 `cli:<系统用户>`，R12）")]
+By = Annotated[str | None, typer.Option("--by", help="操作人（默认 `cli:<系统用户>`，R12）")]
 WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="窗口号，如 A07")]
 Window = Annotated[str, typer.Option("--window", "-w", help="窗口号，如 A07")]
 MonthOpt = Annotated[str | None, typer.Option("--month", "-m", help="月份 YYYY-MM，如 2026-10")]

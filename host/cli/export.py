@@ -24,8 +24,9 @@ def export_platform(
     fmt: Annotated[str, typer.Option("--format", "-f", help="格式：json|csv")] = "json",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（默认输出到屏幕）")] = None,
 ) -> None:
-    """导出 PERIOD 内的每条评价：办件编号、事项、渠道、等级、时间、窗口、部门和工作人员
-    （字段说明和样例见 docs/platform-export.md）。"""
+    """导出 PERIOD 内的每条评价：办件编号、事项、渠道、等级、时间、窗口、部门和工作人员。
+
+    字段说明和样例见 docs/platform-export.md。"""
     with open_db() as (_, session):
         data, name = platform.export(session, period, fmt, clock().now_ms())
     if out is None:

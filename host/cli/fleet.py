@@ -124,7 +124,7 @@ def device_correct(
         moves: Annotated[list[str], typer.Argument(help="每台移动过的评价器写 PAD=WINDOW（PAD=- 表示"
                                                         "不在任何窗口），如对调时写 w06=W07 w07=W06")],
         at: Annotated[str, typer.Option("--at", help=f"实际移动的时间：{TIME_FORMS}")],
-        reason: Annotated[str, typer.Option("--reason", "-r", help="发生了什么（必填，R12）")],
+        reason: Annotated[str, typer.Option("--reason", "-r", help="发生了什么（R12）")],
         preview: Annotated[bool, typer.Option("--preview", help="只显示会改变什么，不保存")]
         = False) -> None:
     """事后按实际时间补记评价器的移动（R10）：事件按更正后的历史归属窗口。"""

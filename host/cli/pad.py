@@ -54,7 +54,7 @@ def provision_cmd(
     mqtt_password: str = typer.Option(None, help="评价器的消息代理密码（默认自动生成）"),
     prefix: str = typer.Option(spec.PREFIX, help="主题前缀"),
     ntp_host: str = typer.Option(identity.DEFAULT_NTP, help="校时（NTP）服务器"),
-    window: str = typer.Option(None, help="评价器所在窗口（主机下发前先显示这个）"),
+    window: str = typer.Option(None, help="评价器所在窗口（主机下发窗口信息之前，评价器先显示这个）"),
     layout: str = typer.Option("two", help="评价按键：`two`（满意/不满意）或 `five`（五级，好差评）"),
     reason_s: int = typer.Option(15, help="五级按键时，差评后显示原因选项的秒数（0 为不显示）"),
     broker_passwords: Annotated[Path | None, typer.Option(
