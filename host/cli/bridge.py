@@ -39,8 +39,8 @@ def bridge(
         raise typer.BadParameter(str(exc))
     secret = url.password or password
     if not secret:
-        raise typer.BadParameter(f"no password for pad {dev}: put it in --mqtt-url "
-                                 f"(mqtt://{dev}:PASSWORD@host:1883), --password or {PASSWORD_ENV}")
+        raise typer.BadParameter(f"评价器 {dev} 没有密码：写进 --mqtt-url（mqtt://{dev}:PASSWORD@host:1883），"
+                                 f"或用 --password 或 {PASSWORD_ENV} 给出")
     target = MqttTarget(url.host, url.port, url.username or dev, secret)
     relay = SerialBridge(port, dev, target, prefix)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())

@@ -121,6 +121,12 @@ class _Chinese:
             raise chinese(e) from None
         return context
 
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except click_errors.UsageError as e:       # e.g. a typer.BadParameter raised by a command
+            raise chinese(e) from None
+
 
 class ZhCommand(_Chinese, TyperCommand):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
