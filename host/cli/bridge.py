@@ -18,18 +18,18 @@ PASSWORD_ENV = "EVALPAD_PAD_PASSWORD"
 
 
 def bridge(
-    port: str = typer.Option(..., "--port", help="Serial port of the pad, e.g. /dev/ttyUSB0 or COM3."),
-    dev: str = typer.Option(..., "--dev", help="The pad's device id (its broker username)."),
+    port: str = typer.Option(..., "--port", help="评价器的串口，如 /dev/ttyUSB0 或 COM3。"),
+    dev: str = typer.Option(..., "--dev", help="评价器编号（即它在消息代理的用户名）。"),
     mqtt_url: str = typer.Option(DEFAULT_URL, "--mqtt-url", envvar="EVALPAD_BRIDGE_MQTT_URL",
-                                 help="The broker as mqtt://host:port, optionally with the pad's "
-                                 "credentials: mqtt://DEV:PASSWORD@host:port."),
+                                 help="消息代理地址 `mqtt://host:port`，可带评价器的账号密码："
+                                 "`mqtt://DEV:PASSWORD@host:port`。"),
     password: str | None = typer.Option(None, "--password", envvar=PASSWORD_ENV,
-                                        help="The pad's broker password (from `evalpad device add`), "
-                                        "if not in the URL."),
-    prefix: str = typer.Option(spec.PREFIX, "--prefix", envvar="EVALPAD_MQTT_PREFIX"),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+                                        help="评价器的消息代理密码（见 `evalpad device add`），"
+                                        "地址里没写时用。"),
+    prefix: str = typer.Option(spec.PREFIX, "--prefix", envvar="EVALPAD_MQTT_PREFIX", help="主题前缀"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="显示详细日志"),
 ) -> None:
-    """Relay a pad wired over USB serial to MQTT (串口桥), reconnecting when the cable is pulled."""
+    """串口桥：把用 USB 串口连接的评价器转接到 MQTT，拔线后自动重连。"""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -39,8 +39,8 @@ def bridge(
         raise typer.BadParameter(str(exc))
     secret = url.password or password
     if not secret:
-        raise typer.BadParameter(f"no password for pad {dev}: put it in --mqtt-url "
-                                 f"(mqtt://{dev}:PASSWORD@host:1883), --password or {PASSWORD_ENV}")
+        raise typer.BadParameter(f"评价器 {dev} 没有密码：写进 --mqtt-url（mqtt://{dev}:PASSWORD@host:1883），"
+                                 f"或用 --password 或 {PASSWORD_ENV} 给出")
     target = MqttTarget(url.host, url.port, url.username or dev, secret)
     relay = SerialBridge(port, dev, target, prefix)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())

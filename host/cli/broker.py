@@ -13,22 +13,23 @@ from host.broker import accounts
 from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account
 from host.cli.common import fail, load_settings
 from host.cli.fleet import broker_note
+from host.cli.zh import Typer
 from host.errors import Invalid
 
-broker_app = typer.Typer(help="The broker's own files (passwd, acl) for a Mosquitto run by systemd.",
+broker_app = Typer(help="由 systemd 运行的 Mosquitto 所用的账号文件（`passwd`、`acl`）。",
                          no_args_is_help=True)
 
 
 @broker_app.command("host-account")
 def broker_host_account(
     instance: Annotated[str | None, typer.Argument(
-        help="the instance's name, e.g. host-2 (default: EVALPAD_INSTANCE, host-1)")] = None,
-    port: Annotated[int, typer.Option("--port", help="the broker's loopback listener")] = 1883,
+        help="主机实例名，如 host-2（默认取 EVALPAD_INSTANCE，即 host-1）")] = None,
+    port: Annotated[int, typer.Option("--port", help="消息代理在本机回环地址上的端口")] = 1883,
     env_file: Annotated[Path | None, typer.Option(
-        "--env-file", help="write EVALPAD_INSTANCE and EVALPAD_MQTT_URL to this file (mode 0600) "
-        "instead of printing the password")] = None,
+        "--env-file", help="把 EVALPAD_INSTANCE 和 EVALPAD_MQTT_URL 写入此文件（权限 0600），"
+        "不在屏幕上显示密码")] = None,
 ) -> None:
-    """Create (or replace) a host instance's broker account: user = client id = instance (host-1, …)."""
+    """创建（或替换）主机实例的消息代理账号：用户名 = 客户端编号 = 实例名（host-1 等）。"""
     settings = load_settings()
     name = instance or settings.instance
     if not is_host_account(name):

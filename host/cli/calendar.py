@@ -11,18 +11,19 @@ import typer
 
 from host.calendar import config
 from host.cli.common import as_day, as_window, clock, fail, open_db
+from host.cli.zh import Typer
 from host.errors import Invalid
 from host.rules.calendar import CalendarMissing, DayKind
 
-calendar_app = typer.Typer(help="Working days, summer schedule, window hours and rule settings (R5).",
+calendar_app = Typer(help="工作日、夏令时作息、窗口服务时间和规则设置（R5）。",
                            no_args_is_help=True)
-By = Annotated[str, typer.Option("--by", help="who makes the change (R12)")]
-Why = Annotated[str, typer.Option("--reason", help="why (R12)")]
+By = Annotated[str, typer.Option("--by", help="修改人（R12）")]
+Why = Annotated[str, typer.Option("--reason", help="原因（R12）")]
 
 
 @calendar_app.command("show")
-def calendar_show(year: Annotated[int, typer.Argument(help="e.g. 2027")]) -> None:
-    """Working days, the operator's entries, the summer schedule and rule settings of a year (R5)."""
+def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2027")]) -> None:
+    """查看某年的工作日、人工录入的日期、夏令时作息和规则设置（R5）。"""
     with open_db() as (_, session):
         cfg = config.load_config(session)
         entries = config.calendar_entries(session, year)
@@ -63,9 +64,10 @@ def _year_days(year: int) -> Iterator[date]:
 
 
 @calendar_app.command("set")
-def calendar_set(days: Annotated[list[str], typer.Argument(help="dates YYYY-MM-DD, then working|off|clear")],
+def calendar_set(days: Annotated[list[str], typer.Argument(
+                     help="日期 YYYY-MM-DD（可多个），最后写 working|off|clear")],
                  by: By, reason: Why) -> None:
-    """Enter dates as working (调休 make-up day) or off (holiday), or clear the entry (R5)."""
+    """把日期录入为上班（调休补班，`working`）或休息（节假日，`off`），或清除录入（`clear`）（R5）。"""
     if len(days) < 2 or days[-1] not in ("working", "off", "clear"):
         raise fail(Invalid("请先写一个或几个日期，再写 working（上班）、off（休息）或 clear（清除）",
                            "例如 evalpad calendar set 2027-02-06 working --by 姓名 --reason 原因"))
@@ -77,27 +79,32 @@ def calendar_set(days: Annotated[list[str], typer.Argument(help="dates YYYY-MM-D
 
 
 @calendar_app.command("year")
-def calendar_year(year: int, by: By, reason: Why) -> None:
-    """Declare a year's holidays and make-up days entered; its other dates follow Mon-Fri (R5)."""
+def calendar_year(year: Annotated[int, typer.Argument(help="年份，如 2027")], by: By, reason: Why) -> None:
+    """声明某年的节假日和调休已录入完毕；其余日期按周一至周五上班（R5）。"""
     with open_db() as (_, session):
         config.declare_year(session, clock(), year, by=by, reason=reason)
     typer.echo(f"{year} declared: dates without an entry follow the ordinary week")
 
 
 @calendar_app.command("summer")
-def calendar_summer(year: int, start: str, end: str, by: By, reason: Why) -> None:
-    """Set the summer schedule (夏令时, afternoon from 13:30) of a year: START END inclusive (R5)."""
+def calendar_summer(year: Annotated[int, typer.Argument(help="年份，如 2027")],
+                    start: Annotated[str, typer.Argument(help="开始日期 YYYY-MM-DD（含）")],
+                    end: Annotated[str, typer.Argument(help="结束日期 YYYY-MM-DD（含）")],
+                    by: By, reason: Why) -> None:
+    """设置某年的夏令时作息（下午 13:30 起）：从开始日期到结束日期，两头都含（R5）。"""
     with open_db() as (_, session):
         config.set_summer(session, clock(), year, as_day(start), as_day(end), by=by, reason=reason)
     typer.echo(f"summer schedule {year}: {start} .. {end}")
 
 
 @calendar_app.command("window")
-def calendar_window(number: str, by: By, reason: Why,
-                    noon_duty: Annotated[str, typer.Option(help="weekdays 0-6 (0 = Monday), e.g. 0,2")] = "",
-                    saturday: Annotated[str, typer.Option(help="Saturday hours, e.g. 09:00-12:00")] = "",
-                    closed_weekdays: Annotated[str, typer.Option(help="weekdays not staffed")] = "") -> None:
-    """A window's noon duty weekdays, Saturday service hours and closed weekdays (R5)."""
+def calendar_window(number: Annotated[str, typer.Argument(help="窗口号，如 A07")], by: By, reason: Why,
+                    noon_duty: Annotated[str, typer.Option(
+                        help="中午值班的星期，0-6（0 为星期一），如 0,2")] = "",
+                    saturday: Annotated[str, typer.Option(help="星期六服务时间，如 09:00-12:00")] = "",
+                    closed_weekdays: Annotated[str, typer.Option(
+                        help="不开窗的星期，0-6（0 为星期一）")] = "") -> None:
+    """设置窗口的中午值班日、星期六服务时间和不开窗的星期（R5）。"""
     with open_db() as (_, session):
         wid = as_window(session, number)
         config.set_window_schedule(session, clock(), wid, noon_duty_weekdays=noon_duty,
@@ -107,11 +114,13 @@ def calendar_window(number: str, by: By, reason: Why,
 
 
 @calendar_app.command("window-day")
-def calendar_window_day(number: str, day: str,
-                        kind: Annotated[str, typer.Argument(help="closed or noon_duty")], by: By, reason: Why,
-                        remove: Annotated[bool, typer.Option("--remove", help="undo the mark")] = False,
+def calendar_window_day(number: Annotated[str, typer.Argument(help="窗口号，如 A07")],
+                        day: Annotated[str, typer.Argument(help="日期 YYYY-MM-DD")],
+                        kind: Annotated[str, typer.Argument(help="类型：closed|noon_duty")],
+                        by: By, reason: Why,
+                        remove: Annotated[bool, typer.Option("--remove", help="撤销这个标记")] = False,
                         ) -> None:
-    """Mark one date of a window as closed (not staffed) or noon duty (R5)."""
+    """把窗口的某一天标为不开窗（`closed`）或中午值班（`noon_duty`）（R5）。"""
     with open_db() as (_, session):
         wid = as_window(session, number)
         config.set_window_day(session, clock(), wid, as_day(day), kind, not remove, by=by, reason=reason)
@@ -119,9 +128,10 @@ def calendar_window_day(number: str, day: str,
 
 
 @calendar_app.command("setting")
-def calendar_setting(key: Annotated[str, typer.Argument(help=", ".join(config.DEFAULTS))], value: str,
+def calendar_setting(key: Annotated[str, typer.Argument(help="设置项：" + " | ".join(config.DEFAULTS))],
+                     value: Annotated[str, typer.Argument(help="新的值")],
                      by: By, reason: Why) -> None:
-    """Change a rule setting: grace_ms (R5), min_interval_ms (R6), placard_categories (R5a)."""
+    """修改一项规则设置，如 grace_ms（R5）、min_interval_ms（R6）、placard_categories（R5a）。"""
     with open_db() as (_, session):
         config.set_setting(session, clock(), key, value, by=by, reason=reason)
     typer.echo(f"{key} = {value}")

@@ -37,14 +37,14 @@ def clock() -> Clock:
 
 
 # Options several commands take, spelt the same everywhere.
-Reason = Annotated[str, typer.Option("--reason", "-r", help="Why (kept in the audit trail, R12).")]
-By = Annotated[str | None, typer.Option("--by", help="who decides (default cli:<os user>, R12)")]
-WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="window number, e.g. A07")]
-Window = Annotated[str, typer.Option("--window", "-w", help="window number, e.g. A07")]
-MonthOpt = Annotated[str | None, typer.Option("--month", "-m", help="YYYY-MM, e.g. 2026-10")]
-Month = Annotated[str, typer.Option("--month", "-m", help="YYYY-MM, e.g. 2026-10")]
-DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="pad device id")]
-AllOpt = Annotated[bool, typer.Option("--all", help="include retired ones")]
+Reason = Annotated[str, typer.Option("--reason", "-r", help="原因（记入审计记录，R12）。")]
+By = Annotated[str | None, typer.Option("--by", help="操作人（默认 `cli:<系统用户>`，R12）")]
+WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="窗口号，如 A07")]
+Window = Annotated[str, typer.Option("--window", "-w", help="窗口号，如 A07")]
+MonthOpt = Annotated[str | None, typer.Option("--month", "-m", help="月份 YYYY-MM，如 2026-10")]
+Month = Annotated[str, typer.Option("--month", "-m", help="月份 YYYY-MM，如 2026-10")]
+DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="评价器编号")]
+AllOpt = Annotated[bool, typer.Option("--all", help="包括已停用的")]
 
 
 def say_error(detail: str, fix: str = "") -> None:

@@ -7,8 +7,9 @@ import typer
 
 from host import counts
 from host.cli.common import By, Reason, actor, clock, open_db
+from host.cli.zh import Typer
 
-counts_app = typer.Typer(help="每日评价计数（按窗口、按日，由数据库随事件写入维护）：核对、重算。",
+counts_app = Typer(help="每日评价计数（按窗口、按日，由数据库随事件写入维护）：核对、重算。",
                          no_args_is_help=True)
 SHOWN = 20                 # differences listed; the rest are counted
 

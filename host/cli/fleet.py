@@ -16,17 +16,22 @@ from sqlmodel import col, func, select
 from host import corrections, fleet
 from host.broker import accounts
 from host.cli.common import AllOpt, Reason, WindowOpt, actor, as_moment, clock, engine_of, open_db, when
+from host.cli.zh import Typer
 from host.clock import TIME_FORMS
 from host.ingest.replay import replay_request
 from host.models.events import RejectedMessage
 
-window_app = typer.Typer(help="Windows (窗口): add, list, retire.", no_args_is_help=True)
-device_app = typer.Typer(
-    help="Pads (评价器): add (with broker account), list, assign, correct, unassign, retire.",
+window_app = Typer(help="窗口：添加、列出、停用。", no_args_is_help=True)
+device_app = Typer(
+    help="评价器：登记（含消息代理账号）、列出、分配、更正、撤下、停用。",
     no_args_is_help=True)
 SinceOpt = Annotated[str | None, typer.Option(
-    "--since", help="backdate the assignment, e.g. '2026-11-25 08:00' (Asia/Shanghai), only into a gap "
-    "of the record: for a pad that sent events before it was registered")]
+    "--since", help="把分配时间往前补，如 '2026-11-25 08:00'（北京时间），只能补到记录的空档里："
+    "用于登记前就已发送事件的评价器")]
+
+
+DeviceArg = Annotated[str, typer.Argument(help="评价器编号，如 qp-0107")]
+NumberArg = Annotated[str, typer.Argument(help="窗口号，如 A07")]
 
 
 def broker_note(broker_dir: Path, external: bool = False) -> None:
@@ -37,11 +42,13 @@ def broker_note(broker_dir: Path, external: bool = False) -> None:
 # -- windows ---------------------------------------------------------------------------------
 
 @window_app.command("add")
-def window_add(number: str, name: Annotated[str, typer.Option("--name", help="e.g. 公安分局出入境")],
-               department: Annotated[str, typer.Option("--department")] = "",
-               category: Annotated[str, typer.Option("--category", help="e.g. police_traffic")] = "general",
+def window_add(number: NumberArg,
+               name: Annotated[str, typer.Option("--name", help="窗口名称，如 公安分局出入境")],
+               department: Annotated[str, typer.Option("--department", help="所属部门")] = "",
+               category: Annotated[str, typer.Option(
+                   "--category", help="窗口类别：general|police_traffic")] = "general",
                reason: Reason = "") -> None:
-    """Add a window (number as printed on the counter, e.g. A07)."""
+    """添加窗口（窗口号与柜台上标的一致，如 A07）。"""
     with open_db() as (_, session):
         win = fleet.add_window(session, number=number, name=name, department=department, category=category,
                                clock=clock(), actor=actor(), reason=reason)
@@ -50,7 +57,7 @@ def window_add(number: str, name: Annotated[str, typer.Option("--name", help="e.
 
 @window_app.command("list")
 def window_list(all_: AllOpt = False) -> None:
-    """List windows and the pad on each."""
+    """列出窗口及各窗口上的评价器。"""
     with open_db() as (_, session):
         for w in fleet.list_windows(session, include_retired=all_):
             pad = fleet.current_device(session, w)
@@ -59,8 +66,8 @@ def window_list(all_: AllOpt = False) -> None:
 
 
 @window_app.command("retire")
-def window_retire(number: str, reason: Reason = "") -> None:
-    """Take a window out of service (its history stays)."""
+def window_retire(number: NumberArg, reason: Reason = "") -> None:
+    """停用窗口（历史记录保留）。"""
     with open_db() as (_, session):
         fleet.retire_window(session, number=number, clock=clock(), actor=actor(), reason=reason)
         typer.echo(f"window {number} retired")
@@ -69,9 +76,10 @@ def window_retire(number: str, reason: Reason = "") -> None:
 # -- devices ------------------------------------------------------------------------------------
 
 @device_app.command("add")
-def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, typer.Option("--label")] = "",
+def device_add(device_id: DeviceArg, window: WindowOpt = None,
+               label: Annotated[str, typer.Option("--label", help="备注标签")] = "",
                since: SinceOpt = None, reason: Reason = "") -> None:
-    """Register a pad, create its broker account and print its credentials (once)."""
+    """登记评价器，创建它的消息代理账号并显示账号密码（只显示一次）。"""
     with open_db() as (settings, session):
         broker_dir = settings.data_dir / "broker"
         _, password = fleet.register_pad(session, device_id=device_id, window_number=window, label=label,
@@ -91,7 +99,7 @@ def device_add(device_id: str, window: WindowOpt = None, label: Annotated[str, t
 
 @device_app.command("list")
 def device_list(all_: AllOpt = False) -> None:
-    """List pads with the window each sits on."""
+    """列出评价器及各自所在的窗口。"""
     with open_db() as (_, session):
         for v in fleet.list_devices(session, include_retired=all_):
             where = v.window.number if v.window else "-"
@@ -101,9 +109,10 @@ def device_list(all_: AllOpt = False) -> None:
 
 
 @device_app.command("assign")
-def device_assign(device_id: str, window: Annotated[str, typer.Option("--window", "-w")],
+def device_assign(device_id: DeviceArg,
+                  window: Annotated[str, typer.Option("--window", "-w", help="窗口号，如 A07")],
                   since: SinceOpt = None, reason: Reason = "") -> None:
-    """Put a pad on a window from now on (R10); the pad already there is taken off."""
+    """从现在起把评价器分配到窗口（R10）；该窗口原有的评价器随之撤下。"""
     with open_db() as (_, session):
         a = fleet.assign(session, device_id=device_id, window_number=window, clock=clock(), actor=actor(),
                          reason=reason, since_ms=as_moment(since, "--since"))
@@ -112,13 +121,13 @@ def device_assign(device_id: str, window: Annotated[str, typer.Option("--window"
 
 @device_app.command("correct")
 def device_correct(
-        moves: Annotated[list[str], typer.Argument(help="PAD=WINDOW for each pad that moved (PAD=-: onto no "
-                                                        "window), e.g. w06=W07 w07=W06 for an exchange")],
-        at: Annotated[str, typer.Option("--at", help=f"when they really moved: {TIME_FORMS}")],
-        reason: Annotated[str, typer.Option("--reason", "-r", help="what happened (required, R12)")],
-        preview: Annotated[bool, typer.Option("--preview", help="show what would change, store nothing")]
+        moves: Annotated[list[str], typer.Argument(help="每台移动过的评价器写 PAD=WINDOW（PAD=- 表示"
+                                                        "不在任何窗口），如对调时写 w06=W07 w07=W06")],
+        at: Annotated[str, typer.Option("--at", help=f"实际移动的时间：{TIME_FORMS}")],
+        reason: Annotated[str, typer.Option("--reason", "-r", help="发生了什么（R12）")],
+        preview: Annotated[bool, typer.Option("--preview", help="只显示会改变什么，不保存")]
         = False) -> None:
-    """Record a pad move after the fact at its real time (R10): events follow the corrected history."""
+    """事后按实际时间补记评价器的移动（R10）：事件按更正后的历史归属窗口。"""
     with open_db() as (settings, session):
         at_ms = as_moment(at, "--at")
         assert at_ms is not None
@@ -150,8 +159,9 @@ def device_correct(
 
 
 @device_app.command("corrections")
-def device_corrections(device: Annotated[str | None, typer.Option("--device", "-d")] = None) -> None:
-    """The assignment corrections recorded, newest first (who, when, why, what moved)."""
+def device_corrections(
+        device: Annotated[str | None, typer.Option("--device", "-d", help="只看这台评价器")] = None) -> None:
+    """已记录的分配更正，最新的在前（谁、何时、为何、移动了什么）。"""
     with open_db() as (_, session):
         for c in corrections.list_corrections(session, device_id=device):
             typer.echo(f"#{c.id:<4} {when(c.at_ms)}  {corrections.moves_text(c.moves):<24} by {c.by} "
@@ -159,17 +169,17 @@ def device_corrections(device: Annotated[str | None, typer.Option("--device", "-
 
 
 @device_app.command("unassign")
-def device_unassign(device_id: str, reason: Reason = "") -> None:
-    """Take a pad off its window (e.g. sent for repair)."""
+def device_unassign(device_id: DeviceArg, reason: Reason = "") -> None:
+    """把评价器从窗口撤下（如送修）。"""
     with open_db() as (_, session):
         fleet.unassign(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason)
         typer.echo(f"device {device_id} is on no window now")
 
 
 @device_app.command("replay")
-def device_replay(device_id: str) -> None:
-    """Store the pad's held-back events (kept while it was unknown or on no window); see also
-    `evalpad rejected`."""
+def device_replay(device_id: DeviceArg) -> None:
+    """把评价器暂存的事件（未登记或未分配窗口期间保留的）入库；另见
+    `evalpad rejected`。"""
     with open_db() as (settings, session):
         fleet.get_device(session, device_id)
         placed = replay_request(engine_of(session), clock(), actor(), device=device_id,
@@ -180,8 +190,8 @@ def device_replay(device_id: str) -> None:
 
 
 @device_app.command("retire")
-def device_retire(device_id: str, reason: Reason = "") -> None:
-    """Retire a pad for good: its assignment ends and its broker account is removed."""
+def device_retire(device_id: DeviceArg, reason: Reason = "") -> None:
+    """永久停用评价器：结束其分配，并删除它的消息代理账号。"""
     with open_db() as (settings, session):
         fleet.retire_device(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason,
                             broker_dir=settings.data_dir / "broker")

@@ -27,29 +27,29 @@ from host.cli.reports import month_app, report_app
 from host.cli.review import faults_app, violations_app, volume_app, waive_app
 from host.cli.simulator import demo, simulate
 from host.cli.users import token_app, user_app
+from host.cli.zh import Typer
 from host.db import upgrade
 from host.service import HostStartError, run
 from protocol import spec
 
-app = typer.Typer(help="evalpad: evaluation pads (评价器) and the host that scores each window.",
-                  no_args_is_help=True)
-db_app = typer.Typer(help="The database: schema upgrades (Alembic).", no_args_is_help=True)
+app = Typer(help="evalpad：评价器及为各窗口计分的主机。", no_args_is_help=True)
+db_app = Typer(help="数据库：升级表结构（Alembic）。", no_args_is_help=True)
 
 
 @app.callback()
 def main() -> None:
-    """evalpad: evaluation pads (评价器) and the host that scores each window."""
+    """evalpad：评价器及为各窗口计分的主机。"""
 
 
 @app.command()
 def version() -> None:
-    """Print evalpad's version and the pad<->host contract version."""
+    """显示 evalpad 的版本和评价器与主机之间的协议版本。"""
     typer.echo(f"evalpad {dist_version('evalpad')} (contract v{spec.VERSION})")
 
 
 @app.command()
-def serve(log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR.")) -> None:
-    """Run the host: ingest from the broker (started here if EVALPAD_MQTT_URL is unset) and the HTTP API."""
+def serve(log_level: str = typer.Option("INFO", help="日志级别：DEBUG|INFO|WARNING|ERROR。")) -> None:
+    """运行主机：从消息代理接收事件（未设 EVALPAD_MQTT_URL 时由主机自行启动代理），并提供 HTTP 接口。"""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         run(load_settings())
@@ -59,16 +59,16 @@ def serve(log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ER
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Bring the database (EVALPAD_DATABASE_URL; default SQLite in the data dir) to the newest schema."""
+    """把数据库（EVALPAD_DATABASE_URL；默认是数据目录里的 SQLite）升级到最新表结构。"""
     settings = load_settings()
     upgrade(settings.db_url)
     typer.echo(f"database schema is current: {settings.db_url.split('@')[-1]}")
 
 
 @app.command()
-def backup(to: Annotated[Path | None, typer.Option("--to", help="directory; default <data_dir>/backups")]
+def backup(to: Annotated[Path | None, typer.Option("--to", help="备份目录；默认 <data_dir>/backups")]
            = None) -> None:
-    """Copy the database to a timestamped file (SQLite online backup; PostgreSQL: prints pg_dump)."""
+    """把数据库复制到带时间戳的文件（SQLite 在线备份；PostgreSQL 则显示 `pg_dump` 命令）。"""
     settings = load_settings()
     try:
         result = backup_database(settings.db_url, to or settings.data_dir / "backups", clock())

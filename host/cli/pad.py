@@ -9,17 +9,18 @@ import typer
 
 from host.broker.mosquitto import set_password
 from host.cli.common import fail
+from host.cli.zh import Typer
 from host.provision import build as builder
 from host.provision import identity, padfs
 from host.provision.rawrepl import ANSWER_TIMEOUT_S, BAUD, RawRepl, ReplError, open_port
 from protocol import spec
 
-pad_app = typer.Typer(help="Pads over USB: build the firmware, write a pad's identity, deploy.",
+pad_app = Typer(help="经 USB 操作评价器：编译程序、写入身份信息、部署。",
                       no_args_is_help=True)
 
 PROGRAM_DIRS = ["/lib/" + top for top in builder.SOURCES]   # what deploy owns on the pad
 SLOT_FILES = ("/slot", "/slot.tmp", "/lib/release.json")      # the loader's pointer, slot a's manifest
-PORT_HELP = "the pad's USB serial port, e.g. /dev/ttyUSB0 (list: python -m serial.tools.list_ports)"
+PORT_HELP = "评价器的 USB 串口，如 /dev/ttyUSB0（列出串口：`python -m serial.tools.list_ports`）"
 
 
 def _kb(n: int) -> str:
@@ -27,9 +28,9 @@ def _kb(n: int) -> str:
 
 
 @pad_app.command("build")
-def build_cmd(out: Annotated[Path, typer.Option(help="where to write the deploy tree")] = builder.DEFAULT_OUT,
+def build_cmd(out: Annotated[Path, typer.Option(help="部署目录写到哪里")] = builder.DEFAULT_OUT,
               ) -> None:
-    """Compile firmware/ and protocol/ with mpy-cross into a deploy tree; report sizes."""
+    """用 mpy-cross 把 `firmware/` 和 `protocol/` 编译成部署目录，并报告大小。"""
     try:
         result = builder.build(out)
     except builder.BuildError as exc:
@@ -45,24 +46,24 @@ def build_cmd(out: Annotated[Path, typer.Option(help="where to write the deploy 
 @pad_app.command("provision")
 def provision_cmd(
     port: str = typer.Option(..., help=PORT_HELP),
-    dev: str = typer.Option(..., help="device id, e.g. qp-0107 (also its broker user name)"),
-    wifi_ssid: str = typer.Option(..., help="Wi-Fi network name"),
-    wifi_password: str = typer.Option(..., help="Wi-Fi password ('' for an open network)"),
-    mqtt_host: str = typer.Option(..., help="the broker's host name or IP address"),
-    mqtt_port: int = typer.Option(identity.DEFAULT_MQTT_PORT),
-    mqtt_password: str = typer.Option(None, help="the pad's broker password (default: generate one)"),
-    prefix: str = typer.Option(spec.PREFIX, help="topic prefix"),
-    ntp_host: str = typer.Option(identity.DEFAULT_NTP),
-    window: str = typer.Option(None, help="the window the pad sits on (shown until the host says)"),
-    layout: str = typer.Option("two", help="rating keys: two (满意/不满意) or five (five levels, 好差评)"),
-    reason_s: int = typer.Option(15, help="five keys: seconds the reasons show after a bad review (0: off)"),
+    dev: str = typer.Option(..., help="评价器编号，如 qp-0107（也是它在消息代理的用户名）"),
+    wifi_ssid: str = typer.Option(..., help="Wi-Fi 网络名称"),
+    wifi_password: str = typer.Option(..., help="Wi-Fi 密码（开放网络写 ''）"),
+    mqtt_host: str = typer.Option(..., help="消息代理的主机名或 IP 地址"),
+    mqtt_port: int = typer.Option(identity.DEFAULT_MQTT_PORT, help="消息代理的端口"),
+    mqtt_password: str = typer.Option(None, help="评价器的消息代理密码（默认自动生成）"),
+    prefix: str = typer.Option(spec.PREFIX, help="主题前缀"),
+    ntp_host: str = typer.Option(identity.DEFAULT_NTP, help="校时（NTP）服务器"),
+    window: str = typer.Option(None, help="评价器所在窗口（主机下发窗口信息之前，评价器先显示这个）"),
+    layout: str = typer.Option("two", help="评价按键：`two`（满意/不满意）或 `five`（五级，好差评）"),
+    reason_s: int = typer.Option(15, help="五级按键时，差评后显示原因选项的秒数（0 为不显示）"),
     broker_passwords: Annotated[Path | None, typer.Option(
-        help="also register the pad's password in this Mosquitto password file")] = None,
-    baud: int = typer.Option(BAUD),
-    timeout: float = typer.Option(ANSWER_TIMEOUT_S, help="seconds to wait for the pad's REPL"),
-    reset: bool = typer.Option(True, help="soft-reset the pad afterwards so it starts with it"),
+        help="同时把评价器的密码写入这个 Mosquitto 密码文件")] = None,
+    baud: int = typer.Option(BAUD, help="串口波特率"),
+    timeout: float = typer.Option(ANSWER_TIMEOUT_S, help="等待评价器 REPL 应答的秒数"),
+    reset: bool = typer.Option(True, help="写完后软重启评价器，使其按新身份启动"),
 ) -> None:
-    """Write the pad's identity file /evalpad.json (device id, Wi-Fi, broker) over USB."""
+    """经 USB 写入评价器的身份文件 /evalpad.json（编号、Wi-Fi、消息代理）。"""
     try:
         ident = identity.make_identity(dev, wifi_ssid, wifi_password, mqtt_host, mqtt_port,
                                        mqtt_password, prefix, ntp_host, window, layout, reason_s)
@@ -89,12 +90,12 @@ def provision_cmd(
 def deploy_cmd(
     port: str = typer.Option(..., help=PORT_HELP),
     tree: Annotated[Path | None, typer.Option(
-        help="a tree from `evalpad pad build` (default: build now)")] = None,
-    baud: int = typer.Option(BAUD),
-    timeout: float = typer.Option(ANSWER_TIMEOUT_S, help="seconds to wait for the pad's REPL"),
-    reset: bool = typer.Option(True, help="soft-reset the pad afterwards to start the new program"),
+        help="`evalpad pad build` 生成的部署目录（默认现在编译）")] = None,
+    baud: int = typer.Option(BAUD, help="串口波特率"),
+    timeout: float = typer.Option(ANSWER_TIMEOUT_S, help="等待评价器 REPL 应答的秒数"),
+    reset: bool = typer.Option(True, help="部署后软重启评价器，运行新程序"),
 ) -> None:
-    """Copy the compiled program to the pad (identity and event log are left alone)."""
+    """把编译好的程序复制到评价器（身份文件和事件记录不动）。"""
     try:
         if tree is None:
             tree = builder.build().out

@@ -10,18 +10,19 @@ import typer
 from sqlmodel import col, select
 
 from host.cli.common import actor, clock, engine_of, open_db, when
+from host.cli.zh import Typer
 from host.ingest.replay import replay_request
 from host.labels import REJECT_CODE
 from host.models.events import RejectedMessage
 
-rejected_app = typer.Typer(help="拒收与暂存的消息（原样保存）：查看、修复原因后重放。", no_args_is_help=True)
+rejected_app = Typer(help="拒收与暂存的消息（原样保存）：查看、修复原因后重放。", no_args_is_help=True)
 
 
 DeviceOpt = Annotated[str | None, typer.Option("--device", "-d", help="评价器编号")]
 CodeOpt = Annotated[str | None, typer.Option("--code", "-c", help="原因代码，如 bad_field")]
 AllOpt = Annotated[bool, typer.Option("--all", help="包括已重放的")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", help="最多显示条数（最新的）")]
-IdsArg = Annotated[list[int] | None, typer.Argument(help="消息编号（见 list）")]
+IdsArg = Annotated[list[int] | None, typer.Argument(help="消息编号（见 `list`）")]
 ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="修复了什么（记入审计，R12）")]
 
 

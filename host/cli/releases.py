@@ -13,14 +13,15 @@ from typing import Annotated
 import typer
 
 from host.cli.common import actor, clock, fail, open_db, when
+from host.cli.zh import Typer
 from host.labels import ROLLOUT_STATE_CHINESE, UPDATE_STATE_CHINESE
 from host.releases import rollout, store
 from host.releases.build import build_release
 from host.releases.manifest import ManifestError
 
-fleet_app = typer.Typer(help="全部评价器的程序更新（空中升级）：update / status / stop。",
+fleet_app = Typer(help="全部评价器的程序更新（空中升级）：推送、查看进度、停止。",
                         no_args_is_help=True)
-By = Annotated[str, typer.Option("--by", help="谁（记入审计记录，R12）；默认 cli:<系统用户>")]
+By = Annotated[str, typer.Option("--by", help="谁（记入审计记录，R12）；默认 `cli:<系统用户>`")]
 
 
 def release_cmd(version: Annotated[str, typer.Option("--version", help="版本号，例如 1.1.0（不可重复）")],
@@ -54,7 +55,7 @@ def releases_cmd() -> None:
 
 @fleet_app.command("update")
 def fleet_update(
-    release: Annotated[str, typer.Option("--release", help="要推送的版本（evalpad pad releases）")],
+    release: Annotated[str, typer.Option("--release", help="要推送的版本（见 `evalpad pad releases`）")],
     canary: Annotated[int, typer.Option("--canary", help="先更新几台（金丝雀），全部确认后再更新其余")] = 1,
     window_time: Annotated[bool, typer.Option(
         "--window-time", help="也在工作时间内更新（默认只在工作时间外）")] = False,

@@ -16,6 +16,7 @@ from rich.table import Table
 from host import exports, fleet
 from host.cli.common import as_month, as_period, as_window, clock, open_db, output_format
 from host.cli.tables import fitted
+from host.cli.zh import Typer
 from host.clock import local
 from host.errors import ServiceError
 from host.rules.score import shown
@@ -24,15 +25,16 @@ from host.scoring.periods import period_view
 from host.scoring.serialize import frac
 from host.scoring.view import MonthView, view_json
 
-report_app = typer.Typer(help="Monthly, quarterly and annual reports (R2-R5, R8-R10).", no_args_is_help=True)
-month_app = typer.Typer(help="Close and reopen a month (R11).", no_args_is_help=True)
+report_app = Typer(help="月度、季度和年度报表（R2-R5、R8-R10）。", no_args_is_help=True)
+month_app = Typer(help="月度关账与重新开账（R11）。", no_args_is_help=True)
 
-By = Annotated[str, typer.Option("--by", help="who makes the change (R12)")]
-Why = Annotated[str, typer.Option("--reason", help="why (R12)")]
+By = Annotated[str, typer.Option("--by", help="操作人（R12）")]
+Why = Annotated[str, typer.Option("--reason", help="原因（R12）")]
 FORMATS = ("table", "json", "csv", "xlsx")
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or xlsx")]
-WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="one window's detail")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="file (default stdout)")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="格式：table|json|csv|xlsx")]
+WindowOpt = Annotated[str | None, typer.Option("--window", "-w", help="只看这个窗口的明细")]
+MonthArg = Annotated[str, typer.Argument(help="月份 YYYY-MM，如 2026-10")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（默认输出到屏幕）")]
 
 
 def _emit(data: bytes, out: Path | None) -> None:
@@ -45,8 +47,9 @@ def _emit(data: bytes, out: Path | None) -> None:
 
 
 @report_app.command("month")
-def report_month(month: str, fmt: FormatOpt = "table", window: WindowOpt = None, out: OutOpt = None) -> None:
-    """The monthly report: every component of each window's score (closed month: as fed back, R11)."""
+def report_month(month: MonthArg, fmt: FormatOpt = "table", window: WindowOpt = None,
+                 out: OutOpt = None) -> None:
+    """月度报表：各窗口得分的每一项（已关账的月份按反馈时的结果，R11）。"""
     with open_db() as (_, session):
         output_format(fmt, FORMATS)
         ids = [as_window(session, window)] if window else None
@@ -106,9 +109,9 @@ def _print_table(view: MonthView) -> None:
 
 
 @report_app.command("period")
-def report_period(period: Annotated[str, typer.Argument(help="a quarter (2026-Q4) or a year (2026)")],
+def report_period(period: Annotated[str, typer.Argument(help="季度（2026-Q4）或年份（2026）")],
                   fmt: FormatOpt = "table") -> None:
-    """Quarterly or annual view: mean of the rated monthly finals, ranked (not-rated windows left out)."""
+    """季度或年度汇总：各月最终得分的平均分并排名（未参评的窗口不列入）。"""
     with open_db() as (_, session):
         view = period_view(session, as_period(period), clock())
         names = fleet.window_names(session)
@@ -128,24 +131,24 @@ def report_period(period: Annotated[str, typer.Argument(help="a quarter (2026-Q4
 
 
 @month_app.command("close")
-def month_close(month: str, by: By, reason: Why = "") -> None:
-    """Close a month: the report as it stands is what is fed back to each window (R11)."""
+def month_close(month: MonthArg, by: By, reason: Why = "") -> None:
+    """关账：以当前报表作为反馈给各窗口的结果（R11）。"""
     with open_db() as (_, session):
         action = close_month(session, as_month(month), clock(), by=by, reason=reason)
         typer.echo(f"{month} closed by {by} at {local(action.at_ms):%Y-%m-%d %H:%M:%S}")
 
 
 @month_app.command("reopen")
-def month_reopen(month: str, by: By, reason: Why) -> None:
-    """Reopen a closed month: late events and new decisions count again (R11); logged."""
+def month_reopen(month: MonthArg, by: By, reason: Why) -> None:
+    """重新开账：迟到的事件和新的审核决定重新计入（R11）；操作记入日志。"""
     with open_db() as (_, session):
         reopen_month(session, as_month(month), clock(), by=by, reason=reason)
         typer.echo(f"{month} reopened by {by}")
 
 
 @month_app.command("status")
-def month_status(month: str) -> None:
-    """The close/reopen log of a month."""
+def month_status(month: MonthArg) -> None:
+    """查看某月的关账与重新开账记录。"""
     with open_db() as (_, session):
         rows = history(session, as_month(month))
     if not rows:

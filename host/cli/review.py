@@ -32,24 +32,27 @@ from host.cli.common import (
     output_format,
     when,
 )
+from host.cli.zh import Typer
 from host.clock import TIME_FORMS
 from host.errors import Invalid
 from host.models.review import ViolationDecision
 from host.rules.month_span import month_span
 from host.rules.types import Span
 
-volume_app = typer.Typer(help="Monthly volume 业务受理量 (R3): import the business system's export.",
+volume_app = Typer(help="月度业务受理量（R3）：导入业务系统的导出文件。",
                          no_args_is_help=True)
-violations_app = typer.Typer(
-    help="Procedural violations (R6): detect, report, list, confirm, dismiss, export.", no_args_is_help=True)
-faults_app = typer.Typer(help="The IT fault log 报修记录 (R7): sync, report, ack, resolve, summary, export.",
+violations_app = Typer(
+    help="违规线索（R6）：检测、上报、列出、确认、驳回、导出。", no_args_is_help=True)
+faults_app = Typer(help="信息技术科的报修记录（R7）：同步、报修、受理、处理完毕、汇总、导出。",
                          no_args_is_help=True)
-waive_app = typer.Typer(help="Management waivers of single deductions (R8).", no_args_is_help=True)
+waive_app = Typer(help="管理科对单项扣分的免扣（R8）。", no_args_is_help=True)
 
-Format = Annotated[str, typer.Option("--format", "-f", help="csv or xlsx")]
-StatusOpt = Annotated[str | None, typer.Option(help="open|confirmed|dismissed|withdrawn")]
-KindOpt = Annotated[str | None, typer.Option(help="no_prompt|refused|consecutive|self_eval|stuck_button")]
-Out = Annotated[Path, typer.Option("--out", "-o", help="file to write")]
+Format = Annotated[str, typer.Option("--format", "-f", help="格式：csv|xlsx")]
+StatusOpt = Annotated[str | None, typer.Option(help="状态：open|confirmed|dismissed|withdrawn")]
+KindOpt = Annotated[str | None, typer.Option(
+    help="类型：no_prompt|refused|consecutive|self_eval|stuck_button")]
+CandidateArg = Annotated[int, typer.Argument(help="线索编号（见 `list`）")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="写入的文件")]
 
 
 def _window_id(session: Session, number: str | None) -> int | None:
@@ -59,9 +62,10 @@ def _window_id(session: Session, number: str | None) -> int | None:
 # -- volume (R3) ------------------------------------------------------------------------------------
 
 @volume_app.command("import")
-def volume_import(file: Path, preview: Annotated[bool, typer.Option(
-        "--preview", help="check and show, store nothing")] = False, by: By = None) -> None:
-    """Import a CSV or Excel file (窗口号, 月份, 业务受理量). Any bad row: nothing is imported."""
+def volume_import(file: Annotated[Path, typer.Argument(help="业务系统导出的 CSV 或 Excel 文件")],
+                  preview: Annotated[bool, typer.Option(
+        "--preview", help="只检查并显示，不保存")] = False, by: By = None) -> None:
+    """导入 CSV 或 Excel 文件（窗口号、月份、业务受理量）。只要有一行出错，就全部不导入。"""
     if not file.is_file():
         raise fail(Invalid(f"{file} 不是文件", "请给出业务系统导出文件的路径"))
     with open_db() as (_, session):
@@ -89,7 +93,7 @@ def volume_import(file: Path, preview: Annotated[bool, typer.Option(
 
 @volume_app.command("show")
 def volume_show(window: Window, month: Month) -> None:
-    """V of a window and month, and where it came from (import, queue, none)."""
+    """查看某窗口某月的业务受理量 V 及其来源（`import` 导入、`queue` 叫号、`none` 无）。"""
     with open_db() as (_, session):
         wid = as_window(session, window)
         v, source = volume.volume_for(session, wid, as_month(month))
@@ -100,7 +104,7 @@ def volume_show(window: Window, month: Month) -> None:
 
 @violations_app.command("detect")
 def violations_detect(month: Month, window: WindowOpt = None) -> None:
-    """Flag candidates for a month (all active windows, or one); safe to run again."""
+    """检测某月的违规线索（全部在用窗口，或指定一个）；可重复运行。"""
     with open_db() as (_, session):
         wid = _window_id(session, window)
         done = violations.detect_month(session, as_month(month), now_ms=clock().now_ms(),
@@ -115,7 +119,7 @@ def violations_detect(month: Month, window: WindowOpt = None) -> None:
 @violations_app.command("list")
 def violations_list(month: MonthOpt = None, window: WindowOpt = None,
                     status: StatusOpt = None, kind: KindOpt = None) -> None:
-    """Candidates with their evidence (event ids) and where review stands."""
+    """列出违规线索及其证据（事件编号）和审核进度。"""
     with open_db() as (_, session):
         names = fleet.window_names(session)
         rows = violations.list_candidates(session, window_id=_window_id(session, window),
@@ -130,15 +134,15 @@ def violations_list(month: MonthOpt = None, window: WindowOpt = None,
 @violations_app.command("report")
 def violations_report(
         window: Window,
-        kind: Annotated[str, typer.Option(help="no_prompt|refused|consecutive|self_eval")],
-        source: Annotated[str, typer.Option(help="complaint|patrol: where the record comes from")],
-        detail: Annotated[str, typer.Option("--detail", help="what was seen or complained about")],
-        at: Annotated[str | None, typer.Option(help=f"when it happened (default now): {TIME_FORMS}")] = None,
+        kind: Annotated[str, typer.Option(help="类型：no_prompt|refused|consecutive|self_eval")],
+        source: Annotated[str, typer.Option(help="来源：complaint|patrol（投诉或巡查）")],
+        detail: Annotated[str, typer.Option("--detail", help="看到或被投诉的情况")],
+        at: Annotated[str | None, typer.Option(help=f"发生时间（默认现在）：{TIME_FORMS}")] = None,
         event: Annotated[int | None, typer.Option(
-            help="the evaluation's event id (needed for consecutive and self_eval: a confirmation voids it)")]
+            help="相关评价的事件编号（`consecutive` 和 `self_eval` 必填：确认后该评价作废）")]
         = None,
         by: By = None) -> None:
-    """A candidate from a complaint or patrol record (R6); it still needs a confirmation."""
+    """根据投诉或巡查记录上报违规线索（R6）；仍需审核确认。"""
     with open_db() as (_, session):
         wid = as_window(session, window)
         now = clock().now_ms()
@@ -158,20 +162,20 @@ def _decide(candidate_id: int, decision: str, reason: str, by: str | None) -> No
 
 
 @violations_app.command("confirm")
-def violations_confirm(candidate_id: int, reason: Reason, by: By = None) -> None:
-    """Confirm a candidate: it deducts; a consecutive/self-evaluation also voids its evaluation (R2)."""
+def violations_confirm(candidate_id: CandidateArg, reason: Reason, by: By = None) -> None:
+    """确认线索：扣分；连续评价或自行评价还会作废相应的评价（R2）。"""
     _decide(candidate_id, "confirm", reason, by)
 
 
 @violations_app.command("dismiss")
-def violations_dismiss(candidate_id: int, reason: Reason, by: By = None) -> None:
-    """Dismiss a candidate: it does not deduct."""
+def violations_dismiss(candidate_id: CandidateArg, reason: Reason, by: By = None) -> None:
+    """驳回线索：不扣分。"""
     _decide(candidate_id, "dismiss", reason, by)
 
 
 @violations_app.command("export")
 def violations_export(month: Month, out: Out, fmt: Format = "xlsx") -> None:
-    """The month's candidates and decisions as a printable sheet (Chinese headers)."""
+    """把某月的违规线索及审核决定导出为可打印的表格（中文表头）。"""
     with open_db() as (_, session):
         rows = violations.list_candidates(session, month=as_month(month))
         newest: dict[int, ViolationDecision] = {}
@@ -187,8 +191,8 @@ def violations_export(month: Month, out: Out, fmt: Format = "xlsx") -> None:
 # -- faults (R7) ------------------------------------------------------------------------------------
 
 @faults_app.command("sync")
-def faults_sync(days: Annotated[int, typer.Option(help="look back this many days")] = 1) -> None:
-    """Open faults from pad events (self-checks, staff reports, watchdog resets) and mass outages."""
+def faults_sync(days: Annotated[int, typer.Option(help="往前检查的天数")] = 1) -> None:
+    """根据评价器事件（自检、工作人员报修、看门狗重启）和大面积离线生成报修记录。"""
     with open_db() as (_, session):
         now = clock().now_ms()
         span = Span(now - days * 86_400_000, now + 1)
@@ -198,10 +202,10 @@ def faults_sync(days: Annotated[int, typer.Option(help="look back this many days
 
 
 @faults_app.command("list")
-def faults_list(status: Annotated[str | None, typer.Option(help="open|acknowledged|resolved")] = None,
+def faults_list(status: Annotated[str | None, typer.Option(help="状态：open|acknowledged|resolved")] = None,
                 device: DeviceOpt = None,
                 window: WindowOpt = None) -> None:
-    """The repair log."""
+    """列出报修记录。"""
     with open_db() as (_, session):
         names = fleet.window_names(session)
         rows = faults.list_faults(session, status=status, device_id=device,
@@ -216,11 +220,11 @@ def faults_list(status: Annotated[str | None, typer.Option(help="open|acknowledg
 
 
 @faults_app.command("report")
-def faults_report(detail: Annotated[str, typer.Option("--detail", help="what is wrong")],
+def faults_report(detail: Annotated[str, typer.Option("--detail", help="故障情况")],
                   window: WindowOpt = None, device: DeviceOpt = None,
-                  since: Annotated[str | None, typer.Option(help=f"when it began: {TIME_FORMS}")] = None,
+                  since: Annotated[str | None, typer.Option(help=f"开始时间：{TIME_FORMS}")] = None,
                   by: By = None) -> None:
-    """A person reports a problem with a pad (name the pad or its window)."""
+    """人工报修评价器故障（写明评价器或所在窗口）。"""
     with open_db() as (_, session):
         f = faults.report_fault(session, by=actor(by), detail=detail, now_ms=clock().now_ms(),
                                 device_id=device, window_id=_window_id(session, window),
@@ -229,9 +233,10 @@ def faults_report(detail: Annotated[str, typer.Option("--detail", help="what is 
 
 
 @faults_app.command("ack")
-def faults_ack(fault_id: int, assignee: Annotated[str | None, typer.Option(help="who repairs it")] = None,
-               note: Annotated[str, typer.Option()] = "", by: By = None) -> None:
-    """IT takes the fault on (open -> acknowledged)."""
+def faults_ack(fault_id: Annotated[int, typer.Argument(help="报修编号（见 `list`）")],
+               assignee: Annotated[str | None, typer.Option(help="维修人")] = None,
+               note: Annotated[str, typer.Option(help="备注")] = "", by: By = None) -> None:
+    """信息技术科受理报修（`open` 变为 `acknowledged`）。"""
     with open_db() as (_, session):
         f = faults.acknowledge(session, fault_id, by=actor(by), assignee=assignee, note=note,
                                now_ms=clock().now_ms())
@@ -239,12 +244,12 @@ def faults_ack(fault_id: int, assignee: Annotated[str | None, typer.Option(help=
 
 
 @faults_app.command("resolve")
-def faults_resolve(fault_id: int,
-                   verdict: Annotated[str, typer.Option(help="|".join(faults.VERDICTS))],
-                   notes: Annotated[str, typer.Option(help="repair notes")],
-                   cleared: Annotated[str | None, typer.Option(help=f"when it ended: {TIME_FORMS}")] = None,
+def faults_resolve(fault_id: Annotated[int, typer.Argument(help="报修编号（见 `list`）")],
+                   verdict: Annotated[str, typer.Option(help="结论：" + "|".join(faults.VERDICTS))],
+                   notes: Annotated[str, typer.Option(help="维修记录")],
+                   cleared: Annotated[str | None, typer.Option(help=f"故障结束时间：{TIME_FORMS}")] = None,
                    by: By = None) -> None:
-    """IT closes the fault with a verdict (a pad_fault verdict waives what it overlaps, R7)."""
+    """信息技术科给出结论，结束报修（结论为 `pad_fault` 时，免扣与其重叠的扣分，R7）。"""
     with open_db() as (_, session):
         f = faults.resolve(session, fault_id, by=actor(by), verdict=verdict, notes=notes,
                            now_ms=clock().now_ms(), cleared_ms=as_moment(cleared, "--cleared"))
@@ -253,7 +258,7 @@ def faults_resolve(fault_id: int,
 
 @faults_app.command("summary")
 def faults_summary(month: Month) -> None:
-    """Faults opened in a month: by status and verdict, MTTR, faults per pad."""
+    """某月新增报修的汇总：按状态和结论统计、平均修复时间（MTTR）、每台评价器的报修数。"""
     with open_db() as (_, session):
         s = faults.summary(session, month_span(as_month(month)))
         mttr = f"{s.mttr_ms / 60_000:.0f} min" if s.mttr_ms is not None else "-"
@@ -265,7 +270,7 @@ def faults_summary(month: Month) -> None:
 
 @faults_app.command("export")
 def faults_export(out: Out, month: MonthOpt = None, fmt: Format = "xlsx") -> None:
-    """The repair log (or a month of it) as a printable sheet (Chinese headers)."""
+    """把报修记录（或某月的）导出为可打印的表格（中文表头）。"""
     with open_db() as (_, session):
         span = month_span(as_month(month)) if month else None
         rows = faults.list_faults(session, since_ms=span.start_ms if span else None,
@@ -280,9 +285,9 @@ def faults_export(out: Out, month: MonthOpt = None, fmt: Format = "xlsx") -> Non
 
 @waive_app.command("add")
 def waive_add(window: Window, month: Month,
-              key: Annotated[str, typer.Option(help="the deduction's key from the monthly report")],
+              key: Annotated[str, typer.Option(help="扣分项的代码（见月度报表）")],
               reason: Reason, by: By = None) -> None:
-    """Waive one deduction of a window's month, with a written reason."""
+    """免扣某窗口某月的一项扣分，须写明原因。"""
     with open_db() as (_, session):
         wid = as_window(session, window)
         w = waivers.create_waiver(session, window_id=wid, month=as_month(month), key=key, reason=reason,
@@ -292,7 +297,8 @@ def waive_add(window: Window, month: Month,
 
 @waive_app.command("list")
 def waive_list(month: MonthOpt = None, window: WindowOpt = None,
-               all_: Annotated[bool, typer.Option("--all", help="include revoked")] = False) -> None:
+               all_: Annotated[bool, typer.Option("--all", help="包括已撤销的")] = False) -> None:
+    """列出免扣记录。"""
     with open_db() as (_, session):
         for w in waivers.list_waivers(session, window_id=_window_id(session, window),
                                       month=as_month(month) if month else None, include_revoked=all_):
@@ -301,8 +307,9 @@ def waive_list(month: MonthOpt = None, window: WindowOpt = None,
 
 
 @waive_app.command("revoke")
-def waive_revoke(waiver_id: int, reason: Reason, by: By = None) -> None:
-    """Take a waiver back: the deduction counts again."""
+def waive_revoke(waiver_id: Annotated[int, typer.Argument(help="免扣编号（见 `list`）")], reason: Reason,
+                 by: By = None) -> None:
+    """撤销免扣：该项扣分重新计入。"""
     with open_db() as (_, session):
         w = waivers.revoke_waiver(session, waiver_id, reason=reason, by=actor(by),
                                   now_ms=clock().now_ms())

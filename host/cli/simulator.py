@@ -22,17 +22,16 @@ from simulator.scenario import ScenarioError
 
 
 def simulate(
-    scenario: str = typer.Argument(..., help="A scenario file, or the name of a shipped one "
-                                   "(qingpu-hall, small-month, three-days, tiny, demo-hall, five-level, "
-                                   "goodbad-holiday)."),
-    speed: float = typer.Option(0, "--speed", help="Times real time; 0 = as fast as the host keeps up."),
-    workdir: Annotated[Path | None, typer.Option("--workdir", help="Keep broker, database and pads "
-                                                 "here (default: a temporary directory).")] = None,
-    truth: Annotated[Path | None, typer.Option("--truth", help="Write the ground truth here (JSON).")] = None,
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    scenario: str = typer.Argument(..., help="场景文件，或自带场景的名称"
+                                   "：qingpu-hall|small-month|three-days|tiny|demo-hall|five-level|"
+                                   "goodbad-holiday。"),
+    speed: float = typer.Option(0, "--speed", help="相对真实时间的倍速；0 表示主机跟得上多快就多快。"),
+    workdir: Annotated[Path | None, typer.Option("--workdir", help="消息代理、数据库和评价器的工作目录"
+                                                 "（默认用临时目录）。")] = None,
+    truth: Annotated[Path | None, typer.Option("--truth", help="把真实结果写到这个文件（JSON）。")] = None,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="显示详细日志"),
 ) -> None:
-    """Play a scenario on the real firmware, broker and host, then compare the host's report with
-    the ground truth window by window (模拟)."""
+    """模拟：用真实的评价器程序、消息代理和主机运行一个场景，再逐窗口把主机报表与真实结果对比。"""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     console = Console()
@@ -66,9 +65,9 @@ def simulate(
 
 
 def demo() -> None:
-    """Start the host and a simulated service hall in real time; print the hall board and a login.
+    """演示：启动主机和一个按真实时间运行的模拟服务大厅，显示大厅看板和登录信息。
 
-    Uses the host's embedded defaults (SQLite in ./data, Mosquitto started by the host).
-    Ctrl-C stops everything; the data stays for the next start."""
+    使用主机内置的默认设置（./data 里的 SQLite，由主机启动 Mosquitto）。
+    按 Ctrl-C 全部停止；数据保留到下次启动。"""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_demo(load_settings(), Console())

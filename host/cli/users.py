@@ -20,29 +20,31 @@ from host.auth.users import (
     window_numbers_of,
 )
 from host.cli.common import Reason, WindowOpt, actor, clock, fail, open_db, when
+from host.cli.zh import Typer
 from host.errors import Invalid
 from host.labels import ROLE
 from host.models.fleet import Window
 from host.models.users import ApiToken
 
-user_app = typer.Typer(help="Users and their roles: add, list.", no_args_is_help=True)
-token_app = typer.Typer(help="API tokens for machine clients (e.g. the queue system).", no_args_is_help=True)
+user_app = Typer(help="用户及其角色：添加、列出、停用。", no_args_is_help=True)
+token_app = Typer(help="供其他系统（如叫号系统）使用的 API 令牌。", no_args_is_help=True)
 
 
 @user_app.command("add")
-def user_add(name: str,
-             role: Annotated[str, typer.Option("--role", help="admin, management, it, patrol or staff")],
+def user_add(name: Annotated[str, typer.Argument(help="用户名")],
+             role: Annotated[str, typer.Option("--role", help="角色：admin|management|it|patrol|staff"
+                                                "（系统管理员、管理科、信息技术科、巡查人员、窗口工作人员）")],
              window: WindowOpt = None,
              token_only: Annotated[bool, typer.Option(
-                 "--token-only", help="a machine client without password (use `token create`)")] = False,
+                 "--token-only", help="供系统使用、不设密码的用户（再用 `token create` 发令牌）")] = False,
              reason: Reason = "") -> None:
-    """Add a user; asks for the password twice. The first admin is made this way (no default password)."""
+    """添加用户，密码输入两次。第一个系统管理员也这样创建（没有默认密码）。"""
     if role not in set(Role):     # say so before asking for a password
         raise fail(Invalid(f"没有角色 {role!r}", "角色只能是以下之一："
                      + "、".join(f"{r.value}（{ROLE[r.value]}）" for r in Role)))
     password = None
     if not token_only:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt="再输入一次密码")
     with open_db() as (_, session):
         create_user(session, name=name, role=role, password=password, clock=clock(), actor=actor(),
                     window_number=window, reason=reason)
@@ -51,7 +53,7 @@ def user_add(name: str,
 
 @user_app.command("list")
 def user_list() -> None:
-    """List users and their roles."""
+    """列出用户及其角色。"""
     with open_db() as (_, session):
         for u in list_users(session):
             win = session.get(Window, u.window_id) if u.window_id else None
@@ -60,8 +62,8 @@ def user_list() -> None:
 
 
 @user_app.command("disable")
-def user_disable(name: str, reason: Reason = "") -> None:
-    """Disable a user: their password and every token stop working now (history stays)."""
+def user_disable(name: Annotated[str, typer.Argument(help="用户名")], reason: Reason = "") -> None:
+    """停用用户：其密码和全部令牌立即失效（历史记录保留）。"""
     with open_db() as (_, session):
         disable_user(session, name, clock=clock(), actor=actor(), reason=reason)
         typer.echo(f"user {name} disabled")
@@ -80,17 +82,18 @@ def _token_line(t: ApiToken, windows: list[str]) -> str:
 
 
 @token_app.command("list")
-def token_list(user: Annotated[str, typer.Option("--user", "-u")]) -> None:
-    """A user's tokens: id, name, scope, windows, created, expiry or revocation (never the secrets)."""
+def token_list(user: Annotated[str, typer.Option("--user", "-u", help="用户名")]) -> None:
+    """列出用户的令牌：编号、名称、范围、窗口、创建时间、到期或吊销时间（从不显示令牌本身）。"""
     with open_db() as (_, session):
         for t in list_tokens(session, get_user(session, user)):
             typer.echo(_token_line(t, window_numbers_of(session, t)))
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int, user: Annotated[str, typer.Option("--user", "-u")],
+def token_revoke(token_id: Annotated[int, typer.Argument(help="令牌编号（见 `token list`）")],
+                 user: Annotated[str, typer.Option("--user", "-u", help="用户名")],
                  reason: Reason = "") -> None:
-    """Revoke one token by its id (from `token list`)."""
+    """按编号吊销一个令牌（编号见 `token list`）。"""
     with open_db() as (_, session):
         revoke_token_id(session, get_user(session, user), token_id, clock=clock(), actor=actor(),
                         reason=reason)
@@ -98,17 +101,18 @@ def token_revoke(token_id: int, user: Annotated[str, typer.Option("--user", "-u"
 
 
 @token_app.command("create")
-def token_create(user: Annotated[str, typer.Option("--user", "-u", help="the user the token acts as")],
-                 name: Annotated[str, typer.Option("--name", help="what it is for, e.g. queue")] = "api",
+def token_create(user: Annotated[str, typer.Option("--user", "-u", help="令牌代表的用户")],
+                 name: Annotated[str, typer.Option("--name", help="用途名称，如 `queue`")] = "api",
                  scope: Annotated[str, typer.Option(
-                     "--scope", help="read: GET routes only; queue: the queue hook of --window only; "
-                     "full: all the user's role allows")] = "read",
+                     "--scope", help="范围：`read` 只能读取（GET）；"
+                     "`queue` 只能调用 --window 所指窗口的叫号接口；"
+                     "`full` 用户角色允许的全部操作")] = "read",
                  window: Annotated[list[str] | None, typer.Option(
-                     "--window", "-w", help="a window a queue token may act on (repeat for more)")] = None,
-                 days: Annotated[int, typer.Option("--days", min=1, help="expires after this many days")]
+                     "--window", "-w", help="`queue` 令牌可操作的窗口（可重复写多个）")] = None,
+                 days: Annotated[int, typer.Option("--days", min=1, help="有效天数")]
                  = DEFAULT_TOKEN_DAYS,
                  reason: Reason = "") -> None:
-    """Create an API token with a scope and an expiry, and print it (once; only its digest is kept)."""
+    """创建有范围和有效期的 API 令牌并显示（只显示一次；主机只保存其摘要）。"""
     with open_db() as (_, session):
         u = get_user(session, user)
         token, secret = create_machine_token(session, u, name=name, scope=scope, windows=window or [],
