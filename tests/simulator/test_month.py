@@ -23,7 +23,9 @@ from simulator import checker, scenario
 from simulator.run import CLOSED_BY, simulate
 from tests.support.services import need_mosquitto
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+# A whole month through everything real takes minutes (about 5 here on a quiet machine, 10 when
+# the machine is shared): more than the suite's per-test limit, which is for tests that hang.
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 MONTH = "2026-10"
 MAKE_UP_SATURDAY = date(2026, 10, 10)      # 调休: a working Saturday with the weekday sessions
