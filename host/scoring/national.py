@@ -2,7 +2,7 @@
 (levels 3-5, or "satisfied" from two-level pads, of N), 差评率, 回访率 and 整改率 (bad reviews
 called back / rectified, of all bad reviews pressed in the month), and the cases past a deadline.
 
-``load`` reads the month's counts (events grouped in SQL, the month's cases) and ``judge`` turns
+``load`` reads the month's counts (the daily counts, the month's cases) and ``judge`` turns
 them into rates (pure: host.rules.goodbad.national_stats). Every evaluation pressed in the month
 counts here, as the national platform counts them; the 5-point score's N (R2) leaves out those
 voided by confirmed violations.
@@ -17,11 +17,12 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from host.calendar.hours import month_days
 from host.clock import local
 from host.goodbad.cases import CLOSED, lateness
-from host.models.events import Event
+from host.models.counts import DailyCount
 from host.models.goodbad import BadReview
-from host.rules.goodbad import NationalCounts, NationalStats, is_bad_review, is_satisfied, national_stats
+from host.rules.goodbad import NationalCounts, NationalStats, national_stats
 from host.rules.month_span import month_span
 
 
@@ -33,22 +34,21 @@ class MonthNational:
 
 
 def load(session: Session, month: str, now_ms: int) -> dict[int, NationalCounts]:
-    """Each window's counts for ``month`` (bad-review steps judged late as of ``now_ms``). One
-    GROUP BY window, level, rating (a few rows per window), classified here (host.rules.goodbad)."""
+    """Each window's counts for ``month`` (bad-review steps judged late as of ``now_ms``).
+
+    N, 满意 and 差评 come from the daily counts the database keeps beside the events (a month is
+    ~30 rows per window, whatever the number of events): the contract makes a level agree with
+    its rating (levels 3-5 are "satisfied", 1-2 "unsatisfied"), so 满意 (levels 3-5, or
+    "satisfied" without a level) is the satisfied count and 差评 (levels 1-2, or "unsatisfied"
+    without a level) the unsatisfied one (host.rules.goodbad)."""
+    days = month_days(month)
+    q = (sa_select(col(DailyCount.window_id), func.sum(col(DailyCount.evals)),
+                   func.sum(col(DailyCount.satisfied)), func.sum(col(DailyCount.unsatisfied)))
+         .where(col(DailyCount.day) >= days[0], col(DailyCount.day) <= days[-1])
+         .group_by(col(DailyCount.window_id)))
+    out = {int(w): NationalCounts(int(n), int(sat), int(bad))
+           for w, n, sat, bad in session.connection().execute(q).all() if n}
     span = month_span(month)
-    q = (sa_select(col(Event.window_id), col(Event.level), col(Event.rating), func.count())
-         .where(col(Event.type) == "eval", col(Event.at_ms) >= span.start_ms, col(Event.at_ms) < span.end_ms,
-                col(Event.window_id).is_not(None))
-         .group_by(col(Event.window_id), col(Event.level), col(Event.rating)))
-    groups: dict[int, list[int]] = {}
-    for w, level, rating, n in session.connection().execute(q).all():
-        if w is None:
-            continue
-        g = groups.setdefault(int(w), [0, 0, 0])
-        g[0] += int(n)
-        g[1] += int(n) if is_satisfied(rating, level) else 0
-        g[2] += int(n) if is_bad_review(rating, level) else 0
-    out = {w: NationalCounts(n, s, b) for w, (n, s, b) in groups.items()}
     today = local(now_ms).date()
     rows = session.exec(select(BadReview).where(col(BadReview.at_ms) >= span.start_ms,
                                                 col(BadReview.at_ms) < span.end_ms)).all()

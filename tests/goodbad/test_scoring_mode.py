@@ -3,6 +3,7 @@ the national statistics of the monthly report, on SQLite and PostgreSQL (R1, R2,
 
 from __future__ import annotations
 
+import random
 from datetime import date, time
 from fractions import Fraction
 
@@ -11,7 +12,9 @@ from sqlmodel import col, select
 
 from host.calendar import config
 from host.calendar.config import ConfigError
-from host.models import AuditEntry
+from host.models import AuditEntry, Event
+from host.rules.goodbad import is_bad_review, is_satisfied
+from host.rules.month_span import month_span
 from host.rules.score import shown
 from host.scoring.months import month_view
 from host.scoring.national import month_national
@@ -110,3 +113,35 @@ def test_national_rates_per_window_and_center(world: World) -> None:
     assert nat.windows[b].counts.evaluations == 3 and nat.windows[b].counts.bad == 2
     assert nat.windows[a].callback_rate == 0  # a bad review, no 回访 yet
     assert nat.center.counts.evaluations == 7 and nat.center.satisfaction_rate == Fraction(4, 7)
+
+
+def test_national_counts_from_the_daily_counts_equal_a_recount_of_the_events(world: World) -> None:
+    """The national N, 满意 and 差评 are read from the daily counts (a month of a big center is
+    ~30 rows per window, not millions of events): equal, window by window, to classifying every
+    evaluation pressed in the month (host.rules.goodbad), five-level and two-level pads mixed,
+    presses at the month's edges and on pads without a window included."""
+    rng = random.Random(16)
+    wins = [always_on_window(world, n) for n in ("A01", "A02", "B01")]
+    edges = [sh(date(2026, 10, 31), time(23, 59)), sh(date(2026, 11, 1), time(0)),
+             sh(date(2026, 11, 30), time(23, 59, 59)), sh(date(2026, 12, 1), time(0))]
+    for i in range(300):
+        day = date(2026, 11, rng.randint(1, 30))
+        at = rng.choice(edges) if i % 10 == 0 else sh(day, time(rng.randint(8, 17)))
+        wid = rng.choice([*wins, None]) if i % 25 else None
+        if rng.random() < 0.5:
+            press(world, f"pad-{i % 3}", wid, at + i, level=rng.randint(1, 5))
+        else:
+            press(world, f"pad-{i % 3}", wid, at + i, rating=rng.choice(("satisfied", "unsatisfied")))
+    span = month_span(NOV)
+    recount: dict[int, list[int]] = {}
+    with world.session() as s:
+        month = select(Event).where(Event.type == "eval", col(Event.at_ms) >= span.start_ms,
+                                    col(Event.at_ms) < span.end_ms, col(Event.window_id).is_not(None))
+        for e in s.exec(month):
+            c = recount.setdefault(int(e.window_id or 0), [0, 0, 0])
+            c[0] += 1
+            c[1] += is_satisfied(e.rating, e.level)
+            c[2] += is_bad_review(e.rating, e.level)
+        nat = month_national(s, NOV, world.clock.now_ms())
+    got = {w: [st.counts.evaluations, st.counts.satisfied, st.counts.bad] for w, st in nat.windows.items()}
+    assert got == recount and sum(n for n, _, _ in recount.values()) > 200
