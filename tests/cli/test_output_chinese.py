@@ -1,0 +1,82 @@
+"""What `evalpad` prints when its commands run speaks Chinese, as its help does.
+
+The source of host/cli/ is read (AST) for the text handed to ``typer.echo``, ``typer.secho``,
+``print``, ``console.print``, a Rich ``Table(title=…)`` and ``add_column(…)``: string literals and
+the literal parts of f-strings (a ``{…}`` placeholder is a value, not a word). Such text passes by
+the help test's rule (tests/cli/test_help_chinese.py: option names, EVALPAD_*, paths, codes and
+its allow-list stay as they are), after Rich's markup tags (``[red]``, ``[/]``) are taken out.
+Log lines (``logging``) are for developers and stay English; so do the keys of ``--json`` output,
+which are not handed to these calls as literals.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.cli.test_help_chinese import english_left
+
+CLI = Path(__file__).resolve().parents[2] / "host" / "cli"
+SHOWN_BY = {"echo", "secho", "print"}          # typer.echo, typer.secho, print, console.print
+MARKUP = re.compile(r"\[/?[a-z #]*\]")          # Rich's [red] … [/], [bold yellow] … [/]
+COMMAND = re.compile(r"\bevalpad(?: [a-z][\w|-]*)+")  # a command to type: evalpad fleet update
+
+
+def _texts(node: ast.expr) -> Iterator[str]:
+    """The literal text of an expression a command prints (placeholders blanked out)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.JoinedStr):
+        yield "".join(v.value if isinstance(v, ast.Constant) else " " for v in node.values)
+    elif isinstance(node, ast.BinOp):
+        yield from _texts(node.left)
+        yield from _texts(node.right)
+    elif isinstance(node, ast.IfExp):
+        yield from _texts(node.body)
+        yield from _texts(node.orelse)
+
+
+def _shown(call: ast.Call) -> list[ast.expr]:
+    """The arguments of ``call`` a person reads, if it is one of the calls that print."""
+    f = call.func
+    name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+    if name in SHOWN_BY:
+        return list(call.args)
+    if name == "Table":
+        return [k.value for k in call.keywords if k.arg in ("title", "caption")]
+    if name == "add_column":
+        return list(call.args[:1]) + [k.value for k in call.keywords if k.arg == "header"]
+    return []
+
+
+def english_printed(source: str, where: str = "") -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            for arg in _shown(node):
+                for text in _texts(arg):
+                    for line in COMMAND.sub(" ", MARKUP.sub(" ", text)).splitlines():
+                        if words := english_left(line):
+                            found.append(f"{where}:{node.lineno}: {line.strip()}  <- {' '.join(words)}")
+    return found
+
+
+def test_the_scan_catches_english_and_keeps_codes() -> None:
+    src = '''
+typer.echo(f"window {w.number} added")
+typer.echo(f"已添加窗口 {w.number}（{w.hall}）。")
+console.print(f"[red]迟到[/] 事件 {e['id']}，用 --since 或 EVALPAD_DB_URL，写入 reports/x.csv")
+t = Table(title=f"{m} (final)")
+t.add_column("window")
+logger.info("window %s added", n)
+'''
+    assert [f.split(": ", 1)[1] for f in english_printed(src)] == [
+        "window   added  <- window added", "(final)  <- final", "window  <- window"]
+
+
+def test_what_the_cli_prints_is_chinese() -> None:
+    found = [line for path in sorted(CLI.glob("*.py")) if path.name != "zh.py"
+             for line in english_printed(path.read_text(encoding="utf-8"), path.name)]
+    assert not found, f"{len(found)} printed line(s) with English words:\n" + "\n".join(found)
