@@ -33,6 +33,9 @@ def _texts(node: ast.expr) -> Iterator[str]:
     elif isinstance(node, ast.BinOp):
         yield from _texts(node.left)
         yield from _texts(node.right)
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+          and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)):
+        yield re.sub(r"\{[^}]*\}", " ", node.func.value.value)        # "{} files".format(n)
     elif isinstance(node, ast.IfExp):
         yield from _texts(node.body)
         yield from _texts(node.orelse)
@@ -66,6 +69,7 @@ def english_printed(source: str, where: str = "") -> list[str]:
 def test_the_scan_catches_english_and_keeps_codes() -> None:
     src = '''
 typer.echo(f"window {w.number} added")
+typer.echo("{}: wrote {}".format(dev, path))
 typer.echo(f"已添加窗口 {w.number}（{w.hall}）。")
 console.print(f"[red]迟到[/] 事件 {e['id']}，用 --since 或 EVALPAD_DB_URL，写入 reports/x.csv")
 t = Table(title=f"{m} (final)")
@@ -73,7 +77,7 @@ t.add_column("window")
 logger.info("window %s added", n)
 '''
     assert [f.split(": ", 1)[1] for f in english_printed(src)] == [
-        "window   added  <- window added", "(final)  <- final", "window  <- window"]
+        "window   added  <- window added", ": wrote  <- wrote", "(final)  <- final", "window  <- window"]
 
 
 def test_what_the_cli_prints_is_chinese() -> None:

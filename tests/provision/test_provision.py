@@ -187,8 +187,8 @@ def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) 
     pad.put("/lib/other/keep.py", b"X = 1\n")        # not the program's folder: untouched
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out))
     assert res.exit_code == 0, res.output
-    assert "removed stale /lib/firmware/pad/retired.mpy" in res.output
-    assert "removed stale /lib/firmware/pad/screen.py" in res.output
+    assert "已删除旧文件 /lib/firmware/pad/retired.mpy" in res.output
+    assert "已删除旧文件 /lib/firmware/pad/screen.py" in res.output
     # Fed before every file: a deploy longer than the firmware's 30 s watchdog survives.
     assert pad.run("import machine\nprint(machine.WDT.feeds)") == "{}\n".format(len(tree.files))
     files = pad.files()
