@@ -1,7 +1,9 @@
 """What `evalpad` prints when its commands run speaks Chinese, as its help does.
 
-The source of host/cli/ is read (AST) for the text handed to ``typer.echo``, ``typer.secho``,
-``print``, ``console.print``, a Rich ``Table(title=…)`` and ``add_column(…)``: string literals and
+The source of host/cli/ (and of simulator/demo.py and checker.py, which `evalpad demo` and
+`evalpad simulate` print from) is read (AST) for the text handed to ``typer.echo``, ``typer.secho``,
+``print``, ``console.print``, a Rich ``Table(title=…)``, ``Panel(title=…)``, ``add_column(…)``,
+``add_row(…)``, ``console.status(…)`` and ``add_task(…)``: string literals and
 the literal parts of f-strings (a ``{…}`` placeholder is a value, not a word). Such text passes by
 the help test's rule (tests/cli/test_help_chinese.py: option names, EVALPAD_*, paths, codes and
 its allow-list stay as they are), after Rich's markup tags (``[red]``, ``[/]``) are taken out.
@@ -16,12 +18,18 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.cli.test_help_chinese import english_left
+from tests.cli.test_help_chinese import all_commands, english_left
 
-CLI = Path(__file__).resolve().parents[2] / "host" / "cli"
-SHOWN_BY = {"echo", "secho", "print"}          # typer.echo, typer.secho, print, console.print
+ROOT = Path(__file__).resolve().parents[2]
+CLI = ROOT / "host" / "cli"
+# What `evalpad simulate` and `evalpad demo` print from the simulator.
+SIMULATOR = [ROOT / "simulator" / "demo.py", ROOT / "simulator" / "checker.py"]
+SHOWN_BY = {"echo", "secho", "print",          # typer.echo, typer.secho, print, console.print
+            "add_row", "status", "add_task"}    # a table's cells, a spinner's and a progress bar's text
 MARKUP = re.compile(r"\[/?[a-z #]*\]")          # Rich's [red] … [/], [bold yellow] … [/]
-COMMAND = re.compile(r"\bevalpad(?: [a-z][\w|-]*)+")  # a command to type: evalpad fleet update
+# A command to type (evalpad fleet update): evalpad and the names of its commands, nothing else.
+NAMES = sorted({name for path, _ in all_commands() for name in path}, key=len, reverse=True)
+COMMAND = re.compile(r"\bevalpad(?: (?:%s)(?![\w|-]))*" % "|".join(map(re.escape, NAMES)))
 
 
 def _texts(node: ast.expr) -> Iterator[str]:
@@ -47,7 +55,7 @@ def _shown(call: ast.Call) -> list[ast.expr]:
     name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
     if name in SHOWN_BY:
         return list(call.args)
-    if name == "Table":
+    if name in ("Table", "Panel"):
         return [k.value for k in call.keywords if k.arg in ("title", "caption")]
     if name == "add_column":
         return list(call.args[:1]) + [k.value for k in call.keywords if k.arg == "header"]
@@ -70,17 +78,21 @@ def test_the_scan_catches_english_and_keeps_codes() -> None:
     src = '''
 typer.echo(f"window {w.number} added")
 typer.echo("{}: wrote {}".format(dev, path))
+console.print(Panel(text, title="evalpad demo is running"))
+typer.echo("推送：evalpad fleet update --release 1.0.0；evalpad violations confirm|dismiss 3")
 typer.echo(f"已添加窗口 {w.number}（{w.hall}）。")
 console.print(f"[red]迟到[/] 事件 {e['id']}，用 --since 或 EVALPAD_DB_URL，写入 reports/x.csv")
 t = Table(title=f"{m} (final)")
 t.add_column("window")
 logger.info("window %s added", n)
 '''
-    assert [f.split(": ", 1)[1] for f in english_printed(src)] == [
-        "window   added  <- window added", ": wrote  <- wrote", "(final)  <- final", "window  <- window"]
+    assert sorted(f.split(": ", 1)[1] for f in english_printed(src)) == sorted([
+        "window   added  <- window added", ": wrote  <- wrote", "is running  <- running",
+        "(final)  <- final", "window  <- window"])
 
 
 def test_what_the_cli_prints_is_chinese() -> None:
-    found = [line for path in sorted(CLI.glob("*.py")) if path.name != "zh.py"
+    paths = [p for p in sorted(CLI.glob("*.py")) if p.name != "zh.py"] + SIMULATOR
+    found = [line for path in paths
              for line in english_printed(path.read_text(encoding="utf-8"), path.name)]
     assert not found, f"{len(found)} printed line(s) with English words:\n" + "\n".join(found)
