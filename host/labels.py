@@ -238,3 +238,8 @@ VIOLATION_REASON = {
     "outside_hours": "工作时间以外", "staff_entry": "工作人员录入", "button_stuck": "按键卡滞",
     "flood": "评价次数异常", "complaint": "群众投诉", "patrol": "巡查发现",
 }
+
+# What kind of day a date is (host.rules.calendar.DayKind) and a window's own marked days (R5).
+DAY_KIND = {"working": "上班", "rest": "休息日", "holiday": "节假日"}
+WINDOW_DAY = {"closed": "不开窗", "noon_duty": "中午值班"}
+WEEKDAY = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")

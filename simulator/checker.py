@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from host.calendar.hours import month_days
 from host.clock import Clock, local
 from host.goodbad.cases import overdue_cases
+from host.labels import DEDUCTION
 from host.models import Window
 from host.models.goodbad import BadReview
 from host.rules.goodbad import percent
@@ -163,19 +164,31 @@ def compare(sc: Scenario, view: MonthView, truth: dict[str, TruthResult],
     return rows
 
 
+# The compared values as a person reads them (the keys stay the codes the comparison uses).
+HEADER = {"N": "有效评价", "S": "满意", "closures": "关闭", "excused": "关闭（免扣）", "final": "最终得分",
+          "valid": "有效评价", "satisfied": "满意", "bad": "差评", "called_back": "已回访",
+          "rectified": "已整改", "callback_late": "回访超期", "rectify_late": "整改超期",
+          "satisfaction_rate": "满意率", "bad_rate": "差评率", "callback_rate": "回访率",
+          "rectify_rate": "整改率", "overdue": "超期件", **DEDUCTION}
+
+
+def header(key: str) -> str:
+    return HEADER.get(key, key)
+
+
 def render(rows: list[Row], title: str) -> Table:
     """A Rich table: host value, and the truth's beside it where they differ (in red)."""
     table = Table(title=title, show_lines=False)
-    table.add_column("window")
-    table.add_column("name")
+    table.add_column("窗口")
+    table.add_column("名称")
     keys = list(rows[0].truth) if rows else []
     for k in keys:
-        table.add_column(k, justify="right")
+        table.add_column(header(k), justify="right")
     for r in rows:
         cells = []
         for k in keys:
             hv, tv = r.host.get(k, "—"), r.truth.get(k)
-            cells.append(_show(hv) if hv == tv else f"[red]{_show(hv)} (truth {_show(tv)})[/red]")
+            cells.append(_show(hv) if hv == tv else f"[red]{_show(hv)}（真实 {_show(tv)}）[/red]")
         table.add_row(r.window, r.name, *cells)
     return table
 
@@ -192,9 +205,9 @@ def _show(v: object) -> str:
 def summary(rows: list[Row]) -> str:
     diff = [r for r in rows if r.differences]
     if not diff:
-        return f"all {len(rows)} windows agree with the ground truth"
-    return f"{len(diff)} of {len(rows)} windows differ: " + "; ".join(
-        f"{r.window} {', '.join(r.differences)}" for r in diff)
+        return f"全部 {len(rows)} 个窗口与真实情况一致"
+    return f"{len(rows)} 个窗口中有 {len(diff)} 个不一致：" + "；".join(
+        f"{r.window} {'、'.join(map(header, r.differences))}" for r in diff)
 
 
 # -- 好差评: the national statistics and the overdue cases (issue 16) -----------------------------

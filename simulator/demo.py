@@ -83,17 +83,16 @@ def choose_ports(settings: Settings, console: Console) -> tuple[Settings, dict[s
     """The demo is one command: if the broker's or the web port is taken, use a free one and say so."""
     env: dict[str, str] = {}
     if settings.mqtt_url:
-        raise SystemExit("evalpad demo starts its own broker; unset EVALPAD_MQTT_URL to run it")
+        raise SystemExit("evalpad demo 会自己启动消息代理：请先取消 EVALPAD_MQTT_URL 再运行")
     if _port_taken(settings.broker_port):
         port = _free_port()
-        console.print(f"port {settings.broker_port} is taken (another MQTT broker?); the demo's broker "
-                      f"uses {port} (set EVALPAD_BROKER_PORT to choose)")
+        console.print(f"端口 {settings.broker_port} 已被占用（另一个 MQTT 消息代理？）；演示的消息代理改用 "
+                      f"{port}（可用 EVALPAD_BROKER_PORT 指定）")
         env["EVALPAD_BROKER_PORT"] = str(port)
         settings = settings.model_copy(update={"broker_port": port})
     if _port_taken(settings.http_port):
         port = _free_port()
-        console.print(f"port {settings.http_port} is taken; the web pages use {port} "
-                      "(set EVALPAD_HTTP_PORT to choose)")
+        console.print(f"端口 {settings.http_port} 已被占用；网页改用 {port}（可用 EVALPAD_HTTP_PORT 指定）")
         env["EVALPAD_HTTP_PORT"] = str(port)
         settings = settings.model_copy(update={"http_port": port})
     return settings, env
@@ -103,9 +102,9 @@ def _status(hall: HallEngine, pads: dict[str, SimPad], started: float) -> Table:
     t = Table.grid(padding=(0, 2))
     online = sum(p.connected for p in pads.values())
     evals = len(hall.truth.evals)
-    t.add_row("pads online", f"{online} / {len(pads)}")
-    t.add_row("evaluations given", str(evals))
-    t.add_row("running for", time.strftime("%H:%M:%S", time.gmtime(time.monotonic() - started)))
+    t.add_row("在线评价器", f"{online} / {len(pads)}")
+    t.add_row("已评价次数", str(evals))
+    t.add_row("已运行", time.strftime("%H:%M:%S", time.gmtime(time.monotonic() - started)))
     return t
 
 
@@ -120,8 +119,8 @@ def run_demo(settings: Settings, console: Console, sc: Scenario | None = None) -
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     data_dir = settings.data_dir.resolve()
-    console.print(f"[bold]evalpad demo[/bold]: host and a simulated hall of {len(sc.hall.windows)} windows; "
-                  f"data in {data_dir}")
+    console.print(f"[bold]evalpad demo[/bold]：主机和一个有 {len(sc.hall.windows)} 个窗口的模拟大厅；"
+                  f"数据在 {data_dir}")
     settings, env = choose_ports(settings, console)
     # The demo is plain http on this machine: cookies without Secure (development mode).
     env.setdefault("EVALPAD_MODE", os.environ.get("EVALPAD_MODE", "development"))
@@ -131,7 +130,7 @@ def run_demo(settings: Settings, console: Console, sc: Scenario | None = None) -
     runner: threading.Thread | None = None
     engine = make_engine(settings.db_url)
     try:
-        with console.status("starting the host (database, Mosquitto, web pages)..."):
+        with console.status("正在启动主机（数据库、Mosquitto、网页）……"):
             host.wait_started(engine)
         clock = SystemClock()
         new = register_hall(engine, sc, clock, actor="demo")
@@ -156,23 +155,23 @@ def run_demo(settings: Settings, console: Console, sc: Scenario | None = None) -
         runner = threading.Thread(target=play, name="hall", daemon=True)
         runner.start()
         url = f"http://{settings.http_host}:{settings.http_port}/board"
-        lines = [f"hall board  [link={url}]{url}[/link]",
-                 f"login       {login[0]} / {login[1]}" if login else "login       (no accounts here)",
-                 f"windows     {len(sc.hall.windows)} ({len(new)} registered now, the rest from before)",
-                 f"host log    {host.log_path}",
-                 "Ctrl-C stops everything; the data stays for the next start."]
-        console.print(Panel("\n".join(lines), title="evalpad demo is running", border_style="green"))
+        lines = [f"大厅看板    [link={url}]{url}[/link]",
+                 f"登录        {login[0]} / {login[1]}" if login else "登录        （这里没有账号）",
+                 f"窗口        {len(sc.hall.windows)} 个（本次登记 {len(new)} 个，其余是以前登记的）",
+                 f"主机日志    {host.log_path}",
+                 "按 Ctrl-C 全部停止；数据保留，下次启动接着用。"]
+        console.print(Panel("\n".join(lines), title="evalpad 演示运行中", border_style="green"))
         started = time.monotonic()
         with Live(_status(hall, pads, started), console=console, refresh_per_second=1) as live:
             while runner.is_alive() and host.proc.poll() is None:
                 time.sleep(STATUS_EVERY_S)
                 live.update(_status(hall, pads, started))
         if host.proc.poll() is not None:
-            console.print(f"[red]the host stopped ({host.proc.returncode}); see {host.log_path}[/red]")
+            console.print(f"[red]主机已停止（退出码 {host.proc.returncode}）；请看 {host.log_path}[/red]")
         elif not runner.is_alive():
-            console.print("[red]the simulated hall stopped (see the error above)[/red]")
+            console.print("[red]模拟大厅已停止（见上面的错误）[/red]")
     except KeyboardInterrupt:
-        console.print("stopping...")
+        console.print("正在停止……")
     finally:
         if hall is not None:
             hall.stop()
@@ -182,4 +181,4 @@ def run_demo(settings: Settings, console: Console, sc: Scenario | None = None) -
             p.cut_power()
         host.stop()
         engine.dispose()
-        console.print(f"stopped. Data kept in {data_dir}; `evalpad demo` continues from it.")
+        console.print(f"已停止。数据保留在 {data_dir}；再运行 `evalpad demo` 会接着用。")

@@ -164,7 +164,7 @@ def pending_note(directory: Path, external: bool) -> str:
     if running_pid(directory) is not None:
         return ""
     if external:
-        return (f"no running Mosquitto reads {directory}/passwd: if EVALPAD_MQTT_URL's broker is "
-                "another one (e.g. EMQX), add this account there too")
-    return ("the broker takes this account when it starts (evalpad serve starts it; a Mosquitto run "
-            "by systemd: `systemctl reload evalpad-mosquitto`)")
+        return (f"没有正在运行的 Mosquitto 读取 {directory}/passwd：如果 EVALPAD_MQTT_URL 指向的是"
+                "别的消息代理（如 EMQX），请在那里也添加这个账号")
+    return ("消息代理启动时才会启用这个账号（evalpad serve 会启动它；由 systemd 运行的 Mosquitto："
+            "执行 `systemctl reload evalpad-mosquitto`）")

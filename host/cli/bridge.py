@@ -45,7 +45,7 @@ def bridge(
     relay = SerialBridge(port, dev, target, prefix)
     signal.signal(signal.SIGTERM, lambda *_: relay.stop())
     if not os.path.exists(port):
-        typer.echo(f"{port} is not there yet; waiting for the pad to be plugged in (Ctrl-C to stop)")
+        typer.echo(f"{port} 还不存在：正在等待插上评价器（按 Ctrl-C 停止）")
     try:
         relay.run()
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from host.calendar import config
 from host.cli.common import as_day, as_window, clock, fail, open_db
 from host.cli.zh import Typer
 from host.errors import Invalid
+from host.labels import DAY_KIND, SETTING, WEEKDAY, WINDOW_DAY
 from host.rules.calendar import CalendarMissing, DayKind
 
 calendar_app = Typer(help="工作日、夏令时作息、窗口服务时间和规则设置（R5）。",
@@ -32,28 +33,29 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份，如 2027")]
         schedules = config.window_schedules(session)
         window_days = [wd for wd in config.window_days(session) if wd.day.year == year]
     rng, default = cfg.summer_range(year)
-    typer.echo(f"summer schedule {year}: {rng.start} .. {rng.end}"
-               f"{'  (shipped default: an ASSUMPTION, the source gives none)' if default else ''}")
+    typer.echo(f"{year} 年夏令时作息：{rng.start} 至 {rng.end}"
+               f"{'（出厂默认值：是假定，依据文件没有给出）' if default else ''}")
     try:
         unusual = [(d, cfg.calendar.kind(d)) for d in _year_days(year)
                    if (cfg.calendar.kind(d) is DayKind.WORKING) == (d.weekday() >= 5)]
-        typer.echo("days that differ from an ordinary week (holidays on weekdays, 调休 working weekends):")
+        typer.echo("与平常一周不同的日子（工作日放假、周末调休上班）：")
         for d, k in unusual:
-            typer.echo(f"  {d} {d:%a} {k.value}")
+            typer.echo(f"  {d} {WEEKDAY[d.weekday()]} {DAY_KIND.get(k.value, k.value)}")
     except CalendarMissing as exc:
-        typer.secho(f"calendar missing: {exc}", fg=typer.colors.YELLOW)
+        typer.secho(f"缺少日历：{exc}", fg=typer.colors.YELLOW)
     if declared:
-        typer.echo(f"year {year} declared entered by {declared.by}: {declared.reason}")
+        typer.echo(f"{year} 年已声明录入完毕，由 {declared.by} 声明：{declared.reason}")
     for e in entries:
-        typer.echo(f"  entry {e.day} {'working' if e.working else 'off'} by {e.by}: {e.reason}")
+        typer.echo(f"  录入 {e.day} {'上班' if e.working else '休息'}，由 {e.by} 录入：{e.reason}")
     for key, row in settings.items():
         value = row.value if row else config.DEFAULTS[key]
-        typer.echo(f"setting {key} = {value}{'' if row else ' (default)'}")
+        typer.echo(f"设置 {key}（{SETTING.get(key, key)}）= {value}{'' if row else '（默认值）'}")
     for s in schedules:
-        typer.echo(f"window {s.window_id}: noon duty weekdays [{s.noon_duty_weekdays}] saturday "
-                   f"[{s.saturday_spans}] closed weekdays [{s.closed_weekdays}]")
+        typer.echo(f"窗口 {s.window_id}：中午值班的星期 [{s.noon_duty_weekdays}]，星期六服务时间 "
+                   f"[{s.saturday_spans}]，不开窗的星期 [{s.closed_weekdays}]")
     for wd in window_days:
-        typer.echo(f"window {wd.window_id}: {wd.day} {wd.kind} by {wd.by}: {wd.reason}")
+        typer.echo(f"窗口 {wd.window_id}：{wd.day} {WINDOW_DAY.get(wd.kind, wd.kind)}，"
+                   f"由 {wd.by} 标记：{wd.reason}")
 
 
 def _year_days(year: int) -> Iterator[date]:
@@ -61,6 +63,9 @@ def _year_days(year: int) -> Iterator[date]:
     while d.year == year:
         yield d
         d = date.fromordinal(d.toordinal() + 1)
+
+
+SET_AS = {"working": "录入为上班", "off": "录入为休息", "clear": "的录入清除"}
 
 
 @calendar_app.command("set")
@@ -75,7 +80,7 @@ def calendar_set(days: Annotated[list[str], typer.Argument(
     with open_db() as (_, session):
         dates = [as_day(d) for d in days[:-1]]
         n = config.set_calendar_days(session, clock(), dates, working, by=by, reason=reason)
-    typer.echo(f"{n} date(s) set to {days[-1]}")
+    typer.echo(f"已把 {n} 个日期{SET_AS[days[-1]]}。")
 
 
 @calendar_app.command("year")
@@ -83,7 +88,7 @@ def calendar_year(year: Annotated[int, typer.Argument(help="年份，如 2027")]
     """声明某年的节假日和调休已录入完毕；其余日期按周一至周五上班（R5）。"""
     with open_db() as (_, session):
         config.declare_year(session, clock(), year, by=by, reason=reason)
-    typer.echo(f"{year} declared: dates without an entry follow the ordinary week")
+    typer.echo(f"{year} 年已声明录入完毕：没有录入的日期按平常一周（周一至周五上班）。")
 
 
 @calendar_app.command("summer")
@@ -94,7 +99,7 @@ def calendar_summer(year: Annotated[int, typer.Argument(help="年份，如 2027"
     """设置某年的夏令时作息（下午 13:30 起）：从开始日期到结束日期，两头都含（R5）。"""
     with open_db() as (_, session):
         config.set_summer(session, clock(), year, as_day(start), as_day(end), by=by, reason=reason)
-    typer.echo(f"summer schedule {year}: {start} .. {end}")
+    typer.echo(f"{year} 年夏令时作息：{start} 至 {end}")
 
 
 @calendar_app.command("window")
@@ -110,7 +115,7 @@ def calendar_window(number: Annotated[str, typer.Argument(help="窗口号，如 
         config.set_window_schedule(session, clock(), wid, noon_duty_weekdays=noon_duty,
                                    saturday_spans=saturday, closed_weekdays=closed_weekdays, by=by,
                                    reason=reason)
-    typer.echo(f"window {number}: hours set")
+    typer.echo(f"窗口 {number}：作息时间已设置。")
 
 
 @calendar_app.command("window-day")
@@ -124,7 +129,7 @@ def calendar_window_day(number: Annotated[str, typer.Argument(help="窗口号，
     with open_db() as (_, session):
         wid = as_window(session, number)
         config.set_window_day(session, clock(), wid, as_day(day), kind, not remove, by=by, reason=reason)
-    typer.echo(f"window {number}: {day} {kind} {'removed' if remove else 'set'}")
+    typer.echo(f"窗口 {number}：{day} {WINDOW_DAY.get(kind, kind)}，{'已撤销' if remove else '已标记'}")
 
 
 @calendar_app.command("setting")

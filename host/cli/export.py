@@ -34,4 +34,4 @@ def export_platform(
         sys.stdout.flush()
         return
     out.write_bytes(data)
-    typer.echo(f"wrote {out} ({len(data)} bytes; suggested name {name})", err=True)
+    typer.echo(f"已写入 {out}（{len(data)} 字节；建议的文件名 {name}）", err=True)

@@ -19,6 +19,7 @@ from host.cli.common import AllOpt, Reason, WindowOpt, actor, as_moment, clock, 
 from host.cli.zh import Typer
 from host.clock import TIME_FORMS
 from host.ingest.replay import replay_request
+from host.labels import category
 from host.models.events import RejectedMessage
 
 window_app = Typer(help="窗口：添加、列出、停用。", no_args_is_help=True)
@@ -36,7 +37,7 @@ NumberArg = Annotated[str, typer.Argument(help="窗口号，如 A07")]
 
 def broker_note(broker_dir: Path, external: bool = False) -> None:
     if note := accounts.pending_note(broker_dir, external):
-        typer.echo(f"note: {note}")
+        typer.echo(f"注意：{note}")
 
 
 # -- windows ---------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ def window_add(number: NumberArg,
     with open_db() as (_, session):
         win = fleet.add_window(session, number=number, name=name, department=department, category=category,
                                clock=clock(), actor=actor(), reason=reason)
-        typer.echo(f"window {win.number} added: {win.name}")
+        typer.echo(f"已添加窗口 {win.number}：{win.name}。")
 
 
 @window_app.command("list")
@@ -61,8 +62,8 @@ def window_list(all_: AllOpt = False) -> None:
     with open_db() as (_, session):
         for w in fleet.list_windows(session, include_retired=all_):
             pad = fleet.current_device(session, w)
-            typer.echo(f"{w.number:<8} {w.name:<24} {w.category:<16} "
-                       f"{pad.device_id if pad else '-':<16} {'' if w.active else 'retired'}".rstrip())
+            typer.echo(f"{w.number:<8} {w.name:<24} {category(w.category):<12} "
+                       f"{pad.device_id if pad else '-':<16} {'' if w.active else '已停用'}".rstrip())
 
 
 @window_app.command("retire")
@@ -70,7 +71,7 @@ def window_retire(number: NumberArg, reason: Reason = "") -> None:
     """停用窗口（历史记录保留）。"""
     with open_db() as (_, session):
         fleet.retire_window(session, number=number, clock=clock(), actor=actor(), reason=reason)
-        typer.echo(f"window {number} retired")
+        typer.echo(f"已停用窗口 {number}。")
 
 
 # -- devices ------------------------------------------------------------------------------------
@@ -86,14 +87,14 @@ def device_add(device_id: DeviceArg, window: WindowOpt = None,
                                          clock=clock(), actor=actor(), reason=reason,
                                          since_ms=as_moment(since, "--since"), broker_dir=broker_dir,
                                          prefix=settings.mqtt_prefix)
-        typer.echo(f"device {device_id} registered" + (f" on window {window}" if window else ""))
-        typer.echo("broker credentials (shown only now; put them on the pad's config):")
-        typer.echo(f"  username: {device_id}")
-        typer.echo(f"  password: {password}")
+        typer.echo(f"已登记评价器 {device_id}" + (f"，分配到窗口 {window}。" if window else "。"))
+        typer.echo("消息代理账号（只显示这一次，请填入评价器的配置）：")
+        typer.echo(f"  用户名：{device_id}")
+        typer.echo(f"  密码：{password}")
         if settings.mqtt_url:
-            typer.echo("note: EVALPAD_MQTT_URL points at an external broker; add this account there too.")
+            typer.echo("注意：EVALPAD_MQTT_URL 指向外部消息代理，请在那里也添加这个账号。")
         else:
-            typer.echo(f"  (written to {broker_dir / accounts.PASSWD} and {broker_dir / accounts.ACL})")
+            typer.echo(f"  （已写入 {broker_dir / accounts.PASSWD} 和 {broker_dir / accounts.ACL}）")
             broker_note(broker_dir)
 
 
@@ -104,7 +105,7 @@ def device_list(all_: AllOpt = False) -> None:
         for v in fleet.list_devices(session, include_retired=all_):
             where = v.window.number if v.window else "-"
             retired = v.device.retired_ms
-            state = f"retired {when(retired)}" if retired else f"since {when(v.since_ms)}"
+            state = f"已停用 {when(retired)}" if retired else f"自 {when(v.since_ms)} 起"
             typer.echo(f"{v.device.id:<20} {where:<8} {state}")
 
 
@@ -116,7 +117,7 @@ def device_assign(device_id: DeviceArg,
     with open_db() as (_, session):
         a = fleet.assign(session, device_id=device_id, window_number=window, clock=clock(), actor=actor(),
                          reason=reason, since_ms=as_moment(since, "--since"))
-        typer.echo(f"device {device_id} on window {window} since {when(a.start_ms)}")
+        typer.echo(f"评价器 {device_id} 自 {when(a.start_ms)} 起在窗口 {window}。")
 
 
 @device_app.command("correct")
@@ -134,28 +135,27 @@ def device_correct(
         r = corrections.correct(session, moves=corrections.parse_moves(moves), at_ms=at_ms, clock=clock(),
                                 actor=actor(), reason=reason, preview=preview)
         c = r.correction
-        head = "preview (nothing stored)" if preview else f"correction #{c.id}"
-        typer.echo(f"{head}: {corrections.moves_text(c.moves)} at {when(c.at_ms)}")
-        for word, rows in (("was", c.before), ("now", c.after)):
+        head = "预览（未保存）" if preview else f"更正 #{c.id}"
+        typer.echo(f"{head}：{corrections.moves_text(c.moves)}，时间 {when(c.at_ms)}")
+        for word, rows in (("原来", c.before), ("现在", c.after)):
             for i in rows:
-                typer.echo(f"  {word}: {i['device']:<12} {i['window']:<8} "
+                typer.echo(f"  {word}：{i['device']:<12} {i['window']:<8} "
                            f"{when(i['start_ms'])} .. {when(i['end_ms'])}")
         for (a, b), n in sorted(r.moved.items()):
-            typer.echo(f"  {n} event(s) re-attributed from window {a} to {b}")
+            typer.echo(f"  {n} 条事件从窗口 {a} 改归窗口 {b}")
         if r.unplaced:
-            typer.echo(f"  {r.unplaced} event(s) now on no window: counted nowhere until a correction "
-                       "places them")
+            typer.echo(f"  {r.unplaced} 条事件现在不属于任何窗口：在再次更正把它们归到窗口之前，哪里都不计")
         for m in r.closed_months:
-            typer.echo(f"  month {m} is closed: its report stays as fed back and lists this correction "
-                       f"(R11); it counts only after `evalpad month reopen {m}`")
+            typer.echo(f"  {m} 月已关账：报表保持已反馈的样子，并列出这次更正（R11）；"
+                       f"执行 `evalpad month reopen {m}` 后才计入")
         if r.review:
-            typer.echo(f"  decided violation candidate(s) {', '.join(map(str, r.review))} rest on events "
-                       "that moved: the management section should review them again")
+            typer.echo(f"  已审核的疑似违规 {'、'.join(map(str, r.review))} 所依据的事件已移动："
+                       "管理科应重新审核")
         if preview:
             return
         done = corrections.settle(engine_of(session), r, clock(), prefix=settings.mqtt_prefix)
-        typer.echo(f"  violation detection: {done.detected} new, {done.withdrawn} withdrawn; "
-                   f"{done.replayed} held-back event(s) placed")
+        typer.echo(f"  违规检测：新增 {done.detected} 条，撤回 {done.withdrawn} 条；"
+                   f"暂存事件入库 {done.replayed} 条")
 
 
 @device_app.command("corrections")
@@ -164,8 +164,8 @@ def device_corrections(
     """已记录的分配更正，最新的在前（谁、何时、为何、移动了什么）。"""
     with open_db() as (_, session):
         for c in corrections.list_corrections(session, device_id=device):
-            typer.echo(f"#{c.id:<4} {when(c.at_ms)}  {corrections.moves_text(c.moves):<24} by {c.by} "
-                       f"on {when(c.recorded_ms)}, {len(c.moved)} event(s) moved: {c.reason}")
+            typer.echo(f"#{c.id:<4} {when(c.at_ms)}  {corrections.moves_text(c.moves):<24} 由 {c.by} "
+                       f"于 {when(c.recorded_ms)} 记录，移动事件 {len(c.moved)} 条：{c.reason}")
 
 
 @device_app.command("unassign")
@@ -173,7 +173,7 @@ def device_unassign(device_id: DeviceArg, reason: Reason = "") -> None:
     """把评价器从窗口撤下（如送修）。"""
     with open_db() as (_, session):
         fleet.unassign(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason)
-        typer.echo(f"device {device_id} is on no window now")
+        typer.echo(f"评价器 {device_id} 已撤下，现在不在任何窗口。")
 
 
 @device_app.command("replay")
@@ -186,7 +186,7 @@ def device_replay(device_id: DeviceArg) -> None:
                                 prefix=settings.mqtt_prefix).replayed
         left = session.exec(select(func.count()).select_from(RejectedMessage).where(
             RejectedMessage.device_id == device_id, col(RejectedMessage.replayed_ms).is_(None))).one()
-        typer.echo(f"{placed} held-back messages of {device_id} placed; {left} still held")
+        typer.echo(f"评价器 {device_id} 的暂存消息已入库 {placed} 条，仍暂存 {left} 条。")
 
 
 @device_app.command("retire")
@@ -195,5 +195,5 @@ def device_retire(device_id: DeviceArg, reason: Reason = "") -> None:
     with open_db() as (settings, session):
         fleet.retire_device(session, device_id=device_id, clock=clock(), actor=actor(), reason=reason,
                             broker_dir=settings.data_dir / "broker")
-        typer.echo(f"device {device_id} retired; its broker account is removed")
+        typer.echo(f"已停用评价器 {device_id}，它的消息代理账号已删除。")
         broker_note(settings.data_dir / "broker", external=bool(settings.mqtt_url))

@@ -44,7 +44,7 @@ def main() -> None:
 @app.command()
 def version() -> None:
     """显示 evalpad 的版本和评价器与主机之间的协议版本。"""
-    typer.echo(f"evalpad {dist_version('evalpad')} (contract v{spec.VERSION})")
+    typer.echo(f"evalpad {dist_version('evalpad')}（评价器与主机的协议版本 v{spec.VERSION}）")
 
 
 @app.command()
@@ -62,7 +62,7 @@ def db_upgrade() -> None:
     """把数据库（EVALPAD_DATABASE_URL；默认是数据目录里的 SQLite）升级到最新表结构。"""
     settings = load_settings()
     upgrade(settings.db_url)
-    typer.echo(f"database schema is current: {settings.db_url.split('@')[-1]}")
+    typer.echo(f"数据库表结构已是最新：{settings.db_url.split('@')[-1]}")
 
 
 @app.command()
@@ -74,8 +74,8 @@ def backup(to: Annotated[Path | None, typer.Option("--to", help="备份目录；
         result = backup_database(settings.db_url, to or settings.data_dir / "backups", clock())
     except BackupRefused as exc:
         raise fail(exc, 2) from None
-    typer.echo(f"backup written: {result.path} ({result.bytes} bytes, integrity {result.integrity}, "
-               f"{result.events} events)")
+    typer.echo(f"已写入备份：{result.path}（{result.bytes} 字节，完整性检查 {result.integrity}，"
+               f"事件 {result.events} 条）")
 
 
 for name, group in (("window", window_app), ("device", device_app), ("user", user_app), ("token", token_app),

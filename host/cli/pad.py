@@ -37,10 +37,10 @@ def build_cmd(out: Annotated[Path, typer.Option(help="部署目录写到哪里")
         raise fail(exc)
     for f in result.files:
         typer.echo("{:<48} {:>8} -> {:>8}".format(f.target, f.source_bytes, f.target_bytes))
-    typer.echo("{} files, {} of source -> {} on the pad, in {}".format(
+    typer.echo("共 {} 个文件，源码 {}，编译后在评价器上占 {}，写在 {}".format(
         len(result.files), _kb(result.source_bytes), _kb(result.total_bytes), result.out))
     for w in result.warnings:
-        typer.echo("warning: " + w, err=True)
+        typer.echo("警告：" + w, err=True)
 
 
 @pad_app.command("provision")
@@ -77,13 +77,13 @@ def provision_cmd(
                 repl.soft_reset()
     except ReplError as exc:
         raise fail(exc)
-    typer.echo("{}: wrote {} on {}".format(dev, identity.PATH, port))
+    typer.echo("{}：已经 {} 写入身份文件 {}".format(dev, port, identity.PATH))
     if broker_passwords is not None:
         set_password(broker_passwords, dev, ident["mqtt_password"])
-        typer.echo("{}: broker account set in {} (reload Mosquitto to apply)".format(dev, broker_passwords))
+        typer.echo("{}：消息代理账号已写入 {}（让 Mosquitto 重新读取后生效）".format(dev, broker_passwords))
     elif not mqtt_password:
-        typer.echo("{}: generated broker password {} -- add it to the broker for user {} "
-                   "(or rerun with --broker-passwords FILE)".format(dev, ident["mqtt_password"], dev))
+        typer.echo("{}：已生成消息代理密码 {}，请在消息代理上为用户 {} 添加它"
+                   "（或加 --broker-passwords 文件 重新运行）".format(dev, ident["mqtt_password"], dev))
 
 
 @pad_app.command("deploy")
@@ -100,8 +100,8 @@ def deploy_cmd(
         if tree is None:
             tree = builder.build().out
         elif not tree.is_dir():
-            raise builder.BuildError("{} is not a deploy tree: run `evalpad pad build --out {}` "
-                                     "first".format(tree, tree))
+            raise builder.BuildError("{} 不是部署目录：请先运行 `evalpad pad build --out {}`".format(
+                tree, tree))
         files = sorted(p for p in tree.rglob("*") if p.is_file())
         with RawRepl(open_port(port, baud), answer_timeout=timeout) as repl:
             made: set[str] = set()
@@ -121,14 +121,14 @@ def deploy_cmd(
             # identity, config or event log at the root).
             deployed = {"/" + p.relative_to(tree).as_posix() for p in files}
             for stale in padfs.prune(repl, PROGRAM_DIRS, deployed):
-                typer.echo("removed stale {}".format(stale))
+                typer.echo("已删除旧文件 {}".format(stale))
             # The deployed program (slot "a") is the one that runs from now on: drop the
             # update pointer and slot a's old release manifest (firmware/loader.py, the loader).
             for stale in SLOT_FILES:
                 if padfs.remove(repl, stale):
-                    typer.echo("removed {}".format(stale))
+                    typer.echo("已删除 {}".format(stale))
             if reset:
                 repl.soft_reset()
     except (ReplError, builder.BuildError) as exc:
         raise fail(exc)
-    typer.echo("deployed {} files ({}) to {}".format(len(files), _kb(total), port))
+    typer.echo("已经 {} 部署 {} 个文件（{}）".format(port, len(files), _kb(total)))

@@ -19,6 +19,7 @@ from host.cli.tables import fitted
 from host.cli.zh import Typer
 from host.clock import local
 from host.errors import ServiceError
+from host.labels import DEDUCTION, EVENT_TYPE, MONTH_STATUS, VOLUME_SOURCE
 from host.rules.score import shown
 from host.scoring.months import close_month, history, month_view, reopen_month
 from host.scoring.periods import period_view
@@ -37,13 +38,21 @@ MonthArg = Annotated[str, typer.Argument(help="月份 YYYY-MM，如 2026-10")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（默认输出到屏幕）")]
 
 
+# The month table's columns: rank, window, V and its source (R3), the standard number, valid and
+# satisfied evaluations (R2), the base score, the shortfall, closures (R5), violations (R6),
+# waived items (R8), the final score.
+COLUMNS = ("名次", "窗口", "受理量", "来源", "标准数", "有效评价", "满意", "基础分", "不足扣分", "关闭",
+           "违规", "免扣", "最终得分")
+ACTION = {"close": "关账", "reopen": "重新开账"}
+
+
 def _emit(data: bytes, out: Path | None) -> None:
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         out.write_bytes(data)
-        typer.echo(f"wrote {out} ({len(data)} bytes)", err=True)
+        typer.echo(f"已写入 {out}（{len(data)} 字节）", err=True)
 
 
 @report_app.command("month")
@@ -70,18 +79,18 @@ def report_month(month: MonthArg, fmt: FormatOpt = "table", window: WindowOpt = 
 
 
 def _print_table(view: MonthView) -> None:
-    state = view.status + (f" by {view.closed['by']} at {local(view.closed['at_ms']):%Y-%m-%d %H:%M}"
-                           if view.closed else "")
-    t = Table(title=f"{view.month} ({state}; facts up to {local(view.until_ms):%Y-%m-%d %H:%M})")
-    for h in ("rank", "window", "V", "src", "std", "N", "S", "base", "short", "closures", "violations",
-              "waived", "final"):
-        t.add_column(h, justify="right" if h not in ("window", "src") else "left")
+    state = MONTH_STATUS.get(view.status, view.status) + (
+        f"，{view.closed['by']} 于 {local(view.closed['at_ms']):%Y-%m-%d %H:%M} 关账" if view.closed else "")
+    t = Table(title=f"{view.month}（{state}；数据截至 {local(view.until_ms):%Y-%m-%d %H:%M}）")
+    for h in COLUMNS:
+        t.add_column(h, justify="left" if h in ("窗口", "来源") else "right")
     for r in view.results:
         s = r.score
         lines = s.deductions
         short = sum((d.points for d in lines if d.kind == "shortfall" and d.counts), Fraction(0))
         t.add_row(str(r.rank or "—"), f"{r.window.number} {r.window.name}",
-                  "—" if s.volume is None else str(s.volume), s.volume_source, str(s.standard), str(s.valid),
+                  "—" if s.volume is None else str(s.volume),
+                  VOLUME_SOURCE.get(s.volume_source, s.volume_source), str(s.standard), str(s.valid),
                   str(s.satisfied), shown(s.base),
                   shown(short or None),
                   str(sum(1 for d in lines if d.kind == "closure" and d.counts)),
@@ -90,22 +99,24 @@ def _print_table(view: MonthView) -> None:
     console = Console()            # the terminal's width (COLUMNS); too narrow: one block per window
     console.print(fitted(console, t))
     for a in view.assumptions:
-        console.print(f"[yellow]assumption:[/] {a}")
+        console.print(f"[yellow]假定：[/]{a}")
     if len(view.results) == 1:
         (r,) = view.results
         for d in r.score.deductions:
-            mark = "counts" if d.counts else f"waived: {d.waiver}"
-            console.print(f"  {d.rule} {d.kind} -{shown(d.points)}  {d.detail}  [{mark}]")
+            mark = "扣分" if d.counts else f"已免扣：{d.waiver}"
+            console.print(f"  {d.rule} {DEDUCTION.get(d.kind, d.kind)} -{shown(d.points)}  {d.detail}"
+                          f"（{mark}）")
         for n in r.notes:
-            console.print(f"  note: {n}")
+            console.print(f"  说明：{n}")
     for e in view.late_events:
-        console.print(f"[red]late[/] event {e['id']} ({e['type']}) pressed {e['at_local']} "
-                      f"arrived {local(e['received_ms']):%Y-%m-%d %H:%M}: counts only after a reopen (R11)")
+        console.print(f"[red]迟到[/] 事件 {e['id']}（{EVENT_TYPE.get(e['type'], e['type'])}），"
+                      f"按键时间 {e['at_local']}，"
+                      f"{local(e['received_ms']):%Y-%m-%d %H:%M} 才到达：重新开账后才计入（R11）")
     for c in view.late_corrections:
         moves = ", ".join(f"{m['device']}={m['window'] or '-'}" for m in c["moves"])
-        console.print(f"[red]late[/] assignment correction #{c['id']} ({moves} at "
-                      f"{local(c['at_ms']):%Y-%m-%d %H:%M}, by {c['by']}: {c['reason']}) re-attributes "
-                      f"{len(c['events'])} event(s) of this month: counts only after a reopen (R11)")
+        console.print(f"[red]迟到[/] 分配更正 #{c['id']}（{moves}，时间 {local(c['at_ms']):%Y-%m-%d %H:%M}，"
+                      f"由 {c['by']} 记录：{c['reason']}）把本月 {len(c['events'])} 条事件改归别的窗口："
+                      "重新开账后才计入（R11）")
 
 
 @report_app.command("period")
@@ -123,11 +134,11 @@ def report_period(period: Annotated[str, typer.Argument(help="季度（2026-Q4�
                                             "score_shown": shown(p.score)} for p in view.scores]},
                               ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{view.period}: months {', '.join(view.months) or '-'}"
-               f"{'; not ended: ' + ', '.join(view.pending) if view.pending else ''}")
+    typer.echo(f"{view.period}：月份 {'、'.join(view.months) or '-'}"
+               f"{'；尚未结束：' + '、'.join(view.pending) if view.pending else ''}")
     for p in view.scores:
         typer.echo(f"{p.rank or '—':>4}  {names.get(p.window_id, p.window_id)!s:<30} {shown(p.score):>5}"
-                   f"  ({len(p.months)} rated month(s))")
+                   f"  （参评 {len(p.months)} 个月）")
 
 
 @month_app.command("close")
@@ -135,7 +146,7 @@ def month_close(month: MonthArg, by: By, reason: Why = "") -> None:
     """关账：以当前报表作为反馈给各窗口的结果（R11）。"""
     with open_db() as (_, session):
         action = close_month(session, as_month(month), clock(), by=by, reason=reason)
-        typer.echo(f"{month} closed by {by} at {local(action.at_ms):%Y-%m-%d %H:%M:%S}")
+        typer.echo(f"{month} 已关账：{by}，{local(action.at_ms):%Y-%m-%d %H:%M:%S}")
 
 
 @month_app.command("reopen")
@@ -143,7 +154,7 @@ def month_reopen(month: MonthArg, by: By, reason: Why) -> None:
     """重新开账：迟到的事件和新的审核决定重新计入（R11）；操作记入日志。"""
     with open_db() as (_, session):
         reopen_month(session, as_month(month), clock(), by=by, reason=reason)
-        typer.echo(f"{month} reopened by {by}")
+        typer.echo(f"{month} 已重新开账：{by}")
 
 
 @month_app.command("status")
@@ -152,6 +163,7 @@ def month_status(month: MonthArg) -> None:
     with open_db() as (_, session):
         rows = history(session, as_month(month))
     if not rows:
-        typer.echo(f"{month}: open (never closed)")
+        typer.echo(f"{month}：未关账（从未关账）")
     for a in rows:
-        typer.echo(f"{local(a.at_ms):%Y-%m-%d %H:%M:%S}  {a.action:<6} by {a.by}: {a.reason}")
+        typer.echo(f"{local(a.at_ms):%Y-%m-%d %H:%M:%S}  {ACTION.get(a.action, a.action)}  "
+                   f"{a.by}：{a.reason}")

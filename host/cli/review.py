@@ -35,6 +35,15 @@ from host.cli.common import (
 from host.cli.zh import Typer
 from host.clock import TIME_FORMS
 from host.errors import Invalid
+from host.labels import (
+    DEDUCTION,
+    FAULT_STATUS,
+    FAULT_VERDICT,
+    VIOLATION_SOURCE,
+    VIOLATION_STATUS,
+    VOLUME_SOURCE,
+    fault_code,
+)
 from host.models.review import ViolationDecision
 from host.rules.month_span import month_span
 from host.rules.types import Span
@@ -53,6 +62,11 @@ KindOpt = Annotated[str | None, typer.Option(
     help="类型：no_prompt|refused|consecutive|self_eval|stuck_button")]
 CandidateArg = Annotated[int, typer.Argument(help="线索编号（见 `list`）")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="写入的文件")]
+
+
+def _counted(counts: dict[str, int], labels: dict[str, str]) -> str:
+    """``待处理 2 条，已修复 5 条`` from counts by code."""
+    return "，".join(f"{labels.get(k, k)} {n} 条" for k, n in counts.items()) or "无"
 
 
 def _window_id(session: Session, number: str | None) -> int | None:
@@ -79,16 +93,15 @@ def volume_import(file: Annotated[Path, typer.Argument(help="业务系统导出�
                                "任何数据", "改正这些行后重新导入整个文件"
                                "（加 --preview 只检查不保存）")) from None
         for r in report.rows:
-            typer.echo(f"row {r.row:>4}  {r.window:<8} {r.month}  {r.volume}")
+            typer.echo(f"第 {r.row:>4} 行  {r.window:<8} {r.month}  {r.volume}")
         for e in report.errors:
             typer.secho(f"  {e}", fg=typer.colors.RED, err=True)
         if preview:
-            typer.echo(f"preview: {len(report.rows)} good row(s), {len(report.errors)} error(s); "
-                       "nothing stored")
+            typer.echo(f"预览：{len(report.rows)} 行无误，{len(report.errors)} 处错误；未保存任何数据。")
             if report.errors:
                 raise typer.Exit(code=1)
         else:
-            typer.echo(f"imported {len(report.rows)} row(s) from {file.name} (import #{report.import_id})")
+            typer.echo(f"已从 {file.name} 导入 {len(report.rows)} 行（导入批次 #{report.import_id}）。")
 
 
 @volume_app.command("show")
@@ -97,7 +110,8 @@ def volume_show(window: Window, month: Month) -> None:
     with open_db() as (_, session):
         wid = as_window(session, window)
         v, source = volume.volume_for(session, wid, as_month(month))
-        typer.echo(f"{window} {month}: V = {'-' if v is None else v} (source: {source})")
+        typer.echo(f"{window} {month}：受理量 V = {'-' if v is None else v}"
+                   f"（来源：{VOLUME_SOURCE.get(source, source)}）")
 
 
 # -- violations (R6) --------------------------------------------------------------------------------
@@ -110,10 +124,10 @@ def violations_detect(month: Month, window: WindowOpt = None) -> None:
         done = violations.detect_month(session, as_month(month), now_ms=clock().now_ms(),
                                        window_ids=[wid] if wid is not None else None)
         for w in done.warnings:
-            typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
+            typer.secho(f"警告：{w}", fg=typer.colors.YELLOW, err=True)
         added = sum(r.added for r in done.results.values())
         withdrawn = sum(r.withdrawn for r in done.results.values())
-        typer.echo(f"{month}: {len(done.results)} window(s), {added} new candidate(s), {withdrawn} withdrawn")
+        typer.echo(f"{month}：检查窗口 {len(done.results)} 个，新增线索 {added} 条，撤回 {withdrawn} 条。")
 
 
 @violations_app.command("list")
@@ -126,9 +140,10 @@ def violations_list(month: MonthOpt = None, window: WindowOpt = None,
                                           month=as_month(month) if month else None, status=status, kind=kind)
         for c in rows:
             typer.echo(f"#{c.id:<5} {when(c.at_ms)}  {names.get(c.window_id, c.window_id)!s:<16} "
-                       f"{c.kind:<12} {c.status:<10} events {','.join(map(str, c.evidence)) or '-'}  "
+                       f"{DEDUCTION.get(c.kind, c.kind):<8} {VIOLATION_STATUS.get(c.status, c.status):<4} "
+                       f"事件 {','.join(map(str, c.evidence)) or '-'}  "
                        f"{c.detail}")
-        typer.echo(f"{len(rows)} candidate(s)")
+        typer.echo(f"共 {len(rows)} 条线索。")
 
 
 @violations_app.command("report")
@@ -150,15 +165,18 @@ def violations_report(
         c = violations.report(session, window_id=wid, kind=kind, at_ms=now if at_ms is None else at_ms,
                               by=actor(by), source=source, detail=detail, now_ms=now,
                               subject_event_id=event)
-        typer.echo(f"candidate #{c.id} ({c.kind}, {c.source}) at {when(c.at_ms)} on {window}: open, "
-                   f"to confirm or dismiss (evalpad violations confirm|dismiss {c.id} --reason ...)")
+        typer.echo(f"线索 #{c.id}（{DEDUCTION.get(c.kind, c.kind)}，"
+                   f"{VIOLATION_SOURCE.get(c.source, c.source)}），"
+                   f"{when(c.at_ms)}，窗口 {window}：待审核，请确认或驳回"
+                   f"（evalpad violations confirm|dismiss {c.id} --reason …）")
 
 
 def _decide(candidate_id: int, decision: str, reason: str, by: str | None) -> None:
     with open_db() as (_, session):
         row = violations.decide(session, candidate_id, decision, reviewer=actor(by), reason=reason,
                                 now_ms=clock().now_ms())
-        typer.echo(f"candidate #{row.id} ({row.kind}) is {row.status}")
+        typer.echo(f"线索 #{row.id}（{DEDUCTION.get(row.kind, row.kind)}）："
+                   f"{VIOLATION_STATUS.get(row.status, row.status)}")
 
 
 @violations_app.command("confirm")
@@ -185,7 +203,7 @@ def violations_export(month: Month, out: Out, fmt: Format = "xlsx") -> None:
         data = (exports.violations_csv if output_format(fmt) == "csv" else exports.violations_xlsx)(
             rows, fleet.window_names(session), newest)
         out.write_bytes(data)
-        typer.echo(f"wrote {len(rows)} candidate(s) to {out}")
+        typer.echo(f"已把 {len(rows)} 条线索写入 {out}")
 
 
 # -- faults (R7) ------------------------------------------------------------------------------------
@@ -198,7 +216,7 @@ def faults_sync(days: Annotated[int, typer.Option(help="往前检查的天数")]
         span = Span(now - days * 86_400_000, now + 1)
         opened = faults.sync_pad_events(session, span, now_ms=now)
         outages = faults.detect_outages(session, span, now_ms=now)
-        typer.echo(f"{opened} fault(s) opened from pad events; {len(outages)} mass outage(s)")
+        typer.echo(f"按评价器上报新建报修 {opened} 条；网络故障（多台同时离线）{len(outages)} 次。")
 
 
 @faults_app.command("list")
@@ -214,9 +232,11 @@ def faults_list(status: Annotated[str | None, typer.Option(help="状态：open|a
             where = f.device_id or ",".join(f.devices)
             win = names.get(f.window_id, "") if f.window_id else ""
             first = f.detail.splitlines()[0] if f.detail else ""
-            typer.echo(f"#{f.id:<5} {when(f.started_ms)}  {where:<12} {win:<16} {f.code:<15} "
-                       f"{f.status:<12} {f.verdict or '-':<14} x{f.repeats + 1}  {first}")
-        typer.echo(f"{len(rows)} fault(s)")
+            typer.echo(f"#{f.id:<5} {when(f.started_ms)}  {where:<12} {win:<16} {fault_code(f.code):<10} "
+                       f"{FAULT_STATUS.get(f.status, f.status):<4} "
+                       f"{FAULT_VERDICT.get(f.verdict, f.verdict) if f.verdict else '-':<6} "
+                       f"{f.repeats + 1} 次  {first}")
+        typer.echo(f"共 {len(rows)} 条报修。")
 
 
 @faults_app.command("report")
@@ -229,7 +249,8 @@ def faults_report(detail: Annotated[str, typer.Option("--detail", help="故障�
         f = faults.report_fault(session, by=actor(by), detail=detail, now_ms=clock().now_ms(),
                                 device_id=device, window_id=_window_id(session, window),
                                 started_ms=as_moment(since, "--since"))
-        typer.echo(f"fault #{f.id} {f.status} (pad {f.device_id or '-'}, repeats {f.repeats})")
+        typer.echo(f"报修 #{f.id} {FAULT_STATUS.get(f.status, f.status)}（评价器 {f.device_id or '-'}，"
+                   f"重复 {f.repeats} 次）")
 
 
 @faults_app.command("ack")
@@ -240,7 +261,7 @@ def faults_ack(fault_id: Annotated[int, typer.Argument(help="报修编号（见 
     with open_db() as (_, session):
         f = faults.acknowledge(session, fault_id, by=actor(by), assignee=assignee, note=note,
                                now_ms=clock().now_ms())
-        typer.echo(f"fault #{f.id} acknowledged, assignee {f.assignee}")
+        typer.echo(f"报修 #{f.id} 已受理，维修人 {f.assignee}")
 
 
 @faults_app.command("resolve")
@@ -253,7 +274,7 @@ def faults_resolve(fault_id: Annotated[int, typer.Argument(help="报修编号（
     with open_db() as (_, session):
         f = faults.resolve(session, fault_id, by=actor(by), verdict=verdict, notes=notes,
                            now_ms=clock().now_ms(), cleared_ms=as_moment(cleared, "--cleared"))
-        typer.echo(f"fault #{f.id} resolved: {f.verdict}")
+        typer.echo(f"报修 #{f.id} 已处理完毕：{FAULT_VERDICT.get(f.verdict or '', f.verdict)}")
 
 
 @faults_app.command("summary")
@@ -261,9 +282,10 @@ def faults_summary(month: Month) -> None:
     """某月新增报修的汇总：按状态和结论统计、平均修复时间（MTTR）、每台评价器的报修数。"""
     with open_db() as (_, session):
         s = faults.summary(session, month_span(as_month(month)))
-        mttr = f"{s.mttr_ms / 60_000:.0f} min" if s.mttr_ms is not None else "-"
-        typer.echo(f"{month}: {s.total} fault(s), resolved {s.resolved}, MTTR {mttr}")
-        typer.echo(f"  by status: {s.by_status}\n  by verdict: {s.by_verdict}")
+        mttr = f"{s.mttr_ms / 60_000:.0f} 分钟" if s.mttr_ms is not None else "-"
+        typer.echo(f"{month}：报修 {s.total} 条，已修复 {s.resolved} 条，平均修复时间（MTTR）{mttr}")
+        typer.echo("  按状态：" + _counted(s.by_status, FAULT_STATUS))
+        typer.echo("  按结论：" + _counted(s.by_verdict, {**FAULT_VERDICT, "none": "未下结论"}))
         for pad, n in s.per_pad.items():
             typer.echo(f"  {pad:<14} {n}")
 
@@ -278,7 +300,7 @@ def faults_export(out: Out, month: MonthOpt = None, fmt: Format = "xlsx") -> Non
         write = exports.fault_log_csv if output_format(fmt) == "csv" else exports.fault_log_xlsx
         data = write(rows, fleet.window_names(session))
         out.write_bytes(data)
-        typer.echo(f"wrote {len(rows)} fault(s) to {out}")
+        typer.echo(f"已把 {len(rows)} 条报修写入 {out}")
 
 
 # -- waivers (R8) -----------------------------------------------------------------------------------
@@ -292,7 +314,7 @@ def waive_add(window: Window, month: Month,
         wid = as_window(session, window)
         w = waivers.create_waiver(session, window_id=wid, month=as_month(month), key=key, reason=reason,
                                   by=actor(by), now_ms=clock().now_ms())
-        typer.echo(f"waiver #{w.id}: {w.key} waived")
+        typer.echo(f"免扣 #{w.id}：{w.key} 不再扣分")
 
 
 @waive_app.command("list")
@@ -302,7 +324,7 @@ def waive_list(month: MonthOpt = None, window: WindowOpt = None,
     with open_db() as (_, session):
         for w in waivers.list_waivers(session, window_id=_window_id(session, window),
                                       month=as_month(month) if month else None, include_revoked=all_):
-            state = f"revoked by {w.revoked_by}" if w.revoked_ms else "active"
+            state = f"已被 {w.revoked_by} 撤销" if w.revoked_ms else "有效"
             typer.echo(f"#{w.id:<5} {w.key:<40} {state:<20} {w.by}: {w.reason}")
 
 
@@ -313,4 +335,4 @@ def waive_revoke(waiver_id: Annotated[int, typer.Argument(help="免扣编号（�
     with open_db() as (_, session):
         w = waivers.revoke_waiver(session, waiver_id, reason=reason, by=actor(by),
                                   now_ms=clock().now_ms())
-        typer.echo(f"waiver #{w.id} revoked")
+        typer.echo(f"已撤销免扣 #{w.id}")

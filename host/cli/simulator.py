@@ -40,28 +40,28 @@ def simulate(
     except ScenarioError as exc:
         raise fail(exc, 2) from None
     work = workdir or Path(tempfile.mkdtemp(prefix="evalpad-sim-"))
-    console.print(f"[bold]{sc.hall.name}[/bold]: {len(sc.hall.windows)} windows, "
-                  f"{sc.period.start} to {sc.period.end}; work directory {work}")
+    console.print(f"[bold]{sc.hall.name}[/bold]：{len(sc.hall.windows)} 个窗口，"
+                  f"{sc.period.start} 至 {sc.period.end}；工作目录 {work}")
     t0 = time.monotonic()
     total = sc.end_ms - sc.start_ms
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("simulating", total=total)
+        task = progress.add_task("模拟中", total=total)
         out = play(sc, work, speed=speed or None,
                    progress=lambda now: progress.update(task, completed=now - sc.start_ms))
     wall = time.monotonic() - t0
     counts = out.truth.counts()
-    console.print(f"simulated {out.stats.sim_ms / 86_400_000:.1f} days in {wall:.1f} s; "
-                  f"{counts['eval']} evaluations, {out.events_stored} events stored "
-                  f"({out.events_stored / wall:.0f} events/s); host CPU {out.host_cpu_s:.1f} s")
+    console.print(f"用 {wall:.1f} 秒模拟了 {out.stats.sim_ms / 86_400_000:.1f} 天：评价 {counts['eval']} 次，"
+                  f"入库事件 {out.events_stored} 条（每秒 {out.events_stored / wall:.0f} 条）；"
+                  f"主机占用 CPU {out.host_cpu_s:.1f} 秒")
     for month, rows in out.rows.items():
-        console.print(fitted(console, checker.render(rows, f"{month}: host report vs ground truth")))
+        console.print(fitted(console, checker.render(rows, f"{month}：主机报表与真实情况对照")))
         console.print(checker.summary(rows))
     for month, rows in out.national.items():       # 好差评 (a scenario's goodbad section)
-        console.print(checker.render(rows, f"{month}: national statistics and overdue cases vs ground truth"))
+        console.print(checker.render(rows, f"{month}：全国统计与超期件与真实情况对照"))
         console.print(checker.summary(rows))
     if truth is not None:
         out.truth.save(truth)
-        console.print(f"ground truth written to {truth}")
+        console.print(f"真实情况已写入 {truth}")
 
 
 def demo() -> None:

@@ -48,7 +48,7 @@ def user_add(name: Annotated[str, typer.Argument(help="用户名")],
     with open_db() as (_, session):
         create_user(session, name=name, role=role, password=password, clock=clock(), actor=actor(),
                     window_number=window, reason=reason)
-        typer.echo(f"user {name} added as {role}" + (f" of window {window}" if window else ""))
+        typer.echo(f"已添加用户 {name}，角色：{ROLE[role]}" + (f"，窗口 {window}。" if window else "。"))
 
 
 @user_app.command("list")
@@ -57,8 +57,8 @@ def user_list() -> None:
     with open_db() as (_, session):
         for u in list_users(session):
             win = session.get(Window, u.window_id) if u.window_id else None
-            typer.echo(f"{u.name:<20} {u.role:<11} {win.number if win else '-':<8} "
-                       f"{'disabled' if u.disabled_ms else ''}".rstrip())
+            typer.echo(f"{u.name:<20} {ROLE.get(u.role, u.role):<8} {win.number if win else '-':<8} "
+                       f"{'已停用' if u.disabled_ms else ''}".rstrip())
 
 
 @user_app.command("disable")
@@ -66,7 +66,7 @@ def user_disable(name: Annotated[str, typer.Argument(help="用户名")], reason:
     """停用用户：其密码和全部令牌立即失效（历史记录保留）。"""
     with open_db() as (_, session):
         disable_user(session, name, clock=clock(), actor=actor(), reason=reason)
-        typer.echo(f"user {name} disabled")
+        typer.echo(f"已停用用户 {name}。")
 
 
 def _token_line(t: ApiToken, windows: list[str]) -> str:
@@ -97,7 +97,7 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="令牌编号（�
     with open_db() as (_, session):
         revoke_token_id(session, get_user(session, user), token_id, clock=clock(), actor=actor(),
                         reason=reason)
-        typer.echo(f"token {token_id} of {user} revoked")
+        typer.echo(f"已吊销用户 {user} 的令牌 {token_id}。")
 
 
 @token_app.command("create")
@@ -119,6 +119,7 @@ def token_create(user: Annotated[str, typer.Option("--user", "-u", help="令牌�
                                              days=days, clock=clock(), actor=actor(), reason=reason)
         windows = window_numbers_of(session, token)
         where = f"，窗口 {'、'.join(windows)}" if windows else ""
-        typer.echo(f"已为 {user}（{u.role}）创建令牌：范围 {token.scope}{where}，{days} 天后到期"
+        typer.echo(f"已为 {user}（{ROLE.get(u.role, u.role)}）创建令牌：范围 {token.scope}{where}，"
+                   f"{days} 天后到期"
                    f"（{when(token.expires_ms)} 到期）。令牌只显示这一次：")
         typer.echo(secret)

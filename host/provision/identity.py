@@ -36,25 +36,25 @@ def make_identity(dev: str, wifi_ssid: str, wifi_password: str, mqtt_host: str,
                   window: str | None = None, layout: str = "two", reason_s: int = 15) -> dict:
     """The identity dict, checked; a broker password is generated when none is given."""
     if not is_device_id(dev):
-        raise IdentityError("device id {!r} is invalid: use 3-32 characters of a-z, 0-9 and '-', "
-                            "starting with a letter or digit (e.g. qp-0107)".format(dev))
+        raise IdentityError("评价器编号 {!r} 不合规定：用 3-32 个字符，只含 a-z、0-9 和 '-'，"
+                            "以字母或数字开头（如 qp-0107）".format(dev))
     if not wifi_ssid or len(wifi_ssid.encode()) > WIFI_SSID_MAX:
-        raise IdentityError("--wifi-ssid must be 1-{} bytes".format(WIFI_SSID_MAX))
+        raise IdentityError("--wifi-ssid 应为 1-{} 字节".format(WIFI_SSID_MAX))
     if wifi_password and not WPA_MIN <= len(wifi_password) <= WPA_MAX:
-        raise IdentityError("--wifi-password must be {}-{} characters (WPA2), or empty for an "
-                            "open network".format(WPA_MIN, WPA_MAX))
+        raise IdentityError("--wifi-password 应为 {}-{} 个字符（WPA2），开放网络则留空".format(
+            WPA_MIN, WPA_MAX))
     if not mqtt_host or any(c.isspace() for c in mqtt_host):
-        raise IdentityError("--mqtt-host must be the broker's host name or IP address")
+        raise IdentityError("--mqtt-host 应为消息代理的主机名或 IP 地址")
     if not 1 <= mqtt_port <= 65535:
-        raise IdentityError("--mqtt-port must be 1-65535, got {}".format(mqtt_port))
+        raise IdentityError("--mqtt-port 应为 1-65535，现在是 {}".format(mqtt_port))
     if not mqtt_prefix or mqtt_prefix.endswith("/") or "#" in mqtt_prefix or "+" in mqtt_prefix:
-        raise IdentityError("--prefix must be a topic prefix like {!r} (no wildcards, no "
-                            "trailing /)".format(spec.PREFIX))
+        raise IdentityError("--prefix 应为主题前缀，如 {!r}（不含通配符 # 或 +，结尾不带 /）".format(
+            spec.PREFIX))
     if layout not in LAYOUTS:
-        raise IdentityError("--layout must be one of {}, got {!r}: two keys (满意/不满意) or five "
-                            "levels (非常满意 .. 非常不满意)".format(", ".join(LAYOUTS), layout))
+        raise IdentityError("--layout 应为 {} 之一，现在是 {!r}：两键（满意/不满意）或五级"
+                            "（非常满意……非常不满意）".format("、".join(LAYOUTS), layout))
     if not 0 <= reason_s <= REASON_S_MAX:
-        raise IdentityError("--reason-s must be 0-{} seconds (0: no reason screen), got {}".format(
+        raise IdentityError("--reason-s 应为 0-{} 秒（0：不显示原因选项），现在是 {}".format(
             REASON_S_MAX, reason_s))
     ident = {
         "dev": dev, "wifi_ssid": wifi_ssid, "wifi_password": wifi_password,

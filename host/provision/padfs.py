@@ -65,17 +65,17 @@ def put(repl: RawRepl, path: str, data: bytes) -> None:
         got = out.strip()
     except PadError as exc:
         raise WriteFailed(
-            "writing {} on the pad failed: {} (pad said: {}). Is the flash full or the path "
-            "blocked by a file? Check with `mpremote ls`, free space, and retry".format(
+            "在评价器上写入 {} 失败：{}（评价器的回答：{}）。是闪存满了，还是路径被同名文件占用？"
+            "用 `mpremote ls` 检查、腾出空间后重试".format(
                 path, exc, exc.traceback.splitlines()[-1] if exc.traceback else "?"))
     want = "{} {}".format(hashlib.sha256(data).hexdigest(), len(data))
     if got != want:
-        raise WriteFailed("{} arrived damaged on the pad (sha256 and size {!r}, expected {!r}): "
-                          "check the USB cable and retry".format(path, got, want))
+        raise WriteFailed("{} 写到评价器上后已损坏（sha256 和大小为 {!r}，应为 {!r}）："
+                          "请检查 USB 线后重试".format(path, got, want))
     try:
         repl.exec(_RENAME.format(part=_q(part), path=_q(path)))
     except PadError as exc:
-        raise WriteFailed("{} was written but could not replace the old file: {}".format(path, exc))
+        raise WriteFailed("{} 已写入，但未能替换旧文件：{}".format(path, exc))
     log.info("wrote %s (%d bytes)", path, len(data))
 
 

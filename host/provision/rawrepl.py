@@ -52,14 +52,14 @@ def open_port(port: str, baud: int = BAUD, timeout: float = 0.1) -> serial.Seria
     """Open ``port`` or raise PortMissing / ReplError saying how to fix it."""
     if not os.path.exists(port):
         raise PortMissing(
-            "serial port {} does not exist: plug the pad in with a data (not charge-only) USB "
-            "cable, then list ports with `python -m serial.tools.list_ports` and pass --port".format(port))
+            "串口 {} 不存在：请用能传数据的 USB 线（不是只能充电的线）插上评价器，"
+            "再用 `python -m serial.tools.list_ports` 列出串口，用 --port 指定".format(port))
     try:
         return serial.Serial(port, baud, timeout=timeout)
     except (serial.SerialException, OSError) as exc:
         raise ReplError(
-            "cannot open {}: {}. Close other programs using it (mpremote, screen, Thonny) and "
-            "check you may use serial ports (Linux: the dialout group)".format(port, exc))
+            "无法打开 {}：{}。请关闭正在使用它的程序（mpremote、screen、Thonny），"
+            "并确认有权使用串口（Linux：dialout 用户组）".format(port, exc))
 
 
 class RawRepl:
@@ -93,8 +93,8 @@ class RawRepl:
             self.port.write(data)
             self.port.flush()
         except (serial.SerialException, OSError) as exc:
-            raise ReplError("writing to {} failed ({}): the pad was unplugged or reset; "
-                            "plug it in again and retry".format(self.name, exc))
+            raise ReplError("向 {} 写入失败（{}）：评价器被拔下或复位了；"
+                            "请重新插上后重试".format(self.name, exc))
 
     def read_until(self, ending: bytes, timeout: float, doing: str) -> bytes:
         """Bytes up to and including the first ``ending``; NoAnswer after ``timeout`` seconds.
@@ -113,16 +113,16 @@ class RawRepl:
             try:
                 chunk = self.port.read(max(1, self.port.in_waiting))
             except (serial.SerialException, OSError) as exc:
-                raise ReplError("reading from {} failed ({}) while {}: the pad was unplugged "
-                                "or reset; plug it in again and retry".format(self.name, exc, doing))
+                raise ReplError("{}时从 {} 读取失败（{}）：评价器被拔下或复位了；"
+                                "请重新插上后重试".format(doing, self.name, exc))
             if chunk:
                 self._buf += chunk
             elif self.clock() > deadline:
                 tail = bytes(self._buf[-60:])
                 raise NoAnswer(
-                    "no answer from a MicroPython REPL on {} within {:.0f} s while {} (got {!r}). "
-                    "Is this a pad with MicroPython? Press its reset button, close other serial "
-                    "programs, and retry".format(self.name, timeout, doing, tail))
+                    "{}时，{} 上的 MicroPython REPL 在 {:.0f} 秒内没有回答（收到 {!r}）。"
+                    "这是装有 MicroPython 的评价器吗？请按它的复位键，关闭其他串口程序后重试".format(
+                        doing, self.name, timeout, tail))
 
     def _drain(self) -> None:
         self._buf.clear()
@@ -136,13 +136,13 @@ class RawRepl:
         time.sleep(INTERRUPT_SETTLE_S)
         self._drain()
         self._write(b"\r" + CTRL_A)
-        self.read_until(RAW_BANNER, self.answer_timeout, "entering the raw REPL")
+        self.read_until(RAW_BANNER, self.answer_timeout, "进入 raw REPL ")
         self.in_raw = True
 
     def leave(self) -> None:
         """Back to the friendly REPL (the pad stays stopped until reset)."""
         self._write(b"\r" + CTRL_B)
-        self.read_until(b">>> ", self.answer_timeout, "leaving the raw REPL")
+        self.read_until(b">>> ", self.answer_timeout, "退出 raw REPL ")
         self.in_raw = False
 
     def soft_reset(self) -> None:
@@ -150,29 +150,29 @@ class RawRepl:
         if self.in_raw:
             self.leave()
         self._write(CTRL_D)
-        self.read_until(SOFT_REBOOT, self.answer_timeout, "soft-resetting")
+        self.read_until(SOFT_REBOOT, self.answer_timeout, "软重启")
 
     # -- code ---------------------------------------------------------------------
     def exec(self, code: str, timeout: float = EXEC_TIMEOUT_S) -> str:
         """Run ``code`` on the pad; return its output (``\\n`` line ends) or raise PadError."""
         if not self.in_raw:
-            raise ReplError("not in the raw REPL: call enter() first")
+            raise ReplError("不在 raw REPL 中：请先调用 enter()")
         data = code.encode()
         for i in range(0, len(data), CHUNK):
             self._write(data[i:i + CHUNK])
             if self.chunk_pause:
                 time.sleep(self.chunk_pause)
         self._write(CTRL_D)
-        ok = self.read_until(b"OK", self.answer_timeout, "sending code")
+        ok = self.read_until(b"OK", self.answer_timeout, "发送代码")
         if ok != b"OK":     # anything before OK means the pad was not waiting at ">"
-            raise ReplError("the pad did not accept the code (answered {!r} instead of OK): "
-                            "retry; if it persists, reset the pad".format(ok[:60]))
-        out = self.read_until(CTRL_D, timeout, "running code")[:-1]
-        err = self.read_until(CTRL_D, timeout, "running code")[:-1]
-        self.read_until(b">", self.answer_timeout, "finishing code")
+            raise ReplError("评价器没有接受代码（回答 {!r}，而不是 OK）："
+                            "请重试；仍然如此就复位评价器".format(ok[:60]))
+        out = self.read_until(CTRL_D, timeout, "运行代码")[:-1]
+        err = self.read_until(CTRL_D, timeout, "运行代码")[:-1]
+        self.read_until(b">", self.answer_timeout, "结束代码")
         text = out.decode("utf-8", "replace").replace("\r\n", "\n")
         if err:
             tb = err.decode("utf-8", "replace").replace("\r\n", "\n").strip()
             last = tb.splitlines()[-1] if tb else "error"
-            raise PadError("the pad raised {}".format(last), tb)
+            raise PadError("评价器上出错：{}".format(last), tb)
         return text

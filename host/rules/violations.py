@@ -378,7 +378,7 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
         f = consecutive.setdefault(eid, _Flags())
         f.reasons.append(REASON_SAME_CASE)
         f.evidence.update((first_id, eid))
-        f.notes.append(f"second evaluation of case {case} (the first: event {first_id})")
+        f.notes.append(f"同一办件 {case} 的第二次评价（第一次：事件 {first_id}）")
 
     # 连续评价 (b): closer than the minimum interval to the previous one, no new session between.
     tickets = {s.ticket for s in sessions}

@@ -112,11 +112,11 @@ def assumptions(config: RuleConfig, days: Sequence[date]) -> tuple[str, ...]:
     for year in sorted({d.year for d in days}):
         rng, default = config.summer_range(year)
         if default and any(d in rng for d in days if d.year == year):
-            out.append(f"summer schedule {year}: {rng.start:%m-%d}..{rng.end:%m-%d} is the shipped default, "
-                       f"an ASSUMPTION (the source gives no range); set it with "
-                       f"`evalpad calendar summer {year} START END --by NAME --reason ...` (R5)")
+            out.append(f"{year} 年夏令时作息 {rng.start:%m-%d} 至 {rng.end:%m-%d} 是出厂默认值，是假定"
+                       f"（依据文件没有给出起止日期）；请用 "
+                       f"`evalpad calendar summer {year} START END --by NAME --reason ...` 设置（R5）")
     if config.scoring_mode == FIVE_LEVEL and config.default_level_points:
-        out.append(f"five-level points {format_level_points(config.level_points)} are the shipped default, "
-                   "an ASSUMPTION (R1 read through the levels: 基本满意 and above are satisfied, worth 5); "
-                   "set them on the configuration page or with `evalpad calendar setting level_points ...`")
+        out.append(f"五级评价各级分值 {format_level_points(config.level_points)} 是出厂默认值，是假定"
+                   "（按 R1 理解各级：基本满意及以上算满意，计 5 分）；"
+                   "请在配置页面或用 `evalpad calendar setting level_points ...` 设置")
     return tuple(out)

@@ -37,18 +37,18 @@ def run(env: dict[str, str], *args: str, input: str | None = None, code: int = 0
 
 def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
     env = {**env, "EVALPAD_DATABASE_URL": db_url}
-    assert "window A07 added" in run(
+    assert "已添加窗口 A07" in run(
         env, "window", "add", "A07", "--name", "出入境", "--category", "police_exit"
     )
     run(env, "window", "add", "A08", "--name", "综合")
     out = run(env, "device", "add", "qp-0107", "--window", "A07", "--reason", "new pad")
-    password = re.search(r"password: (\S+)", out).group(1)  # type: ignore[union-attr]
-    assert "shown only now" in out
+    password = re.search(r"密码：(\S+)", out).group(1)  # type: ignore[union-attr]
+    assert "只显示这一次" in out
     hashed = read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")["qp-0107"]
     assert hashed.startswith("$7$") and password not in hashed
     listed = run(env, "device", "list")
-    assert re.search(r"qp-0107\s+A07\s+since", listed) and password not in listed
-    assert re.search(r"A07\s+出入境\s+police_exit\s+qp-0107", run(env, "window", "list"))
+    assert re.search(r"qp-0107\s+A07\s+自 ", listed) and password not in listed
+    assert re.search(r"A07\s+出入境\s+其他类别（police_exit）\s+qp-0107", run(env, "window", "list"))
     run(env, "device", "assign", "qp-0107", "--window", "A08", "-r", "swap")
     assert re.search(r"qp-0107\s+A08", run(env, "device", "list"))
     out = run(env, "device", "assign", "qp-0107", "--window", "A08", code=1)
@@ -57,7 +57,7 @@ def test_window_and_device_commands(db_url: str, env: dict[str, str]) -> None:
     assert "不合规定" in out and "办法：" in out
     run(env, "device", "retire", "qp-0107", "-r", "broken")
     assert "qp-0107" not in run(env, "device", "list")
-    assert "retired" in run(env, "device", "list", "--all")
+    assert "已停用" in run(env, "device", "list", "--all")
     assert "qp-0107" not in read_passwords(Path(env["EVALPAD_DATA_DIR"]) / "broker" / "passwd")
     run(env, "window", "retire", "A08")
     assert "A08" not in run(env, "window", "list")
@@ -69,7 +69,7 @@ def test_device_add_credentials_work_on_the_real_broker_until_retired(env: dict[
     # and signals it (SIGHUP) through its pid file, as on a production server.
     run(env, "window", "add", "A01", "--name", "综合")
     out = run(env, "device", "add", "pad-7", "--window", "A01")
-    password = re.search(r"password: (\S+)", out).group(1)  # type: ignore[union-attr]
+    password = re.search(r"密码：(\S+)", out).group(1)  # type: ignore[union-attr]
     pad = MqttClient(broker.port, "pad-7", password)
     assert pad.wait_connected()
     pad.close()
@@ -132,7 +132,7 @@ def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
     run(env, "window", "add", "A01", "--name", "综合")
     run(env, "user", "add", "queue-a01", "--role", "staff", "--window", "A01", "--token-only")
     listed = run(env, "user", "list")
-    assert re.search(r"queue-a01\s+staff\s+A01", listed) and re.search(r"root\s+admin", listed)
+    assert re.search(r"queue-a01\s+窗口工作人员\s+A01", listed) and re.search(r"root\s+系统管理员", listed)
     out = run(env, "token", "create", "--user", "queue-a01", "--name", "queue system", "--days", "365",
               "--scope", "full")
     token = out.strip().splitlines()[-1]
@@ -151,10 +151,10 @@ def test_users_tokens_and_the_first_admin(env: dict[str, str]) -> None:
     listed = run(env, "token", "list", "--user", "queue-a01")
     assert re.search(r"^(\d+)\s+queue system\s+full .* 创建 .* 到期", listed, re.M) and token not in listed
     tid = listed.split()[0]
-    assert f"token {tid} of queue-a01 revoked" in run(env, "token", "revoke", tid, "--user", "queue-a01")
+    assert f"已吊销用户 queue-a01 的令牌 {tid}" in run(env, "token", "revoke", tid, "--user", "queue-a01")
     assert "已吊销" in run(env, "token", "list", "--user", "queue-a01")
-    assert "disabled" in run(env, "user", "disable", "root", "-r", "test")
-    assert re.search(r"root\s+admin\s+-\s+disabled", run(env, "user", "list"))
+    assert "已停用用户 root" in run(env, "user", "disable", "root", "-r", "test")
+    assert re.search(r"root\s+系统管理员\s+-\s+已停用", run(env, "user", "list"))
     db = sqlite3.connect(settings.db_url.split("///", 1)[1])
     assert token not in str(db.execute("SELECT * FROM apitoken").fetchall())
     db.close()
@@ -164,9 +164,9 @@ def test_backup_sqlite_is_a_consistent_copy(env: dict[str, str], tmp_path: Path)
     run(env, "window", "add", "A01", "--name", "综合")
     run(env, "window", "add", "A02", "--name", "综合")
     out = run(env, "backup")
-    path = Path(re.search(r"backup written: (\S+)", out).group(1))  # type: ignore[union-attr]
+    path = Path(re.search(r"已写入备份：(.+?)（", out).group(1))  # type: ignore[union-attr]
     assert path.parent == tmp_path / "backups" and re.fullmatch(r"evalpad-\d{8}T\d{9}Z\.db", path.name)
-    assert "integrity ok" in out
+    assert "完整性检查 ok" in out
     copy = sqlite3.connect(path)
     assert copy.execute("SELECT number FROM window ORDER BY number").fetchall() == [("A01",), ("A02",)]
     copy.close()
@@ -230,8 +230,8 @@ def test_device_added_late_with_since_and_replay(env: dict[str, str]) -> None:
     since = datetime.fromtimestamp((now - 3_600_000) / 1000, RULES_TZ).strftime("%Y-%m-%d %H:%M:%S")
     run(env, "device", "add", "pad-late", "--window", "A01", "--since", since)
     out = run(env, "device", "replay", "pad-late")
-    assert "2 held-back messages of pad-late placed; 0 still held" in out
-    assert "0 held-back messages" in run(env, "device", "replay", "pad-late")
+    assert "评价器 pad-late 的暂存消息已入库 2 条，仍暂存 0 条。" in out
+    assert "暂存消息已入库 0 条" in run(env, "device", "replay", "pad-late")
 
 
 @pytest.mark.parametrize("name,value", [("EVALPAD_WEB_KEY", "not-hex"), ("EVALPAD_WEB_KEY", "abcd"),

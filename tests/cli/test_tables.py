@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from host.cli.tables import fitted
-from simulator.checker import Row, render
+from simulator.checker import Row, header, render
 
 KEYS = ("valid", "satisfied", "closures", "no_prompt", "refused", "consecutive", "self_eval", "final")
 
@@ -28,12 +28,12 @@ def _print(width: int, table: Table) -> str:
 
 
 def test_the_check_table_reads_in_80_columns() -> None:
-    text = _print(80, render(_rows(), "2026-10: host report vs ground truth"))
+    text = _print(80, render(_rows(), "2026-10：主机报表与真实情况对照"))
     assert "…" not in text
     assert all(len(line) <= 80 for line in text.splitlines()), text
     for key in KEYS:
-        assert key in text                                       # every header whole
-    assert "A01 公安分局出入境" in text and "refused 4 (truth 9)" in text
+        assert header(key) in text                               # every header whole
+    assert "A01 公安分局出入境" in text and "拒绝评价 4（真实 9）" in text
 
 
 def test_a_wide_terminal_keeps_the_table() -> None:

@@ -54,7 +54,7 @@ def test_worked_example_1_holds_in_both_modes_with_the_shipped_points(world: Wor
     assert (five.base, shown(five.final)) == (Fraction(9, 2), "3.50")
     with world.session() as s:
         view = month_view(s, NOV, world.clock)
-    assert any("five-level points" in a for a in view.assumptions)  # the shipped mapping is an assumption
+    assert any("五级评价各级分值" in a for a in view.assumptions)  # the shipped mapping is an assumption
 
 
 def test_five_level_points_change_the_base_and_two_level_mode_ignores_them(world: World) -> None:

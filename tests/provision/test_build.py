@@ -50,4 +50,4 @@ def test_missing_main_is_a_warning(tmp_path: Path) -> None:
 def test_build_command_reports_sizes(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["pad", "build", "--out", str(tmp_path / "tree")])
     assert res.exit_code == 0, res.output
-    assert "lib/firmware/pad/screen.mpy" in res.output and "KB on the pad" in res.output
+    assert "lib/firmware/pad/screen.mpy" in res.output and "编译后在评价器上占" in res.output

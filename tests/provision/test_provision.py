@@ -132,29 +132,29 @@ def test_a_damaged_transfer_is_refused_and_the_old_file_kept(tmp_path: Path) -> 
         pad.put("/evalpad.json", b'{"dev": "qp-0001"}')
         res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS)
         assert res.exit_code == 1
-        assert "arrived damaged" in res.output and "USB cable" in res.output
+        assert "写到评价器上后已损坏" in res.output and "请检查 USB 线" in res.output
         assert pad.files()["/evalpad.json"] == b'{"dev": "qp-0001"}'
 
 
 def test_port_missing_says_what_to_do() -> None:
     res = _invoke("pad", "provision", "--port", "/dev/ttyUSB-nothing", *IDENTITY_ARGS)
     assert res.exit_code == 1
-    assert "does not exist" in res.output and "serial.tools.list_ports" in res.output
+    assert "不存在" in res.output and "serial.tools.list_ports" in res.output
 
 
 def test_silent_device_gives_a_clear_no_answer_error() -> None:
     with _sim(answer=False) as pad:
         res = _invoke("pad", "provision", "--port", pad.port, *IDENTITY_ARGS, "--timeout", "0.5")
     assert res.exit_code == 1
-    assert "no answer from a MicroPython REPL" in res.output
-    assert "reset button" in res.output
+    assert "MicroPython REPL 在" in res.output and "没有回答" in res.output
+    assert "复位键" in res.output
 
 
 @pytest.mark.parametrize("args, why", [
-    (["--dev", "QP 0107"], "device id"),
+    (["--dev", "QP 0107"], "评价器编号"),
     (["--wifi-password", "short"], "8-63"),
     (["--mqtt-port", "0"], "1-65535"),
-    (["--prefix", "evalpad/#"], "wildcards"),
+    (["--prefix", "evalpad/#"], "通配符"),
 ])
 def test_bad_values_are_refused_before_touching_the_pad(args: list[str], why: str) -> None:
     base = dict(zip(IDENTITY_ARGS[::2], IDENTITY_ARGS[1::2], strict=True))
@@ -187,8 +187,8 @@ def test_deploy_lands_every_built_file_and_it_runs(pad: SimPad, tmp_path: Path) 
     pad.put("/lib/other/keep.py", b"X = 1\n")        # not the program's folder: untouched
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out))
     assert res.exit_code == 0, res.output
-    assert "removed stale /lib/firmware/pad/retired.mpy" in res.output
-    assert "removed stale /lib/firmware/pad/screen.py" in res.output
+    assert "已删除旧文件 /lib/firmware/pad/retired.mpy" in res.output
+    assert "已删除旧文件 /lib/firmware/pad/screen.py" in res.output
     # Fed before every file: a deploy longer than the firmware's 30 s watchdog survives.
     assert pad.run("import machine\nprint(machine.WDT.feeds)") == "{}\n".format(len(tree.files))
     files = pad.files()
@@ -215,7 +215,7 @@ def test_deploy_into_a_blocked_path_fails_clearly(pad: SimPad, tmp_path: Path) -
     pad.put("/lib", b"a file where the library directory should be")
     res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out), "--no-reset")
     assert res.exit_code == 1
-    assert "writing /lib/" in res.output and "failed" in res.output
+    assert "写入 /lib/" in res.output and "失败" in res.output
 
 
 def test_the_pads_own_loader_accepts_the_provisioned_identity(pad: SimPad) -> None:
@@ -241,7 +241,7 @@ def test_a_cable_pulled_mid_deploy_leaves_the_old_program_whole(tmp_path: Path) 
         res = _invoke("pad", "deploy", "--port", pad.port, "--tree", str(tree.out),
                       "--timeout", "0.5")
         assert res.exit_code == 1
-        assert "no answer from a MicroPython REPL" in res.output
+        assert "没有回答" in res.output
         files = pad.files()
     assert files["/lib/firmware/pad/screen.mpy"] == old
     # Whatever landed landed whole: every non-.part file is byte-identical to the tree.

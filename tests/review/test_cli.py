@@ -39,12 +39,12 @@ def test_cli_volume_import_all_or_nothing(run, tmp_path: Path) -> None:  # type:
     bad.write_text("窗口号,月份,业务受理量\nA07,2026-10,80\nA07,2026-10,x\n", encoding="utf-8")
     out = run("volume", "import", str(bad), code=1)
     assert "未导入任何数据" in out and "第3行“业务受理量”" in out
-    assert "source: none" in run("volume", "show", "--window", "A07", "--month", "2026-10")
+    assert "（来源：无）" in run("volume", "show", "--window", "A07", "--month", "2026-10")
     out = run("volume", "import", str(bad), "--preview", code=1)
-    assert "preview: 1 good row(s), 1 error(s)" in out
+    assert "预览：1 行无误，1 处错误；未保存任何数据" in out
     bad.write_text("窗口号,月份,业务受理量\nA07,2026-10,80\n", encoding="utf-8")
-    assert "imported 1 row(s)" in run("volume", "import", str(bad))
-    assert "V = 80 (source: import)" in run("volume", "show", "--window", "A07", "--month", "2026-10")
+    assert "导入 1 行" in run("volume", "import", str(bad))
+    assert "V = 80（来源：业务系统导入）" in run("volume", "show", "--window", "A07", "--month", "2026-10")
 
 
 def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -55,12 +55,12 @@ def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type
         hall.event("qp-0108", w, "prompt", sh(2026, 10, 12, 9, 0), svc="A1", source="host")
         hall.event("qp-0108", w, "prompt_end", sh(2026, 10, 12, 9, 0, 5), svc="A1", reason="cancelled")
     engine.dispose()
-    assert "1 new candidate(s)" in run("violations", "detect", "--month", "2026-10")
+    assert "新增线索 1 条" in run("violations", "detect", "--month", "2026-10")
     out = run("violations", "list", "--month", "2026-10", "--status", "open")
-    assert "refused" in out and "1 candidate(s)" in out
+    assert "拒绝评价" in out and "待审核" in out and "共 1 条线索" in out
     cid = out.split()[0].lstrip("#")
     run("violations", "confirm", cid, code=2)  # --reason is required
-    assert "is confirmed" in run("violations", "confirm", cid, "--reason", "投诉单 17", "--by", "王科长")
+    assert "：已确认" in run("violations", "confirm", cid, "--reason", "投诉单 17", "--by", "王科长")
     assert "已是“已确认”" in run("violations", "confirm", cid, "--reason", "again", code=1)
     xlsx = tmp_path / "v.xlsx"
     run("violations", "export", "--month", "2026-10", "--out", str(xlsx))
@@ -71,8 +71,9 @@ def test_cli_violations_faults_and_waivers(run, tmp_path: Path) -> None:  # type
     fid = out.split()[1].lstrip("#")
     assert "还是待处理" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "x", code=1)
     run("faults", "ack", fid, "--assignee", "chen")
-    assert "resolved: pad_fault" in run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换屏")
-    assert "resolved" in run("faults", "list", "--window", "A08")
+    out = run("faults", "resolve", fid, "--verdict", "pad_fault", "--notes", "换屏")
+    assert "已处理完毕：评价器故障" in out
+    assert "已修复" in run("faults", "list", "--window", "A08")
 
     key = f"{w}:2026-10:shortfall:-"
     run("waive", "add", "--window", "A08", "--month", "2026-10", "--key", key, "--reason", "屏幕故障两周")
@@ -89,7 +90,7 @@ def test_r6_cli_violations_report_patrol_and_complaint_records(run) -> None:  # 
 
     out = run("violations", "report", "--window", "A07", "--kind", "refused", "--source", "patrol",
               "--detail", "巡查见工作人员拒绝评议", "--at", "2026-10-12 09:15:30", "--by", "巡查员孙")
-    assert "open, to confirm or dismiss" in out
+    assert "待审核，请确认或驳回" in out
     out = run("violations", "report", "--window", "A07", "--kind", "no_prompt", "--source", "complaint",
               "--detail", "群众投诉未提示评价", "--at", "2026-10-12T01:20:05Z")
     engine = make_engine(run.url)
@@ -107,7 +108,7 @@ def test_r6_cli_violations_report_patrol_and_complaint_records(run) -> None:  # 
     out = run("violations", "report", "--window", "A07", "--kind", "refused", "--source", "patrol",
               "--detail", "x", "--at", "12/10 9am", code=1)
     assert "--at" in out and "2026-10-19 09:00:30" in out
-    assert "2 candidate(s)" in run("violations", "list", "--month", "2026-10")
+    assert "共 2 条线索" in run("violations", "list", "--month", "2026-10")
 
 
 def test_r7_cli_fault_times_take_seconds_and_iso(run) -> None:  # type: ignore[no-untyped-def]
@@ -160,12 +161,12 @@ def test_r10_cli_device_correct_records_an_exchange_at_its_real_time(run) -> Non
     args = ("device", "correct", "w06=W07", "w07=W06", "--at", "2026-10-20 11:38:00",
             "--reason", "对调未登记")
     out = run(*args, "--preview")
-    assert "preview (nothing stored)" in out and "1 event(s) re-attributed from window W06 to W07" in out
+    assert "预览（未保存）" in out and "1 条事件从窗口 W06 改归窗口 W07" in out
     with Session(engine) as s:
         assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"w06": w06, "w07": w07}
     out = run(*args)
-    assert "correction #1: w06=W07, w07=W06 at 2026-10-20 11:38:00" in out
-    assert "1 event(s) re-attributed from window W06 to W07" in out and "held-back event(s) placed" in out
+    assert "更正 #1：w06=W07, w07=W06，时间 2026-10-20 11:38:00" in out
+    assert "1 条事件从窗口 W06 改归窗口 W07" in out and "暂存事件入库" in out
     with Session(engine) as s:
         assert {e.device_id: e.window_id for e in s.exec(select(Event)).all()} == {"w06": w07, "w07": w07}
     engine.dispose()

@@ -43,7 +43,7 @@ def test_cli_report_json_close_and_reopen(cli_world: World) -> None:
     assert code == 1 and "没有关账" in err
     assert run("month", "close", "2026-11", "--by", "zhao", "--reason", "fed back")[0] == 0
     code, out, _ = run("month", "status", "2026-11")
-    assert code == 0 and "close  by zhao: fed back" in out
+    assert code == 0 and "关账  zhao：fed back" in out
     code, out, _ = run("report", "month", "2026-11", "--format", "json")
     assert json.loads(out)["status"] == "closed"
 
@@ -68,7 +68,7 @@ def test_cli_missing_calendar_then_entered(cli_world: World) -> None:
     code, out, _ = run("report", "month", "2027-01", "--format", "json")
     assert code == 0 and json.loads(out)["windows"][0]["closures"] == []
     code, out, _ = run("calendar", "show", "2027")
-    assert code == 0 and "2027-01-01 Fri holiday" in out and "ASSUMPTION" in out
+    assert code == 0 and "2027-01-01 星期五 节假日" in out and "是假定" in out
 
 
 def test_cli_changes_need_a_reason(cli_world: World) -> None:

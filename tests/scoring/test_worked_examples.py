@@ -123,4 +123,4 @@ def test_worked_example_6_summer_one_closure(world: World) -> None:
     assert shown(r.score.final) == "4.00"
     with world.session() as s:
         view = month_view(s, "2026-07", world.clock)
-    assert any("ASSUMPTION" in a for a in view.assumptions)   # the default summer range is shown as such
+    assert any("出厂默认值，是假定" in a for a in view.assumptions)   # the default summer range

@@ -103,5 +103,5 @@ def test_the_host_report_agrees_with_the_truth(played: tuple) -> None:
 def test_the_checker_names_the_difference(played: tuple) -> None:
     _, out = played
     text = checker.summary(out.rows["2026-10"])
-    assert "B01 closures" in text and "A01 N, S" in text and "P03" not in text
+    assert "B01 关闭" in text and "A01 有效评价、满意" in text and "P03" not in text
     assert Counter(r.window for r in out.rows["2026-10"] if r.differences) == {"A01": 1, "B01": 1}

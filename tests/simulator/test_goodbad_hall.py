@@ -101,7 +101,7 @@ def test_the_checker_lists_each_difference_in_rates_and_overdue_cases() -> None:
     case = BadReview(event_id=1, window_id=7, device_id="sim-a01", seq=1, at_ms=at(HOLIDAY_EVE, 10) + 40,
                      rating="unsatisfied", level=1, case_no="QP1", opened_ms=now)
     rows = checker.compare_national(sc, "2026-09", same, [case], truth, {"A01": 7})
-    assert checker.summary(rows) == "all 1 windows agree with the ground truth"
+    assert checker.summary(rows) == "全部 1 个窗口与真实情况一致"
     other = judge("2026-09", {7: NationalCounts(2, 1, 1, 1, 0, 1, 0, 0)})
     (row,) = checker.compare_national(sc, "2026-09", other, [], truth, {"A01": 7})
     assert row.differences == ["called_back", "callback_rate", "overdue"]
@@ -130,8 +130,9 @@ def test_the_national_statistics_and_overdue_cases_agree_with_the_truth(played: 
     _, out = played
     assert set(out.national) == {"2026-09", "2026-10"}
     for month, rows in out.national.items():
-        assert checker.summary(rows).startswith("all 2 windows agree"), [(r.host, r.truth) for r in rows]
-        assert checker.summary(out.rows[month]).startswith("all 2 windows agree")   # the 5-point scores
+        agree = "全部 2 个窗口与真实情况一致"
+        assert checker.summary(rows) == agree, [(r.host, r.truth) for r in rows]
+        assert checker.summary(out.rows[month]) == agree   # the 5-point scores
     rows = [r.truth for rs in out.national.values() for r in rs]
     # The month had late steps, steps never done and cases overdue at the end, not only tidy ones.
     assert sum(int(r["callback_late"]) for r in rows) > 0      # type: ignore[call-overload]
