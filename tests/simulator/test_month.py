@@ -23,8 +23,8 @@ from simulator import checker, scenario
 from simulator.run import CLOSED_BY, simulate
 from tests.support.services import need_mosquitto
 
-# A whole month through everything real takes minutes (about 5 here on a quiet machine, 10 when
-# the machine is shared): more than the suite's per-test limit, which is for tests that hang.
+# A whole month through everything real takes minutes (3-10 here, by how busy the machine is):
+# more than the suite's per-test limit, which is for tests that hang.
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 MONTH = "2026-10"
