@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scaleout_bench.py [--pads 15000] [--hosts 3] [--procs 4]
         [--interval 30] [--event-every 60,120] [--steady 60] [--measure 45] [--after 150]
+        [--host-src /path/to/other/checkout]
 
 A throwaway PostgreSQL database with the pads registered, assigned and on (as mid-day), a
 private Mosquitto (the project's config, open-file limit raised), ``--hosts`` processes of
@@ -306,7 +307,7 @@ def run(args: argparse.Namespace) -> dict:
     shared = {"connected": mp.Value("q", 0), "stop": mp.Event(), "stop_sending": mp.Event(),
               "unacked": mp.Array("q", procs), "sent": mp.Array("q", procs)}
     result_q: mp.Queue = mp.Queue()  # type: ignore[type-arg]
-    out: dict = {"pads": pads, "hosts": args.hosts, "cores": os.cpu_count()}
+    out: dict = {"pads": pads, "hosts": args.hosts, "cores": os.cpu_count(), "host_src": args.host_src}
     try:
         with tempfile.TemporaryDirectory() as tmp_s:
             tmp = Path(tmp_s)
@@ -317,6 +318,8 @@ def run(args: argparse.Namespace) -> dict:
             for h in names:
                 env = host_env(url, tmp, h, passwords[h], server.port, GROUP, "INFO")
                 env["EVALPAD_DATA_DIR"] = str(tmp / ("data-" + h))
+                if args.host_src:
+                    env["PYTHONPATH"] = args.host_src
                 hosts.append(Host(h, env, tmp).start())
             print(f"database, broker and {len(hosts)} hosts ready in {time.monotonic() - t:.0f} s",
                   flush=True)
@@ -445,6 +448,7 @@ def main() -> None:
     ap.add_argument("--measure", type=float, default=45.0, help="seconds of each CPU measure")
     ap.add_argument("--after", type=float, default=150.0, help="seconds of sending after the kill")
     ap.add_argument("--drain", type=float, default=600.0, help="at most this long for the last acks")
+    ap.add_argument("--host-src", default=None, help="run the hosts from this checkout (e.g. main)")
     ap.add_argument("--comeback", type=float, default=20.0, help="seconds given to the killed host back")
     args = ap.parse_args()
     limit = _raise_nofile()
