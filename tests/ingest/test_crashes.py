@@ -110,9 +110,9 @@ def test_three_hosts_on_one_shared_subscription_one_killed(broker, engine, spawn
     killed = time.monotonic()
     for t in threads:
         t.join()
-    # Mosquitto keeps routing host-c's share to host-c's persistent session while it is
-    # away (so a restarted instance loses nothing); pads resend what is not acknowledged
-    # (after a reconnect; here on a timer) and every resend that reaches a survivor is stored.
+    # host-c's clean session went with its connection, and with it its share: what it held
+    # unacknowledged the pads resend (after a reconnect or a timeout; here on a timer), and
+    # every resend reaches a survivor and is stored.
     timeout_s = 3 * 30                          # heartbeat_timeout_factor x heartbeat_s (R5)
     while any(p.unacked() for p in pads) and time.monotonic() - killed < timeout_s:
         for pad in pads:
@@ -122,7 +122,7 @@ def test_three_hosts_on_one_shared_subscription_one_killed(broker, engine, spawn
     assert not any(p.unacked() for p in pads), f"the survivors did not take over within {timeout_s} s"
     for pad in pads:
         pad.state("serving")                    # a heartbeat after the kill: still on
-    spawn_ingest("host-c", group="evalpad")     # host-c comes back: its session's copies are duplicates
+    spawn_ingest("host-c", group="evalpad")     # host-c comes back: nothing of the stream is left for it
     time.sleep(1)
     assert_exactly_once(engine, pads, SHARED_EVENTS)
     with Session(engine) as s:
