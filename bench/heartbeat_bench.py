@@ -82,9 +82,9 @@ def connect_packet(dev: str, password: str) -> bytes:
     return b"\x10" + _varint(len(body)) + body
 
 
-def publish_packet(topic: str, payload: bytes, mid: int) -> bytes:
+def publish_packet(topic: str, payload: bytes, mid: int, retain: bool = True) -> bytes:
     body = _s(topic.encode()) + struct.pack("!H", mid) + payload
-    return b"\x33" + _varint(len(body)) + body       # PUBLISH, QoS 1, retain
+    return (b"\x33" if retain else b"\x32") + _varint(len(body)) + body       # PUBLISH, QoS 1
 
 
 class Pad:
@@ -228,21 +228,35 @@ def _count(db_url: str, since_ms: int | None = None) -> int:
         engine.dispose()
 
 
+def start_broker(tmp: Path, pads: int, hosts: list[str]) -> tuple[Mosquitto, dict[str, str]]:
+    """A private Mosquitto (the project's config) in ``tmp``/broker with an account for each of
+    ``pads`` pads (password ``pw-<dev>``) and each host instance; returns it and the hosts'
+    passwords. Call ``_raise_nofile`` first: Mosquitto inherits the open-file limit."""
+    server = Mosquitto(tmp / "broker")
+    passwords = {h: secrets.token_urlsafe(12) for h in hosts}
+    users = {h: hash_password(pw) for h, pw in passwords.items()}
+    users.update({dev_id(i): hash_password("pw-" + dev_id(i)) for i in range(pads)})
+    write_passwords(server.password_file, users)
+    server.write_config()                 # the ACL gives the host accounts their rights
+    server.start()
+    return server, passwords
+
+
+def host_env(db_url: str, tmp: Path, instance: str, password: str, port: int, group: str = "",
+             log_level: str | None = None) -> dict[str, str]:
+    """The environment of ``python -m host.ingest`` as instance ``instance`` (its own account)."""
+    return {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": instance,
+            "EVALPAD_SHARE_GROUP": group, "EVALPAD_DATA_DIR": str(tmp / "data"),
+            "EVALPAD_LOG_LEVEL": log_level or os.environ.get("BENCH_HOST_LOG", "WARNING"),
+            "EVALPAD_MQTT_URL": f"mqtt://{instance}:{password}@127.0.0.1:{port}"}
+
+
 def run(pads: int, db_url: str, interval: float, measure: float, procs: int, host_src: str | None,
         host_prefix: list[str] | None = None, seed: bool = True) -> dict:
     _prepare_db(db_url, pads, seed)
     with tempfile.TemporaryDirectory() as tmp:
-        server = Mosquitto(Path(tmp) / "broker")
-        host_password = secrets.token_urlsafe(12)
-        users = {HOST: hash_password(host_password)}
-        users.update({dev_id(i): hash_password("pw-" + dev_id(i)) for i in range(pads)})
-        server.write_config()
-        write_passwords(server.password_file, users)
-        server.start()
-        env = {**os.environ, "EVALPAD_DATABASE_URL": db_url, "EVALPAD_INSTANCE": HOST,
-               "EVALPAD_DATA_DIR": str(Path(tmp) / "data"),
-               "EVALPAD_LOG_LEVEL": os.environ.get("BENCH_HOST_LOG", "WARNING"),
-               "EVALPAD_MQTT_URL": f"mqtt://{HOST}:{host_password}@127.0.0.1:{server.port}"}
+        server, passwords = start_broker(Path(tmp), pads, [HOST])
+        env = host_env(db_url, Path(tmp), HOST, passwords[HOST], server.port)
         if host_src:
             env["PYTHONPATH"] = host_src
         host = subprocess.Popen([*(host_prefix or []), sys.executable, "-m", "host.ingest"], env=env,

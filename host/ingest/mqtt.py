@@ -7,6 +7,13 @@ the commit, and a persistent session (``clean_session=False``, stable client id 
 makes the broker redeliver every message that was not acknowledged when we come back.
 The client id is the instance's name, which is also its broker account: the broker enforces
 client id = user name (protocol.md Delivery 7), so no pad can take over this session.
+
+An instance of a group (shared subscription, several instances) uses a clean session instead:
+the broker hands a persistent session its share of the events even while the instance is
+dead (Mosquitto, EMQX), so a third of a hall's events would wait, for as long as it stays
+down, for the pads' resends, each with the same odds of going to it again (issue 15,
+bench/scaleout_bench.py). With a clean session its share goes to the survivors as soon as
+its connection drops; what it held unacknowledged the pads resend (protocol.md Delivery 2).
 """
 
 from __future__ import annotations
@@ -76,7 +83,7 @@ class IngestClient:
         self.connected = threading.Event()
         self._closing = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=address.username or instance,
-                                   clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
+                                   clean_session=bool(group), protocol=mqtt.MQTTv311, manual_ack=True)
         if address.username:
             self._client.username_pw_set(address.username, address.password)
         if address.tls:
