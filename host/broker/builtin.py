@@ -171,7 +171,10 @@ class BuiltinBroker:
         self._watchdog.start()
 
     def _start_and_record(self) -> None:
-        self.server.start()
+        # Its own session: a Ctrl-C of `evalpad serve`/`demo` reaches the host alone, which stops
+        # the broker after itself; in the terminal's group the broker died with it and the
+        # watchdog logged a crash and restarted it while the host was stopping.
+        self.server.start(own_session=True)
         assert self.server.proc is not None
         broker, owner = ProcessId.of(self.server.proc.pid), ProcessId.of(os.getpid())
         if broker is None or owner is None:

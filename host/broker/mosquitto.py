@@ -162,10 +162,12 @@ class Mosquitto:
         write_acl(self.acl_file, self.prefix, host_accounts(self.password_file))
         self.reload()
 
-    def start(self) -> None:
+    def start(self, own_session: bool = False) -> None:
+        """``own_session``: the broker leaves the caller's process group, so a Ctrl-C in the
+        terminal reaches only its owner, which stops it in order (the built-in broker)."""
         exe = find_mosquitto()
         self.write_config()
-        self.proc = subprocess.Popen([exe, "-c", str(self.conf_file)],
+        self.proc = subprocess.Popen([exe, "-c", str(self.conf_file)], start_new_session=own_session,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -36,7 +36,11 @@ def _get(url: str) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
-def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: Path):
+@pytest.mark.parametrize("stop", ["sigterm", "ctrl-c"])
+def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: Path, stop: str):
+    """Stopped by systemd (SIGTERM to serve) or by Ctrl-C in its terminal (SIGINT to the whole
+    process group): the host stops, then its broker, and nothing in the log says the broker
+    crashed (a Ctrl-C reached the broker too and the watchdog restarted it while stopping)."""
     need_mosquitto()
     http_port, mqtt_port = free_port(), free_port()
     env = {**os.environ, "EVALPAD_DATA_DIR": str(tmp_path / "data"), "EVALPAD_HTTP_PORT": str(http_port),
@@ -46,7 +50,7 @@ def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: P
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "host.cli", "serve"], env=env, cwd=tmp_path,
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         def healthy() -> bool:
             assert proc.poll() is None, log.read_text()
@@ -59,13 +63,17 @@ def test_serve_starts_its_own_broker_serves_health_and_stops_cleanly(tmp_path: P
         wait_for(healthy, timeout=30, what="/healthz ok with the broker connected")
         assert (tmp_path / "data" / "evalpad.db").exists()
         assert "host-1:" in (tmp_path / "data" / "broker" / "passwd").read_text()
-        proc.send_signal(signal.SIGTERM)
+        if stop == "sigterm":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)      # the terminal's Ctrl-C: the whole group
         assert proc.wait(30) == 0, log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
     text = log.read_text()
     assert "ingest stopped" in text and "Traceback" not in text
+    assert "died" not in text and "restarting" not in text, text
     time.sleep(0.2)
     with pytest.raises(OSError):            # its Mosquitto went with it
         import socket
