@@ -103,6 +103,16 @@ class Pad:
         return publish_packet(self.topic, messages.encode(msg), self.mid)
 
 
+async def open_pad(dev: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """One pad's connection: CONNECT with its account and will, CONNACK checked."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(connect_packet(dev, "pw-" + dev))
+    connack = await reader.readexactly(4)
+    if connack[3] != 0:
+        raise SystemExit(f"broker refused {dev}: {connack!r}")
+    return reader, writer
+
+
 async def _drain(reader: asyncio.StreamReader) -> None:
     while await reader.read(4096):     # PUBACKs: nothing to do with them
         pass
@@ -115,11 +125,7 @@ async def _pads(port: int, devs: list[str], interval: float, sent: mp.Value, con
 
     async def open_one(pad: Pad) -> None:
         async with gate:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(connect_packet(pad.dev, "pw-" + pad.dev))
-            connack = await reader.readexactly(4)
-            if connack[3] != 0:
-                raise SystemExit(f"broker refused {pad.dev}: {connack!r}")
+            reader, writer = await open_pad(pad.dev, port)
             pad.writer = writer
             asyncio.get_running_loop().create_task(_drain(reader))
             writer.write(pad.state())                  # birth

@@ -54,9 +54,9 @@ from heartbeat_bench import (
     _s,
     _status_kib,
     _varint,
-    connect_packet,
     dev_id,
     host_env,
+    open_pad,
     publish_packet,
     start_broker,
 )
@@ -154,11 +154,7 @@ async def _pads(port: int, devs: list[str], interval: float, every: tuple[float,
 
     async def open_one(pad: EventPad) -> None:
         async with gate:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(connect_packet(pad.dev, "pw-" + pad.dev))
-            connack = await reader.readexactly(4)
-            if connack[3] != 0:
-                raise SystemExit(f"broker refused {pad.dev}: {connack!r}")
+            reader, writer = await open_pad(pad.dev, port)
             pad.writer = writer
             writer.write(subscribe_packet(topics.topic(pad.dev, spec.ACK), 1))
             readers.append(loop.create_task(_read_packets(pad, reader, writer)))
