@@ -77,15 +77,15 @@ def register_hall(engine: Engine, sc: Scenario, clock: Clock, *, actor: str = AC
     return added
 
 
-def pad_accounts(sc: Scenario, issue: Callable[[str], str]) -> dict[str, str]:
+def pad_accounts(sc: Scenario, issue: Callable[[list[str]], dict[str, str]]) -> dict[str, str]:
     """A fresh broker password for every pad of the hall (``issue`` = host.broker.accounts or a test's)."""
-    return {sc.device_of(w): issue(sc.device_of(w)) for w in sc.hall.windows}
+    return issue([sc.device_of(w) for w in sc.hall.windows])
 
 
-def accounts_in(broker_dir: Path, prefix: str) -> Callable[[str], str]:
-    from host.broker.accounts import issue_pad_password
+def accounts_in(broker_dir: Path, prefix: str) -> Callable[[list[str]], dict[str, str]]:
+    from host.broker.accounts import issue_pad_passwords
 
-    return lambda dev: issue_pad_password(broker_dir, dev, prefix)
+    return lambda devs: issue_pad_passwords(broker_dir, devs, prefix)
 
 
 class QueueFeed:

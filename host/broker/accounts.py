@@ -18,12 +18,13 @@ from pathlib import Path
 
 from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account, reserved_for_hosts
 from host.broker.mosquitto import (
+    hash_password,
     host_accounts,
     new_password,
     read_passwords,
     remove_user,
-    set_password,
     write_acl,
+    write_passwords,
 )
 from protocol import spec
 
@@ -49,28 +50,37 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _issue(directory: Path, user: str, prefix: str) -> str:
-    password = new_password()
+def _issue(directory: Path, users: list[str], prefix: str) -> dict[str, str]:
+    """New passwords for ``users``: one write of each file and one reload, however many."""
+    passwords = {user: new_password() for user in users}
     with _locked(directory):
-        set_password(directory / PASSWD, user, password)
+        accounts = read_passwords(directory / PASSWD)
+        accounts.update({user: hash_password(pw) for user, pw in passwords.items()})
+        write_passwords(directory / PASSWD, accounts)
         write_acl(directory / ACL, prefix, host_accounts(directory / PASSWD))
     reload_running(directory)
-    log.info("broker account for %s written in %s", user, directory)
-    return password
+    log.info("broker accounts for %s written in %s", ", ".join(users), directory)
+    return passwords
 
 
 def issue_pad_password(directory: Path, device_id: str, prefix: str = spec.PREFIX) -> str:
     """Create (or replace) the pad's broker password; returns it (show it once, never store it)."""
-    if reserved_for_hosts(device_id):
-        raise ValueError(f"{device_id!r} is in the host instances' name space, not a pad's")
-    return _issue(directory, device_id, prefix)
+    return issue_pad_passwords(directory, [device_id], prefix)[device_id]
+
+
+def issue_pad_passwords(directory: Path, device_ids: list[str], prefix: str = spec.PREFIX) -> dict[str, str]:
+    """``issue_pad_password`` for many pads at once (a whole hall): the broker reloads once."""
+    for device_id in device_ids:
+        if reserved_for_hosts(device_id):
+            raise ValueError(f"{device_id!r} is in the host instances' name space, not a pad's")
+    return _issue(directory, device_ids, prefix)
 
 
 def issue_host_password(directory: Path, instance: str, prefix: str = spec.PREFIX) -> str:
     """Create (or replace) one host instance's account (user = client id = ``instance``)."""
     if not is_host_account(instance):
         raise ValueError(f"host account {instance!r} must look like {HOST_ACCOUNT_FORM}")
-    return _issue(directory, instance, prefix)
+    return _issue(directory, [instance], prefix)[instance]
 
 
 def revoke_pad(directory: Path, device_id: str) -> bool:
