@@ -21,7 +21,7 @@ from firmware.pad.clock import Clock
 from firmware.pad.eventlog import EventLog, LogError
 from firmware.pad.health import Health
 from firmware.pad.modes import PROMPT, REASON, THANKS, Modes
-from firmware.pad.net import Net
+from firmware.pad.net import Net, ping_idle_ms
 from firmware.pad.sender import Sender
 from firmware.pad.settings import Config, load_identity
 from protocol import pad, wire
@@ -207,6 +207,8 @@ class PadApp:
         online = self.hal.wifi_isconnected()
         if not self.health.safe_mode and self.clock.maybe_ntp(self.ident["ntp_host"], online):
             self.state_due = True
+        period = self.config.get("heartbeat_s") * 1000
+        net.ping_idle = ping_idle_ms(period)
         if net.step(up):
             self.sender.rewind(up)
             self.state_due = True      # birth: the retained state replaces our will
@@ -221,7 +223,6 @@ class PadApp:
                 self._command(payload, up)
         up = self.clock.up_ms()
         if net.connected:
-            period = self.config.get("heartbeat_s") * 1000
             if self.state_due or up - self.last_state >= period:
                 if net.publish(wire.STATE, self.state_message(up), up, True):
                     self.state_due = False

@@ -25,8 +25,19 @@ SOCKET_TIMEOUT_S = 0.5       # LAN round trips are < 50 ms; 0.5 s tolerates a bu
 BACKOFF_MIN_MS = 1000
 BACKOFF_MAX_MS = 60000       # at most a minute between tries: the host sees us soon after
 KEEPALIVE_S = 60             # broker drops us (and publishes the will) after 1.5x this
-PING_IDLE_MS = 20000         # ping after this long without sending anything
+PING_IDLE_MS = 20000         # ping after this long without sending anything...
+PING_MAX_IDLE_MS = 45000     # ...or, with heartbeats due sooner, not before a heartbeat was due
 PING_WAIT_MS = 10000         # no byte back within this: the link is dead
+
+
+def ping_idle_ms(heartbeat_ms):
+    # type: (int) -> int
+    """How long the link may be idle before a keepalive ping. A heartbeat (QoS 1, its PUBACK
+    awaited) proves the link as a ping does, so while heartbeats come often enough a ping
+    waits until one is late: a ping before every heartbeat doubled the pad's traffic and the
+    broker's. Never later than PING_MAX_IDLE_MS: the broker drops a client silent for 1.5 x
+    KEEPALIVE_S."""
+    return min(max(PING_IDLE_MS, heartbeat_ms + PING_IDLE_MS // 4), PING_MAX_IDLE_MS)
 
 
 class Net:
@@ -47,6 +58,7 @@ class Net:
         self.down_since = 0   # up ms when MQTT went down (0: since boot)
         self.last_tx = 0
         self.ping_at = None   # type: tuple[int, int] | None  # (up ms, rx count) of an unanswered ping
+        self.ping_idle = PING_IDLE_MS   # the app sets it from its heartbeat (ping_idle_ms)
         self.connects = 0
         self.failures = 0
         self.pings = 0
@@ -109,7 +121,7 @@ class Net:
                 self.ping_at = None
             elif up - self.ping_at[0] > PING_WAIT_MS:
                 raise OSError("ping not answered")
-        elif up - self.last_tx >= PING_IDLE_MS:
+        elif up - self.last_tx >= self.ping_idle:
             client.ping()
             self.pings += 1
             self.last_tx = up
