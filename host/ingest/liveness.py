@@ -22,7 +22,7 @@ memory merged in. The newest last-seen times and telemetry of all pads are writt
 statement with the host's beat (``flush``, every ``HOST_BEAT_MS``), so after a crash the
 last-seen times are as precise as the host's own downtime. The database stays the truth:
 memory changes only after a commit (``committed``), a restart rebuilds it from the tables,
-and ``load`` again every ``RESYNC_MS`` picks up what other instances wrote.
+and ``load`` again every ``RESYNC_S`` picks up what other instances wrote.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlmodel import Session, col
 
 from host.ingest.store import insert_ignore
@@ -45,8 +45,11 @@ ON, OFF, UNKNOWN = "on", "off", "unknown"
 HOST_BEAT_MS = 5_000
 # Silence of three beats means the instance was down (one late beat is a busy moment).
 HOST_DOWN_AFTER_MS = 3 * HOST_BEAT_MS
-# Memory is read again from the database this often: what other instances wrote (issue 15).
-RESYNC_MS = 60_000
+# Memory is read again from the database this often, in real seconds: what other instances
+# wrote (issue 15). Real time, not the host's clock: it bounds how stale one process's memory
+# of another's writes may get, and a simulated clock thousands of times faster would reread
+# every status at every batch.
+RESYNC_S = 60.0
 # Written on change, at once: the fields that say what the pad is, and its count of events
 # the host refused (IT watches it, issue 10).
 _FIXED = ("fw", "boot", "faults", "last_reset_cause", "rejected")
@@ -113,7 +116,7 @@ class Liveness:
     # -- memory ----------------------------------------------------------------------------
 
     def load(self, session: Session) -> None:
-        """Read every pad's status into memory (at start, after a crash, every ``RESYNC_MS``),
+        """Read every pad's status into memory (at start, after a crash, every ``RESYNC_S``),
         keeping evidence newer than the database's that this instance has not written yet."""
         old = self.memory or {}
         memory: dict[str, Known] = {}
@@ -269,12 +272,18 @@ class Liveness:
         self._written(statuses)
 
     def _lock(self, session: Session, devices: list[str]) -> dict[str, DeviceStatus]:
-        """The status rows of ``devices``, created if missing, locked in a fixed order (no deadlocks)."""
+        """The status rows of ``devices``, created if missing, locked in a fixed order (no deadlocks).
+
+        Pads memory knows have their row: no insert is tried for them unless it is gone."""
+        stmt = select(DeviceStatus).where(col(DeviceStatus.device_id).in_(devices)).order_by(
+            col(DeviceStatus.device_id)).with_for_update().execution_options(populate_existing=True)
+        if self.memory is not None and all(d in self.memory for d in devices):
+            found = {st.device_id: st for st in session.scalars(stmt)}
+            if len(found) == len(devices):
+                return found
         insert_ignore(session, DeviceStatus, [{"device_id": d, "power": UNKNOWN, "online": False,
                                                "faults": "", "heartbeat_s": _default_heartbeat()}
                                               for d in devices], ["device_id"])
-        stmt = select(DeviceStatus).where(col(DeviceStatus.device_id).in_(devices)).order_by(
-            col(DeviceStatus.device_id)).with_for_update().execution_options(populate_existing=True)
         return {st.device_id: st for st in session.scalars(stmt)}
 
     @staticmethod
@@ -335,28 +344,26 @@ class Liveness:
             self._close_mode(session, st, at)
             st.mode = None
 
-    def _open_mode(self, session: Session, device_id: str) -> ModeInterval | None:
-        return session.scalars(select(ModeInterval).where(
-            col(ModeInterval.device_id) == device_id, col(ModeInterval.end_ms).is_(None)).order_by(
-            col(ModeInterval.start_ms).desc())).first()
+    # The open mode interval is the one whose mode the status row holds (``st.mode``; None: no
+    # interval open), so a mode change costs one UPDATE and one INSERT, no read (issue 15).
 
     def _close_mode(self, session: Session, st: DeviceStatus, at: int) -> None:
-        current = self._open_mode(session, st.device_id)
-        if current is not None:
-            current.end_ms = max(at, current.start_ms)
-            session.add(current)
+        start = col(ModeInterval.start_ms)
+        session.execute(update(ModeInterval).where(
+            col(ModeInterval.device_id) == st.device_id, col(ModeInterval.end_ms).is_(None)).values(
+            end_ms=case((start > at, start), else_=at)).execution_options(synchronize_session=False))
 
     def _mode(self, session: Session, st: DeviceStatus, at: int, mode: str) -> None:
-        current = self._open_mode(session, st.device_id)
-        if current is not None and current.mode == mode:
-            st.mode = mode
+        if st.mode == mode:
             return
         start = max(at, st.since_ms or at)
-        if current is not None:
-            if at < current.start_ms:
-                return                 # an older state than the mode we already know
-            current.end_ms = start
-            session.add(current)
+        closed = session.execute(update(ModeInterval).where(
+            col(ModeInterval.device_id) == st.device_id, col(ModeInterval.end_ms).is_(None),
+            col(ModeInterval.start_ms) <= at).values(end_ms=start).execution_options(
+            synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+        if not closed and session.scalar(select(col(ModeInterval.id)).where(
+                col(ModeInterval.device_id) == st.device_id, col(ModeInterval.end_ms).is_(None))) is not None:
+            return                     # an older state than the mode we already know
         session.add(ModeInterval(device_id=st.device_id, mode=mode, start_ms=start))
         st.mode = mode
 

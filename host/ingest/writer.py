@@ -30,7 +30,7 @@ from host.ingest import store
 from host.ingest.acking import ack_payloads
 from host.ingest.batch import BatchProcessor, Outcome
 from host.ingest.inbox import Inbox, Received
-from host.ingest.liveness import HOST_BEAT_MS, ON, RESYNC_MS, Liveness
+from host.ingest.liveness import HOST_BEAT_MS, ON, RESYNC_S, Liveness
 from host.models import DeviceStatus, HostDowntime
 from protocol import messages, spec, topics
 from protocol.errors import HOST_ERROR
@@ -47,7 +47,10 @@ BATCH_GATHER_S = 0.005
 # A batch of state messages only (heartbeats) waits this long for company: one wake-up and
 # one pass serve many, which more than halves their cost at 500 a second (issue 15,
 # bench/heartbeat_bench.py); an event in the batch cuts the wait back to BATCH_GATHER_S.
+# It is time on the host's clock, the one liveness is judged by (``_linger_s``).
 STATE_LINGER_S = 0.05
+# How often the pace of the host's clock against real time is measured (``_linger_s``).
+PACE_EVERY_S = 1.0
 # Wake at least this often with nothing to do: the liveness sweep and the host beat.
 TICK_S = 0.2
 # Liveness is kept precise to the second (issue 4), so silence is checked every second.
@@ -75,7 +78,10 @@ class Writer:
         self.prefix = prefix
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_sweep = self._last_beat = self._last_load = -(1 << 62)
+        self._last_sweep = self._last_beat = -(1 << 62)
+        self._last_load = float("-inf")      # real time (RESYNC_S)
+        self._pace_at = (time.monotonic(), clock.now_ms())
+        self._linger = STATE_LINGER_S
         self.batches = 0
         self.on_batch: Callable[[Outcome], None] | None = None   # for tests and the bench
 
@@ -89,7 +95,8 @@ class Writer:
             session.commit()
         with Session(self.engine) as session:
             self.liveness.load(session)     # state rebuilt from the tables (issue 15)
-        self._last_beat = self._last_load = now
+        self._last_beat = now
+        self._last_load = time.monotonic()
         return downtime
 
     def start(self) -> None:
@@ -116,12 +123,26 @@ class Writer:
 
     def _run(self) -> None:
         while not (self._stop.is_set() and self.inbox.depth() == 0):
-            items = self.inbox.take(BATCH_MAX, TICK_S, BATCH_GATHER_S, STATE_LINGER_S, self._urgent)
+            items = self.inbox.take(BATCH_MAX, TICK_S, BATCH_GATHER_S, self._linger_s(), self._urgent)
             try:
                 self.step(items)
             except Exception:           # never let the writer die: log, and go on
                 log.exception("writer step failed; the batch stays unacknowledged and is redelivered")
                 time.sleep(1)
+
+    def _linger_s(self) -> float:
+        """STATE_LINGER_S of the host's clock, in real seconds: the same on the wall clock, far
+        less on a simulated clock running thousands of times faster, where 50 real ms would be
+        minutes of the pads' time and a heartbeat would reach liveness late against its timeout
+        (a frozen clock, as in tests, lingers the real 50 ms)."""
+        wall, now = time.monotonic(), self.clock.now_ms()
+        wall0, now0 = self._pace_at
+        if wall - wall0 >= PACE_EVERY_S:
+            ran_s = (now - now0) / 1000
+            self._linger = STATE_LINGER_S if ran_s <= wall - wall0 else \
+                STATE_LINGER_S * (wall - wall0) / ran_s
+            self._pace_at = (wall, now)
+        return self._linger
 
     def _urgent(self, item: Received) -> bool:
         """Anything but a state message: a pad waits for its ack."""
@@ -137,10 +158,11 @@ class Writer:
         # within a tick, which the simulator's checkpoints wait for on a held clock).
         beat = now - self._last_beat >= HOST_BEAT_MS or (not items and self.liveness.unflushed)
         metrics.WRITE_QUEUE_DEPTH.set(self.inbox.depth())
-        if now - self._last_load >= RESYNC_MS and self.liveness.memory is not None:
+        wall = time.monotonic()
+        if wall - self._last_load >= RESYNC_S and self.liveness.memory is not None:
             with Session(self.engine) as session:
                 self.liveness.load(session)  # what other host instances wrote
-            self._last_load = now
+            self._last_load = wall
         if not items and not sweep and not beat:
             return None
         try:
