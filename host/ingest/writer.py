@@ -139,7 +139,7 @@ class Writer:
         wall0, now0 = self._pace_at
         if wall - wall0 >= PACE_EVERY_S:
             ran_s = (now - now0) / 1000
-            self._linger = STATE_LINGER_S if ran_s <= wall - wall0 else \
+            self._linger = STATE_LINGER_S if ran_s <= 2 * (wall - wall0) else \
                 STATE_LINGER_S * (wall - wall0) / ran_s
             self._pace_at = (wall, now)
         return self._linger
