@@ -89,8 +89,7 @@ def service_session(session: Session, *, window_number: str, ticket: str, action
     else:
         raise Invalid(f"动作 action {action!r} 不对", "只能是 start（开始办理）或 end（办结）")
     session.add(row)
-    session.commit()
-    session.refresh(row)
+    session.commit()               # the row's fields load again when read (not for a batch that never does)
     result = HookResult(session=row, created=created)
     if prompt:
         pad = fleet.current_device(session, win)

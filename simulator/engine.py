@@ -313,6 +313,10 @@ class HallEngine:
         elif a.kind in ("pause", "resume"):
             if ex.paused == (a.kind == "pause"):
                 return
+            if a.kind == "pause" and at < ex.prompt_until:
+                # Pausing cancels the prompt showing: staff cancelled a prompt, which the host
+                # rightly flags as a refusal candidate (R6) for the management section to judge.
+                t.note(at, a.window, "cancel_prompt", "paused during the prompt")
             ex.paused = not ex.paused
             ex.prompt_until = 0               # pausing ends a prompt (cancelled)
             ex.reason_until = 0
