@@ -33,7 +33,9 @@ from simulator.scenario import PadSettings
 
 log = logging.getLogger(__name__)
 
-FINE_STEP_MS = 25          # loop period while a button is held (debounce is 20 ms)
+FINE_STEP_MS = 25          # loop period while a button is held (debounce is 20 ms)...
+EDGE_MS = 100              # ...this close to a press or a release; in between
+HELD_STEP_MS = 250         # a long press is stepped this often
 RATING_HOLD_MS = 120       # a citizen's press
 STAFF_TAP_MS = 250         # staff key short press (< the firmware's 2 s long press)
 LONG_HOLD_MS = 2_300       # staff key long press / power key (> 2 s)
@@ -282,11 +284,17 @@ class SimPad:
         assert self.hal is not None
         at = self.hal.now
         self.hal.press(button, at_ms=at, hold_ms=hold_ms)
-        end = at + hold_ms + 2 * FINE_STEP_MS
+        release = at + hold_ms
+        end = release + 2 * FINE_STEP_MS
         while self.app is not None and self.hal.now < end:
             self.step()
             if self.hal is not None:
-                self.hal.advance(FINE_STEP_MS)
+                # Finely around the edges (the debounce), coarsely while a long press is held:
+                # the firmware times the hold from the edges, and 90 steps per long press were
+                # a quarter of a simulated day's pad steps.
+                now = self.hal.now
+                held = at + EDGE_MS <= now and now + HELD_STEP_MS <= release - EDGE_MS
+                self.hal.advance(HELD_STEP_MS if held else FINE_STEP_MS)
         if self.hal is not None:
             self.now = self.hal.now
         return at
