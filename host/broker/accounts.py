@@ -18,13 +18,12 @@ from pathlib import Path
 
 from host.broker.identity import HOST_ACCOUNT_FORM, is_host_account, reserved_for_hosts
 from host.broker.mosquitto import (
-    hash_password,
     host_accounts,
     new_password,
     read_passwords,
     remove_user,
+    set_passwords,
     write_acl,
-    write_passwords,
 )
 from protocol import spec
 
@@ -54,9 +53,7 @@ def _issue(directory: Path, users: list[str], prefix: str) -> dict[str, str]:
     """New passwords for ``users``: one write of each file and one reload, however many."""
     passwords = {user: new_password() for user in users}
     with _locked(directory):
-        accounts = read_passwords(directory / PASSWD)
-        accounts.update({user: hash_password(pw) for user, pw in passwords.items()})
-        write_passwords(directory / PASSWD, accounts)
+        set_passwords(directory / PASSWD, passwords)
         write_acl(directory / ACL, prefix, host_accounts(directory / PASSWD))
     reload_running(directory)
     log.info("broker accounts for %s written in %s", ", ".join(users), directory)

@@ -79,8 +79,13 @@ def write_passwords(path: Path, users: dict[str, str]) -> None:
 
 
 def set_password(path: Path, user: str, password: str) -> None:
+    set_passwords(path, {user: password})
+
+
+def set_passwords(path: Path, passwords: dict[str, str]) -> None:
+    """Several users' passwords in one read and one atomic write (a whole hall's pads)."""
     users = read_passwords(path)
-    users[user] = hash_password(password)
+    users.update({user: hash_password(password) for user, password in passwords.items()})
     write_passwords(path, users)
 
 
