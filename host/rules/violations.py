@@ -6,7 +6,8 @@ The system only **flags candidates** with the events behind them; the management
 - ``no_prompt`` 未按程序提示评价, 1 point: a service session ended without an evaluation prompt.
 - ``refused`` 拒绝评议, 2.5 points: staff cancelled a prompt (``prompt_end`` reason ``cancelled``).
 - ``consecutive`` 连续评价, 1 point: a second evaluation in one service session, two
-  evaluations closer than the minimum interval with no new session between, or a second
+  evaluations closer than the minimum interval with no new session between (where the gap is
+  known: not between boots whose time was derived, R10), or a second
   evaluation of one case (办件编号, 一事一评: issue 16), whichever pad or window gave the first.
 - ``self_eval`` 自我评价, 1 point: an evaluation while paused, outside working hours, or
   entered by staff.
@@ -24,7 +25,7 @@ are passed in as spans, so this module stays pure.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
@@ -221,12 +222,41 @@ class _Ev:
     svc: str | None
     body: Mapping[Any, Any]
     case_no: str | None = None
+    # Where the time was derived from boot and uptime (R10): that boot, and the uptime. Within
+    # one boot uptime is exact; between boots, or against the pad's clock, the gap is unknown.
+    boot: tuple[str, int] | None = None
+    up_ms: int = 0
 
 
 def _ordered(events: Iterable[EventLike]) -> list[_Ev]:
-    # case_no: an event row loaded without it (or a two-level pad's) answered no case.
-    plain = [_Ev(_eid(e), e.at_ms, e.type, e.svc, e.body, getattr(e, "case_no", None)) for e in events]
+    # case_no, time_derived: a row loaded without them (or a two-level pad's) has none.
+    plain = [_Ev(_eid(e), e.at_ms, e.type, e.svc, e.body, getattr(e, "case_no", None), _derived_boot(e),
+                 getattr(e, "up_ms", 0)) for e in events]
     return sorted(plain, key=lambda e: (e.at_ms, e.id))
+
+
+def _derived_boot(e: EventLike) -> tuple[str, int] | None:
+    if not getattr(e, "time_derived", False):
+        return None
+    return getattr(e, "device_id", ""), getattr(e, "boot", 0)
+
+
+def _timed_pairs(evals: list[_Ev]) -> Iterator[tuple[_Ev, _Ev, int]]:
+    """Each evaluation with the previous one whose distance in time is known, and that distance.
+
+    On the pad's clock, the previous one on that clock; of a boot whose time was derived
+    (R10: the pad never learned the time), the previous one of that boot, by uptime. Across
+    them nothing is known: boots dated only by their arrival can overlap on paper.
+    """
+    scales: dict[tuple[str, int] | None, list[_Ev]] = {}
+    for e in evals:
+        scales.setdefault(e.boot, []).append(e)
+    for boot, group in scales.items():
+        if boot is None:
+            yield from ((a, b, b.at_ms - a.at_ms) for a, b in pairwise(group))
+        else:
+            group.sort(key=lambda e: e.up_ms)
+            yield from ((a, b, b.up_ms - a.up_ms) for a, b in pairwise(group))
 
 
 def first_of_cases(evals: Iterable[CaseEvalLike]) -> dict[str, int]:
@@ -383,8 +413,7 @@ def _evaluation_candidates(window_id: int, events: list[_Ev], sessions: Sequence
     # 连续评价 (b): closer than the minimum interval to the previous one, no new session between.
     tickets = {s.ticket for s in sessions}
     starts = sorted(s.started_ms for s in sessions)
-    for prev, cur in pairwise(evals):
-        gap = cur.at_ms - prev.at_ms
+    for prev, cur, gap in _timed_pairs(evals):
         if gap >= rules.min_interval_ms:
             continue                                  # "closer than": exactly the minimum is fine
         if _new_session_between(prev, cur, tickets, starts):

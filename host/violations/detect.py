@@ -88,7 +88,8 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     span = _scope(month, within)
     load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
     # Only the columns the rules read: plain rows load several times faster than entities.
-    columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body, Event.case_no)]
+    columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body, Event.case_no,
+                                Event.device_id, Event.boot, Event.up_ms, Event.time_derived)]
     events = session.execute(sa_select(*columns).where(
         col(Event.window_id) == window_id, col(Event.at_ms) >= load.start_ms, col(Event.at_ms) < load.end_ms,
         col(Event.type).in_(("eval", "prompt", "prompt_end", "fault")))).all()

@@ -280,3 +280,25 @@ def test_r6_same_case_and_same_session_make_one_candidate_with_both_reasons() ->
     got = consecutive(v.find_candidates(W, [a, b]))
     assert len(got) == 1 and set(got[0].reasons) == {v.REASON_SAME_SESSION, v.REASON_SAME_CASE}
     assert got[0].key == f"consecutive:event:{b.id}"
+
+
+def test_r6_min_interval_needs_a_known_gap_between_derived_times() -> None:
+    """R10: a pad that never learned the time has its events dated from uptime and arrival.
+    Within one boot the uptime gap is exact; two boots dated that way can overlap on paper
+    (a pad switched on and off through a network loss, simulator E01), so no gap is known."""
+    def derived(pad: Pad, at_ms: int, boot: int, up_ms: int) -> Event:
+        e = pad.ev("eval", at_ms, rating="satisfied")
+        e.time_derived, e.boot, e.up_ms = True, boot, up_ms
+        return e
+
+    pad = Pad()
+    other_boots = [derived(pad, T0, 11, 600_000), derived(pad, T0 + 5_000, 12, 60_000)]
+    assert consecutive(v.find_candidates(W, other_boots)) == []
+    one_boot = [derived(pad, T0, 13, 60_000), derived(pad, T0 + 30_000, 13, 65_000)]
+    got = consecutive(v.find_candidates(W, one_boot))
+    assert [(c.subject_event_id, c.reasons) for c in got] == [(one_boot[1].id, (v.REASON_MIN_INTERVAL,))]
+    assert "5.000 秒" in got[0].detail
+    # Derived against the pad's clock: unknown too, while two on the clock still count.
+    timed = [pad.ev("eval", T0 + 1_000, rating="satisfied"), pad.ev("eval", T0 + 4_000, rating="satisfied")]
+    got = consecutive(v.find_candidates(W, [derived(pad, T0, 14, 1_000), *timed]))
+    assert [c.subject_event_id for c in got] == [timed[1].id]
