@@ -22,7 +22,7 @@ from host.api.limits import MAX_UPLOAD_BODY_BYTES
 from host.app import server_config
 from host.auth.users import get_user, issue_token
 from host.models.volume import VolumeImport
-from host.volume.limits import MAX_ERRORS_SHOWN
+from host.volume.limits import MAX_ERRORS_SHOWN, MAX_ROWS
 from tests.support import bombs
 from tests.support.routes import AppRoute, app_routes
 from tests.web.conftest import free_port, wait_for
@@ -125,7 +125,9 @@ def test_healthz_answers_while_the_heaviest_accepted_file_is_read(served: tuple[
     """Before: the import ran on the event loop and /healthz waited for it (15 s for the issue's bomb)."""
     site, url = served
     route = next(r for r in upload_routes(site) if r.path.startswith("/api"))
-    data = bombs.widest_allowed_xlsx(4000)
+    # As many rows as the cap allows: the longest read, so that a whole-process pause (a
+    # garbage collection of a few hundred ms) cannot hide the second half of it.
+    data = bombs.widest_allowed_xlsx(MAX_ROWS)
     with Session(site.engine) as s:
         token = issue_token(s, get_user(s, "mgmt"), clock=site.clock, name="t", ttl_ms=3600_000)
         s.commit()
@@ -150,7 +152,7 @@ def test_healthz_answers_while_the_heaviest_accepted_file_is_read(served: tuple[
             time.sleep(0.02)
     worker.join()
     start, end = float(result["start"]), float(result["end"])
-    assert result["status"] == 200 and result["errors_total"] == 3999   # a preview: every repeat listed
+    assert result["status"] == 200 and result["errors_total"] == MAX_ROWS - 1   # a preview: every repeat listed
     assert all(code == 200 for _, _, code in probes)
     late = [p for p in probes if (start + end) / 2 < p[1] < end]
     assert late, f"no /healthz answered in the second half of a {end - start:.2f} s import"
