@@ -152,7 +152,7 @@ def test_healthz_answers_while_the_heaviest_accepted_file_is_read(served: tuple[
             time.sleep(0.02)
     worker.join()
     start, end = float(result["start"]), float(result["end"])
-    assert result["status"] == 200 and result["errors_total"] == MAX_ROWS - 1   # a preview: every repeat listed
+    assert result["status"] == 200 and result["errors_total"] == MAX_ROWS - 1  # a preview: all repeats
     assert all(code == 200 for _, _, code in probes)
     late = [p for p in probes if (start + end) / 2 < p[1] < end]
     assert late, f"no /healthz answered in the second half of a {end - start:.2f} s import"
