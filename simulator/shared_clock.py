@@ -2,7 +2,9 @@
 
 The engine sets it; the host (``host.service.run(settings, clock)``) only reads ``now_ms()``.
 It lives in a small memory-mapped file: the time is written into two slots one after the
-other and read until both agree, so a reader never sees a half-written value.
+other and read until both agree, so a reader never sees a half-written value. Each slot is
+copied whole (slice assignment): ``struct.pack_into`` first zeroes its target, and a reader
+that caught both slots zeroed read the time as 0 (the host then dated events to 1970).
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ class SharedClock:
 
     def now_ms(self) -> int:
         while True:
-            a = _SLOT.unpack_from(self._map, 0)[0]
-            b = _SLOT.unpack_from(self._map, _SLOT.size)[0]
+            a = self._map[:_SLOT.size]
+            b = self._map[_SLOT.size:_SIZE]
             if a == b:
-                return int(a)
+                return int(_SLOT.unpack(a)[0])
             time.sleep(0)               # the writer is between its two stores
 
     def set(self, ms: int) -> None:
-        _SLOT.pack_into(self._map, 0, ms)
-        _SLOT.pack_into(self._map, _SLOT.size, ms)
+        value = _SLOT.pack(ms)
+        self._map[:_SLOT.size] = value
+        self._map[_SLOT.size:_SIZE] = value
 
     def advance(self, ms: int) -> int:
         now = self.now_ms() + ms

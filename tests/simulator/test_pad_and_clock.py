@@ -108,3 +108,27 @@ def test_the_shared_clock_is_read_by_another_process(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "clock")], capture_output=True,
                          text=True, check=True, cwd=Path(__file__).resolve().parents[2])
     assert int(out.stdout) == T0 + 86_400_000
+
+
+def test_a_reader_never_sees_a_time_the_clock_was_not_set_to(tmp_path: Path) -> None:
+    """Another process sets the clock as fast as it can while this one reads it. Before: about
+    one read in 170 was 0 (``pack_into`` zeroes before it writes), and the simulated host
+    stored two events of the Qingpu month as received in 1970 (refused: no window then)."""
+    clock = SharedClock(tmp_path / "clock", start_ms=T0)
+    code = ("import sys, time; from simulator.shared_clock import SharedClock\n"
+            "c = SharedClock(sys.argv[1]); t = c.now_ms(); end = time.monotonic() + 3\n"
+            "while time.monotonic() < end:\n    t += 1000; c.set(t)\n")
+    writer = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "clock")],
+                              cwd=Path(__file__).resolve().parents[2])
+    seen, odd, last = 0, [], T0
+    # A second thread makes the interpreter switch between the reads of the two slots.
+    busy = threading.Thread(target=lambda: [sum(range(1000)) for _ in range(20_000)], daemon=True)
+    busy.start()
+    while writer.poll() is None:
+        t = clock.now_ms()
+        seen += 1
+        if t < last or (t - T0) % 1000:
+            odd.append((last, t))
+        last = max(last, t)
+    assert writer.returncode == 0 and last > T0 and seen > 10_000
+    assert odd == [], f"{len(odd)} of {seen} reads were not a time the clock was set to: {odd[:3]}"
