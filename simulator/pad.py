@@ -29,6 +29,7 @@ from firmware.hal.netsock import SocketModule
 from firmware.loader import choose, crashed
 from firmware.pad import settings as pad_settings
 from firmware.pad.app import PadApp
+from firmware.pad.clock import RTC_KEPT
 from simulator.scenario import PadSettings
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,9 @@ class SimPad:
             return
         self.now = now_ms
         self.sockets = SocketModule(socket, SOCKET_TIMEOUT_S)
-        hal = FakeHal(str(self.root), start_ms=now_ms, reset_cause=cause, sockets=self.sockets,
+        # A restart keeps the board's clock running, a power cut does not (as the ESP32's RTC).
+        wall = self.hal.wall_ms() if self.hal is not None and cause in RTC_KEPT else None
+        hal = FakeHal(str(self.root), start_ms=now_ms, wall_ms=wall, reset_cause=cause, sockets=self.sockets,
                       wifi=self.wifi_up, layout=self.pads.layout)
         hal.ntp_ms = 0                      # NTP answers the hall's time: wall = hal.now
         for name in self.stuck:

@@ -132,3 +132,24 @@ def test_a_reader_never_sees_a_time_the_clock_was_not_set_to(tmp_path: Path) -> 
         last = max(last, t)
     assert writer.returncode == 0 and last > T0 and seen > 10_000
     assert odd == [], f"{len(odd)} of {seen} reads were not a time the clock was set to: {odd[:3]}"
+
+
+@pytest.mark.broker
+def test_a_restart_keeps_the_boards_clock_and_a_power_cut_does_not(rig: tuple) -> None:
+    """As the ESP32's RTC: a pad that restarts itself during a network loss (after 2 h without the
+    broker) still stamps its events; one switched off and on again cannot (R10 derived, E01)."""
+    pad, _ = rig
+    assert pad.app.clock.is_set and pad.app.clock.source == "ntp"
+    pad.set_wifi(False)
+    pad.app.request_reboot(pad.app.clock.up_ms(), "test", 0)
+    for _ in range(50):
+        pad.advance_to(pad.now + 100)
+        pad.step()
+        if pad.boots == 2:
+            break
+    assert pad.boots == 2 and pad.app.clock.is_set and pad.app.clock.source == "rtc"
+    assert abs(pad.app.clock.now_ms() - pad.now) < 1000
+    pad.cut_power()
+    pad.switch_on(pad.now + 60_000)
+    pad.step()
+    assert pad.boots == 3 and not pad.app.clock.is_set
