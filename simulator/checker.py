@@ -10,7 +10,7 @@ closure to the host, not to the truth).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
@@ -46,7 +46,12 @@ DOCUMENTED = {
                  "confirms the fault (R7); the truth has the pad on",
     "phantom_press": "a stuck rating button counts once as it goes down (no pad can tell it from a "
                      "press); the host flags it as a stuck_button candidate to void (R7, R2)",
+    "undatable_boot": "a pad started during a network loss and stopped before it came back (switched "
+                      "off, or restarted after 2 h without the broker) never learns the time; the host "
+                      "cannot place its prompts, so sessions from the end of the boot before to the "
+                      "start of the boot after are not judged for a prompt (R10, R6)",
 }
+NO_PROMPT_TAGS = ("forget_prompt", "prompt_lost")
 
 
 def as_host_knows(truth: Truth) -> Truth:
@@ -67,8 +72,64 @@ def as_host_knows(truth: Truth) -> Truth:
         power[window] = out
     phantoms = [TruthEval(n.at_ms, n.window, n.detail, False, "phantom_press")
                 for n in truth.notes if n.kind == "phantom_press"]
-    return Truth(evals=sorted(truth.evals + phantoms, key=lambda e: e.at_ms), notes=list(truth.notes),
+    reboots: dict[str, list[int]] = {}
+    for n in truth.notes:
+        if n.kind == "reboot":
+            reboots.setdefault(n.window, []).append(n.at_ms)
+    undated = {w: _undated(_boots(truth.power.get(w, []), reboots.get(w, [])), lost)
+               for w, lost in down.items()}
+
+    def judged(window: str, at_ms: int) -> bool:
+        return not any(a < at_ms < b for a, b in undated.get(window, []))
+
+    evals = [e if e.tag not in NO_PROMPT_TAGS or judged(e.window, e.at_ms) else replace(e, tag="")
+             for e in truth.evals]
+    notes = [n for n in truth.notes if n.kind not in NO_PROMPT_TAGS or judged(n.window, n.at_ms)]
+    return Truth(evals=sorted(evals + phantoms, key=lambda e: e.at_ms), notes=notes,
                  power=power, sessions=truth.sessions)
+
+
+# A boot of a pad: when it started, when it stopped (None: still running), and whether it was
+# a restart by the firmware (the board's clock runs on through it) or a power-on.
+Boot = tuple[int, int | None, bool]
+
+
+def _boots(power: list[list[int | None]], reboots: list[int]) -> list[Boot]:
+    """Each boot of a pad: its power spans, cut where the firmware restarted itself."""
+    out: list[Boot] = []
+    for on, off in sorted(power, key=lambda sp: sp[0] or 0):
+        assert on is not None
+        starts = [on, *sorted(t for t in reboots if on < t and (off is None or t < off))]
+        out += [(a, b, a != on) for a, b in zip(starts, [*starts[1:], off], strict=True)]
+    return out
+
+
+def _undated(boots: list[Boot], lost: list[tuple[int, int | None]]) -> list[tuple[float, float]]:
+    """Where a pad ran boots that never learned the time: started during a network loss and
+    stopped before it ended, without a clock kept from the boot before (a restart keeps the
+    board's clock, firmware/pad/clock.py ``trust_rtc``). From the end of the boot before the
+    first of them to the start of the boot after the last."""
+    def offline(start: int, end: int | None) -> bool:
+        return end is not None and any(a <= start and (b is None or end <= b) for a, b in lost)
+
+    timeless: list[bool] = []
+    for start, end, restarted in boots:
+        kept = restarted and bool(timeless) and not timeless[-1]
+        timeless.append(offline(start, end) and not kept)
+    out: list[tuple[float, float]] = []
+    i = 0
+    while i < len(boots):
+        if not timeless[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(boots) and timeless[j]:
+            j += 1
+        before = boots[i - 1][1] if i > 0 else None
+        after = boots[j][0] if j < len(boots) else None
+        out.append((float("-inf") if before is None else before, float("inf") if after is None else after))
+        i = j
+    return out
 
 
 def _cut(spans: list[list[int | None]], a: int, b: int | None) -> list[list[int | None]]:

@@ -181,7 +181,7 @@ class HallEngine:
             for n, p in powered:               # only the pads whose next step has come
                 if due[n] <= now:
                     p.advance_to(now)
-                    p.step()
+                    self._step(n, p)
                     self.stats.steps += 1
                     due[n] = p.next_step_ms(now, self.quantum_ms) if self.coarse else now + self.quantum_ms
             for n, p in self.pads.items():
@@ -204,6 +204,12 @@ class HallEngine:
         self.stats.sim_ms = now - self.start_ms
         return self.stats
 
+    def _step(self, number: str, pad: SimPad) -> None:
+        boots = pad.boots
+        pad.step()
+        if pad.boots != boots:     # the firmware restarted itself (a reboot it asked for, a crash)
+            self.truth.note(pad.now, number, "reboot")
+
     def checkpoint(self) -> None:
         """Every ``sync_ms``: let the host catch up (``on_sync``) before the clock moves on.
 
@@ -222,16 +228,16 @@ class HallEngine:
         t0 = time.monotonic()
         try:
             while True:
-                waiting = [p for p in self.pads.values() if p.connected and p.unacked()]
+                waiting = [(n, p) for n, p in self.pads.items() if p.connected and p.unacked()]
                 if not waiting:
                     return True
                 if time.monotonic() - t0 > timeout_s:
                     self.stats.sync_timeouts += 1
                     log.warning("host has not acknowledged %d events of %d pads within %.0fs; going on",
-                                sum(p.unacked() for p in waiting), len(waiting), timeout_s)
+                                sum(p.unacked() for _, p in waiting), len(waiting), timeout_s)
                     return False
-                for p in waiting:
-                    p.step()          # reads acks, sends what is pending; the clock stands still
+                for n, p in waiting:
+                    self._step(n, p)  # reads acks, sends what is pending; the clock stands still
                 time.sleep(0.001)
         finally:
             self.stats.sync_wait_s += time.monotonic() - t0

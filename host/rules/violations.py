@@ -294,6 +294,7 @@ def find_candidates(
     now_ms: int | None = None,
     rules: ViolationRules | None = None,
     case_firsts: Mapping[str, int] | None = None,
+    undated: Sequence[Span] = (),
 ) -> list[Candidate]:
     """Every R6 candidate in one window's facts, ordered by time.
 
@@ -303,12 +304,14 @@ def find_candidates(
     skipped). ``now_ms`` keeps a session that ended only just now from being flagged
     before its prompt could arrive. ``case_firsts``: ``first_of_cases`` over every evaluation
     of the cases these events answer, on any window (None: this window's events only).
+    ``undated``: spans in which the pad ran boots it could not date (R10): a session there is
+    not judged for its prompt, which may lie anywhere in the span.
     """
     rules = rules or ViolationRules()
     ordered = _ordered(events)
     if case_firsts is None:
         case_firsts = first_of_cases([e for e in ordered if e.type == "eval"])
-    found = _no_prompt(window_id, ordered, sessions, rules, now_ms)
+    found = _no_prompt(window_id, ordered, sessions, rules, now_ms, undated)
     found += _refused(window_id, ordered)
     found += _evaluation_candidates(window_id, ordered, sessions, _Spans(paused),
                                     _Spans(working) if working is not None else None, rules, case_firsts)
@@ -340,7 +343,7 @@ def _stuck_presses(window_id: int, events: list[_Ev], rules: ViolationRules) -> 
 
 
 def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike],
-               rules: ViolationRules, now_ms: int | None) -> list[Candidate]:
+               rules: ViolationRules, now_ms: int | None, undated: Sequence[Span] = ()) -> list[Candidate]:
     """未按程序提示评价: a service session ended, and no prompt for it was shown (R6)."""
     # Events arrive sorted by time: bisect instead of scanning every prompt per session.
     prompts = [e for e in events if e.type == "prompt"]
@@ -357,6 +360,8 @@ def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike
             continue                                  # its prompt may still come
         if s.ticket in prompted_svcs:
             continue
+        if any(u.start_ms < last_chance and s.started_ms < u.end_ms for u in undated):
+            continue                                  # its prompt, if any, has no known time
         i = bisect_left(prompt_times, s.started_ms)
         if i < len(prompts) and prompt_times[i] <= last_chance:
             continue                                  # a key prompt during (or just after) the session

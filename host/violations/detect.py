@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from host import audit
 from host.calendar.config import load_config
 from host.calendar.hours import working_spans
-from host.models.events import Event
+from host.models.events import BootAnchor, Event
 from host.models.fleet import Assignment, Window
 from host.models.liveness import ModeInterval
 from host.models.review import ViolationCandidate
@@ -101,10 +102,37 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     found = rules.find_candidates(window_id, cast("list[rules.EventLike]", events),
                                   sessions=cast("list[rules.ServiceLike]", services),
                                   paused=_paused_spans(session, window_id, load),
+                                  undated=_undated_spans(session, events, load),
                                   working=working, now_ms=now_ms, rules=config,
                                   case_firsts=_case_firsts(session, {e.case_no for e in events
                                                                      if e.type == "eval" and e.case_no}))
     return [c for c in found if span.start_ms <= c.at_ms < span.end_ms]
+
+
+def _undated_spans(session: Session, events: Sequence[Any], load: Span) -> list[Span]:
+    """When this window's pad ran boots whose times cannot be known (R10), as the spans they lie in.
+
+    A pad switched on and off during a network loss never learns the time; its events arrive
+    with the next boot that gets online, and dating them from uptime and arrival puts them
+    after that boot's start, which cannot be (boots are numbered in order). Such a boot lies
+    somewhere between the last event dated by the clock in an earlier boot and the start of the
+    next boot: whether a service session in that span had its prompt cannot be told.
+    """
+    ends: dict[tuple[str, int], int] = {}
+    for e in events:
+        if e.time_derived and e.type in ("prompt", "eval"):
+            key = (e.device_id, e.boot)
+            ends[key] = max(ends.get(key, e.at_ms), e.at_ms)
+    out: list[Span] = []
+    for (device_id, boot), end_ms in ends.items():
+        next_start = session.scalar(sa_select(func.min(BootAnchor.boot_ms)).where(
+            col(BootAnchor.device_id) == device_id, col(BootAnchor.boot) > boot))
+        if next_start is None or end_ms <= next_start:
+            continue                           # its times agree with the boots after it
+        last_timed = session.scalar(sa_select(func.max(Event.at_ms)).where(
+            col(Event.device_id) == device_id, col(Event.boot) < boot, col(Event.time_derived).is_(False)))
+        out.append(Span(load.start_ms if last_timed is None else last_timed, next_start))
+    return out
 
 
 def _case_firsts(session: Session, cases: set[str]) -> dict[str, int]:

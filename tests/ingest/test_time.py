@@ -104,3 +104,42 @@ def test_a_restarted_host_reads_a_running_boots_anchor_once_not_per_event(engine
         anchors.committed()
     sa_event.remove(engine, "before_cursor_execute", count)
     assert len(reads) == 1, reads
+
+
+def test_r6_does_not_judge_sessions_while_a_boot_it_cannot_date_ran(broker, engine, start_ingest, clock):
+    """A pad switched on and off during a network loss never learns the time (simulator E01).
+    Its events come with the next boot that gets online; dated from uptime and arrival they
+    land after that boot's start, which cannot be. Its prompts lie somewhere between the last
+    event dated by the clock and the next boot's start: sessions there are not judged."""
+    from host.models import ServiceSession, Window
+    from host.violations import candidates_for
+
+    hour = 3600 * S
+    place(engine, "qp-0504")
+    start_ingest(clock)
+    clock.set(T0 + 80 * S)
+    pad = SimPad(broker, "qp-0504", boot=2)
+    pad.send(1, type="prompt", up=60 * S, ts=T0 + 60 * S, svc="qp-0504-2-1", source="key")   # boot 2 had NTP
+    pad.send(2, up=70 * S, ts=T0 + 70 * S, svc="qp-0504-2-1")
+    assert pad.wait_acked([1, 2])
+    # Two days later boot 4 gets online with the time; boot 3 ran the day between, offline.
+    clock.set(T0 + 48 * hour + 200 * S)
+    pad.boot = 4
+    pad.state("serving", boot=4, up=200 * S, ts=T0 + 48 * hour + 200 * S)
+    wait_for(lambda: anchor_of(engine, "qp-0504", 4) == (T0 + 48 * hour, True), what="boot 4's anchor")
+    pad.boot = 3
+    pad.send(3, type="prompt", up=600 * S, ts=None, svc="qp-0504-3-1", source="key")
+    pad.send(4, up=610 * S, ts=None, svc="qp-0504-3-1")
+    assert pad.wait_acked([3, 4])
+    assert events(engine)[3].at_ms > T0 + 48 * hour            # dated after boot 4 began
+    with Session(engine) as s:
+        w = s.exec(select(Window)).one()
+        sessions = {name: ServiceSession(window_id=w.id, ticket=name, started_ms=a, ended_ms=a + 600 * S)
+                    for name, a in (("before", T0 - hour), ("while boot 3 ran", T0 + 24 * hour + 500 * S),
+                                    ("after", T0 + 49 * hour))}
+        s.add_all(sessions.values())
+        s.commit()
+        found = candidates_for(s, w.id, "2026-11", working=None, now_ms=T0 + 60 * hour)
+        flagged = {c.service_session_id for c in found if c.kind == "no_prompt"}
+        assert flagged == {sessions["before"].id, sessions["after"].id}
+    pad.close()
