@@ -64,9 +64,16 @@ def add_window(session: Session, *, number: str, name: str, clock: Clock, actor:
 
 
 def get_window(session: Session, number: str) -> Window:
+    """The window numbered ``number``; found once per session (a queue system's batch names the
+    same few windows hundreds of times), checked again if its number has changed since."""
+    known: dict[str, Window] = session.info.setdefault("windows_by_number", {})
+    win = known.get(number)
+    if win is not None and win in session and win.number == number:
+        return win
     win = session.exec(select(Window).where(Window.number == number)).first()
     if win is None:
         raise NotFound(f"窗口 {number!r} 不存在", "查看窗口列表核对窗口号，或先添加该窗口")
+    known[number] = win
     return win
 
 

@@ -147,7 +147,8 @@ class QueueFeed:
             conn.begin()
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")   # pysqlite would begin only at the first write
-            with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+            # Nothing is read back after a savepoint's commit: no need to expire what was loaded.
+            with Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
                 for window, ticket, action, at_ms in batch:
                     try:
                         queue_hook.service_session(s, window_number=window, ticket=ticket, action=action,

@@ -223,3 +223,19 @@ def test_r10_month_boundary_in_asia_shanghai(db: Session, hall: Hall) -> None:
         ("self_eval", first_nov),
         ("consecutive", first_nov),
     }
+
+
+def test_a_window_found_once_per_session_follows_a_new_number(db: Session, hall: Hall) -> None:
+    """fleet.get_window remembers windows by number within a session (the queue system's batches);
+    a window renumbered in that session is not found under its old number."""
+    from host import fleet
+    from host.errors import NotFound
+
+    w = hall.window("A09", device="qp-0109", since_ms=sh(2026, 10, 1))
+    first = fleet.get_window(db, "A09")
+    assert first.id == w and fleet.get_window(db, "A09") is first
+    first.number = "A10"
+    db.commit()
+    assert fleet.get_window(db, "A10") is first
+    with pytest.raises(NotFound):
+        fleet.get_window(db, "A09")
