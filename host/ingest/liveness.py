@@ -57,6 +57,15 @@ _FIXED = ("fw", "boot", "faults", "last_reset_cause", "rejected")
 _TELEMETRY = (("up", "up_ms"), ("buffered", "buffered"), ("mem_free", "mem_free"), ("rssi", "rssi"))
 _MODES = ModeInterval.__table__  # type: ignore[attr-defined]
 _BEATS = HostBeat.__table__  # type: ignore[attr-defined]
+_STATUS = DeviceStatus.__table__  # type: ignore[attr-defined]
+# The flush of last-seen times and telemetry, built once (it runs with every beat): a newer
+# last-seen another instance wrote is kept.
+_FLUSH = _STATUS.update().where(_STATUS.c.device_id == bindparam("b_dev")).values(
+    last_seen_ms=case((or_(_STATUS.c.last_seen_ms.is_(None), _STATUS.c.last_seen_ms < bindparam("b_seen")),
+                       bindparam("b_seen")), else_=_STATUS.c.last_seen_ms),
+    **{column: bindparam("b_" + column) for _, column in _TELEMETRY})
+_BEAT = _BEATS.update().where(_BEATS.c.instance == bindparam("b_instance")).values(
+    beat_ms=case((_BEATS.c.beat_ms < bindparam("b_now"), bindparam("b_now")), else_=_BEATS.c.beat_ms))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,15 +183,10 @@ class Liveness:
         dirty = {dev: k for dev, k in self.memory.items() if k.dirty}
         if not dirty:
             return 0
-        table = DeviceStatus.__table__  # type: ignore[attr-defined]
-        seen = table.c.last_seen_ms
-        stmt = table.update().where(table.c.device_id == bindparam("b_dev")).values(
-            last_seen_ms=case((or_(seen.is_(None), seen < bindparam("b_seen")), bindparam("b_seen")),
-                              else_=seen),
-            **{column: bindparam("b_" + column) for _, column in _TELEMETRY})
-        session.execute(stmt, [{"b_dev": dev, "b_seen": k.last_seen_ms,
-                                **{"b_" + c: v for (_, c), v in zip(_TELEMETRY, k.telemetry, strict=True)}}
-                               for dev, k in sorted(dirty.items())])
+        session.connection().execute(_FLUSH, [
+            {"b_dev": dev, "b_seen": k.last_seen_ms,
+             **{"b_" + c: v for (_, c), v in zip(_TELEMETRY, k.telemetry, strict=True)}}
+            for dev, k in sorted(dirty.items())])
         self._flushing.update({dev: (k.last_seen_ms, k.telemetry) for dev, k in dirty.items()})
         return len(dirty)
 
@@ -448,11 +452,9 @@ class Liveness:
 
     def beat(self, session: Session, now_ms: int) -> None:
         """This instance's pulse (plain SQL: with a batch of every commit on a fast clock)."""
-        t, conn = _BEATS, session.connection()
-        moved = conn.execute(t.update().where(t.c.instance == self.instance).values(
-            beat_ms=case((t.c.beat_ms < now_ms, now_ms), else_=t.c.beat_ms))).rowcount
-        if not moved:
-            conn.execute(t.insert().values(instance=self.instance, started_ms=now_ms, beat_ms=now_ms))
+        conn = session.connection()
+        if not conn.execute(_BEAT, {"b_instance": self.instance, "b_now": now_ms}).rowcount:
+            conn.execute(_BEATS.insert().values(instance=self.instance, started_ms=now_ms, beat_ms=now_ms))
 
 
 def _fixed(fixed: tuple, msg: dict) -> tuple:

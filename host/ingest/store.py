@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, text
 from sqlmodel import Session, SQLModel, col
@@ -87,16 +87,30 @@ def known_devices(session: Session, devices: Iterable[str]) -> set[str]:
     return set(session.scalars(select(col(Device.id)).where(col(Device.id).in_(devices))))
 
 
-def assignments(session: Session, devices: Iterable[str]) -> dict[str, list[Assignment]]:
-    out: dict[str, list[Assignment]] = {}
+class Placement(Protocol):
+    """What attribution reads of an assignment (R10): an ``Assignment`` or a plain row of it."""
+
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int | None: ...
+    @property
+    def window_id(self) -> int: ...
+
+
+def assignments(session: Session, devices: Iterable[str]) -> dict[str, list[Placement]]:
+    """The assignment history of each pad, as plain rows (every batch with events reads it)."""
+    out: dict[str, list[Placement]] = {}
     devices = set(devices)
     if devices:
-        for a in session.scalars(select(Assignment).where(col(Assignment.device_id).in_(devices))):
+        t = Assignment.__table__  # type: ignore[attr-defined]
+        for a in session.execute(select(t.c.device_id, t.c.start_ms, t.c.end_ms, t.c.window_id)
+                                 .where(t.c.device_id.in_(devices))):
             out.setdefault(a.device_id, []).append(a)
     return out
 
 
-def window_at(history: list[Assignment], at_ms: int) -> int | None:
+def window_at(history: Sequence[Placement], at_ms: int) -> int | None:
     """The window the pad sat on at ``at_ms`` (R10): start inclusive, end exclusive."""
     for a in history:
         if a.start_ms <= at_ms and (a.end_ms is None or at_ms < a.end_ms):
