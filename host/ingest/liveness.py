@@ -64,6 +64,14 @@ _FLUSH = _STATUS.update().where(_STATUS.c.device_id == bindparam("b_dev")).value
     last_seen_ms=case((or_(_STATUS.c.last_seen_ms.is_(None), _STATUS.c.last_seen_ms < bindparam("b_seen")),
                        bindparam("b_seen")), else_=_STATUS.c.last_seen_ms),
     **{column: bindparam("b_" + column) for _, column in _TELEMETRY})
+# A pad's open mode interval: closed at a moment (never before its start), or only if it began
+# by then (a mode change); whether one is open; a new one.
+_M = _MODES.c
+_CLOSE_MODE = _MODES.update().where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None)).values(
+    end_ms=case((_M.start_ms > bindparam("b_at"), _M.start_ms), else_=bindparam("b_at")))
+_CHANGE_MODE = _MODES.update().where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None),
+                                     _M.start_ms <= bindparam("b_at")).values(end_ms=bindparam("b_end"))
+_OPEN_MODE = select(_M.id).where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None))
 _BEAT = _BEATS.update().where(_BEATS.c.instance == bindparam("b_instance")).values(
     beat_ms=case((_BEATS.c.beat_ms < bindparam("b_now"), bindparam("b_now")), else_=_BEATS.c.beat_ms))
 
@@ -355,21 +363,17 @@ class Liveness:
     # (no ORM object, nothing for the session to flush; issue 15).
 
     def _close_mode(self, session: Session, st: DeviceStatus, at: int) -> None:
-        t = _MODES
-        session.connection().execute(t.update().where(t.c.device_id == st.device_id, t.c.end_ms.is_(None))
-                                     .values(end_ms=case((t.c.start_ms > at, t.c.start_ms), else_=at)))
+        session.connection().execute(_CLOSE_MODE, {"b_dev": st.device_id, "b_at": at})
 
     def _mode(self, session: Session, st: DeviceStatus, at: int, mode: str) -> None:
         if st.mode == mode:
             return
-        t, conn = _MODES, session.connection()
+        conn = session.connection()
         start = max(at, st.since_ms or at)
-        closed = conn.execute(t.update().where(t.c.device_id == st.device_id, t.c.end_ms.is_(None),
-                                               t.c.start_ms <= at).values(end_ms=start)).rowcount
-        if not closed and conn.execute(select(t.c.id).where(
-                t.c.device_id == st.device_id, t.c.end_ms.is_(None))).first() is not None:
+        closed = conn.execute(_CHANGE_MODE, {"b_dev": st.device_id, "b_at": at, "b_end": start}).rowcount
+        if not closed and conn.execute(_OPEN_MODE, {"b_dev": st.device_id}).first() is not None:
             return                     # an older state than the mode we already know
-        conn.execute(t.insert().values(device_id=st.device_id, mode=mode, start_ms=start))
+        conn.execute(_MODES.insert(), {"device_id": st.device_id, "mode": mode, "start_ms": start})
         st.mode = mode
 
     # -- silence and host downtime ---------------------------------------------------------
