@@ -72,6 +72,9 @@ _CLOSE_MODE = _MODES.update().where(_M.device_id == bindparam("b_dev"), _M.end_m
 _CHANGE_MODE = _MODES.update().where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None),
                                      _M.start_ms <= bindparam("b_at")).values(end_ms=bindparam("b_end"))
 _OPEN_MODE = select(_M.id).where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None))
+# The status rows of some pads, locked in a fixed order (no deadlocks), loaded afresh.
+_LOCK = select(DeviceStatus).where(col(DeviceStatus.device_id).in_(bindparam("devices", expanding=True))) \
+    .order_by(col(DeviceStatus.device_id)).with_for_update().execution_options(populate_existing=True)
 _BEAT = _BEATS.update().where(_BEATS.c.instance == bindparam("b_instance")).values(
     beat_ms=case((_BEATS.c.beat_ms < bindparam("b_now"), bindparam("b_now")), else_=_BEATS.c.beat_ms))
 
@@ -289,16 +292,14 @@ class Liveness:
         """The status rows of ``devices``, created if missing, locked in a fixed order (no deadlocks).
 
         Pads memory knows have their row: no insert is tried for them unless it is gone."""
-        stmt = select(DeviceStatus).where(col(DeviceStatus.device_id).in_(devices)).order_by(
-            col(DeviceStatus.device_id)).with_for_update().execution_options(populate_existing=True)
         if self.memory is not None and all(d in self.memory for d in devices):
-            found = {st.device_id: st for st in session.scalars(stmt)}
+            found = {st.device_id: st for st in session.scalars(_LOCK, {"devices": devices})}
             if len(found) == len(devices):
                 return found
         insert_ignore(session, DeviceStatus, [{"device_id": d, "power": UNKNOWN, "online": False,
                                                "faults": "", "heartbeat_s": _default_heartbeat()}
                                               for d in devices], ["device_id"])
-        return {st.device_id: st for st in session.scalars(stmt)}
+        return {st.device_id: st for st in session.scalars(_LOCK, {"devices": devices})}
 
     @staticmethod
     def _last_known_on(st: DeviceStatus, fact: Fact) -> int:

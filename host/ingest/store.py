@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, bindparam, insert, select, text
 from sqlmodel import Session, SQLModel, col
 
 from host.models import Assignment, Device, Event, EventConflict, RejectedMessage
@@ -29,22 +30,27 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[s
     """``INSERT ... ON CONFLICT (keys) DO NOTHING`` on SQLite and PostgreSQL; returns ``returning`` rows."""
     if not rows:
         return []
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
+    stmt = _insert_ignore(model.__table__, session.get_bind().dialect.name,  # type: ignore[attr-defined]
+                          tuple(keys), tuple(returning))
+    if returning:
+        return [tuple(r) for r in session.execute(stmt, list(rows))]
+    session.execute(stmt, list(rows))
+    return []
+
+
+@functools.cache
+def _insert_ignore(table: Table, dialect: str, keys: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    """The statement, built once per table (the ingest runs it with every batch). Run as
+    executemany (SQLAlchemy batches it as "insertmanyvalues"): compiled once and cached; a
+    literal multi-row VALUES would be compiled anew for every batch."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - settings only allow the two
         raise RuntimeError(f"evalpad supports SQLite and PostgreSQL, not {dialect}")
-    # executemany (SQLAlchemy batches it as "insertmanyvalues"): the statement is compiled
-    # once and cached; a literal multi-row VALUES would be compiled anew for every batch.
-    stmt = insert(table).on_conflict_do_nothing(index_elements=keys)
-    if returning:
-        return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)),
-                                                  list(rows))]
-    session.execute(stmt, list(rows))
-    return []
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.returning(*(table.c[c] for c in returning)) if returning else stmt
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, int]]:
@@ -80,11 +86,18 @@ def _insert_events_pg(session: Session, rows: list[dict[str, Any]]) -> set[tuple
     return {(d, s) for d, s in session.execute(_PG_INSERT_EVENTS, params)}
 
 
+# Read with every batch: built once, the pads' ids bound as a list.
+_KNOWN = select(col(Device.id)).where(col(Device.id).in_(bindparam("devices", expanding=True)))
+_ASSIGNED = select(*(Assignment.__table__.c[c]  # type: ignore[attr-defined]
+                     for c in ("device_id", "start_ms", "end_ms", "window_id"))).where(
+    col(Assignment.device_id).in_(bindparam("devices", expanding=True)))
+
+
 def known_devices(session: Session, devices: Iterable[str]) -> set[str]:
     devices = set(devices)
     if not devices:
         return set()
-    return set(session.scalars(select(col(Device.id)).where(col(Device.id).in_(devices))))
+    return set(session.scalars(_KNOWN, {"devices": list(devices)}))
 
 
 class Placement(Protocol):
@@ -103,9 +116,7 @@ def assignments(session: Session, devices: Iterable[str]) -> dict[str, list[Plac
     out: dict[str, list[Placement]] = {}
     devices = set(devices)
     if devices:
-        t = Assignment.__table__  # type: ignore[attr-defined]
-        for a in session.execute(select(t.c.device_id, t.c.start_ms, t.c.end_ms, t.c.window_id)
-                                 .where(t.c.device_id.in_(devices))):
+        for a in session.execute(_ASSIGNED, {"devices": list(devices)}):
             out.setdefault(a.device_id, []).append(a)
     return out
 
