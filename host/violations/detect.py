@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # Facts just before the month still matter: the previous evaluation for the minimum
 # interval, a session that began before midnight. An hour is far more than either needs.
 LOOKBEHIND_MS = 3_600_000
+# A pad online without NTP is dated from arrival too, late by its network delay (well under a
+# second): a boot whose events are dated past the next boot's start by more than this was not
+# heard live but later, from the pad's store, and its times are not known (R10).
+ARRIVAL_SLACK_MS = 60_000
 DETECTOR = "detector"
 SYSTEM = "system"
 
@@ -127,7 +131,7 @@ def _undated_spans(session: Session, events: Sequence[Any], load: Span) -> list[
     for (device_id, boot), end_ms in ends.items():
         next_start = session.scalar(sa_select(func.min(BootAnchor.boot_ms)).where(
             col(BootAnchor.device_id) == device_id, col(BootAnchor.boot) > boot))
-        if next_start is None or end_ms <= next_start:
+        if next_start is None or end_ms <= next_start + ARRIVAL_SLACK_MS:
             continue                           # its times agree with the boots after it
         last_timed = session.scalar(sa_select(func.max(Event.at_ms)).where(
             col(Event.device_id) == device_id, col(Event.boot) < boot, col(Event.time_derived).is_(False)))

@@ -143,3 +143,30 @@ def test_r6_does_not_judge_sessions_while_a_boot_it_cannot_date_ran(broker, engi
         flagged = {c.service_session_id for c in found if c.kind == "no_prompt"}
         assert flagged == {sessions["before"].id, sessions["after"].id}
     pad.close()
+
+
+def test_r6_judges_sessions_of_a_boot_heard_live_without_a_clock(broker, engine, start_ingest, clock):
+    """A pad online without NTP is dated from arrival, late by its network delay: a delay longer
+    than the restart that followed must not make its whole history unjudgeable."""
+    from host.models import ServiceSession, Window
+    from host.violations import candidates_for
+
+    place(engine, "qp-0505")
+    start_ingest(clock)
+    pad = SimPad(broker, "qp-0505", boot=7)
+    clock.set(T0 + 600 * S + 8 * S)                      # 8 s on the way
+    pad.send(1, up=600 * S, ts=None)                     # heard live, no clock
+    assert pad.wait_acked([1])
+    pad.boot = 8                                         # it restarted 3 s after that event
+    clock.set(T0 + 610 * S)
+    pad.state("serving", boot=8, up=7 * S, ts=None)
+    wait_for(lambda: anchor_of(engine, "qp-0505", 8) == (T0 + 603 * S, False), what="boot 8's anchor")
+    with Session(engine) as s:
+        w = s.exec(select(Window).where(Window.number == "A01")).one()
+        late = ServiceSession(window_id=w.id, ticket="no prompt", started_ms=T0 + 100 * S,
+                              ended_ms=T0 + 200 * S)
+        s.add(late)
+        s.commit()
+        found = candidates_for(s, w.id, "2026-11", working=None, now_ms=T0 + 3600 * S)
+        assert [c.service_session_id for c in found if c.kind == "no_prompt"] == [late.id]
+    pad.close()
