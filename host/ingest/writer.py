@@ -49,6 +49,9 @@ BATCH_GATHER_S = 0.005
 # bench/heartbeat_bench.py); an event in the batch cuts the wait back to BATCH_GATHER_S.
 # It is time on the host's clock, the one liveness is judged by (``_linger_s``).
 STATE_LINGER_S = 0.05
+# On a fast clock the linger shrinks with it, but not below this: a commit of a few heartbeats
+# costs nearly what one of many does, and 2 ms is seconds of the pads' time even at 5,000x.
+MIN_LINGER_S = 0.002
 # How often the pace of the host's clock against real time is measured (``_linger_s``).
 PACE_EVERY_S = 1.0
 # Wake at least this often with nothing to do: the liveness sweep and the host beat.
@@ -140,7 +143,7 @@ class Writer:
         if wall - wall0 >= PACE_EVERY_S:
             ran_s = (now - now0) / 1000
             self._linger = STATE_LINGER_S if ran_s <= 2 * (wall - wall0) else \
-                STATE_LINGER_S * (wall - wall0) / ran_s
+                max(STATE_LINGER_S * (wall - wall0) / ran_s, MIN_LINGER_S)
             self._pace_at = (wall, now)
         return self._linger
 
