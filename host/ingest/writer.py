@@ -136,8 +136,8 @@ class Writer:
     def _linger_s(self) -> float:
         """STATE_LINGER_S of the host's clock, in real seconds: the same on the wall clock, far
         less on a simulated clock running thousands of times faster, where 50 real ms would be
-        minutes of the pads' time and a heartbeat would reach liveness late against its timeout
-        (a frozen clock, as in tests, lingers the real 50 ms)."""
+        minutes of the pads' time and a heartbeat would reach liveness late against its timeout,
+        though never below MIN_LINGER_S (a frozen clock, as in tests, lingers the real 50 ms)."""
         wall, now = time.monotonic(), self.clock.now_ms()
         wall0, now0 = self._pace_at
         if wall - wall0 >= PACE_EVERY_S:
