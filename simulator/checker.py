@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
+from itertools import groupby
 
 from rich.table import Table
 from sqlmodel import Session, select
@@ -117,18 +118,14 @@ def _undated(boots: list[Boot], lost: list[tuple[int, int | None]]) -> list[tupl
         kept = restarted and bool(timeless) and not timeless[-1]
         timeless.append(offline(start, end) and not kept)
     out: list[tuple[float, float]] = []
-    i = 0
-    while i < len(boots):
-        if not timeless[i]:
-            i += 1
-            continue
-        j = i
-        while j < len(boots) and timeless[j]:
-            j += 1
-        before = boots[i - 1][1] if i > 0 else None
-        after = boots[j][0] if j < len(boots) else None
-        out.append((float("-inf") if before is None else before, float("inf") if after is None else after))
-        i = j
+    for is_timeless, run in groupby(range(len(boots)), key=timeless.__getitem__):
+        if is_timeless:
+            first, *rest = run
+            last = rest[-1] if rest else first
+            before = boots[first - 1][1] if first > 0 else None
+            after = boots[last + 1][0] if last + 1 < len(boots) else None
+            out.append((float("-inf") if before is None else before,
+                        float("inf") if after is None else after))
     return out
 
 

@@ -14,16 +14,22 @@ def ms(day: int, hhmm: str) -> int:
     return to_ms(datetime(2026, 10, day, h, m, tzinfo=RULES_TZ))
 
 
-def test_prompts_of_boots_that_never_got_online_are_not_expected_to_be_judged() -> None:
-    """E01 in the Qingpu month: Wi-Fi lost from the 20th 16:00 to the 22nd 16:00, the pad switched
-    on and off each day. The 21st's boot never got online: from the 20th's power-off to the 22nd's
-    power-on the host cannot place a prompt. The 22nd's boot got online, learned the time, and
-    is judged again, as are the days around."""
+def three_days_of_e01() -> Truth:
+    """E01 switched on 08:20-17:05 on the 20th, 21st and 22nd; its Wi-Fi lost at 16:00 on the 20th."""
     t = Truth()
     for day in (20, 21, 22):
         t.powered("E01", ms(day, "08:20"))
         t.unpowered("E01", ms(day, "17:05"))
     t.note(ms(20, "16:00"), "E01", "net_down")
+    return t
+
+
+def test_prompts_of_boots_that_never_got_online_are_not_expected_to_be_judged() -> None:
+    """E01 in the Qingpu month: Wi-Fi lost from the 20th 16:00 to the 22nd 16:00, the pad switched
+    on and off each day. The 21st's boot never got online: from the 20th's power-off to the 22nd's
+    power-on the host cannot place a prompt. The 22nd's boot got online, learned the time, and
+    is judged again, as are the days around."""
+    t = three_days_of_e01()
     t.note(ms(22, "16:00"), "E01", "net_up")
     for day in (20, 21, 22):
         t.evaluation(ms(day, "10:00"), "E01", "satisfied", False, tag="forget_prompt")
@@ -52,11 +58,7 @@ def test_a_restart_splits_a_boot_and_keeps_the_clock_it_had() -> None:
     """The firmware restarts after 2 h without the broker. On the 20th the boot had the time and
     kept it through its 16:30 restart; on the 22nd the morning's boot had none, and its 14:21
     restart got online at 16:00: only the time before 14:21 is unknown to the host."""
-    t = Truth()
-    for day in (20, 21, 22):
-        t.powered("E01", ms(day, "08:20"))
-        t.unpowered("E01", ms(day, "17:05"))
-    t.note(ms(20, "16:00"), "E01", "net_down")
+    t = three_days_of_e01()
     t.note(ms(20, "16:30"), "E01", "reboot")
     t.note(ms(22, "14:21"), "E01", "reboot")
     t.note(ms(22, "16:00"), "E01", "net_up")
