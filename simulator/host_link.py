@@ -91,9 +91,9 @@ def accounts_in(broker_dir: Path, prefix: str) -> Callable[[list[str]], dict[str
 class QueueFeed:
     """The hall's queue system (叫号系统): service sessions, sent to the host in batches.
 
-    The engine calls it from its loop; ``flush`` (at every engine sync) records them through
-    the host's queue-system hook in one transaction, so volume (R3) and "no prompt" (R6) see
-    exactly what a connected queue system would report.
+    The engine calls it from its loop; ``flush`` records them through the host's queue-system
+    hook as one batch, so volume (R3) and "no prompt" (R6) see exactly what a connected queue
+    system would report.
     """
 
     def __init__(self, engine: Engine, clock: Clock, publish: Callable[..., None]) -> None:
@@ -131,35 +131,24 @@ class QueueFeed:
         return result.command is not None and result.command.published_ms is not None
 
     def flush(self) -> None:
-        """Record the pending sessions in one database transaction (a savepoint each).
-
-        The hook commits every session itself (a real queue system calls it once per ticket);
-        here its commit releases a savepoint, so a flush of hundreds of sessions costs the
-        host's database one commit, not one each. A refused session rolls back its savepoint
-        only.
-        """
+        """Record the pending sessions as a queue system's batch (``queue_hook.record_sessions``,
+        the ``POST /api/v1/sessions`` of a real one): one transaction per BATCH_MAX sessions,
+        so the host's ingest waits for the database's write lock once a flush, not once a
+        session. A refused session is logged; the rest are recorded."""
         with self._lock:
             batch, self.pending = self.pending, []
-        if not batch:
-            return
         t0 = time.monotonic()
-        with self.engine.connect() as conn:
-            conn.begin()
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")   # pysqlite would begin only at the first write
-            # Nothing is read back after a savepoint's commit: no need to expire what was loaded.
-            with Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-                for window, ticket, action, at_ms in batch:
-                    try:
-                        queue_hook.service_session(s, window_number=window, ticket=ticket, action=action,
-                                                   clock=self.clock, publish=self.publish, actor="queue-sim",
-                                                   at_ms=at_ms)
+        with Session(self.engine, expire_on_commit=False) as s:
+            for i in range(0, len(batch), queue_hook.BATCH_MAX):
+                reports = [queue_hook.Report(*x) for x in batch[i:i + queue_hook.BATCH_MAX]]
+                for done in queue_hook.record_sessions(s, reports, clock=self.clock):
+                    if done.error is None:
                         self.sent += 1
-                    except ServiceError as exc:        # the host refused one: say so, keep the rest
-                        s.rollback()
-                        self.refused += 1
-                        log.warning("queue hook refused %s %s at %s: %s", action, ticket, window, exc)
-            conn.commit()
+                        continue
+                    self.refused += 1
+                    r = done.report
+                    log.warning("queue hook refused %s %s at %s: %s", r.action, r.ticket, r.window,
+                                done.error)
         self.flush_s += time.monotonic() - t0
 
 

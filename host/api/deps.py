@@ -73,7 +73,7 @@ def _check_scope(principal: Principal, method: str, queue_hook: bool) -> None:
     if principal.scope == Scope.READ and method not in SAFE_METHODS:
         raise Forbidden("这个令牌只能读取，不能修改", "修改数据请用权限为 full 的令牌")
     if principal.scope == Scope.QUEUE and not queue_hook:
-        raise Forbidden("叫号系统令牌只能用于叫号接口（/api/v1/windows/{number}/sessions）",
+        raise Forbidden("叫号系统令牌只能用于叫号接口（/api/v1/windows/{number}/sessions、/api/v1/sessions）",
                         "其他用途请用权限为 read 或 full 的令牌")
 
 

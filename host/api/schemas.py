@@ -6,6 +6,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from host import queue_hook
 from protocol import spec
 
 T = TypeVar("T")
@@ -305,6 +306,43 @@ class SessionPublic(BaseModel):
 class SessionOut(SessionPublic):
     command: CommandPublic | None = None
     warnings: list[str] = Field(default_factory=list)
+
+
+class SessionReportIn(BaseModel):
+    """One line of a batch: a session started or ended at a window (at_ms: when it happened)."""
+
+    window: str = Field(min_length=1, max_length=16, description="the window number, e.g. A07")
+    ticket: str = Field(min_length=1, max_length=TICKET_MAX)
+    action: Literal["start", "end"]
+    at_ms: int | None = Field(None, ge=0, description="when (Unix ms UTC); default: now")
+
+
+class SessionBatchIn(BaseModel):
+    """Sessions a queue system reports late, in its order (after an outage, or every few minutes)."""
+
+    sessions: list[SessionReportIn] = Field(min_length=1, max_length=queue_hook.BATCH_MAX)
+
+
+class SessionReportOut(BaseModel):
+    """What became of one line: ``created`` (recorded), ``repeated`` (already recorded, nothing
+    changed) or ``refused`` (with what is wrong and how to fix it; resend it once fixed)."""
+
+    window: str
+    ticket: str
+    action: str
+    status: Literal["created", "repeated", "refused"]
+    started_ms: int | None = None
+    ended_ms: int | None = None
+    title: str | None = None
+    detail: str | None = None
+    fix: str | None = None
+
+
+class SessionBatchOut(BaseModel):
+    created: int
+    repeated: int
+    refused: int
+    sessions: list[SessionReportOut]
 
 
 class Health(BaseModel):

@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{V1}/windows/{{number}}/retire"): WINDOW_EDIT,
     ("GET", f"{V1}/windows/{{number}}/sessions"): DESK,
     ("POST", f"{V1}/windows/{{number}}/sessions"): DESK,
+    ("POST", f"{V1}/sessions"): DESK,
     ("GET", f"{V1}/devices"): ALL,
     ("POST", f"{V1}/devices"): FLEET,
     ("GET", f"{V1}/devices/{{device_id}}"): ALL,

@@ -70,18 +70,23 @@ def test_a_queue_token_reaches_only_the_queue_hook_of_its_windows(sqlite_api: Ap
     allowed = 0
     for method, url, _roles in _api_calls(api):
         code = _call(api, method, url, token)
-        if url == hook:
+        if url in (hook, f"{V1}/sessions"):      # one session, or a batch of them
             allowed += 1
             assert code not in (401, 403), (method, url, code)
         else:
             assert code == 403, (method, url, code)   # closing months, waivers, commands: refused
-    assert allowed == 2
+    assert allowed == 3
     r = api.client.post(hook, headers={"Authorization": f"Bearer {token}"},
                         json={"ticket": "A0001", "action": "start", "prompt": True})
     assert r.status_code == 201 and r.json()["command"]["type"] == "prompt", r.text
     r = api.client.post(f"{V1}/windows/A02/sessions", headers={"Authorization": f"Bearer {token}"},
                         json={"ticket": "A0002", "action": "start"})
     assert r.status_code == 403 and "发放时指定的窗口" in r.json()["detail"]
+    r = api.client.post(f"{V1}/sessions", headers={"Authorization": f"Bearer {token}"},
+                        json={"sessions": [{"window": "A02", "ticket": "A0002", "action": "start"},
+                                           {"window": "A01", "ticket": "A0003", "action": "start"}]})
+    lines = [(x["status"], x["title"]) for x in r.json()["sessions"]]
+    assert lines == [("refused", "无权操作"), ("created", None)]
 
 
 def test_a_read_token_only_reads(sqlite_api: Api) -> None:

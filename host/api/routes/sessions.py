@@ -10,15 +10,25 @@ from sqlmodel import col, select
 from host import fleet
 from host.api.deps import ClockDep, PublishDep, QueueClient, SessionDep, SettingsDep
 from host.api.params import TimeMs
-from host.api.schemas import DEFAULT_PAGE, MAX_PAGE, SessionIn, SessionOut, SessionPublic
+from host.api.schemas import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    SessionBatchIn,
+    SessionBatchOut,
+    SessionIn,
+    SessionOut,
+    SessionPublic,
+    SessionReportOut,
+)
 from host.api.views import command_public
+from host.models.fleet import Window
 from host.models.service import ServiceSession
-from host.queue_hook import service_session
+from host.queue_hook import Recorded, Report, record_sessions, service_session
 
-router = APIRouter(prefix="/windows/{number}/sessions", tags=["queue hook"])
+router = APIRouter(tags=["queue hook"])
 
 
-@router.post("", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
+@router.post("/windows/{number}/sessions", response_model=SessionOut, status_code=status.HTTP_201_CREATED)
 def session_event(number: str, body: SessionIn, who: QueueClient, session: SessionDep, clock: ClockDep,
                   publish: PublishDep, settings: SettingsDep, response: Response) -> SessionOut:
     """Start or end a service session by ticket id; ``prompt: true`` also prompts the window's pad.
@@ -38,7 +48,7 @@ def session_event(number: str, body: SessionIn, who: QueueClient, session: Sessi
                       command=command_public(result.command, clock.now_ms()) if result.command else None)
 
 
-@router.get("", response_model=list[SessionPublic])
+@router.get("/windows/{number}/sessions", response_model=list[SessionPublic])
 def sessions(number: str, who: QueueClient, session: SessionDep,
              from_ms: TimeMs = None, to_ms: TimeMs = None,
              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE) -> list[SessionPublic]:
@@ -53,3 +63,34 @@ def sessions(number: str, who: QueueClient, session: SessionDep,
     q = q.order_by(col(ServiceSession.started_ms).desc()).limit(limit)
     return [SessionPublic(window=number, ticket=s.ticket, started_ms=s.started_ms, ended_ms=s.ended_ms,
                           source=s.source) for s in session.exec(q)]
+
+
+@router.post("/sessions", response_model=SessionBatchOut)
+def session_batch(body: SessionBatchIn, who: QueueClient, session: SessionDep,
+                  clock: ClockDep) -> SessionBatchOut:
+    """Many starts and ends at once, in order, each with its ``at_ms``: what a queue system sends
+    after an outage, or every few minutes instead of a request per ticket. Each line is judged
+    as ``POST /windows/{number}/sessions`` would judge it (no prompt is sent: the citizen has
+    gone); refused lines come back with what is wrong and how to fix it, the rest are recorded.
+    """
+
+    def allow(win: Window) -> None:
+        who.check_window(win.id)
+
+    done = record_sessions(session, [Report(r.window, r.ticket, r.action, r.at_ms) for r in body.sessions],
+                           clock=clock, allow=allow)
+    lines = [_line(d) for d in done]
+    return SessionBatchOut(created=sum(x.status == "created" for x in lines),
+                           repeated=sum(x.status == "repeated" for x in lines),
+                           refused=sum(x.status == "refused" for x in lines), sessions=lines)
+
+
+def _line(d: Recorded) -> SessionReportOut:
+    r = d.report
+    if d.error is not None:
+        return SessionReportOut(window=r.window, ticket=r.ticket, action=r.action, status="refused",
+                                title=d.error.title, detail=d.error.detail, fix=d.error.fix)
+    assert d.row is not None
+    return SessionReportOut(window=r.window, ticket=r.ticket, action=r.action,
+                            status="created" if d.created else "repeated",
+                            started_ms=d.row.started_ms, ended_ms=d.row.ended_ms)
