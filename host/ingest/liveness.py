@@ -31,7 +31,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlmodel import Session, col
 
 from host.ingest.store import insert_ignore
@@ -72,6 +72,12 @@ _CLOSE_MODE = _MODES.update().where(_M.device_id == bindparam("b_dev"), _M.end_m
 _CHANGE_MODE = _MODES.update().where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None),
                                      _M.start_ms <= bindparam("b_at")).values(end_ms=bindparam("b_end"))
 _OPEN_MODE = select(_M.id).where(_M.device_id == bindparam("b_dev"), _M.end_ms.is_(None))
+# A pad's mode in its status row, set only if the row is as this instance remembers it (on since
+# the same moment, in the same mode): the UPDATE takes the row's lock and checks memory at once.
+_SET_MODE = _STATUS.update().where(
+    _STATUS.c.device_id == bindparam("b_dev"), _STATUS.c.power == ON,
+    _STATUS.c.since_ms == bindparam("b_since"), func.coalesce(_STATUS.c.mode, "") == bindparam("b_was"),
+).values(mode=bindparam("b_mode"))
 # The status rows of some pads, locked in a fixed order (no deadlocks), loaded afresh.
 _LOCK = select(DeviceStatus).where(col(DeviceStatus.device_id).in_(bindparam("devices", expanding=True))) \
     .order_by(col(DeviceStatus.device_id)).with_for_update().execution_options(populate_existing=True)
@@ -185,13 +191,19 @@ class Liveness:
             session.add(status)
             self._heartbeats[device_id] = heartbeat_s
 
+    def _view(self, device_id: str) -> Known | None:
+        """What this instance knows of a pad: as the open transaction left it, or as committed."""
+        known = self._pending.get(device_id)
+        return known if known is not None or self.memory is None else self.memory.get(device_id)
+
     def flush(self, session: Session) -> int:
         """Write the newest last-seen times and telemetry of all pads in one statement (with the
         host's beat); a newer last-seen another instance wrote is kept. Returns how many."""
         if not self.memory:
             return 0
         self.unflushed = False
-        dirty = {dev: k for dev, k in self.memory.items() if k.dirty}
+        view = ((dev, self._pending.get(dev, k)) for dev, k in self.memory.items())
+        dirty = {dev: k for dev, k in view if k.dirty}
         if not dirty:
             return 0
         session.connection().execute(_FLUSH, [
@@ -204,7 +216,7 @@ class Liveness:
     def _quiet(self, facts: list[Fact]) -> int:
         """How many of one pad's facts (in order) change nothing but its last-seen time and
         telemetry: those are taken in memory only; the rest are written."""
-        known = self.memory.get(facts[0].device_id) if self.memory is not None else None
+        known = self._view(facts[0].device_id)
         if known is None:
             return 0
         n = 0
@@ -226,7 +238,8 @@ class Liveness:
     def _remember(self, fact: Fact) -> None:
         """Take a fact that changes nothing in memory (see ``_quiet``)."""
         assert self.memory is not None
-        known = self.memory[fact.device_id]
+        known = self._view(fact.device_id)
+        assert known is not None
         seen = known.last_seen_ms
         if fact.kind == "seen" or (fact.kind == "state" and fact.at_ms is not None):
             at = fact.received_ms if fact.kind == "seen" else fact.at_ms
@@ -235,12 +248,16 @@ class Liveness:
         if fact.kind == "state" and fact.state:
             telemetry = tuple(fact.state.get(field, old)
                               for (field, _), old in zip(_TELEMETRY, telemetry, strict=True))
-        self.memory[fact.device_id] = replace(known, last_seen_ms=seen, telemetry=telemetry)
+        known = replace(known, last_seen_ms=seen, telemetry=telemetry)
+        if fact.device_id in self._pending:
+            self._pending[fact.device_id] = known
+        else:
+            self.memory[fact.device_id] = known
         self.unflushed = True
 
     def _merge(self, st: DeviceStatus) -> None:
         """Before a transition: the evidence memory holds and the database not yet."""
-        known = self.memory.get(st.device_id) if self.memory is not None else None
+        known = self._view(st.device_id)
         if known is None or not known.dirty:
             return
         if known.last_seen_ms is not None:
@@ -261,11 +278,18 @@ class Liveness:
         for fact in _collapse(facts):
             by_device.setdefault(fact.device_id, []).append(fact)
         changing: list[Fact] = []
-        for run in by_device.values():
-            quiet = self._quiet(run)
-            for fact in run[:quiet]:
-                self._remember(fact)
-            changing.extend(run[quiet:])
+        for dev in sorted(by_device):       # rows locked in a fixed order (no deadlocks)
+            run = by_device[dev]
+            done = 0
+            while done < len(run):
+                quiet = self._quiet(run[done:])
+                for fact in run[done:done + quiet]:
+                    self._remember(fact)
+                done += quiet
+                if done == len(run) or not self._mode_only(session, run[done]):
+                    break
+                done += 1
+            changing.extend(run[done:])
         if not changing:
             return
         statuses = self._lock(session, sorted({f.device_id for f in changing}))
@@ -287,6 +311,37 @@ class Liveness:
                 self._mark_off(session, st, self._last_known_on(st, fact), "will")
             session.add(st)
         self._written(statuses)
+
+    def _mode_only(self, session: Session, fact: Fact) -> bool:
+        """A state message that changes only the mode of a pad that is on (a citizen prompted,
+        a pause): the mode is written in plain SQL, the rest taken in memory like a heartbeat,
+        with no status row loaded or flushed through the ORM (issue 15: most of what a busy
+        hall writes). False, with nothing written, if anything else changes or the row is not
+        as memory says (another instance wrote it): the fact is then written the full way."""
+        known = self._view(fact.device_id)
+        msg = fact.state or {}
+        mode = msg.get("mode")
+        if (known is None or fact.kind != "state" or fact.at_ms is None or known.power != ON
+                or known.since_ms is None or not mode or mode == known.mode
+                or _fixed(known.fixed, msg) != known.fixed):
+            return False
+        conn = session.connection()
+        dev, was = fact.device_id, known.mode or ""
+        if not conn.execute(_SET_MODE, {"b_dev": dev, "b_since": known.since_ms, "b_was": was,
+                                        "b_mode": mode}).rowcount:
+            return False
+        start = max(fact.at_ms, known.since_ms)
+        closed = conn.execute(_CHANGE_MODE, {"b_dev": dev, "b_at": fact.at_ms, "b_end": start}).rowcount
+        if not closed and conn.execute(_OPEN_MODE, {"b_dev": dev}).first() is not None:
+            # An older state than the mode already known (as ``_mode``): the row keeps its mode.
+            conn.execute(_SET_MODE, {"b_dev": dev, "b_since": known.since_ms, "b_was": mode,
+                                     "b_mode": known.mode})
+            mode = known.mode
+        else:
+            conn.execute(_MODES.insert(), {"device_id": dev, "mode": mode, "start_ms": start})
+        self._pending[dev] = replace(known, mode=mode)
+        self._remember(fact)               # its last-seen time and telemetry, as a heartbeat's
+        return True
 
     def _lock(self, session: Session, devices: list[str]) -> dict[str, DeviceStatus]:
         """The status rows of ``devices``, created if missing, locked in a fixed order (no deadlocks).
@@ -387,8 +442,8 @@ class Liveness:
 
         With memory, the silent are found there and no statement runs while none is."""
         if self.memory is not None:
-            candidates = [dev for dev, k in self.memory.items() if k.since_ms is not None and self._silent(
-                k, now_ms)]
+            view = ((dev, self._pending.get(dev, k)) for dev, k in self.memory.items())
+            candidates = [dev for dev, k in view if k.since_ms is not None and self._silent(k, now_ms)]
         else:
             candidates = [st.device_id for st in session.scalars(select(DeviceStatus).where(
                 col(DeviceStatus.power).in_([ON, UNKNOWN]), col(DeviceStatus.since_ms).is_not(None)))

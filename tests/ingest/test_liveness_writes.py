@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from host.ingest.liveness import HOST_BEAT_MS
+from host.ingest.liveness import HOST_BEAT_MS, Fact, Liveness
 from host.ingest.pipeline import IngestPipeline
 from tests.ingest.conftest import place, wait_for
 from tests.ingest.pads import T0, SimPad
@@ -191,3 +192,58 @@ def test_kill9_and_restart_rebuild_liveness_from_the_tables(broker, engine, spaw
     assert modes(engine, devs[2])[-1][0::2] == ("serving", None)
     for d in devs[1:]:
         pads[d].close()
+
+
+def test_a_mode_change_writes_its_row_and_interval_in_plain_sql(broker, engine, start_ingest, clock, counter):
+    """A citizen prompted, a pause: the busiest change a hall has. The status row's mode and the
+    interval are written at once (R5, R6 evidence), with no status row loaded or flushed through
+    the ORM: one UPDATE of the row, one closing the interval, one new interval."""
+    dev = "qp-0340"
+    place(engine, dev)
+    ingest = start_ingest(clock)
+    done = processed(ingest, counter)
+    pad = SimPad(broker, dev)
+    pad.state("serving", fw="1.0.0", boot=1, up=500, faults=[])
+    wait_for(lambda: modes(engine, dev) == [("serving", 0, None)] and done[0] >= 1, what="serving")
+    clock.advance(30 * S)
+    wait_for(lambda: ingest.writer._last_beat == clock.now_ms(), what="the host beat")
+    counter.watch = True
+    pad.state("prompt", fw="1.0.0", boot=1, up=30_500, faults=[])
+    wait_for(lambda: done[0] >= 2, what="the prompt processed")
+    counter.watch = False
+    assert modes(engine, dev) == [("serving", 0, 30), ("prompt", 30, None)]
+    written = [x.split(" SET")[0].split(" (")[0] for x in counter.statements]
+    assert written == ["UPDATE devicestatus", "UPDATE modeinterval", "INSERT INTO modeinterval"], \
+        counter.statements
+    st = status(engine, dev)
+    assert (st.power, st.mode) == ("on", "prompt")
+    pad.close()
+
+
+def test_a_mode_change_against_a_row_another_instance_changed_is_written_the_full_way(
+        broker, engine, start_ingest, clock):
+    """Memory is only as fresh as this instance's own writes: another instance took the pad off
+    (the power-off went there). A state this instance then takes says the pad is talking: on
+    again from its arrival, then in its new mode. The row, not stale memory, decides; a mode
+    written on memory's word would open on a pad the row says is off."""
+    dev = "qp-0341"
+    place(engine, dev)
+    ingest = start_ingest(clock)
+    pad = SimPad(broker, dev)
+    pad.state("serving")
+    wait_for(lambda: modes(engine, dev) == [("serving", 0, None)], what="serving")
+    clock.advance(60 * S)
+    other = Liveness(3, "host-2")
+    with Session(engine) as s:
+        other.load(s)
+        other.apply(s, [Fact(dev, "power_off", clock.now_ms(), clock.now_ms())])
+        s.commit()
+    assert power(engine, dev) == [("on", 0, 60, "state"), ("off", 60, None, "power_off")]
+    assert (ingest.writer.liveness.memory or {})[dev].power == "on"   # this instance has not reread
+    clock.advance(10 * S)
+    pad.state("prompt")
+    wait_for(lambda: len(modes(engine, dev)) == 2, what="the prompt")
+    assert power(engine, dev) == [("on", 0, 60, "state"), ("off", 60, 70, "power_off"),
+                                  ("on", 70, None, "state")]
+    assert modes(engine, dev) == [("serving", 0, 60), ("prompt", 70, None)]
+    pad.close()
