@@ -170,11 +170,14 @@ class HostHeard:
 
     def settled(self, pads: dict[str, SimPad], need_ms: int, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
         want: dict[str, int] = {}
+        seen = self.seen
         for p in pads.values():
+            if seen.get(p.dev, 0) >= need_ms:
+                continue                     # heard recently enough whatever it sent last
             if p.connected and p.app is not None and p.app.last_state and p.hal is not None:
                 last_state_at = p.hal.now - (p.app.clock.up_ms() - p.app.last_state)
                 w = min(need_ms, last_state_at)
-                if self.seen.get(p.dev, 0) < w:
+                if seen.get(p.dev, 0) < w:
                     want[p.dev] = w
         if not want:
             return True
