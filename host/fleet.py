@@ -72,9 +72,13 @@ def get_window(session: Session, number: str) -> Window:
         return win
     win = session.exec(select(Window).where(Window.number == number)).first()
     if win is None:
-        raise NotFound(f"窗口 {number!r} 不存在", "查看窗口列表核对窗口号，或先添加该窗口")
+        raise no_window(number)
     known[number] = win
     return win
+
+
+def no_window(number: str) -> NotFound:
+    return NotFound(f"窗口 {number!r} 不存在", "查看窗口列表核对窗口号，或先添加该窗口")
 
 
 def list_windows(session: Session, include_retired: bool = False) -> list[Window]:

@@ -111,7 +111,7 @@ def _judge(session: Session, reports: Sequence[Report], now: int,
         try:
             win = windows.get(report.window)
             if win is None or win.id is None:
-                raise NotFound(f"窗口 {report.window!r} 不存在", "查看窗口列表核对窗口号，或先添加该窗口")
+                raise fleet.no_window(report.window)
             if allow is not None:
                 allow(win)
             key = (win.id, report.ticket)
