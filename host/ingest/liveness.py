@@ -192,9 +192,12 @@ class Liveness:
             self._heartbeats[device_id] = heartbeat_s
 
     def _view(self, device_id: str) -> Known | None:
-        """What this instance knows of a pad: as the open transaction left it, or as committed."""
+        """What this instance knows of a pad: as the open transaction left it, or as committed
+        (None without memory: replay and tools write every fact the full way)."""
+        if self.memory is None:
+            return None
         known = self._pending.get(device_id)
-        return known if known is not None or self.memory is None else self.memory.get(device_id)
+        return known if known is not None else self.memory.get(device_id)
 
     def flush(self, session: Session) -> int:
         """Write the newest last-seen times and telemetry of all pads in one statement (with the
