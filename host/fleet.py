@@ -64,16 +64,9 @@ def add_window(session: Session, *, number: str, name: str, clock: Clock, actor:
 
 
 def get_window(session: Session, number: str) -> Window:
-    """The window numbered ``number``; found once per session (a queue system's batch names the
-    same few windows hundreds of times), checked again if its number has changed since."""
-    known: dict[str, Window] = session.info.setdefault("windows_by_number", {})
-    win = known.get(number)
-    if win is not None and win in session and win.number == number:
-        return win
     win = session.exec(select(Window).where(Window.number == number)).first()
     if win is None:
         raise no_window(number)
-    known[number] = win
     return win
 
 
