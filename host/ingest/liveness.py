@@ -28,6 +28,7 @@ and ``load`` again every ``RESYNC_S`` picks up what other instances wrote.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -199,14 +200,18 @@ class Liveness:
         known = self._pending.get(device_id)
         return known if known is not None else self.memory.get(device_id)
 
+    def _views(self) -> Iterator[tuple[str, Known]]:
+        """Every pad memory knows, as ``_view`` sees it."""
+        for dev, known in (self.memory or {}).items():
+            yield dev, self._pending.get(dev, known)
+
     def flush(self, session: Session) -> int:
         """Write the newest last-seen times and telemetry of all pads in one statement (with the
         host's beat); a newer last-seen another instance wrote is kept. Returns how many."""
         if not self.memory:
             return 0
         self.unflushed = False
-        view = ((dev, self._pending.get(dev, k)) for dev, k in self.memory.items())
-        dirty = {dev: k for dev, k in view if k.dirty}
+        dirty = {dev: k for dev, k in self._views() if k.dirty}
         if not dirty:
             return 0
         session.connection().execute(_FLUSH, [
@@ -445,8 +450,8 @@ class Liveness:
 
         With memory, the silent are found there and no statement runs while none is."""
         if self.memory is not None:
-            view = ((dev, self._pending.get(dev, k)) for dev, k in self.memory.items())
-            candidates = [dev for dev, k in view if k.since_ms is not None and self._silent(k, now_ms)]
+            candidates = [dev for dev, k in self._views()
+                          if k.since_ms is not None and self._silent(k, now_ms)]
         else:
             candidates = [st.device_id for st in session.scalars(select(DeviceStatus).where(
                 col(DeviceStatus.power).in_([ON, UNKNOWN]), col(DeviceStatus.since_ms).is_not(None)))
