@@ -134,3 +134,19 @@ def test_0005_keeps_rejected_messages_from_before_as_bytes(db_url: str) -> None:
             assert conn.execute(text("SELECT buffered FROM devicestatus")).scalar_one() == 2 ** 53 - 1
     finally:
         engine.dispose()
+
+
+def test_sqlite_commits_are_on_disk_before_anything_is_acknowledged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Delivery 3: an event is acknowledged only once committed, and the pad then drops it. In
+    WAL mode SQLite's NORMAL syncs only at checkpoints, so a power cut of the host machine
+    could lose acknowledged events; FULL (2) syncs the log at every commit. Every connection
+    the engine hands out (the writer's, the pages') must say so."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'evalpad.db'}")
+    try:
+        conns = [engine.connect() for _ in range(2)]
+        assert [c.execute(text("PRAGMA synchronous")).scalar_one() for c in conns] == [2, 2]
+        assert conns[0].execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        for c in conns:
+            c.close()
+    finally:
+        engine.dispose()
