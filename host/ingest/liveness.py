@@ -121,6 +121,18 @@ class Known:
     def dirty(self) -> bool:
         return (self.last_seen_ms, self.telemetry) != self.saved
 
+    # Built directly, not with dataclasses.replace: these run for every heartbeat (issue 15),
+    # and replace costs several times a plain construction.
+    def heard(self, last_seen_ms: int | None, telemetry: tuple) -> Known:
+        """The same pad, heard at ``last_seen_ms`` with this telemetry (in memory only)."""
+        return Known(self.power, self.mode, self.since_ms, last_seen_ms, self.heartbeat_s, self.fixed,
+                     telemetry, self.saved)
+
+    def written(self, saved: tuple[int | None, tuple]) -> Known:
+        """The same pad, with ``saved`` now in the database (a committed flush)."""
+        return Known(self.power, self.mode, self.since_ms, self.last_seen_ms, self.heartbeat_s, self.fixed,
+                     self.telemetry, saved)
+
 
 def _known(st: Any) -> Known:
     """Memory of a status row (an ORM object or a plain row) as it is in the database."""
@@ -154,7 +166,7 @@ class Liveness:
             mine = old.get(row.device_id)
             if mine is not None and mine.dirty:
                 seen = max(known.last_seen_ms or 0, mine.last_seen_ms or 0) or None
-                known = replace(known, last_seen_ms=seen, telemetry=mine.telemetry)
+                known = known.heard(seen, mine.telemetry)
             memory[row.device_id] = known
         self.memory = memory
 
@@ -172,7 +184,7 @@ class Liveness:
                 self.memory[dev] = known
             for dev, saved in self._flushing.items():
                 if dev in self.memory:
-                    self.memory[dev] = replace(self.memory[dev], saved=saved)
+                    self.memory[dev] = self.memory[dev].written(saved)
             for dev, heartbeat_s in self._heartbeats.items():
                 if dev in self.memory:
                     self.memory[dev] = replace(self.memory[dev], heartbeat_s=heartbeat_s)
@@ -256,7 +268,7 @@ class Liveness:
         if fact.kind == "state" and fact.state:
             telemetry = tuple(fact.state.get(field, old)
                               for (field, _), old in zip(_TELEMETRY, telemetry, strict=True))
-        known = replace(known, last_seen_ms=seen, telemetry=telemetry)
+        known = known.heard(seen, telemetry)
         if fact.device_id in self._pending:
             self._pending[fact.device_id] = known
         else:
