@@ -42,16 +42,19 @@ TAG_TO_KIND = {"forget_prompt": "no_prompt", "prompt_lost": "no_prompt", "cancel
 # The differences the checker shows on purpose (simulator/README.md "What the checker found"):
 # the host rightly knows less than the truth. ``as_host_knows`` applies exactly these to the
 # truth; any difference left between that and the host's report is undocumented (a bug).
+# Shown to the person running the simulation (``evalpad simulate``); simulator/README.md
+# "What the checker found" tells each at length.
 DOCUMENTED = {
-    "wifi_loss": "a Wi-Fi loss is a closure to the host (R5 counts what the host knows) until IT "
-                 "confirms the fault (R7); the truth has the pad on",
-    "phantom_press": "a stuck rating button counts once as it goes down (no pad can tell it from a "
-                     "press); the host flags it as a stuck_button candidate to void (R7, R2)",
-    "undatable_boot": "a pad started during a network loss and stopped before it came back (switched "
-                      "off, or restarted after 2 h without the broker) never learns the time; the host "
-                      "cannot place its prompts, so sessions from the end of the boot before to the "
-                      "start of the boot after are not judged for a prompt (R10, R6)",
+    "wifi_loss": "网络中断：主机只按它所知计算（R5），在信息技术科确认故障之前按关闭计（R7 确认后免扣）；"
+                 "真实情况中评价器一直开着",
+    "phantom_press": "按键卡滞：卡住的评价键按下时计一次评价（评价器无法把它与真按键区分），主机把这条评价"
+                     "列为按键卡滞误计，管理科确认后作废（R7、R2）",
+    "undatable_boot": "断网时开机、联网前又关机（或断网 2 小时后自行重启）的评价器在那次开机中不知道时间，"
+                      "主机无法确定提示时刻：从前一次开机结束到后一次开机开始的服务不判未提示评价（R10、R6）",
 }
+# Which keys each documented difference may move, and how the truth says where it applies.
+_DOCUMENTED_KEYS = {"wifi_loss": {"closures", "excused", "final"}, "phantom_press": {"N", "S", "final"},
+                    "undatable_boot": {"no_prompt"}}
 NO_PROMPT_TAGS = ("forget_prompt", "prompt_lost")
 
 
@@ -142,6 +145,26 @@ def _cut(spans: list[list[int | None]], a: int, b: int | None) -> list[list[int 
         if b is not None and (e is None or e > b):
             out.append([b, e])
     return out
+
+
+def explain(rows: list[Row], known: list[Row], truth: Truth) -> list[str]:
+    """For a person: which differences the documented ones explain, why, and what is left
+    unexplained (a bug to report: the host disagrees with the truth it can know)."""
+    explained = documented(rows, known)
+    where = {"wifi_loss": {n.window for n in truth.notes if n.kind == "net_down"},
+             "phantom_press": {n.window for n in truth.notes if n.kind == "phantom_press"},
+             "undatable_boot": set(explained)}
+    lines = []
+    for code, text in DOCUMENTED.items():
+        windows = sorted(w for w, keys in explained.items()
+                         if w in where[code] and _DOCUMENTED_KEYS[code] & set(keys))
+        if windows:
+            lines.append(f"已知差异（有意显示）{'、'.join(windows)}——{text}。")
+    left = [r for r in known if r.differences]
+    named = "；".join(f"{r.window} {'、'.join(map(header, r.differences))}" for r in left)
+    lines.append("未解释的差异（请报告：主机与它能知道的真实情况不一致）：" + named if left
+                 else "未解释的差异：无")
+    return lines
 
 
 def documented(rows: list[Row], known: list[Row]) -> dict[str, list[str]]:

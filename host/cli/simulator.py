@@ -56,6 +56,9 @@ def simulate(
     for month, rows in out.rows.items():
         console.print(fitted(console, checker.render(rows, f"{month}：主机报表与真实情况对照")))
         console.print(checker.summary(rows))
+        if month in out.known and any(r.differences for r in rows):
+            for line in checker.explain(rows, out.known[month], out.truth):
+                console.print(line)
     for month, rows in out.national.items():       # 好差评 (a scenario's goodbad section)
         console.print(checker.render(rows, f"{month}：全国统计与超期件与真实情况对照"))
         console.print(checker.summary(rows))

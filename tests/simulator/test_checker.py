@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from host.clock import RULES_TZ, to_ms
-from simulator.checker import DOCUMENTED, as_host_knows
+from simulator.checker import DOCUMENTED, Row, as_host_knows, explain
 from simulator.truth import Truth
 
 
@@ -66,3 +66,19 @@ def test_a_restart_splits_a_boot_and_keeps_the_clock_it_had() -> None:
         t.evaluation(at, "E01", "satisfied", False, tag="forget_prompt")
     expected = [e.at_ms for e in as_host_knows(t).evals if e.tag == "forget_prompt"]
     assert expected == [ms(20, "16:40"), ms(22, "14:30")]
+
+
+def test_the_person_running_it_is_told_what_is_documented_and_what_is_not() -> None:
+    """``evalpad simulate`` prints these lines: a Wi-Fi loss's closure is named with its reason,
+    a difference the documented ones do not explain is named as one to report."""
+    t = three_days_of_e01()
+    truth = {"N": 10, "S": 9, "closures": 0, "final": "4.90"}
+    rows = [Row("E01", "公证服务", {**truth, "closures": 1, "final": "3.90"}, truth),
+            Row("A01", "综合受理一", {**truth, "N": 11}, truth),
+            Row("A02", "综合受理二", truth, truth)]
+    known = [Row("E01", "公证服务", rows[0].host, rows[0].host), rows[1], rows[2]]
+    lines = explain(rows, known, t)
+    assert lines[0].startswith("已知差异（有意显示）E01——网络中断") and "R7" in lines[0]
+    assert lines[-1] == "未解释的差异（请报告：主机与它能知道的真实情况不一致）：A01 有效评价"
+    assert len(lines) == 2
+    assert explain(rows[::2], known[::2], t)[-1] == "未解释的差异：无"

@@ -100,6 +100,11 @@ def test_the_checker_shows_only_its_documented_differences(played: tuple) -> Non
                   ({"no_prompt"} if window in undatable else set())
         assert set(keys) <= allowed and keys, (window, keys)
     assert "closures" in explained["B01"] and {"N", "S", "closures"} <= set(explained["A01"])
+    # What `evalpad simulate` prints: each documented reason with its windows, nothing unexplained.
+    lines = checker.explain(rows, out.known[MONTH], out.truth)
+    assert lines[-1] == "未解释的差异：无", lines
+    assert [line.split("——")[0] for line in lines[:-1]] == [
+        "已知差异（有意显示）A01、B01", "已知差异（有意显示）A01", "已知差异（有意显示）A01"], lines
 
 
 def _no_prompts(truth: Truth, window: str) -> int:
