@@ -360,8 +360,8 @@ def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike
             continue                                  # its prompt may still come
         if s.ticket in prompted_svcs:
             continue
-        if any(u.start_ms < last_chance and s.started_ms < u.end_ms for u in undated):
-            continue                                  # its prompt, if any, has no known time
+        if _prompt_unknowable(s, last_chance, undated):
+            continue                                  # listed by ``unjudged`` instead
         i = bisect_left(prompt_times, s.started_ms)
         if i < len(prompts) and prompt_times[i] <= last_chance:
             continue                                  # a key prompt during (or just after) the session
@@ -371,6 +371,28 @@ def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike
                              service_session_id=s.id,
                              detail=f"业务号 {s.ticket} 办结时未提示评价"))
     return out
+
+
+def _prompt_unknowable(s: ServiceLike, last_chance: int, undated: Sequence[Span]) -> bool:
+    """The session overlaps a span the pad could not date: its prompt, if any, has no known time."""
+    return any(u.start_ms < last_chance and s.started_ms < u.end_ms for u in undated)
+
+
+def unjudged(events: Sequence[EventLike], sessions: Sequence[ServiceLike], undated: Sequence[Span],
+             rules: ViolationRules | None = None, now_ms: int | None = None) -> list[ServiceLike]:
+    """The ended sessions ``find_candidates`` leaves unjudged for their prompt (R6) because the
+    pad ran boots it could not date then (R10): the management section is told of them (无法核对),
+    so a window's fewer no-prompt candidates during a network loss are not read as good conduct."""
+    rules = rules or ViolationRules()
+    prompted = {e.svc for e in events if e.type == "prompt"}
+    out = []
+    for s in sessions:
+        if s.ended_ms is None or s.id is None or s.ticket in prompted:
+            continue
+        last_chance = s.ended_ms + rules.prompt_after_end_ms
+        if (now_ms is None or now_ms >= last_chance) and _prompt_unknowable(s, last_chance, undated):
+            out.append(s)
+    return sorted(out, key=lambda s: s.started_ms)
 
 
 def _refused(window_id: int, events: list[_Ev]) -> list[Candidate]:

@@ -1,7 +1,15 @@
 """R6 review: detect candidates (``detect``), confirm or dismiss them (``review``), and what
 confirmed ones mean for the monthly score (``confirmed_deductions``, ``voided_event_ids``)."""
 
-from host.violations.detect import DetectResult, MonthDetection, candidates_for, detect, detect_month
+from host.violations.detect import (
+    DetectResult,
+    MonthDetection,
+    Unjudged,
+    candidates_for,
+    detect,
+    detect_month,
+    unjudged_sessions,
+)
 from host.violations.review import (
     confirm,
     confirmed_deductions,
@@ -18,6 +26,7 @@ from host.violations.review import (
 __all__ = [
     "DetectResult",
     "MonthDetection",
+    "Unjudged",
     "candidates_for",
     "confirm",
     "confirmed_deductions",
@@ -30,5 +39,6 @@ __all__ = [
     "list_candidates",
     "patrol_note",
     "report",
+    "unjudged_sessions",
     "voided_event_ids",
 ]

@@ -92,6 +92,19 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     config = config or rules.ViolationRules()
     span = _scope(month, within)
     load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
+    events, services = _facts(session, window_id, span, load)
+    found = rules.find_candidates(window_id, cast("list[rules.EventLike]", events), sessions=services,
+                                  paused=_paused_spans(session, window_id, load),
+                                  undated=_undated_spans(session, events, load),
+                                  working=working, now_ms=now_ms, rules=config,
+                                  case_firsts=_case_firsts(session, {e.case_no for e in events
+                                                                     if e.type == "eval" and e.case_no}))
+    return [c for c in found if span.start_ms <= c.at_ms < span.end_ms]
+
+
+def _facts(session: Session, window_id: int, span: Span,
+           load: Span) -> tuple[list[Any], list[rules.ServiceLike]]:
+    """The window's events and queue-system sessions the R6 rules read (plain rows)."""
     # Only the columns the rules read: plain rows load several times faster than entities.
     columns = [col(c) for c in (Event.id, Event.at_ms, Event.type, Event.svc, Event.body, Event.case_no,
                                 Event.device_id, Event.boot, Event.up_ms, Event.time_derived)]
@@ -103,14 +116,48 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
         ServiceSession.window_id == window_id, col(ServiceSession.started_ms) >= load.start_ms,
         col(ServiceSession.started_ms) < span.end_ms)).all()
     # Rows carry the same attribute names as the entities (EventLike, ServiceLike).
-    found = rules.find_candidates(window_id, cast("list[rules.EventLike]", events),
-                                  sessions=cast("list[rules.ServiceLike]", services),
-                                  paused=_paused_spans(session, window_id, load),
-                                  undated=_undated_spans(session, events, load),
-                                  working=working, now_ms=now_ms, rules=config,
-                                  case_firsts=_case_firsts(session, {e.case_no for e in events
-                                                                     if e.type == "eval" and e.case_no}))
-    return [c for c in found if span.start_ms <= c.at_ms < span.end_ms]
+    return list(events), cast("list[rules.ServiceLike]", services)
+
+
+@dataclass(frozen=True, slots=True)
+class Unjudged:
+    """A service session not judged for its prompt (R6, 无法核对): the window's pad ran boots it
+    could not date then (R10), so whether a prompt was shown cannot be told."""
+
+    window_id: int
+    session_id: int
+    ticket: str
+    started_ms: int
+    ended_ms: int
+
+
+# How long before the month a boot without a clock may have started and still have events in it.
+UNDATED_BOOT_REACH_MS = 31 * 86_400_000
+
+
+def unjudged_sessions(session: Session, month: str, *, now_ms: int,
+                      config: rules.ViolationRules | None = None) -> list[Unjudged]:
+    """The month's sessions ``candidates_for`` leaves unjudged, by window and time. Only pads with
+    a boot dated without a clock (``BootAnchor.from_clock`` false) are looked at: usually none."""
+    config = config or rules.ViolationRules()
+    span = month_span(month)
+    load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
+    devices = set(session.scalars(sa_select(col(BootAnchor.device_id)).where(
+        col(BootAnchor.from_clock).is_(False), col(BootAnchor.boot_ms) < load.end_ms,
+        col(BootAnchor.boot_ms) >= load.start_ms - UNDATED_BOOT_REACH_MS)))
+    if not devices:
+        return []
+    windows = session.scalars(sa_select(col(Event.window_id)).where(
+        col(Event.device_id).in_(sorted(devices)), col(Event.at_ms) >= load.start_ms,
+        col(Event.at_ms) < load.end_ms, col(Event.time_derived).is_(True)).distinct()).all()
+    out: list[Unjudged] = []
+    for window_id in sorted(w for w in windows if w is not None):
+        events, services = _facts(session, window_id, span, load)
+        undated = _undated_spans(session, events, load)
+        out += [Unjudged(window_id, s.id, s.ticket, s.started_ms, s.ended_ms)  # type: ignore[arg-type]
+                for s in rules.unjudged(events, services, undated, config, now_ms)
+                if s.ended_ms is not None and span.start_ms <= s.ended_ms < span.end_ms]
+    return out
 
 
 def _undated_spans(session: Session, events: Sequence[Any], load: Span) -> list[Span]:

@@ -112,7 +112,7 @@ def test_r6_does_not_judge_sessions_while_a_boot_it_cannot_date_ran(broker, engi
     land after that boot's start, which cannot be. Its prompts lie somewhere between the last
     event dated by the clock and the next boot's start: sessions there are not judged."""
     from host.models import ServiceSession, Window
-    from host.violations import candidates_for
+    from host.violations import candidates_for, unjudged_sessions
 
     hour = 3600 * S
     place(engine, "qp-0504")
@@ -142,6 +142,10 @@ def test_r6_does_not_judge_sessions_while_a_boot_it_cannot_date_ran(broker, engi
         found = candidates_for(s, w.id, "2026-11", working=None, now_ms=T0 + 60 * hour)
         flagged = {c.service_session_id for c in found if c.kind == "no_prompt"}
         assert flagged == {sessions["before"].id, sessions["after"].id}
+        # The management section is told which sessions were not judged, and why (无法核对).
+        unjudged = unjudged_sessions(s, "2026-11", now_ms=T0 + 60 * hour)
+        assert [(u.window_id, u.session_id, u.ticket) for u in unjudged] == [
+            (w.id, sessions["while boot 3 ran"].id, "while boot 3 ran")]
     pad.close()
 
 
@@ -149,7 +153,7 @@ def test_r6_judges_sessions_of_a_boot_heard_live_without_a_clock(broker, engine,
     """A pad online without NTP is dated from arrival, late by its network delay: a delay longer
     than the restart that followed must not make its whole history unjudgeable."""
     from host.models import ServiceSession, Window
-    from host.violations import candidates_for
+    from host.violations import candidates_for, unjudged_sessions
 
     place(engine, "qp-0505")
     start_ingest(clock)
@@ -169,4 +173,5 @@ def test_r6_judges_sessions_of_a_boot_heard_live_without_a_clock(broker, engine,
         s.commit()
         found = candidates_for(s, w.id, "2026-11", working=None, now_ms=T0 + 3600 * S)
         assert [c.service_session_id for c in found if c.kind == "no_prompt"] == [late.id]
+        assert unjudged_sessions(s, "2026-11", now_ms=T0 + 3600 * S) == []     # it was judged
     pad.close()

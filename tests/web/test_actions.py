@@ -13,11 +13,12 @@ from host.faults.flood import EVAL_FLOOD, FLOOD_TEXT
 from host.faults.log import open_fault
 from host.models.audit import AuditEntry
 from host.models.calendar import CalendarDay
-from host.models.events import Event
+from host.models.events import BootAnchor, Event
 from host.models.faults import Fault
 from host.models.fleet import Assignment, Window
 from host.models.months import MonthAction
 from host.models.review import ViolationCandidate
+from host.models.service import ServiceSession
 from host.models.volume import MonthlyVolume
 from protocol import messages
 from tests.web.harness import Site, csrf_of, flash, login_post, pad_state
@@ -504,3 +505,33 @@ def test_the_management_section_sees_an_open_flood_above_its_queue(app_site: Sit
         s.commit()
     page = app_site.login("mgmt").get("/management/violations?month=2026-11").text
     assert 'data-flood="pad-a01"' in page and "疑似脚本刷评" in page and "窗口 A01" in page
+
+
+def test_the_management_section_is_told_of_sessions_that_cannot_be_judged(app_site: Site) -> None:
+    """R10/R6: A01's pad ran boot 3 offline, without a clock; its events came with boot 4 and are
+    dated after boot 4 began, which cannot be. The session served meanwhile is not judged for its
+    prompt, and the violations page says so (无法核对) instead of showing nothing."""
+    hour = 3_600_000
+    t = 1_794_268_800_000                       # 2026-11-10 08:00 in Shanghai
+    app_site.clock.set(t + 72 * hour)
+    with Session(app_site.engine) as s:
+        wid = s.exec(select(Window.id).where(Window.number == "A01")).one()
+
+        def event(seq: int, boot: int, at_ms: int, derived: bool, svc: str) -> Event:
+            body = messages.event("pad-a01", seq, boot, 60_000, None if derived else at_ms, "prompt", svc=svc,
+                                  source="key")
+            return Event(device_id="pad-a01", seq=seq, boot=boot, up_ms=60_000, type="prompt",
+                         pad_ts_ms=body["ts"], at_ms=at_ms, time_derived=derived, received_ms=at_ms,
+                         window_id=wid, svc=svc, body=body)
+
+        s.add(event(1, 2, t, False, "S-2"))
+        s.add(BootAnchor(device_id="pad-a01", boot=4, boot_ms=t + 48 * hour, from_clock=True))
+        s.add(BootAnchor(device_id="pad-a01", boot=3, boot_ms=t + 48 * hour + 600_000, from_clock=False))
+        s.add(event(2, 3, t + 48 * hour + 660_000, True, "S-3"))
+        s.add(ServiceSession(window_id=wid, ticket="Q-0123", started_ms=t + 24 * hour,
+                             ended_ms=t + 24 * hour + 600_000))
+        s.commit()
+    page = app_site.login("mgmt").get("/management/violations?month=2026-11").text
+    assert 'data-testid="unjudged" data-window="A01"' in page
+    assert "窗口 A01 有 1 笔业务无法核对是否提示评价" in page and "Q-0123" in page
+    assert "无法核对" not in app_site.login("mgmt").get("/management/violations?month=2026-10").text

@@ -40,6 +40,7 @@ def violation_queue(
         status=status,
         rows=rows,
         floods=open_floods(session),
+        unjudged=violations.unjudged_sessions(session, m, now_ms=clock.now_ms()),
         sweep=sweep_status(request),
         numbers=fleet.window_numbers(session),
         points=violations_points(),
