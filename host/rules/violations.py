@@ -352,25 +352,32 @@ def _no_prompt(window_id: int, events: list[_Ev], sessions: Sequence[ServiceLike
     evals = [e for e in events if e.type == "eval"]
     eval_times = [e.at_ms for e in evals]
     out: list[Candidate] = []
+    for s, ended_ms, last_chance in _unprompted(sessions, prompted_svcs, rules, now_ms):
+        if _prompt_unknowable(s, last_chance, undated):
+            continue                                  # listed by ``unjudged`` instead
+        i = bisect_left(prompt_times, s.started_ms)
+        if i < len(prompts) and prompt_times[i] <= last_chance:
+            continue                                  # a key prompt during (or just after) the session
+        lo, hi = bisect_left(eval_times, s.started_ms), bisect_right(eval_times, ended_ms)
+        during = tuple(_eid(e) for e in evals[lo:hi])
+        out.append(Candidate(NO_PROMPT, window_id, ended_ms, during, (REASON_NO_PROMPT,),
+                             service_session_id=s.id,
+                             detail=f"业务号 {s.ticket} 办结时未提示评价"))
+    return out
+
+
+def _unprompted(sessions: Sequence[ServiceLike], prompted_svcs: set[str | None], rules: ViolationRules,
+                now_ms: int | None) -> Iterator[tuple[ServiceLike, int, int]]:
+    """Ended sessions whose prompt can no longer come, with no prompt naming them: each with its
+    end and the last moment a prompt for it would count (a key prompt then still may)."""
     for s in sessions:
         if s.ended_ms is None or s.id is None:
             continue                                  # still being served
         last_chance = s.ended_ms + rules.prompt_after_end_ms
         if now_ms is not None and now_ms < last_chance:
             continue                                  # its prompt may still come
-        if s.ticket in prompted_svcs:
-            continue
-        if _prompt_unknowable(s, last_chance, undated):
-            continue                                  # listed by ``unjudged`` instead
-        i = bisect_left(prompt_times, s.started_ms)
-        if i < len(prompts) and prompt_times[i] <= last_chance:
-            continue                                  # a key prompt during (or just after) the session
-        lo, hi = bisect_left(eval_times, s.started_ms), bisect_right(eval_times, s.ended_ms)
-        during = tuple(_eid(e) for e in evals[lo:hi])
-        out.append(Candidate(NO_PROMPT, window_id, s.ended_ms, during, (REASON_NO_PROMPT,),
-                             service_session_id=s.id,
-                             detail=f"业务号 {s.ticket} 办结时未提示评价"))
-    return out
+        if s.ticket not in prompted_svcs:
+            yield s, s.ended_ms, last_chance
 
 
 def _prompt_unknowable(s: ServiceLike, last_chance: int, undated: Sequence[Span]) -> bool:
@@ -383,16 +390,10 @@ def unjudged(events: Sequence[EventLike], sessions: Sequence[ServiceLike], undat
     """The ended sessions ``find_candidates`` leaves unjudged for their prompt (R6) because the
     pad ran boots it could not date then (R10): the management section is told of them (无法核对),
     so a window's fewer no-prompt candidates during a network loss are not read as good conduct."""
-    rules = rules or ViolationRules()
     prompted = {e.svc for e in events if e.type == "prompt"}
-    out = []
-    for s in sessions:
-        if s.ended_ms is None or s.id is None or s.ticket in prompted:
-            continue
-        last_chance = s.ended_ms + rules.prompt_after_end_ms
-        if (now_ms is None or now_ms >= last_chance) and _prompt_unknowable(s, last_chance, undated):
-            out.append(s)
-    return sorted(out, key=lambda s: s.started_ms)
+    left = _unprompted(sessions, prompted, rules or ViolationRules(), now_ms)
+    return sorted((s for s, _, last_chance in left if _prompt_unknowable(s, last_chance, undated)),
+                  key=lambda s: s.started_ms)
 
 
 def _refused(window_id: int, events: list[_Ev]) -> list[Candidate]:
