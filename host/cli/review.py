@@ -44,7 +44,6 @@ from host.labels import (
     VOLUME_SOURCE,
     fault_code,
 )
-from host.models.review import ViolationDecision
 from host.rules.month_span import month_span
 from host.rules.types import Span
 
@@ -195,15 +194,9 @@ def violations_dismiss(candidate_id: CandidateArg, reason: Reason, by: By = None
 def violations_export(month: Month, out: Out, fmt: Format = "xlsx") -> None:
     """把某月的违规线索及审核决定导出为可打印的表格（中文表头）。"""
     with open_db() as (_, session):
-        rows = violations.list_candidates(session, month=as_month(month))
-        newest: dict[int, ViolationDecision] = {}
-        for c in rows:
-            if c.id is not None and (ds := violations.decisions_of(session, c.id)):
-                newest[c.id] = ds[-1]
-        data = (exports.violations_csv if output_format(fmt) == "csv" else exports.violations_xlsx)(
-            rows, fleet.window_names(session), newest)
+        data, n = violations.export_month(session, as_month(month), output_format(fmt), clock().now_ms())
         out.write_bytes(data)
-        typer.echo(f"已把 {len(rows)} 条线索写入 {out}")
+        typer.echo(f"已把 {n} 条线索写入 {out}")
 
 
 # -- faults (R7) ------------------------------------------------------------------------------------

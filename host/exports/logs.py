@@ -11,6 +11,7 @@ from host.models.faults import Fault
 from host.models.review import ViolationCandidate, ViolationDecision
 from host.rules import violations as rules
 from host.rules.score import shown
+from host.violations import Unjudged
 
 SOURCE_CHINESE = labels.FAULT_SOURCE
 STATUS_CHINESE = labels.FAULT_STATUS
@@ -29,6 +30,10 @@ VIOLATION_COLUMNS = (
     Column("时间", 17), Column("依据", 22), Column("证据事件", 16), Column("状态", 8), Column("来源", 8),
     Column("审核人", 10), Column("审核时间", 17), Column("审核理由", 36), Column("说明", 40),
 )
+
+UNJUDGED_COLUMNS = (Column("窗口", 20), Column("业务号", 16), Column("开始时间", 17), Column("办结时间", 17),
+                    Column("说明", 60))
+UNJUDGED_WHY = "评价器在断网期间开关机，那几次开机没有取得时间，无法确定提示时刻（R10），不判未提示评价（R6）"
 
 
 def _t(ms: int | None) -> str:
@@ -82,6 +87,16 @@ def violations_csv(candidates: Sequence[ViolationCandidate], names: Mapping[int,
     return to_csv(violation_table(candidates, names, decisions))
 
 
+def unjudged_table(sessions: Sequence[Unjudged], names: Mapping[int, str]) -> Table:
+    """The sessions not judged for their prompt (无法核对, host.violations.unjudged_sessions)."""
+    rows = [[names.get(u.window_id, f"#{u.window_id}"), u.ticket, _t(u.started_ms), _t(u.ended_ms),
+             UNJUDGED_WHY] for u in sessions]
+    return Table("无法核对是否提示评价的业务", "无法核对", UNJUDGED_COLUMNS, rows)
+
+
 def violations_xlsx(candidates: Sequence[ViolationCandidate], names: Mapping[int, str],
-                    decisions: Mapping[int, ViolationDecision], title: str = "违规评价审核表") -> bytes:
-    return to_xlsx(violation_table(candidates, names, decisions, title))
+                    decisions: Mapping[int, ViolationDecision], title: str = "违规评价审核表",
+                    unjudged: Sequence[Unjudged] = ()) -> bytes:
+    """The review list, and a sheet of the sessions not judged when there are any."""
+    extra = [unjudged_table(unjudged, names)] if unjudged else []
+    return to_xlsx(violation_table(candidates, names, decisions, title), *extra)

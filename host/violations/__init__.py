@@ -10,6 +10,7 @@ from host.violations.detect import (
     detect_month,
     unjudged_sessions,
 )
+from host.violations.export import export_month
 from host.violations.review import (
     confirm,
     confirmed_deductions,
@@ -35,6 +36,7 @@ __all__ = [
     "detect",
     "detect_month",
     "dismiss",
+    "export_month",
     "get_candidate",
     "list_candidates",
     "patrol_note",

@@ -534,4 +534,10 @@ def test_the_management_section_is_told_of_sessions_that_cannot_be_judged(app_si
     page = app_site.login("mgmt").get("/management/violations?month=2026-11").text
     assert 'data-testid="unjudged" data-window="A01"' in page
     assert "窗口 A01 有 1 笔业务无法核对是否提示评价" in page and "Q-0123" in page
+    # The Excel export, kept as the month's record, carries them as a sheet of their own.
+    xlsx = app_site.login("mgmt").get("/management/export/violations.xlsx?month=2026-11").content
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert book.sheetnames == ["违规审核", "无法核对"]
+    cells = [[c for c in row if c is not None] for row in book["无法核对"].iter_rows(values_only=True)]
+    assert ["A01 窗口A01", "Q-0123", "2026-11-11 08:00", "2026-11-11 08:10"] == cells[-1][:4], cells
     assert "无法核对" not in app_site.login("mgmt").get("/management/violations?month=2026-10").text

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from host import exports, fleet, violations
+from host import fleet, violations
 from host.api.deps import ClockDep, SessionDep
 from host.api.download import check_format, download
 from host.api.params import Id, MonthField, MonthQuery, MonthRequired
@@ -94,14 +94,13 @@ def list_candidates(who: ReviewReader, session: SessionDep, month: MonthQuery = 
 
 
 @router.get("/export")
-def export(who: Reviewer, session: SessionDep, month: MonthRequired, format: str = "xlsx") -> Response:
-    """The month's candidates and decisions, CSV or printable Excel (Chinese headers)."""
+def export(who: Reviewer, session: SessionDep, clock: ClockDep, month: MonthRequired,
+           format: str = "xlsx") -> Response:
+    """The month's candidates and decisions, CSV or printable Excel (Chinese headers; Excel adds
+    the sessions not judged for their prompt, 无法核对, when there are any)."""
     check_format(format)
-    rows = violations.list_candidates(session, month=month)
-    newest = {c.id: ds[-1] for c in rows
-              if c.id is not None and (ds := violations.decisions_of(session, c.id))}
-    write = exports.violations_csv if format == "csv" else exports.violations_xlsx
-    return download(write(rows, fleet.window_names(session), newest), format, f"violations-{month}")
+    data, _ = violations.export_month(session, month, format, clock.now_ms())
+    return download(data, format, f"violations-{month}")
 
 
 @router.post("/detect", response_model=DetectOut)

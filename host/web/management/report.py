@@ -152,12 +152,8 @@ def export(
     if fmt not in ("csv", "xlsx") or what not in ("report", "deductions", "violations"):
         return back("/management", err="不支持的导出格式。")
     if what == "violations":
-        rows = violations.list_candidates(session, month=m)
-        newest = {
-            c.id: ds[-1] for c in rows if c.id is not None and (ds := violations.decisions_of(session, c.id))
-        }
-        write = exports.violations_csv if fmt == "csv" else exports.violations_xlsx
-        return download(write(rows, fleet.window_names(session), newest), fmt, f"violations-{m}")
+        data, _ = violations.export_month(session, m, fmt, clock.now_ms())
+        return download(data, fmt, f"violations-{m}")
     try:
         scores = [r.score for r in month_view(session, m, clock).results]
     except CalendarMissing as exc:
