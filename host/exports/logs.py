@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from host import labels
 from host.clock import local
@@ -11,7 +12,9 @@ from host.models.faults import Fault
 from host.models.review import ViolationCandidate, ViolationDecision
 from host.rules import violations as rules
 from host.rules.score import shown
-from host.violations import Unjudged
+
+if TYPE_CHECKING:       # host.violations writes its export with these: no import cycle
+    from host.violations.detect import Unjudged
 
 SOURCE_CHINESE = labels.FAULT_SOURCE
 STATUS_CHINESE = labels.FAULT_STATUS
