@@ -541,3 +541,7 @@ def test_the_management_section_is_told_of_sessions_that_cannot_be_judged(app_si
     cells = [[c for c in row if c is not None] for row in book["无法核对"].iter_rows(values_only=True)]
     assert cells[-1][:4] == ["A01 窗口A01", "Q-0123", "2026-11-11 08:00", "2026-11-11 08:10"], cells
     assert "无法核对" not in app_site.login("mgmt").get("/management/violations?month=2026-10").text
+    # And on the window's own month page, where its deductions are read.
+    window = app_site.login("mgmt").get("/management/windows/A01?month=2026-11").text
+    assert 'data-testid="unjudged" data-window="A01"' in window and "Q-0123" in window
+    assert "无法核对" not in app_site.login("mgmt").get("/management/windows/A02?month=2026-11").text
