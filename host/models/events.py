@@ -99,6 +99,10 @@ class BootAnchor(SQLModel, table=True):
     that later, so the smallest is the closest to the truth.
     """
 
+    # Boots dated without a clock, by time: the 无法核对 list (host.violations.unjudged_sessions)
+    # reads them on every review page; one row per boot of every pad grows without end.
+    __table_args__ = (Index("ix_bootanchor_clock_boot_ms", "from_clock", "boot_ms"),)
+
     device_id: str = Field(primary_key=True, max_length=32)
     boot: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     boot_ms: int = Field(sa_column=Column(BigInteger, nullable=False))
