@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import func
+from sqlalchemy import false, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -143,7 +143,7 @@ def unjudged_sessions(session: Session, month: str, *, now_ms: int,
     span = month_span(month)
     load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
     devices = set(session.scalars(sa_select(col(BootAnchor.device_id)).where(
-        col(BootAnchor.from_clock).is_(False), col(BootAnchor.boot_ms) < load.end_ms,
+        col(BootAnchor.from_clock) == false(), col(BootAnchor.boot_ms) < load.end_ms,
         col(BootAnchor.boot_ms) >= load.start_ms - UNDATED_BOOT_REACH_MS)))
     if not devices:
         return []
