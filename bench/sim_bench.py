@@ -1,8 +1,9 @@
 """Simulator benchmarks (not timed tests): print numbers for the issue's closing note.
 
-    .venv/bin/python bench/sim_bench.py hall [--scenario qingpu-hall] [--days N]
+    .venv/bin/python bench/sim_bench.py hall [--scenario qingpu-hall] [--days N] [--check]
         One scenario through the real firmware, broker and host (as `evalpad simulate`):
-        wall time, simulated days, events stored per wall second, host CPU.
+        wall time, simulated days, events stored per wall second, host CPU; with --check also
+        the comparison with the truth and which differences are documented (issue 15's criterion).
     .venv/bin/python bench/sim_bench.py pads [--pads 300] [--rounds 20]
         How many pads one simulator process drives: pad loop steps per second with every pad
         connected and heartbeating, and what that allows at real time (a step per pad every
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from host.broker.mosquitto import Mosquitto, hash_password, read_passwords, write_passwords
 from host.clock import ManualClock, SystemClock
 from host.db import make_engine, upgrade
+from simulator import checker
 from simulator import scenario as scenarios
 from simulator.engine import QUANTUM_MS
 from simulator.host_link import register_hall
@@ -45,7 +47,7 @@ def hall(args: argparse.Namespace) -> None:
         sc = sc.model_copy(update={"period": sc.period.model_copy(update={"start": start, "end": end})})
     work = Path(tempfile.mkdtemp(prefix="sim-bench-"))
     t0, c0 = time.monotonic(), time.process_time()
-    out = simulate(sc, work, check=False)
+    out = simulate(sc, work, check=args.check)
     wall, sim_cpu = time.monotonic() - t0, time.process_time() - c0
     from sqlalchemy import func
     from sqlmodel import Session, select
@@ -65,6 +67,9 @@ def hall(args: argparse.Namespace) -> None:
           f"{out.feed_s:.1f} s recording queue sessions")
     if args.days and days:
         print(f"a 31-day month at this rate: about {wall * 31 / days / 60:.0f} min")
+    for month, rows in out.rows.items():    # --check: issue 15's criterion, as `evalpad simulate` says it
+        explained = checker.explain(rows, out.known[month], out.truth) if month in out.known else []
+        print(f"{month}: {checker.summary(rows)}", *explained, sep="\n  ")
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -185,6 +190,8 @@ def main() -> None:
     a.add_argument("--scenario", default="qingpu-hall")
     a.add_argument("--days", type=int, default=0, help="only the first N days of the period")
     a.add_argument("--start", default="", help="start the period on this day (YYYY-MM-DD) instead")
+    a.add_argument("--check", action="store_true", help="compare the host's report with the truth "
+                   "(wall time includes it) and say which differences are documented")
     b = sub.add_parser("pads")
     b.add_argument("--pads", type=int, default=300)
     b.add_argument("--rounds", type=int, default=20)
