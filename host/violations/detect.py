@@ -91,7 +91,7 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
     """
     config = config or rules.ViolationRules()
     span = _scope(month, within)
-    load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
+    load = _read_span(span, config)
     events, services = _facts(session, window_id, span, load)
     found = rules.find_candidates(window_id, cast("list[rules.EventLike]", events), sessions=services,
                                   paused=_paused_spans(session, window_id, load),
@@ -100,6 +100,11 @@ def candidates_for(session: Session, window_id: int, month: str, *, working: Seq
                                   case_firsts=_case_firsts(session, {e.case_no for e in events
                                                                      if e.type == "eval" and e.case_no}))
     return [c for c in found if span.start_ms <= c.at_ms < span.end_ms]
+
+
+def _read_span(span: Span, config: rules.ViolationRules) -> Span:
+    """The facts read for candidates in ``span``: an hour before it, and a prompt's last chance after."""
+    return Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
 
 
 def _facts(session: Session, window_id: int, span: Span,
@@ -135,26 +140,29 @@ class Unjudged:
 UNDATED_BOOT_REACH_MS = 31 * 86_400_000
 
 
-def unjudged_sessions(session: Session, month: str, *, now_ms: int,
+def unjudged_sessions(session: Session, month: str, *, now_ms: int, window_id: int | None = None,
                       config: rules.ViolationRules | None = None) -> list[Unjudged]:
-    """The month's sessions ``candidates_for`` leaves unjudged, by window and time. Only pads with
-    a boot dated without a clock (``BootAnchor.from_clock`` false) are looked at: usually none."""
+    """The month's sessions ``candidates_for`` leaves unjudged, by window and time (one window's
+    with ``window_id``). Only pads with a boot dated without a clock (``BootAnchor.from_clock``
+    false) are looked at: usually none."""
     config = config or rules.ViolationRules()
     span = month_span(month)
-    load = Span(span.start_ms - LOOKBEHIND_MS, span.end_ms + config.prompt_after_end_ms)
+    load = _read_span(span, config)
     devices = set(session.scalars(sa_select(col(BootAnchor.device_id)).where(
         col(BootAnchor.from_clock) == false(), col(BootAnchor.boot_ms) < load.end_ms,
         col(BootAnchor.boot_ms) >= load.start_ms - UNDATED_BOOT_REACH_MS)))
     if not devices:
         return []
-    windows = session.scalars(sa_select(col(Event.window_id)).where(
+    derived = sa_select(col(Event.window_id)).where(
         col(Event.device_id).in_(sorted(devices)), col(Event.at_ms) >= load.start_ms,
-        col(Event.at_ms) < load.end_ms, col(Event.time_derived).is_(True)).distinct()).all()
+        col(Event.at_ms) < load.end_ms, col(Event.time_derived).is_(True))
+    if window_id is not None:
+        derived = derived.where(col(Event.window_id) == window_id)
     out: list[Unjudged] = []
-    for window_id in sorted(w for w in windows if w is not None):
-        events, services = _facts(session, window_id, span, load)
+    for wid in sorted(w for w in session.scalars(derived.distinct()).all() if w is not None):
+        events, services = _facts(session, wid, span, load)
         undated = _undated_spans(session, events, load)
-        out += [Unjudged(window_id, s.id, s.ticket, s.started_ms, s.ended_ms)  # type: ignore[arg-type]
+        out += [Unjudged(wid, s.id, s.ticket, s.started_ms, s.ended_ms)  # type: ignore[arg-type]
                 for s in rules.unjudged(events, services, undated, config, now_ms)
                 if s.ended_ms is not None and span.start_ms <= s.ended_ms < span.end_ms]
     return out

@@ -113,8 +113,7 @@ def drilldown(
         events=events,
         groups=deduction_groups(result["score"]["deductions"] if result else []),
         waivers=waivers.list_waivers(session, window_id=win.id, month=m),
-        unjudged=[u for u in violations.unjudged_sessions(session, m, now_ms=clock.now_ms())
-                  if u.window_id == win.id],
+        unjudged=violations.unjudged_sessions(session, m, now_ms=clock.now_ms(), window_id=win.id),
     )
 
 
